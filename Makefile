@@ -1,0 +1,38 @@
+# Two commands for a new user: `make run` and `make test`. Everything else is for developers.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test lint bench-links bench-redirect bench-analytics bench-ratelimit bench-webhooks clean
+
+$(VENV)/.deps-run: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.deps-dev: $(VENV)/.deps-run
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## Serve MASK on http://127.0.0.1:8000 with SQLite under ./var/ (API, redirects, dashboard).
+run: $(VENV)/.deps-run
+	$(BIN)/mask migrate
+	$(BIN)/mask serve --host 127.0.0.1 --port 8000
+
+## The whole test suite. PostgreSQL/Redis/browser tests skip without their servers, unless CI=true.
+test: $(VENV)/.deps-dev
+	bash scripts/debian-packages.sh chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.deps-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+bench-links: $(VENV)/.deps-dev
+	$(BIN)/python bench/links.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis test-artifacts

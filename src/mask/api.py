@@ -1,0 +1,66 @@
+"""The REST API under /v1: FastAPI routers, one error shape, request ids, idempotency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import text
+from starlette.types import ASGIApp
+
+from mask.auth.scopes import ALL_SCOPES
+from mask.context import AppContext
+from mask.dependencies import SessionDep
+from mask.domain.endpoints import router as domain_router
+from mask.idempotency.middleware import IdempotencyMiddleware
+from mask.kit.http import ApiEdgeMiddleware, install_error_handlers
+from mask.link.endpoints import router as link_router
+from mask.tag.endpoints import router as tag_router
+
+API_DESCRIPTION = """
+MASK's REST API. Authenticate with a workspace API key: `Authorization: Bearer mk_live_…`.
+Each endpoint names the scope it needs; a key without it gets `403` with `required_scope`.
+Every error has one shape: `{"error": {"type", "code", "message", "param", "request_id"}}` (422 adds `errors`).
+POST requests accept an `Idempotency-Key` header: a retry with the same key and body returns the first answer.
+Timestamps are UTC ISO 8601 with `Z`. Lists are newest first with opaque cursors (`next_cursor` → `?cursor=`).
+"""
+
+v1 = APIRouter(prefix="/v1")
+v1.include_router(link_router)
+v1.include_router(domain_router)
+v1.include_router(tag_router)
+
+
+def create_api(context: AppContext) -> ASGIApp:
+    api = FastAPI(
+        title="MASK API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        openapi_url="/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.state.context = context
+    api.include_router(v1)
+
+    @api.get("/health", include_in_schema=False)
+    async def health(session: SessionDep) -> dict[str, str]:
+        await session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = get_openapi(title=api.title, version=api.version, description=api.description,
+                                 routes=api.routes)
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["HTTPBearer"] = {
+                "type": "http", "scheme": "bearer", "bearerFormat": "mk_live_…",
+                "description": "Workspace API key. Scopes: " + ", ".join(f"`{s}`" for s in ALL_SCOPES),
+            }
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    install_error_handlers(api)
+    app: ASGIApp = IdempotencyMiddleware(api, context)
+    return ApiEdgeMiddleware(app, context.settings)

@@ -1,0 +1,54 @@
+"""Who may call: `Authenticator(scope)` resolves the bearer key and checks its scope.
+
+Endpoints declare what they need in their signature, e.g. `auth: LinksWrite`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mask.auth import service as auth_service
+from mask.auth.scopes import Scope
+from mask.auth.service import AuthSubject
+from mask.dependencies import SessionDep
+from mask.kit.errors import InsufficientScope, Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, bearerFormat="mk_live_…", description="A workspace API key.")
+
+
+class Authenticator:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    async def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> AuthSubject:
+        if credentials is None:
+            header = request.headers.get("authorization")
+            if header is None:
+                raise Unauthenticated(
+                    "No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key"
+                )
+            raise Unauthenticated("The Authorization header must be `Bearer <API key>`.")
+        subject = await auth_service.authenticate(session, token=credentials.credentials.strip())
+        request.state.auth_subject = subject
+        if not subject.has_scope(self.scope):
+            raise InsufficientScope(self.scope.value)
+        return subject
+
+
+LinksRead = Annotated[AuthSubject, Depends(Authenticator(Scope.links_read))]
+LinksWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.links_write))]
+DomainsRead = Annotated[AuthSubject, Depends(Authenticator(Scope.domains_read))]
+DomainsWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.domains_write))]
+AnalyticsRead = Annotated[AuthSubject, Depends(Authenticator(Scope.analytics_read))]
+BioPagesRead = Annotated[AuthSubject, Depends(Authenticator(Scope.bio_pages_read))]
+BioPagesWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.bio_pages_write))]
+WebhooksRead = Annotated[AuthSubject, Depends(Authenticator(Scope.webhooks_read))]
+WebhooksWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.webhooks_write))]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mask.auth.models import ApiKey
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_hash(self, token_hash: str) -> ApiKey | None:
+        result = await self.session.execute(select(ApiKey).where(ApiKey.token_hash == token_hash))
+        return result.scalar_one_or_none()
+
+    async def get(self, workspace_id: str, key_id: str) -> ApiKey | None:
+        result = await self.session.execute(
+            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def list_for_workspace(self, workspace_id: str) -> list[ApiKey]:
+        result = await self.session.execute(
+            select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at.desc())
+        )
+        return list(result.scalars())
+
+    def add(self, key: ApiKey) -> None:
+        self.session.add(key)

@@ -1,0 +1,20 @@
+"""API key scopes. A key with no explicit scopes gets all of them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    links_read = "links:read"
+    links_write = "links:write"
+    domains_read = "domains:read"
+    domains_write = "domains:write"
+    analytics_read = "analytics:read"
+    bio_pages_read = "bio_pages:read"
+    bio_pages_write = "bio_pages:write"
+    webhooks_read = "webhooks:read"
+    webhooks_write = "webhooks:write"
+
+
+ALL_SCOPES: tuple[str, ...] = tuple(scope.value for scope in Scope)

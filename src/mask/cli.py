@@ -1,0 +1,174 @@
+"""`mask serve | migrate | workspaces … | keys …`. Every command reads its settings from the environment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mask.auth import service as auth_service
+from mask.config import Settings, get_settings
+from mask.context import AppContext
+from mask.db import session_scope
+from mask.kit.errors import MaskError
+from mask.workspace import service as workspace_service
+from mask.workspace.models import Plan
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="MASK: short links, click analytics, bio pages and webhooks.", no_args_is_help=True,
+                  add_completion=False)
+workspaces_cli = typer.Typer(help="Create and inspect workspaces.", no_args_is_help=True)
+keys_cli = typer.Typer(help="Create, list and revoke workspace API keys.", no_args_is_help=True)
+cli.add_typer(workspaces_cli, name="workspaces")
+cli.add_typer(keys_cli, name="keys")
+
+
+def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work in one transaction, turning domain errors into a clean exit."""
+
+    async def main() -> T:
+        context = AppContext.create(settings)
+        try:
+            async with session_scope(context.sessionmaker) as session:
+                return await work(session)
+        finally:
+            await context.engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except MaskError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from error
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from mask.migrate import upgrade
+
+    settings = get_settings()
+    settings.ensure_sqlite_directory()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date", err=True)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes sharing the port.")] = 1,
+    ssl_certfile: Annotated[str | None, typer.Option(help="Serve TLS with this certificate (PEM).")] = None,
+    ssl_keyfile: Annotated[str | None, typer.Option(help="Private key for --ssl-certfile (PEM).")] = None,
+) -> None:
+    """Serve the API, the redirects and the dashboard."""
+    import uvicorn
+
+    settings = get_settings()  # fail fast on bad settings, before forking workers
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
+    uvicorn.run(
+        "mask.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        proxy_headers=False,  # MASK reads X-Forwarded-* itself, only from MASK_TRUSTED_PROXIES
+        server_header=False,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@workspaces_cli.command("create")
+def workspaces_create(
+    slug: Annotated[str, typer.Argument(help="Short unique handle, e.g. acme.")],
+    plan: Annotated[Plan, typer.Option(help="Plan: hobby, pro or enterprise.")] = Plan.hobby,
+    name: Annotated[str | None, typer.Option(help="Display name (defaults to the handle).")] = None,
+) -> None:
+    """Create a workspace; prints its id."""
+    workspace = _run(get_settings(), lambda s: workspace_service.create(s, slug=slug, name=name, plan=plan.value))
+    typer.echo(workspace.id)
+
+
+@workspaces_cli.command("list")
+def workspaces_list() -> None:
+    """List workspaces: id, handle, plan."""
+    for workspace in _run(get_settings(), lambda s: workspace_service.list_all(s)):
+        typer.echo(f"{workspace.id}\t{workspace.slug}\t{workspace.plan}")
+
+
+@workspaces_cli.command("set-plan")
+def workspaces_set_plan(
+    workspace: Annotated[str, typer.Argument(help="Handle or ws_ id.")],
+    plan: Annotated[Plan, typer.Argument(help="hobby, pro or enterprise.")],
+) -> None:
+    """Change a workspace's plan (its rate limit follows at once)."""
+
+    async def work(session: AsyncSession) -> str:
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
+        await workspace_service.set_plan(session, workspace=found, plan=plan.value)
+        return found.slug
+
+    typer.echo(f"{_run(get_settings(), work)} is now on {plan.value}", err=True)
+
+
+@keys_cli.command("create")
+def keys_create(
+    workspace: Annotated[str, typer.Option(help="Workspace handle or ws_ id.")],
+    scope: Annotated[list[str] | None, typer.Option(help="A scope (repeat); none means all scopes.")] = None,
+    name: Annotated[str | None, typer.Option(help="A name to recognise the key by.")] = None,
+) -> None:
+    """Create an API key; prints only the key (shown once, stored hashed)."""
+
+    async def work(session: AsyncSession) -> str:
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
+        created = await auth_service.create(session, workspace=found, name=name, scopes=scope or None)
+        return created.token
+
+    typer.echo(_run(get_settings(), work))
+
+
+@keys_cli.command("list")
+def keys_list(workspace: Annotated[str, typer.Option(help="Workspace handle or ws_ id.")]) -> None:
+    """List a workspace's keys: id, prefix, name, scopes, last used, revoked."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
+        return [
+            "\t".join([key.id, key.prefix + "…", key.name, ",".join(key.scopes),
+                       key.last_used_at.isoformat() if key.last_used_at else "never",
+                       "revoked" if key.revoked_at else "active"])
+            for key in await auth_service.list_keys(session, workspace=found)
+        ]
+
+    for line in _run(get_settings(), work):
+        typer.echo(line)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key_ id (see `mask keys list`).")],
+    workspace: Annotated[str, typer.Option(help="Workspace handle or ws_ id.")],
+) -> None:
+    """Revoke an API key; it stops working at once."""
+
+    async def work(session: AsyncSession) -> None:
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
+        await auth_service.revoke(session, workspace=found, key_id=key_id)
+
+    _run(get_settings(), work)
+    typer.echo(f"revoked {key_id}", err=True)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,83 @@
+"""Settings, read from the environment (prefix ``MASK_``). Production refuses unsafe defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production, see below
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MASK_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/mask.db"
+    redis_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    # The default short domain: links without a `domain` live here. Also the host that serves the API/dashboard.
+    short_domain: str = "localhost:8000"
+    # Addresses/CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe. Empty: nobody.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "info"
+    db_pool_size: int = 10
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError with a clear message
+        return value
+
+    @field_validator("short_domain")
+    @classmethod
+    def _lower_domain(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "MASK_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_sqlite_directory(self) -> None:
+        """Create the directory of a file-based SQLite database (the default lives under ./var/)."""
+        if not self.is_sqlite:
+            return
+        path = self.database_url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings() -> Settings:
+    return Settings()

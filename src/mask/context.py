@@ -1,0 +1,50 @@
+"""What a running MASK process holds: settings, the database engine, and background services.
+
+Built once per process by `create_app`; shared by the API, the redirect app and the dashboard.
+Background services (click writer, webhook dispatcher, …) register start/stop callbacks here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from mask.config import Settings
+from mask.db import create_engine, create_sessionmaker
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    started: bool = False
+
+    @classmethod
+    def create(cls, settings: Settings) -> AppContext:
+        engine = create_engine(settings)
+        return cls(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+
+    async def startup(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        for hook in self.on_startup:
+            await hook()
+
+    async def shutdown(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        # Stop in reverse order: later services may depend on earlier ones (e.g. the click writer on the DB).
+        for hook in reversed(self.on_shutdown):
+            await hook()
+        await self.engine.dispose()

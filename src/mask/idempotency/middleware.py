@@ -1,0 +1,166 @@
+"""`Idempotency-Key` on POST: a retry with the same key and body gets the first answer back (for 24 hours).
+
+Keys are scoped to the credential that sent them (a hash of the Authorization header). The first request
+claims the key with a pending row; a concurrent duplicate gets 409, a different body under the same key 422,
+and a finished one is replayed with `Idempotent-Replayed: true`. Server errors release the key so a retry runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mask.context import AppContext
+from mask.db import session_scope
+from mask.idempotency.repository import IdempotencyRepository
+from mask.kit.errors import Conflict, MaskError, ValidationFailed
+from mask.kit.http import error_response
+from mask.kit.time import utcnow
+
+KEEP_FOR = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+# Answers that depend on the moment, not on the request: never replayed.
+NOT_STORED = frozenset({401, 403, 429})
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, context: AppContext) -> None:
+        self.app = app
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        raw_key = _header(scope, b"idempotency-key")
+        authorization = _header(scope, b"authorization")
+        if raw_key is None or authorization is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1").strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            error = ValidationFailed.single("Idempotency-Key", "invalid_idempotency_key",
+                                            f"The Idempotency-Key header must be 1–{MAX_KEY_LENGTH} characters.")
+            await error_response(error)(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        owner = hashlib.sha256(authorization).hexdigest()
+        request_hash = hashlib.sha256(
+            b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])
+        ).hexdigest()
+
+        refusal, replay = await self._claim(owner, key, request_hash)
+        if refusal is not None:
+            await error_response(refusal)(scope, receive, send)
+            return
+        if replay is not None:
+            status_code, stored = replay
+            await _send_json(send, status_code, stored, replayed=True)
+            return
+
+        captured = _Capture()
+        try:
+            await self.app(scope, _replay_body(body), captured.send)
+        except BaseException:
+            await self._release(owner, key)
+            raise
+        if captured.status_code >= 500 or captured.status_code in NOT_STORED:
+            await self._release(owner, key)
+        else:
+            async with session_scope(self.context.sessionmaker) as session:
+                await IdempotencyRepository(session).complete(owner, key, captured.status_code,
+                                                              captured.body.decode("utf-8"))
+        await captured.forward(send)
+
+    async def _claim(self, owner: str, key: str, request_hash: str) -> tuple[MaskError | None, tuple[int, str] | None]:
+        now = utcnow()
+        async with session_scope(self.context.sessionmaker) as session:
+            repository = IdempotencyRepository(session)
+            await repository.purge_older_than(now - KEEP_FOR)
+            if await repository.claim(owner, key, request_hash, now):
+                return None, None
+            record = await repository.get(owner, key)
+            if record is None:  # purged between our two statements: treat as new next time
+                return Conflict("Please retry this request.", code="idempotency_retry"), None
+            if record.request_hash != request_hash:
+                return ValidationFailed.single(
+                    "Idempotency-Key", "idempotency_key_reused",
+                    "This Idempotency-Key was already used with a different request; use a new key.",
+                ), None
+            if record.status_code is None:
+                return Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
+                                code="idempotency_in_progress"), None
+            return None, (record.status_code, record.response_body or "")
+
+    async def _release(self, owner: str, key: str) -> None:
+        async with session_scope(self.context.sessionmaker) as session:
+            await IdempotencyRepository(session).release(owner, key)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay_body(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.status_code = 500
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+            self.status_code = int(message["status"])
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+    async def forward(self, send: Send) -> None:
+        assert self.start is not None
+        await send(self.start)
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+async def _send_json(send: Send, status_code: int, body: str, *, replayed: bool) -> None:
+    payload = body.encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    if status_code == 204:
+        payload, headers = b"", headers[:0]
+    await send({"type": "http.response.start", "status": status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": payload, "more_body": False})
+

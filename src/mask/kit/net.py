@@ -1,0 +1,64 @@
+"""Who is the client, and did the request arrive over TLS? Proxy headers count only from trusted proxies."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any
+
+from mask.config import IPNetwork
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:  # "203.0.113.5:1234"
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str | None, trusted: Iterable[IPNetwork]) -> bool:
+    if not address:
+        return False
+    ip = _parse_ip(address)
+    return ip is not None and any(ip in network for network in trusted)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def client_ip(scope: dict[str, Any], trusted: tuple[IPNetwork, ...]) -> str | None:
+    """The peer address, or, when the peer is a trusted proxy, the right-most untrusted X-Forwarded-For entry."""
+    client = scope.get("client")
+    peer = client[0] if client else None
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    forwarded = _header(scope, b"x-forwarded-for")
+    if not forwarded:
+        return peer
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    # Walk from the right: entries appended by our own proxies are skipped; the first other one is the client.
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            ip = _parse_ip(hop)
+            return str(ip) if ip is not None else peer
+    ip = _parse_ip(hops[0]) if hops else None
+    return str(ip) if ip is not None else peer
+
+
+def is_secure(scope: dict[str, Any], trusted: tuple[IPNetwork, ...]) -> bool:
+    if scope.get("scheme") in ("https", "wss"):
+        return True
+    client = scope.get("client")
+    if trusted and _is_trusted(client[0] if client else None, trusted):
+        proto = _header(scope, b"x-forwarded-proto")
+        return proto is not None and proto.split(",")[0].strip().lower() == "https"
+    return False

@@ -1,0 +1,67 @@
+"""Pydantic building blocks shared by every domain's schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+
+from mask.kit.time import as_utc, isoformat_z
+
+# Timestamps: accepted with any offset (naive means UTC), always emitted as UTC ISO 8601 with `Z`.
+UTCDatetime = Annotated[
+    datetime,
+    AfterValidator(as_utc),
+    PlainSerializer(isoformat_z, return_type=str, when_used="json-unless-none"),
+]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RequestSchema(BaseModel):
+    """Request bodies refuse unknown fields: a typo (`utm_sorce`) is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ErrorDetail(BaseModel):
+    param: str
+    code: str
+    message: str
+
+
+class ErrorObject(BaseModel):
+    type: str
+    code: str
+    message: str
+    param: str | None = None
+    request_id: str | None = None
+    required_scope: str | None = None
+    errors: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every non-2xx answer."""
+
+    error: ErrorObject
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: malformed JSON, a body that is not an object, or a bad header.",
+    401: "Missing, malformed, unknown or revoked API key.",
+    403: "The API key lacks the scope this endpoint needs (`required_scope` names it).",
+    404: "No such resource in this workspace.",
+    409: "Conflict with existing state (e.g. the slug is taken on this domain).",
+    422: "One or more fields are invalid; `errors` lists every one with the reason.",
+    429: "Rate limit exceeded; retry after `Retry-After` seconds.",
+    500: "Unexpected server error; the `request_id` identifies it in the logs.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the given status codes, all with the error shape."""
+    every = sorted({*codes, 401, 429, 500})
+    return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in every}

@@ -1,0 +1,12 @@
+"""Every table, imported once so that Alembic and the test schema see the whole metadata."""
+
+from mask.auth.models import ApiKey
+from mask.db import Base
+from mask.domain.models import Domain
+from mask.event.models import Event
+from mask.idempotency.models import IdempotencyRecord
+from mask.link.models import Link
+from mask.tag.models import Tag, link_tags
+from mask.workspace.models import Workspace
+
+__all__ = ["ApiKey", "Base", "Domain", "Event", "IdempotencyRecord", "Link", "Tag", "Workspace", "link_tags"]

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mask.db_dialect import insert_ignore
+from mask.kit.ids import new_id
+from mask.tag.models import Tag, link_tags
+
+
+class TagRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ensure(self, workspace_id: str, names: list[str]) -> list[str]:
+        """Ids of the named tags, creating the missing ones (concurrent creators converge on one row)."""
+        if not names:
+            return []
+        rows = [{"id": new_id("tag"), "workspace_id": workspace_id, "name": name} for name in names]
+        await self.session.execute(
+            insert_ignore(self.session, Tag.__table__, rows, conflict=["workspace_id", "name"])  # type: ignore[arg-type]
+        )
+        result = await self.session.execute(
+            select(Tag.name, Tag.id).where(Tag.workspace_id == workspace_id, Tag.name.in_(names))
+        )
+        ids = dict(result.all())
+        return [ids[name] for name in names]
+
+    async def set_link_tags(self, link_id: str, tag_ids: list[str]) -> None:
+        await self.session.execute(delete(link_tags).where(link_tags.c.link_id == link_id))
+        if tag_ids:
+            await self.session.execute(
+                link_tags.insert(), [{"link_id": link_id, "tag_id": tag_id} for tag_id in tag_ids]
+            )
+
+    async def names_for_links(self, link_ids: Iterable[str]) -> dict[str, list[str]]:
+        ids = list(link_ids)
+        names: dict[str, list[str]] = defaultdict(list)
+        if not ids:
+            return names
+        result = await self.session.execute(
+            select(link_tags.c.link_id, Tag.name)
+            .join(Tag, Tag.id == link_tags.c.tag_id)
+            .where(link_tags.c.link_id.in_(ids))
+            .order_by(Tag.name)
+        )
+        for link_id, name in result:
+            names[link_id].append(name)
+        return names
+
+    async def get_by_name(self, workspace_id: str, name: str) -> Tag | None:
+        result = await self.session.execute(select(Tag).where(Tag.workspace_id == workspace_id, Tag.name == name))
+        return result.scalar_one_or_none()
+
+    async def list_with_counts(self, workspace_id: str) -> list[tuple[Tag, int]]:
+        counts = (
+            select(link_tags.c.tag_id, func.count().label("n")).group_by(link_tags.c.tag_id).subquery()
+        )
+        result = await self.session.execute(
+            select(Tag, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.tag_id == Tag.id)
+            .where(Tag.workspace_id == workspace_id)
+            .order_by(Tag.name)
+        )
+        return [(tag, int(count)) for tag, count in result]
