@@ -25,6 +25,8 @@ class AppContext:
     sessionmaker: async_sessionmaker[AsyncSession]
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
+    # Run inside each click batch's transaction (analytics rollups, webhook events); see mask.click.service.
+    click_listeners: list[Any] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     started: bool = False
 

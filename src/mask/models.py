@@ -1,6 +1,7 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
 from mask.auth.models import ApiKey
+from mask.click.models import Click, ClickVisitor
 from mask.db import Base
 from mask.domain.models import Domain
 from mask.event.models import Event
@@ -9,4 +10,4 @@ from mask.link.models import Link
 from mask.tag.models import Tag, link_tags
 from mask.workspace.models import Workspace
 
-__all__ = ["ApiKey", "Base", "Domain", "Event", "IdempotencyRecord", "Link", "Tag", "Workspace", "link_tags"]
+__all__ = ["ApiKey", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "Tag", "Workspace", "link_tags"]

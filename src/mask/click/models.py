@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mask.db import Base, UTCDateTime
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits at tens of millions of rows.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Click(Base):
+    """One recorded click, enriched. Never holds the raw IP address or user agent.
+
+    `click_id` is minted at redirect time and makes writes idempotent: a click re-delivered from the Redis
+    stream after a crash is inserted once. `link_id` has no foreign key: a deleted link's clicks stay counted
+    in workspace analytics.
+    """
+
+    __tablename__ = "clicks"
+    __table_args__ = (
+        Index(None, "workspace_id", "clicked_at"),
+        Index(None, "link_id", "clicked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    click_id: Mapped[str] = mapped_column(String(32), unique=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    link_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    bio_page_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    bio_block_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    domain: Mapped[str] = mapped_column(String(253))
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    city: Mapped[str | None] = mapped_column(String(100), default=None)
+    device: Mapped[str | None] = mapped_column(String(20), default=None)
+    browser: Mapped[str | None] = mapped_column(String(50), default=None)
+    os: Mapped[str | None] = mapped_column(String(50), default=None)
+    referrer: Mapped[str | None] = mapped_column(String(253), default=None)
+    referrer_url: Mapped[str | None] = mapped_column(Text, default=None)
+    utm_source: Mapped[str | None] = mapped_column(String(255), default=None)
+    utm_medium: Mapped[str | None] = mapped_column(String(255), default=None)
+    utm_campaign: Mapped[str | None] = mapped_column(String(255), default=None)
+    utm_term: Mapped[str | None] = mapped_column(String(255), default=None)
+    utm_content: Mapped[str | None] = mapped_column(String(255), default=None)
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    visitor_hash: Mapped[str] = mapped_column(String(32))
+    is_unique: Mapped[bool] = mapped_column(default=False)
+
+
+class ClickVisitor(Base):
+    """First sighting of a visitor on a target (link or bio page) on a UTC day: what makes a click unique.
+
+    The visitor hash itself rotates daily, so rows older than a couple of days are never consulted again
+    and can be pruned.
+    """
+
+    __tablename__ = "click_visitors"
+
+    target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    visitor_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
