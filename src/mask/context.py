@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mask.config import Settings
@@ -30,10 +31,14 @@ class AppContext:
     extras: dict[str, Any] = field(default_factory=dict)
     started: bool = False
 
+    # Shared Redis client when MASK_REDIS_URL is set (rate limits, cache invalidation, click stream).
+    redis: Redis | None = None
+
     @classmethod
     def create(cls, settings: Settings) -> AppContext:
         engine = create_engine(settings)
-        return cls(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        return cls(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), redis=redis)
 
     async def startup(self) -> None:
         if self.started:
@@ -50,3 +55,5 @@ class AppContext:
         for hook in reversed(self.on_shutdown):
             await hook()
         await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()

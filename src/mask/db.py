@@ -6,7 +6,7 @@ Services never commit. An API request gets one session; it commits once after th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -79,6 +79,18 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the session's transaction has committed (never after a rollback).
+
+    For side effects outside the database (cache invalidation, wake-ups) that must not run for a change
+    that did not happen.
+    """
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 @asynccontextmanager
 async def session_scope(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the block ended normally, roll back otherwise. For requests and jobs."""
@@ -90,3 +102,6 @@ async def session_scope(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
             raise
         else:
             await session.commit()
+            callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+            for callback in callbacks:
+                await callback()
