@@ -45,9 +45,20 @@ class MaskApp:
                 return
 
 
+def create_context(settings: Settings, *, role: str = "serve") -> AppContext:
+    """The process's context with every background service registered.
+
+    role "serve": background services run when MASK_SERVE_BACKGROUND is true (the default);
+    role "worker": they always run (`mask worker`).
+    """
+    context = AppContext.create(settings)
+    context.run_background = role == "worker" or settings.serve_background
+    return context
+
+
 def create_app(settings: Settings | None = None) -> MaskApp:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return MaskApp(AppContext.create(settings))
+    return MaskApp(create_context(settings))
 
 

@@ -89,6 +89,35 @@ def serve(
     )
 
 
+@cli.command()
+def worker() -> None:
+    """Run the background services (click writer and stream consumer, webhook dispatcher) without HTTP.
+
+    For production, beside `mask serve` started with MASK_SERVE_BACKGROUND=false. Stops cleanly on SIGTERM/SIGINT.
+    """
+    import signal
+
+    from mask.app import create_app
+
+    settings = get_settings()
+
+    async def main() -> None:
+        app = create_app(settings)
+        app.context.run_background = True
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await app.context.startup()
+        typer.echo(f"worker running: {', '.join(s.name for s in app.context.background) or 'no services'}", err=True)
+        try:
+            await stop.wait()
+        finally:
+            await app.context.shutdown()
+
+    asyncio.run(main())
+
+
 @workspaces_cli.command("create")
 def workspaces_create(
     slug: Annotated[str, typer.Argument(help="Short unique handle, e.g. acme.")],

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Addresses/CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe. Empty: nobody.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "info"
+    # Background services (click writer, stream consumer, webhook dispatcher) inside `mask serve`; set false
+    # in production when `mask worker` runs them instead.
+    serve_background: bool = True
     db_pool_size: int = 10
 
     @field_validator("trusted_proxies", mode="before")

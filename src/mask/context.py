@@ -7,6 +7,7 @@ Background services (click writer, webhook dispatcher, …) register start/stop 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker
 
+logger = logging.getLogger("mask")
+
 Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class BackgroundService:
+    """A long-running job of the process (click writer, stream consumer, webhook dispatcher).
+
+    They run inside `mask serve` by default; with MASK_SERVE_BACKGROUND=false they run only in `mask worker`.
+    """
+
+    name: str
+    start: Hook
+    stop: Hook
 
 
 @dataclass
@@ -26,6 +41,8 @@ class AppContext:
     sessionmaker: async_sessionmaker[AsyncSession]
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
+    background: list[BackgroundService] = field(default_factory=list)
+    run_background: bool = True
     # Run inside each click batch's transaction (analytics rollups, webhook events); see mask.click.service.
     click_listeners: list[Any] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -46,12 +63,20 @@ class AppContext:
         self.started = True
         for hook in self.on_startup:
             await hook()
+        if self.run_background:
+            for service in self.background:
+                logger.info("starting %s", service.name)
+                await service.start()
 
     async def shutdown(self) -> None:
         if not self.started:
             return
         self.started = False
         # Stop in reverse order: later services may depend on earlier ones (e.g. the click writer on the DB).
+        if self.run_background:
+            for service in reversed(self.background):
+                logger.info("stopping %s", service.name)
+                await service.stop()
         for hook in reversed(self.on_shutdown):
             await hook()
         await self.engine.dispose()
