@@ -32,7 +32,8 @@ v1.include_router(domain_router)
 v1.include_router(tag_router)
 
 
-def create_api(context: AppContext) -> ASGIApp:
+def create_api(context: AppContext) -> FastAPI:
+    """The FastAPI application; serve it through `api_stack`, which adds the outer middleware."""
     api = FastAPI(
         title="MASK API",
         version="1.0.0",
@@ -62,5 +63,10 @@ def create_api(context: AppContext) -> ASGIApp:
 
     api.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(api)
+    return api
+
+
+def api_stack(api: FastAPI, context: AppContext) -> ASGIApp:
+    """The API as served: edge (request id, HTTPS, body limits) → idempotency → FastAPI."""
     app: ASGIApp = IdempotencyMiddleware(api, context)
     return ApiEdgeMiddleware(app, context.settings)

@@ -9,7 +9,7 @@ import logging
 
 from starlette.types import Receive, Scope, Send
 
-from mask.api import create_api
+from mask.api import api_stack, create_api
 from mask.config import Settings, get_settings
 from mask.context import AppContext
 
@@ -20,7 +20,8 @@ class MaskApp:
 
     def __init__(self, context: AppContext) -> None:
         self.context = context
-        self.api = create_api(context)
+        self.api_app = create_api(context)
+        self.api = api_stack(self.api_app, context)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
