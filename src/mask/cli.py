@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.account import service as account_service
 from mask.auth import service as auth_service
 from mask.config import Settings, get_settings
 from mask.context import AppContext
@@ -25,6 +26,8 @@ workspaces_cli = typer.Typer(help="Create and inspect workspaces.", no_args_is_h
 keys_cli = typer.Typer(help="Create, list and revoke workspace API keys.", no_args_is_help=True)
 cli.add_typer(workspaces_cli, name="workspaces")
 cli.add_typer(keys_cli, name="keys")
+users_cli = typer.Typer(help="Dashboard users, for self-hosters without mail.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -197,6 +200,37 @@ def keys_revoke(
 
     _run(get_settings(), work)
     typer.echo(f"revoked {key_id}", err=True)
+
+
+@users_cli.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The user's email; they log in with it.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="Asked for when not given.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    workspace: Annotated[str | None, typer.Option(help="Join this workspace (handle or ws_ id) instead of "
+                                                       "getting a new Hobby workspace.")] = None,
+    role: Annotated[str, typer.Option(help="owner or member (with --workspace).")] = "owner",
+) -> None:
+    """Create a dashboard user; prints its id."""
+    async def work(session: AsyncSession) -> str:
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace) if workspace else None
+        user = await account_service.create_user(session, email=email, password=password, name=name,
+                                                 workspace=found, role=role)
+        return user.id
+
+    typer.echo(_run(get_settings(), work))
+
+
+@users_cli.command("reset-password")
+def users_reset_password(
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+    password: Annotated[str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True,
+                                          help="Asked for when not given.")],
+) -> None:
+    """Set a user's password and log them out everywhere."""
+    _run(get_settings(), lambda s: account_service.reset_password(s, email=email, new_password=password))
+    typer.echo(f"password changed for {email.strip().lower()}; their sessions are ended", err=True)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
+from mask.account.models import Invite, LoginFailure, Membership, User, UserSession
 from mask.auth.models import ApiKey
 from mask.click.models import Click, ClickVisitor
 from mask.db import Base
@@ -10,4 +11,4 @@ from mask.link.models import Link
 from mask.tag.models import Tag, link_tags
 from mask.workspace.models import Workspace
 
-__all__ = ["ApiKey", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "Tag", "Workspace", "link_tags"]
+__all__ = ["Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "Tag", "Workspace", "link_tags"]

@@ -57,3 +57,13 @@ async def set_plan(session: AsyncSession, *, workspace: Workspace, plan: str) ->
 async def list_all(session: AsyncSession) -> list[Workspace]:
     """Every workspace, oldest first (for the CLI)."""
     return await WorkspaceRepository(session).list()
+
+
+async def rename(session: AsyncSession, *, workspace: Workspace, name: str) -> Workspace:
+    """Change a workspace's display name (its handle, and so its URLs, stay)."""
+    clean = name.strip()
+    if not 1 <= len(clean) <= 100:
+        raise ValidationFailed.single("name", "invalid_name", "A workspace name is 1 to 100 characters.")
+    workspace.name = clean
+    await session.flush()
+    return workspace

@@ -1,0 +1,1 @@
+"""People: users, their memberships in workspaces, dashboard sessions and invites."""

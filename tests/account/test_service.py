@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mask.account import service as account_service
+from mask.account.models import Role
+from mask.app import MaskApp
+from mask.db import session_scope
+from mask.kit.errors import ValidationFailed
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+async def session(app: MaskApp) -> AsyncIterator[AsyncSession]:
+    async with session_scope(app.context.sessionmaker) as session:
+        yield session
+
+
+async def test_sign_up_creates_a_hobby_workspace_owned_by_the_user(session: AsyncSession) -> None:
+    user = await account_service.sign_up(session, email="  Ada@Example.COM ", password=PASSWORD, name="Ada")
+    assert user.email == "ada@example.com"
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    [access] = await account_service.workspaces_of(session, user=user)
+    assert access.workspace.plan == "hobby" and access.membership.role == Role.owner
+    assert access.workspace.name == "Ada"
+
+
+async def test_sign_up_refuses_a_taken_email_whatever_its_case(session: AsyncSession) -> None:
+    await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    with pytest.raises(account_service.EmailTaken):
+        await account_service.sign_up(session, email="ADA@example.com", password=PASSWORD)
+
+
+async def test_two_sign_ups_with_the_same_name_get_distinct_workspace_handles(session: AsyncSession) -> None:
+    first = await account_service.sign_up(session, email="a@example.com", password=PASSWORD, name="Acme")
+    second = await account_service.sign_up(session, email="b@example.com", password=PASSWORD, name="Acme")
+    [one] = await account_service.workspaces_of(session, user=first)
+    [two] = await account_service.workspaces_of(session, user=second)
+    assert one.workspace.slug == "acme" and two.workspace.slug.startswith("acme-")
+
+
+async def test_every_invalid_field_is_reported_with_its_param(session: AsyncSession) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await account_service.sign_up(session, email="not-an-email", password="short")
+    assert {(e.param, e.code) for e in caught.value.errors} == {
+        ("email", "invalid_email"),
+        ("password", "password_too_short"),
+    }
+
+
+async def test_long_passwords_are_refused_not_truncated(session: AsyncSession) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await account_service.sign_up(session, email="a@example.com", password="x" * 1025)
+    assert caught.value.errors[0].code == "password_too_long"
+    long_password = "p" * 1000
+    await account_service.sign_up(session, email="a@example.com", password=long_password)
+    # A password that differs only after the 72nd byte (bcrypt's silent cut) must not log in.
+    with pytest.raises(account_service.LoginFailed):
+        await account_service.log_in(
+            session, email="a@example.com", password="p" * 999 + "q", ip="198.51.100.1"
+        )
+    assert await account_service.log_in(
+        session, email="a@example.com", password=long_password, ip="198.51.100.1"
+    )
+
+
+async def test_unknown_email_and_wrong_password_fail_alike(session: AsyncSession) -> None:
+    await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    errors = []
+    for email in ("ada@example.com", "nobody@example.com"):
+        with pytest.raises(account_service.LoginFailed) as caught:
+            await account_service.log_in(session, email=email, password="wrong password", ip="198.51.100.1")
+        errors.append((caught.value.status_code, caught.value.code, caught.value.message, caught.value.param))
+    assert errors[0] == errors[1]
+
+
+async def test_failed_logins_lock_the_account_from_every_ip_even_with_the_right_password(
+    session: AsyncSession,
+) -> None:
+    await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    for attempt in range(account_service.ACCOUNT_FAILURE_LIMIT):
+        with pytest.raises(account_service.LoginFailed):
+            await account_service.log_in(
+                session, email="ada@example.com", password="nope", ip=f"198.51.100.{attempt}"
+            )
+    with pytest.raises(account_service.LoginThrottled) as caught:
+        await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip="203.0.113.99")
+    assert 0 < int(caught.value.headers["Retry-After"]) <= 15 * 60
+    # An unknown account is throttled the same way, so the throttle reveals nothing either.
+    for _ in range(account_service.ACCOUNT_FAILURE_LIMIT):
+        with pytest.raises(account_service.LoginFailed):
+            await account_service.log_in(session, email="ghost@example.com", password="nope", ip="192.0.2.1")
+    with pytest.raises(account_service.LoginThrottled):
+        await account_service.log_in(session, email="ghost@example.com", password="nope", ip="192.0.2.2")
+
+
+async def test_failed_logins_from_one_ip_throttle_that_ip_only(session: AsyncSession) -> None:
+    await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    for attempt in range(account_service.IP_FAILURE_LIMIT):
+        with pytest.raises(account_service.LoginFailed):
+            await account_service.log_in(
+                session, email=f"guess{attempt}@example.com", password="x", ip="192.0.2.7"
+            )
+    with pytest.raises(account_service.LoginThrottled):
+        await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip="192.0.2.7")
+    assert await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip="192.0.2.8")
+
+
+async def test_a_success_resets_the_account_counter(session: AsyncSession) -> None:
+    await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    for _ in range(2):
+        for _ in range(account_service.ACCOUNT_FAILURE_LIMIT - 1):
+            with pytest.raises(account_service.LoginFailed):
+                await account_service.log_in(session, email="ada@example.com", password="nope", ip=None)
+        assert await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip=None)
+
+
+async def test_sessions_are_stored_hashed_and_end_at_logout(session: AsyncSession) -> None:
+    user = await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    started = await account_service.start_session(session, user=user, ip="192.0.2.1", user_agent="test")
+    assert (
+        len(started.token) >= 43 and started.row.id != started.token and started.token not in started.row.id
+    )
+    current = await account_service.resolve_session(session, token=started.token)
+    assert current is not None and current.user.id == user.id
+    assert await account_service.resolve_session(session, token=started.row.id) is None  # the hash is no key
+    await account_service.end_session(session, session_id=started.row.id)
+    assert await account_service.resolve_session(session, token=started.token) is None
+
+
+async def test_changing_the_password_ends_the_other_sessions(session: AsyncSession) -> None:
+    user = await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
+    here = await account_service.start_session(session, user=user, ip=None, user_agent=None)
+    elsewhere = await account_service.start_session(session, user=user, ip=None, user_agent=None)
+    with pytest.raises(ValidationFailed) as caught:
+        await account_service.change_password(
+            session,
+            user=user,
+            current_password="wrong",
+            new_password="n3w pass",
+            keep_session_id=here.row.id,
+            ip=None,
+        )
+    assert caught.value.errors[0].param == "current_password"
+    await account_service.change_password(
+        session,
+        user=user,
+        current_password=PASSWORD,
+        new_password="a new passphrase",
+        keep_session_id=here.row.id,
+        ip=None,
+    )
+    assert await account_service.resolve_session(session, token=here.token) is not None
+    assert await account_service.resolve_session(session, token=elsewhere.token) is None
+    with pytest.raises(account_service.LoginFailed):
+        await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip=None)
+    assert await account_service.log_in(
+        session, email="ada@example.com", password="a new passphrase", ip=None
+    )
+
+
+async def test_invites_are_owner_only_single_use_and_grant_their_role(session: AsyncSession) -> None:
+    owner = await account_service.sign_up(session, email="owner@example.com", password=PASSWORD, name="Team")
+    guest = await account_service.sign_up(session, email="guest@example.com", password=PASSWORD)
+    [team] = await account_service.workspaces_of(session, user=owner)
+    invite = await account_service.create_invite(session, actor=team, role="member")
+    joined = await account_service.accept_invite(session, token=invite.token, user=guest)
+    assert joined.id == team.workspace.id
+    guest_access = await account_service.access(session, user=guest, workspace_slug=team.workspace.slug)
+    assert not guest_access.is_owner
+    with pytest.raises(account_service.InviteNotFound):
+        await account_service.accept_invite(session, token=invite.token, user=guest)
+    with pytest.raises(account_service.NotAnOwner):
+        await account_service.create_invite(session, actor=guest_access, role="owner")
+
+
+async def test_the_last_owner_can_neither_leave_nor_step_down(session: AsyncSession) -> None:
+    owner = await account_service.sign_up(session, email="owner@example.com", password=PASSWORD)
+    [team] = await account_service.workspaces_of(session, user=owner)
+    with pytest.raises(account_service.LastOwner):
+        await account_service.remove_member(session, actor=team, user_id=owner.id)
+    with pytest.raises(account_service.LastOwner):
+        await account_service.set_role(session, actor=team, user_id=owner.id, role="member")
+
+
+async def test_other_peoples_workspaces_look_like_missing_ones(session: AsyncSession) -> None:
+    await account_service.sign_up(session, email="a@example.com", password=PASSWORD, name="alpha")
+    other = await account_service.sign_up(session, email="b@example.com", password=PASSWORD, name="beta")
+    with pytest.raises(account_service.MembershipNotFound) as exists:
+        await account_service.access(session, user=other, workspace_slug="alpha")
+    with pytest.raises(account_service.MembershipNotFound) as missing:
+        await account_service.access(session, user=other, workspace_slug="nothing-here")
+    assert exists.value.status_code == missing.value.status_code == 404
