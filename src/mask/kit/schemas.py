@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, field_validator
 
 from mask.kit.time import as_utc, isoformat_z
 
@@ -22,9 +22,20 @@ class Schema(BaseModel):
 
 
 class RequestSchema(BaseModel):
-    """Request bodies refuse unknown fields: a typo (`utm_sorce`) is an error, not silently ignored."""
+    """Request bodies refuse unknown fields: a typo (`utm_sorce`) is an error, not silently ignored.
+
+    NUL characters are refused everywhere: PostgreSQL cannot store them in text, and no real value has one.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
 
 
 class ErrorDetail(BaseModel):

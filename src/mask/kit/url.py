@@ -13,12 +13,16 @@ import ada_url
 
 MAX_URL_LENGTH = 2048
 ALLOWED_SCHEMES = frozenset({"http:", "https:"})
+C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
 
 
-@dataclass(frozen=True)
 class UrlProblem(Exception):
-    code: str
-    message: str
+    """Why a URL or host is refused: a stable `code` and a message for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,13 @@ class ParsedUrl:
 
 def parse_destination(raw: str, *, schemes: frozenset[str] = ALLOWED_SCHEMES) -> ParsedUrl:
     """Parse and normalise a destination URL, or raise UrlProblem saying why it is refused."""
-    if not raw or not raw.strip():
+    if not raw or not raw.strip(C0_AND_SPACE):
         raise UrlProblem("url_required", "The URL is empty.")
     if len(raw) > MAX_URL_LENGTH:
         raise UrlProblem("url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters.")
-    text = raw.strip()
+    text = raw.strip(C0_AND_SPACE)  # what the WHATWG parser strips at both ends
+    # Lone surrogates (JSON allows "\ud800") become U+FFFD, as in a browser; pairs are joined.
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     # A browser strips these too; we refuse instead of guessing, since they are a classic filter bypass.
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
         raise UrlProblem("invalid_url", "The URL contains control characters (tabs, newlines, …).")
@@ -50,11 +56,27 @@ def parse_destination(raw: str, *, schemes: frozenset[str] = ALLOWED_SCHEMES) ->
         raise UrlProblem("credentials_in_url", "The URL must not contain a user name or password.")
     if url.protocol in ("http:", "https:") and not url.hostname:
         raise UrlProblem("invalid_url", "The URL has no host.")
+    if not _valid_punycode(url.hostname.lower()):
+        raise UrlProblem("invalid_url", "The URL's host has an invalid internationalised (xn--) label.")
     href = url.href
     if len(href) > MAX_URL_LENGTH:
         raise UrlProblem("url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters once normalised.")
     return ParsedUrl(href=href, scheme=url.protocol.rstrip(":"), hostname=url.hostname.lower(),
                      host=url.host.lower())
+
+
+def _valid_punycode(hostname: str) -> bool:
+    """Every `xn--` label must decode and re-encode to itself (UTS #46 validity, which ada-url skips)."""
+    for label in hostname.split("."):
+        if not label.startswith("xn--"):
+            continue
+        try:
+            decoded = label[4:].encode("ascii").decode("punycode")
+        except (UnicodeError, ValueError):
+            return False
+        if not decoded or decoded.isascii() or ada_url.idna_to_ascii(decoded).decode("ascii").lower() != label:
+            return False
+    return True
 
 
 def normalize_hostname(raw: str) -> str:
@@ -68,6 +90,8 @@ def normalize_hostname(raw: str) -> str:
         ascii_host = ada_url.URL(f"http://{text}/").hostname.lower().rstrip(".")
     except ValueError as error:
         raise UrlProblem("invalid_domain", "This is not a valid domain name.") from error
+    if not _valid_punycode(ascii_host):
+        raise UrlProblem("invalid_domain", "This is not a valid domain name.")
     try:
         ipaddress.ip_address(ascii_host)
     except ValueError:
@@ -75,8 +99,10 @@ def normalize_hostname(raw: str) -> str:
     else:
         raise UrlProblem("invalid_domain", "A short domain must be a host name, not an IP address.")
     labels = ascii_host.split(".")
-    if len(labels) < 2 or len(ascii_host) > 253:
+    if len(labels) < 2:
         raise UrlProblem("invalid_domain", "A short domain needs at least two labels, like `go.example.com`.")
+    if len(ascii_host) > 253:
+        raise UrlProblem("invalid_domain", "A domain name is at most 253 characters.")
     for label in labels:
         if not 1 <= len(label) <= 63 or label.startswith("-") or label.endswith("-"):
             raise UrlProblem("invalid_domain", "This is not a valid domain name.")

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tests.conftest import Tenant, TenantFactory
+
+
+async def count_links(client: httpx.AsyncClient, tenant: Tenant) -> int:
+    return len((await client.get("/v1/links", params={"limit": 100}, headers=tenant.headers)).json()["data"])
+
+
+async def test_a_retry_with_the_same_key_and_body_returns_the_first_response(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    headers = tenant.headers | {"Idempotency-Key": "order-42"}
+    first = await client.post("/v1/links", json={"url": "https://example.com/a"}, headers=headers)
+    second = await client.post("/v1/links", json={"url": "https://example.com/a"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert await count_links(client, tenant) == 1
+
+
+async def test_the_same_key_with_another_body_is_refused_and_creates_nothing(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    headers = tenant.headers | {"Idempotency-Key": "k1"}
+    await client.post("/v1/links", json={"url": "https://example.com/a"}, headers=headers)
+    other = await client.post("/v1/links", json={"url": "https://example.com/b"}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "validation_error"
+    assert other.json()["error"]["errors"][0]["code"] == "idempotency_key_reused"
+    assert await count_links(client, tenant) == 1
+
+
+async def test_concurrent_duplicates_never_create_two_resources(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    headers = tenant.headers | {"Idempotency-Key": "burst"}
+    responses = await asyncio.gather(*[
+        client.post("/v1/links", json={"url": "https://example.com/burst"}, headers=headers) for _ in range(8)
+    ])
+    statuses = sorted(response.status_code for response in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    created = {response.json()["id"] for response in responses if response.status_code == 201}
+    assert len(created) == 1
+    assert await count_links(client, tenant) == 1
+
+
+async def test_keys_are_scoped_to_the_credential(client: httpx.AsyncClient, make_tenant: TenantFactory) -> None:
+    first, second = await make_tenant(), await make_tenant()
+    a = await client.post("/v1/links", json={"url": "https://example.com/x"},
+                          headers=first.headers | {"Idempotency-Key": "same"})
+    b = await client.post("/v1/links", json={"url": "https://example.com/x"},
+                          headers=second.headers | {"Idempotency-Key": "same"})
+    assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
+
+
+async def test_a_validation_failure_is_replayed_and_a_fixed_request_needs_a_new_key(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    headers = tenant.headers | {"Idempotency-Key": "bad-one"}
+    first = await client.post("/v1/links", json={"url": "javascript:x"}, headers=headers)
+    again = await client.post("/v1/links", json={"url": "javascript:x"}, headers=headers)
+    assert first.status_code == again.status_code == 422
+    assert again.headers.get("idempotent-replayed") == "true"
+
+
+async def test_an_overlong_key_is_422(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    response = await client.post("/v1/links", json={"url": "https://example.com"},
+                                 headers=tenant.headers | {"Idempotency-Key": "k" * 256})
+    assert response.status_code == 422 and response.json()["error"]["param"] == "Idempotency-Key"
+
+
+async def test_domains_are_idempotent_too(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    headers = tenant.headers | {"Idempotency-Key": "dom"}
+    first = await client.post("/v1/domains", json={"domain": "go.idem.test"}, headers=headers)
+    second = await client.post("/v1/domains", json={"domain": "go.idem.test"}, headers=headers)
+    assert first.status_code == second.status_code == 201 and first.json() == second.json()

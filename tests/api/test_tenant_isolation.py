@@ -1,0 +1,71 @@
+"""Walk every endpoint with a path id from the OpenAPI schema: another workspace's ids are always 404,
+and nothing of theirs changes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.conftest import Tenant, TenantFactory
+
+
+async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:
+    """Create one of every resource the API has, returning {path parameter name: id}."""
+    domain = (await client.post("/v1/domains", json={"domain": "go.victim.test"}, headers=tenant.headers)).json()
+    link = (await client.post("/v1/links", json={"url": "https://example.com/private", "slug": "victim",
+                                                 "tags": ["secret"]}, headers=tenant.headers)).json()
+    ids = {"link_id": link["id"], "domain_id": domain["id"]}
+    # Packages that add resources register them here as they land (webhooks, bio pages, …).
+    for path, body, name in _OPTIONAL_RESOURCES:
+        response = await client.post(path, json=body, headers=tenant.headers)
+        if response.status_code == 201:
+            ids[name] = response.json()["id"]
+    return ids
+
+
+_OPTIONAL_RESOURCES: list[tuple[str, dict[str, Any], str]] = [
+    ("/v1/webhooks", {"url": "https://hooks.example.com/mask", "events": ["link.created"]}, "webhook_id"),
+    ("/v1/bio-pages", {"handle": "victimpage", "title": "Victim"}, "bio_page_id"),
+]
+
+
+async def test_every_endpoint_answers_404_for_another_workspaces_ids(
+    client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    victim, attacker = await make_tenant(), await make_tenant()
+    ids = await _resources_of(client, victim)
+    schema = (await client.get("/v1/openapi.json")).json()
+    checked = 0
+    for path, operations in schema["paths"].items():
+        names = re.findall(r"{(\w+)}", path)
+        if not names:
+            continue
+        assert all(name in ids for name in names), f"add a {names} resource to this test for {path}"
+        concrete = path
+        for name in names:
+            concrete = concrete.replace("{" + name + "}", ids[name])
+        for method in operations:
+            body = {} if method in ("post", "patch", "put") else None
+            response = await client.request(method.upper(), concrete, json=body, headers=attacker.headers)
+            assert response.status_code == 404, f"{method.upper()} {path} → {response.status_code}"
+            assert response.json()["error"]["type"] == "invalid_request_error"
+            checked += 1
+    assert checked >= 5
+    # …and the victim's data is intact and invisible in the attacker's lists.
+    link = await client.get(f"/v1/links/{ids['link_id']}", headers=victim.headers)
+    assert link.status_code == 200 and link.json()["url"] == "https://example.com/private"
+    assert (await client.get(f"/v1/domains/{ids['domain_id']}", headers=victim.headers)).status_code == 200
+    for listing in ("/v1/links", "/v1/domains", "/v1/tags"):
+        assert (await client.get(listing, headers=attacker.headers)).json()["data"] == []
+    assert (await client.get("/v1/links", params={"tag": "secret"}, headers=attacker.headers)).json()["data"] == []
+
+
+async def test_list_filters_never_reach_into_another_workspace(
+    client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    victim, attacker = await make_tenant(), await make_tenant()
+    await _resources_of(client, victim)
+    for params in ({"domain": "go.victim.test"}, {"q": "private"}, {"q": "victim"}):
+        assert (await client.get("/v1/links", params=params, headers=attacker.headers)).json()["data"] == []
