@@ -21,7 +21,7 @@ from mask.workspace.models import Plan
 T = TypeVar("T")
 
 cli = typer.Typer(help="MASK: short links, click analytics, bio pages and webhooks.", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, pretty_exceptions_enable=False)
 workspaces_cli = typer.Typer(help="Create and inspect workspaces.", no_args_is_help=True)
 keys_cli = typer.Typer(help="Create, list and revoke workspace API keys.", no_args_is_help=True)
 cli.add_typer(workspaces_cli, name="workspaces")
@@ -234,4 +234,13 @@ def users_reset_password(
 
 
 def main() -> None:
-    cli()
+    from pydantic import ValidationError
+
+    try:
+        cli()
+    except ValidationError as error:  # settings from the environment: say which and why, no traceback
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "settings"
+            variable = f"MASK_{where.upper()}" if where != "settings" else "settings"
+            typer.echo(f"configuration error: {variable}: {problem['msg'].removeprefix('Value error, ')}", err=True)
+        raise SystemExit(2) from None

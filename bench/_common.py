@@ -1,0 +1,98 @@
+"""Small helpers shared by the benches: percentiles, free ports, throwaway databases, a served MASK."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get("MASK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(name: str, seconds: list[float], wall: float) -> str:
+    count = len(seconds)
+    return (f"{name:<38} n={count:>7}  {count / wall:>9.0f}/s  p50={percentile(seconds, 50) * 1000:7.2f} ms  "
+            f"p99={percentile(seconds, 99) * 1000:7.2f} ms  mean={statistics.fmean(seconds) * 1000:7.2f} ms")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _admin(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def throwaway_database(backend: str) -> Iterator[str]:
+    """A fresh migrated database URL, removed afterwards."""
+    from mask.migrate import upgrade
+
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="mask-bench-") as directory:
+            url = f"sqlite+aiosqlite:///{directory}/bench.db"
+            upgrade(url)
+            yield url
+        return
+    name = f"mask_bench_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rpartition("/")[0] + "/" + name
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`mask serve` as a subprocess on a free port; yields its base URL."""
+    import httpx
+
+    port = free_port()
+    env = os.environ | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
+                        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}"} | (extra_env or {})
+    mask = str(Path(sys.executable).with_name("mask"))
+    process = subprocess.Popen([mask, "serve", "--port", str(port), "--workers", str(workers)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("mask serve did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
