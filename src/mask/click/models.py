@@ -17,6 +17,11 @@ class Click(Base):
     `click_id` is minted at redirect time and makes writes idempotent: a click re-delivered from the Redis
     stream after a crash is inserted once. `link_id` has no foreign key: a deleted link's clicks stay counted
     in workspace analytics.
+
+    Bio pages (mask.bio_page) send their traffic through the same pipeline: a row with `bio_page_id` and
+    `bio_block_id` is a click on that block; a row with `bio_page_id` and no `bio_block_id` is a VIEW of the
+    page, not a click. Click counts and breakdowns must leave views out (`bio_block_id IS NOT NULL OR
+    bio_page_id IS NULL`); page views are those rows alone (`GET /v1/analytics/views`).
     """
 
     __tablename__ = "clicks"
