@@ -37,8 +37,12 @@ class EnrichedClick:
 
     @property
     def target_id(self) -> str:
-        """What uniqueness and counters are about: the link, else the bio page."""
-        target = self.link_id or self.bio_page_id
+        """What uniqueness is about: the link; the bio block clicked; or, for a page view, the bio page.
+
+        A view and a block click of the same page are separate targets, so viewing a page never makes the
+        visitor's first click on a block of it non-unique.
+        """
+        target = self.link_id or self.bio_block_id or self.bio_page_id
         assert target is not None, "a click belongs to a link or a bio page"
         return target
 
@@ -48,3 +52,55 @@ class EnrichedClick:
         data.pop("visitor_hash")
         data["clicked_at"] = isoformat_z(self.clicked_at)
         return data
+
+
+UTM_NAMES = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+@dataclass(slots=True)
+class RawClick:
+    """A click as a public handler saw it, before enrichment: what it hands to the click tracker.
+
+    It belongs to a link (`link_id`) or to a bio page (`bio_page_id`, and `bio_block_id` for the block
+    clicked). `click_id` is minted when the click happens, so a re-delivery (Redis stream) is stored once.
+    `ip` is the client address; it lives only in memory and in the Redis stream until the click is
+    stored, and never reaches the database.
+    """
+
+    click_id: str
+    at: float  # Unix time, seconds
+    workspace_id: str
+    domain: str
+    link_id: str | None = None
+    bio_page_id: str | None = None
+    bio_block_id: str | None = None
+    ip: str | None = None
+    user_agent: str = ""
+    referrer: str = ""
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+
+    def to_fields(self) -> dict[str, str]:
+        """Flat string fields for a Redis stream entry (empty values left out)."""
+        fields = {"click_id": self.click_id, "at": repr(self.at), "workspace_id": self.workspace_id,
+                  "domain": self.domain}
+        for name in ("link_id", "bio_page_id", "bio_block_id", "ip", "user_agent", "referrer", *UTM_NAMES):
+            value = getattr(self, name)
+            if value:
+                fields[name] = value
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: dict[bytes, bytes] | dict[str, str]) -> RawClick:
+        """Inverse of `to_fields`; raises KeyError/ValueError on an entry that is not a click."""
+        data = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                for k, v in fields.items()}
+        return cls(
+            click_id=data["click_id"], at=float(data["at"]), workspace_id=data["workspace_id"],
+            domain=data["domain"], link_id=data.get("link_id"), bio_page_id=data.get("bio_page_id"),
+            bio_block_id=data.get("bio_block_id"), ip=data.get("ip"), user_agent=data.get("user_agent", ""),
+            referrer=data.get("referrer", ""), **{name: data.get(name) for name in UTM_NAMES},
+        )
