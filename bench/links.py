@@ -18,21 +18,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import httpx  # noqa: E402
-from _common import percentile, served, summary, throwaway_database  # noqa: E402
-from sqlalchemy import insert, select, tuple_  # noqa: E402
+import httpx
+from _common import percentile, served, summary, throwaway_database
+from sqlalchemy import insert, select, tuple_
 
-from mask.auth import service as auth_service  # noqa: E402
-from mask.config import Settings  # noqa: E402
-from mask.context import AppContext  # noqa: E402
-from mask.db import session_scope  # noqa: E402
-from mask.kit.ids import new_id  # noqa: E402
-from mask.kit.pagination import keyset  # noqa: E402
-from mask.kit.time import utcnow  # noqa: E402
-from mask.link import service as link_service  # noqa: E402
-from mask.link.models import Link  # noqa: E402
-from mask.link.schemas import LinkCreate  # noqa: E402
-from mask.workspace import service as workspace_service  # noqa: E402
+from mask.auth import service as auth_service
+from mask.config import Settings
+from mask.context import AppContext
+from mask.db import session_scope
+from mask.kit.ids import new_id
+from mask.kit.pagination import keyset
+from mask.kit.time import utcnow
+from mask.link import service as link_service
+from mask.link.models import Link
+from mask.link.schemas import LinkCreate
+from mask.workspace import service as workspace_service
 
 SERVICE_BATCH = 100  # service calls per transaction: what a bulk import would do
 

@@ -6,8 +6,8 @@ Background services (click writer, webhook dispatcher, …) register start/stop 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 

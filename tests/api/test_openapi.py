@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 from fastapi.routing import APIRoute
 
 from mask.app import MaskApp

@@ -5,9 +5,8 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.kit.pagination import keyset
-
 from mask.domain.models import Domain
+from mask.kit.pagination import keyset
 from mask.link.models import Link
 
 

@@ -6,7 +6,6 @@ from sqlalchemy import exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.kit.pagination import keyset
-
 from mask.link.models import Link
 from mask.tag.models import link_tags
 
