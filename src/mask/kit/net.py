@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mask.config import IPNetwork
@@ -28,14 +28,14 @@ def _is_trusted(address: str | None, trusted: Iterable[IPNetwork]) -> bool:
     return ip is not None and any(ip in network for network in trusted)
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
     return None
 
 
-def client_ip(scope: dict[str, Any], trusted: tuple[IPNetwork, ...]) -> str | None:
+def client_ip(scope: Mapping[str, Any], trusted: tuple[IPNetwork, ...]) -> str | None:
     """The peer address, or, when the peer is a trusted proxy, the right-most untrusted X-Forwarded-For entry."""
     client = scope.get("client")
     peer = client[0] if client else None
@@ -54,7 +54,7 @@ def client_ip(scope: dict[str, Any], trusted: tuple[IPNetwork, ...]) -> str | No
     return str(ip) if ip is not None else peer
 
 
-def is_secure(scope: dict[str, Any], trusted: tuple[IPNetwork, ...]) -> bool:
+def is_secure(scope: Mapping[str, Any], trusted: tuple[IPNetwork, ...]) -> bool:
     if scope.get("scheme") in ("https", "wss"):
         return True
     client = scope.get("client")
