@@ -11,11 +11,13 @@ from starlette.types import ASGIApp
 
 from mask.auth.scopes import ALL_SCOPES
 from mask.context import AppContext
-from mask.dependencies import SessionDep
+from mask.dependencies import ContextDep, SessionDep
 from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
 from mask.kit.http import ApiEdgeMiddleware, install_error_handlers
 from mask.link.endpoints import router as link_router
+from mask.rate_limit.middleware import rate_limit_guard
+from mask.rate_limit.openapi import document_rate_limits
 from mask.tag.endpoints import router as tag_router
 
 API_DESCRIPTION = """
@@ -23,6 +25,9 @@ MASK's REST API. Authenticate with a workspace API key: `Authorization: Bearer m
 Each endpoint names the scope it needs; a key without it gets `403` with `required_scope`.
 Every error has one shape: `{"error": {"type", "code", "message", "param", "request_id"}}` (422 adds `errors`).
 POST requests accept an `Idempotency-Key` header: a retry with the same key and body returns the first answer.
+Rate limits (Hobby 60, Pro 600, Enterprise 6,000 requests/minute per workspace): every /v1 response carries
+`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix time, seconds); over the limit,
+`429` with `Retry-After` (seconds) and code `rate_limit_exceeded`.
 Timestamps are UTC ISO 8601 with `Z`. Lists are newest first with opaque cursors (`next_cursor` → `?cursor=`).
 """
 
@@ -46,9 +51,10 @@ def create_api(context: AppContext) -> FastAPI:
     api.include_router(v1)
 
     @api.get("/health", include_in_schema=False)
-    async def health(session: SessionDep) -> dict[str, str]:
+    async def health(session: SessionDep, context: ContextDep) -> dict[str, Any]:
         await session.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        limiter = context.extras.get("rate_limiter")  # its Redis failures are counted here
+        return {"status": "ok", **({"rate_limit": limiter.status()} if limiter is not None else {})}
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
@@ -58,7 +64,7 @@ def create_api(context: AppContext) -> FastAPI:
                 "type": "http", "scheme": "bearer", "bearerFormat": "mk_live_…",
                 "description": "Workspace API key. Scopes: " + ", ".join(f"`{s}`" for s in ALL_SCOPES),
             }
-            api.openapi_schema = schema
+            api.openapi_schema = document_rate_limits(schema)
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
@@ -67,6 +73,6 @@ def create_api(context: AppContext) -> FastAPI:
 
 
 def api_stack(api: FastAPI, context: AppContext) -> ASGIApp:
-    """The API as served: edge (request id, HTTPS, body limits) → idempotency → FastAPI."""
+    """The API as served: edge (request id, rate limit, HTTPS, body limits) → idempotency → FastAPI."""
     app: ASGIApp = IdempotencyMiddleware(api, context)
-    return ApiEdgeMiddleware(app, context.settings)
+    return ApiEdgeMiddleware(app, context.settings, guard=rate_limit_guard(context))

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # in production when `mask worker` runs them instead.
     serve_background: bool = True
     db_pool_size: int = 10
+    # API rate limits (docs/rate-limits.md). Plan limits live in the plan_limits table; this one applies to
+    # /v1 requests without a valid API key, counted per client IP, so that key guessing is throttled too.
+    rate_limit_enabled: bool = True
+    rate_limit_anonymous_per_minute: int = Field(default=60, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

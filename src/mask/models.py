@@ -8,7 +8,8 @@ from mask.domain.models import Domain
 from mask.event.models import Event
 from mask.idempotency.models import IdempotencyRecord
 from mask.link.models import Link
+from mask.rate_limit.models import PlanLimit
 from mask.tag.models import Tag, link_tags
 from mask.workspace.models import Workspace
 
-__all__ = ["Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "Tag", "Workspace", "link_tags"]
+__all__ = ["Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "Workspace", "link_tags"]

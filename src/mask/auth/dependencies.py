@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mask.auth import service as auth_service
 from mask.auth.scopes import Scope
-from mask.auth.service import AuthSubject
+from mask.auth.service import AuthSubject, ResolvedKey
 from mask.dependencies import SessionDep
 from mask.kit.errors import InsufficientScope, Unauthenticated
 
@@ -36,7 +36,13 @@ class Authenticator:
                     "No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key"
                 )
             raise Unauthenticated("The Authorization header must be `Bearer <API key>`.")
-        subject = await auth_service.authenticate(session, token=credentials.credentials.strip())
+        token = credentials.credentials.strip()
+        resolved = getattr(request.state, ResolvedKey.STATE, None)
+        if isinstance(resolved, ResolvedKey) and resolved.token == token:  # the rate limiter's lookup
+            subject = resolved.subject_or_raise()
+            await auth_service.record_use(session, subject=subject)
+        else:
+            subject = await auth_service.authenticate(session, token=token)
         request.state.auth_subject = subject
         if not subject.has_scope(self.scope):
             raise InsufficientScope(self.scope.value)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.auth.models import ApiKey
@@ -25,6 +27,9 @@ class ApiKeyRepository:
             select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at.desc())
         )
         return list(result.scalars())
+
+    async def set_last_used(self, key_id: str, when: datetime) -> None:
+        await self.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
 
     def add(self, key: ApiKey) -> None:
         self.session.add(key)

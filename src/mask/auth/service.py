@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,20 +76,52 @@ async def create(session: AsyncSession, *, workspace: Workspace, name: str | Non
     return CreatedApiKey(key=key, token=token)
 
 
-async def authenticate(session: AsyncSession, *, token: str) -> AuthSubject:
-    """The subject behind a bearer token, or Unauthenticated (unknown, malformed and revoked look alike)."""
+@dataclass(frozen=True)
+class ResolvedKey:
+    """A bearer token resolved earlier in the request (by the rate limiter, in the query that also reads the
+    plan's limit), handed to the Authenticator through the ASGI scope state so it is not looked up twice."""
+
+    STATE: ClassVar[str] = "resolved_api_key"
+
+    token: str
+    subject: AuthSubject | None
+    error: Unauthenticated | None
+
+    def subject_or_raise(self) -> AuthSubject:
+        if self.subject is None:
+            raise self.error or Unauthenticated("The API key is unknown or has been revoked.")
+        return self.subject
+
+
+def token_hash(token: str) -> str:
+    """The stored hash of a bearer token, or Unauthenticated when the token cannot be a key."""
     if not token.startswith(KEY_PREFIX) or len(token) < len(KEY_PREFIX) + 32 or len(token) > 200:
         raise Unauthenticated("The API key is malformed. Keys look like `mk_live_…`.")
-    key = await ApiKeyRepository(session).get_by_hash(hash_token(token))
-    if key is None or key.revoked_at is not None:
+    return hash_token(token)
+
+
+def admit(key: ApiKey | None, workspace: Workspace | None) -> AuthSubject:
+    """The subject for the key found by a token's hash, or Unauthenticated (unknown, revoked look alike)."""
+    if key is None or key.revoked_at is not None or workspace is None or workspace.id != key.workspace_id:
         raise Unauthenticated("The API key is unknown or has been revoked.")
-    workspace = await WorkspaceRepository(session).get(key.workspace_id)
-    if workspace is None:
-        raise Unauthenticated("The API key is unknown or has been revoked.")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        key.last_used_at = now
     return AuthSubject(workspace=workspace, key=key)
+
+
+async def record_use(session: AsyncSession, *, subject: AuthSubject) -> None:
+    """Note when the key was last used, at most once per LAST_USED_PRECISION (a write only then)."""
+    now = utcnow()
+    key = subject.key
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        await ApiKeyRepository(session).set_last_used(key.id, now)
+
+
+async def authenticate(session: AsyncSession, *, token: str) -> AuthSubject:
+    """The subject behind a bearer token, or Unauthenticated (unknown, malformed and revoked look alike)."""
+    key = await ApiKeyRepository(session).get_by_hash(token_hash(token))
+    workspace = await WorkspaceRepository(session).get(key.workspace_id) if key is not None else None
+    subject = admit(key, workspace)
+    await record_use(session, subject=subject)
+    return subject
 
 
 async def list_keys(session: AsyncSession, *, workspace: Workspace) -> list[ApiKey]:

@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -106,12 +107,18 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-class ApiEdgeMiddleware:
-    """Outermost layer of the API: request id, HTTPS enforcement in production, HSTS, body size limit."""
+# Runs first on every request (the rate limiter): headers for whatever answer is sent, and an error that
+# answers instead of the app (429), or None.
+EdgeGuard = Callable[[Scope], Awaitable[tuple[list[tuple[bytes, bytes]], MaskError | None]]]
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+
+class ApiEdgeMiddleware:
+    """Outermost layer of the API: request id, rate limit (`guard`), HTTPS in production, HSTS, body size."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, guard: EdgeGuard | None = None) -> None:
         self.app = app
         self.settings = settings
+        self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,17 +127,24 @@ class ApiEdgeMiddleware:
         request_id = new_request_id()
         token = request_id_var.set(request_id)
         secure = is_secure(scope, self.settings.trusted_proxy_networks)
+        guard_headers: list[tuple[bytes, bytes]] = []
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(guard_headers)
                 if secure:
                     headers.append((b"strict-transport-security", HSTS))
                 message["headers"] = headers
             await send(message)
 
         try:
+            if self.guard is not None:
+                guard_headers, refusal = await self.guard(scope)
+                if refusal is not None:
+                    await error_response(refusal)(scope, receive, send_with_headers)
+                    return
             if self.settings.is_production and not secure and scope["path"] != "/health":
                 error: MaskError = Forbidden(
                     "The API is served over HTTPS only; repeat the request with https://.", code="https_required"
