@@ -1,17 +1,21 @@
 """The ASGI application: one process serves the API, the redirects and the dashboard, routed by path.
 
-`/v1/…`, `/docs` and `/health` go to the API. Everything else is public short-link traffic.
+On the app host (MASK_SHORT_DOMAIN, or a bare IP address) `/v1/…`, `/docs` and `/health` go to the API;
+every other path, and every path on any other host (workspace domains), is public short-link traffic for the
+redirect app (mask.redirect), which never passes through the API's stack.
 """
 
 from __future__ import annotations
 
 import logging
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mask.api import api_stack, create_api
+from mask.click.tracker import install_click_tracking
 from mask.config import Settings, get_settings
 from mask.context import AppContext
+from mask.redirect.app import create_redirect_app
 
 
 
@@ -22,12 +26,37 @@ class MaskApp:
         self.context = context
         self.api_app = create_api(context)
         self.api = api_stack(self.api_app, context)
+        self.redirect = create_redirect_app(context)
+        # The app host's paths, first match wins; anything unmatched is a short link. A prefix ending in "/"
+        # or "@" matches as is ("/@" → /@handle); any other matches whole segments ("/docs": /docs, /docs/x,
+        # not /docsx). One line per mounted app.
+        self.routes: list[tuple[str, ASGIApp]] = [
+            ("/v1/", self.api),
+            ("/docs", self.api),
+            ("/health", self.api),
+        ]
+
+    def route(self, scope: Scope) -> ASGIApp:
+        """The app for a request: the routes table on the app host, the redirect app everywhere else."""
+        host = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+                break
+        if self.redirect.domain_of(host) != self.context.settings.short_domain:
+            return self.redirect
+        path: str = scope["path"]
+        for prefix, app in self.routes:
+            if path.startswith(prefix) and (len(path) == len(prefix) or prefix[-1] in "/@"
+                                            or path[len(prefix)] == "/"):
+                return app
+        return self.redirect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        await self.api(scope, receive, send)
+        await self.route(scope)(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -54,6 +83,7 @@ def create_context(settings: Settings, *, role: str = "serve") -> AppContext:
     """
     context = AppContext.create(settings)
     context.run_background = role == "worker" or settings.serve_background
+    install_click_tracking(context)  # click buffer writer; with Redis, the click stream consumer
     return context
 
 

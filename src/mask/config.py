@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     # in production when `mask worker` runs them instead.
     serve_background: bool = True
     db_pool_size: int = 10
+    # Redirects and clicks (mask.redirect, mask.click). Prefix of every Redis key/channel MASK uses.
+    redis_prefix: str = "mask:"
+    redirect_cache_size: int = Field(default=100_000, ge=0)  # (domain, slug) entries per worker
+    redirect_cache_ttl: float = Field(default=60.0, gt=0)  # seconds; a safety net behind invalidation
+    redirect_negative_ttl: float = Field(default=5.0, ge=0)  # seconds an unknown slug stays known-unknown
+    record_clicks: bool = True  # false only to measure what recording costs (bench)
+    click_flush_interval: float = Field(default=0.2, gt=0)  # seconds between click batch writes
+    click_batch_size: int = Field(default=2000, ge=1)  # clicks per transaction at most
+    click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
+    geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
     # API rate limits (docs/rate-limits.md). Plan limits live in the plan_limits table; this one applies to
     # /v1 requests without a valid API key, counted per client IP, so that key guessing is throttled too.
     rate_limit_enabled: bool = True

@@ -14,6 +14,7 @@ from mask.kit.errors import Conflict, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.url import UrlProblem, normalize_hostname
+from mask.redirect.invalidation import invalidate_after_commit
 
 
 class DomainNotFound(NotFound):
@@ -84,6 +85,7 @@ async def delete(session: AsyncSession, *, workspace_id: str, domain_id: str) ->
     data = DomainSchema.model_validate(domain).model_dump(mode="json")
     await repository.delete(domain)
     await event_service.record(session, workspace_id=workspace_id, type="domain.deleted", data=data)
+    invalidate_after_commit(session, domain=domain.domain)
 
 
 async def workspace_owns(session: AsyncSession, *, workspace_id: str, name: str) -> bool:

@@ -1,0 +1,158 @@
+"""The Redis click stream: durable click capture that survives SIGKILL.
+
+The redirect appends each click to a Redis Stream (`XADD`) before answering. Consumers in the group
+`writers` (every `mask serve` process by default, or `mask worker`) read batches, store them in one
+transaction and only then acknowledge (`XACK`) and delete (`XDEL`) them. A consumer that dies keeps its
+read-but-unacknowledged entries pending; any live consumer claims them (`XAUTOCLAIM`) once they have been
+idle for MASK_CLICK_CLAIM_IDLE seconds. Clicks carry their `click_id`, so an entry delivered twice is
+stored once.
+
+The stream holds the client IP only until the click is stored (entries are deleted after commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mask.click.enrichment import Enricher
+from mask.click.schemas import RawClick
+from mask.click.service import ClickListener
+from mask.click.writer import MAX_RETRY_PAUSE, store_clicks
+
+logger = logging.getLogger("mask.click")
+
+GROUP = "writers"
+READ_BLOCK_MS = 500  # also how quickly a consumer notices that it should stop
+STALE_CONSUMER_MS = 3_600_000  # forget consumers gone for an hour with nothing pending
+
+Entry = tuple[bytes, dict[bytes, bytes] | None]
+
+
+def stream_key(prefix: str) -> str:
+    return f"{prefix}clicks"
+
+
+async def ensure_group(redis: Redis, key: str) -> None:
+    """Create the consumer group (and the stream). From id 0: entries added before the group existed count."""
+    try:
+        await redis.xgroup_create(key, GROUP, id="0", mkstream=True)
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+class ClickStreamConsumer:
+    """Moves clicks from the stream to the database, acknowledging only after commit."""
+
+    def __init__(self, *, redis: Redis, key: str, sessionmaker: async_sessionmaker[AsyncSession],
+                 enricher: Enricher, listeners: Sequence[ClickListener], batch_size: int,
+                 claim_idle: float) -> None:
+        self.redis = redis
+        self.key = key
+        self.sessionmaker = sessionmaker
+        self.enricher = enricher
+        self.listeners = listeners
+        self.batch_size = batch_size
+        self.claim_idle_ms = int(claim_idle * 1000)
+        self.name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.stored = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        await ensure_group(self.redis, self.key)
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="mask-click-stream-consumer")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand and stop; unread entries wait in the stream for the next consumer."""
+        self._stopping = True
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        retry_own = False  # after a failed write, re-read our own pending entries before new ones
+        next_claim = 0.0
+        pause = 0.2
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            try:
+                entries: list[Entry] = []
+                if retry_own:
+                    entries = await self._read("0", block=None)
+                if not entries and loop.time() >= next_claim:
+                    next_claim = loop.time() + max(self.claim_idle_ms / 2000, 0.5)
+                    entries = await self._claim()
+                if not entries:
+                    entries = await self._read(">", block=READ_BLOCK_MS)
+                if entries:
+                    await self._handle(entries)
+                retry_own = False
+                pause = 0.2
+            except Exception:
+                logger.exception("click stream consumer: a batch failed; it stays pending and is retried")
+                retry_own = True
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_RETRY_PAUSE)
+
+    async def _read(self, start: str, *, block: int | None) -> list[Entry]:
+        response: Any = await self.redis.xreadgroup(GROUP, self.name, {self.key: start},
+                                                    count=self.batch_size, block=block)
+        if not response:
+            return []
+        entries: list[Entry] = response[0][1]
+        return entries
+
+    async def _claim(self) -> list[Entry]:
+        """Take over entries a dead (or stuck) consumer read but never acknowledged."""
+        claimed: list[Entry] = []
+        cursor: Any = "0-0"
+        while len(claimed) < self.batch_size:
+            response: Any = await self.redis.xautoclaim(self.key, GROUP, self.name, self.claim_idle_ms,
+                                                        start_id=cursor, count=self.batch_size)
+            cursor, entries = response[0], response[1]
+            claimed.extend(entries)
+            if cursor in (b"0-0", "0-0"):
+                break
+        if claimed:
+            logger.info("claimed %d pending click(s) from other consumers", len(claimed))
+        await self._forget_stale_consumers()
+        return claimed
+
+    async def _forget_stale_consumers(self) -> None:
+        consumers: Any = await self.redis.xinfo_consumers(self.key, GROUP)
+        for consumer in consumers:
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else name
+            if name != self.name and consumer["pending"] == 0 and consumer["idle"] > STALE_CONSUMER_MS:
+                await self.redis.xgroup_delconsumer(self.key, GROUP, name)
+
+    async def _handle(self, entries: list[Entry]) -> None:
+        ids = [entry_id for entry_id, _ in entries]
+        raws: list[RawClick] = []
+        for entry_id, fields in entries:
+            if not fields:  # deleted while pending (already stored by someone else)
+                continue
+            try:
+                raws.append(RawClick.from_fields(fields))
+            except (KeyError, ValueError):
+                logger.error("dropping malformed click stream entry %r", entry_id)
+        if raws:
+            await store_clicks(self.sessionmaker, self.enricher, raws, self.listeners)
+            self.stored += len(raws)
+        # Only now, after the commit: a crash before here means re-delivery, which click_id makes harmless.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self.key, GROUP, *ids)
+            pipe.xdel(self.key, *ids)
+            await pipe.execute()

@@ -1,0 +1,138 @@
+"""The one door through which public handlers (redirects, bio pages) hand over clicks, and its wiring.
+
+Any handler records a click with:
+
+    from mask.click.tracker import get_click_tracker
+
+    tracker = get_click_tracker(context)
+    await tracker.track(scope, workspace_id=page.workspace_id, domain=host,
+                        bio_page_id=page.id, bio_block_id=block.id)   # or link_id=...
+
+before it sends its response. Enrichment and storage happen later, off the request path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+
+from mask.click.enrichment import Enricher
+from mask.click.schemas import RawClick
+from mask.click.stream import ClickStreamConsumer, ensure_group, stream_key
+from mask.click.writer import ClickWriter
+from mask.config import Settings
+from mask.context import AppContext, BackgroundService
+from mask.kit.ids import new_id
+from mask.kit.net import client_ip
+
+logger = logging.getLogger("mask.click")
+
+EXTRAS_KEY = "click_tracker"
+FALLBACK_LOG_EVERY = 10.0  # seconds between warnings while Redis refuses clicks
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+class ClickTracker:
+    """Takes raw clicks from public handlers and makes sure they get stored.
+
+    With Redis (MASK_REDIS_URL) a click is appended to the Redis click stream before `submit` returns, so it
+    survives even SIGKILL of the process; if Redis fails, it falls back to the in-process buffer. Without
+    Redis it goes to the in-process buffer, written every MASK_CLICK_FLUSH_INTERVAL seconds and on graceful
+    shutdown. With MASK_RECORD_CLICKS=false clicks are dropped (for measuring what recording costs).
+    """
+
+    def __init__(self, *, settings: Settings, writer: ClickWriter, redis: Redis | None) -> None:
+        self.settings = settings
+        self.enabled = settings.record_clicks
+        self.writer = writer
+        self.redis = redis
+        self.stream_key = stream_key(settings.redis_prefix)
+        self._last_fallback_log = 0.0
+
+    async def track(self, scope: dict[str, Any], *, workspace_id: str, domain: str,
+                    link_id: str | None = None, bio_page_id: str | None = None,
+                    bio_block_id: str | None = None, utm: dict[str, str] | None = None) -> None:
+        """Record a click on a link, or on a bio page (and the block clicked), from an ASGI HTTP scope."""
+        if not self.enabled:
+            return
+        click = RawClick(
+            click_id=new_id("clk"), at=time.time(), workspace_id=workspace_id, domain=domain, link_id=link_id,
+            bio_page_id=bio_page_id, bio_block_id=bio_block_id,
+            ip=client_ip(scope, self.settings.trusted_proxy_networks),
+            user_agent=_header(scope, b"user-agent"), referrer=_header(scope, b"referer"), **(utm or {}),
+        )
+        await self.submit(click)
+
+    async def submit(self, click: RawClick) -> None:
+        """Hand over a click built by the caller. Returns once the click is durable (Redis) or buffered."""
+        if not self.enabled:
+            return
+        if click.link_id is None and click.bio_page_id is None:
+            raise ValueError("a click belongs to a link or a bio page")
+        if self.redis is None:
+            self.writer.add(click)
+            return
+        try:
+            await self.redis.xadd(self.stream_key, click.to_fields())  # type: ignore[arg-type]
+        except Exception:
+            # Redis down: keep redirecting and keep the click in memory (durable on graceful shutdown).
+            now = time.monotonic()
+            if now - self._last_fallback_log > FALLBACK_LOG_EVERY:
+                self._last_fallback_log = now
+                logger.warning("Redis refused a click; buffering clicks in process meanwhile", exc_info=True)
+            self.writer.add(click)
+
+    async def flush(self) -> bool:
+        """Write the in-process buffer now (tests, admin tasks); True when it is empty afterwards."""
+        return await self.writer.flush()
+
+
+def get_click_tracker(context: AppContext) -> ClickTracker:
+    """The process's click tracker (installed by `install_click_tracking`)."""
+    tracker: ClickTracker = context.extras[EXTRAS_KEY]
+    return tracker
+
+
+def install_click_tracking(context: AppContext) -> ClickTracker:
+    """Create the tracker, its buffer writer and (with Redis) the stream consumer, and register them.
+
+    The buffer writer runs in every process that serves requests, whatever MASK_SERVE_BACKGROUND says: the
+    buffer it empties lives in that process. The stream consumer is a background service (in `mask serve` by
+    default, in `mask worker` for production).
+    """
+    settings = context.settings
+    enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
+    writer = ClickWriter(sessionmaker=context.sessionmaker, enricher=enricher,
+                         listeners=context.click_listeners, flush_interval=settings.click_flush_interval,
+                         batch_size=settings.click_batch_size)
+    tracker = ClickTracker(settings=settings, writer=writer, redis=context.redis)
+    context.extras[EXTRAS_KEY] = tracker
+
+    async def start_writer() -> None:
+        import asyncio
+
+        await asyncio.to_thread(enricher.warm_up)
+        if context.redis is not None and settings.record_clicks:
+            await ensure_group(context.redis, tracker.stream_key)
+        await writer.start()
+
+    context.on_startup.append(start_writer)
+    context.on_shutdown.append(writer.stop)
+    if context.redis is not None:
+        consumer = ClickStreamConsumer(
+            redis=context.redis, key=tracker.stream_key, sessionmaker=context.sessionmaker, enricher=enricher,
+            listeners=context.click_listeners, batch_size=settings.click_batch_size,
+            claim_idle=settings.click_claim_idle,
+        )
+        context.extras["click_stream_consumer"] = consumer
+        context.background.append(BackgroundService("click stream consumer", consumer.start, consumer.stop))
+    return tracker

@@ -1,0 +1,110 @@
+"""The in-process click buffer and the task that writes it: clicks leave the request path at once and reach
+the database in batches, one transaction per batch.
+
+A batch that fails to commit goes back to the front of the buffer and is retried with a growing pause, so a
+database restart delays clicks but loses none. On graceful shutdown (SIGTERM/SIGINT → ASGI lifespan shutdown,
+after uvicorn has finished the requests in flight) the buffer is written out before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mask.click import service as click_service
+from mask.click.enrichment import Enricher
+from mask.click.schemas import RawClick
+from mask.click.service import ClickListener
+from mask.db import session_scope
+
+logger = logging.getLogger("mask.click")
+
+MAX_RETRY_PAUSE = 5.0
+SHUTDOWN_FLUSH_SECONDS = 15.0
+
+
+async def store_clicks(sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
+                       raws: list[RawClick], listeners: Sequence[ClickListener]) -> int:
+    """Enrich (in a worker thread: user-agent parsing must not stall the event loop) and store one batch in
+    one transaction. Returns how many clicks were new."""
+    enriched = await asyncio.to_thread(enricher.enrich_all, raws)
+    async with session_scope(sessionmaker) as session:
+        new = await click_service.record_batch(session, enriched, listeners)
+    return len(new)
+
+
+class ClickWriter:
+    """Buffers raw clicks in memory and writes them every `flush_interval` seconds (sooner when a full batch
+    is waiting)."""
+
+    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
+                 listeners: Sequence[ClickListener], flush_interval: float, batch_size: int) -> None:
+        self.sessionmaker = sessionmaker
+        self.enricher = enricher
+        self.listeners = listeners
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.pending: list[RawClick] = []
+        self.stored = 0
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def add(self, click: RawClick) -> None:
+        """Buffer one click. Never blocks, never fails."""
+        self.pending.append(click)
+        if len(self.pending) >= self.batch_size:
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="mask-click-writer")
+
+    async def stop(self) -> None:
+        """Stop the loop, then write what is still buffered (retrying for a while if the database fails)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        pause = 0.1
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_FLUSH_SECONDS):
+                while not await self.flush():
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 1.0)
+        if self.pending:
+            logger.error("shutting down with %d click(s) that could not be written", len(self.pending))
+
+    async def flush(self) -> bool:
+        """Write everything buffered now; True when the buffer is empty afterwards. Waits for a write that is
+        already in progress, so every click added before the call is stored when it returns True."""
+        async with self._lock:
+            while self.pending:
+                batch = self.pending[: self.batch_size]
+                del self.pending[: self.batch_size]
+                try:
+                    await store_clicks(self.sessionmaker, self.enricher, batch, self.listeners)
+                except Exception:
+                    logger.exception("writing %d click(s) failed; kept to be retried", len(batch))
+                    self.pending[:0] = batch
+                    return False
+                self.stored += len(batch)
+            return True
+
+    async def _run(self) -> None:
+        pause = self.flush_interval
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(pause):
+                    await self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            ok = await self.flush()
+            pause = self.flush_interval if ok else min(max(pause * 2, 0.5), MAX_RETRY_PAUSE)

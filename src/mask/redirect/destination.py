@@ -1,0 +1,81 @@
+"""Where a redirect sends the visitor: the link's URL, its UTM fields, and the short URL's own query.
+
+Precedence, lowest to highest (the most specific to this click wins):
+1. parameters already in the destination URL,
+2. the link's UTM fields (`utm_source` … `utm_content`): they replace a same-named parameter of the URL,
+3. query parameters on the short URL (`/slug?utm_source=newsletter&ref=x`): passed through, replacing
+   same-named ones.
+Everything else keeps its order; the fragment stays last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote_plus
+
+from mask.click.schemas import UTM_NAMES
+
+# Characters a query may carry as they are (RFC 3986 query = pchar / "/" / "?"); the rest is percent-encoded,
+# which also keeps CR/LF and other control bytes out of the Location header.
+_QUERY_SAFE = "/?:@!$&'()*+,;=-._~%"
+
+Utm = tuple[str | None, str | None, str | None, str | None, str | None]
+
+
+def _key(pair: str) -> str:
+    return unquote_plus(pair.split("=", 1)[0])
+
+
+def _utm_of(pairs: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name = _key(pair)
+        if name in UTM_NAMES:
+            found[name] = unquote_plus(pair.split("=", 1)[1]) if "=" in pair else ""
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A link's destination with its UTM fields applied, ready to take a short URL's query per click."""
+
+    location: str  # the Location for a click without a query string
+    utm: Utm  # the UTM values `location` carries (what a click without query records)
+    _base: str  # scheme://host/path, without query and fragment
+    _pairs: tuple[str, ...]  # the query's `name=value` parts, still encoded
+    _fragment: str
+
+    @classmethod
+    def build(cls, url: str, utm: dict[str, str | None]) -> Destination:
+        rest, hash_mark, fragment = url.partition("#")
+        base, _, query = rest.partition("?")
+        pairs = [pair for pair in query.split("&") if pair]
+        overrides = {name: value for name, value in utm.items() if value}
+        if overrides:
+            pairs = [pair for pair in pairs if _key(pair) not in overrides]
+            pairs += [f"{name}={quote(value, safe='')}" for name, value in overrides.items()]
+        fragment = hash_mark + fragment
+        location = _join(base, pairs, fragment)
+        found = _utm_of(pairs)
+        return cls(location, tuple(found.get(name) for name in UTM_NAMES), base, tuple(pairs),  # type: ignore[arg-type]
+                   fragment)
+
+    def with_query(self, query_string: bytes) -> tuple[str, Utm]:
+        """The Location and UTM values for a click whose short URL carried `query_string` (raw, from ASGI)."""
+        if not query_string:
+            return self.location, self.utm
+        query = quote(query_string.decode("latin-1"), safe=_QUERY_SAFE)
+        extra = [pair for pair in query.split("&") if pair]
+        if not extra:
+            return self.location, self.utm
+        names = {_key(pair) for pair in extra}
+        pairs = [pair for pair in self._pairs if _key(pair) not in names] + extra
+        utm = self.utm
+        if any(name.startswith("utm_") for name in names):
+            found = _utm_of(pairs)
+            utm = tuple(found.get(name) for name in UTM_NAMES)  # type: ignore[assignment]
+        return _join(self._base, pairs, self._fragment), utm
+
+
+def _join(base: str, pairs: list[str], fragment: str) -> str:
+    return f"{base}?{'&'.join(pairs)}{fragment}" if pairs else f"{base}{fragment}"

@@ -1,0 +1,37 @@
+"""Shared helpers for the redirect tests: links through the API, stored clicks straight from the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from mask.app import MaskApp
+from mask.click.models import Click
+from mask.click.tracker import get_click_tracker
+from mask.db import session_scope
+from tests.conftest import Tenant
+
+BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/124.0.0.0 Safari/537.36")
+
+
+async def create_link(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:
+    body = {"url": "https://example.com/page", **fields}
+    response = await client.post("/v1/links", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+async def add_domain(client: httpx.AsyncClient, tenant: Tenant, name: str) -> None:
+    response = await client.post("/v1/domains", json={"domain": name}, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+
+
+async def stored_clicks(app: MaskApp) -> list[Click]:
+    """Write the click buffer, then read every stored click."""
+    assert await get_click_tracker(app.context).flush()
+    async with session_scope(app.context.sessionmaker) as session:
+        return list((await session.execute(select(Click).order_by(Click.id))).scalars())

@@ -1,0 +1,119 @@
+"""Clicks captured by redirects: enriched, counted once, humans only in `clicks`, never losing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from mask.app import MaskApp
+from mask.click.models import Click
+from mask.click.tracker import get_click_tracker
+from mask.db import create_engine, session_scope
+from mask.config import Settings
+from tests.conftest import Tenant
+from tests.redirect.helpers import BROWSER, create_link, stored_clicks
+from tests.redirect.test_enrichment import GOOGLEBOT, IPHONE
+
+
+async def test_click_is_stored_enriched_without_ip_and_counted_on_the_link(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    link = await create_link(client, tenant, slug="clicky", utm_campaign="spring")
+    response = await client.get("/clicky?utm_source=mail", headers={
+        "User-Agent": IPHONE, "Referer": "https://www.facebook.com/some/post",
+        "X-Forwarded-For": "81.2.69.160",  # not trusted: the peer 203.0.113.10 is no proxy of ours
+    })
+    assert response.status_code == 302
+
+    [click] = await stored_clicks(app)
+    assert click.click_id.startswith("clk_") and click.link_id == link["id"]
+    assert (click.workspace_id, click.domain) == (tenant.workspace_id, "localhost:8000")
+    assert (click.device, click.browser, click.os, click.is_bot) == ("mobile", "Mobile Safari", "iOS", False)
+    assert (click.referrer, click.referrer_url) == ("www.facebook.com", "https://www.facebook.com/some/post")
+    assert (click.utm_source, click.utm_campaign) == ("mail", "spring")
+    assert click.country is None  # 203.0.113.10 is a documentation address; the header was ignored
+    assert click.is_unique and len(click.visitor_hash) == 32
+    assert "203.0.113.10" not in repr([getattr(click, c.key) for c in Click.__table__.columns])
+    fetched = await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)
+    assert fetched.json()["clicks"] == 1
+
+
+class TestBehindTrustedProxy:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"trusted_proxies": ["203.0.113.0/24"]}  # the test client's address
+
+    async def test_forwarded_client_ip_counts_from_a_trusted_proxy(
+        self, client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+    ) -> None:
+        await create_link(client, tenant, slug="geo")
+        await client.get("/geo", headers={"X-Forwarded-For": "81.2.69.160", "User-Agent": BROWSER})
+        await client.get("/geo", headers={"X-Forwarded-For": "2001:4860:4860::8888", "User-Agent": BROWSER})
+        assert [click.country for click in await stored_clicks(app)] == ["GB", "US"]
+
+
+async def test_bots_are_stored_but_not_counted_and_repeat_visits_are_not_unique(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    link = await create_link(client, tenant, slug="crawl")
+    await client.get("/crawl", headers={"User-Agent": GOOGLEBOT})
+    await client.get("/crawl", headers={"User-Agent": BROWSER})
+    await client.get("/crawl", headers={"User-Agent": BROWSER})
+
+    clicks = await stored_clicks(app)
+    assert [(c.is_bot, c.is_unique) for c in clicks] == [(True, False), (False, True), (False, False)]
+    fetched = await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)
+    assert fetched.json()["clicks"] == 2
+
+
+async def test_any_public_handler_can_track_a_bio_page_click(tenant: Tenant, app: MaskApp) -> None:
+    scope = {"type": "http", "client": ("81.2.69.160", 1234),
+             "headers": [(b"user-agent", BROWSER.encode()), (b"referer", b"https://t.co/x")]}
+    tracker = get_click_tracker(app.context)
+    await tracker.track(scope, workspace_id=tenant.workspace_id, domain="localhost:8000",
+                        bio_page_id="bio_1", bio_block_id="blk_1")
+    with pytest.raises(ValueError, match="link or a bio page"):
+        await tracker.track(scope, workspace_id=tenant.workspace_id, domain="localhost:8000")
+
+    [click] = await stored_clicks(app)
+    assert (click.bio_page_id, click.bio_block_id, click.link_id) == ("bio_1", "blk_1", None)
+    assert (click.country, click.referrer, click.is_unique) == ("GB", "t.co", True)
+
+
+async def test_a_failed_batch_stays_buffered_and_is_written_once_the_database_recovers(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    await create_link(client, tenant, slug="retry")
+    async with app.context.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
+    for _ in range(3):
+        assert (await client.get("/retry")).status_code == 302
+    tracker = get_click_tracker(app.context)
+    assert await tracker.flush() is False
+    assert len(tracker.writer.pending) == 3
+
+    async with app.context.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
+    assert len(await stored_clicks(app)) == 3
+
+
+async def test_graceful_shutdown_writes_the_buffer(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
+) -> None:
+    await create_link(client, tenant, slug="bye")
+    for _ in range(25):
+        assert (await client.get("/bye")).status_code == 302
+    assert get_click_tracker(app.context).writer.pending  # still in memory: the writer runs every 0.2 s
+
+    await app.context.shutdown()
+
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            stored = await connection.scalar(select(func.count()).select_from(Click))
+    finally:
+        await engine.dispose()
+    assert stored == 25

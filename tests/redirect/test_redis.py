@@ -1,0 +1,129 @@
+"""With Redis: cache invalidation across workers (pub/sub) and the durable click stream."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from mask.app import MaskApp, create_app
+from mask.click.schemas import RawClick
+from mask.click.stream import GROUP, ensure_group, stream_key
+from mask.config import Settings
+from tests.backends import REDIS_URL, require_service
+from tests.conftest import Tenant
+from tests.redirect.helpers import create_link, stored_clicks
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    require_service("Redis", REDIS_URL, 6379)
+    prefix = f"mask-test-{secrets.token_hex(4)}:"
+    yield prefix
+
+    async def cleanup() -> None:
+        redis = Redis.from_url(REDIS_URL)
+        keys = [key async for key in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+    asyncio.run(cleanup())
+
+
+@pytest.fixture
+def settings_overrides(redis_prefix: str) -> dict[str, Any]:
+    return {"redis_url": REDIS_URL, "redis_prefix": redis_prefix, "click_claim_idle": 0.5}
+
+
+@pytest.fixture
+async def other_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A second MASK process in all but name: its own cache, its own Redis subscription, the same database."""
+    second = create_app(settings)
+    await second.context.startup()
+    transport = httpx.ASGITransport(app=second, client=("198.51.100.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
+        yield http
+    await second.context.shutdown()
+
+
+async def _within(seconds: float, check: Any) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_change_in_one_worker_reaches_the_other_within_a_second(
+    client: httpx.AsyncClient, other_worker: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    link = await create_link(client, tenant, slug="shared", url="https://example.com/1")
+    assert (await other_worker.get("/shared")).headers["location"] == "https://example.com/1"  # cached there
+
+    await client.patch(f"/v1/links/{link['id']}", json={"url": "https://example.com/2"}, headers=tenant.headers)
+
+    async def moved() -> bool:
+        return (await other_worker.get("/shared")).headers.get("location") == "https://example.com/2"
+
+    assert await _within(1.0, moved)
+
+    await client.delete(f"/v1/links/{link['id']}", headers=tenant.headers)
+
+    async def gone() -> bool:
+        return (await other_worker.get("/shared")).status_code == 404
+
+    assert await _within(1.0, gone)
+
+
+async def test_clicks_go_through_the_stream_and_leave_it_once_stored(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
+) -> None:
+    await create_link(client, tenant, slug="streamed")
+    for _ in range(20):
+        assert (await client.get("/streamed")).status_code == 302
+    redis = app.context.redis
+    assert redis is not None
+
+    async def all_stored() -> bool:
+        return len(await stored_clicks(app)) == 20
+
+    assert await _within(5.0, all_stored)
+    assert await _within(2.0, lambda: _stream_empty(redis, stream_key(settings.redis_prefix)))
+
+
+async def _stream_empty(redis: Redis, key: str) -> bool:
+    return int(await redis.xlen(key)) == 0
+
+
+async def test_clicks_read_by_a_dead_consumer_are_claimed_and_stored_once(
+    tenant: Tenant, app: MaskApp, settings: Settings
+) -> None:
+    redis = app.context.redis
+    assert redis is not None
+    key = stream_key(settings.redis_prefix)
+    await ensure_group(redis, key)
+    raws = [RawClick(click_id=f"clk_dead{i}", at=time.time(), workspace_id=tenant.workspace_id,
+                     domain="localhost:8000", link_id="lnk_gone", ip="81.2.69.160", user_agent="Mozilla/5.0")
+            for i in range(5)]
+    for raw in raws:
+        await redis.xadd(key, raw.to_fields())  # type: ignore[arg-type]
+    await redis.xadd(key, raws[0].to_fields())  # delivered twice: stored once
+    # A consumer that read everything and died before acknowledging (SIGKILL between read and commit).
+    await redis.xreadgroup(GROUP, "dead-worker", {key: ">"}, count=100)
+
+    async def stored() -> bool:
+        return len(await stored_clicks(app)) == 5
+
+    assert await _within(5.0, stored)
+    assert sorted(c.click_id for c in await stored_clicks(app)) == sorted(r.click_id for r in raws)
+    assert {c.country for c in await stored_clicks(app)} == {"GB"}
