@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 from mask.app import MaskApp
 from mask.click.models import Click
 from mask.click.tracker import get_click_tracker
-from mask.db import create_engine, session_scope
 from mask.config import Settings
+from mask.db import create_engine
 from tests.conftest import Tenant
 from tests.redirect.helpers import BROWSER, create_link, stored_clicks
 from tests.redirect.test_enrichment import GOOGLEBOT, IPHONE
