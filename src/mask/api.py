@@ -10,6 +10,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from mask.auth.scopes import ALL_SCOPES
+from mask.bio_page.endpoints import router as bio_page_router
 from mask.context import AppContext
 from mask.dependencies import ContextDep, SessionDep
 from mask.domain.endpoints import router as domain_router
@@ -35,6 +36,7 @@ v1 = APIRouter(prefix="/v1")
 v1.include_router(link_router)
 v1.include_router(domain_router)
 v1.include_router(tag_router)
+v1.include_router(bio_page_router)
 
 
 def create_api(context: AppContext) -> FastAPI:

@@ -12,6 +12,8 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mask.api import api_stack, create_api
+from mask.bio_page import service as bio_page_service
+from mask.bio_page.public import create_public_app as create_bio_pages
 from mask.click.tracker import install_click_tracking
 from mask.config import Settings, get_settings
 from mask.context import AppContext
@@ -27,6 +29,7 @@ class MaskApp:
         self.api_app = create_api(context)
         self.api = api_stack(self.api_app, context)
         self.redirect = create_redirect_app(context)
+        self.bio_pages = create_bio_pages(context)
         # The app host's paths, first match wins; anything unmatched is a short link. A prefix ending in "/"
         # or "@" matches as is ("/@" → /@handle); any other matches whole segments ("/docs": /docs, /docs/x,
         # not /docsx). One line per mounted app.
@@ -34,6 +37,7 @@ class MaskApp:
             ("/v1/", self.api),
             ("/docs", self.api),
             ("/health", self.api),
+            ("/@", self.bio_pages),
         ]
 
     def route(self, scope: Scope) -> ASGIApp:
@@ -44,7 +48,8 @@ class MaskApp:
                 host = value
                 break
         if self.redirect.domain_of(host) != self.context.settings.short_domain:
-            return self.redirect
+            # Workspace domains serve bio pages (/@handle) besides their short links.
+            return self.bio_pages if scope["path"].startswith("/@") else self.redirect
         path: str = scope["path"]
         for prefix, app in self.routes:
             if path.startswith(prefix) and (len(path) == len(prefix) or prefix[-1] in "/@"
@@ -83,6 +88,7 @@ def create_context(settings: Settings, *, role: str = "serve") -> AppContext:
     """
     context = AppContext.create(settings)
     context.run_background = role == "worker" or settings.serve_background
+    context.click_listeners.append(bio_page_service.on_clicks)  # bio page view and click counters
     install_click_tracking(context)  # click buffer writer; with Redis, the click stream consumer
     return context
 

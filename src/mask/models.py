@@ -2,6 +2,7 @@
 
 from mask.account.models import Invite, LoginFailure, Membership, User, UserSession
 from mask.auth.models import ApiKey
+from mask.bio_page.models import BioBlock, BioPage
 from mask.click.models import Click, ClickVisitor
 from mask.db import Base
 from mask.domain.models import Domain
@@ -12,4 +13,4 @@ from mask.rate_limit.models import PlanLimit
 from mask.tag.models import Tag, link_tags
 from mask.workspace.models import Workspace
 
-__all__ = ["Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "Workspace", "link_tags"]
+__all__ = ["Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "BioBlock", "BioPage", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "Workspace", "link_tags"]

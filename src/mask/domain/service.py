@@ -10,7 +10,7 @@ from mask.domain.models import Domain
 from mask.domain.repository import DomainRepository
 from mask.domain.schemas import Domain as DomainSchema
 from mask.event import service as event_service
-from mask.kit.errors import Conflict, NotFound, ValidationFailed
+from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.url import UrlProblem, normalize_hostname
@@ -92,6 +92,24 @@ async def workspace_owns(session: AsyncSession, *, workspace_id: str, name: str)
     """Whether `name` is one of this workspace's domains."""
     domain = await DomainRepository(session).get_by_name(name)
     return domain is not None and domain.workspace_id == workspace_id
+
+
+async def check_domain(session: AsyncSession, *, settings: Settings, workspace_id: str, raw: str | None,
+                       errors: list[FieldError]) -> str | None:
+    """Where a link or bio page lives: the default short domain when `raw` is None, else one of the
+    workspace's domains; anything else adds an `unknown_domain` error for the `domain` field."""
+    if raw is None:
+        return settings.short_domain
+    name = raw.strip().lower()
+    if name == settings.short_domain:
+        return name
+    if await workspace_owns(session, workspace_id=workspace_id, name=name):
+        return name
+    errors.append(FieldError(
+        "domain", "unknown_domain",
+        f"`{raw}` is neither the default short domain nor one of this workspace's domains.",
+    ))
+    return None
 
 
 async def is_short_domain(session: AsyncSession, *, settings: Settings, hostname: str, host: str) -> bool:

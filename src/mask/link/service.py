@@ -88,20 +88,6 @@ async def _check_destination(session: AsyncSession, settings: Settings, param: s
     return parsed.href
 
 
-async def _check_domain(session: AsyncSession, settings: Settings, workspace_id: str, raw: str | None,
-                        errors: list[FieldError]) -> str | None:
-    if raw is None:
-        return settings.short_domain
-    name = raw.strip().lower()
-    if name == settings.short_domain:
-        return name
-    if await domain_service.workspace_owns(session, workspace_id=workspace_id, name=name):
-        return name
-    errors.append(FieldError("domain", "unknown_domain",
-                             f"`{raw}` is neither the default short domain nor one of this workspace's domains."))
-    return None
-
-
 def _check_expiry(value: datetime | None, errors: list[FieldError]) -> datetime | None:
     if value is not None and as_utc(value) <= utcnow():
         errors.append(FieldError("expires_at", "expiry_in_past", "`expires_at` must be in the future."))
@@ -136,7 +122,8 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
     url = await _check_destination(session, settings, "url", data.url, errors)
     expired_url = (await _check_destination(session, settings, "expired_url", data.expired_url, errors)
                    if data.expired_url is not None else None)
-    domain = await _check_domain(session, settings, workspace_id, data.domain, errors)
+    domain = await domain_service.check_domain(session, settings=settings, workspace_id=workspace_id,
+                                               raw=data.domain, errors=errors)
     if data.slug is not None:
         check_slug(data.slug, errors)
     tags = tag_service.clean_names(data.tags or [], errors)
@@ -191,7 +178,9 @@ async def update(session: AsyncSession, *, settings: Settings, workspace_id: str
         changes["expired_url"] = (await _check_destination(session, settings, "expired_url", data.expired_url, errors)
                                   if data.expired_url is not None else None)
     if "domain" in sent:
-        changes["domain"] = await _check_domain(session, settings, workspace_id, data.domain, errors)
+        changes["domain"] = await domain_service.check_domain(session, settings=settings,
+                                                              workspace_id=workspace_id, raw=data.domain,
+                                                              errors=errors)
     if "slug" in sent:
         if data.slug is None:
             errors.append(FieldError("slug", "required", "`slug` cannot be cleared; send a new one instead."))
