@@ -313,3 +313,14 @@ async def test_changes_record_webhook_events(client: httpx.AsyncClient, tenant: 
     assert [event.type for event in bio_events] == ["bio_page.created", "bio_page.updated", "bio_page.deleted"]
     assert bio_events[0].data["id"] == page["id"]
     assert bio_events[1].data["title"] == "New"
+
+
+async def test_a_domain_with_bio_pages_cannot_be_deleted(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    domain = (await client.post("/v1/domains", json={"domain": "go.brand.example"}, headers=tenant.headers)).json()
+    page = await create(client, tenant, domain="go.brand.example")
+    refused = await client.delete(f"/v1/domains/{domain['id']}", headers=tenant.headers)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "domain_in_use"
+    assert "1 bio page(s)" in refused.json()["error"]["message"]
+    await client.delete(f"/v1/bio-pages/{page['id']}", headers=tenant.headers)
+    assert (await client.delete(f"/v1/domains/{domain['id']}", headers=tenant.headers)).status_code == 204

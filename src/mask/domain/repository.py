@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.bio_page.models import BioPage
 from mask.domain.models import Domain
 from mask.kit.pagination import keyset
 from mask.link.models import Link
@@ -38,6 +39,10 @@ class DomainRepository:
 
     async def count_links(self, name: str) -> int:
         result = await self.session.execute(select(func.count()).select_from(Link).where(Link.domain == name))
+        return int(result.scalar_one())
+
+    async def count_bio_pages(self, name: str) -> int:
+        result = await self.session.execute(select(func.count()).select_from(BioPage).where(BioPage.domain == name))
         return int(result.scalar_one())
 
     def add(self, domain: Domain) -> None:

@@ -76,12 +76,15 @@ async def list_page(session: AsyncSession, *, workspace_id: str, limit: int,
 
 
 async def delete(session: AsyncSession, *, workspace_id: str, domain_id: str) -> None:
-    """Remove a domain. Refused (409) while links use it, so that no link silently stops working."""
+    """Remove a domain. Refused (409) while links or bio pages use it, so that none silently stops working."""
     repository = DomainRepository(session)
     domain = await get(session, workspace_id=workspace_id, domain_id=domain_id)
-    in_use = await repository.count_links(domain.domain)
-    if in_use:
-        raise DomainInUse(f"{in_use} link(s) still use `{domain.domain}`; delete or move them first.")
+    links = await repository.count_links(domain.domain)
+    pages = await repository.count_bio_pages(domain.domain)
+    if links or pages:
+        users = " and ".join(part for part in (f"{links} link(s)" if links else "",
+                                               f"{pages} bio page(s)" if pages else "") if part)
+        raise DomainInUse(f"{users} still use `{domain.domain}`; delete or move them first.")
     data = DomainSchema.model_validate(domain).model_dump(mode="json")
     await repository.delete(domain)
     await event_service.record(session, workspace_id=workspace_id, type="domain.deleted", data=data)
