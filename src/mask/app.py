@@ -17,6 +17,7 @@ from mask.bio_page.public import create_public_app as create_bio_pages
 from mask.click.tracker import install_click_tracking
 from mask.config import Settings, get_settings
 from mask.context import AppContext
+from mask.dashboard.app import create_dashboard
 from mask.redirect.app import create_redirect_app
 
 
@@ -30,6 +31,7 @@ class MaskApp:
         self.api = api_stack(self.api_app, context)
         self.redirect = create_redirect_app(context)
         self.bio_pages = create_bio_pages(context)
+        self.dashboard = create_dashboard(context)
         # The app host's paths, first match wins; anything unmatched is a short link. A prefix ending in "/"
         # or "@" matches as is ("/@" → /@handle); any other matches whole segments ("/docs": /docs, /docs/x,
         # not /docsx). One line per mounted app.
@@ -38,6 +40,7 @@ class MaskApp:
             ("/docs", self.api),
             ("/health", self.api),
             ("/@", self.bio_pages),
+            ("/app", self.dashboard),
         ]
 
     def route(self, scope: Scope) -> ASGIApp:
@@ -51,6 +54,8 @@ class MaskApp:
             # Workspace domains serve bio pages (/@handle) besides their short links.
             return self.bio_pages if scope["path"].startswith("/@") else self.redirect
         path: str = scope["path"]
+        if path == "/":  # the app host's front page is the dashboard
+            return self.dashboard
         for prefix, app in self.routes:
             if path.startswith(prefix) and (len(path) == len(prefix) or prefix[-1] in "/@"
                                             or path[len(prefix)] == "/"):

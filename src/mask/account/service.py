@@ -148,13 +148,15 @@ async def _create_workspace_for(session: AsyncSession, *, user: User, name: str)
     raise Conflict("Could not find a free handle for the workspace; try another name.", param="name")
 
 
-async def sign_up(session: AsyncSession, *, email: str, password: str, name: str | None = None) -> User:
+async def sign_up(session: AsyncSession, *, email: str, password: str, name: str | None = None,
+                  workspace_name: str | None = None) -> User:
     """Create a user and their first workspace (Hobby plan, the user as owner). A taken email is 409."""
-    return await create_user(session, email=email, password=password, name=name)
+    return await create_user(session, email=email, password=password, name=name, workspace_name=workspace_name)
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, name: str | None = None,
-                      workspace: Workspace | None = None, role: str = Role.owner) -> User:
+                      workspace: Workspace | None = None, role: str = Role.owner,
+                      workspace_name: str | None = None) -> User:
     """A user in `workspace` with `role`, or, without one, in a new Hobby workspace they own."""
     errors: list[FieldError] = []
     email = normalize_email(email, errors)
@@ -162,6 +164,9 @@ async def create_user(session: AsyncSession, *, email: str, password: str, name:
     clean_name = (name or "").strip()[:100] or None
     if role not in Role.__members__:
         errors.append(FieldError("role", "invalid_role", "The role is `owner` or `member`."))
+    first_workspace = (workspace_name or "").strip() or clean_name or email.split("@", 1)[0]
+    if len(first_workspace) > 100:
+        errors.append(FieldError("workspace_name", "too_long", "Use at most 100 characters."))
     if errors:
         raise ValidationFailed(errors)
     users = UserRepository(session)
@@ -173,7 +178,7 @@ async def create_user(session: AsyncSession, *, email: str, password: str, name:
     users.add(user)
     await session.flush()
     if workspace is None:
-        await _create_workspace_for(session, user=user, name=clean_name or email.split("@", 1)[0])
+        await _create_workspace_for(session, user=user, name=first_workspace)
     else:
         await add_to_workspace(session, user=user, workspace=workspace, role=role)
     return user

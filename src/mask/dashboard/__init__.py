@@ -1,0 +1,1 @@
+"""The web dashboard under /app: server-rendered Jinja2 + htmx, over the same services as the API."""

@@ -1,0 +1,154 @@
+"""The dashboard as one Starlette app (no FastAPI: it renders pages, it does not describe an API).
+
+Mounted by mask.app on the app host under `/app` (pages) and `/app/static` (vendored assets); `/` redirects here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mask.auth.scopes import ALL_SCOPES
+from mask.config import Settings
+from mask.context import AppContext
+from mask.dashboard.views import account, auth, domains, links, settings
+from mask.dashboard.web import STATIC_DIR, build_templates
+from mask.kit.http import HSTS
+from mask.kit.net import is_secure
+
+logger = logging.getLogger("mask.dashboard")
+
+# Everything the pages load comes from this server: no CDN, no inline script, nothing to frame us.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """The dashboard's edge: HTTPS only in production (HSTS once secure), the headers above on every response,
+    and long caching for static files (their URLs carry a content hash)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        secure = is_secure(scope, self.settings.trusted_proxy_networks)
+        if self.settings.is_production and not secure:
+            # The session cookie is Secure in production: over plain HTTP nobody could stay logged in.
+            url = f"https://{self.settings.short_domain}{scope['path']}"
+            await RedirectResponse(url, status_code=308)(scope, receive, send)
+            return
+        static = scope["path"].startswith("/app/static/") and b"v=" in scope.get("query_string", b"")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if not (static and k == b"cache-control")]
+                headers.extend(SECURITY_HEADERS)
+                if secure:
+                    headers.append((b"strict-transport-security", HSTS))
+                if static:
+                    headers.append((b"cache-control", b"public, max-age=31536000, immutable"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def to_dashboard(_request: object) -> Response:
+    return RedirectResponse("/app", status_code=307)
+
+
+def routes() -> list[BaseRoute]:
+    ws = "/{workspace:str}"
+    return [
+        Route("/", to_dashboard),
+        Route("/app", auth.home),
+        Mount("/app", routes=[
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            Route("/", auth.home),
+            Route("/login", auth.login_form, methods=["GET"]),
+            Route("/login", auth.login, methods=["POST"]),
+            Route("/signup", auth.signup_form, methods=["GET"]),
+            Route("/signup", auth.signup, methods=["POST"]),
+            Route("/logout", auth.logout, methods=["POST"]),
+            Route("/account", account.account, methods=["GET"]),
+            Route("/account/profile", account.save_profile, methods=["POST"]),
+            Route("/account/password", account.change_password, methods=["POST"]),
+            Route("/workspaces/new", auth.new_workspace_form, methods=["GET"]),
+            Route("/workspaces/new", auth.new_workspace, methods=["POST"]),
+            Route("/invites/{token:str}", auth.invite, methods=["GET"]),
+            Route("/invites/{token:str}", auth.accept_invite, methods=["POST"]),
+            Route(ws + "/links", links.list_links, methods=["GET"]),
+            Route(ws + "/links", links.create_link, methods=["POST"]),
+            Route(ws + "/links/new", links.new_link_form, methods=["GET"]),
+            Route(ws + "/links/{link_id:str}", links.link_detail, methods=["GET"]),
+            Route(ws + "/links/{link_id:str}", links.update_link, methods=["POST"]),
+            Route(ws + "/links/{link_id:str}/delete", links.delete_link, methods=["POST"]),
+            Route(ws + "/links/{link_id:str}/qr.svg", links.qr_svg, methods=["GET"]),
+            Route(ws + "/links/{link_id:str}/qr.png", links.qr_png, methods=["GET"]),
+            Route(ws + "/domains", domains.list_domains, methods=["GET"]),
+            Route(ws + "/domains", domains.add_domain, methods=["POST"]),
+            Route(ws + "/domains/{domain_id:str}/delete", domains.remove_domain, methods=["POST"]),
+            Route(ws + "/settings", settings.workspace_settings, methods=["GET"]),
+            Route(ws + "/settings", settings.rename_workspace, methods=["POST"]),
+            Route(ws + "/settings/invites", settings.create_invite, methods=["POST"]),
+            Route(ws + "/settings/invites/{invite_id:str}/revoke", settings.revoke_invite, methods=["POST"]),
+            Route(ws + "/settings/members/{user_id:str}/remove", settings.remove_member, methods=["POST"]),
+            Route(ws + "/settings/members/{user_id:str}/role", settings.change_role, methods=["POST"]),
+            Route(ws + "/settings/keys", settings.api_keys, methods=["GET"]),
+            Route(ws + "/settings/keys", settings.create_api_key, methods=["POST"]),
+            Route(ws + "/settings/keys/{key_id:str}/revoke", settings.revoke_api_key, methods=["POST"]),
+        ]),
+    ]
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 500:
+        logger.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    title, message = {
+        404: ("Not found", "There is no page at this address."),
+        405: ("Not allowed", "This page does not accept that kind of request."),
+    }.get(status, ("Something is wrong", "The request could not be handled."))
+    templates: jinja2.Environment = request.app.state.templates
+    html = templates.get_template("error.html").render(
+        page=None, request=request, user=None, access=None, workspaces=[], csrf_token="", notice=None,
+        errors={}, values={}, title=title, message=message, short_domain="", email=None,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def create_dashboard(context: AppContext) -> ASGIApp:
+    """The dashboard app; it expects full paths (`/app/...`, and `/` for the redirect)."""
+    app = Starlette(routes=routes(), exception_handlers={404: _error, 405: _error, Exception: _error})
+    app.state.context = context
+    templates = build_templates()
+    templates.globals["extra_nav"] = extra_nav()
+    templates.globals["all_scope_count"] = len(ALL_SCOPES)
+    app.state.templates = templates
+    return SecurityHeaders(app, context.settings)
+
+
+def extra_nav() -> list[tuple[str, str]]:
+    """Sidebar entries (path under the workspace, label) of the areas beyond links and domains."""
+    return []

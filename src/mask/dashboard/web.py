@@ -1,0 +1,331 @@
+"""The dashboard's request plumbing: who is asking, in which workspace, one transaction, one rendered page.
+
+Each view is `async def view(page: Page) -> Response`, wrapped by `@view(...)`, which says what the view needs
+(a logged-in user, a workspace membership, the owner role). The wrapper opens the request's one database
+session and commits it before the response leaves, checks CSRF on every state-changing request, and turns
+domain errors (mask.kit.errors) into pages. Views call the services; they never build queries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from mask.account import service as account_service
+from mask.account.models import User, UserSession
+from mask.account.service import WorkspaceAccess
+from mask.config import Settings
+from mask.context import AppContext
+from mask.dashboard import security
+from mask.db import session_scope
+from mask.kit.errors import MaskError, ValidationFailed
+from mask.kit.net import client_ip
+from mask.kit.time import as_utc, utcnow
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = PACKAGE_DIR / "static"
+STATIC_PREFIX = "/app/static"
+MAX_FORM_FIELDS = 200
+MAX_FORM_PART = 64 * 1024
+
+# What a `?done=` key says after a redirect. Fixed texts: a crafted URL cannot put words on our page.
+NOTICES = {
+    "link-created": "Link created.",
+    "link-updated": "Link saved.",
+    "link-deleted": "Link deleted.",
+    "domain-added": "Domain added. Point its DNS at this server to start using it.",
+    "domain-removed": "Domain removed.",
+    "key-revoked": "API key revoked. It stops working at once.",
+    "workspace-renamed": "Workspace renamed.",
+    "workspace-created": "Workspace created. Create your first link below.",
+    "invite-revoked": "Invite withdrawn.",
+    "member-removed": "Member removed.",
+    "role-changed": "Role changed.",
+    "password-changed": "Password changed. Your other sessions were logged out.",
+    "profile-saved": "Profile saved.",
+    "joined": "Welcome aboard: you joined the workspace.",
+    "welcome": "Welcome to MASK! Create your first link, or get an API key under Settings → API Keys.",
+    "logged-out": "You are logged out.",
+}
+
+
+class Rerender(Exception):
+    """Answer with `response` and roll the request's transaction back (a form with errors, shown again)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("rerender")
+        self.response = response
+
+
+def _static_versions() -> dict[str, str]:
+    versions = {}
+    for path in STATIC_DIR.rglob("*"):
+        if path.is_file():
+            versions[path.relative_to(STATIC_DIR).as_posix()] = sha256(path.read_bytes()).hexdigest()[:12]
+    return versions
+
+
+def _ago(value: datetime | None) -> str:
+    if value is None:
+        return "never"
+    seconds = int((utcnow() - as_utc(value)).total_seconds())
+    if seconds < 0:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _number(value: int | float) -> str:
+    return f"{value:,}"
+
+
+def build_templates() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    versions = _static_versions()
+    environment.globals["static"] = lambda name: f"{STATIC_PREFIX}/{name}?v={versions.get(name, '0')}"
+    environment.filters["ago"] = _ago
+    environment.filters["when"] = _when
+    environment.filters["number"] = _number
+    environment.filters["urlq"] = lambda value: quote(str(value), safe="")
+    return environment
+
+
+def field_errors(error: MaskError | ValidationError) -> dict[str, str]:
+    """Form errors by field name, from a domain error (`param`) or a Pydantic error (`loc`)."""
+    found: dict[str, str] = {}
+    if isinstance(error, ValidationError):
+        for item in error.errors():
+            name = str(item["loc"][0]) if item.get("loc") else "__all__"
+            found.setdefault(name, str(item["msg"]).removeprefix("Value error, "))
+        return found
+    if isinstance(error, ValidationFailed):
+        for field_error in error.errors:
+            found.setdefault(field_error.param.split(".", 1)[0], field_error.message)
+        return found
+    found[error.param.split(".", 1)[0] if error.param else "__all__"] = error.message
+    return found
+
+
+@dataclass
+class Page:
+    """One dashboard request: the caller, their workspace, the transaction, and how to answer."""
+
+    request: Request
+    db: AsyncSession
+    context: AppContext
+    templates: jinja2.Environment
+    user: User | None = None
+    user_session: UserSession | None = None
+    access: WorkspaceAccess | None = None
+    workspaces: list[WorkspaceAccess] = field(default_factory=list)
+    # Plain copies, still readable after a rollback has expired the ORM objects (error pages).
+    email: str | None = None
+    csrf_secret: str | None = None
+    anon_seed: str | None = None
+    new_anon_seed: str | None = None
+    cookies: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    _form: FormData | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def ip(self) -> str | None:
+        return client_ip(dict(self.request.scope), self.settings.trusted_proxy_networks)
+
+    @property
+    def ws(self) -> WorkspaceAccess:
+        assert self.access is not None, "this view is declared without a workspace"
+        return self.access
+
+    @property
+    def me(self) -> User:
+        assert self.user is not None, "this view is declared without login"
+        return self.user
+
+    @property
+    def base(self) -> str:
+        """The current workspace's URL prefix, `/app/<handle>`."""
+        return f"/app/{self.ws.workspace.slug}"
+
+    @property
+    def csrf_token(self) -> str:
+        if self.csrf_secret is not None:
+            return self.csrf_secret
+        if self.anon_seed is None:
+            self.anon_seed = self.new_anon_seed = security.new_anon_seed()
+        return security.anon_csrf_token(self.settings, self.anon_seed)
+
+    async def form(self) -> FormData:
+        if self._form is None:
+            self._form = await self.request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
+        return self._form
+
+    async def field(self, name: str) -> str:
+        value = (await self.form()).get(name)
+        return value if isinstance(value, str) else ""
+
+    def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
+               **values: Any) -> HTMLResponse:
+        done = self.request.query_params.get("done")
+        context = {
+            "page": self,
+            "request": self.request,
+            "user": self.user,
+            "access": self.access,
+            "workspaces": self.workspaces,
+            "csrf_token": self.csrf_token,
+            "notice": NOTICES.get(done or ""),
+            "errors": {},
+            "values": {},
+            "short_domain": self.settings.short_domain,
+            "email": self.email,
+        }
+        context.update(values)
+        html = self.templates.get_template(template).render(context)
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    def redirect(self, url: str, *, done: str | None = None) -> RedirectResponse:
+        if done is not None:
+            url += ("&" if "?" in url else "?") + urlencode({"done": done})
+        return RedirectResponse(url, status_code=303)
+
+    def start_session(self, token: str) -> None:
+        self.cookies.append((security.session_cookie(self.settings), token,
+                             int(account_service.SESSION_MAX_AGE.total_seconds())))
+
+    def end_session(self) -> None:
+        self.cookies.append((security.session_cookie(self.settings), None, None))
+
+
+Handler = Callable[[Page], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method not in security.SAFE_METHODS:
+        target = request.url.path
+    next_part = f"?{urlencode({'next': target})}" if security.safe_next(target) and target != "/app" else ""
+    return RedirectResponse(f"/app/login{next_part}", status_code=303)
+
+
+def _csrf_ok(page: Page, given: str | None) -> bool:
+    if page.csrf_secret is not None and security.tokens_match(page.csrf_secret, given):
+        return True
+    if page.anon_seed:  # a form rendered before login (or in another tab) is as good as proof of origin
+        return security.tokens_match(security.anon_csrf_token(page.settings, page.anon_seed), given)
+    return False
+
+
+def view(*, login: bool = True, workspace: bool = False, owner: bool = False) -> Callable[[Handler], Endpoint]:
+    """Wrap a view: session, CSRF, membership and role checks, one transaction, errors as pages."""
+
+    def decorate(handler: Handler) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            context: AppContext = request.app.state.context
+            templates: jinja2.Environment = request.app.state.templates
+            settings = context.settings
+            token = request.cookies.get(security.session_cookie(settings), "")
+            page: Page | None = None
+            try:
+                async with session_scope(context.sessionmaker) as db:
+                    page = Page(request=request, db=db, context=context, templates=templates,
+                                anon_seed=request.cookies.get(security.anon_cookie(settings)) or None)
+                    current = await account_service.resolve_session(db, token=token) if token else None
+                    if current is not None:
+                        page.user, page.user_session = current.user, current.row
+                        page.email, page.csrf_secret = current.user.email, current.row.csrf_secret
+                    elif token:
+                        page.end_session()  # a stale cookie: drop it
+                    response = await _dispatch(page, handler, login=login, workspace=workspace, owner=owner)
+            except Rerender as rerender:
+                response = rerender.response
+            except MaskError as error:
+                response = _error_page(page, request, templates, error)
+            assert page is not None
+            _finish(page, response, settings)
+            elapsed = (time.perf_counter() - started) * 1000
+            response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+            return response
+
+        endpoint.__name__ = handler.__name__
+        endpoint.__doc__ = handler.__doc__
+        return endpoint
+
+    return decorate
+
+
+async def _dispatch(page: Page, handler: Handler, *, login: bool, workspace: bool, owner: bool) -> Response:
+    request = page.request
+    if request.method not in security.SAFE_METHODS:
+        given = request.headers.get("x-csrf-token")
+        if given is None:
+            given = await page.field("csrf_token")
+        if security.cross_site(request) or not _csrf_ok(page, given):
+            return page.render("error.html", status=403, title="This form has expired",
+                               message="The form was too old or came from another site, so nothing was changed. "
+                                       "Go back, reload the page and try again.")
+    if login and page.user is None:
+        return _login_redirect(request)
+    if page.user is not None:
+        page.workspaces = await account_service.workspaces_of(page.db, user=page.user)
+    if workspace:
+        slug = request.path_params["workspace"]
+        page.access = next((item for item in page.workspaces if item.workspace.slug == slug), None)
+        if page.access is None:
+            raise account_service.MembershipNotFound(f"No workspace `{slug}` among yours.")
+        if owner:
+            account_service.require_owner(page.access)
+    return await handler(page)
+
+
+def _error_page(page: Page | None, request: Request, templates: jinja2.Environment, error: MaskError) -> Response:
+    titles = {403: "Not allowed", 404: "Not found", 429: "Slow down"}
+    title = titles.get(error.status_code, "Something is wrong")
+    # The transaction was rolled back and its objects expired: this page uses plain strings only.
+    context: dict[str, Any] = {"page": None, "request": request, "user": None, "access": None, "workspaces": [],
+               "csrf_token": page.csrf_token if page is not None else "", "notice": None, "errors": {},
+               "values": {}, "title": title, "message": error.message, "short_domain": "",
+               "email": page.email if page is not None else None}
+    html = templates.get_template("error.html").render(context)
+    return HTMLResponse(html, status_code=error.status_code, headers=error.headers)
+
+
+def _finish(page: Page, response: Response, settings: Settings) -> None:
+    for name, value, max_age in page.cookies:
+        if value is None:
+            security.clear_cookie(response, settings, name)
+        else:
+            security.set_cookie(response, settings, name, value, max_age=max_age)
+    if page.new_anon_seed is not None:
+        security.set_cookie(response, settings, security.anon_cookie(settings), page.new_anon_seed, max_age=None)
+    response.headers.setdefault("Cache-Control", "no-store")
