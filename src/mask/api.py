@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 from starlette.types import ASGIApp
 
+from mask.analytics.endpoints import router as analytics_router
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
 from mask.context import AppContext
@@ -34,6 +35,7 @@ Timestamps are UTC ISO 8601 with `Z`. Lists are newest first with opaque cursors
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(link_router)
+v1.include_router(analytics_router)
 v1.include_router(domain_router)
 v1.include_router(tag_router)
 v1.include_router(bio_page_router)

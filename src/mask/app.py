@@ -11,6 +11,7 @@ import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mask.analytics.service import record_clicks
 from mask.api import api_stack, create_api
 from mask.bio_page import service as bio_page_service
 from mask.bio_page.public import create_public_app as create_bio_pages
@@ -94,6 +95,7 @@ def create_context(settings: Settings, *, role: str = "serve") -> AppContext:
     context = AppContext.create(settings)
     context.run_background = role == "worker" or settings.serve_background
     context.click_listeners.append(bio_page_service.on_clicks)  # bio page view and click counters
+    context.click_listeners.append(record_clicks)  # analytics rollups, in each click batch's transaction
     install_click_tracking(context)  # click buffer writer; with Redis, the click stream consumer
     return context
 

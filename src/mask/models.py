@@ -1,6 +1,7 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
 from mask.account.models import Invite, LoginFailure, Membership, User, UserSession
+from mask.analytics.models import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.auth.models import ApiKey
 from mask.bio_page.models import BioBlock, BioPage
 from mask.click.models import Click, ClickVisitor
@@ -13,4 +14,4 @@ from mask.rate_limit.models import PlanLimit
 from mask.tag.models import Tag, link_tags
 from mask.workspace.models import Workspace
 
-__all__ = ["Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "BioBlock", "BioPage", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "Workspace", "link_tags"]
+__all__ = ["DimensionRollup", "TargetDimensionRollup", "TargetRollup", "Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "BioBlock", "BioPage", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "Workspace", "link_tags"]

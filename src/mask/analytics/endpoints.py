@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from mask.analytics import service as analytics_service
+from mask.analytics.export import to_csv
+from mask.analytics.schemas import ANALYTICS_RESPONSE, AnalyticsParams
+from mask.auth.dependencies import AnalyticsRead
+from mask.dependencies import SessionDep
+from mask.kit.schemas import error_responses
+
+router = APIRouter(prefix="/analytics", tags=["Analytics"])
+
+DESCRIPTION = """
+Scope: `analytics:read`. Counts the workspace's clicks over a range, optionally filtered, grouped by `group_by`:
+
+- `count` → `{"clicks", "unique_clicks"}`
+- `timeseries` → `{"data": [{"start", "clicks", "unique_clicks"}, …]}`, every bucket, empty ones included
+- a breakdown → `{"data": [{"<key>", "clicks", "unique_clicks"}, …]}`, most clicks first, at most `limit` rows;
+  the key is singular (`country`, `device`, `referrer`, `tag`, …); `links` rows carry `link_id`, `slug`,
+  `short_url` and `url`, `bio_blocks` rows `bio_page_id` and `bio_block_id`. Unknown values are a `null` row.
+
+Only human clicks count unless `bots` says otherwise, so `group_by=count&link_id=…&interval=all` equals the
+link's `clicks`. `unique_clicks` counts a visitor's first click of the (UTC) day on a link or bio page.
+`format=csv` or `Accept: text/csv` returns the same rows as CSV. Invalid parameters are `422` naming the
+parameter; a `link_id` that is not one of the workspace's links is `404`.
+"""
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The counts (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+          "content": {"text/csv": {"schema": {"type": "string"},
+                                   "example": "country,clicks,unique_clicks\r\nUS,120,80\r\n"}}},
+}
+
+
+def wants_csv(format_param: str | None, accept: str | None) -> bool:
+    """`format` decides; otherwise `Accept: text/csv` when it is preferred over (or instead of) JSON."""
+    if format_param is not None:
+        return format_param == "csv"
+    if not accept:
+        return False
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *options = [piece.strip() for piece in part.split(";")]
+        weight = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights.setdefault(media.lower(), weight)
+    csv_weight = weights.get("text/csv", 0.0)
+    return csv_weight > 0 and csv_weight >= weights.get("application/json", 0.0)
+
+
+@router.get("/clicks", response_model=ANALYTICS_RESPONSE,
+            responses={**error_responses(403, 404, 422), **CSV_RESPONSE},
+            summary="Click analytics: totals, time series and breakdowns", description=DESCRIPTION)
+async def get_clicks(request: Request, auth: AnalyticsRead, session: SessionDep,
+                     params: Annotated[AnalyticsParams, Query()]) -> Any:
+    result = await analytics_service.clicks(session, workspace_id=auth.workspace_id, params=params)
+    if wants_csv(params.format, request.headers.get("accept")):
+        body = to_csv(analytics_service.csv_columns(params.group_by), analytics_service.rows_of(result))
+        filename = f"clicks-{params.group_by.value}.csv"
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return result

@@ -1,0 +1,451 @@
+"""SQL for analytics: `SqlClickStore`, the rollup-backed `ClickStore` on SQLite and PostgreSQL.
+
+Every question becomes one statement: a UNION ALL of partial aggregates, one per stored form and time
+piece (raw clicks for sub-hour edges, hour rollups, day rollups; see mask.analytics.planner), summed,
+ordered and limited by an outer query.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    SmallInteger,
+    and_,
+    case,
+    cast,
+    delete,
+    extract,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Subquery
+
+from mask.analytics.models import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
+from mask.analytics.planner import TOTAL, Source, Table, choose_source, plan_ranges
+from mask.analytics.query import DIMENSIONS, TAG, TARGETS, BotMode, ClickQuery, Counts, Event, Row, ValueFilter
+from mask.click.models import Click
+from mask.click.schemas import EnrichedClick
+from mask.kit.time import as_utc
+from mask.link.models import Link
+from mask.tag.models import Tag, link_tags
+
+SHARDS = 8
+# Rows per upsert statement: both SQLite and asyncpg allow at most 32,767 bound parameters (11 per row here).
+UPSERT_CHUNK = 2000
+# Time ranges per partial aggregate (an OR of ranges); more become further UNION ALL parts.
+RANGES_PER_PART = 100
+
+Key = tuple[Any, ...]
+# Constants inside grouping expressions are inlined, not bound: PostgreSQL matches a SELECT expression to its
+# GROUP BY twin textually, and two bound parameters never match.
+EMPTY: ColumnElement[str] = literal_column("''")
+
+
+def _value(value: str | None) -> str:
+    """A dimension value as rollups store it: unknown is '', long values are cut (see VALUE_LENGTH)."""
+    return (value or "")[:VALUE_LENGTH]
+
+
+def _hour(instant: datetime) -> datetime:
+    return as_utc(instant).replace(minute=0, second=0, microsecond=0)
+
+
+class SqlClickStore:
+    """ClickStore over the clicks table and the analytics rollup tables of the session's database."""
+
+    def __init__(self, session: AsyncSession, *, use_rollups: bool = True) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        # False: answer everything from the raw clicks (the reference the tests compare the rollups with).
+        self.use_rollups = use_rollups
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    async def record(self, clicks: Sequence[EnrichedClick]) -> None:
+        """Add the batch to the hour/day rollups: one upsert per distinct counter row, not one per click."""
+        if not clicks:
+            return
+        targets: dict[Key, list[int]] = {}
+        dimensions: dict[Key, list[int]] = {}
+        target_dimensions: dict[Key, list[int]] = {}
+        for click in clicks:
+            counts = (0, 0, 1) if click.is_bot else (1, int(click.is_unique), 0)
+            hour = _hour(click.clicked_at)
+            day = hour.replace(hour=0)
+            ws, domain = click.workspace_id, click.domain
+            link, page, block = click.link_id or "", click.bio_page_id or "", click.bio_block_id or ""
+            event = (Event.view if page and not block else Event.click).value
+            keys_dims: list[tuple[dict[Key, list[int]], Key]] = [
+                (targets, (ws, event, Grain.hour.value, hour, link, page, block, domain)),
+                (targets, (ws, event, Grain.day.value, day, link, page, block, domain)),
+                (dimensions, (ws, event, TOTAL, Grain.hour.value, hour, domain, "")),
+                (dimensions, (ws, event, TOTAL, Grain.day.value, day, domain, "")),
+            ]
+            for dimension in DIMENSIONS:
+                value = _value(getattr(click, dimension))
+                keys_dims.append((dimensions, (ws, event, dimension, Grain.hour.value, hour, domain, value)))
+                keys_dims.append((dimensions, (ws, event, dimension, Grain.day.value, day, domain, value)))
+                keys_dims.append((target_dimensions, (ws, event, dimension, day, link, page, domain, value)))
+            for table, key in keys_dims:
+                total = table.setdefault(key, [0, 0, 0])
+                total[0] += counts[0]
+                total[1] += counts[1]
+                total[2] += counts[2]
+        # One shard per batch: two writers rarely pick the same one, so they rarely wait on the same rows.
+        shard = random.randrange(SHARDS)
+        await self._upsert(TargetRollup, ("workspace_id", "event", "grain", "bucket", "link_id", "bio_page_id",
+                                          "bio_block_id", "domain"), targets, shard)
+        await self._upsert(DimensionRollup, ("workspace_id", "event", "dimension", "grain", "bucket", "domain",
+                                             "value"), dimensions, shard)
+        await self._upsert(TargetDimensionRollup, ("workspace_id", "event", "dimension", "day", "link_id",
+                                                   "bio_page_id", "domain", "value"), target_dimensions, shard)
+
+    async def _upsert(self, model: Any, names: tuple[str, ...], counters: dict[Key, list[int]], shard: int) -> None:
+        table = model.__table__
+        module: Any = postgresql if self.dialect == "postgresql" else sqlite
+        # Sorted: concurrent writers on the same shard take row locks in the same order (no deadlock).
+        rows = [
+            {**dict(zip(names, key, strict=True)), "shard": shard, "clicks": c, "unique_clicks": u, "bot_clicks": b}
+            for key, (c, u, b) in sorted(counters.items(), key=lambda item: item[0])
+        ]
+        for start in range(0, len(rows), UPSERT_CHUNK):
+            statement = module.insert(table).values(rows[start : start + UPSERT_CHUNK])
+            statement = statement.on_conflict_do_update(
+                index_elements=[*names, "shard"],
+                set_={name: table.c[name] + statement.excluded[name]
+                      for name in ("clicks", "unique_clicks", "bot_clicks")},
+            )
+            await self.session.execute(statement)
+
+    async def rebuild(self, workspace_id: str | None = None) -> None:
+        """Recompute every rollup from the raw clicks with INSERT … SELECT … GROUP BY (a backfill, or a bulk
+        load that bypassed the click listener). Hours and per-target days from raw; the rest from those."""
+        for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
+            statement = delete(model)
+            if workspace_id is not None:
+                statement = statement.where(model.workspace_id == workspace_id)
+            await self.session.execute(statement)
+        raw_scope = [Click.workspace_id == workspace_id] if workspace_id is not None else []
+        raw_sums = [func.sum(case((Click.is_bot, 0), else_=1)), func.sum(case((Click.is_unique, 1), else_=0)),
+                    func.sum(case((Click.is_bot, 1), else_=0))]
+        event = case((self._is_view(), literal_column(str(Event.view.value))),
+                     else_=literal_column(str(Event.click.value)))
+        hour = self._truncate(Click.clicked_at, Grain.hour)
+        day = self._truncate(Click.clicked_at, Grain.day)
+        link, page = func.coalesce(Click.link_id, EMPTY), func.coalesce(Click.bio_page_id, EMPTY)
+        target: dict[str, Any] = {"workspace_id": Click.workspace_id, "event": event, "link_id": link,
+                                  "bio_page_id": page, "domain": Click.domain}
+
+        await self._insert_grouped(
+            TargetRollup, {**target, "bio_block_id": func.coalesce(Click.bio_block_id, EMPTY), "bucket": hour},
+            {"grain": Grain.hour.value}, raw_sums, raw_scope)
+        for dimension in DIMENSIONS:
+            value = self._raw_value(dimension)
+            await self._insert_grouped(
+                DimensionRollup, {"workspace_id": Click.workspace_id, "event": event, "bucket": hour,
+                                  "domain": Click.domain, "value": value},
+                {"dimension": dimension, "grain": Grain.hour.value}, raw_sums, raw_scope)
+            await self._insert_grouped(TargetDimensionRollup, {**target, "day": day, "value": value},
+                                       {"dimension": dimension}, raw_sums, raw_scope)
+
+        # From the hour rows: workspace totals per hour, then every day row.
+        t = TargetRollup
+        await self._insert_grouped(
+            DimensionRollup, {"workspace_id": t.workspace_id, "event": t.event, "bucket": t.bucket,
+                              "domain": t.domain},
+            {"dimension": TOTAL, "grain": Grain.hour.value, "value": ""}, self._sums(t),
+            [t.grain == Grain.hour.value, *self._scope(t, workspace_id)])
+        for model, columns in ((TargetRollup, ("link_id", "bio_page_id", "bio_block_id", "domain")),
+                               (DimensionRollup, ("dimension", "domain", "value"))):
+            await self._insert_grouped(
+                model, {"workspace_id": model.workspace_id, "event": model.event,
+                        "bucket": self._truncate(model.bucket, Grain.day),
+                        **{name: getattr(model, name) for name in columns}},
+                {"grain": Grain.day.value}, self._sums(model),
+                [model.grain == Grain.hour.value, *self._scope(model, workspace_id)])
+
+    @staticmethod
+    def _sums(model: Any) -> list[Any]:
+        return [func.sum(model.clicks), func.sum(model.unique_clicks), func.sum(model.bot_clicks)]
+
+    @staticmethod
+    def _scope(model: Any, workspace_id: str | None) -> list[Any]:
+        return [model.workspace_id == workspace_id] if workspace_id is not None else []
+
+    async def _insert_grouped(self, model: Any, keys: dict[str, Any], constants: dict[str, Any],
+                              sums: Sequence[Any], where: Sequence[Any]) -> None:
+        """INSERT INTO model (keys, constants, shard 0, counts) SELECT … WHERE … GROUP BY keys."""
+        table = model.__table__
+        names = [*keys, *constants, "shard", "clicks", "unique_clicks", "bot_clicks"]
+        columns = [
+            *keys.values(),
+            *(literal(value, table.c[name].type) for name, value in constants.items()),
+            literal(0, SmallInteger), *sums,
+        ]
+        statement = select(*columns).where(*where).group_by(*keys.values())
+        await self.session.execute(table.insert().from_select([table.c[name] for name in names], statement))
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    async def totals(self, query: ClickQuery) -> Counts:
+        rows = await self._aggregate(query, (), windows=[(query.start, query.end)], limit=None)
+        return rows[0].counts if rows else Counts()
+
+    async def timeseries(self, query: ClickQuery, starts: Sequence[datetime]) -> list[Counts]:
+        if not starts:
+            return []
+        edges = [*starts[1:], query.end]
+        windows = [(max(s, query.start), min(e, query.end)) for s, e in zip(starts, edges, strict=True)]
+        windows = [(s, e) for s, e in windows if s < e]
+        rows = await self._aggregate(query, (), windows=windows, limit=None, by_minute=True)
+        minutes = [int(start.timestamp()) // 60 for start in starts]
+        totals = [[0, 0] for _ in starts]
+        for row in rows:
+            minute = int(row.keys[-1] or 0)
+            index = bisect_right(minutes, minute) - 1
+            if 0 <= index < len(totals):
+                totals[index][0] += row.counts.clicks
+                totals[index][1] += row.counts.unique_clicks
+        return [Counts(clicks, unique) for clicks, unique in totals]
+
+    async def breakdown(self, query: ClickQuery, columns: tuple[str, ...], *, limit: int) -> list[Row]:
+        return await self._aggregate(query, columns, windows=[(query.start, query.end)], limit=limit)
+
+    async def tag_breakdown(self, query: ClickQuery, *, limit: int) -> list[Row]:
+        return await self._aggregate(query, ("link_id",), windows=[(query.start, query.end)], limit=limit,
+                                     by_tag=True)
+
+    async def first_click_at(self, query: ClickQuery) -> datetime | None:
+        links = [f.include for f in query.filters if f.column == "link_id" and f.include is not None]
+        if links:
+            ids = frozenset.intersection(*links)
+            statement = select(func.min(TargetRollup.bucket)).where(
+                TargetRollup.workspace_id == query.workspace_id, TargetRollup.grain == Grain.hour.value,
+                TargetRollup.link_id.in_(sorted(ids)))
+            return await self.session.scalar(statement)
+        result = await self.session.scalar(
+            select(Click.clicked_at).where(Click.workspace_id == query.workspace_id)
+            .order_by(Click.clicked_at).limit(1))
+        return result
+
+    # --- the statement -------------------------------------------------------------------------------------
+
+    async def _aggregate(self, query: ClickQuery, columns: tuple[str, ...], *,
+                         windows: list[tuple[datetime, datetime]], limit: int | None,
+                         by_minute: bool = False, by_tag: bool = False) -> list[Row]:
+        source = choose_source(query.filter_columns, columns) if self.use_rollups else Source(Table.raw)
+        parts = self._parts(query, source, columns, windows, by_minute)
+        if not parts:
+            return []
+        union = union_all(*parts).subquery("parts") if len(parts) > 1 else parts[0].subquery("parts")
+        keys = [union.c[f"k{i}"] for i in range(len(columns) + int(by_minute))]
+        clicks, unique = self._measures(union, query.bots)
+        if by_tag:
+            statement = (
+                select(Tag.name, clicks, unique)
+                .select_from(union.join(link_tags, link_tags.c.link_id == union.c.k0)
+                             .join(Tag, and_(Tag.id == link_tags.c.tag_id, Tag.workspace_id == query.workspace_id)))
+                .group_by(Tag.name)
+            )
+            keys = [Tag.name]  # type: ignore[list-item]
+        else:
+            statement = select(*keys, clicks, unique).group_by(*keys)
+            # A link (bio page) breakdown lists clicks that have a link (bio page).
+            for key, column in zip(keys, columns, strict=False):
+                if column in TARGETS and column != "bio_block_id":
+                    statement = statement.where(key != "")
+        if limit is not None:
+            rank = (unique, clicks) if query.rank_by_unique else (clicks, unique)
+            statement = statement.having(clicks > 0).order_by(rank[0].desc(), rank[1].desc(), *keys).limit(limit)
+        result = await self.session.execute(statement)
+        rows = []
+        for row in result:
+            values = tuple(None if value in ("", None) else value for value in row[:-2])
+            if not columns and not by_tag and not by_minute and row[-2] is None:
+                continue  # an empty sum: no clicks at all
+            rows.append(Row(values, Counts(int(row[-2] or 0), int(row[-1] or 0))))
+        return rows
+
+    def _measures(self, union: Subquery, bots: BotMode) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        humans, unique, robots = func.sum(union.c.c), func.sum(union.c.u), func.sum(union.c.b)
+        if bots is BotMode.include:
+            return (humans + robots).label("clicks"), unique.label("unique_clicks")
+        if bots is BotMode.only:
+            return robots.label("clicks"), (robots * 0).label("unique_clicks")
+        return humans.label("clicks"), unique.label("unique_clicks")
+
+    def _parts(self, query: ClickQuery, source: Source, columns: tuple[str, ...],
+               windows: list[tuple[datetime, datetime]], by_minute: bool) -> list[Select[Any]]:
+        parts: list[Select[Any]] = []
+        for grain, ranges in plan_ranges(windows, source.grains).items():
+            for start in range(0, len(ranges), RANGES_PER_PART):
+                chunk = ranges[start : start + RANGES_PER_PART]
+                if grain is None:
+                    parts.append(self._raw_part(query, columns, chunk, by_minute))
+                else:
+                    parts.append(self._rollup_part(query, source, grain, columns, chunk, by_minute))
+        return parts
+
+    def _raw_part(self, query: ClickQuery, columns: tuple[str, ...], ranges: list[tuple[datetime, datetime]],
+                  by_minute: bool) -> Select[Any]:
+        keys: list[ColumnElement[Any]] = [self._raw_value(column) for column in columns]
+        if by_minute:
+            keys.append(self._epoch_minute(Click.clicked_at))
+        conditions: list[Any] = [
+            Click.workspace_id == query.workspace_id,
+            or_(*(and_(Click.clicked_at >= a, Click.clicked_at < b) for a, b in ranges)),
+            self._is_view() if query.event is Event.view else ~self._is_view(),
+            *(self._raw_filter(query.workspace_id, f) for f in query.filters),
+        ]
+        if query.bots is BotMode.exclude:
+            conditions.append(~Click.is_bot)
+        elif query.bots is BotMode.only:
+            conditions.append(Click.is_bot)
+        return (
+            select(*(key.label(f"k{i}") for i, key in enumerate(keys)),
+                   func.sum(case((Click.is_bot, 0), else_=1)).label("c"),
+                   func.sum(case((Click.is_unique, 1), else_=0)).label("u"),
+                   func.sum(case((Click.is_bot, 1), else_=0)).label("b"))
+            .where(*conditions)
+            .group_by(*keys)
+        )
+
+    def _rollup_part(self, query: ClickQuery, source: Source, grain: Grain, columns: tuple[str, ...],
+                     ranges: list[tuple[datetime, datetime]], by_minute: bool) -> Select[Any]:
+        model: Any
+        if source.table is Table.target:
+            model = TargetRollup
+        elif source.table is Table.dimension:
+            model = DimensionRollup
+        else:
+            model = TargetDimensionRollup
+        bucket = model.day if model is TargetDimensionRollup else model.bucket
+        keys: list[ColumnElement[Any]] = [model.value if column in DIMENSIONS else getattr(model, column)
+                                          for column in columns]
+        if by_minute:
+            keys.append(self._epoch_minute(bucket))
+        conditions: list[ColumnElement[bool]] = [
+            model.workspace_id == query.workspace_id,
+            model.event == query.event.value,
+            or_(*(and_(bucket >= a, bucket < b) for a, b in ranges)),
+        ]
+        if model is not TargetDimensionRollup:
+            conditions.append(model.grain == grain.value)
+        if source.dimension is not None:
+            conditions.append(model.dimension == source.dimension)
+        for value_filter in query.filters:
+            column = model.value if value_filter.column in DIMENSIONS else None
+            conditions.append(self._rollup_filter(query.workspace_id, model, value_filter, column))
+        return (
+            select(*(key.label(f"k{i}") for i, key in enumerate(keys)),
+                   func.sum(model.clicks).label("c"), func.sum(model.unique_clicks).label("u"),
+                   func.sum(model.bot_clicks).label("b"))
+            .where(*conditions)
+            .group_by(*keys)
+        )
+
+    # --- pieces --------------------------------------------------------------------------------------------
+
+    def _tagged_links(self, workspace_id: str, names: Iterable[str]) -> Select[Any]:
+        return (
+            select(link_tags.c.link_id)
+            .join(Tag, Tag.id == link_tags.c.tag_id)
+            .where(Tag.workspace_id == workspace_id, Tag.name.in_(sorted(names)))
+        )
+
+    def _raw_filter(self, workspace_id: str, value_filter: ValueFilter) -> ColumnElement[bool]:
+        column: Any = Click.link_id if value_filter.column == TAG else getattr(Click, value_filter.column)
+        nullable = value_filter.column != "domain"
+        conditions: list[ColumnElement[bool]] = []
+        if value_filter.include is not None:
+            if value_filter.column == TAG:
+                conditions.append(column.in_(self._tagged_links(workspace_id, value_filter.include)))
+            else:
+                conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
+        if value_filter.exclude:
+            excluded = (self._tagged_links(workspace_id, value_filter.exclude) if value_filter.column == TAG
+                        else sorted(value_filter.exclude))
+            conditions.append(or_(column.is_(None), column.not_in(excluded)) if nullable
+                              else column.not_in(excluded))
+        return and_(*conditions) if conditions else and_(True)
+
+    def _rollup_filter(self, workspace_id: str, model: Any, value_filter: ValueFilter,
+                       value_column: Any) -> ColumnElement[bool]:
+        column = value_column if value_column is not None else (
+            model.link_id if value_filter.column == TAG else getattr(model, value_filter.column))
+        conditions: list[ColumnElement[bool]] = []
+        if value_filter.include is not None:
+            if value_filter.column == TAG:
+                conditions.append(column.in_(self._tagged_links(workspace_id, value_filter.include)))
+            else:
+                conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
+        if value_filter.exclude:
+            excluded = (self._tagged_links(workspace_id, value_filter.exclude) if value_filter.column == TAG
+                        else sorted(value_filter.exclude))
+            conditions.append(column.not_in(excluded))
+        return and_(*conditions) if conditions else and_(True)
+
+    @staticmethod
+    def _is_view() -> ColumnElement[bool]:
+        """A bio page view: a clicks row with a page and no block (see mask.click.models.Click)."""
+        return and_(Click.bio_page_id.is_not(None), Click.bio_block_id.is_(None))
+
+    def _raw_value(self, column: str) -> ColumnElement[Any]:
+        """A clicks column as a grouping key: '' for unknown, cut like the rollups cut it."""
+        value: ColumnElement[Any] = getattr(Click, column)
+        if column == "domain":
+            return value
+        if column == "referrer_url":
+            value = func.substr(value, literal_column("1"), literal_column(str(VALUE_LENGTH)))
+        return func.coalesce(value, EMPTY)
+
+    def _epoch_minute(self, column: Any) -> ColumnElement[Any]:
+        if self.dialect == "postgresql":
+            return cast(func.floor(extract("epoch", column) / literal_column("60")), BigInteger)
+        return cast(func.strftime(literal_column("'%s'"), column), Integer) // literal_column("60")
+
+    def _truncate(self, column: Any, grain: Grain) -> ColumnElement[Any]:
+        """Start of the UTC hour/day of a timestamp, in the column's stored form."""
+        if self.dialect == "postgresql":
+            return func.date_trunc(literal_column(f"'{grain.name}'"), column, literal_column("'UTC'"))
+        pattern = "'%Y-%m-%d %H:00:00.000000'" if grain is Grain.hour else "'%Y-%m-%d 00:00:00.000000'"
+        return func.strftime(literal_column(pattern), column)
+
+
+class AnalyticsLinkRepository:
+    """The link lookups analytics needs: ownership of filtered links, labels of top links."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def labels(self, workspace_id: str, link_ids: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+        """(slug, domain, url) of the workspace's links among `link_ids` (deleted links are absent)."""
+        ids = sorted(set(link_ids))
+        if not ids:
+            return {}
+        result = await self.session.execute(
+            select(Link.id, Link.slug, Link.domain, Link.url).where(Link.workspace_id == workspace_id,
+                                                                    Link.id.in_(ids)))
+        return {row[0]: (row[1], row[2], row[3]) for row in result}
+
+    async def existing_ids(self, workspace_id: str, link_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(link_ids))
+        result = await self.session.execute(
+            select(Link.id).where(Link.workspace_id == workspace_id, Link.id.in_(ids)))
+        return set(result.scalars())

@@ -1,0 +1,183 @@
+"""The analytics API's parameters and response shapes (one response model per `group_by`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from mask.analytics.query import BotMode
+from mask.analytics.timerange import Granularity, Interval
+from mask.kit.schemas import UTCDatetime
+
+
+class GroupBy(StrEnum):
+    count = "count"  # type: ignore[assignment]  # shadows str.count, as an enum member may
+    timeseries = "timeseries"
+    links = "links"
+    domains = "domains"
+    tags = "tags"
+    countries = "countries"
+    cities = "cities"
+    devices = "devices"
+    browsers = "browsers"
+    os = "os"
+    referrers = "referrers"
+    referrer_urls = "referrer_urls"
+    utm_sources = "utm_sources"
+    utm_mediums = "utm_mediums"
+    utm_campaigns = "utm_campaigns"
+    utm_terms = "utm_terms"
+    utm_contents = "utm_contents"
+    bio_pages = "bio_pages"
+    bio_blocks = "bio_blocks"
+
+
+# A breakdown's row key (singular) and what it means; the key is also the clicks column grouped on.
+DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
+    GroupBy.domains: ("domain", "The short domain the click came through."),
+    GroupBy.countries: ("country", "ISO 3166-1 alpha-2 code; null when unknown."),
+    GroupBy.cities: ("city", "City name (needs a city database); null when unknown."),
+    GroupBy.devices: ("device", "desktop, mobile, tablet, bot or other; null when unknown."),
+    GroupBy.browsers: ("browser", "Browser family, e.g. Chrome; null when unknown."),
+    GroupBy.os: ("os", "Operating system family, e.g. iOS; null when unknown."),
+    GroupBy.referrers: ("referrer", "Referring host; null for a direct visit."),
+    GroupBy.referrer_urls: ("referrer_url", "Referring URL (first 500 characters); null for a direct visit."),
+    GroupBy.utm_sources: ("utm_source", "null when the click had none."),
+    GroupBy.utm_mediums: ("utm_medium", "null when the click had none."),
+    GroupBy.utm_campaigns: ("utm_campaign", "null when the click had none."),
+    GroupBy.utm_terms: ("utm_term", "null when the click had none."),
+    GroupBy.utm_contents: ("utm_content", "null when the click had none."),
+    GroupBy.tags: ("tag", "Tag name; a click on a link with two tags counts for both."),
+    GroupBy.bio_pages: ("bio_page_id", "The bio page whose blocks were clicked."),
+}
+
+FILTER_HELP = "A value, a comma list (any of them), or values prefixed with `-` to exclude them."
+
+
+class AnalyticsParams(BaseModel):
+    """Query parameters of GET /v1/analytics/clicks. Unknown parameters are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_by: GroupBy = Field(default=GroupBy.count, description="What to count by.")
+    interval: Interval | None = Field(
+        default=None, description="Range ending now (default `24h`); `mtd`/`qtd`/`ytd` start at local midnight "
+        "in `timezone`. Not together with `start`/`end`.")
+    start: str | None = Field(default=None, max_length=40, examples=["2026-03-01", "2026-03-01T00:00:00Z"],
+                              description="ISO 8601 date or time; without an offset it is read in `timezone`.")
+    end: str | None = Field(default=None, max_length=40, description="ISO 8601 (exclusive); default now.")
+    timezone: str = Field(default="UTC", max_length=64, examples=["Europe/Berlin"],
+                          description="IANA timezone for day/month buckets and `mtd`/`qtd`/`ytd` (DST included).")
+    granularity: Granularity | None = Field(
+        default=None, description="Time-series bucket size; default chosen from the range (hour up to 3 days, "
+        "day up to ~6 months, month beyond). At most 5,000 buckets.")
+    link_id: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " A link of another "
+                                "workspace (or a deleted link) is `404`.")
+    domain: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    tag: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " Tag names; matches the "
+                            "links that carry the tag now.")
+    bio_page_id: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    country: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " ISO alpha-2 codes.")
+    city: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    device: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    browser: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    os: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    referrer: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " Hosts.")
+    utm_source: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    utm_medium: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    utm_campaign: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    utm_term: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    utm_content: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    bots: BotMode = Field(default=BotMode.exclude, description="`exclude` (default): human clicks only, as the "
+                          "link's `clicks` counts them; `include`: humans and bots; `only`: bots only.")
+    unique: bool = Field(default=False, description="Rank breakdown rows by unique clicks (distinct visitors "
+                         "per day) instead of clicks. Both counts are always returned.")
+    limit: int = Field(default=10, ge=1, le=1000, description="Rows of a breakdown.")
+    format: Literal["json", "csv"] | None = Field(
+        default=None, description="`csv` returns the same rows as CSV (also with `Accept: text/csv`).")
+
+
+FILTER_PARAMS = ("link_id", "domain", "tag", "bio_page_id", "country", "city", "device", "browser", "os",
+                 "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+CLICKS_HELP = "Clicks (human only unless `bots` says otherwise)."
+UNIQUE_HELP = ("Clicks that were a visitor's first of the (UTC) day on that link or bio block; they add up across "
+               "rows. Bots never count as unique.")
+
+
+def _clicks() -> Any:
+    return Field(description=CLICKS_HELP)
+
+
+def _unique() -> Any:
+    return Field(description=UNIQUE_HELP)
+
+
+class ClickCount(BaseModel):
+    """`group_by=count`."""
+
+    clicks: int = _clicks()
+    unique_clicks: int = _unique()
+
+
+class TimeseriesPoint(BaseModel):
+    start: UTCDatetime = Field(description="Start of the bucket (local midnight for day buckets), in UTC.")
+    clicks: int = _clicks()
+    unique_clicks: int = _unique()
+
+
+class ClickTimeseries(BaseModel):
+    """`group_by=timeseries`: every bucket of the range, empty ones included, oldest first."""
+
+    data: list[TimeseriesPoint]
+
+
+class LinkClicks(BaseModel):
+    link_id: str
+    slug: str | None = Field(description="null when the link was deleted since.")
+    short_url: str | None = Field(description="null when the link was deleted since.")
+    url: str | None = Field(description="The destination; null when the link was deleted since.")
+    clicks: int = _clicks()
+    unique_clicks: int = _unique()
+
+
+class LinksBreakdown(BaseModel):
+    """`group_by=links`: top links, most clicks first."""
+
+    data: list[LinkClicks]
+
+
+class BioBlockClicks(BaseModel):
+    bio_page_id: str
+    bio_block_id: str
+    clicks: int = _clicks()
+    unique_clicks: int = _unique()
+
+
+class BioBlocksBreakdown(BaseModel):
+    """`group_by=bio_blocks`: top bio page blocks, most clicks first."""
+
+    data: list[BioBlockClicks]
+
+
+def _breakdown_model(group_by: GroupBy, key: str, description: str) -> type[BaseModel]:
+    title = "".join(part.title() for part in key.split("_"))
+    fields: dict[str, Any] = {key: (str | None, Field(description=description)), "clicks": (int, _clicks()),
+                              "unique_clicks": (int, _unique())}
+    row: Any = create_model(f"{title}Clicks", **fields)
+    model = create_model(f"{title}Breakdown", data=(list[row], ...))
+    model.__doc__ = f"`group_by={group_by.value}`: rows most clicks first, keyed by `{key}`."
+    return model
+
+
+BREAKDOWN_MODELS: dict[GroupBy, type[BaseModel]] = {
+    group_by: _breakdown_model(group_by, key, description) for group_by, (key, description) in DIMENSION_KEYS.items()
+}
+BREAKDOWN_MODELS[GroupBy.links] = LinksBreakdown
+BREAKDOWN_MODELS[GroupBy.bio_blocks] = BioBlocksBreakdown
+
+# What the endpoint documents: one shape per group_by.
+ANALYTICS_RESPONSE: Any = Union[(ClickCount, ClickTimeseries, *BREAKDOWN_MODELS.values())]

@@ -1,0 +1,257 @@
+"""Click analytics: validate the question, resolve its range and filters, ask the click store, shape the answer.
+
+Counting rules (what makes the numbers explainable):
+- By default only human clicks count, exactly as a link's `clicks` field counts them; `bots=include|only`.
+- A unique click is a visitor's first human click on a link (or bio page) in a UTC day: the visitor hash
+  rotates daily, so a visitor seen on two days counts once per day. Unique counts add up across rows.
+- Every breakdown includes unknown values (null), so the rows of a complete breakdown add up to `count`;
+  `tags` and `links` only see clicks on links (and a link with two tags counts for both tags).
+- A `link_id` filter naming a link that is not the workspace's (or no longer exists) is `404`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mask.analytics.query import DIMENSIONS, TAG, ClickQuery, ValueFilter
+from mask.analytics.repository import AnalyticsLinkRepository, SqlClickStore
+from mask.analytics.schemas import (
+    BREAKDOWN_MODELS,
+    DIMENSION_KEYS,
+    FILTER_PARAMS,
+    AnalyticsParams,
+    BioBlockClicks,
+    BioBlocksBreakdown,
+    ClickCount,
+    ClickTimeseries,
+    GroupBy,
+    LinkClicks,
+    LinksBreakdown,
+    TimeseriesPoint,
+)
+from mask.analytics.store import ClickStore
+from mask.analytics.timerange import (
+    BEGINNING,
+    Interval,
+    auto_granularity,
+    bucket_starts,
+    count_buckets,
+    interval_start,
+    zone,
+)
+from mask.click.schemas import EnrichedClick
+from mask.kit.errors import FieldError, NotFound, ValidationFailed
+from mask.kit.time import as_utc, utcnow
+from mask.link.service import short_url
+
+MAX_BUCKETS = 5000
+MAX_FILTER_VALUES = 100
+MAX_FUTURE = timedelta(days=366)
+
+
+class AnalyticsLinkNotFound(NotFound):
+    code = "link_not_found"
+
+
+def click_store(session: AsyncSession) -> ClickStore:
+    """The store analytics reads from (a ClickHouse store would be chosen here from the settings)."""
+    return SqlClickStore(session)
+
+
+async def record_clicks(session: AsyncSession, clicks: list[EnrichedClick]) -> None:
+    """Click listener: keep the rollups in step with a batch of newly stored clicks, in its transaction."""
+    await SqlClickStore(session).record(clicks)
+
+
+async def rebuild_rollups(session: AsyncSession, *, workspace_id: str | None = None) -> None:
+    """Recompute the rollups of one workspace (or all) from the raw clicks: backfills and bulk loads."""
+    await SqlClickStore(session).rebuild(workspace_id)
+
+
+async def clicks(session: AsyncSession, *, workspace_id: str, params: AnalyticsParams,
+                 store: ClickStore | None = None, now: datetime | None = None) -> BaseModel:
+    """Answer GET /v1/analytics/clicks for a workspace: validated, then one store query."""
+    store = store or click_store(session)
+    now = as_utc(now or utcnow())
+    errors: list[FieldError] = []
+    tz = zone(params.timezone)
+    if tz is None:
+        errors.append(FieldError("timezone", "unknown_timezone",
+                                 f"`{params.timezone}` is not an IANA timezone name (e.g. Europe/Berlin)."))
+    filters = [value_filter for name in FILTER_PARAMS
+               if (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None]
+    start, end = _resolve_range(params, tz or ZoneInfo("UTC"), now, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert tz is not None and start is not None and end is not None
+    await _check_links(session, workspace_id, filters)
+    query = ClickQuery(workspace_id=workspace_id, start=start, end=end, filters=tuple(filters),
+                       bots=params.bots, rank_by_unique=params.unique)
+    group_by = params.group_by
+    if group_by is GroupBy.count:
+        counts = await store.totals(query)
+        return ClickCount(clicks=counts.clicks, unique_clicks=counts.unique_clicks)
+    if group_by is GroupBy.timeseries:
+        return await _timeseries(store, query, params, tz, now)
+    if group_by is GroupBy.links:
+        return await _links(session, store, query, params.limit)
+    if group_by is GroupBy.bio_blocks:
+        rows = await store.breakdown(query, ("bio_page_id", "bio_block_id"), limit=params.limit)
+        return BioBlocksBreakdown(data=[
+            BioBlockClicks(bio_page_id=str(row.keys[0]), bio_block_id=str(row.keys[1]), clicks=row.counts.clicks,
+                           unique_clicks=row.counts.unique_clicks) for row in rows])
+    key = DIMENSION_KEYS[group_by][0]
+    if group_by is GroupBy.tags:
+        rows = await store.tag_breakdown(query, limit=params.limit)
+    else:
+        rows = await store.breakdown(query, (key,), limit=params.limit)
+    model = BREAKDOWN_MODELS[group_by]
+    return model.model_validate({"data": [
+        {key: row.keys[0], "clicks": row.counts.clicks, "unique_clicks": row.counts.unique_clicks} for row in rows]})
+
+
+async def _timeseries(store: ClickStore, query: ClickQuery, params: AnalyticsParams, tz: ZoneInfo,
+                      now: datetime) -> ClickTimeseries:
+    start = query.start
+    if params.interval is Interval.all and params.start is None:
+        first = await store.first_click_at(query)
+        start = max(first, BEGINNING) if first is not None else query.end - timedelta(microseconds=1)
+        query = ClickQuery(workspace_id=query.workspace_id, start=start, end=query.end, filters=query.filters,
+                           bots=query.bots, rank_by_unique=query.rank_by_unique)
+    granularity = params.granularity or auto_granularity(start, query.end)
+    if count_buckets(start, query.end, granularity) > MAX_BUCKETS:
+        raise ValidationFailed.single(
+            "granularity", "too_many_buckets",
+            f"`{granularity.value}` buckets over this range would be more than {MAX_BUCKETS:,}; choose a coarser "
+            "granularity or a shorter range.")
+    starts = bucket_starts(start, query.end, tz, granularity)
+    counts = await store.timeseries(query, starts)
+    return ClickTimeseries(data=[
+        TimeseriesPoint(start=bucket, clicks=c.clicks, unique_clicks=c.unique_clicks)
+        for bucket, c in zip(starts, counts, strict=True)])
+
+
+async def _links(session: AsyncSession, store: ClickStore, query: ClickQuery, limit: int) -> LinksBreakdown:
+    rows = await store.breakdown(query, ("link_id",), limit=limit)
+    labels = await AnalyticsLinkRepository(session).labels(query.workspace_id, (str(row.keys[0]) for row in rows))
+    data = []
+    for row in rows:
+        link_id = str(row.keys[0])
+        label = labels.get(link_id)
+        data.append(LinkClicks(
+            link_id=link_id, slug=label[0] if label else None,
+            short_url=short_url(label[1], label[0]) if label else None, url=label[2] if label else None,
+            clicks=row.counts.clicks, unique_clicks=row.counts.unique_clicks))
+    return LinksBreakdown(data=data)
+
+
+async def _check_links(session: AsyncSession, workspace_id: str, filters: Sequence[ValueFilter]) -> None:
+    named: set[str] = set()
+    for value_filter in filters:
+        if value_filter.column == "link_id":
+            named |= (value_filter.include or frozenset()) | value_filter.exclude
+    if not named:
+        return
+    missing = sorted(named - await AnalyticsLinkRepository(session).existing_ids(workspace_id, named))
+    if missing:
+        raise AnalyticsLinkNotFound(f"No link `{missing[0]}` in this workspace.", param="link_id")
+
+
+def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> ValueFilter | None:
+    """`a,b` (any of), `-a` (not a), or a mix: `a,b,-c`."""
+    if raw is None:
+        return None
+    include: set[str] = set()
+    exclude: set[str] = set()
+    items = raw.split(",")
+    if len(items) > MAX_FILTER_VALUES:
+        errors.append(FieldError(name, "too_many_values", f"At most {MAX_FILTER_VALUES} values."))
+        return None
+    for item in items:
+        text = item.strip()
+        negative = text.startswith("-")
+        value = text[1:].strip() if negative else text
+        problem = _check_value(name, value)
+        if problem is not None:
+            errors.append(FieldError(name, *problem))
+            return None
+        if name == "country":
+            value = value.upper()
+        elif name == "domain":
+            value = value.lower()
+        (exclude if negative else include).add(value)
+    column = TAG if name == "tag" else name
+    assert column in (*DIMENSIONS, TAG, "link_id", "bio_page_id", "domain")
+    return ValueFilter(column, frozenset(include) if include else None, frozenset(exclude))
+
+
+def _check_value(name: str, value: str) -> tuple[str, str] | None:
+    if not value:
+        return "empty_value", "An empty value; separate values with single commas, e.g. `US,DE` or `-US`."
+    if any(ord(char) < 32 for char in value):
+        return "invalid_value", "Control characters are not allowed."
+    if name == "country" and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        return "invalid_country", f"`{value}` is not an ISO 3166-1 alpha-2 country code (e.g. US, DE)."
+    return None
+
+
+def _parse_instant(name: str, raw: str, tz: ZoneInfo, errors: list[FieldError]) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        errors.append(FieldError(name, "invalid_datetime",
+                                 f"`{raw}` is not an ISO 8601 date or time (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)."))
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)  # a local time in the requested timezone
+    return value.astimezone(UTC)
+
+
+def _resolve_range(params: AnalyticsParams, tz: ZoneInfo, now: datetime,
+                   errors: list[FieldError]) -> tuple[datetime | None, datetime | None]:
+    if params.start is None and params.end is None:
+        interval = params.interval or Interval.h24
+        return interval_start(interval, now, tz), now
+    if params.interval is not None:
+        errors.append(FieldError("interval", "conflicting_range", "Give either `interval` or `start`/`end`."))
+        return None, None
+    if params.start is None:
+        errors.append(FieldError("start", "required", "`start` is required with `end`."))
+        return None, None
+    start = _parse_instant("start", params.start, tz, errors)
+    end = _parse_instant("end", params.end, tz, errors) if params.end is not None else now
+    if start is None or end is None:
+        return None, None
+    if start < BEGINNING:
+        errors.append(FieldError("start", "out_of_range", "`start` must be on or after 2000-01-01."))
+    elif end > now + MAX_FUTURE:
+        errors.append(FieldError("end", "out_of_range", "`end` must be within a year from now."))
+    elif end <= start:
+        param = "end" if params.end is not None else "start"
+        errors.append(FieldError(param, "invalid_range", "`end` must be after `start`."))
+    return start, end
+
+
+def csv_columns(group_by: GroupBy) -> list[str]:
+    """The CSV header of a group_by, in the order of its JSON keys."""
+    if group_by is GroupBy.count:
+        return ["clicks", "unique_clicks"]
+    if group_by is GroupBy.timeseries:
+        return ["start", "clicks", "unique_clicks"]
+    if group_by is GroupBy.links:
+        return ["link_id", "slug", "short_url", "url", "clicks", "unique_clicks"]
+    if group_by is GroupBy.bio_blocks:
+        return ["bio_page_id", "bio_block_id", "clicks", "unique_clicks"]
+    return [DIMENSION_KEYS[group_by][0], "clicks", "unique_clicks"]
+
+
+def rows_of(result: BaseModel) -> list[dict[str, Any]]:
+    """The rows of any answer as JSON-ready dicts (a count is one row)."""
+    data = result.model_dump(mode="json")
+    return data["data"] if "data" in data else [data]
