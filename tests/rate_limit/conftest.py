@@ -28,7 +28,7 @@ def redis_prefix() -> str:
 @pytest.fixture
 def settings_overrides(request: pytest.FixtureRequest, redis_prefix: str) -> dict[str, Any]:
     """Per-test settings through `@pytest.mark.parametrize("settings_overrides", [{…}], indirect=True)`."""
-    return {"redis_prefix": redis_prefix, **getattr(request, "param", {})}
+    return {"redis_prefix": redis_prefix, "rate_limit_enabled": True, **getattr(request, "param", {})}
 
 
 @pytest.fixture
