@@ -21,6 +21,7 @@ from mask.link.endpoints import router as link_router
 from mask.rate_limit.middleware import rate_limit_guard
 from mask.rate_limit.openapi import document_rate_limits
 from mask.tag.endpoints import router as tag_router
+from mask.webhook.endpoints import router as webhook_router
 
 API_DESCRIPTION = """
 MASK's REST API. Authenticate with a workspace API key: `Authorization: Bearer mk_live_…`.
@@ -38,6 +39,7 @@ v1.include_router(link_router)
 v1.include_router(analytics_router)
 v1.include_router(domain_router)
 v1.include_router(tag_router)
+v1.include_router(webhook_router)
 v1.include_router(bio_page_router)
 
 

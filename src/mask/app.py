@@ -20,6 +20,7 @@ from mask.config import Settings, get_settings
 from mask.context import AppContext
 from mask.dashboard.app import create_dashboard
 from mask.redirect.app import create_redirect_app
+from mask.webhook.tasks import install as install_webhooks
 
 
 
@@ -94,6 +95,7 @@ def create_context(settings: Settings, *, role: str = "serve") -> AppContext:
     """
     context = AppContext.create(settings)
     context.run_background = role == "worker" or settings.serve_background
+    install_webhooks(context)  # webhook dispatcher; link.clicked events as a click listener
     context.click_listeners.append(bio_page_service.on_clicks)  # bio page view and click counters
     context.click_listeners.append(record_clicks)  # analytics rollups, in each click batch's transaction
     install_click_tracking(context)  # click buffer writer; with Redis, the click stream consumer

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # in production when `mask worker` runs them instead.
     serve_background: bool = True
     db_pool_size: int = 10
+    # Let webhooks reach loopback/private addresses (self-hosting beside the receivers, tests). Off: SSRF guard.
+    webhooks_allow_private: bool = False
     # Redirects and clicks (mask.redirect, mask.click). Prefix of every Redis key/channel MASK uses.
     redis_prefix: str = "mask:"
     redirect_cache_size: int = Field(default=100_000, ge=0)  # (domain, slug) entries per worker

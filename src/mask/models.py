@@ -12,6 +12,7 @@ from mask.idempotency.models import IdempotencyRecord
 from mask.link.models import Link
 from mask.rate_limit.models import PlanLimit
 from mask.tag.models import Tag, link_tags
+from mask.webhook.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.workspace.models import Workspace
 
-__all__ = ["DimensionRollup", "TargetDimensionRollup", "TargetRollup", "Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "BioBlock", "BioPage", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "Workspace", "link_tags"]
+__all__ = ["DimensionRollup", "TargetDimensionRollup", "TargetRollup", "Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "BioBlock", "BioPage", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Workspace", "link_tags"]
