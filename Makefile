@@ -34,5 +34,9 @@ lint: $(VENV)/.deps-dev
 bench-links: $(VENV)/.deps-dev
 	$(BIN)/python bench/links.py
 
+## Added latency of the API rate limiter per request (in memory, with Redis) against limiting off.
+bench-ratelimit: $(VENV)/.deps-dev
+	$(BIN)/python bench/ratelimit.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis test-artifacts

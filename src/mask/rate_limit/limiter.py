@@ -22,7 +22,7 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import ConnectionPool
+from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -30,7 +30,13 @@ from mask.config import Settings
 
 logger = logging.getLogger("mask.rate_limit")
 
-REDIS_TIMEOUT = 0.25  # seconds: a Redis that has not answered by then counts as down for this request
+# Seconds to connect or to answer before Redis counts as down for this request. Generous, because a busy event
+# loop stretches every wait and falling back too eagerly loosens the limit; a Redis that is down refuses
+# connections at once anyway.
+REDIS_TIMEOUT = 2.0
+# Per process. Requests queue for a free connection (without a deadline: waiting is our own congestion, not a
+# Redis failure, and every connection in use is bounded by REDIS_TIMEOUT) rather than opening one each.
+REDIS_CONNECTIONS = 32
 REDIS_RETRY_AFTER = 2.0  # seconds of counting in memory after a Redis failure before Redis is tried again
 LOG_EVERY = 60.0  # seconds between two log lines about Redis being unavailable
 # Timestamps round-trip through Redis as text; a request sent exactly at the reset instant is still refused
@@ -90,12 +96,13 @@ class Limiter:
         self.namespace = "api"
         self.memory = MovingWindowRateLimiter(MemoryStorage())
         self.redis: MovingWindowRateLimiter | None = None
-        self._pool: ConnectionPool | None = None
+        self._pool: BlockingConnectionPool | None = None
         if settings.redis_url:
-            # An own pool: no retries with backoff and short timeouts, so a dead Redis costs one fast failure.
-            self._pool = ConnectionPool.from_url(
-                settings.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-                retry=Retry(NoBackoff(), 0),
+            # An own pool, bounded, without retries or backoff: a dead Redis costs one quick failure, then
+            # REDIS_RETRY_AFTER seconds without trying (the shared client's defaults retry for seconds).
+            self._pool = BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=None,
+                socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, retry=Retry(NoBackoff(), 0),
             )
             options: dict[str, Any] = {"connection_pool": self._pool}
             storage = RedisStorage(_limits_uri(settings.redis_url), wrap_exceptions=True,
@@ -116,7 +123,7 @@ class Limiter:
                 except StorageError as error:
                     self._redis_failed(error)
                 else:
-                    if not self.health.redis_available:
+                    if not self.health.redis_available and time.monotonic() >= self._redis_down_until:
                         logger.warning("Redis is back: API rate limits are shared across workers again")
                         self.health.redis_available = True
                     return decision
