@@ -28,6 +28,8 @@ cli.add_typer(workspaces_cli, name="workspaces")
 cli.add_typer(keys_cli, name="keys")
 users_cli = typer.Typer(help="Dashboard users, for self-hosters without mail.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
+plans_cli = typer.Typer(help="Plans' API rate limits (the plan_limits table).", no_args_is_help=True)
+cli.add_typer(plans_cli, name="plans")
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -200,6 +202,29 @@ def keys_revoke(
 
     _run(get_settings(), work)
     typer.echo(f"revoked {key_id}", err=True)
+
+
+@plans_cli.command("list")
+def plans_list() -> None:
+    """List plans: name, requests, window in seconds."""
+    from mask.rate_limit import service as rate_limit_service
+
+    for row in _run(get_settings(), lambda s: rate_limit_service.list_plan_limits(s)):
+        typer.echo(f"{row.plan}\t{row.requests}\t{row.window_seconds}")
+
+
+@plans_cli.command("set-limit")
+def plans_set_limit(
+    plan: Annotated[Plan, typer.Argument(help="hobby, pro or enterprise.")],
+    requests: Annotated[int, typer.Argument(help="API requests allowed per window.")],
+    window_seconds: Annotated[int, typer.Option(help="The sliding window, in seconds.")] = 60,
+) -> None:
+    """Change a plan's API rate limit; every workspace on it gets the new limit on its next request."""
+    from mask.rate_limit import service as rate_limit_service
+
+    _run(get_settings(), lambda s: rate_limit_service.set_plan_limit(s, plan=plan.value, requests=requests,
+                                                                     window_seconds=window_seconds))
+    typer.echo(f"{plan.value}: {requests} requests per {window_seconds} s", err=True)
 
 
 @users_cli.command("create")
