@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mask.auth.scopes import ALL_SCOPES
 from mask.config import Settings
 from mask.context import AppContext
-from mask.dashboard.views import account, auth, domains, links, settings
+from mask.dashboard.views import account, analytics, auth, bio, domains, links, settings
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
@@ -63,7 +63,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if not (static and k == b"cache-control")]
-                headers.extend(SECURITY_HEADERS)
+                present = {key for key, _ in headers}
+                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
                 if secure:
                     headers.append((b"strict-transport-security", HSTS))
                 if static:
@@ -106,6 +107,20 @@ def routes() -> list[BaseRoute]:
             Route(ws + "/links/{link_id:str}/delete", links.delete_link, methods=["POST"]),
             Route(ws + "/links/{link_id:str}/qr.svg", links.qr_svg, methods=["GET"]),
             Route(ws + "/links/{link_id:str}/qr.png", links.qr_png, methods=["GET"]),
+            Route("/bio-presets/{preset:str}.svg", bio.preset_image, methods=["GET"]),
+            Route(ws + "/bio", bio.list_bio_pages, methods=["GET"]),
+            Route(ws + "/bio", bio.create_bio_page, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}", bio.edit_bio_page, methods=["GET"]),
+            Route(ws + "/bio/{bio_id:str}", bio.save_bio_page, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}/preview", bio.preview, methods=["GET"]),
+            Route(ws + "/bio/{bio_id:str}/delete", bio.delete_bio_page, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}/blocks", bio.add_block, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}/order", bio.reorder_blocks, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}/blocks/{block_id:str}", bio.update_block, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}/blocks/{block_id:str}/move", bio.move_block, methods=["POST"]),
+            Route(ws + "/bio/{bio_id:str}/blocks/{block_id:str}/delete", bio.delete_block, methods=["POST"]),
+            Route(ws + "/analytics", analytics.workspace_analytics, methods=["GET"]),
+            Route(ws + "/analytics.csv", analytics.analytics_csv, methods=["GET"]),
             Route(ws + "/domains", domains.list_domains, methods=["GET"]),
             Route(ws + "/domains", domains.add_domain, methods=["POST"]),
             Route(ws + "/domains/{domain_id:str}/delete", domains.remove_domain, methods=["POST"]),
@@ -151,4 +166,4 @@ def create_dashboard(context: AppContext) -> ASGIApp:
 
 def extra_nav() -> list[tuple[str, str]]:
     """Sidebar entries (path under the workspace, label) of the areas beyond links and domains."""
-    return []
+    return [("analytics", "Analytics"), ("bio", "Bio pages")]

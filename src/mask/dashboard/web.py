@@ -59,6 +59,9 @@ NOTICES = {
     "joined": "Welcome aboard: you joined the workspace.",
     "welcome": "Welcome to MASK! Create your first link, or get an API key under Settings → API Keys.",
     "logged-out": "You are logged out.",
+    "bio-created": "Bio page created. Add blocks below; the preview shows what visitors see.",
+    "bio-saved": "Saved.",
+    "bio-deleted": "Bio page deleted.",
 }
 
 

@@ -69,6 +69,76 @@
     if (select.hasAttribute && select.hasAttribute("data-autosubmit") && select.form) select.form.requestSubmit();
   });
 
+  // Bio page blocks: drag and drop posts the new order (the arrow buttons do the same without a mouse).
+  document.querySelectorAll("[data-reorder]").forEach(function (list) {
+    var form = document.getElementById(list.getAttribute("data-reorder"));
+    var dragged = null;
+    list.addEventListener("dragstart", function (event) {
+      dragged = event.target.closest("[data-id]");
+      if (!dragged) return;
+      dragged.classList.add("dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", dragged.getAttribute("data-id"));
+    });
+    list.addEventListener("dragover", function (event) {
+      var over = event.target.closest("[data-id]");
+      if (!dragged || !over || over === dragged) return;
+      event.preventDefault();
+      var box = over.getBoundingClientRect();
+      var after = event.clientY > box.top + box.height / 2;
+      list.insertBefore(dragged, after ? over.nextSibling : over);
+    });
+    list.addEventListener("dragend", function () {
+      if (!dragged) return;
+      dragged.classList.remove("dragging");
+      dragged = null;
+      var order = Array.prototype.map.call(list.querySelectorAll("[data-id]"), function (item) {
+        return item.getAttribute("data-id");
+      });
+      form.querySelector("input[name=order]").value = order.join(",");
+      form.requestSubmit();
+    });
+  });
+
+  // Breakdown bars: their width is the row's share of all clicks (set here: the CSP allows no inline style).
+  document.querySelectorAll(".bar[data-share]").forEach(function (bar) {
+    var share = parseFloat(bar.getAttribute("data-share")) || 0;
+    bar.style.width = Math.max(0, Math.min(1, share)) * 100 + "%";
+  });
+
+  // Time-series charts (uPlot): data comes from a JSON script element next to the chart.
+  function drawCharts() {
+    if (typeof window.uPlot !== "function") return;
+    var css = getComputedStyle(document.documentElement);
+    var color = function (name) { return css.getPropertyValue(name).trim(); };
+    document.querySelectorAll("[data-chart]").forEach(function (box) {
+      var source = document.getElementById(box.getAttribute("data-chart"));
+      if (!source || box._chart) return;
+      var data = JSON.parse(source.textContent);
+      var xs = data.t.map(function (iso) { return Date.parse(iso) / 1000; });
+      var accent = color("--accent"), muted = color("--muted"), border = color("--border");
+      var axis = { stroke: muted, grid: { stroke: border, width: 1 }, ticks: { stroke: border, width: 1 } };
+      var options = {
+        width: box.clientWidth, height: 260,
+        scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.15))]; } } },
+        series: [
+          { value: function (u, ts) { return ts == null ? "" : new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC"; } },
+          { label: "Clicks", stroke: accent, width: 2, fill: accent + "22", points: { show: xs.length < 60 } },
+          { label: "Unique", stroke: muted, width: 1.5, dash: [5, 4], points: { show: false } }
+        ],
+        axes: [Object.assign({}, axis), Object.assign({ size: 48 }, axis)],
+        legend: { live: true },
+        cursor: { drag: { x: false, y: false } }
+      };
+      options.tzDate = function (ts) { return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); };
+      box._chart = new window.uPlot(options, [xs, data.clicks, data.unique], box);
+      if (window.ResizeObserver) {
+        new ResizeObserver(function () { box._chart.setSize({ width: box.clientWidth, height: 260 }); }).observe(box);
+      }
+    });
+  }
+  if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
+
   document.addEventListener("focusin", function (event) {
     var input = event.target;
     if (input.hasAttribute && input.hasAttribute("data-select-on-focus")) input.select();

@@ -9,11 +9,12 @@ import segno
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from mask.dashboard.views import analytics
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.domain import service as domain_service
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
-from mask.link.schemas import LinkCreate, LinkUpdate
+from mask.link.schemas import Link, LinkCreate, LinkUpdate
 from mask.tag import service as tag_service
 
 PAGE_SIZE = 25
@@ -22,7 +23,8 @@ FORM_FIELDS = ("url", "slug", "domain", "tags", "utm_source", "utm_medium", "utm
 OPTIONAL_ON_EDIT = frozenset(FORM_FIELDS) - {"url", "slug"}
 
 
-async def _domain_choices(page: Page) -> list[str]:
+async def domain_choices(page: Page) -> list[str]:
+    """The default short domain, then the workspace's own domains (for a link or bio page's `domain`)."""
     rows, _ = await domain_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None)
     return [page.settings.short_domain, *sorted(row.domain for row in rows)]
 
@@ -75,12 +77,12 @@ async def list_links(page: Page) -> Response:
     if page.request.headers.get("hx-target", "").endswith("#link-results"):
         return page.render("links/_results.html", **values)
     tags = await tag_service.list_with_counts(page.db, workspace_id=page.ws.workspace.id)
-    return page.render("links/list.html", tags=tags, domains=await _domain_choices(page), **values)
+    return page.render("links/list.html", tags=tags, domains=await domain_choices(page), **values)
 
 
 @view(workspace=True)
 async def new_link_form(page: Page) -> Response:
-    return page.render("links/form.html", link=None, domains=await _domain_choices(page),
+    return page.render("links/form.html", link=None, domains=await domain_choices(page),
                        values={"domain": page.settings.short_domain})
 
 
@@ -93,7 +95,7 @@ async def create_link(page: Page) -> Response:
     except (MaskError, ValidationError) as error:
         raise Rerender(page.render("links/form.html", status=422 if isinstance(error, ValidationError)
                                    else error.status_code, link=None, errors=field_errors(error),
-                                   values=values, domains=await _domain_choices(page))) from error
+                                   values=values, domains=await domain_choices(page))) from error
     return page.redirect(f"{page.base}/links", done="link-created")
 
 
@@ -105,12 +107,20 @@ def _values_of(link: Any) -> dict[str, str]:
     return values
 
 
+async def _link_report(page: Page, link: Link) -> dict[str, Any]:
+    """The link's clicks: the chart and a few breakdowns, in the range and bot mode of the page's URL."""
+    query = analytics.link_query(page, link.id)
+    return await analytics.report(page, query, breakdowns=analytics.LINK_BREAKDOWNS,
+                                  base=f"{page.base}/links/{link.id}")
+
+
 @view(workspace=True)
 async def link_detail(page: Page) -> Response:
     found = await link_service.get(page.db, workspace_id=page.ws.workspace.id,
                                    link_id=page.request.path_params["link_id"])
     link = link_service.to_schema(found)
-    return page.render("links/form.html", link=link, values=_values_of(link), domains=await _domain_choices(page))
+    return page.render("links/form.html", link=link, values=_values_of(link), domains=await domain_choices(page),
+                       **await _link_report(page, link))
 
 
 @view(workspace=True)
@@ -128,7 +138,8 @@ async def update_link(page: Page) -> Response:
                                                               link_id=link_id))
         raise Rerender(page.render("links/form.html", status=422 if isinstance(error, ValidationError)
                                    else error.status_code, link=link, errors=field_errors(error),
-                                   values=values, domains=await _domain_choices(page))) from error
+                                   values=values, domains=await domain_choices(page),
+                                   **await _link_report(page, link))) from error
     return page.redirect(f"{page.base}/links/{link_id}", done="link-updated")
 
 

@@ -1,0 +1,167 @@
+"""Analytics: a time-series chart and breakdowns through mask.analytics.service (the API's own questions).
+
+The page's query string is the API's parameters (interval, bots, and any filter), so a view can be shared
+as a link and every number can be checked against GET /v1/analytics/clicks with the same parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ValidationError
+from starlette.responses import Response
+
+from mask.analytics import service as analytics_service
+from mask.analytics.export import to_csv
+from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
+from mask.dashboard.web import Page, view
+from mask.kit.errors import MaskError
+from mask.link import service as link_service
+
+INTERVALS = [("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("1y", "1 year"),
+             ("all", "All time")]
+BOT_MODES = [("exclude", "Humans"), ("include", "Humans + bots"), ("only", "Bots only")]
+DEFAULT_INTERVAL = "30d"
+BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
+    (GroupBy.links, "Top links", "link_id"),
+    (GroupBy.countries, "Countries", "country"),
+    (GroupBy.referrers, "Referrers", "referrer"),
+    (GroupBy.devices, "Devices", "device"),
+    (GroupBy.browsers, "Browsers", "browser"),
+    (GroupBy.os, "Operating systems", "os"),
+    (GroupBy.utm_sources, "UTM sources", "utm_source"),
+    (GroupBy.utm_mediums, "UTM mediums", "utm_medium"),
+    (GroupBy.utm_campaigns, "UTM campaigns", "utm_campaign"),
+    (GroupBy.tags, "Tags", "tag"),
+]
+LINK_BREAKDOWNS = [item for item in BREAKDOWNS if item[0] in (GroupBy.countries, GroupBy.referrers, GroupBy.devices,
+                                                                GroupBy.browsers, GroupBy.os, GroupBy.utm_sources)]
+ACCEPTED = ("interval", "bots", *FILTER_PARAMS)
+ROWS = 8
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: str | None  # what a filter on this row sends; None when the row cannot be filtered on
+    clicks: int
+    unique_clicks: int
+    share: float
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    group_by: str
+    key: str  # the filter parameter a row of this breakdown sets
+    title: str
+    rows: list[Row]
+    csv_url: str
+
+
+def _query(page: Page) -> dict[str, str]:
+    """The accepted analytics parameters of this page's URL (the rest is ignored, not refused)."""
+    params = page.request.query_params
+    query = {name: params[name].strip() for name in ACCEPTED if params.get(name, "").strip()}
+    query.setdefault("interval", DEFAULT_INTERVAL)
+    return query
+
+
+def link_query(page: Page, link_id: str) -> dict[str, str]:
+    """A link page's question: its range and bot mode from the URL, filtered to the link."""
+    query = {name: value for name, value in _query(page).items() if name in ("interval", "bots")}
+    query["link_id"] = link_id
+    return query
+
+
+def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> AnalyticsParams:
+    return AnalyticsParams.model_validate({**query, "group_by": group_by.value, **extra})
+
+
+def _rows(result: BaseModel, key: str, total: int) -> list[Row]:
+    rows = []
+    for item in analytics_service.rows_of(result):
+        if key == "link_id":
+            label = (item.get("short_url") or "(deleted link)").split("://", 1)[-1]
+            value = item["link_id"]
+        else:
+            label = item.get(key) or ("Direct / none" if key in ("referrer", "utm_source") else "Unknown")
+            value = item.get(key)
+        rows.append(Row(label=label, value=value, clicks=item["clicks"], unique_clicks=item["unique_clicks"],
+                        share=item["clicks"] / total if total else 0.0))
+    return rows
+
+
+def _url(base: str, query: dict[str, str], **changes: str | None) -> str:
+    merged = {**query, **changes}
+    return f"{base}?{urlencode({name: value for name, value in merged.items() if value})}"
+
+
+async def report(page: Page, query: dict[str, str], *, breakdowns: list[tuple[GroupBy, str, str]],
+                 base: str) -> dict[str, Any]:
+    """Totals, the time series and breakdowns for `query`, ready for the templates."""
+    workspace_id = page.ws.workspace.id
+    totals = await analytics_service.clicks(page.db, workspace_id=workspace_id,
+                                            params=_params(query, GroupBy.count))
+    total = int(getattr(totals, "clicks", 0))
+    series = await analytics_service.clicks(page.db, workspace_id=workspace_id,
+                                            params=_params(query, GroupBy.timeseries))
+    points = analytics_service.rows_of(series)
+    chart = {"t": [point["start"] for point in points], "clicks": [point["clicks"] for point in points],
+             "unique": [point["unique_clicks"] for point in points]}
+    sections = []
+    for group_by, title, key in breakdowns:
+        result = await analytics_service.clicks(page.db, workspace_id=workspace_id,
+                                                params=_params(query, group_by, limit=ROWS))
+        sections.append(Breakdown(group_by=group_by.value, key=key, title=title, rows=_rows(result, key, total),
+                                  csv_url=_url(f"{page.base}/analytics.csv", query, group_by=group_by.value,
+                                               limit="1000")))
+    filters = [(name, value, _url(base, query, **{name: None})) for name, value in query.items()
+               if name in FILTER_PARAMS]
+    return {
+        "query": query, "totals": totals, "chart_json": json.dumps(chart).replace("<", "\\u003c"), "points": points,
+        "breakdowns": sections, "filters": filters, "base_url": base,
+        "intervals": [(value, label, _url(base, query, interval=value)) for value, label in INTERVALS],
+        "bot_modes": [(value, label, _url(base, query, bots=None if value == "exclude" else value))
+                      for value, label in BOT_MODES],
+        "filter_url": lambda key, value: _url(base, query, **{key: value}),
+        "series_csv_url": _url(f"{page.base}/analytics.csv", query, group_by="timeseries"),
+    }
+
+
+@view(workspace=True)
+async def workspace_analytics(page: Page) -> Response:
+    query = _query(page)
+    base = f"{page.base}/analytics"
+    try:
+        values = await report(page, query, breakdowns=BREAKDOWNS, base=base)
+    except (MaskError, ValidationError) as error:
+        message = error.message if isinstance(error, MaskError) else "These analytics parameters are not valid."
+        return page.render("analytics.html", status=getattr(error, "status_code", 422), problem=message,
+                           reset_url=base)
+    link = None
+    if "link_id" in query and "," not in query["link_id"] and not query["link_id"].startswith("-"):
+        link = link_service.to_schema(await link_service.get(page.db, workspace_id=page.ws.workspace.id,
+                                                             link_id=query["link_id"]))
+    return page.render("analytics.html", problem=None, link=link, **values)
+
+
+@view(workspace=True)
+async def analytics_csv(page: Page) -> Response:
+    """The rows of one question as CSV, exactly as the API's `format=csv` answers it."""
+    query = _query(page)
+    raw_group = page.request.query_params.get("group_by", "timeseries")
+    limit = page.request.query_params.get("limit")
+    try:
+        group_by = GroupBy(raw_group)
+        extra = {"limit": int(limit)} if limit and limit.isdigit() else {}
+        params = _params(query, group_by, **extra)
+    except (ValueError, ValidationError) as error:
+        return Response(f"invalid analytics parameters: {error}", status_code=422, media_type="text/plain")
+    result = await analytics_service.clicks(page.db, workspace_id=page.ws.workspace.id, params=params)
+    body = to_csv(analytics_service.csv_columns(group_by), analytics_service.rows_of(result))
+    filename = f"{page.ws.workspace.slug}-clicks-{group_by.value}-{query.get('interval', 'range')}.csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
