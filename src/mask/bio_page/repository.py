@@ -27,6 +27,12 @@ class BioPageRepository:
         )
         return result.scalar_one_or_none()
 
+    async def existing_ids(self, workspace_id: str, page_ids: Iterable[str]) -> set[str]:
+        result = await self.session.execute(
+            select(BioPage.id).where(BioPage.workspace_id == workspace_id, BioPage.id.in_(list(page_ids)))
+        )
+        return set(result.scalars())
+
     async def handle_taken(self, domain: str, handle: str) -> bool:
         result = await self.session.execute(
             select(BioPage.id).where(BioPage.domain == domain, BioPage.handle == handle).limit(1)
