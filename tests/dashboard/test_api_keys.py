@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from mask.app import MaskApp
 from tests.dashboard.conftest import make_person
@@ -45,3 +46,21 @@ async def test_a_key_needs_a_known_scope(app: MaskApp) -> None:
     assert none.status_code == 422 and 'id="e-scopes">Choose at least one scope' in none.text
     unknown = await person.post(f"{person.base}/settings/keys", {"name": "x", "scopes": "everything:write"})
     assert unknown.status_code == 422 and "Unknown scope" in unknown.text and not NEW_KEY.search(unknown.text)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"rate_limit_enabled": True}])
+async def test_the_workspace_page_shows_the_current_rate_limit_window(app: MaskApp,
+                                                                       client: httpx.AsyncClient) -> None:
+    person = await make_person(app, "ada@example.com")
+    before = await person.http.get(f"{person.base}/settings")
+    assert re.search(r"<strong>0 / 60</strong>", before.text) and "No API requests" in before.text
+    created = await person.post(f"{person.base}/settings/keys", {"name": "meter", "scopes": "links:read"})
+    key = NEW_KEY.search(created.text)
+    assert key
+    for _ in range(3):
+        answer = await client.get("/v1/links", headers={"Authorization": f"Bearer {key.group(1)}"})
+        assert answer.headers["x-ratelimit-limit"] == "60"
+    after = await person.http.get(f"{person.base}/settings")
+    assert re.search(r"<strong>3 / 60</strong>", after.text), "the page counts what the API counted"
+    again = await person.http.get(f"{person.base}/settings")
+    assert re.search(r"<strong>3 / 60</strong>", again.text), "looking does not count as a request"

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mask.auth.scopes import ALL_SCOPES
 from mask.config import Settings
 from mask.context import AppContext
-from mask.dashboard.views import account, analytics, auth, bio, domains, links, settings
+from mask.dashboard.views import account, analytics, auth, bio, domains, links, settings, webhooks
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
@@ -121,6 +121,17 @@ def routes() -> list[BaseRoute]:
             Route(ws + "/bio/{bio_id:str}/blocks/{block_id:str}/delete", bio.delete_block, methods=["POST"]),
             Route(ws + "/analytics", analytics.workspace_analytics, methods=["GET"]),
             Route(ws + "/analytics.csv", analytics.analytics_csv, methods=["GET"]),
+            Route(ws + "/webhooks", webhooks.list_webhooks, methods=["GET"]),
+            Route(ws + "/webhooks", webhooks.create_webhook, methods=["POST"]),
+            Route(ws + "/webhooks/{webhook_id:str}", webhooks.webhook_detail, methods=["GET"]),
+            Route(ws + "/webhooks/{webhook_id:str}", webhooks.update_webhook, methods=["POST"]),
+            Route(ws + "/webhooks/{webhook_id:str}/test", webhooks.send_test, methods=["POST"]),
+            Route(ws + "/webhooks/{webhook_id:str}/rotate", webhooks.rotate_secret, methods=["POST"]),
+            Route(ws + "/webhooks/{webhook_id:str}/delete", webhooks.delete_webhook, methods=["POST"]),
+            Route(ws + "/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}", webhooks.delivery_detail,
+                  methods=["GET"]),
+            Route(ws + "/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}/retry", webhooks.retry_delivery,
+                  methods=["POST"]),
             Route(ws + "/domains", domains.list_domains, methods=["GET"]),
             Route(ws + "/domains", domains.add_domain, methods=["POST"]),
             Route(ws + "/domains/{domain_id:str}/delete", domains.remove_domain, methods=["POST"]),

@@ -62,6 +62,10 @@ NOTICES = {
     "bio-created": "Bio page created. Add blocks below; the preview shows what visitors see.",
     "bio-saved": "Saved.",
     "bio-deleted": "Bio page deleted.",
+    "webhook-saved": "Webhook saved.",
+    "webhook-deleted": "Webhook deleted. Nothing more is sent to it.",
+    "webhook-test-sent": "Test event queued: it appears in the delivery log below within seconds.",
+    "webhook-retried": "Delivery queued again.",
 }
 
 

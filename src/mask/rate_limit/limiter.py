@@ -153,6 +153,20 @@ class Limiter:
             if strategy is not None:
                 await strategy.clear(item, bucket)
 
+    async def peek(self, bucket: str, quota: Quota) -> Decision:
+        """Where `bucket` stands now, without counting a request (the dashboard's usage meter)."""
+        item = _Limit(quota.requests, quota.window_seconds, namespace=self.namespace)
+        strategy = self.memory
+        if self.redis is not None and time.monotonic() >= self._redis_down_until:
+            strategy = self.redis
+        try:
+            stats = await strategy.get_window_stats(item, bucket)
+        except StorageError as error:
+            self._redis_failed(error)
+            stats = await self.memory.get_window_stats(item, bucket)
+        return Decision(allowed=stats.remaining > 0, limit=item.amount, remaining=max(0, stats.remaining),
+                        reset_at=stats.reset_time)
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.aclose()

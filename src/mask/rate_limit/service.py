@@ -12,10 +12,10 @@ from mask.auth import service as auth_service
 from mask.auth.service import ResolvedKey
 from mask.config import Settings
 from mask.kit.errors import NotFound, Unauthenticated, ValidationFailed
-from mask.rate_limit.limiter import Quota
+from mask.rate_limit.limiter import Decision, Limiter, Quota
 from mask.rate_limit.models import PlanLimit
 from mask.rate_limit.repository import PlanLimitRepository
-from mask.workspace.models import Plan
+from mask.workspace.models import Plan, Workspace
 
 logger = logging.getLogger("mask.rate_limit")
 
@@ -61,8 +61,20 @@ async def identify(session: AsyncSession, *, settings: Settings, token: str, cli
         quota = MISSING_PLAN_QUOTA
     else:
         quota = Quota(found.plan_limit.requests, found.plan_limit.window_seconds)
-    return Caller(bucket=f"ws:{subject.workspace_id}", quota=quota,
+    return Caller(bucket=workspace_bucket(subject.workspace_id), quota=quota,
                   resolved=ResolvedKey(token=token, subject=subject, error=None))
+
+
+def workspace_bucket(workspace_id: str) -> str:
+    """What a workspace's API requests are counted under."""
+    return f"ws:{workspace_id}"
+
+
+async def workspace_usage(session: AsyncSession, *, limiter: Limiter, workspace: Workspace) -> Decision:
+    """A workspace's requests in its current window and its limit, without counting one (the dashboard)."""
+    plan_limit = await PlanLimitRepository(session).get(workspace.plan)
+    quota = MISSING_PLAN_QUOTA if plan_limit is None else Quota(plan_limit.requests, plan_limit.window_seconds)
+    return await limiter.peek(workspace_bucket(workspace.id), quota)
 
 
 async def list_plan_limits(session: AsyncSession) -> list[PlanLimit]:

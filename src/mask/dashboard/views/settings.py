@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from starlette.responses import Response
 
 from mask.account import service as account_service
@@ -11,6 +14,7 @@ from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
 from mask.rate_limit import service as rate_limit_service
+from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.models import PlanLimit
 from mask.workspace import service as workspace_service
 
@@ -74,7 +78,17 @@ async def _workspace_page(page: Page, *, status: int = 200, errors: dict[str, st
         plan_limit = None
     return page.render("settings/workspace.html", status=status, members=members, invites=invites,
                        errors=errors or {}, invite_link=invite_link, values=values or {},
-                       plan_limit=plan_limit, usage=None, headers={"Cache-Control": "no-store"})
+                       plan_limit=plan_limit, usage=await _usage(page), headers={"Cache-Control": "no-store"})
+
+
+async def _usage(page: Page) -> dict[str, int] | None:
+    """The workspace's API requests in the current rate-limit window (None when this process has no limiter)."""
+    limiter = page.context.extras.get("rate_limiter")
+    if not isinstance(limiter, Limiter):
+        return None
+    decision = await rate_limit_service.workspace_usage(page.db, limiter=limiter, workspace=page.ws.workspace)
+    return {"used": decision.limit - decision.remaining, "limit": decision.limit,
+            "reset_in": max(0, math.ceil(decision.reset_at - time.time()))}
 
 
 @view(workspace=True)
