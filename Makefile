@@ -34,6 +34,11 @@ lint: $(VENV)/.deps-dev
 bench-links: $(VENV)/.deps-dev
 	$(BIN)/python bench/links.py
 
+## Redirects vs nginx (wrk, 64 connections, 10 s) on SQLite and PostgreSQL + Redis; clicks stored == answered.
+bench-redirect: $(VENV)/.deps-dev
+	bash scripts/debian-packages.sh wrk nginx-light
+	$(BIN)/python bench/redirect.py $(BENCH_ARGS)
+
 ## Added latency of the API rate limiter per request (in memory, with Redis) against limiting off.
 bench-ratelimit: $(VENV)/.deps-dev
 	$(BIN)/python bench/ratelimit.py

@@ -1,60 +1,145 @@
+"""The click batch's SQL. PostgreSQL: cached statements run as executemany with RETURNING (asyncpg pipelines
+them). SQLite: a handful of multi-row statements per batch instead.
+
+Why SQLite differs: aiosqlite runs each statement in a thread, and the sqlite3 module releases the GIL around
+every row it steps through (each row of an executemany, each row a query returns). While the event loop is
+busy answering redirects, every re-acquisition of the GIL waits for the loop's switch interval (5 ms), so a
+batch of 2,000 per-row steps held SQLite's write lock for seconds. Multi-row statements and aggregated reads
+keep a batch to a few steps. Exactness under concurrent writers: PostgreSQL's RETURNING says which rows were
+new; on SQLite the click writer's transactions start with BEGIN IMMEDIATE (`mask.click.writer`), so reading
+"what exists" and then inserting the rest happens under the single write lock.
+"""
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.click.models import Click, ClickVisitor
 from mask.click.schemas import EnrichedClick
-from mask.db_dialect import insert_ignore
 from mask.link.models import Link
 
-# SQLite allows 32,766 bound parameters per statement; a click row binds ~25.
+CLICKS: Table = Click.__table__  # type: ignore[assignment]
+VISITORS: Table = ClickVisitor.__table__  # type: ignore[assignment]
+LINKS: Table = Link.__table__  # type: ignore[assignment]
+# SQLite allows 32,766 bound parameters per statement; a click row binds 22.
 INSERT_CHUNK = 1000
+CLICK_COLUMNS = [column.name for column in CLICKS.columns if column.name != "id"]
+# The SQLite statements below are built from these column names and `?` placeholders only (hence the S608
+# waivers): every value travels as a bound parameter.
+
+
+@cache
+def _processors(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
+    """The bind processors SQLAlchemy itself would apply to each click column (datetimes, booleans)."""
+    return [CLICKS.c[name].type.bind_processor(dialect) for name in CLICK_COLUMNS]
+
+
+def _chunks(items: list[Any], size: int = INSERT_CHUNK) -> list[list[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 class ClickRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.dialect = session.get_bind().dialect
+        self.sqlite = self.dialect.name == "sqlite"
+
+    async def _raw(self, sql: str, params: list[Any]) -> Any:
+        connection = await self.session.connection()
+        return await connection.exec_driver_sql(sql, tuple(params))
+
+    async def _aggregate(self, sql: str, params: list[Any]) -> list[str]:
+        """Run a query returning one group_concat'ed row (one step), split on commas."""
+        value = (await self._raw(sql, params)).scalar()
+        return value.split(",") if value else []
 
     async def insert_new(self, clicks: list[EnrichedClick]) -> set[str]:
         """Insert clicks whose click_id is new; return the click_ids actually inserted."""
-        inserted: set[str] = set()
-        for start in range(0, len(clicks), INSERT_CHUNK):
-            chunk = clicks[start : start + INSERT_CHUNK]
-            rows = [_row(click) for click in chunk]
-            statement = insert_ignore(self.session, Click.__table__, rows,  # type: ignore[arg-type]
-                                      conflict=["click_id"]).returning(Click.click_id)
-            result = await self.session.execute(statement)
-            inserted.update(result.scalars())
-        return inserted
+        if not clicks:
+            return set()
+        if not self.sqlite:
+            statement = (postgresql.insert(CLICKS).on_conflict_do_nothing(index_elements=["click_id"])
+                         .returning(CLICKS.c.click_id))
+            result = await self.session.execute(statement, [_row(click) for click in clicks])
+            return set(result.scalars())
+        existing: set[str] = set()
+        for chunk in _chunks([click.click_id for click in clicks]):
+            marks = ",".join("?" * len(chunk))
+            existing.update(await self._aggregate(
+                f"SELECT group_concat(click_id, ',') FROM clicks WHERE click_id IN ({marks})",  # noqa: S608
+                chunk))
+        fresh = [click for click in clicks if click.click_id not in existing]
+        processors = _processors(self.dialect)
+        row_marks = "(" + ",".join("?" * len(CLICK_COLUMNS)) + ")"
+        for chunk in _chunks(fresh):
+            params: list[Any] = []
+            for click in chunk:
+                row = _row(click)
+                params.extend(process(row[name]) if process else row[name]
+                              for name, process in zip(CLICK_COLUMNS, processors, strict=True))
+            await self._raw(f"INSERT INTO clicks ({','.join(CLICK_COLUMNS)}) VALUES "  # noqa: S608
+                            f"{','.join([row_marks] * len(chunk))} ON CONFLICT (click_id) DO NOTHING", params)
+        return {click.click_id for click in fresh}
 
     async def first_sightings(self, keys: list[tuple[str, date, str]]) -> set[tuple[str, date, str]]:
         """Record (target, day, visitor) sightings; return those that were new."""
-        new: set[tuple[str, date, str]] = set()
-        for start in range(0, len(keys), INSERT_CHUNK):
-            chunk = keys[start : start + INSERT_CHUNK]
-            rows = [{"target_id": t, "day": d, "visitor_hash": v} for t, d, v in chunk]
-            statement = insert_ignore(
-                self.session, ClickVisitor.__table__, rows,  # type: ignore[arg-type]
-                conflict=["target_id", "day", "visitor_hash"],
-            ).returning(ClickVisitor.target_id, ClickVisitor.day, ClickVisitor.visitor_hash)
-            result = await self.session.execute(statement)
-            new.update((row[0], row[1], row[2]) for row in result)
-        return new
+        if not keys:
+            return set()
+        if not self.sqlite:
+            statement = (postgresql.insert(VISITORS)
+                         .on_conflict_do_nothing(index_elements=["target_id", "day", "visitor_hash"])
+                         .returning(VISITORS.c.target_id, VISITORS.c.day, VISITORS.c.visitor_hash))
+            rows = [{"target_id": t, "day": d, "visitor_hash": v} for t, d, v in keys]
+            return {(row[0], row[1], row[2]) for row in await self.session.execute(statement, rows)}
+        seen: set[tuple[str, date, str]] = set()
+        new: list[tuple[str, date, str]] = []
+        for chunk in _chunks(keys):
+            params = [value for target, day, visitor in chunk for value in (target, day.isoformat(), visitor)]
+            values = ",".join(["(?,?,?)"] * len(chunk))
+            for item in await self._aggregate(
+                "SELECT group_concat(target_id || ' ' || day || ' ' || visitor_hash, ',') FROM click_visitors "  # noqa: S608
+                f"WHERE (target_id, day, visitor_hash) IN (VALUES {values})", params,
+            ):
+                target, day, visitor = item.split(" ")
+                seen.add((target, date.fromisoformat(day), visitor))
+            fresh = [key for key in chunk if key not in seen]
+            if fresh:
+                await self._raw(
+                    "INSERT INTO click_visitors (target_id, day, visitor_hash) VALUES "  # noqa: S608
+                    f"{','.join(['(?,?,?)'] * len(fresh))} ON CONFLICT DO NOTHING",
+                    [value for target, day, visitor in fresh for value in (target, day.isoformat(), visitor)])
+                new.extend(fresh)
+        return set(new)
 
     async def mark_unique(self, click_ids: list[str]) -> None:
-        for start in range(0, len(click_ids), INSERT_CHUNK):
-            chunk = click_ids[start : start + INSERT_CHUNK]
+        for chunk in _chunks(click_ids):
             await self.session.execute(update(Click).where(Click.click_id.in_(chunk)).values(is_unique=True))
 
     async def add_link_clicks(self, counts: Counter[str]) -> None:
-        """One UPDATE per link per batch: a hot link costs one row write per flush, not one per click."""
-        for link_id, count in sorted(counts.items()):  # sorted: concurrent writers lock rows in the same order
-            await self.session.execute(update(Link).where(Link.id == link_id).values(clicks=Link.clicks + count))
+        """One row write per link per batch: a hot link costs one UPDATE per flush, not one per click."""
+        if not counts:
+            return
+        ordered = sorted(counts.items())  # concurrent PostgreSQL writers lock rows in the same order
+        if not self.sqlite:
+            statement = (update(LINKS).where(LINKS.c.id == bindparam("link_id"))
+                         .values(clicks=LINKS.c.clicks + bindparam("added")))
+            await self.session.execute(statement, [{"link_id": link_id, "added": n} for link_id, n in ordered])
+            return
+        for chunk in _chunks(ordered, 500):
+            cases = " ".join(["WHEN ? THEN ?"] * len(chunk))
+            params = [value for link_id, added in chunk for value in (link_id, added)]
+            params += [link_id for link_id, _ in chunk]
+            await self._raw(f"UPDATE links SET clicks = clicks + CASE id {cases} END "  # noqa: S608
+                            f"WHERE id IN ({','.join('?' * len(chunk))})", params)
 
 
 def _row(click: EnrichedClick) -> dict[str, Any]:

@@ -13,6 +13,7 @@ before it sends its response. Enrichment and storage happen later, off the reque
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -21,10 +22,11 @@ from redis.asyncio import Redis
 
 from mask.click.enrichment import Enricher
 from mask.click.schemas import RawClick
-from mask.click.stream import ClickStreamConsumer, ensure_group, stream_key
-from mask.click.writer import ClickWriter
+from mask.click.stream import ClickStreamConsumer, StreamAppender, ensure_group, stream_key
+from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings
 from mask.context import AppContext, BackgroundService
+from mask.db import create_sessionmaker
 from mask.kit.ids import new_id
 from mask.kit.net import client_ip
 
@@ -56,6 +58,7 @@ class ClickTracker:
         self.writer = writer
         self.redis = redis
         self.stream_key = stream_key(settings.redis_prefix)
+        self.appender = StreamAppender(redis, self.stream_key) if redis is not None else None
         self._last_fallback_log = 0.0
 
     async def track(self, scope: dict[str, Any], *, workspace_id: str, domain: str,
@@ -78,11 +81,11 @@ class ClickTracker:
             return
         if click.link_id is None and click.bio_page_id is None:
             raise ValueError("a click belongs to a link or a bio page")
-        if self.redis is None:
+        if self.appender is None:
             self.writer.add(click)
             return
         try:
-            await self.redis.xadd(self.stream_key, click.to_fields())  # type: ignore[arg-type]
+            await self.appender.append(click)
         except Exception:
             # Redis down: keep redirecting and keep the click in memory (durable on graceful shutdown).
             now = time.monotonic()
@@ -111,25 +114,30 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
     """
     settings = context.settings
     enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
-    writer = ClickWriter(sessionmaker=context.sessionmaker, enricher=enricher,
+    engine = writer_engine(settings, context.engine)
+    sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
+    writer = ClickWriter(sessionmaker=sessionmaker, enricher=enricher,
                          listeners=context.click_listeners, flush_interval=settings.click_flush_interval,
                          batch_size=settings.click_batch_size)
     tracker = ClickTracker(settings=settings, writer=writer, redis=context.redis)
     context.extras[EXTRAS_KEY] = tracker
 
     async def start_writer() -> None:
-        import asyncio
-
         await asyncio.to_thread(enricher.warm_up)
         if context.redis is not None and settings.record_clicks:
             await ensure_group(context.redis, tracker.stream_key)
         await writer.start()
 
+    async def stop_writer() -> None:
+        await writer.stop()  # after the stream consumer: background services stop before these hooks
+        if engine is not context.engine:
+            await engine.dispose()
+
     context.on_startup.append(start_writer)
-    context.on_shutdown.append(writer.stop)
+    context.on_shutdown.append(stop_writer)
     if context.redis is not None:
         consumer = ClickStreamConsumer(
-            redis=context.redis, key=tracker.stream_key, sessionmaker=context.sessionmaker, enricher=enricher,
+            redis=context.redis, key=tracker.stream_key, sessionmaker=sessionmaker, enricher=enricher,
             listeners=context.click_listeners, batch_size=settings.click_batch_size,
             claim_idle=settings.click_claim_idle,
         )

@@ -1,0 +1,235 @@
+"""Redirect throughput and latency against nginx, measured in the same run with the same load.
+
+    .venv/bin/python bench/redirect.py [--duration 10] [--connections 64] [--links 10000]
+                                       [--configs sqlite,sqlite-off,postgres-redis,postgres-redis-off]
+
+Needs Debian's `wrk` and `nginx-light` (`make bench-redirect` installs them). For each configuration it starts
+`mask serve --workers 2`, creates the links, warms the caches with HEAD requests (not clicks), then loads random
+slugs with wrk and prints requests/s, p50, p99 and the ratio to nginx answering `return 302` from a config this
+script writes to a temp dir. With recording on, it then checks that the clicks stored equal the redirects
+answered. `-off` configurations run with MASK_RECORD_CLICKS=false: the difference is what recording costs.
+
+Targets (issue 3, this 2-core machine): ratio ≥ 0.35, p99 < 10 ms at 64 connections, recording ≤ 15 % cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from _common import free_port, served, throwaway_database
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from mask.click.models import Click
+from mask.kit.ids import ALPHABET, new_id, random_string
+from mask.link.models import Link
+from mask.workspace.models import Workspace
+
+REDIS_URL = os.environ.get("MASK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TARGET_RATIO, TARGET_P99_MS, TARGET_COST = 0.35, 10.0, 0.15
+
+NGINX_CONF = """
+worker_processes 2;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 302 https://example.com/destination; }}
+    }}
+}}
+"""
+
+WRK_SCRIPT = """
+local slugs = {{ {slugs} }}
+local method = "{method}"
+math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16) % 100000)
+request = function()
+  return wrk.format(method, "/" .. slugs[math.random(#slugs)])
+end
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    non_3xx: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: str
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(name: str, output: str) -> Result:
+    def grab(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output)
+        if match is None:
+            raise RuntimeError(f"unexpected wrk output:\n{output}")
+        return match
+
+    p50 = grab(r"50%\s+([\d.]+)(us|ms|s|m)\b")
+    p99 = grab(r"99%\s+([\d.]+)(us|ms|s|m)\b")
+    non = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return Result(name=name, requests=int(grab(r"(\d+) requests in")[1]), non_3xx=int(non[1]) if non else 0,
+                  rps=float(grab(r"Requests/sec:\s+([\d.]+)")[1]), p50_ms=_ms(*p50.groups()),
+                  p99_ms=_ms(*p99.groups()), errors=errors[1] if errors else "")
+
+
+def wrk(base: str, script: Path, *, duration: float, connections: int, threads: int = 2) -> str:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s",
+               str(script), base]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout}{completed.stderr}")
+    return completed.stdout
+
+
+def write_script(directory: Path, slugs: list[str], method: str) -> Path:
+    path = directory / f"{method.lower()}.lua"
+    path.write_text(WRK_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), method=method))
+    return path
+
+
+async def seed(url: str, domain: str, slugs: list[str]) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        workspace = new_id("ws")
+        await connection.execute(Workspace.__table__.insert(), [{"id": workspace, "slug": "bench", "name": "bench"}])
+        rows = [{"id": new_id("lnk"), "workspace_id": workspace, "domain": domain, "slug": slug,
+                 "url": f"https://example.com/page/{slug}?ref=bench", "utm_source": "bench", "clicks": 0}
+                for slug in slugs]
+        for start in range(0, len(rows), 1000):
+            await connection.execute(Link.__table__.insert(), rows[start : start + 1000])
+    await engine.dispose()
+
+
+async def count_clicks(url: str) -> int:
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        value = await connection.scalar(select(func.count()).select_from(Click))
+    await engine.dispose()
+    return int(value or 0)
+
+
+def settle(url: str, expected: int, timeout: float = 30.0) -> int:
+    deadline = time.monotonic() + timeout
+    stored = asyncio.run(count_clicks(url))
+    while stored < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        stored = asyncio.run(count_clicks(url))
+    time.sleep(1.0)  # clicks of requests still in flight when wrk stopped
+    return asyncio.run(count_clicks(url))
+
+
+def run_nginx(directory: Path, get_script: Path, args: argparse.Namespace) -> Result:
+    port = free_port()
+    conf = directory / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=directory, port=port))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(directory)], stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        output = wrk(f"http://127.0.0.1:{port}", get_script, duration=args.duration, connections=args.connections)
+    finally:
+        process.terminate()
+        process.wait(10)
+    return parse_wrk("nginx return 302", output)
+
+
+def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Namespace) -> tuple[Result, str]:
+    backend = "postgres" if config.startswith("postgres") else "sqlite"
+    recording = not config.endswith("-off")
+    env = {"MASK_RECORD_CLICKS": "true" if recording else "false", "MASK_ENV": "test"}
+    if "redis" in config:
+        env |= {"MASK_REDIS_URL": REDIS_URL, "MASK_REDIS_PREFIX": f"mask-bench-{secrets.token_hex(4)}:"}
+    get_script = write_script(directory, slugs, "GET")
+    head_script = write_script(directory, slugs, "HEAD")
+    with throwaway_database(backend) as url, served(url, workers=2, extra_env=env) as base:
+        asyncio.run(seed(url, base.removeprefix("http://"), slugs))
+        # Warm both workers' caches; HEAD answers like GET but is not a click.
+        wrk(base, head_script, duration=args.warmup, connections=args.connections)
+        result = parse_wrk(f"mask {config}", wrk(base, get_script, duration=args.duration,
+                                                 connections=args.connections))
+        answered = result.requests - result.non_3xx
+        check = "recording off"
+        if recording:
+            stored = settle(url, answered)
+            extra = stored - answered
+            ok = 0 <= extra <= args.connections  # requests in flight when wrk stopped were answered unseen
+            check = (f"clicks stored {stored} vs redirects answered {answered} "
+                     f"({'OK' if ok else 'MISMATCH'}; {extra:+d}, ≤{args.connections} in flight at wrk's stop)")
+    return result, check
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--links", type=int, default=10_000)
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of HEAD requests filling the caches")
+    parser.add_argument("--configs", default="sqlite,sqlite-off,postgres-redis,postgres-redis-off")
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            sys.exit(f"{tool} is missing: `bash scripts/debian-packages.sh wrk nginx-light` (make bench-redirect does)")
+
+    slugs = sorted({random_string(7, ALPHABET) for _ in range(args.links)})
+    print(f"{len(slugs)} links, wrk -t2 -c{args.connections} -d{args.duration:g}s, random slugs; "
+          f"mask serve --workers 2; {os.cpu_count()} CPUs", flush=True)
+    results: list[tuple[Result, str]] = []
+    with tempfile.TemporaryDirectory(prefix="mask-bench-redirect-") as temp:
+        directory = Path(temp)
+        baseline = run_nginx(directory, write_script(directory, slugs, "GET"), args)
+        results.append((baseline, "baseline"))
+        print(f"{baseline.name:<28} {baseline.rps:>9.0f} req/s  p50 {baseline.p50_ms:6.2f} ms  "
+              f"p99 {baseline.p99_ms:6.2f} ms  ratio 1.00", flush=True)
+        for config in [c.strip() for c in args.configs.split(",") if c.strip()]:
+            result, check = run_mask(config, directory, slugs, args)
+            results.append((result, check))
+            ratio = result.rps / baseline.rps
+            print(f"{result.name:<28} {result.rps:>9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                  f"p99 {result.p99_ms:6.2f} ms  ratio {ratio:.2f}  {check}"
+                  + (f"  socket errors: {result.errors}" if result.errors else ""), flush=True)
+
+    print("\ntargets: ratio ≥ 0.35, p99 < 10 ms, recording cost ≤ 15 %")
+    by_name = {result.name: result for result, _ in results}
+    for result, _ in results[1:]:
+        if result.name.endswith("-off"):
+            continue
+        ratio = result.rps / baseline.rps
+        verdict = [f"ratio {ratio:.2f} {'ok' if ratio >= TARGET_RATIO else 'MISSED'}"]
+        verdict.append(f"p99 {result.p99_ms:.2f} ms {'ok' if result.p99_ms < TARGET_P99_MS else 'MISSED'}")
+        off = by_name.get(f"{result.name}-off")
+        if off is not None:
+            cost = 1 - result.rps / off.rps
+            verdict.append(f"recording cost {cost * 100:.1f} % {'ok' if cost <= TARGET_COST else 'MISSED'}")
+        print(f"{result.name:<28} " + ", ".join(verdict))
+
+
+if __name__ == "__main__":
+    main()
