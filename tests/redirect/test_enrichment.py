@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from mask.click.enrichment import Enricher, GeoLocator, parse_agent, referrer_parts
+from mask.click.enrichment import Enricher, GeoLocator, Place, parse_agent, referrer_parts
 from mask.click.schemas import RawClick
 
 DESKTOP_CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -93,3 +94,23 @@ def test_enriched_click_has_no_ip_and_a_daily_rotating_salted_visitor_hash() -> 
     assert (first.country, first.device, first.browser, first.referrer, first.utm_source, first.is_bot) == (
         "GB", "desktop", "Chrome", "news.example", "tw", False)
     assert first.clicked_at == day
+
+
+def test_a_maxmind_database_adds_the_city(tmp_path: Path) -> None:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-City")
+    writer.insert_network(IPSet(["81.2.69.0/24"]), {"country": {"iso_code": "GB"},
+                                                    "city": {"names": {"en": "London"}}})
+    writer.insert_network(IPSet(["2a00:1450:4001::/48"]), {"country": {"iso_code": "DE"},
+                                                           "city": {"names": {"en": "Frankfurt"}}})
+    path = tmp_path / "city.mmdb"
+    writer.to_db_file(str(path))
+
+    locator = GeoLocator(str(path))
+    assert locator.locate("81.2.69.160") == Place("GB", "London")
+    assert locator.locate("2a00:1450:4001:82b::200e") == Place("DE", "Frankfurt")
+    assert locator.locate("8.8.8.8") == Place(None, None)  # not in this database
+    assert Enricher(secret_key="k" * 40, mmdb_path=str(path)).enrich(
+        _raw(datetime(2026, 5, 1, tzinfo=UTC))).city == "London"
