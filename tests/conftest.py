@@ -15,7 +15,7 @@ from mask.auth import service as auth_service
 from mask.config import Settings
 from mask.db import session_scope
 from mask.workspace import service as workspace_service
-from tests.backends import POSTGRES_URL, PostgresTemplate, SqliteTemplate, require_service
+from tests.backends import POSTGRES_URL, PostgresDatabase, SqliteTemplate, require_service
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -28,12 +28,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[PostgresTemplate]:
+def postgres_database() -> Iterator[PostgresDatabase]:
     require_service("PostgreSQL", POSTGRES_URL, 5432)
-    template = PostgresTemplate()
-    template.build()
-    yield template
-    template.destroy()
+    database = PostgresDatabase()
+    database.build()
+    yield database
+    database.destroy()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -42,10 +42,9 @@ def database_url(request: pytest.FixtureRequest, sqlite_template: SqliteTemplate
     if request.param == "sqlite":
         yield sqlite_template.clone()
         return
-    template: PostgresTemplate = request.getfixturevalue("postgres_template")
-    url = template.clone()
-    yield url
-    template.drop(url)
+    database: PostgresDatabase = request.getfixturevalue("postgres_database")
+    database.reset()
+    yield database.url
 
 
 @pytest.fixture

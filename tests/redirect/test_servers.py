@@ -23,7 +23,7 @@ from mask.click.models import Click
 from mask.kit.ids import new_id
 from mask.link.models import Link
 from mask.workspace.models import Workspace
-from tests.backends import REDIS_URL, PostgresTemplate, SqliteTemplate, require_service
+from tests.backends import REDIS_URL, PostgresDatabase, SqliteTemplate, require_service
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -163,34 +163,32 @@ def redis_prefix() -> Iterator[str]:
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_sigkill_while_redirecting_loses_no_click_postgres_redis(
-    postgres_template: PostgresTemplate, redis_prefix: str, logs: Path
+    postgres_database: PostgresDatabase, redis_prefix: str, logs: Path
 ) -> None:
-    url = postgres_template.clone()
+    postgres_database.reset()
+    url = postgres_database.url
+    port = free_port()
+    domain = f"127.0.0.1:{port}"
+    _seed_links(url, domain)
+    env = {"MASK_DATABASE_URL": url, "MASK_SHORT_DOMAIN": domain, "MASK_REDIS_URL": REDIS_URL,
+           "MASK_REDIS_PREFIX": redis_prefix, "MASK_CLICK_CLAIM_IDLE": "1"}
+
+    server = MaskServer(env, workers=2, port=port, log=logs).start()
     try:
-        port = free_port()
-        domain = f"127.0.0.1:{port}"
-        _seed_links(url, domain)
-        env = {"MASK_DATABASE_URL": url, "MASK_SHORT_DOMAIN": domain, "MASK_REDIS_URL": REDIS_URL,
-               "MASK_REDIS_PREFIX": redis_prefix, "MASK_CLICK_CLAIM_IDLE": "1"}
-
-        server = MaskServer(env, workers=2, port=port, log=logs).start()
-        try:
-            answered, failed = _run_and_interrupt(server, signal.SIGKILL)
-        finally:
-            server.kill()
-        assert STOP_AFTER <= answered < REQUESTS, (answered, failed)
-
-        restarted = MaskServer(env, workers=1, port=port, log=logs).start()
-        try:
-            stored, counted = _settle(url, answered)
-            time.sleep(1.5)  # anything still to come would arrive now (claim idle is 1 s)
-            stored, counted = _count(url)
-        finally:
-            restarted.stop()
-        # Every 302 the client received is stored. A SIGKILL can also land after a click was appended to the
-        # stream but before its 302 left the process: such a click is stored although its client saw an error,
-        # so the only clicks beyond the answered ones are among the failed requests.
-        assert answered <= stored <= answered + failed, (answered, stored, failed, str(logs))
-        assert counted == stored
+        answered, failed = _run_and_interrupt(server, signal.SIGKILL)
     finally:
-        postgres_template.drop(url)
+        server.kill()
+    assert STOP_AFTER <= answered < REQUESTS, (answered, failed)
+
+    restarted = MaskServer(env, workers=1, port=port, log=logs).start()
+    try:
+        stored, counted = _settle(url, answered)
+        time.sleep(1.5)  # anything still to come would arrive now (claim idle is 1 s)
+        stored, counted = _count(url)
+    finally:
+        restarted.stop()
+    # Every 302 the client received is stored. A SIGKILL can also land after a click was appended to the
+    # stream but before its 302 left the process: such a click is stored although its client saw an error,
+    # so the only clicks beyond the answered ones are among the failed requests.
+    assert answered <= stored <= answered + failed, (answered, stored, failed, str(logs))
+    assert counted == stored
