@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import Tenant, TenantFactory
 
@@ -18,17 +19,24 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
                                                  "tags": ["secret"]}, headers=tenant.headers)).json()
     ids = {"link_id": link["id"], "domain_id": domain["id"]}
     # Packages that add resources register them here as they land (webhooks, bio pages, …).
-    for path, body, name in _OPTIONAL_RESOURCES:
-        response = await client.post(path, json=body, headers=tenant.headers)
-        if response.status_code == 201:
-            ids[name] = response.json()["id"]
+    webhook = await client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/mask", "events": ["link.created"]},
+                                headers=tenant.headers)
+    assert webhook.status_code == 201, webhook.text
+    ids["webhook_id"] = webhook.json()["id"]
+    sent = await client.post(f"/v1/webhooks/{ids['webhook_id']}/test", headers=tenant.headers)
+    assert sent.status_code == 202, sent.text
+    deliveries = await client.get(f"/v1/webhooks/{ids['webhook_id']}/deliveries", headers=tenant.headers)
+    ids["delivery_id"] = deliveries.json()["data"][0]["id"]
+    bio_page = await client.post("/v1/bio-pages", json={"handle": "victimpage", "title": "Victim"},
+                                 headers=tenant.headers)
+    assert bio_page.status_code == 201, bio_page.text
+    ids["bio_page_id"] = bio_page.json()["id"]
     return ids
 
 
-_OPTIONAL_RESOURCES: list[tuple[str, dict[str, Any], str]] = [
-    ("/v1/webhooks", {"url": "https://hooks.example.com/mask", "events": ["link.created"]}, "webhook_id"),
-    ("/v1/bio-pages", {"handle": "victimpage", "title": "Victim"}, "bio_page_id"),
-]
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"webhooks_allow_private": True}  # the victim's webhook points at a loopback port
 
 
 async def test_every_endpoint_answers_404_for_another_workspaces_ids(
@@ -52,12 +60,12 @@ async def test_every_endpoint_answers_404_for_another_workspaces_ids(
             assert response.status_code == 404, f"{method.upper()} {path} → {response.status_code}"
             assert response.json()["error"]["type"] == "invalid_request_error"
             checked += 1
-    assert checked >= 5
+    assert checked >= 15
     # …and the victim's data is intact and invisible in the attacker's lists.
     link = await client.get(f"/v1/links/{ids['link_id']}", headers=victim.headers)
     assert link.status_code == 200 and link.json()["url"] == "https://example.com/private"
     assert (await client.get(f"/v1/domains/{ids['domain_id']}", headers=victim.headers)).status_code == 200
-    for listing in ("/v1/links", "/v1/domains", "/v1/tags"):
+    for listing in ("/v1/links", "/v1/domains", "/v1/tags", "/v1/webhooks", "/v1/bio-pages"):
         assert (await client.get(listing, headers=attacker.headers)).json()["data"] == []
     assert (await client.get("/v1/links", params={"tag": "secret"}, headers=attacker.headers)).json()["data"] == []
 
