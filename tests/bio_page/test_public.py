@@ -143,6 +143,15 @@ async def test_block_redirect_counts_a_click_on_the_page_and_block(
     assert [block.get("clicks") for block in body["blocks"]] == [1, None, None, 0, 1, 0]
 
 
+async def test_the_redirect_sends_the_stored_url_unchanged(client: httpx.AsyncClient, public: httpx.AsyncClient,
+                                                            tenant: Tenant) -> None:
+    page = await create_page(client, tenant, blocks=[
+        {"type": "link", "title": "Odd", "url": "https://example.com/a|b?q=x|y^{1}`~&r=é"}])
+    stored = page["blocks"][0]
+    assert stored["url"] == "https://example.com/a|b?q=x|y^{1}`~&r=%C3%A9"  # WHATWG-normalised, as for links
+    assert (await public.get(f"/@ada/b/{stored['id']}")).headers["location"] == stored["url"]
+
+
 async def test_bots_heads_and_prefetches_are_not_counted(client: httpx.AsyncClient, public: httpx.AsyncClient,
                                                          tenant: Tenant, app: MaskApp) -> None:
     page = await create_page(client, tenant)

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -211,7 +211,8 @@ class BioPagePublic:
                 bio_block_id=block.id,
             )
         assert block.url is not None
-        return RedirectResponse(block.url, status_code=302, headers={"cache-control": REDIRECT_CACHE})
+        # The stored URL as is (ASCII once normalised), exactly as a short link redirects: no re-quoting.
+        return Response(status_code=302, headers={"location": block.url, "cache-control": REDIRECT_CACHE})
 
     async def theme(self, request: Request) -> Response:
         theme = themes.parse_key(request.path_params["key"])
