@@ -193,3 +193,22 @@ async def test_cache_serves_repeat_lookups_and_unknown_slugs_without_queries(
 async def test_routing_by_host_and_path(app: MaskApp, host: str, path: str, reaches_api: bool) -> None:
     scope = {"type": "http", "path": path, "headers": [(b"host", host.encode())]}
     assert (app.route(scope) is app.api) is reaches_api
+
+
+async def test_concurrent_misses_share_queries(client: httpx.AsyncClient, tenant: Tenant, app: MaskApp) -> None:
+    slugs = [f"cold{i}" for i in range(30)]
+    for slug in slugs:
+        await create_link(client, tenant, slug=slug, url=f"https://example.com/{slug}")
+    app.context.extras["redirect_cache"].clear()
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(app.context.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        responses = await asyncio.gather(*(client.get(f"/{slug}") for slug in slugs * 2))
+    finally:
+        event.remove(app.context.engine.sync_engine, "before_cursor_execute", count)
+    assert [r.headers["location"] for r in responses] == [f"https://example.com/{s}" for s in slugs * 2]
+    assert 1 <= len([s for s in statements if "FROM links" in s]) < len(slugs) / 2

@@ -78,15 +78,15 @@ class StreamAppender:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def append(self, click: RawClick) -> None:
-        """Return once the click is in Redis; raise if Redis fails or takes longer than APPEND_TIMEOUT."""
+        """Return once the click is in Redis; raise if Redis fails or takes longer than APPEND_TIMEOUT (the
+        send itself is bounded by it, and settles every future of its batch either way)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._pending.append((click, future))
         if not self._scheduled and not self._sending:
             self._scheduled = True
             loop.call_soon(self._send_next)  # after the other requests of this loop turn joined the batch
-        async with asyncio.timeout(APPEND_TIMEOUT):
-            await asyncio.shield(future)
+        await future
 
     def _send_next(self) -> None:
         self._scheduled = False

@@ -102,12 +102,20 @@ class ClickWriter:
         if self._task is not None:
             await self._task
             self._task = None
-        pause = 0.1
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SHUTDOWN_FLUSH_SECONDS):
-                while not await self.flush():
-                    await asyncio.sleep(pause)
-                    pause = min(pause * 2, 1.0)
+        # Keep writing as long as batches succeed; give up only after SHUTDOWN_FLUSH_SECONDS of failures.
+        pause, failing_since = 0.1, None
+        loop = asyncio.get_running_loop()
+        while self.pending:
+            before = len(self.pending)
+            if await self.flush():
+                break
+            if len(self.pending) < before:
+                failing_since = None
+            failing_since = failing_since or loop.time()
+            if loop.time() - failing_since > SHUTDOWN_FLUSH_SECONDS:
+                break
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
         if self.pending:
             logger.error("shutting down with %d click(s) that could not be written", len(self.pending))
 

@@ -118,7 +118,7 @@ class RedirectApp:
         else:
             location, utm = target.destination.with_query(scope["query_string"])
         if not head and not prefetch and self.tracker.enabled:
-            ip = client_ip(scope, self.trusted)  # type: ignore[arg-type]
+            ip = client_ip(scope, self.trusted)
             await self.tracker.submit(RawClick(
                 new_id("clk"), now, target.workspace_id, domain, target.link_id, None, None, ip,
                 user_agent.decode("latin-1"), referrer.decode("latin-1"), *utm,

@@ -1,4 +1,4 @@
-"""The one query of the redirect path: a link by (domain, slug), only the columns a redirect needs."""
+"""The one query of the redirect path: links by (domain, slug), only the columns a redirect needs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mask.link.models import Link
 
-_COLUMNS = (Link.id, Link.workspace_id, Link.url, Link.utm_source, Link.utm_medium, Link.utm_campaign,
+_COLUMNS = (Link.slug, Link.id, Link.workspace_id, Link.url, Link.utm_source, Link.utm_medium, Link.utm_campaign,
             Link.utm_term, Link.utm_content, Link.expires_at, Link.expired_url)
 
 
-async def find_link(connection: AsyncConnection, domain: str, slug: str) -> Row[Any] | None:
-    result = await connection.execute(select(*_COLUMNS).where(Link.domain == domain, Link.slug == slug))
-    return result.first()  # type: ignore[return-value]
+async def find_links(connection: AsyncConnection, domain: str, slugs: list[str]) -> list[Row[Any]]:
+    """The links among `slugs` on `domain` (one index range per query, whatever the number of slugs);
+    each row starts with the slug."""
+    result = await connection.execute(select(*_COLUMNS).where(Link.domain == domain, Link.slug.in_(slugs)))
+    rows: list[Row[Any]] = list(result.all())  # type: ignore[arg-type]
+    return rows

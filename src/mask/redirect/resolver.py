@@ -1,6 +1,9 @@
 """Resolve (domain, slug) → redirect target: the worker's cache first, the database on a miss.
 
-Concurrent misses for the same key share one query (a burst on a cold, popular link costs one lookup).
+Misses are batched: every key missed in the same event-loop turn (or while the previous lookup ran) is looked
+up by one query per domain on one pooled connection, and a key already being looked up is waited for, not
+queried again. A cold cache under load (after a deploy, or a burst of new slugs) therefore costs a few
+queries per loop turn instead of one connection checkout and round trips per request.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from mask.click.schemas import UTM_NAMES
 from mask.kit.time import as_utc
 from mask.redirect.cache import MISS, Key, RedirectCache
 from mask.redirect.destination import Destination
-from mask.redirect.repository import find_link
+from mask.redirect.repository import find_links
+
+MAX_KEYS_PER_LOOKUP = 200
+MAX_CONCURRENT_LOOKUPS = 4  # per worker: the pool's other connections stay free for the API and the writer
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +37,7 @@ class Target:
 
 
 def _target(domain: str, row: tuple[object, ...]) -> Target:
-    link_id, workspace_id, url, *utm_values, expires_at, expired_url = row
+    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url = row
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
@@ -45,31 +51,65 @@ class Resolver:
         self.engine = engine
         self.cache = cache
         self._inflight: dict[Key, asyncio.Future[Target | None]] = {}
+        self._queue: list[Key] = []
+        self._scheduled = False
+        self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def resolve(self, domain: str, slug: str) -> Target | None:
         key = (domain, slug)
         cached = self.cache.get(key)
         if cached is not MISS:
             return cached  # type: ignore[return-value]
-        waiting = self._inflight.get(key)
-        if waiting is not None:
-            return await asyncio.shield(waiting)
-        future: asyncio.Future[Target | None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        future = self._inflight.get(key)
+        if future is None:
+            loop = asyncio.get_running_loop()
+            future = self._inflight[key] = loop.create_future()
+            self._queue.append(key)
+            if not self._scheduled:
+                self._scheduled = True
+                loop.call_soon(self._start_lookups)  # once this loop turn's other misses have queued
+        return await asyncio.shield(future)  # a cancelled request must not cancel others' lookup
+
+    def _start_lookups(self) -> None:
+        self._scheduled = False
+        while self._queue and self._running < MAX_CONCURRENT_LOOKUPS:
+            keys = self._queue[:MAX_KEYS_PER_LOOKUP]
+            del self._queue[:MAX_KEYS_PER_LOOKUP]
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._lookup(keys))
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._running -= 1
+        self._start_lookups()
+
+    async def _lookup(self, keys: list[Key]) -> None:
+        generation = self.cache.generation
         try:
-            generation = self.cache.generation
+            by_domain: dict[str, list[str]] = {}
+            for domain, slug in keys:
+                by_domain.setdefault(domain, []).append(slug)
+            found: dict[Key, Target] = {}
             async with self.engine.connect() as connection:
-                row = await find_link(connection, domain, slug)
-            target = _target(domain, tuple(row)) if row is not None else None
-            self.cache.put(key, target, generation=generation)
-            future.set_result(target)
-            return target
+                for domain, slugs in by_domain.items():
+                    for row in await find_links(connection, domain, slugs):
+                        found[(domain, row[0])] = _target(domain, tuple(row))
         except BaseException as error:
-            if isinstance(error, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(error)
-                future.exception()  # mark it retrieved: waiters re-raise it, nobody else needs it
-            raise
-        finally:
-            del self._inflight[key]
+            failure = error if isinstance(error, Exception) else ConnectionError("lookup cancelled")
+            for key in keys:
+                future = self._inflight.pop(key)
+                if not future.done():
+                    future.set_exception(failure)
+                    future.exception()  # mark it retrieved: the waiting requests re-raise it
+            if not isinstance(error, Exception):
+                raise
+            return
+        for key in keys:
+            target = found.get(key)
+            self.cache.put(key, target, generation=generation)
+            future = self._inflight.pop(key)
+            if not future.done():
+                future.set_result(target)
