@@ -13,6 +13,7 @@ passes through the API's stack. Safety is structural:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from mask.bio_page.models import BioBlock
 from mask.bio_page.service import BioPageView
 from mask.click.tracker import get_click_tracker
 from mask.context import AppContext
+from mask.redirect.cache import MISS, RedirectCache
+from mask.redirect.invalidation import RedirectInvalidation
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -50,6 +53,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+PAGE_CACHE_ENTRIES = 10_000  # published pages (and unknown handles) per worker
 PAGE_CACHE = "private, no-cache"  # every visit reaches us, so that it is counted
 REDIRECT_CACHE = "private, no-store, max-age=0"
 ASSET_CACHE = "public, max-age=31536000, immutable"  # URLs carry the content's hash
@@ -169,50 +173,107 @@ def _not_found() -> HTMLResponse:
     return HTMLResponse(NOT_FOUND_HTML, status_code=404, headers={"cache-control": REDIRECT_CACHE})
 
 
+@dataclass(frozen=True)
+class PublishedPage:
+    """What serving a page and its redirects needs, cached per worker: the HTML, rendered once."""
+
+    workspace_id: str
+    page_id: str
+    html: bytes
+    targets: dict[str, str]  # block id → destination, for the blocks the tracked redirect serves
+
+
+def snapshot(view: BioPageView) -> PublishedPage:
+    return PublishedPage(
+        workspace_id=view.page.workspace_id, page_id=view.page.id, html=render_page(view).encode(),
+        targets={block.id: block.url for block in view.blocks
+                 if block.url and block.enabled and bio_page_service.is_tracked(block)},
+    )
+
+
 class BioPagePublic:
-    """The handlers, with the process's context."""
+    """The handlers, with the process's context and its cache of published pages.
+
+    Pages are cached like redirects (mask.redirect.cache): per worker, bounded, unknown handles too (briefly),
+    dropped the moment a change commits in this process and, with Redis, within milliseconds in the other
+    workers (mask.redirect.invalidation on its own channel); the TTL is the safety net.
+    """
 
     def __init__(self, context: AppContext) -> None:
+        settings = context.settings
         self.context = context
-        self.short_domain = context.settings.short_domain
+        self.short_domain = settings.short_domain
+        self.cache: RedirectCache[PublishedPage] = RedirectCache(
+            max_entries=PAGE_CACHE_ENTRIES, ttl=settings.redirect_cache_ttl,
+            negative_ttl=settings.redirect_negative_ttl,
+        )
+        self.invalidation = RedirectInvalidation(forget=self.cache.invalidate, clear=self.cache.clear,
+                                                 redis=context.redis,
+                                                 channel=f"{settings.redis_prefix}bio-page-invalidate")
+        # Every session of this process can now schedule invalidations (service.forget_after_commit).
+        context.sessionmaker.kw.setdefault("info", {})[bio_page_service.INVALIDATE_KEY] = self.invalidation.invalidate
+        context.on_startup.append(self.invalidation.start)
+        context.on_shutdown.append(self.invalidation.stop)
+        self._inflight: dict[tuple[str, str], asyncio.Future[PublishedPage | None]] = {}
 
-    async def _find(self, request: Request) -> tuple[str, BioPageView] | None:
+    async def _find(self, request: Request) -> tuple[str, PublishedPage] | None:
         handle = request.path_params["handle"].lower()
         if not HANDLE.fullmatch(handle):
             return None
         domain = domain_of(request.headers.get("host", ""), self.short_domain)
+        key = (domain, handle)
+        cached = self.cache.get(key)
+        if cached is not MISS:
+            page: PublishedPage | None = cached  # type: ignore[assignment]
+        elif key in self._inflight:  # one database read per page, however many requests wait for it
+            page = await asyncio.shield(self._inflight[key])
+        else:
+            future = self._inflight[key] = asyncio.get_running_loop().create_future()
+            try:
+                page = await self._load(domain, handle)
+            except BaseException as error:  # the waiting requests fail too, rather than wait forever
+                future.set_exception(error if isinstance(error, Exception) else ConnectionError("lookup cancelled"))
+                future.exception()  # retrieved: each waiting request re-raises it
+                raise
+            else:
+                future.set_result(page)
+            finally:
+                del self._inflight[key]
+        return None if page is None else (domain, page)
+
+    async def _load(self, domain: str, handle: str) -> PublishedPage | None:
+        generation = self.cache.generation
         async with self.context.sessionmaker() as session:
             view = await bio_page_service.find_published(session, domain=domain, handle=handle)
-        return None if view is None else (domain, view)
+        page = None if view is None else snapshot(view)
+        self.cache.put((domain, handle), page, generation=generation)
+        return page
 
     async def page(self, request: Request) -> Response:
         found = await self._find(request)
         if found is None:
             return _not_found()
-        domain, view = found
+        domain, page = found
         if request.method == "GET" and not _is_prefetch(request):
             await get_click_tracker(self.context).track(
-                dict(request.scope), workspace_id=view.page.workspace_id, domain=domain, bio_page_id=view.page.id,
+                dict(request.scope), workspace_id=page.workspace_id, domain=domain, bio_page_id=page.page_id,
             )
-        return HTMLResponse(render_page(view), headers={"cache-control": PAGE_CACHE})
+        return Response(page.html, media_type="text/html", headers={"cache-control": PAGE_CACHE})
 
     async def block(self, request: Request) -> Response:
         block_id = request.path_params["block_id"]
         found = await self._find(request) if BLOCK_ID.fullmatch(block_id) else None
-        block = None
-        if found is not None:
-            block = next((b for b in found[1].blocks if b.id == block_id), None)
-        if found is None or block is None or not bio_page_service.is_tracked(block) or not block.enabled:
+        location = found[1].targets.get(block_id) if found is not None else None
+        if found is None or location is None:
             return _not_found()
-        domain, view = found
+        domain, page = found
         if request.method == "GET" and not _is_prefetch(request):
             await get_click_tracker(self.context).track(
-                dict(request.scope), workspace_id=view.page.workspace_id, domain=domain, bio_page_id=view.page.id,
-                bio_block_id=block.id,
+                dict(request.scope), workspace_id=page.workspace_id, domain=domain, bio_page_id=page.page_id,
+                bio_block_id=block_id,
             )
-        assert block.url is not None
         # The stored URL as is (ASCII once normalised), exactly as a short link redirects: no re-quoting.
-        return Response(status_code=302, headers={"location": block.url, "cache-control": REDIRECT_CACHE})
+        return Response(status_code=302, headers={"location": location, "cache-control": REDIRECT_CACHE})
 
     async def theme(self, request: Request) -> Response:
         theme = themes.parse_key(request.path_params["key"])

@@ -33,6 +33,7 @@ from mask.bio_page.schemas import (
 from mask.bio_page.schemas import Theme as ThemeSchema
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
+from mask.db import after_commit
 from mask.domain import service as domain_service
 from mask.event import service as event_service
 from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -51,6 +52,7 @@ IMAGE_SCHEMES = frozenset({"https:"})
 # One address, nothing else: no second recipient, no `?cc=`/`?body=` a visitor would not expect.
 EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 TRACKED_TYPES = frozenset({"link", "social"})
+INVALIDATE_KEY = "bio_page_invalidate"  # session.info: how this process drops a cached public page
 
 
 class BioPageNotFound(NotFound):
@@ -103,6 +105,21 @@ def to_schema(view: BioPageView) -> BioPageSchema:
         "og_image_url": page.og_image_url, "views": page.views, "clicks": page.clicks,
         "workspace_id": page.workspace_id, "created_at": page.created_at, "updated_at": page.updated_at,
     })
+
+
+def forget_after_commit(session: AsyncSession, *, domain: str, handle: str) -> None:
+    """Once `session` commits, stop serving the cached public page at (domain, handle) in every worker.
+
+    A no-op for sessions of processes that serve no pages (the CLI, `mask worker`).
+    """
+    invalidate = session.info.get(INVALIDATE_KEY)
+    if invalidate is None:
+        return
+
+    async def run() -> None:
+        await invalidate(domain, handle)
+
+    after_commit(session, run)
 
 
 # ---- validation -------------------------------------------------------------------------------------------
@@ -314,6 +331,7 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
         repository.add(block)
     await session.flush()
     view = BioPageView(page=page, blocks=blocks)
+    forget_after_commit(session, domain=page.domain, handle=page.handle)  # a cached "no such page" must go
     await _record(session, "bio_page.created", view)
     return view
 
@@ -360,6 +378,9 @@ async def update(session: AsyncSession, *, settings: Settings, workspace_id: str
         new_domain, new_handle
     ):
         raise HandleTaken(f"The handle `{new_handle}` is already taken on {new_domain}.", param="handle")
+    forget_after_commit(session, domain=page.domain, handle=page.handle)
+    if (new_domain, new_handle) != (page.domain, page.handle):
+        forget_after_commit(session, domain=new_domain, handle=new_handle)
     for name, value in changes.items():
         setattr(page, name, value)
     page.updated_at = utcnow()
@@ -375,6 +396,7 @@ async def update(session: AsyncSession, *, settings: Settings, workspace_id: str
 async def delete(session: AsyncSession, *, workspace_id: str, page_id: str) -> BioPageView:
     """Delete a page and its blocks; its public address answers 404 at once. Its clicks stay in analytics."""
     view = await get(session, workspace_id=workspace_id, page_id=page_id)
+    forget_after_commit(session, domain=view.page.domain, handle=view.page.handle)
     await _record(session, "bio_page.deleted", view)
     await BioPageRepository(session).delete(view.page)
     await session.flush()
