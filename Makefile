@@ -34,6 +34,10 @@ lint: $(VENV)/.deps-dev
 bench-links: $(VENV)/.deps-dev
 	$(BIN)/python bench/links.py
 
+## Analytics at scale (default 2M clicks; BENCH_ARGS="--clicks 20000000" for the large run). Needs PostgreSQL.
+bench-analytics: $(VENV)/.deps-dev
+	$(BIN)/python bench/analytics.py $(BENCH_ARGS)
+
 ## Redirects vs nginx (wrk, 64 connections, 10 s) on SQLite and PostgreSQL + Redis; clicks stored == answered.
 bench-redirect: $(VENV)/.deps-dev
 	bash scripts/debian-packages.sh wrk nginx-light

@@ -84,3 +84,15 @@ def test_the_source_is_the_smallest_rollup_holding_every_column() -> None:
     assert choose_source([], ["link_id"]).table is Table.target
     assert choose_source(["country"], ["device"]) == RAW
     assert choose_source([], ["bio_page_id", "bio_block_id"]).table is Table.target
+
+
+def test_long_ranges_read_whole_months_then_days_then_hours() -> None:
+    pieces = decompose(utc("2026-01-30T22:15"), utc("2026-04-02T01:00"), (Grain.month, Grain.day, Grain.hour))
+    assert [(p.grain, p.start.isoformat()[:16], p.end.isoformat()[:16]) for p in pieces] == [
+        (None, "2026-01-30T22:15", "2026-01-30T23:00"),
+        (Grain.hour, "2026-01-30T23:00", "2026-01-31T00:00"),
+        (Grain.day, "2026-01-31T00:00", "2026-02-01T00:00"),
+        (Grain.month, "2026-02-01T00:00", "2026-04-01T00:00"),
+        (Grain.day, "2026-04-01T00:00", "2026-04-02T00:00"),
+        (Grain.hour, "2026-04-02T00:00", "2026-04-02T01:00"),
+    ]

@@ -25,7 +25,8 @@ Scope: `analytics:read`. Counts the workspace's clicks over a range, optionally 
 Only human clicks count unless `bots` says otherwise, so `group_by=count&link_id=…&interval=all` equals the
 link's `clicks`. `unique_clicks` counts a visitor's first click of the (UTC) day on a link or bio page.
 `format=csv` or `Accept: text/csv` returns the same rows as CSV. Invalid parameters are `422` naming the
-parameter; a `link_id` that is not one of the workspace's links is `404`.
+parameter; a `link_id` that is not one of the workspace's links is `404`. Bio page views are not clicks (see
+`GET /v1/analytics/views`).
 """
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

@@ -1,18 +1,19 @@
 """Click rollups: counters maintained in the same transaction as the raw clicks they summarise.
 
 Three tables, each shaped after the queries it answers (see `mask.analytics.planner`):
-- `analytics_target_rollups`: per link / bio page (block) and domain, per hour and per UTC day. Answers
+- `analytics_target_rollups`: per link / bio page (block) and domain, per hour, UTC day and UTC month. Answers
   `count`/`timeseries` filtered by link, tag, bio page or domain, and the `links`/`tags`/`bio_pages` breakdowns.
-- `analytics_dimension_rollups`: per workspace and domain, per dimension value (country, device, …), per hour
-  and per UTC day; the pseudo-dimension `total` holds the workspace totals. Answers workspace-wide counts,
+- `analytics_dimension_rollups`: per workspace and domain, per dimension value (country, device, …), per hour,
+  UTC day and UTC month; the pseudo-dimension `total` holds the workspace totals. Answers workspace-wide counts,
   time series and breakdowns, also when filtered by the breakdown's own dimension.
 - `analytics_target_dimension_rollups`: per link / bio page and dimension value, per UTC day. Answers breakdowns
   of one link (a hot link has millions of raw clicks), of a tag's links, or of a bio page.
 
 Bio page views travel through the clicks table too; `event` keeps them apart from clicks in every rollup.
 Unknown values (no country, a direct visit) are stored as the empty string so that they can be part of a
-primary key; the API shows them as `null`. Every row carries a `shard` (chosen per click batch) so that
-concurrent click writers do not queue on one hot counter row; readers sum over shards anyway.
+primary key; the API shows them as `null`. Every row carries a `shard`, one per writer process, so that
+concurrent click writers do not queue on one hot counter row (the workspace's hour total is touched by every
+batch); readers sum over shards anyway, and a single writer keeps every row in one shard.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ VALUE_LENGTH = 500  # dimension values are grouped by their first 500 characters
 
 class Grain(IntEnum):
     hour = 0
-    day = 1
+    day = 1  # UTC day
+    month = 2  # UTC month
 
 
 class _Counts:

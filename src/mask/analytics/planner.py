@@ -1,7 +1,7 @@
 """Which stored form answers a question, and which time pieces come from where. Pure Python, no SQL.
 
-A range [start, end) is split into whole UTC days (day rollups), whole UTC hours (hour rollups) and the
-sub-hour remainders at its edges (raw clicks), so every answer is exact whatever the timezone or range:
+A range [start, end) is split into whole UTC months and days (month and day rollups), whole UTC hours (hour
+rollups) and the sub-hour remainders at its edges (raw clicks), so every answer is exact whatever the timezone or range:
 for example a day in Asia/Kolkata (18:30 UTC → 18:30 UTC) is 23 hour rollups plus two half hours of raw
 clicks. Only the raw pieces touch the clicks table, through its (workspace_id, clicked_at) index.
 """
@@ -51,9 +51,9 @@ def choose_source(filter_columns: Iterable[str], key_columns: Iterable[str]) -> 
         return RAW
     dimension = next(iter(dimensions), None)
     if not targets:
-        return Source(Table.dimension, (Grain.day, Grain.hour), dimension or TOTAL)
+        return Source(Table.dimension, (Grain.month, Grain.day, Grain.hour), dimension or TOTAL)
     if dimension is None:
-        return Source(Table.target, (Grain.day, Grain.hour))
+        return Source(Table.target, (Grain.month, Grain.day, Grain.hour))
     if "bio_block_id" not in targets:
         return Source(Table.target_dimension, (Grain.day,), dimension)
     return RAW
@@ -68,18 +68,24 @@ class Piece:
     end: datetime
 
 
-def _floor(instant: datetime, grain: Grain) -> datetime:
-    instant = instant.astimezone(UTC)
+def floor_grain(instant: datetime, grain: Grain) -> datetime:
+    """Start of the UTC hour, day or month holding `instant`: the bucket a rollup row of that grain has."""
+    instant = instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if grain is Grain.hour:
-        return instant.replace(minute=0, second=0, microsecond=0)
-    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+        return instant
+    instant = instant.replace(hour=0)
+    return instant if grain is Grain.day else instant.replace(day=1)
 
 
 def _ceil(instant: datetime, grain: Grain) -> datetime:
-    floor = _floor(instant, grain)
+    floor = floor_grain(instant, grain)
     if floor == instant:
         return floor
-    return floor + (timedelta(hours=1) if grain is Grain.hour else timedelta(days=1))
+    if grain is Grain.hour:
+        return floor + timedelta(hours=1)
+    if grain is Grain.day:
+        return floor + timedelta(days=1)
+    return floor_grain(floor + timedelta(days=32), Grain.month)
 
 
 def decompose(start: datetime, end: datetime, grains: Sequence[Grain]) -> list[Piece]:
@@ -89,7 +95,7 @@ def decompose(start: datetime, end: datetime, grains: Sequence[Grain]) -> list[P
     if not grains:
         return [Piece(None, start, end)]
     grain, smaller = grains[0], grains[1:]
-    low, high = _ceil(start, grain), _floor(end, grain)
+    low, high = _ceil(start, grain), floor_grain(end, grain)
     if low >= high:
         return decompose(start, end, smaller)
     return [*decompose(start, low, smaller), Piece(grain, low, high), *decompose(high, end, smaller)]

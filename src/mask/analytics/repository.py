@@ -7,7 +7,7 @@ ordered and limited by an outer query.
 
 from __future__ import annotations
 
-import random
+import os
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -30,14 +30,15 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Subquery
 
 from mask.analytics.models import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
-from mask.analytics.planner import TOTAL, Source, Table, choose_source, plan_ranges
+from mask.analytics.planner import TOTAL, Source, Table, choose_source, floor_grain, plan_ranges
 from mask.analytics.query import DIMENSIONS, TAG, TARGETS, BotMode, ClickQuery, Counts, Event, Row, ValueFilter
 from mask.click.models import Click
 from mask.click.schemas import EnrichedClick
@@ -46,8 +47,6 @@ from mask.link.models import Link
 from mask.tag.models import Tag, link_tags
 
 SHARDS = 8
-# Rows per upsert statement: both SQLite and asyncpg allow at most 32,767 bound parameters (11 per row here).
-UPSERT_CHUNK = 2000
 # Time ranges per partial aggregate (an OR of ranges); more become further UNION ALL parts.
 RANGES_PER_PART = 100
 
@@ -60,10 +59,6 @@ EMPTY: ColumnElement[str] = literal_column("''")
 def _value(value: str | None) -> str:
     """A dimension value as rollups store it: unknown is '', long values are cut (see VALUE_LENGTH)."""
     return (value or "")[:VALUE_LENGTH]
-
-
-def _hour(instant: datetime) -> datetime:
-    return as_utc(instant).replace(minute=0, second=0, microsecond=0)
 
 
 class SqlClickStore:
@@ -86,29 +81,33 @@ class SqlClickStore:
         target_dimensions: dict[Key, list[int]] = {}
         for click in clicks:
             counts = (0, 0, 1) if click.is_bot else (1, int(click.is_unique), 0)
-            hour = _hour(click.clicked_at)
-            day = hour.replace(hour=0)
+            clicked_at = as_utc(click.clicked_at)
+            hour, day, month = (floor_grain(clicked_at, grain) for grain in (Grain.hour, Grain.day, Grain.month))
             ws, domain = click.workspace_id, click.domain
             link, page, block = click.link_id or "", click.bio_page_id or "", click.bio_block_id or ""
             event = (Event.view if page and not block else Event.click).value
             keys_dims: list[tuple[dict[Key, list[int]], Key]] = [
                 (targets, (ws, event, Grain.hour.value, hour, link, page, block, domain)),
                 (targets, (ws, event, Grain.day.value, day, link, page, block, domain)),
+                (targets, (ws, event, Grain.month.value, month, link, page, block, domain)),
                 (dimensions, (ws, event, TOTAL, Grain.hour.value, hour, domain, "")),
                 (dimensions, (ws, event, TOTAL, Grain.day.value, day, domain, "")),
+                (dimensions, (ws, event, TOTAL, Grain.month.value, month, domain, "")),
             ]
             for dimension in DIMENSIONS:
                 value = _value(getattr(click, dimension))
                 keys_dims.append((dimensions, (ws, event, dimension, Grain.hour.value, hour, domain, value)))
                 keys_dims.append((dimensions, (ws, event, dimension, Grain.day.value, day, domain, value)))
+                keys_dims.append((dimensions, (ws, event, dimension, Grain.month.value, month, domain, value)))
                 keys_dims.append((target_dimensions, (ws, event, dimension, day, link, page, domain, value)))
             for table, key in keys_dims:
                 total = table.setdefault(key, [0, 0, 0])
                 total[0] += counts[0]
                 total[1] += counts[1]
                 total[2] += counts[2]
-        # One shard per batch: two writers rarely pick the same one, so they rarely wait on the same rows.
-        shard = random.randrange(SHARDS)
+        # One shard per writer process: concurrent writers rarely share one, so they rarely wait on the same
+        # rows, and a row is split over at most as many shards as there are writers.
+        shard = os.getpid() % SHARDS
         await self._upsert(TargetRollup, ("workspace_id", "event", "grain", "bucket", "link_id", "bio_page_id",
                                           "bio_block_id", "domain"), targets, shard)
         await self._upsert(DimensionRollup, ("workspace_id", "event", "dimension", "grain", "bucket", "domain",
@@ -117,25 +116,39 @@ class SqlClickStore:
                                                    "bio_page_id", "domain", "value"), target_dimensions, shard)
 
     async def _upsert(self, model: Any, names: tuple[str, ...], counters: dict[Key, list[int]], shard: int) -> None:
+        """Add the counters to their rows, creating missing rows: INSERT … ON CONFLICT DO UPDATE."""
         table = model.__table__
-        module: Any = postgresql if self.dialect == "postgresql" else sqlite
+        counts = ("clicks", "unique_clicks", "bot_clicks")
         # Sorted: concurrent writers on the same shard take row locks in the same order (no deadlock).
-        rows = [
-            {**dict(zip(names, key, strict=True)), "shard": shard, "clicks": c, "unique_clicks": u, "bot_clicks": b}
-            for key, (c, u, b) in sorted(counters.items(), key=lambda item: item[0])
-        ]
-        for start in range(0, len(rows), UPSERT_CHUNK):
-            statement = module.insert(table).values(rows[start : start + UPSERT_CHUNK])
-            statement = statement.on_conflict_do_update(
-                index_elements=[*names, "shard"],
-                set_={name: table.c[name] + statement.excluded[name]
-                      for name in ("clicks", "unique_clicks", "bot_clicks")},
-            )
-            await self.session.execute(statement)
+        items = sorted(counters.items(), key=lambda item: item[0])
+        if self.dialect == "postgresql":
+            # One statement over arrays (unnest): thousands of rows in one round trip, nothing to compile per row.
+            columns = [*names, "shard", *counts]
+            dialect = self.session.get_bind().dialect
+            casts = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns)
+            statement = text(
+                f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "  # noqa: S608
+                f"ON CONFLICT ({', '.join([*names, 'shard'])}) DO UPDATE SET "
+                + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in counts))
+            values: dict[str, list[Any]] = {name: [key[i] for key, _ in items] for i, name in enumerate(names)}
+            values["shard"] = [shard] * len(items)
+            for i, name in enumerate(counts):
+                values[name] = [totals[i] for _, totals in items]
+            await self.session.execute(statement, values)
+            return
+        insert = sqlite.insert(table)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[*names, "shard"], set_={name: table.c[name] + insert.excluded[name] for name in counts})
+        rows = [{**dict(zip(names, key, strict=True)), "shard": shard, "clicks": c, "unique_clicks": u, "bot_clicks": b}
+                for key, (c, u, b) in items]
+        await self.session.execute(upsert, rows)  # executemany of one compiled statement
 
     async def rebuild(self, workspace_id: str | None = None) -> None:
         """Recompute every rollup from the raw clicks with INSERT … SELECT … GROUP BY (a backfill, or a bulk
-        load that bypassed the click listener). Hours and per-target days from raw; the rest from those."""
+        load that bypassed the click listener). Hours and per-target days from raw; the rest from those.
+        Every row lands in shard 0."""
+        if self.dialect == "postgresql":  # big GROUP BYs: hash them in memory rather than sorting on disk
+            await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
         for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
             statement = delete(model)
             if workspace_id is not None:
@@ -164,7 +177,7 @@ class SqlClickStore:
             await self._insert_grouped(TargetDimensionRollup, {**target, "day": day, "value": value},
                                        {"dimension": dimension}, raw_sums, raw_scope)
 
-        # From the hour rows: workspace totals per hour, then every day row.
+        # From the hour rows: workspace totals per hour, then every day row, then every month row.
         t = TargetRollup
         await self._insert_grouped(
             DimensionRollup, {"workspace_id": t.workspace_id, "event": t.event, "bucket": t.bucket,
@@ -173,12 +186,13 @@ class SqlClickStore:
             [t.grain == Grain.hour.value, *self._scope(t, workspace_id)])
         for model, columns in ((TargetRollup, ("link_id", "bio_page_id", "bio_block_id", "domain")),
                                (DimensionRollup, ("dimension", "domain", "value"))):
-            await self._insert_grouped(
-                model, {"workspace_id": model.workspace_id, "event": model.event,
-                        "bucket": self._truncate(model.bucket, Grain.day),
-                        **{name: getattr(model, name) for name in columns}},
-                {"grain": Grain.day.value}, self._sums(model),
-                [model.grain == Grain.hour.value, *self._scope(model, workspace_id)])
+            for finer, coarser in ((Grain.hour, Grain.day), (Grain.day, Grain.month)):
+                await self._insert_grouped(
+                    model, {"workspace_id": model.workspace_id, "event": model.event,
+                            "bucket": self._truncate(model.bucket, coarser),
+                            **{name: getattr(model, name) for name in columns}},
+                    {"grain": coarser.value}, self._sums(model),
+                    [model.grain == finer.value, *self._scope(model, workspace_id)])
 
     @staticmethod
     def _sums(model: Any) -> list[Any]:
@@ -421,10 +435,11 @@ class SqlClickStore:
         return cast(func.strftime(literal_column("'%s'"), column), Integer) // literal_column("60")
 
     def _truncate(self, column: Any, grain: Grain) -> ColumnElement[Any]:
-        """Start of the UTC hour/day of a timestamp, in the column's stored form."""
+        """Start of the UTC hour/day/month of a timestamp, in the column's stored form."""
         if self.dialect == "postgresql":
             return func.date_trunc(literal_column(f"'{grain.name}'"), column, literal_column("'UTC'"))
-        pattern = "'%Y-%m-%d %H:00:00.000000'" if grain is Grain.hour else "'%Y-%m-%d 00:00:00.000000'"
+        pattern = {Grain.hour: "'%Y-%m-%d %H:00:00.000000'", Grain.day: "'%Y-%m-%d 00:00:00.000000'",
+                   Grain.month: "'%Y-%m-01 00:00:00.000000'"}[grain]
         return func.strftime(literal_column(pattern), column)
 
 

@@ -50,7 +50,7 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
     GroupBy.utm_terms: ("utm_term", "null when the click had none."),
     GroupBy.utm_contents: ("utm_content", "null when the click had none."),
     GroupBy.tags: ("tag", "Tag name; a click on a link with two tags counts for both."),
-    GroupBy.bio_pages: ("bio_page_id", "The bio page whose blocks were clicked."),
+    GroupBy.bio_pages: ("bio_page_id", "The bio page (whose blocks were clicked, or that was viewed)."),
 }
 
 FILTER_HELP = "A value, a comma list (any of them), or values prefixed with `-` to exclude them."

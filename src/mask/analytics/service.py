@@ -12,6 +12,7 @@ Counting rules (what makes the numbers explainable):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -76,7 +77,10 @@ async def rebuild_rollups(session: AsyncSession, *, workspace_id: str | None = N
 
 async def clicks(session: AsyncSession, *, workspace_id: str, params: AnalyticsParams,
                  store: ClickStore | None = None, now: datetime | None = None) -> BaseModel:
-    """Answer GET /v1/analytics/clicks for a workspace: validated, then one store query."""
+    """Answer GET /v1/analytics/clicks for a workspace: validated, then one store query.
+
+    `store` answers the question; the bio pages' views endpoint passes one that counts page views instead.
+    """
     store = store or click_store(session)
     now = as_utc(now or utcnow())
     errors: list[FieldError] = []
@@ -122,8 +126,7 @@ async def _timeseries(store: ClickStore, query: ClickQuery, params: AnalyticsPar
     if params.interval is Interval.all and params.start is None:
         first = await store.first_click_at(query)
         start = max(first, BEGINNING) if first is not None else query.end - timedelta(microseconds=1)
-        query = ClickQuery(workspace_id=query.workspace_id, start=start, end=query.end, filters=query.filters,
-                           bots=query.bots, rank_by_unique=query.rank_by_unique)
+        query = replace(query, start=start)
     granularity = params.granularity or auto_granularity(start, query.end)
     if count_buckets(start, query.end, granularity) > MAX_BUCKETS:
         raise ValidationFailed.single(
