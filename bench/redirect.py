@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import httpx
-from _common import free_port, served, throwaway_database
+from _common import free_port, throwaway_database
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -168,16 +168,20 @@ def run_nginx(directory: Path, get_script: Path, args: argparse.Namespace) -> Re
 
 
 @contextmanager
-def served_core(database_url: str, *, workers: int, extra_env: dict[str, str]) -> Iterator[str]:
-    """Like `served`, through bench/_redirect_app.py (no click listeners), with `mask serve`'s uvicorn options."""
+def serve_mask(database_url: str, *, workers: int, extra_env: dict[str, str], core: bool) -> Iterator[str]:
+    """`mask serve --workers N` (or, `core`, bench/_redirect_app.py under uvicorn with `mask serve`'s options)
+    on a free port. Stopping waits for the click buffer to be written (SIGTERM), however long that takes."""
     port = free_port()
     env = os.environ | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
                         "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}", "PYTHONPATH": str(Path(__file__).parent)} | extra_env
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "_redirect_app:create_app", "--factory",
-                                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                                "--loop", "uvloop", "--http", "httptools", "--lifespan", "on", "--no-access-log",
-                                "--no-server-header", "--no-proxy-headers", "--timeout-graceful-shutdown", "20",
-                                "--log-level", "warning"], env=env)
+    if core:
+        command = [sys.executable, "-m", "uvicorn", "_redirect_app:create_app", "--factory", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+                   "--lifespan", "on", "--no-access-log", "--no-server-header", "--no-proxy-headers",
+                   "--timeout-graceful-shutdown", "20", "--log-level", "warning"]
+    else:
+        command = [str(Path(sys.executable).with_name("mask")), "serve", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -188,12 +192,17 @@ def served_core(database_url: str, *, workers: int, extra_env: dict[str, str]) -
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the bench server did not start")
+                raise RuntimeError("the server did not start")
             time.sleep(0.2)
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            print("the server took more than 300 s to stop; killed", flush=True)
+            process.kill()
+            process.wait()
 
 
 def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Namespace) -> tuple[Result, str]:
@@ -204,8 +213,8 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
         env |= {"MASK_REDIS_URL": REDIS_URL, "MASK_REDIS_PREFIX": f"mask-bench-{secrets.token_hex(4)}:"}
     get_script = write_script(directory, slugs, "GET")
     head_script = write_script(directory, slugs, "HEAD")
-    serve = served_core if config.endswith("-core") else served
-    with throwaway_database(backend) as url, serve(url, workers=2, extra_env=env) as base:
+    with (throwaway_database(backend) as url,
+          serve_mask(url, workers=2, extra_env=env, core=config.endswith("-core")) as base):
         asyncio.run(seed(url, base.removeprefix("http://"), slugs))
         # Warm both workers' caches with HEAD (answered like GET, not a click) until a pass no longer speeds up.
         previous = 0.0

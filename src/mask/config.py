@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     redirect_negative_ttl: float = Field(default=5.0, ge=0)  # seconds an unknown slug stays known-unknown
     record_clicks: bool = True  # false only to measure what recording costs (bench)
     click_flush_interval: float = Field(default=0.2, gt=0)  # seconds between click batch writes
-    click_batch_size: int = Field(default=2000, ge=1)  # clicks per transaction at most
+    click_batch_size: int = Field(default=500, ge=1)  # clicks per transaction at most
+    # Where a process that cannot write its click buffer at shutdown leaves it for the next start ("" = nowhere).
+    click_spill_dir: str = "var/click-spill"
     click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
     geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
     # API rate limits (docs/rate-limits.md). Plan limits live in the plan_limits table; this one applies to
@@ -84,6 +86,10 @@ class Settings(BaseSettings):
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+
+    @property
+    def click_spill_path(self) -> Path | None:
+        return Path(self.click_spill_dir) if self.click_spill_dir else None
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from mask.app import MaskApp
+from mask.app import MaskApp, create_app
 from mask.click.models import Click
 from mask.click.tracker import get_click_tracker
 from mask.config import Settings
@@ -117,3 +118,33 @@ async def test_graceful_shutdown_writes_the_buffer(
     finally:
         await engine.dispose()
     assert stored == 25
+
+
+async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_back_at_the_next_start(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mask.click.writer as writer_module
+
+    await create_link(client, tenant, slug="spill")
+    tracker = get_click_tracker(app.context)
+    tracker.writer.spill_dir = tmp_path
+    monkeypatch.setattr(writer_module, "SHUTDOWN_FLUSH_SECONDS", 0.3)
+    async with app.context.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
+    for _ in range(4):
+        assert (await client.get("/spill")).status_code == 302
+    await app.context.shutdown()  # the database refuses: the clicks go to a file
+    assert [path.name.endswith(".jsonl") for path in tmp_path.iterdir()] == [True]
+
+    engine = create_engine(settings)
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
+    await engine.dispose()
+    restarted = create_app(settings.model_copy(update={"click_spill_dir": str(tmp_path)}))
+    await restarted.context.startup()
+    try:
+        assert len(await stored_clicks(restarted)) == 4
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        await restarted.context.shutdown()

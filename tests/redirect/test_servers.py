@@ -130,7 +130,7 @@ def test_sigterm_while_redirecting_loses_no_click_sqlite(sqlite_template: Sqlite
     port = free_port()
     domain = f"127.0.0.1:{port}"
     _seed_links(url, domain)
-    env = {"MASK_DATABASE_URL": url, "MASK_SHORT_DOMAIN": domain}
+    env = {"MASK_DATABASE_URL": url, "MASK_SHORT_DOMAIN": domain, "MASK_CLICK_SPILL_DIR": str(logs.parent / "spill")}
 
     server = MaskServer(env, workers=2, port=port, log=logs).start()
     try:
@@ -171,7 +171,8 @@ def test_sigkill_while_redirecting_loses_no_click_postgres_redis(
     domain = f"127.0.0.1:{port}"
     _seed_links(url, domain)
     env = {"MASK_DATABASE_URL": url, "MASK_SHORT_DOMAIN": domain, "MASK_REDIS_URL": REDIS_URL,
-           "MASK_REDIS_PREFIX": redis_prefix, "MASK_CLICK_CLAIM_IDLE": "1"}
+           "MASK_REDIS_PREFIX": redis_prefix, "MASK_CLICK_CLAIM_IDLE": "1",
+           "MASK_CLICK_SPILL_DIR": str(logs.parent / "spill")}
 
     server = MaskServer(env, workers=2, port=port, log=logs).start()
     try:

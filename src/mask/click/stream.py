@@ -141,8 +141,7 @@ class ClickStreamConsumer:
         self._stopping = False
 
     async def start(self) -> None:
-        await ensure_group(self.redis, self.key)
-        self._stopping = False
+        self._stopping = False  # the group is created by the loop, which retries while Redis is away
         self._task = asyncio.create_task(self._run(), name="mask-click-stream-consumer")
 
     async def stop(self) -> None:
@@ -157,8 +156,12 @@ class ClickStreamConsumer:
         next_claim = 0.0
         pause = 0.2
         loop = asyncio.get_running_loop()
+        grouped = False
         while not self._stopping:
             try:
+                if not grouped:
+                    await ensure_group(self.redis, self.key)
+                    grouped = True
                 entries: list[Entry] = []
                 if retry_own:
                     entries = await self._read("0", block=None)

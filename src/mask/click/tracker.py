@@ -118,14 +118,17 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
     sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
     writer = ClickWriter(sessionmaker=sessionmaker, enricher=enricher,
                          listeners=context.click_listeners, flush_interval=settings.click_flush_interval,
-                         batch_size=settings.click_batch_size)
+                         batch_size=settings.click_batch_size, spill_dir=settings.click_spill_path)
     tracker = ClickTracker(settings=settings, writer=writer, redis=context.redis)
     context.extras[EXTRAS_KEY] = tracker
 
     async def start_writer() -> None:
         await asyncio.to_thread(enricher.warm_up)
         if context.redis is not None and settings.record_clicks:
-            await ensure_group(context.redis, tracker.stream_key)
+            try:  # before the first click: entries appended before the group exists must count too
+                await ensure_group(context.redis, tracker.stream_key)
+            except Exception:  # Redis away: redirects still work, clicks buffer in process meanwhile
+                logger.warning("could not create the click stream group; the consumer will retry", exc_info=True)
         await writer.start()
 
     async def stop_writer() -> None:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -72,7 +76,9 @@ class ClickWriter:
     is waiting)."""
 
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
-                 listeners: Sequence[ClickListener], flush_interval: float, batch_size: int) -> None:
+                 listeners: Sequence[ClickListener], flush_interval: float, batch_size: int,
+                 spill_dir: Path | None = None) -> None:
+        self.spill_dir = spill_dir
         self.sessionmaker = sessionmaker
         self.enricher = enricher
         self.listeners = listeners
@@ -93,7 +99,23 @@ class ClickWriter:
 
     async def start(self) -> None:
         self._stopping = False
+        self._load_spilled()
         self._task = asyncio.create_task(self._run(), name="mask-click-writer")
+
+    def _load_spilled(self) -> None:
+        """Take back clicks an earlier process could not write before it stopped (see `_spill`)."""
+        if self.spill_dir is None or not self.spill_dir.is_dir():
+            return
+        for path in sorted(self.spill_dir.glob("clicks-*.jsonl")):
+            claimed = path.with_suffix(f".{os.getpid()}.loading")
+            try:
+                path.rename(claimed)  # atomic: one worker takes each file
+            except OSError:
+                continue
+            clicks = [RawClick.from_fields(json.loads(line)) for line in claimed.read_text().splitlines() if line]
+            self.pending[:0] = clicks
+            claimed.unlink()  # from here on they are this process's buffer, spilled again if need be
+            logger.info("took back %d click(s) spilled by an earlier process from %s", len(clicks), path)
 
     async def stop(self) -> None:
         """Stop the loop, then write what is still buffered (retrying for a while if the database fails)."""
@@ -117,7 +139,22 @@ class ClickWriter:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
         if self.pending:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Last resort when the database stays unwritable at shutdown: keep the clicks in a file that the next
+        process to start takes back (the click ids make a double delivery harmless)."""
+        if self.spill_dir is None:
             logger.error("shutting down with %d click(s) that could not be written", len(self.pending))
+            return
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        path = self.spill_dir / f"clicks-{time.time_ns()}-{os.getpid()}.jsonl"
+        temporary = path.with_suffix(".partial")
+        temporary.write_text("".join(json.dumps(click.to_fields()) + "\n" for click in self.pending))
+        temporary.rename(path)
+        logger.error("the database refused %d click(s) at shutdown; kept in %s for the next start",
+                     len(self.pending), path)
+        self.pending.clear()
 
     async def flush(self) -> bool:
         """Write everything buffered now; True when the buffer is empty afterwards. Waits for a write that is
