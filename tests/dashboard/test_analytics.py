@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -22,6 +23,7 @@ from mask.link.models import Link
 from mask.workspace import service as workspace_service
 from tests.dashboard.conftest import Person, make_person
 
+CARD = re.compile(r'hx-get="([^"]*/analytics/breakdown\?[^"]*group_by=(\w+)[^"]*)"')
 CHART = re.compile(r'<script type="application/json" id="chart-data">(.*?)</script>', re.S)
 
 
@@ -59,8 +61,18 @@ async def test_the_analytics_page_counts_what_the_api_counts(app: MaskApp) -> No
     page = await person.http.get(f"{person.base}/analytics")
     assert page.status_code == 200
     assert _chart_total(page.text) == 4  # humans only, by default
-    assert re.search(r'>US</a>\s*<span class="count"[^>]*>3<', page.text)
-    assert re.search(r'>news.example</a>\s*<span class="count"[^>]*>2<', page.text)
+    cards = {name: html.unescape(url) for url, name in CARD.findall(page.text)}
+    assert set(cards) >= {"links", "countries", "referrers", "devices", "browsers", "os", "tags"}
+    countries = await person.http.get(cards["countries"], headers={"HX-Request": "true"})
+    assert countries.text.lstrip().startswith('<section class="card breakdown" id="bd-countries"')
+    assert re.search(r'>US</a>\s*<span class="count"[^>]*>3<', countries.text)
+    assert re.search(r'>DE</a>\s*<span class="count"[^>]*>1<', countries.text)
+    referrers = await person.http.get(cards["referrers"])  # without htmx: a page of its own
+    assert "<html" in referrers.text and re.search(r'>news.example</a>\s*<span class="count"[^>]*>2<', referrers.text)
+    filter_link = re.search(r'href="([^"]*country=DE[^"]*)"', countries.text)
+    assert filter_link
+    filtered = await person.http.get(html.unescape(filter_link.group(1)))
+    assert _chart_total(filtered.text) == 1 and "country: DE" in filtered.text
     assert _chart_total((await person.http.get(f"{person.base}/analytics", params={"bots": "include"})).text) == 6
     assert _chart_total((await person.http.get(f"{person.base}/analytics", params={"bots": "only"})).text) == 2
     germany = await person.http.get(f"{person.base}/analytics", params={"country": "DE"})

@@ -101,10 +101,19 @@
   });
 
   // Breakdown bars: their width is the row's share of all clicks (set here: the CSP allows no inline style).
-  document.querySelectorAll(".bar[data-share]").forEach(function (bar) {
-    var share = parseFloat(bar.getAttribute("data-share")) || 0;
-    bar.style.width = Math.max(0, Math.min(1, share)) * 100 + "%";
-  });
+  // Cards arrive after the page (htmx), so new bars are sized as they appear.
+  function sizeBars(root) {
+    root.querySelectorAll(".bar[data-share]").forEach(function (bar) {
+      var share = parseFloat(bar.getAttribute("data-share")) || 0;
+      bar.style.width = Math.max(0, Math.min(1, share)) * 100 + "%";
+      bar.removeAttribute("data-share");
+    });
+  }
+  sizeBars(document);
+  if (window.MutationObserver) {
+    new MutationObserver(function () { sizeBars(document); })
+      .observe(document.body, { childList: true, subtree: true });
+  }
 
   // Time-series charts (uPlot): data comes from a JSON script element next to the chart.
   function drawCharts() {

@@ -57,8 +57,9 @@ class Breakdown:
     group_by: str
     key: str  # the filter parameter a row of this breakdown sets
     title: str
-    rows: list[Row]
     csv_url: str
+    load_url: str  # the card on its own: fetched by the page (htmx), or followed as a link without script
+    rows: list[Row] | None = None  # None until loaded
 
 
 def _query(page: Page) -> dict[str, str]:
@@ -80,9 +81,12 @@ def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> Analytics
     return AnalyticsParams.model_validate({**query, "group_by": group_by.value, **extra})
 
 
-def _rows(result: BaseModel, key: str, total: int) -> list[Row]:
+def _rows(result: BaseModel, key: str) -> list[Row]:
+    """A breakdown's rows; each bar is as long as its share of the top row (one query, no separate total)."""
     rows = []
-    for item in analytics_service.rows_of(result):
+    items = analytics_service.rows_of(result)
+    top = max((item["clicks"] for item in items), default=0)
+    for item in items:
         if key == "link_id":
             label = (item.get("short_url") or "(deleted link)").split("://", 1)[-1]
             value = item["link_id"]
@@ -90,7 +94,7 @@ def _rows(result: BaseModel, key: str, total: int) -> list[Row]:
             label = item.get(key) or ("Direct / none" if key in ("referrer", "utm_source") else "Unknown")
             value = item.get(key)
         rows.append(Row(label=label, value=value, clicks=item["clicks"], unique_clicks=item["unique_clicks"],
-                        share=item["clicks"] / total if total else 0.0))
+                        share=item["clicks"] / top if top else 0.0))
     return rows
 
 
@@ -99,34 +103,37 @@ def _url(base: str, query: dict[str, str], **changes: str | None) -> str:
     return f"{base}?{urlencode({name: value for name, value in merged.items() if value})}"
 
 
+def _cards(page: Page, query: dict[str, str], breakdowns: list[tuple[GroupBy, str, str]]) -> list[Breakdown]:
+    return [Breakdown(group_by=group_by.value, key=key, title=title,
+                      csv_url=_url(f"{page.base}/analytics.csv", query, group_by=group_by.value, limit="1000"),
+                      load_url=_url(f"{page.base}/analytics/breakdown", query, group_by=group_by.value))
+            for group_by, title, key in breakdowns]
+
+
 async def report(page: Page, query: dict[str, str], *, breakdowns: list[tuple[GroupBy, str, str]],
                  base: str) -> dict[str, Any]:
-    """Totals, the time series and breakdowns for `query`, ready for the templates."""
+    """Totals and the time series for `query`, and the breakdown cards (each loads itself: one query each, so
+    no page waits for ten)."""
     workspace_id = page.ws.workspace.id
     totals = await analytics_service.clicks(page.db, workspace_id=workspace_id,
                                             params=_params(query, GroupBy.count))
     total = int(getattr(totals, "clicks", 0))
-    series = await analytics_service.clicks(page.db, workspace_id=workspace_id,
-                                            params=_params(query, GroupBy.timeseries))
-    points = analytics_service.rows_of(series)
+    points: list[dict[str, Any]] = []
+    if total:  # without clicks there is no chart to draw and nothing to break down
+        series = await analytics_service.clicks(page.db, workspace_id=workspace_id,
+                                                params=_params(query, GroupBy.timeseries))
+        points = analytics_service.rows_of(series)
     chart = {"t": [point["start"] for point in points], "clicks": [point["clicks"] for point in points],
              "unique": [point["unique_clicks"] for point in points]}
-    sections = []
-    for group_by, title, key in breakdowns:
-        result = await analytics_service.clicks(page.db, workspace_id=workspace_id,
-                                                params=_params(query, group_by, limit=ROWS))
-        sections.append(Breakdown(group_by=group_by.value, key=key, title=title, rows=_rows(result, key, total),
-                                  csv_url=_url(f"{page.base}/analytics.csv", query, group_by=group_by.value,
-                                               limit="1000")))
     filters = [(name, value, _url(base, query, **{name: None})) for name, value in query.items()
                if name in FILTER_PARAMS]
     return {
-        "query": query, "totals": totals, "chart_json": json.dumps(chart).replace("<", "\\u003c"), "points": points,
-        "breakdowns": sections, "filters": filters, "base_url": base,
+        "query": query, "totals": totals, "chart_json": json.dumps(chart).replace("<", "\\u003c"),
+        "points": points, "breakdowns": _cards(page, query, breakdowns) if total else [], "filters": filters,
+        "base_url": base,
         "intervals": [(value, label, _url(base, query, interval=value)) for value, label in INTERVALS],
         "bot_modes": [(value, label, _url(base, query, bots=None if value == "exclude" else value))
                       for value, label in BOT_MODES],
-        "filter_url": lambda key, value: _url(base, query, **{key: value}),
         "series_csv_url": _url(f"{page.base}/analytics.csv", query, group_by="timeseries"),
     }
 
@@ -146,6 +153,26 @@ async def workspace_analytics(page: Page) -> Response:
         link = link_service.to_schema(await link_service.get(page.db, workspace_id=page.ws.workspace.id,
                                                              link_id=query["link_id"]))
     return page.render("analytics.html", problem=None, link=link, **values)
+
+
+@view(workspace=True)
+async def breakdown(page: Page) -> Response:
+    """One breakdown card: what the analytics page loads for each card (or, without script, a page of its own)."""
+    query = _query(page)
+    chosen = next((item for item in BREAKDOWNS if item[0].value == page.request.query_params.get("group_by")), None)
+    if chosen is None:
+        raise analytics_service.AnalyticsLinkNotFound("No such breakdown.")
+    group_by, title, key = chosen
+    result = await analytics_service.clicks(page.db, workspace_id=page.ws.workspace.id,
+                                            params=_params(query, group_by, limit=ROWS))
+    [card] = _cards(page, query, [chosen])
+    card = Breakdown(group_by=card.group_by, key=key, title=title, csv_url=card.csv_url, load_url=card.load_url,
+                     rows=_rows(result, key))
+    base = f"{page.base}/analytics"
+    values: dict[str, Any] = {"section": card, "filter_url": lambda name, value: _url(base, query, **{name: value})}
+    if page.request.headers.get("hx-request"):
+        return page.render("analytics/_card.html", **values)
+    return page.render("analytics/card.html", back_url=_url(base, query), **values)
 
 
 @view(workspace=True)
