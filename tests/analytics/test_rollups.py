@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from mask.analytics.models import DimensionRollup, TargetDimensionRollup, Target
 from mask.analytics.repository import SqlClickStore
 from mask.analytics.schemas import AnalyticsParams, GroupBy
 from mask.app import MaskApp, create_context
+from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
 from mask.db import session_scope
@@ -148,3 +150,23 @@ async def test_rebuilding_from_raw_clicks_gives_the_rollups_the_listener_kept(
 def test_the_rollup_listener_is_registered_on_every_context() -> None:
     context = create_context(Settings(env="test", database_url="sqlite+aiosqlite:///:memory:"))
     assert analytics_service.record_clicks in context.click_listeners
+
+
+async def test_concurrent_click_batches_on_the_same_counters_lose_nothing(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    link = await create_link(client, tenant, "busy")
+    t = at("2026-04-01T12:00")
+    batches = [[click(tenant, t + timedelta(seconds=b * 100 + i), link_id=link, country=["US", "DE"][i % 2],
+                      visitor=f"b{b}v{i}") for i in range(50)] for b in range(6)]
+
+    async def write(batch: list[EnrichedClick]) -> None:
+        async with session_scope(app.context.sessionmaker) as session:
+            await click_service.record_batch(session, batch, [analytics_service.record_clicks])
+
+    await asyncio.gather(*(write(batch) for batch in batches))  # every batch updates the same rollup rows
+    async with session_scope(app.context.sessionmaker) as session:
+        params = AnalyticsParams(group_by=GroupBy.countries, interval="all", link_id=link)
+        result = await analytics_service.clicks(session, workspace_id=tenant.workspace_id, params=params)
+    assert result.model_dump()["data"] == [{"country": "DE", "clicks": 150, "unique_clicks": 150},
+                                           {"country": "US", "clicks": 150, "unique_clicks": 150}]
