@@ -1,11 +1,11 @@
 """Redirect throughput and latency against nginx, measured in the same run with the same load.
 
-    .venv/bin/python bench/redirect.py [--duration 10] [--connections 64] [--links 10000] [--warmup 10]
+    .venv/bin/python bench/redirect.py [--duration 10] [--connections 64] [--links 10000] [--warmup 2]
                                        [--configs sqlite,sqlite-core,sqlite-off,postgres-redis,…]
 
 Needs Debian's `wrk` and `nginx-light` (`make bench-redirect` installs them). For each configuration it starts
-`mask serve --workers 2`, creates the links, warms the caches with 3 s passes of HEAD requests (not clicks)
-until a pass is no faster than the one before, then loads random slugs with wrk and prints requests/s, p50, p99
+`mask serve --workers 2`, creates the links, warms the caches with HEAD requests (not clicks) walking every slug
+`--warmup` times per wrk thread, then loads random slugs with wrk and prints requests/s, p50, p99
 and the ratio to nginx answering `return 302` from a config this script writes to a temp dir. With recording
 on, it then checks that the clicks stored equal the redirects answered. `-off` configurations run with
 MASK_RECORD_CLICKS=false: the difference is what recording costs. `-core` configurations record clicks without
@@ -63,6 +63,23 @@ http {{
         location / {{ return 302 https://example.com/destination; }}
     }}
 }}
+"""
+
+WARM_SCRIPT = """
+local slugs = {{ {slugs} }}
+local index, answered, limit = 0, 0, #slugs * {passes}
+init = function(args)
+  math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16) % 100000)
+  index = math.random(#slugs)
+end
+request = function()
+  index = index % #slugs + 1
+  return wrk.format("HEAD", "/" .. slugs[index])
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered >= limit then wrk.thread:stop() end
+end
 """
 
 WRK_SCRIPT = """
@@ -212,17 +229,15 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
     if "redis" in config:
         env |= {"MASK_REDIS_URL": REDIS_URL, "MASK_REDIS_PREFIX": f"mask-bench-{secrets.token_hex(4)}:"}
     get_script = write_script(directory, slugs, "GET")
-    head_script = write_script(directory, slugs, "HEAD")
+    head_script = directory / "warm.lua"
+    head_script.write_text(WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup))
     with (throwaway_database(backend) as url,
           serve_mask(url, workers=2, extra_env=env, core=config.endswith("-core")) as base):
         asyncio.run(seed(url, base.removeprefix("http://"), slugs))
-        # Warm both workers' caches with HEAD (answered like GET, not a click) until a pass no longer speeds up.
-        previous = 0.0
-        for _ in range(max(1, int(args.warmup))):
-            rate = parse_wrk("warm-up", wrk(base, head_script, duration=3, connections=args.connections)).rps
-            if rate < previous * 1.1:
-                break
-            previous = rate
+        # Warm both workers' caches: each wrk thread walks every slug `--warmup` times with HEAD (answered like
+        # GET, not a click), so each worker sees each slug several times whichever connections it accepted.
+        warm = parse_wrk("warm-up", wrk(base, head_script, duration=300, connections=args.connections))
+        print(f"  warm-up: {warm.requests} HEAD requests at {warm.rps:.0f}/s", flush=True)
         result = parse_wrk(f"mask {config}", wrk(base, get_script, duration=args.duration,
                                                  connections=args.connections))
         answered = result.requests - result.non_3xx
@@ -241,7 +256,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--links", type=int, default=10_000)
-    parser.add_argument("--warmup", type=int, default=10, help="at most this many 3 s passes of HEAD requests")
+    parser.add_argument("--warmup", type=int, default=2, help="passes over every slug per wrk thread, with HEAD")
     parser.add_argument("--configs", default="sqlite,sqlite-core,sqlite-off,postgres-redis,postgres-redis-core,"
                                               "postgres-redis-off")
     args = parser.parse_args()
