@@ -47,5 +47,9 @@ bench-redirect: $(VENV)/.deps-dev
 bench-ratelimit: $(VENV)/.deps-dev
 	$(BIN)/python bench/ratelimit.py
 
+## Webhook deliveries/s from the outbox to a local receiver vs bare signed POSTs (SQLite and PostgreSQL).
+bench-webhooks: $(VENV)/.deps-dev
+	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis test-artifacts

@@ -184,3 +184,14 @@ async def test_domain_and_bio_page_events_are_delivered_as_the_api_returns_them(
     assert by_type["bio_page.created"] == page.json()
     assert by_type["bio_page.deleted"]["id"] == page.json()["id"]
     assert all(r.verified for r in receiver.received)
+
+
+async def test_a_committed_event_wakes_the_dispatcher_instead_of_waiting_for_the_next_poll(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
+) -> None:
+    use_policy(app, poll_interval=120.0)
+    await asyncio.sleep(0.6)  # let the pass started under the default poll interval end; from now on it idles
+    await create_webhook(client, tenant, receiver)
+    await asyncio.sleep(0.2)
+    await create_link(client, tenant, "prompt")
+    await eventually(lambda: len(receiver.received) == 1, within=3.0, message="a prompt delivery")

@@ -13,13 +13,18 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import Counter
+from typing import Any
 
 import httpx
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from mask.context import AppContext
 from mask.db import session_scope
+from mask.event.models import Event
 from mask.kit.time import utcnow
 from mask.webhook import service as webhook_service
 from mask.webhook.policy import DeliveryPolicy
@@ -29,13 +34,43 @@ from mask.webhook.signing import signature_headers
 from mask.webhook.ssrf import BlockedDestination, GuardedTransport
 
 logger = logging.getLogger("mask.webhook")
+CLIENT_IDLE_SECONDS = 120.0  # an endpoint's connection pool is closed after this long without deliveries
+
+# Dispatchers running in this process, woken when a transaction that wrote outbox events commits, so that
+# events are delivered at once rather than at the next poll (a `mask worker` process still polls).
+_running: weakref.WeakSet[WebhookDispatcher] = weakref.WeakSet()
+_WROTE_EVENTS = "mask.webhook.wrote_events"
+
+
+def _note_events(session: Session, _flush_context: Any) -> None:
+    if not session.info.get(_WROTE_EVENTS) and any(isinstance(obj, Event) for obj in session.new):
+        session.info[_WROTE_EVENTS] = True
+
+
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_WROTE_EVENTS, False):
+        for dispatcher in list(_running):
+            dispatcher.wake_threadsafe()
+
+
+def _forget_events(session: Session) -> None:
+    session.info.pop(_WROTE_EVENTS, None)
+
+
+event.listen(Session, "after_flush", _note_events)
+event.listen(Session, "after_commit", _wake_after_commit)
+event.listen(Session, "after_rollback", _forget_events)
 
 
 def create_client(*, allow_private: bool, policy: DeliveryPolicy) -> httpx.AsyncClient:
-    """The HTTP client deliveries go through: SSRF-guarded, no redirects followed, no proxies from the env."""
-    limits = httpx.Limits(
-        max_connections=policy.max_in_flight, max_keepalive_connections=policy.max_in_flight
-    )
+    """An HTTP client for one endpoint: SSRF-guarded, no redirects followed, no proxies from the env.
+
+    One client (connection pool) per endpoint, sized to the per-endpoint limit: httpcore's pool slows down as
+    it grows (164 requests/s through one pool of 64 connections against 579/s through eight pools of 8, same
+    receiver, this machine), and endpoints do not share connections anyway.
+    """
+    size = policy.max_in_flight_per_endpoint
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     return httpx.AsyncClient(
         transport=GuardedTransport(allow_private=allow_private, limits=limits),
         timeout=httpx.Timeout(policy.timeout),
@@ -69,7 +104,9 @@ class WebhookDispatcher:
         self._in_flight: dict[asyncio.Task[None], ClaimedJob] = {}
         self._per_endpoint: Counter[str] = Counter()
         self._loop_task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, tuple[httpx.AsyncClient, float]] = {}  # endpoint id → client, last used
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
         self._last_prune = 0.0
 
     @property
@@ -80,16 +117,27 @@ class WebhookDispatcher:
         """Look for work now rather than at the next poll (after a change was committed)."""
         self._wake.set()
 
+    def wake_threadsafe(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
     async def start(self) -> None:
-        self._client = create_client(
-            allow_private=self.context.settings.webhooks_allow_private, policy=self.policy
-        )
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
         self._loop_task = asyncio.create_task(self._run(), name="webhook-dispatcher")
+        _running.add(self)
 
     async def stop(self) -> None:
         """Stop claiming, let in-flight attempts finish (within `shutdown_grace`), record what they did."""
+        _running.discard(self)
         if self._loop_task is not None:
-            self._loop_task.cancel()
+            # Let the current pass end rather than cancel it mid-transaction: a database connection cancelled
+            # half-way can be left holding its transaction (on SQLite, the write lock) until it is collected.
+            self._stopping = True
+            self._wake.set()
+            done, _pending = await asyncio.wait({self._loop_task}, timeout=self.policy.shutdown_grace)
+            if not done:
+                self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
             self._loop_task = None
         if self._in_flight:
@@ -101,19 +149,34 @@ class WebhookDispatcher:
             await self._flush_outcomes()
         except Exception:  # the leases run out and the deliveries come due again: nothing is lost
             logger.exception("could not record the last webhook attempts; they will be retried")
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = self._clients, {}
+        for client, _used in clients.values():
+            await client.aclose()
+
+    def _client_for(self, endpoint_id: str) -> httpx.AsyncClient:
+        entry = self._clients.get(endpoint_id)
+        client = entry[0] if entry is not None else create_client(
+            allow_private=self.context.settings.webhooks_allow_private, policy=self.policy)
+        self._clients[endpoint_id] = (client, time.monotonic())
+        return client
+
+    async def _close_idle_clients(self) -> None:
+        """Close the connection pools of endpoints that had nothing to deliver for a while."""
+        cutoff = time.monotonic() - CLIENT_IDLE_SECONDS
+        for endpoint_id, (client, used) in list(self._clients.items()):
+            if used < cutoff and endpoint_id not in self._per_endpoint:
+                del self._clients[endpoint_id]
+                await client.aclose()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 busy = await self.run_once()
             except Exception:
                 logger.exception("webhook dispatcher pass failed; retrying")
                 busy = False
-            if busy:
+            if busy or self._stopping:
                 await asyncio.sleep(0)  # more is waiting: go again, but let other tasks run first
                 continue
             try:
@@ -125,23 +188,22 @@ class WebhookDispatcher:
         """One pass; True when there is certainly more work right away (a full fan-out batch)."""
         await self._flush_outcomes()
         sessionmaker = self.context.sessionmaker
-        async with session_scope(sessionmaker) as session:
-            fanned = await webhook_service.fan_out(session, now=utcnow(), limit=self.policy.fan_out_batch)
         capacity = self.policy.max_in_flight - len(self._in_flight)
-        if capacity > 0:
-            async with session_scope(sessionmaker) as session:
-                jobs = await webhook_service.claim(
-                    session,
-                    now=utcnow(),
-                    capacity=capacity,
-                    per_endpoint=self.policy.max_in_flight_per_endpoint,
-                    in_flight=self._per_endpoint,
-                    lease=self.policy.lease,
-                )
-            for job in jobs:
-                self._per_endpoint[job.endpoint_id] += 1
-                task = asyncio.create_task(self._attempt(job), name=f"webhook-{job.delivery_id}")
-                self._in_flight[task] = job
+        async with session_scope(sessionmaker) as session:  # one transaction: new deliveries are claimable at once
+            fanned = await webhook_service.fan_out(session, now=utcnow(), limit=self.policy.fan_out_batch)
+            jobs = await webhook_service.claim(
+                session,
+                now=utcnow(),
+                capacity=capacity,
+                per_endpoint=self.policy.max_in_flight_per_endpoint,
+                in_flight=self._per_endpoint,
+                lease=self.policy.lease,
+            )
+        for job in jobs:
+            self._per_endpoint[job.endpoint_id] += 1
+            task = asyncio.create_task(self._attempt(job), name=f"webhook-{job.delivery_id}")
+            self._in_flight[task] = job
+        await self._close_idle_clients()
         if time.monotonic() - self._last_prune >= self.policy.prune_interval:
             self._last_prune = time.monotonic()
             await self._prune()
@@ -170,7 +232,7 @@ class WebhookDispatcher:
         self._wake.set()
 
     async def _send(self, job: ClaimedJob) -> AttemptOutcome:
-        assert self._client is not None
+        client = self._client_for(job.endpoint_id)
         policy = self.policy
         body = json.dumps(webhook_service.event_payload(job.event), ensure_ascii=False, separators=(",", ":"))
         started_at = utcnow()
@@ -186,7 +248,7 @@ class WebhookDispatcher:
 
         try:
             async with asyncio.timeout(policy.timeout):
-                async with self._client.stream(
+                async with client.stream(
                     "POST", job.url, content=body.encode("utf-8"), headers=headers
                 ) as response:
                     excerpt = await _read_excerpt(response, policy.response_excerpt_bytes)
@@ -244,7 +306,7 @@ class WebhookDispatcher:
 
     async def _prune(self) -> None:
         before = utcnow() - self.policy.retention
-        while True:
+        while not self._stopping:
             async with session_scope(self.context.sessionmaker) as session:
                 removed = await webhook_service.prune(session, before=before)
             if not removed:

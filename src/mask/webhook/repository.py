@@ -4,9 +4,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db_dialect import insert_ignore
@@ -256,14 +256,23 @@ class WebhookRepository:
     def add_attempt(self, attempt: WebhookAttempt) -> None:
         self.session.add(attempt)
 
-    async def finish_attempt(self, delivery_id: str, lease_id: str, values: dict[str, Any]) -> bool:
-        """Apply an attempt's outcome if this dispatcher still holds the lease; False if it lost it."""
-        result = await self.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_id == lease_id)
-            .values(**values)
+    async def finish_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Apply attempt outcomes (one executemany), each only where this dispatcher still holds the lease.
+
+        Keys: id, lease_id, status, attempt_count, next_attempt_at, last_status_code, last_attempt_at,
+        completed_at. A row whose lease was lost (taken over, retried by hand) is left as it is.
+        """
+        if not rows:
+            return
+        table = cast(Table, WebhookDelivery.__table__)
+        columns = ("status", "attempt_count", "next_attempt_at", "last_status_code", "last_attempt_at",
+                   "completed_at")
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.lease_id == bindparam("b_lease_id"))
+            .values(lease_id=None, **{name: bindparam(f"b_{name}", type_=table.c[name].type) for name in columns})
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        await self.session.execute(statement, [{f"b_{key}": value for key, value in row.items()} for row in rows])
 
     async def endpoint_succeeded(
         self,

@@ -472,6 +472,7 @@ async def record_outcomes(
     # Endpoint rows first, in id order, then deliveries: the order in which deleting an endpoint cascades, so
     # that a concurrent DELETE /v1/webhooks/{id} (or another dispatcher) waits instead of deadlocking.
     disabled = await _track_health(repository, [o for o in outcomes if not o.interrupted], policy, now)
+    finished: list[dict[str, Any]] = []
     for outcome in outcomes:
         job = outcome.job
         if outcome.interrupted:
@@ -484,19 +485,16 @@ async def record_outcomes(
             delay = policy.retry_delay(job.attempt_number)
             status = "pending" if delay is not None else "failed"
             next_attempt_at = now + delay if delay is not None else None
-        await repository.finish_attempt(
-            job.delivery_id,
-            job.lease_id,
-            {
-                "status": status,
-                "attempt_count": job.attempt_number,
-                "next_attempt_at": next_attempt_at,
-                "lease_id": None,
-                "last_status_code": outcome.status_code,
-                "last_attempt_at": outcome.attempted_at,
-                "completed_at": None if status == "pending" else now,
-            },
-        )
+        finished.append({
+            "id": job.delivery_id,
+            "lease_id": job.lease_id,
+            "status": status,
+            "attempt_count": job.attempt_number,
+            "next_attempt_at": next_attempt_at,
+            "last_status_code": outcome.status_code,
+            "last_attempt_at": outcome.attempted_at,
+            "completed_at": None if status == "pending" else now,
+        })
         repository.add_attempt(
             WebhookAttempt(
                 id=new_id("wha"),
@@ -511,6 +509,7 @@ async def record_outcomes(
                 next_attempt_at=next_attempt_at,
             )
         )
+    await repository.finish_attempts(finished)
     await session.flush()
     return disabled
 

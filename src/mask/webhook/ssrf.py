@@ -11,8 +11,10 @@ lifts the address rules, for self-hosting beside the receivers and for tests.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 
 import httpcore
@@ -227,6 +229,12 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every endpoint's pool (loading the CA bundle takes ~100 ms)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport on a connection pool that connects only through `GuardedNetworkBackend`.
 
@@ -235,10 +243,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, *, allow_private: bool, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        super().__init__(verify=_ssl_context(), limits=limits, trust_env=False)
         assert isinstance(self._pool, httpcore.AsyncConnectionPool), "httpx changed how it builds its pool"
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
