@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TEST_WORKERS ?= 2  # pytest-xdist processes: most tests wait on I/O, two keep both cores busy
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: run test lint bench-links bench-redirect bench-analytics bench-ratelimit bench-webhooks clean
@@ -25,7 +26,7 @@ run: $(VENV)/.deps-run
 ## The whole test suite. PostgreSQL/Redis/browser tests skip without their servers, unless CI=true.
 test: $(VENV)/.deps-dev
 	bash scripts/debian-packages.sh chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20 $(PYTEST_ARGS)
 
 lint: $(VENV)/.deps-dev
 	$(BIN)/ruff check src tests bench
