@@ -163,10 +163,11 @@ def main() -> None:
                     raise
                 time.sleep(0.1)
         total = args.events * args.endpoints
-        floor = asyncio.run(baseline(base, total, args.endpoints))
-        print(f"baseline  bare signed POSTs, httpx, {args.endpoints} clients × {PER_ENDPOINT} at once: "
-              f"{floor:8.0f} requests/s ({total} requests)")
         for backend in args.backends.split(","):
+            # the baseline right before each run: on a shared machine the load drifts between runs
+            floor = asyncio.run(baseline(base, total, args.endpoints))
+            print(f"baseline  bare signed POSTs, httpx, {args.endpoints} clients × {PER_ENDPOINT} at once: "
+                  f"{floor:8.0f} requests/s ({total} requests)")
             with throwaway_database(backend) as url:
                 result = asyncio.run(run_backend(url, base, args.events, args.endpoints))
             print(f"{backend:<9} {args.events} events × {args.endpoints} endpoints = {result['deliveries']:.0f} "

@@ -34,6 +34,8 @@ async def test_disabled_endpoints_get_nothing(
 
         refused = await client.post(f"/v1/webhooks/{later['id']}/test", headers=tenant.headers)
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "webhook_disabled"
+        deliveries = (await client.get(f"/v1/webhooks/{later['id']}/deliveries", headers=tenant.headers)).json()
+        assert deliveries["data"] == []  # nothing was even queued for it
     finally:
         await off_from_start.stop()
         await switched_off.stop()
@@ -62,6 +64,10 @@ async def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_can_be_r
     await create_link(client, tenant, "third")
     await asyncio.sleep(0.4)
     assert len(receiver.received) == attempts_when_disabled, "a disabled endpoint got more requests"
+
+    owed = (await client.get(f"{url}/deliveries", headers=tenant.headers, params={"status": "pending"})).json()
+    retry = await client.post(f"{url}/deliveries/{owed['data'][0]['id']}/retry", headers=tenant.headers)
+    assert retry.status_code == 409 and retry.json()["error"]["code"] == "webhook_disabled"
 
     receiver.default_status = 200
     enabled = (await client.patch(url, headers=tenant.headers, json={"enabled": True})).json()

@@ -1,10 +1,10 @@
 """The webhook dispatcher: a background service that fans outbox events out to endpoints and delivers them.
 
-Each pass (woken by a finished attempt or a change, else every `poll_interval`): record finished attempts,
-turn new events into deliveries, claim due deliveries and start an attempt for each. Attempts run as tasks,
-at most `max_in_flight` at once and `max_in_flight_per_endpoint` per endpoint, so a slow receiver holds up
-only its own deliveries. Claims are leases in the database: a process that dies mid-attempt loses nothing,
-the delivery comes due again when its lease runs out. Delivery is therefore at least once.
+Each pass (woken by a finished attempt or a commit, else every `poll_interval`): record finished attempts,
+turn new events into deliveries, claim due deliveries (a little ahead, `prefetch`) and start a task for each.
+Attempts run at most `max_in_flight` at once and `max_in_flight_per_endpoint` per endpoint, so a slow
+receiver holds up only its own deliveries. Claims are leases in the database: a process that dies mid-attempt
+loses nothing, the delivery comes due again when its lease runs out. Delivery is therefore at least once.
 """
 
 from __future__ import annotations
@@ -102,7 +102,10 @@ class WebhookDispatcher:
         self._wake = asyncio.Event()
         self._outcomes: list[AttemptOutcome] = []
         self._in_flight: dict[asyncio.Task[None], ClaimedJob] = {}
-        self._per_endpoint: Counter[str] = Counter()
+        self._held: Counter[str] = Counter()  # claimed and not finished, per endpoint
+        self._endpoint_gates: dict[str, asyncio.Semaphore] = {}  # attempts running at once, per endpoint
+        self._gate = asyncio.Semaphore(self.policy.max_in_flight)  # attempts running at once, in all
+        self._gate_size = self.policy.max_in_flight
         self._loop_task: asyncio.Task[None] | None = None
         self._clients: dict[str, tuple[httpx.AsyncClient, float]] = {}  # endpoint id → client, last used
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -124,6 +127,7 @@ class WebhookDispatcher:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = False
+        self._gate, self._gate_size = asyncio.Semaphore(self.policy.max_in_flight), self.policy.max_in_flight
         self._loop_task = asyncio.create_task(self._run(), name="webhook-dispatcher")
         _running.add(self)
 
@@ -164,7 +168,7 @@ class WebhookDispatcher:
         """Close the connection pools of endpoints that had nothing to deliver for a while."""
         cutoff = time.monotonic() - CLIENT_IDLE_SECONDS
         for endpoint_id, (client, used) in list(self._clients.items()):
-            if used < cutoff and endpoint_id not in self._per_endpoint:
+            if used < cutoff and endpoint_id not in self._held:
                 del self._clients[endpoint_id]
                 await client.aclose()
 
@@ -188,19 +192,22 @@ class WebhookDispatcher:
         """One pass; True when there is certainly more work right away (a full fan-out batch)."""
         await self._flush_outcomes()
         sessionmaker = self.context.sessionmaker
-        capacity = self.policy.max_in_flight - len(self._in_flight)
+        policy = self.policy
+        if not self._in_flight and self._gate_size != policy.max_in_flight:  # the policy was changed
+            self._gate, self._gate_size = asyncio.Semaphore(policy.max_in_flight), policy.max_in_flight
+        capacity = policy.max_in_flight * policy.prefetch - len(self._in_flight)
         async with session_scope(sessionmaker) as session:  # one transaction: new deliveries are claimable at once
             fanned = await webhook_service.fan_out(session, now=utcnow(), limit=self.policy.fan_out_batch)
             jobs = await webhook_service.claim(
                 session,
                 now=utcnow(),
                 capacity=capacity,
-                per_endpoint=self.policy.max_in_flight_per_endpoint,
-                in_flight=self._per_endpoint,
-                lease=self.policy.lease,
+                per_endpoint=policy.max_in_flight_per_endpoint * policy.prefetch,
+                in_flight=self._held,
+                lease=policy.lease,
             )
         for job in jobs:
-            self._per_endpoint[job.endpoint_id] += 1
+            self._held[job.endpoint_id] += 1
             task = asyncio.create_task(self._attempt(job), name=f"webhook-{job.delivery_id}")
             self._in_flight[task] = job
         await self._close_idle_clients()
@@ -211,8 +218,14 @@ class WebhookDispatcher:
 
     async def _attempt(self, job: ClaimedJob) -> None:
         started_at = utcnow()
+        endpoint_gate = self._endpoint_gates.get(job.endpoint_id)
+        if endpoint_gate is None:
+            endpoint_gate = self._endpoint_gates[job.endpoint_id] = asyncio.Semaphore(
+                self.policy.max_in_flight_per_endpoint)
         try:
-            outcome = await self._send(job)
+            async with endpoint_gate, self._gate:  # the endpoint's turn first: never hold a global slot waiting
+                started_at = utcnow()
+                outcome = await self._send(job)
         except asyncio.CancelledError:
             outcome = AttemptOutcome(job=job, attempted_at=started_at, interrupted=True)
         except Exception as error:  # a bug, not the receiver's doing: log it and count it as a failed attempt
@@ -222,9 +235,10 @@ class WebhookDispatcher:
             task = asyncio.current_task()
             if task is not None:
                 self._in_flight.pop(task, None)
-            self._per_endpoint[job.endpoint_id] -= 1
-            if self._per_endpoint[job.endpoint_id] <= 0:
-                del self._per_endpoint[job.endpoint_id]
+            self._held[job.endpoint_id] -= 1
+            if self._held[job.endpoint_id] <= 0:
+                del self._held[job.endpoint_id]
+                self._endpoint_gates.pop(job.endpoint_id, None)
         self._outcomes.append(outcome)
         self.stats[
             "interrupted" if outcome.interrupted else "succeeded" if outcome.succeeded else "failed"
