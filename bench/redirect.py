@@ -159,14 +159,19 @@ async def count_clicks(url: str) -> int:
     return int(value or 0)
 
 
-def settle(url: str, expected: int, timeout: float = 30.0) -> int:
-    deadline = time.monotonic() + timeout
+def settle(url: str, expected: int, patience: float = 15.0) -> tuple[int, float]:
+    """Wait until the clicks stored reach `expected` or stop growing for `patience` seconds; return the count
+    and how long the writers needed to catch up after the load ended."""
+    started = last_change = time.monotonic()
     stored = asyncio.run(count_clicks(url))
-    while stored < expected and time.monotonic() < deadline:
+    while stored < expected and time.monotonic() - last_change < patience:
         time.sleep(0.5)
-        stored = asyncio.run(count_clicks(url))
+        now = asyncio.run(count_clicks(url))
+        if now != stored:
+            stored, last_change = now, time.monotonic()
+    caught_up = time.monotonic() - started
     time.sleep(1.0)  # clicks of requests still in flight when wrk stopped
-    return asyncio.run(count_clicks(url))
+    return asyncio.run(count_clicks(url)), caught_up
 
 
 def run_nginx(directory: Path, get_script: Path, args: argparse.Namespace) -> Result:
@@ -236,18 +241,19 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
         asyncio.run(seed(url, base.removeprefix("http://"), slugs))
         # Warm both workers' caches: each wrk thread walks every slug `--warmup` times with HEAD (answered like
         # GET, not a click), so each worker sees each slug several times whichever connections it accepted.
-        warm = parse_wrk("warm-up", wrk(base, head_script, duration=300, connections=args.connections))
-        print(f"  warm-up: {warm.requests} HEAD requests at {warm.rps:.0f}/s", flush=True)
+        # (wrk waits out its duration even when every thread has stopped: give it what the walk needs.)
+        wrk(base, head_script, duration=15 + args.warmup * len(slugs) / 1000, connections=args.connections)
         result = parse_wrk(f"mask {config}", wrk(base, get_script, duration=args.duration,
                                                  connections=args.connections))
         answered = result.requests - result.non_3xx
         check = "recording off"
         if recording:
-            stored = settle(url, answered)
+            stored, caught_up = settle(url, answered)
             extra = stored - answered
             ok = 0 <= extra <= args.connections  # requests in flight when wrk stopped were answered unseen
             check = (f"clicks stored {stored} vs redirects answered {answered} "
-                     f"({'OK' if ok else 'MISMATCH'}; {extra:+d}, ≤{args.connections} in flight at wrk's stop)")
+                     f"({'OK' if ok else 'MISMATCH'}; {extra:+d}, ≤{args.connections} in flight at wrk's stop; "
+                     f"stored {caught_up:.1f} s after the load)")
     return result, check
 
 
