@@ -17,8 +17,14 @@ def get_context(request: Request) -> AppContext:
     return context
 
 
+# The API edge may open the request's session before routing (the rate limiter looks the API key up in it);
+# it leaves it in the ASGI scope state under this name, and the request's session dependency adopts it.
+REQUEST_SESSION_STATE = "request_session"
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with session_scope(get_context(request).sessionmaker) as session:
+    opened: AsyncSession | None = request.scope.get("state", {}).pop(REQUEST_SESSION_STATE, None)
+    async with session_scope(get_context(request).sessionmaker, session=opened) as session:
         yield session
 
 

@@ -6,8 +6,7 @@ import contextvars
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -107,9 +106,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-# Runs first on every request (the rate limiter): headers for whatever answer is sent, and an error that
-# answers instead of the app (429), or None.
-EdgeGuard = Callable[[Scope], Awaitable[tuple[list[tuple[bytes, bytes]], MaskError | None]]]
+class EdgeGuard(Protocol):
+    """Runs first on every request (the rate limiter): returns headers for whatever answer is sent, and an error
+    that answers instead of the app (429), or None. `finish` runs once the request is over, whatever happened."""
+
+    async def __call__(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], MaskError | None]: ...
+
+    async def finish(self, scope: Scope) -> None: ...
 
 
 class ApiEdgeMiddleware:
@@ -168,7 +171,11 @@ class ApiEdgeMiddleware:
                     return
             await self.app(scope, receive, send_with_headers)
         finally:
-            request_id_var.reset(token)
+            try:
+                if self.guard is not None:
+                    await self.guard.finish(scope)
+            finally:
+                request_id_var.reset(token)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -11,11 +11,12 @@ import time
 
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
 
 from mask.auth.service import ResolvedKey
 from mask.context import AppContext
-from mask.db import session_scope
+from mask.dependencies import REQUEST_SESSION_STATE
 from mask.kit.errors import MaskError, RateLimited
 from mask.kit.net import client_ip
 from mask.rate_limit import service as rate_limit_service
@@ -58,20 +59,30 @@ class RateLimitGuard:
             headers={"Retry-After": str(retry_after)},
         )
 
+    async def finish(self, scope: Scope) -> None:
+        """Close the request's session if the endpoint did not adopt it (404 route, 413, 429, …)."""
+        session: AsyncSession | None = scope.get("state", {}).pop(REQUEST_SESSION_STATE, None)
+        if session is not None:
+            await session.close()
+
     async def _identify(self, scope: Scope) -> Caller:
         ip = client_ip(scope, self.settings.trusted_proxy_networks)
         token = _bearer_token(scope)
         if token is None:
             return rate_limit_service.anonymous(settings=self.settings, client_ip=ip)
+        # The lookup runs in the request's own session, which the endpoint then adopts (mask.dependencies):
+        # one connection checkout and one transaction per request, as without the limiter.
+        session = self.context.sessionmaker()
         try:
-            async with session_scope(self.context.sessionmaker) as session:
-                return await rate_limit_service.identify(session, settings=self.settings, token=token,
-                                                         client_ip=ip)
+            caller = await rate_limit_service.identify(session, settings=self.settings, token=token, client_ip=ip)
         except (SQLAlchemyError, OSError):
+            await session.close()
             # Count it per IP and let the request go on: authentication meets the same failure and answers
             # it in the API's error shape.
             logger.exception("could not resolve the API key for rate limiting")
             return rate_limit_service.anonymous(settings=self.settings, client_ip=ip)
+        scope.setdefault("state", {})[REQUEST_SESSION_STATE] = session
+        return caller
 
 
 def _bearer_token(scope: Scope) -> str | None:
