@@ -3,7 +3,7 @@
     .venv/bin/python bench/bio_pages.py [--backend sqlite|postgres] [--duration 5] [--connections 16]
 
 Needs Debian's `wrk` (`bash scripts/debian-packages.sh wrk`). Starts `mask serve`, creates a bio page with 5
-icons, 5 buttons, a heading and a text (like the page in docs/bio-pages.md) and a short link. Then wrk loads, one
+icons, 5 buttons, a heading and a text (like the page in the README's "Bio pages") and a short link. Then wrk loads, one
 after the other with the same connections and a browser's user agent: the short link (baseline: resolve, 302,
 click), the bio page (page and blocks from the database, render, view), a block's tracked redirect (resolve, 302,
 click) and /health. It prints requests/s, p50 and p99 and the ratios to the short link, then checks that every

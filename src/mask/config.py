@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # Let webhooks reach loopback/private addresses (self-hosting beside the receivers, tests). Off: SSRF guard.
     webhooks_allow_private: bool = False
+    # API rate limits (README, "Rate limits"). Plan limits live in the plan_limits table; this one applies to
+    # /v1 requests without a valid API key, counted per client IP, so that key guessing is throttled too.
+    rate_limit_enabled: bool = True
+    rate_limit_anonymous_per_minute: int = Field(default=60, ge=1)
     # Redirects and clicks (mask.redirect, mask.click). Prefix of every Redis key/channel MASK uses.
     redis_prefix: str = "mask:"
     redirect_cache_size: int = Field(default=100_000, ge=0)  # (domain, slug) entries per worker
@@ -45,10 +49,6 @@ class Settings(BaseSettings):
     click_spill_dir: str = "var/click-spill"
     click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
     geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
-    # API rate limits (docs/rate-limits.md). Plan limits live in the plan_limits table; this one applies to
-    # /v1 requests without a valid API key, counted per client IP, so that key guessing is throttled too.
-    rate_limit_enabled: bool = True
-    rate_limit_anonymous_per_minute: int = Field(default=60, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -1,6 +1,6 @@
 """How deliveries are retried, when an endpoint is given up on, and how much runs at once.
 
-The defaults are the documented behaviour (docs/webhooks.md); tests shrink the times.
+The defaults are the documented behaviour (README, "Webhooks"); tests shrink the times.
 """
 
 from __future__ import annotations
