@@ -15,4 +15,30 @@ from mask.tag.models import Tag, link_tags
 from mask.webhook.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.workspace.models import Workspace
 
-__all__ = ["DimensionRollup", "TargetDimensionRollup", "TargetRollup", "Invite", "LoginFailure", "Membership", "User", "UserSession", "ApiKey", "BioBlock", "BioPage", "Base", "Click", "ClickVisitor", "Domain", "Event", "IdempotencyRecord", "Link", "PlanLimit", "Tag", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Workspace", "link_tags"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "BioBlock",
+    "BioPage",
+    "Click",
+    "ClickVisitor",
+    "DimensionRollup",
+    "Domain",
+    "Event",
+    "IdempotencyRecord",
+    "Invite",
+    "Link",
+    "LoginFailure",
+    "Membership",
+    "PlanLimit",
+    "Tag",
+    "TargetDimensionRollup",
+    "TargetRollup",
+    "User",
+    "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Workspace",
+    "link_tags",
+]
