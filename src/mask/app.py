@@ -23,7 +23,6 @@ from mask.redirect.app import create_redirect_app
 from mask.webhook.tasks import install as install_webhooks
 
 
-
 class MaskApp:
     """Dispatch by path and run the process's background services through the ASGI lifespan."""
 
