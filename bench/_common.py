@@ -70,10 +70,25 @@ def throwaway_database(backend: str) -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def wait_until_healthy(base: str, process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """Poll `/health` until the server answers 200; fail if it exits or the time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the server at {base} did not start")
+        time.sleep(0.2)
+
+
 @contextmanager
 def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`mask serve` as a subprocess on a free port; yields its base URL."""
-    import httpx
 
     port = free_port()
     env = os.environ | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
@@ -82,16 +97,7 @@ def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | N
     process = subprocess.Popen([mask, "serve", "--port", str(port), "--workers", str(workers)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("mask serve did not start")
-            time.sleep(0.2)
+        wait_until_healthy(base, process, timeout=30)
         yield base
     finally:
         process.terminate()

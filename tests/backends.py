@@ -46,6 +46,17 @@ def require_service(name: str, url: str, default_port: int) -> None:
     pytest.skip(f"{message}; start it to run these tests (set CI=true to make this a failure)")
 
 
+def require_binary(name: str, hint: str) -> str:
+    """The path of a program a test needs: skip without it on a laptop, fail under CI=true."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    message = f"{name} is not installed ({hint})"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI=true requires it", pytrace=False)
+    pytest.skip(message)
+
+
 def postgres_admin_dsn() -> str:
     return POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.backends import require_binary
 
 MASK = str(Path(sys.executable).with_name("mask"))
 
@@ -24,10 +25,9 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_production_over_tls_serves_the_api_with_hsts_and_refuses_plain_http(tmp_path: Path) -> None:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+    openssl = require_binary("openssl", "apt-get install openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                     str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
     database = f"sqlite+aiosqlite:///{tmp_path}/tls.db"
     env = os.environ | {"MASK_DATABASE_URL": database, "MASK_ENV": "production", "MASK_SECRET_KEY": "s" * 48,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from tests.backends import REDIS_URL, require_service
+from tests.backends import REDIS_URL, require_binary, require_service
 
 
 @pytest.fixture
@@ -75,9 +74,7 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        binary = require_binary("redis-server", "apt-get install redis-server")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.directory)],
