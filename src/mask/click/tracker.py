@@ -27,7 +27,7 @@ from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings
 from mask.context import AppContext, BackgroundService
 from mask.db import create_sessionmaker
-from mask.kit.ids import new_id
+from mask.kit.ids import new_click_id
 from mask.kit.net import client_ip
 
 logger = logging.getLogger("mask.click")
@@ -68,7 +68,7 @@ class ClickTracker:
         if not self.enabled:
             return
         click = RawClick(
-            click_id=new_id("clk"), at=time.time(), workspace_id=workspace_id, domain=domain, link_id=link_id,
+            click_id=new_click_id(), at=time.time(), workspace_id=workspace_id, domain=domain, link_id=link_id,
             bio_page_id=bio_page_id, bio_block_id=bio_block_id,
             ip=client_ip(scope, self.settings.trusted_proxy_networks),
             user_agent=_header(scope, b"user-agent"), referrer=_header(scope, b"referer"), **(utm or {}),
