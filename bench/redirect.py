@@ -1,7 +1,7 @@
 """Redirect throughput and latency against nginx, measured in the same run with the same load.
 
     .venv/bin/python bench/redirect.py [--duration 10] [--connections 64] [--links 10000] [--warmup 2]
-                                       [--configs sqlite,sqlite-core,sqlite-off,postgres-redis,…]
+                                       [--configs bare,sqlite,sqlite-core,sqlite-off,postgres-redis,…]
 
 Needs Debian's `wrk` and `nginx-light` (`make bench-redirect` installs them). For each configuration it starts
 `mask serve --workers 2`, creates the links, warms the caches with HEAD requests (not clicks) walking every slug
@@ -10,7 +10,11 @@ and the ratio to nginx answering `return 302` from a config this script writes t
 on, it then checks that the clicks stored equal the redirects answered. `-off` configurations run with
 MASK_RECORD_CLICKS=false: the difference is what recording costs. `-core` configurations record clicks without
 the click listeners (analytics rollups, bio page counters, webhook events; bench/_redirect_app.py), served by
-uvicorn with `mask serve`'s options: what the redirect path and click storage cost by themselves.
+uvicorn with `mask serve`'s options: what the redirect path and click storage cost by themselves. `-worker`
+configurations run the click stream consumer in a `mask worker` process beside `mask serve` started with
+MASK_SERVE_BACKGROUND=false (the production layout), on the same two cores. `bare` is the reference the issue
+gives: a bare ASGI callable answering from a dict under uvicorn (bench/_bare_redirect_app.py), the ceiling of a
+Python redirect path served this way.
 
 Targets (issue 3, this 2-core machine): ratio ≥ 0.35, p99 < 10 ms at 64 connections, recording ≤ 15 % cost.
 """
@@ -188,46 +192,64 @@ def run_nginx(directory: Path, get_script: Path, args: argparse.Namespace) -> Re
     return parse_wrk("nginx return 302", output)
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        print("a server took more than 300 s to stop; killed", flush=True)
+        process.kill()
+        process.wait()
+
+
 @contextmanager
-def serve_mask(database_url: str, *, workers: int, extra_env: dict[str, str], core: bool) -> Iterator[str]:
-    """`mask serve --workers N` (or, `core`, bench/_redirect_app.py under uvicorn with `mask serve`'s options)
-    on a free port. Stopping waits for the click buffer to be written (SIGTERM), however long that takes."""
+def serve_mask(database_url: str, *, workers: int, extra_env: dict[str, str], app: str = "mask",
+               separate_worker: bool = False) -> Iterator[str]:
+    """`mask serve --workers N` on a free port; `app` "core" is bench/_redirect_app.py and "bare" is
+    bench/_bare_redirect_app.py, under uvicorn with `mask serve`'s options. `separate_worker`: background
+    services in a `mask worker` process. Stopping waits for the clicks to be written (SIGTERM), however long
+    that takes."""
     port = free_port()
     env = os.environ | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
                         "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}", "PYTHONPATH": str(Path(__file__).parent)} | extra_env
-    if core:
-        command = [sys.executable, "-m", "uvicorn", "_redirect_app:create_app", "--factory", "--host", "127.0.0.1",
+    if separate_worker:
+        env["MASK_SERVE_BACKGROUND"] = "false"
+    mask = str(Path(sys.executable).with_name("mask"))
+    if app == "mask":
+        command = [mask, "serve", "--port", str(port), "--workers", str(workers)]
+    else:
+        target = {"core": ["_redirect_app:create_app", "--factory"], "bare": ["_bare_redirect_app:app"]}[app]
+        command = [sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1",
                    "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
                    "--lifespan", "on", "--no-access-log", "--no-server-header", "--no-proxy-headers",
                    "--timeout-graceful-shutdown", "20", "--log-level", "warning"]
-    else:
-        command = [str(Path(sys.executable).with_name("mask")), "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env)
+    processes = [subprocess.Popen(command, env=env)]
+    if separate_worker:
+        processes.append(subprocess.Popen([mask, "worker"], env=env))
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base, process, timeout=60)
+        wait_until_healthy(base, processes[0], timeout=60)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            print("the server took more than 300 s to stop; killed", flush=True)
-            process.kill()
-            process.wait()
+        for process in processes:  # the server first: its last clicks reach the stream before the worker stops
+            _stop(process)
 
 
 def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Namespace) -> tuple[Result, str]:
     backend = "postgres" if config.startswith("postgres") else "sqlite"
-    recording = not config.endswith("-off")
+    recording = not config.endswith("-off") and config != "bare"
     env = {"MASK_RECORD_CLICKS": "true" if recording else "false", "MASK_ENV": "test"}
+    slugs_file = directory / "slugs.txt"
+    slugs_file.write_text("\n".join(slugs))
+    env["BENCH_SLUGS_FILE"] = str(slugs_file)
     if "redis" in config:
         env |= {"MASK_REDIS_URL": REDIS_URL, "MASK_REDIS_PREFIX": f"mask-bench-{secrets.token_hex(4)}:"}
     get_script = write_script(directory, slugs, "GET")
     head_script = directory / "warm.lua"
     head_script.write_text(WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup))
     with (throwaway_database(backend) as url,
-          serve_mask(url, workers=2, extra_env=env, core=config.endswith("-core")) as base):
+          serve_mask(url, workers=2, extra_env=env, separate_worker=config.endswith("-worker"),
+                     app="bare" if config == "bare" else "core" if config.endswith("-core") else "mask") as base):
         asyncio.run(seed(url, base.removeprefix("http://"), slugs))
         # Warm both workers' caches: each wrk thread walks every slug `--warmup` times with HEAD (answered like
         # GET, not a click), so each worker sees each slug several times whichever connections it accepted.
@@ -236,7 +258,7 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
         result = parse_wrk(f"mask {config}", wrk(base, get_script, duration=args.duration,
                                                  connections=args.connections))
         answered = result.requests - result.non_3xx
-        check = "recording off"
+        check = "recording off" if config != "bare" else "no database, no click: the ceiling"
         if recording:
             stored, caught_up = settle(url, answered)
             extra = stored - answered
@@ -253,8 +275,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=2, help="passes over every slug per wrk thread, with HEAD")
-    parser.add_argument("--configs", default="sqlite,sqlite-core,sqlite-off,postgres-redis,postgres-redis-core,"
-                                              "postgres-redis-off")
+    parser.add_argument("--configs", default="bare,sqlite,sqlite-core,sqlite-off,postgres-redis,"
+                                              "postgres-redis-worker,postgres-redis-core,postgres-redis-off")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -266,27 +288,38 @@ def main() -> None:
     results: list[tuple[Result, str]] = []
     with tempfile.TemporaryDirectory(prefix="mask-bench-redirect-") as temp:
         directory = Path(temp)
-        baseline = run_nginx(directory, write_script(directory, slugs, "GET"), args)
-        results.append((baseline, "baseline"))
-        print(f"{baseline.name:<28} {baseline.rps:>9.0f} req/s  p50 {baseline.p50_ms:6.2f} ms  "
-              f"p99 {baseline.p99_ms:6.2f} ms  ratio 1.00", flush=True)
+        # nginx before and after the rest: the machine's speed drifts, the mean is the baseline.
+        before = run_nginx(directory, write_script(directory, slugs, "GET"), args)
+        print(f"{before.name + ' (first)':<28} {before.rps:>9.0f} req/s  p50 {before.p50_ms:6.2f} ms  "
+              f"p99 {before.p99_ms:6.2f} ms", flush=True)
         for config in [c.strip() for c in args.configs.split(",") if c.strip()]:
             result, check = run_mask(config, directory, slugs, args)
             results.append((result, check))
-            ratio = result.rps / baseline.rps
             print(f"{result.name:<28} {result.rps:>9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                  f"p99 {result.p99_ms:6.2f} ms  ratio {ratio:.2f}  {check}"
+                  f"p99 {result.p99_ms:6.2f} ms  {check}"
                   + (f"  socket errors: {result.errors}" if result.errors else ""), flush=True)
+        after = run_nginx(directory, write_script(directory, slugs, "GET"), args)
+        print(f"{after.name + ' (last)':<28} {after.rps:>9.0f} req/s  p50 {after.p50_ms:6.2f} ms  "
+              f"p99 {after.p99_ms:6.2f} ms", flush=True)
+    baseline = Result(name="nginx return 302", requests=before.requests + after.requests, non_3xx=0,
+                      rps=(before.rps + after.rps) / 2, p50_ms=(before.p50_ms + after.p50_ms) / 2,
+                      p99_ms=(before.p99_ms + after.p99_ms) / 2, errors="")
+    bare = next((result for result, _ in results if result.name == "mask bare"), None)
+    print(f"\nratios to nginx ({baseline.rps:.0f} req/s, the mean of both runs)"
+          + (f" and to the bare ASGI callable ({bare.rps:.0f} req/s)" if bare else ""))
+    for result, _ in results:
+        print(f"{result.name:<28} nginx {result.rps / baseline.rps:.2f}"
+              + (f"  bare {result.rps / bare.rps:.2f}" if bare else ""))
 
     print("\ntargets: ratio ≥ 0.35, p99 < 10 ms, recording cost ≤ 15 %")
     by_name = {result.name: result for result, _ in results}
-    for result, _ in results[1:]:
-        if result.name.endswith("-off"):
+    for result, _ in results:
+        if result.name.endswith("-off") or result.name == "mask bare":
             continue
         ratio = result.rps / baseline.rps
         verdict = [f"ratio {ratio:.2f} {'ok' if ratio >= TARGET_RATIO else 'MISSED'}"]
         verdict.append(f"p99 {result.p99_ms:.2f} ms {'ok' if result.p99_ms < TARGET_P99_MS else 'MISSED'}")
-        off = by_name.get(f"{result.name.removesuffix('-core')}-off")
+        off = by_name.get(f"{result.name.removesuffix('-core').removesuffix('-worker')}-off")
         if off is not None:
             cost = 1 - result.rps / off.rps
             verdict.append(f"recording cost {cost * 100:.1f} % {'ok' if cost <= TARGET_COST else 'MISSED'}")

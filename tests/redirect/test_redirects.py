@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 
 from mask.app import MaskApp
 from mask.db import session_scope
@@ -167,13 +167,13 @@ async def test_cache_serves_repeat_lookups_and_unknown_slugs_without_queries(
     def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
 
-    event.listen(app.context.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(app.redirect.resolver.engine.sync_engine, "before_cursor_execute", count)
     try:
         for _ in range(5):
             assert (await client.get("/hot", headers={"User-Agent": BROWSER})).status_code == 302
             assert (await client.get("/guess")).status_code == 404
     finally:
-        event.remove(app.context.engine.sync_engine, "before_cursor_execute", count)
+        event.remove(app.redirect.resolver.engine.sync_engine, "before_cursor_execute", count)
     lookups = [s for s in statements if "FROM links" in s]
     assert len(lookups) == 2  # one per key; the other eight answers came from the cache
 
@@ -205,10 +205,28 @@ async def test_concurrent_misses_share_queries(client: httpx.AsyncClient, tenant
     def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
 
-    event.listen(app.context.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(app.redirect.resolver.engine.sync_engine, "before_cursor_execute", count)
     try:
         responses = await asyncio.gather(*(client.get(f"/{slug}") for slug in slugs * 2))
     finally:
-        event.remove(app.context.engine.sync_engine, "before_cursor_execute", count)
+        event.remove(app.redirect.resolver.engine.sync_engine, "before_cursor_execute", count)
     assert [r.headers["location"] for r in responses] == [f"https://example.com/{s}" for s in slugs * 2]
     assert 1 <= len([s for s in statements if "FROM links" in s]) < len(slugs) / 2
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_lookup_survives_its_pooled_connection_dying(client: httpx.AsyncClient, tenant: Tenant,
+                                                             app: MaskApp) -> None:
+    """The resolver's engine pings nothing before a checkout (a round trip per lookup): a connection the
+    server dropped meanwhile (restart, idle timeout) costs one retry, not a failed redirect."""
+    await create_link(client, tenant, slug="first")
+    await create_link(client, tenant, slug="second")
+    assert (await client.get("/first")).status_code == 302  # the resolver's pool now holds a connection
+    async with app.context.engine.connect() as connection:
+        killed = await connection.scalar(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    assert killed
+    response = await client.get("/second")
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("https://")

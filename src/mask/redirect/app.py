@@ -28,7 +28,7 @@ from mask.redirect.cache import RedirectCache
 from mask.redirect.destination import Utm
 from mask.redirect.invalidation import SESSION_INFO_KEY, RedirectInvalidation, channel_name
 from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_FOUND, Page, wants_json
-from mask.redirect.resolver import Resolver, Target
+from mask.redirect.resolver import Resolver, Target, lookup_engine
 
 # The link service's slug rule; anything else cannot be a link and never reaches the cache or the database.
 SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -156,7 +156,8 @@ def create_redirect_app(context: AppContext) -> RedirectApp:
     # The listener serves this process's own cache, so it runs wherever redirects are served.
     context.on_startup.append(invalidation.start)
     context.on_shutdown.append(invalidation.stop)
-    app = RedirectApp(settings=settings, resolver=Resolver(context.engine, cache),
-                      tracker=get_click_tracker(context))
+    engine = lookup_engine(settings)
+    context.on_shutdown.append(engine.dispose)
+    app = RedirectApp(settings=settings, resolver=Resolver(engine, cache), tracker=get_click_tracker(context))
     context.extras["redirect_cache"] = cache
     return app

@@ -12,9 +12,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.click.schemas import UTM_NAMES
+from mask.config import Settings
+from mask.db import create_engine
 from mask.kit.time import as_utc
 from mask.redirect.cache import MISS, Key, RedirectCache
 from mask.redirect.destination import Destination
@@ -46,6 +49,14 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
                   expired_location=expired_url if isinstance(expired_url, str) and expired_url else None)
 
 
+def lookup_engine(settings: Settings) -> AsyncEngine:
+    """The resolver's own small engine: autocommit, so a lookup is one round trip (no BEGIN, no ROLLBACK on
+    return to the pool), and no ping before each checkout (one more round trip). A connection that died
+    meanwhile fails its first query and the lookup is retried once on a fresh one (see Resolver._lookup)."""
+    return create_engine(settings, pool_pre_ping=False, isolation_level="AUTOCOMMIT",
+                         **({} if settings.is_sqlite else {"pool_size": MAX_CONCURRENT_LOOKUPS, "max_overflow": 0}))
+
+
 class Resolver:
     def __init__(self, engine: AsyncEngine, cache: RedirectCache[Target]) -> None:
         self.engine = engine
@@ -71,6 +82,14 @@ class Resolver:
                 loop.call_soon(self._start_lookups)  # once this loop turn's other misses have queued
         return await asyncio.shield(future)  # a cancelled request must not cancel others' lookup
 
+    async def _find(self, by_domain: dict[str, list[str]]) -> dict[Key, Target]:
+        found: dict[Key, Target] = {}
+        async with self.engine.connect() as connection:
+            for domain, slugs in by_domain.items():
+                for row in await find_links(connection, domain, slugs):
+                    found[(domain, row[0])] = _target(domain, tuple(row))
+        return found
+
     def _start_lookups(self) -> None:
         self._scheduled = False
         while self._queue and self._running < MAX_CONCURRENT_LOOKUPS:
@@ -92,11 +111,12 @@ class Resolver:
             by_domain: dict[str, list[str]] = {}
             for domain, slug in keys:
                 by_domain.setdefault(domain, []).append(slug)
-            found: dict[Key, Target] = {}
-            async with self.engine.connect() as connection:
-                for domain, slugs in by_domain.items():
-                    for row in await find_links(connection, domain, slugs):
-                        found[(domain, row[0])] = _target(domain, tuple(row))
+            try:
+                found = await self._find(by_domain)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                found = await self._find(by_domain)  # the pooled connection had died (database restart)
         except BaseException as error:
             failure = error if isinstance(error, Exception) else ConnectionError("lookup cancelled")
             for key in keys:
