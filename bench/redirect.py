@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import redis
 from _common import free_port, throwaway_database, wait_until_healthy
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -235,6 +236,22 @@ def serve_mask(database_url: str, *, workers: int, extra_env: dict[str, str], ap
             _stop(process)
 
 
+@contextmanager
+def throwaway_redis_prefix(prefix: str | None) -> Iterator[None]:
+    """Delete the run's Redis keys (the click stream, the invalidation channel has none) when it is over."""
+    try:
+        yield
+    finally:
+        if prefix:
+            client = redis.Redis.from_url(REDIS_URL)
+            try:
+                keys = list(client.scan_iter(match=f"{prefix}*"))
+                if keys:
+                    client.delete(*keys)
+            finally:
+                client.close()
+
+
 def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Namespace) -> tuple[Result, str]:
     backend = "postgres" if config.startswith("postgres") else "sqlite"
     recording = not config.endswith("-off") and config != "bare"
@@ -247,7 +264,7 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
     get_script = write_script(directory, slugs, "GET")
     head_script = directory / "warm.lua"
     head_script.write_text(WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup))
-    with (throwaway_database(backend) as url,
+    with (throwaway_database(backend) as url, throwaway_redis_prefix(env.get("MASK_REDIS_PREFIX")),
           serve_mask(url, workers=2, extra_env=env, separate_worker=config.endswith("-worker"),
                      app="bare" if config == "bare" else "core" if config.endswith("-core") else "mask") as base):
         asyncio.run(seed(url, base.removeprefix("http://"), slugs))
