@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -127,3 +128,34 @@ async def test_clicks_read_by_a_dead_consumer_are_claimed_and_stored_once(
     assert await _within(5.0, stored)
     assert sorted(c.click_id for c in await stored_clicks(app)) == sorted(r.click_id for r in raws)
     assert {c.country for c in await stored_clicks(app)} == {"GB"}
+
+
+async def test_small_stream_entries_are_written_as_one_full_batch(
+    tenant: Tenant, app: MaskApp, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A quiet server appends a few clicks per entry; the consumer gathers entries up to a batch of clicks
+    rather than writing one small transaction per read."""
+    redis = app.context.redis
+    assert redis is not None
+    batches: list[int] = []
+
+    async def count_batch(_session: Any, clicks: list[Any]) -> None:
+        batches.append(len(clicks))
+
+    app.context.click_listeners.append(count_batch)
+    key = stream_key(settings.redis_prefix)
+    await ensure_group(redis, key)
+    link = (await create_link(client, tenant, slug="gathered"))["id"]
+    async with redis.pipeline(transaction=True) as pipe:  # all entries at once: no read sees only some
+        for entry in range(60):
+            clicks = [RawClick(click_id=f"clk_gather{entry:02d}{i}", at=time.time(),
+                               workspace_id=tenant.workspace_id, domain="localhost:8000", link_id=link,
+                               ip="81.2.69.160", user_agent="Mozilla/5.0").to_fields() for i in range(5)]
+            pipe.xadd(key, {"clicks": json.dumps(clicks), "n": len(clicks)})
+        await pipe.execute()
+
+    async def stored() -> bool:
+        return len(await stored_clicks(app)) == 300
+
+    assert await _within(5.0, stored)
+    assert batches == [300]  # 60 entries of 5 clicks, three reads of 20 entries, one transaction

@@ -65,6 +65,15 @@ def decode_entry(fields: dict[bytes, bytes]) -> list[RawClick]:
     return [RawClick.from_fields(fields)]
 
 
+def _clicks_in(entries: list[Entry]) -> int:
+    """How many clicks the entries hold (`n`, written with each batch entry; a single click's entry has none)."""
+    total = 0
+    for _, fields in entries:
+        value = (fields or {}).get(b"n", b"1")
+        total += int(value) if value.isdigit() else 1  # a malformed entry is dropped later, not fatal here
+    return total
+
+
 class StreamAppender:
     """Appends clicks to the stream; clicks submitted in the same event-loop turn, or while the previous
     XADD was in flight, go out together as one entry."""
@@ -108,7 +117,7 @@ class StreamAppender:
         try:
             payload = json.dumps([click.to_fields() for click, _ in batch], separators=(",", ":"))
             async with asyncio.timeout(APPEND_TIMEOUT):
-                await self.redis.xadd(self.key, {"clicks": payload})
+                await self.redis.xadd(self.key, {"clicks": payload, "n": len(batch)})
         except BaseException as error:
             for _, future in batch:
                 if not future.done():
@@ -169,7 +178,7 @@ class ClickStreamConsumer:
                     next_claim = loop.time() + max(self.claim_idle_ms / 2000, 0.5)
                     entries = await self._claim()
                 if not entries:
-                    entries = await self._read(">", block=READ_BLOCK_MS)
+                    entries = await self._read_new()
                 if entries:
                     await self._handle(entries)
                 retry_own = False
@@ -186,6 +195,17 @@ class ClickStreamConsumer:
         if not response:
             return []
         entries: list[Entry] = response[0][1]
+        return entries
+
+    async def _read_new(self) -> list[Entry]:
+        """New entries holding about a batch of clicks. A lightly loaded server appends a few clicks per entry,
+        and one transaction per read of READ_ENTRIES such entries would write small batches."""
+        entries = await self._read(">", block=READ_BLOCK_MS)
+        last = len(entries)
+        while last == READ_ENTRIES and _clicks_in(entries) < self.batch_size:
+            more = await self._read(">", block=None)
+            entries.extend(more)
+            last = len(more)
         return entries
 
     async def _claim(self) -> list[Entry]:
