@@ -1,4 +1,5 @@
-"""Small helpers shared by the benches: percentiles, free ports, throwaway databases, a served MASK."""
+"""Small helpers shared by the benches: percentiles, free ports, throwaway databases, a served MASK, Redis
+key cleanup."""
 
 from __future__ import annotations
 
@@ -102,3 +103,16 @@ def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | N
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+async def delete_redis_keys(url: str, prefix: str) -> None:
+    """Delete a run's Redis keys (everything under its prefix)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

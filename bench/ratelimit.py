@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from _common import throwaway_database
+from _common import delete_redis_keys, throwaway_database
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -149,15 +149,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
 
 
 async def delete_keys(url: str, prefix: str) -> None:
-    if not await redis_reachable(url):
-        return
-    client = Redis.from_url(url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+    if await redis_reachable(url):
+        await delete_redis_keys(url, prefix)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import redis
-from _common import free_port, throwaway_database, wait_until_healthy
+from _common import delete_redis_keys, free_port, throwaway_database, wait_until_healthy
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -238,18 +237,12 @@ def serve_mask(database_url: str, *, workers: int, extra_env: dict[str, str], ap
 
 @contextmanager
 def throwaway_redis_prefix(prefix: str | None) -> Iterator[None]:
-    """Delete the run's Redis keys (the click stream, the invalidation channel has none) when it is over."""
+    """Delete the run's Redis keys (its click stream) when it is over."""
     try:
         yield
     finally:
         if prefix:
-            client = redis.Redis.from_url(REDIS_URL)
-            try:
-                keys = list(client.scan_iter(match=f"{prefix}*"))
-                if keys:
-                    client.delete(*keys)
-            finally:
-                client.close()
+            asyncio.run(delete_redis_keys(REDIS_URL, prefix))
 
 
 def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Namespace) -> tuple[Result, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +14,7 @@ from redis.asyncio import Redis
 
 from mask.app import MaskApp, create_app
 from mask.click.schemas import RawClick
-from mask.click.stream import GROUP, ensure_group, stream_key
+from mask.click.stream import GROUP, encode_entry, ensure_group, stream_key
 from mask.config import Settings
 from tests.backends import REDIS_URL, require_service
 from tests.conftest import Tenant
@@ -150,8 +149,8 @@ async def test_small_stream_entries_are_written_as_one_full_batch(
         for entry in range(60):
             clicks = [RawClick(click_id=f"clk_gather{entry:02d}{i}", at=time.time(),
                                workspace_id=tenant.workspace_id, domain="localhost:8000", link_id=link,
-                               ip="81.2.69.160", user_agent="Mozilla/5.0").to_fields() for i in range(5)]
-            pipe.xadd(key, {"clicks": json.dumps(clicks), "n": len(clicks)})
+                               ip="81.2.69.160", user_agent="Mozilla/5.0") for i in range(5)]
+            pipe.xadd(key, encode_entry(clicks))  # type: ignore[arg-type]
         await pipe.execute()
 
     async def stored() -> bool:

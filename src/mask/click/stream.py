@@ -57,6 +57,11 @@ async def ensure_group(redis: Redis, key: str) -> None:
             raise
 
 
+def encode_entry(clicks: Sequence[RawClick]) -> dict[str, str | int]:
+    """One stream entry for a batch of clicks; `n` lets a consumer count clicks without decoding them."""
+    return {"clicks": json.dumps([click.to_fields() for click in clicks], separators=(",", ":")), "n": len(clicks)}
+
+
 def decode_entry(fields: dict[bytes, bytes]) -> list[RawClick]:
     """The clicks of one stream entry: a batch (`clicks`: JSON list) or a single click's fields."""
     batch = fields.get(b"clicks")
@@ -115,9 +120,9 @@ class StreamAppender:
 
     async def _send(self, batch: list[tuple[RawClick, asyncio.Future[None]]]) -> None:
         try:
-            payload = json.dumps([click.to_fields() for click, _ in batch], separators=(",", ":"))
+            entry = encode_entry([click for click, _ in batch])
             async with asyncio.timeout(APPEND_TIMEOUT):
-                await self.redis.xadd(self.key, {"clicks": payload, "n": len(batch)})
+                await self.redis.xadd(self.key, entry)  # type: ignore[arg-type]
         except BaseException as error:
             for _, future in batch:
                 if not future.done():
@@ -201,11 +206,11 @@ class ClickStreamConsumer:
         """New entries holding about a batch of clicks. A lightly loaded server appends a few clicks per entry,
         and one transaction per read of READ_ENTRIES such entries would write small batches."""
         entries = await self._read(">", block=READ_BLOCK_MS)
-        last = len(entries)
-        while last == READ_ENTRIES and _clicks_in(entries) < self.batch_size:
-            more = await self._read(">", block=None)
-            entries.extend(more)
-            last = len(more)
+        clicks, last = _clicks_in(entries), entries
+        while len(last) == READ_ENTRIES and clicks < self.batch_size:
+            last = await self._read(">", block=None)
+            entries.extend(last)
+            clicks += _clicks_in(last)
         return entries
 
     async def _claim(self) -> list[Entry]:
