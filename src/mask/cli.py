@@ -69,42 +69,64 @@ def serve(
     ssl_certfile: Annotated[str | None, typer.Option(help="Serve TLS with this certificate (PEM).")] = None,
     ssl_keyfile: Annotated[str | None, typer.Option(help="Private key for --ssl-certfile (PEM).")] = None,
 ) -> None:
-    """Serve the API, the redirects and the dashboard."""
+    """Serve the API, the redirects and the dashboard (and, unless MASK_SERVE_BACKGROUND=false, run the
+    background services in a process of their own beside the HTTP workers)."""
+    import os
+
     import uvicorn
+
+    from mask.background_process import BackgroundProcess
 
     settings = get_settings()  # fail fast on bad settings, before forking workers
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
-    uvicorn.run(
-        "mask.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        proxy_headers=False,  # MASK reads X-Forwarded-* itself, only from MASK_TRUSTED_PROXIES
-        server_header=False,
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=20,
-    )
+    background = BackgroundProcess(nice=settings.serve_background_nice) if settings.serve_background else None
+    # The HTTP workers serve only: their clicks go to the inbox or the stream, the background process stores them.
+    os.environ["MASK_SERVE_BACKGROUND"] = "false"
+    if background is not None:
+        background.start()
+    try:
+        uvicorn.run(
+            "mask.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            proxy_headers=False,  # MASK reads X-Forwarded-* itself, only from MASK_TRUSTED_PROXIES
+            server_header=False,
+            log_level=settings.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        if background is not None:  # after the workers: their last clicks are queued by now
+            background.stop()
 
 
 @cli.command()
-def worker() -> None:
-    """Run the background services (click writer and stream consumer, webhook dispatcher) without HTTP.
+def worker(
+    nice: Annotated[int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much.")] = 0,
+    parent_pid: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process is gone.")] = None,
+) -> None:
+    """Run the background services (click inbox processor, click stream consumer, webhook dispatcher) without
+    HTTP.
 
-    For production, beside `mask serve` started with MASK_SERVE_BACKGROUND=false. Stops cleanly on SIGTERM/SIGINT.
+    `mask serve` starts one itself unless MASK_SERVE_BACKGROUND=false; run it yourself then (another
+    machine, another container). Stops cleanly on SIGTERM/SIGINT, after the batch in hand.
     """
+    import os
     import signal
 
     from mask.app import create_app
 
     settings = get_settings()
+    if nice:
+        os.nice(nice)
 
     async def main() -> None:
         app = create_app(settings)
@@ -113,11 +135,20 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+
+        async def watch_parent() -> None:  # `mask serve` killed outright must not leave this one behind
+            while os.getppid() == parent_pid:  # noqa: ASYNC110 (no event says "my parent died")
+                await asyncio.sleep(1.0)
+            stop.set()
+
+        watcher = asyncio.create_task(watch_parent()) if parent_pid else None
         await app.context.startup()
         typer.echo(f"worker running: {', '.join(s.name for s in app.context.background) or 'no services'}", err=True)
         try:
             await stop.wait()
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await app.context.shutdown()
 
     asyncio.run(main())

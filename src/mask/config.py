@@ -27,9 +27,11 @@ class Settings(BaseSettings):
     # Addresses/CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe. Empty: nobody.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "info"
-    # Background services (click writer, stream consumer, webhook dispatcher) inside `mask serve`; set false
-    # in production when `mask worker` runs them instead.
+    # Background services (click inbox processor, stream consumer, webhook dispatcher) in a process `mask serve`
+    # starts beside its workers; set false in production when `mask worker` runs them instead. The nice value
+    # lowers that process's CPU priority: redirects first, clicks stored with the CPU they leave.
     serve_background: bool = True
+    serve_background_nice: int = Field(default=10, ge=0, le=19)
     db_pool_size: int = 10
     # Let webhooks reach loopback/private addresses (self-hosting beside the receivers, tests). Off: SSRF guard.
     webhooks_allow_private: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from mask.app import MaskApp, create_app
-from mask.click.models import Click
+from mask.click.models import Click, ClickInboxEntry
 from mask.click.tracker import get_click_tracker
 from mask.config import Settings
 from mask.db import create_engine
@@ -84,12 +85,24 @@ async def test_any_public_handler_can_track_a_bio_page_click(tenant: Tenant, app
     assert (click.country, click.referrer, click.is_unique) == ("GB", "t.co", True)
 
 
-async def test_a_failed_batch_stays_buffered_and_is_written_once_the_database_recovers(
+async def _count(settings: Settings) -> tuple[int, int]:
+    """(clicks stored, clicks waiting in the inbox), read with an engine of its own."""
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            stored = await connection.scalar(select(func.count()).select_from(Click))
+            waiting = await connection.scalar(select(func.coalesce(func.sum(ClickInboxEntry.n), 0)))
+    finally:
+        await engine.dispose()
+    return int(stored or 0), int(waiting or 0)
+
+
+async def test_a_failed_append_stays_buffered_and_is_written_once_the_database_recovers(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
 ) -> None:
     await create_link(client, tenant, slug="retry")
     async with app.context.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
+        await connection.execute(text("ALTER TABLE click_inbox RENAME TO click_inbox_away"))
     for _ in range(3):
         assert (await client.get("/retry")).status_code == 302
     tracker = get_click_tracker(app.context)
@@ -97,11 +110,32 @@ async def test_a_failed_batch_stays_buffered_and_is_written_once_the_database_re
     assert len(tracker.writer.pending) == 3
 
     async with app.context.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
+        await connection.execute(text("ALTER TABLE click_inbox_away RENAME TO click_inbox"))
     assert len(await stored_clicks(app)) == 3
 
 
-async def test_graceful_shutdown_writes_the_buffer(
+async def test_a_failed_batch_stays_in_the_inbox_and_is_stored_once_the_database_recovers(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
+) -> None:
+    link = await create_link(client, tenant, slug="later")
+    async with app.context.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
+    for _ in range(3):
+        assert (await client.get("/later", headers={"User-Agent": BROWSER})).status_code == 302
+    tracker = get_click_tracker(app.context)
+    assert await tracker.flush() is False  # the buffer reached the inbox; storing it failed
+    assert tracker.writer.pending == []
+    async with app.context.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
+        # Nothing of the failed batches half-happened: the rollback left the counter alone.
+        assert await connection.scalar(text("SELECT clicks FROM links WHERE id = :id"), {"id": link["id"]}) == 0
+
+    assert len(await stored_clicks(app)) == 3
+    assert await _count(settings) == (3, 0)
+    assert (await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)).json()["clicks"] == 3
+
+
+async def test_graceful_shutdown_queues_the_buffer_and_the_next_start_stores_it(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
 ) -> None:
     await create_link(client, tenant, slug="bye")
@@ -110,14 +144,19 @@ async def test_graceful_shutdown_writes_the_buffer(
     assert get_click_tracker(app.context).writer.pending  # still in memory: the writer runs every 0.2 s
 
     await app.context.shutdown()
+    stored, waiting = await _count(settings)
+    assert stored + waiting == 25  # whatever the inbox processor had not taken yet is in the inbox
 
-    engine = create_engine(settings)
+    restarted = create_app(settings)
+    await restarted.context.startup()  # its inbox processor takes them
     try:
-        async with engine.connect() as connection:
-            stored = await connection.scalar(select(func.count()).select_from(Click))
+        for _ in range(100):
+            if await _count(settings) == (25, 0):
+                break
+            await asyncio.sleep(0.05)
+        assert await _count(settings) == (25, 0)
     finally:
-        await engine.dispose()
-    assert stored == 25
+        await restarted.context.shutdown()
 
 
 async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_back_at_the_next_start(
@@ -131,7 +170,7 @@ async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_bac
     tracker.writer.spill_dir = tmp_path
     monkeypatch.setattr(writer_module, "SHUTDOWN_FLUSH_SECONDS", 0.3)
     async with app.context.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
+        await connection.execute(text("ALTER TABLE click_inbox RENAME TO click_inbox_away"))
     for _ in range(4):
         assert (await client.get("/spill")).status_code == 302
     await app.context.shutdown()  # the database refuses: the clicks go to a file
@@ -139,7 +178,7 @@ async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_bac
 
     engine = create_engine(settings)
     async with engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
+        await connection.execute(text("ALTER TABLE click_inbox_away RENAME TO click_inbox"))
     await engine.dispose()
     restarted = create_app(settings.model_copy(update={"click_spill_dir": str(tmp_path)}))
     await restarted.context.startup()

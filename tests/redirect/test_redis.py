@@ -150,7 +150,7 @@ async def test_small_stream_entries_are_written_as_one_full_batch(
             clicks = [RawClick(click_id=f"clk_gather{entry:02d}{i}", at=time.time(),
                                workspace_id=tenant.workspace_id, domain="localhost:8000", link_id=link,
                                ip="81.2.69.160", user_agent="Mozilla/5.0") for i in range(5)]
-            pipe.xadd(key, encode_entry(clicks))  # type: ignore[arg-type]
+            pipe.xadd(key, encode_entry([click.to_row() for click in clicks]))  # type: ignore[arg-type]
         await pipe.execute()
 
     async def stored() -> bool:

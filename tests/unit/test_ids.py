@@ -5,7 +5,7 @@ import random
 import re
 import time
 
-from mask.kit.ids import new_click_id, new_id
+from mask.kit.ids import new_click_id, new_click_ids, new_id
 
 ID = re.compile(r"[a-z]+_[0-9A-Za-z]{22}")
 
@@ -39,3 +39,13 @@ def test_click_ids_are_unique_within_and_across_forked_processes() -> None:
     theirs = [value for answer in answers for value in answer[1:]]
     assert len(set(ours)) == len(ours)
     assert len(set(ours) | set(theirs)) == len(ours) + len(theirs)  # a forked child does not repeat its parent
+
+
+def test_batch_click_ids_are_unique_ordered_by_batch_and_shaped_like_the_others() -> None:
+    first = new_click_ids(3)
+    time.sleep(0.002)
+    second = new_click_ids(70_000)
+    assert all(ID.fullmatch(value) and value.startswith("clk_") for value in first + second)
+    assert len(set(first + second)) == len(first) + len(second)
+    assert max(first) < min(second)  # a later batch sorts after an earlier one
+    assert new_click_ids(0) == []

@@ -164,7 +164,15 @@ class Enricher:
 
     def __init__(self, *, secret_key: str, mmdb_path: str | None = None) -> None:
         self._key = hashlib.sha256(b"mask-visitor:" + secret_key.encode()).digest()
-        self.geo = GeoLocator(mmdb_path)
+        self._mmdb_path = mmdb_path
+        self._geo: GeoLocator | None = None
+
+    @property
+    def geo(self) -> GeoLocator:
+        """Loaded on first use: serving processes, which never enrich, do not carry the IP database."""
+        if self._geo is None:
+            self._geo = GeoLocator(self._mmdb_path)
+        return self._geo
 
     def visitor_hash(self, day: str, ip: str | None, user_agent: str) -> str:
         message = f"{day}\x00{ip or ''}\x00{user_agent}".encode("utf-8", "surrogateescape")
@@ -189,5 +197,7 @@ class Enricher:
         return [self.enrich(raw) for raw in raws]
 
     def warm_up(self) -> None:
-        """Compile the user-agent and crawler patterns now rather than inside the first batch."""
+        """Load the IP database and compile the user-agent and crawler patterns now rather than inside the
+        first batch."""
+        self.geo.locate("8.8.8.8")
         parse_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36")

@@ -67,3 +67,20 @@ class ClickVisitor(Base):
     target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     visitor_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ClickInboxEntry(Base):
+    """Raw clicks on their way to `clicks`, when there is no Redis stream (or Redis refused them).
+
+    Each serving process appends its buffered clicks here, one row per batch (a JSON list, as a stream entry),
+    every MASK_CLICK_FLUSH_INTERVAL seconds and on graceful shutdown: one cheap INSERT. The background process
+    enriches them and deletes the row in the transaction that stores them (mask.click.inbox), so a click is
+    either here or in `clicks`, never both, never neither. Rows hold the client IP like the Redis stream does,
+    only until that transaction.
+    """
+
+    __tablename__ = "click_inbox"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    n: Mapped[int] = mapped_column(Integer)  # clicks in the entry
+    clicks: Mapped[str] = mapped_column(Text)  # JSON list of RawClick.to_fields()

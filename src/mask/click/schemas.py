@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from mask.kit.ids import new_click_ids
 from mask.kit.time import isoformat_z
 
 
@@ -63,8 +65,9 @@ class RawClick:
 
     It belongs to a link (`link_id`) or to a bio page (`bio_page_id`, and `bio_block_id` for the block
     clicked). `click_id` is minted when the click happens, so a re-delivery (Redis stream) is stored once.
-    `ip` is the client address; it lives only in memory and in the Redis stream until the click is
-    stored, and never reaches the database.
+    `ip` is the client address; it lives only in memory, in the Redis stream or the click inbox until the
+    click is stored, and never reaches `clicks`. A redirect leaves `click_id` empty: ids are minted for a
+    whole batch when it becomes durable (`mint_click_ids`), which is cheaper than one per request.
     """
 
     click_id: str
@@ -93,6 +96,28 @@ class RawClick:
                 fields[name] = value
         return fields
 
+    def to_row(self) -> ClickRow:
+        """Positional form (RAW_FIELDS order), for buffers, stream entries and inbox rows: cheaper to encode
+        than named fields, and a plain tuple of strings and numbers, which the garbage collector stops
+        tracking, so thousands of buffered clicks do not make its full collections longer."""
+        return (self.click_id, self.at, self.workspace_id, self.domain, self.link_id, self.bio_page_id,
+                self.bio_block_id, self.ip, self.user_agent, self.referrer, self.utm_source, self.utm_medium,
+                self.utm_campaign, self.utm_term, self.utm_content)
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> RawClick:
+        """Inverse of `to_row` (also from a decoded JSON list); raises ValueError on anything else."""
+        if not isinstance(row, list | tuple) or len(row) != len(RAW_FIELDS):
+            raise ValueError("not a click row")
+        click_id, at, workspace_id, domain, *optional = row
+        user_agent, referrer = optional[4], optional[5]
+        if not (isinstance(click_id, str) and click_id and isinstance(at, int | float)
+                and isinstance(workspace_id, str) and isinstance(domain, str)
+                and isinstance(user_agent, str) and isinstance(referrer, str)
+                and all(value is None or isinstance(value, str) for value in optional)):
+            raise ValueError("not a click row")
+        return cls(*row)
+
     @classmethod
     def from_fields(cls, fields: dict[bytes, bytes] | dict[str, str]) -> RawClick:
         """Inverse of `to_fields`; raises KeyError/ValueError on an entry that is not a click."""
@@ -104,3 +129,24 @@ class RawClick:
             bio_block_id=data.get("bio_block_id"), ip=data.get("ip"), user_agent=data.get("user_agent", ""),
             referrer=data.get("referrer", ""), **{name: data.get(name) for name in UTM_NAMES},
         )
+
+
+ClickRow = tuple[Any, ...]  # RawClick.to_row()
+RAW_FIELDS = ("click_id", "at", "workspace_id", "domain", "link_id", "bio_page_id", "bio_block_id", "ip",
+              "user_agent", "referrer", *UTM_NAMES)
+
+
+def mint_click_ids(clicks: Sequence[RawClick]) -> None:
+    """Give every click of a batch that has none its id (kept on the object: a retry re-sends the same ids)."""
+    missing = [click for click in clicks if not click.click_id]
+    for click, click_id in zip(missing, new_click_ids(len(missing)), strict=True):
+        click.click_id = click_id
+
+
+def with_click_ids(rows: list[ClickRow]) -> list[ClickRow]:
+    """The rows of a batch, each with a click id: minted for the batch where missing."""
+    missing = sum(1 for row in rows if not row[0])
+    if not missing:
+        return rows
+    ids = iter(new_click_ids(missing))
+    return [row if row[0] else (next(ids), *row[1:]) for row in rows]

@@ -15,7 +15,6 @@ The stream holds the client IP only until the click is stored (entries are delet
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -23,14 +22,14 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mask.click.enrichment import Enricher
-from mask.click.schemas import RawClick
-from mask.click.service import ClickListener
-from mask.click.writer import MAX_RETRY_PAUSE, store_clicks
+from mask.click.schemas import ClickRow, RawClick, mint_click_ids
+from mask.click.service import MAX_RETRY_PAUSE, ClickListener, store_clicks
 
 logger = logging.getLogger("mask.click")
 
@@ -57,16 +56,24 @@ async def ensure_group(redis: Redis, key: str) -> None:
             raise
 
 
-def encode_entry(clicks: Sequence[RawClick]) -> dict[str, str | int]:
-    """One stream entry for a batch of clicks; `n` lets a consumer count clicks without decoding them."""
-    return {"clicks": json.dumps([click.to_fields() for click in clicks], separators=(",", ":")), "n": len(clicks)}
+def encode_entry(rows: Sequence[ClickRow]) -> dict[str, str | int]:
+    """One stream entry (or inbox row) for a batch of clicks (`RawClick.to_row()`, with their ids); `n` lets a
+    consumer count clicks without decoding them."""
+    return {"clicks": orjson.dumps(rows).decode(), "n": len(rows)}
+
+
+def decode_clicks(payload: str | bytes) -> list[RawClick]:
+    """The clicks of an entry's `clicks` field: a JSON list of rows (entries written before rows existed hold
+    named fields instead); raises on anything else."""
+    return [RawClick.from_row(item) if isinstance(item, list) else RawClick.from_fields(item)
+            for item in orjson.loads(payload)]
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> list[RawClick]:
     """The clicks of one stream entry: a batch (`clicks`: JSON list) or a single click's fields."""
     batch = fields.get(b"clicks")
     if batch is not None:
-        return [RawClick.from_fields(item) for item in json.loads(batch)]
+        return decode_clicks(batch)
     return [RawClick.from_fields(fields)]
 
 
@@ -120,7 +127,9 @@ class StreamAppender:
 
     async def _send(self, batch: list[tuple[RawClick, asyncio.Future[None]]]) -> None:
         try:
-            entry = encode_entry([click for click, _ in batch])
+            clicks = [click for click, _ in batch]
+            mint_click_ids(clicks)  # on the objects: if Redis fails, the fallback buffers them with these ids
+            entry = encode_entry([click.to_row() for click in clicks])
             async with asyncio.timeout(APPEND_TIMEOUT):
                 await self.redis.xadd(self.key, entry)  # type: ignore[arg-type]
         except BaseException as error:

@@ -21,13 +21,13 @@ from typing import Any
 from redis.asyncio import Redis
 
 from mask.click.enrichment import Enricher
+from mask.click.inbox import InboxProcessor
 from mask.click.schemas import RawClick
 from mask.click.stream import ClickStreamConsumer, StreamAppender, ensure_group, stream_key
 from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings
 from mask.context import AppContext, BackgroundService
 from mask.db import create_sessionmaker
-from mask.kit.ids import new_click_id
 from mask.kit.net import client_ip
 
 logger = logging.getLogger("mask.click")
@@ -48,14 +48,17 @@ class ClickTracker:
 
     With Redis (MASK_REDIS_URL) a click is appended to the Redis click stream before `submit` returns, so it
     survives even SIGKILL of the process; if Redis fails, it falls back to the in-process buffer. Without
-    Redis it goes to the in-process buffer, written every MASK_CLICK_FLUSH_INTERVAL seconds and on graceful
-    shutdown. With MASK_RECORD_CLICKS=false clicks are dropped (for measuring what recording costs).
+    Redis it goes to the in-process buffer, appended to the click inbox every MASK_CLICK_FLUSH_INTERVAL
+    seconds and on graceful shutdown. The background process stores both (mask.click.stream,
+    mask.click.inbox). With MASK_RECORD_CLICKS=false clicks are dropped (for measuring what recording costs).
     """
 
-    def __init__(self, *, settings: Settings, writer: ClickWriter, redis: Redis | None) -> None:
+    def __init__(self, *, settings: Settings, writer: ClickWriter, processor: InboxProcessor,
+                 redis: Redis | None) -> None:
         self.settings = settings
         self.enabled = settings.record_clicks
         self.writer = writer
+        self.processor = processor
         self.redis = redis
         self.stream_key = stream_key(settings.redis_prefix)
         self.appender = StreamAppender(redis, self.stream_key) if redis is not None else None
@@ -68,7 +71,7 @@ class ClickTracker:
         if not self.enabled:
             return
         click = RawClick(
-            click_id=new_click_id(), at=time.time(), workspace_id=workspace_id, domain=domain, link_id=link_id,
+            click_id="", at=time.time(), workspace_id=workspace_id, domain=domain, link_id=link_id,
             bio_page_id=bio_page_id, bio_block_id=bio_block_id,
             ip=client_ip(scope, self.settings.trusted_proxy_networks),
             user_agent=_header(scope, b"user-agent"), referrer=_header(scope, b"referer"), **(utm or {}),
@@ -95,8 +98,9 @@ class ClickTracker:
             self.writer.add(click)
 
     async def flush(self) -> bool:
-        """Write the in-process buffer now (tests, admin tasks); True when it is empty afterwards."""
-        return await self.writer.flush()
+        """Store this process's buffer and the whole inbox now (tests, admin tasks); True when both are empty
+        afterwards. Clicks in the Redis stream are the stream consumer's."""
+        return await self.writer.flush() and await self.processor.drain()
 
 
 def get_click_tracker(context: AppContext) -> ClickTracker:
@@ -106,24 +110,28 @@ def get_click_tracker(context: AppContext) -> ClickTracker:
 
 
 def install_click_tracking(context: AppContext) -> ClickTracker:
-    """Create the tracker, its buffer writer and (with Redis) the stream consumer, and register them.
+    """Create the tracker, its buffer writer, the inbox processor and (with Redis) the stream consumer, and
+    register them.
 
-    The buffer writer runs in every process that serves requests, whatever MASK_SERVE_BACKGROUND says: the
-    buffer it empties lives in that process. The stream consumer is a background service (in `mask serve` by
-    default, in `mask worker` for production).
+    The buffer writer runs in every process that serves requests: the buffer it empties lives in that
+    process. The inbox processor and the stream consumer are background services (in the background process
+    `mask serve` starts by default, in `mask worker` for production).
     """
     settings = context.settings
     enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
     engine = writer_engine(settings, context.engine)
     sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
-    writer = ClickWriter(sessionmaker=sessionmaker, enricher=enricher,
-                         listeners=context.click_listeners, flush_interval=settings.click_flush_interval,
-                         batch_size=settings.click_batch_size, spill_dir=settings.click_spill_path)
-    tracker = ClickTracker(settings=settings, writer=writer, redis=context.redis)
+    processor = InboxProcessor(sessionmaker=sessionmaker, enricher=enricher, listeners=context.click_listeners,
+                               batch_size=settings.click_batch_size, poll_interval=settings.click_flush_interval)
+    writer = ClickWriter(sessionmaker=sessionmaker, flush_interval=settings.click_flush_interval,
+                         spill_dir=settings.click_spill_path,
+                         on_flushed=processor.wake if context.run_background else None)
+    tracker = ClickTracker(settings=settings, writer=writer, processor=processor, redis=context.redis)
     context.extras[EXTRAS_KEY] = tracker
 
     async def start_writer() -> None:
-        await asyncio.to_thread(enricher.warm_up)
+        if context.run_background:  # only the background process enriches
+            await asyncio.to_thread(enricher.warm_up)
         if context.redis is not None and settings.record_clicks:
             try:  # before the first click: entries appended before the group exists must count too
                 await ensure_group(context.redis, tracker.stream_key)
@@ -138,6 +146,7 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
 
     context.on_startup.append(start_writer)
     context.on_shutdown.append(stop_writer)
+    context.background.append(BackgroundService("click inbox processor", processor.start, processor.stop))
     if context.redis is not None:
         consumer = ClickStreamConsumer(
             redis=context.redis, key=tracker.stream_key, sessionmaker=sessionmaker, enricher=enricher,

@@ -1,9 +1,12 @@
-"""The in-process click buffer and the task that writes it: clicks leave the request path at once and reach
-the database in batches, one transaction per batch.
+"""The in-process click buffer and the task that empties it: clicks leave the request path at once and reach
+the click inbox (mask.click.inbox) every MASK_CLICK_FLUSH_INTERVAL seconds, one INSERT per flush. Enrichment,
+counters and rollups happen later, in the background process, so a serving process spends a few microseconds
+per click.
 
-A batch that fails to commit goes back to the front of the buffer and is retried with a growing pause, so a
-database restart delays clicks but loses none. On graceful shutdown (SIGTERM/SIGINT → ASGI lifespan shutdown,
-after uvicorn has finished the requests in flight) the buffer is written out before the process exits.
+An append that fails goes back to the front of the buffer and is retried with a growing pause, so a database
+restart delays clicks but loses none. On graceful shutdown (SIGTERM/SIGINT → ASGI lifespan shutdown, after
+uvicorn has finished the requests in flight) the buffer is appended before the process exits; if the database
+still refuses, it is spilled to a file the next process takes back.
 """
 
 from __future__ import annotations
@@ -14,31 +17,27 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from mask.click import service as click_service
-from mask.click.enrichment import Enricher
-from mask.click.schemas import RawClick
-from mask.click.service import ClickListener
+from mask.click import inbox
+from mask.click.schemas import ClickRow, RawClick, with_click_ids
+from mask.click.service import MAX_RETRY_PAUSE
+from mask.click.stream import MAX_ENTRY_CLICKS, encode_entry
 from mask.config import Settings
-from mask.db import create_engine, session_scope
+from mask.db import create_engine
 
 logger = logging.getLogger("mask.click")
 
-MAX_RETRY_PAUSE = 5.0
 SHUTDOWN_FLUSH_SECONDS = 15.0
 
 
-ENRICH_CHUNK = 25
-
-
 def writer_engine(settings: Settings, shared: AsyncEngine) -> AsyncEngine:
-    """The engine click batches are written with: the process's own, except on SQLite, where it is a separate
+    """The engine clicks are written with: the process's own, except on SQLite, where it is a separate
     engine whose transactions begin IMMEDIATE (take the write lock first; see mask.click.repository)."""
     if not settings.is_sqlite:
         return shared
@@ -55,37 +54,17 @@ def writer_engine(settings: Settings, shared: AsyncEngine) -> AsyncEngine:
     return engine
 
 
-async def store_clicks(sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
-                       raws: list[RawClick], listeners: Sequence[ClickListener]) -> int:
-    """Enrich and store one batch in one transaction; return how many clicks were new.
-
-    Enrichment runs on the event loop in small chunks rather than in a thread: a CPU-bound thread would take
-    the GIL from the loop for 5 ms at a time, which is what redirect latency would pay.
-    """
-    enriched = []
-    for start in range(0, len(raws), ENRICH_CHUNK):
-        enriched.extend(enricher.enrich_all(raws[start : start + ENRICH_CHUNK]))
-        await asyncio.sleep(0)
-    async with session_scope(sessionmaker) as session:
-        new = await click_service.record_batch(session, enriched, listeners)
-    return len(new)
-
-
 class ClickWriter:
-    """Buffers raw clicks in memory and writes them every `flush_interval` seconds (sooner when a full batch
-    is waiting)."""
+    """Buffers raw clicks in memory and appends them to the click inbox every `flush_interval` seconds."""
 
-    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
-                 listeners: Sequence[ClickListener], flush_interval: float, batch_size: int,
-                 spill_dir: Path | None = None) -> None:
+    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], flush_interval: float,
+                 spill_dir: Path | None = None, on_flushed: Callable[[], None] | None = None) -> None:
         self.spill_dir = spill_dir
         self.sessionmaker = sessionmaker
-        self.enricher = enricher
-        self.listeners = listeners
         self.flush_interval = flush_interval
-        self.batch_size = batch_size
-        self.pending: list[RawClick] = []
-        self.stored = 0
+        self.on_flushed = on_flushed  # this process's inbox processor, when it runs here
+        self.pending: list[ClickRow] = []  # RawClick.to_row(): see there why not the objects
+        self.appended = 0  # clicks this process has put in the inbox
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -93,9 +72,7 @@ class ClickWriter:
 
     def add(self, click: RawClick) -> None:
         """Buffer one click. Never blocks, never fails."""
-        self.pending.append(click)
-        if len(self.pending) >= self.batch_size:
-            self._wake.set()
+        self.pending.append(click.to_row())
 
     async def start(self) -> None:
         self._stopping = False
@@ -112,7 +89,7 @@ class ClickWriter:
                 path.rename(claimed)  # atomic: one worker takes each file
             except OSError:
                 continue
-            clicks = [RawClick.from_fields(json.loads(line)) for line in claimed.read_text().splitlines() if line]
+            clicks = [_spilled(json.loads(line)) for line in claimed.read_text().splitlines() if line]
             self.pending[:0] = clicks
             claimed.unlink()  # from here on they are this process's buffer, spilled again if need be
             logger.info("took back %d click(s) spilled by an earlier process from %s", len(clicks), path)
@@ -150,26 +127,38 @@ class ClickWriter:
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         path = self.spill_dir / f"clicks-{time.time_ns()}-{os.getpid()}.jsonl"
         temporary = path.with_suffix(".partial")
-        temporary.write_text("".join(json.dumps(click.to_fields()) + "\n" for click in self.pending))
+        temporary.write_text("".join(json.dumps(row) + "\n" for row in self.pending))
         temporary.rename(path)
         logger.error("the database refused %d click(s) at shutdown; kept in %s for the next start",
                      len(self.pending), path)
         self.pending.clear()
 
     async def flush(self) -> bool:
-        """Write everything buffered now; True when the buffer is empty afterwards. Waits for a write that is
-        already in progress, so every click added before the call is stored when it returns True."""
+        """Append everything buffered to the inbox now; True when the buffer is empty afterwards. Waits for an
+        append in progress, so every click added before the call is in the inbox when it returns True."""
         async with self._lock:
-            while self.pending:
-                batch = self.pending[: self.batch_size]
-                del self.pending[: self.batch_size]
-                try:
-                    await store_clicks(self.sessionmaker, self.enricher, batch, self.listeners)
-                except Exception:
-                    logger.exception("writing %d click(s) failed; kept to be retried", len(batch))
-                    self.pending[:0] = batch
-                    return False
-                self.stored += len(batch)
+            if not self.pending:
+                return True
+            batch, self.pending = self.pending, []
+            # A chunk at a time, letting the loop answer requests in between: a buffer that grew while the
+            # database was busy (the background process holds SQLite's write lock for a batch) must not
+            # stall the loop for the whole of its encoding (measured: 30–110 ms at once).
+            rows: list[ClickRow] = []
+            entries = []
+            for start in range(0, len(batch), MAX_ENTRY_CLICKS):
+                chunk = with_click_ids(batch[start : start + MAX_ENTRY_CLICKS])
+                rows.extend(chunk)
+                entries.append(encode_entry(chunk))
+                await asyncio.sleep(0)
+            try:
+                await inbox.append(self.sessionmaker, entries)
+            except Exception:
+                logger.exception("appending %d click(s) to the inbox failed; kept to be retried", len(rows))
+                self.pending[:0] = rows  # with their ids: were the append done after all, they are stored once
+                return False
+            self.appended += len(rows)
+            if self.on_flushed is not None:
+                self.on_flushed()
             return True
 
     async def _run(self) -> None:
@@ -183,3 +172,10 @@ class ClickWriter:
                 return
             ok = await self.flush()
             pause = self.flush_interval if ok else min(max(pause * 2, 0.5), MAX_RETRY_PAUSE)
+
+
+def _spilled(item: Any) -> ClickRow:
+    """A click of a spill file: a row (RawClick.to_row()), or named fields as files from before rows hold."""
+    if isinstance(item, dict):
+        return RawClick.from_fields(item).to_row()
+    return RawClick.from_row(item).to_row()

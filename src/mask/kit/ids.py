@@ -38,5 +38,17 @@ def new_click_id() -> str:
     return f"clk_{_base62((millis << 80) | random.getrandbits(80), _WIDTH)}"
 
 
+def new_click_ids(count: int) -> list[str]:
+    """`count` click ids at once, for a batch of clicks becoming durable together: the random, time-ordered
+    head of `new_click_id` once (17 characters: the milliseconds and about 53 random bits), then the click's
+    place in the batch as 5 hex digits. Same width and alphabet as `new_click_id`, a string concatenation
+    per click instead of 22 divisions."""
+    ids: list[str] = []
+    for start in range(0, count, 0x100000):
+        head = new_click_id()[:-5]
+        ids.extend([f"{head}{index:05x}" for index in range(min(count - start, 0x100000))])
+    return ids
+
+
 def random_string(length: int, alphabet: str = ALPHABET) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))

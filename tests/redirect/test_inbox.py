@@ -1,0 +1,92 @@
+"""The click inbox: what serving processes append is stored once, by whichever processor takes it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from mask.app import MaskApp
+from mask.click import inbox
+from mask.click.enrichment import Enricher
+from mask.click.inbox import InboxProcessor
+from mask.click.models import Click, ClickInboxEntry
+from mask.click.schemas import RawClick, with_click_ids
+from mask.click.stream import encode_entry
+from mask.click.writer import writer_engine
+from mask.config import Settings
+from mask.db import create_engine, create_sessionmaker
+from mask.link.models import Link
+from tests.conftest import Tenant
+from tests.redirect.helpers import BROWSER, create_link
+
+
+def _rows(link_id: str, workspace_id: str, count: int) -> list[tuple[object, ...]]:
+    return with_click_ids([RawClick("", time.time(), workspace_id, "localhost:8000", link_id, ip="81.2.69.160",
+                                    user_agent=BROWSER).to_row() for _ in range(count)])
+
+
+async def _counts(app: MaskApp, link_id: str) -> tuple[int, int, int]:
+    """(clicks stored, clicks waiting in the inbox, the link's counter)."""
+    async with app.context.engine.connect() as connection:
+        stored = await connection.scalar(select(func.count()).select_from(Click))
+        waiting = await connection.scalar(select(func.coalesce(func.sum(ClickInboxEntry.n), 0)))
+        counted = await connection.scalar(select(Link.clicks).where(Link.id == link_id))
+    return int(stored or 0), int(waiting or 0), int(counted or 0)
+
+
+async def test_processors_racing_for_the_same_rows_store_each_click_once(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
+) -> None:
+    link = (await create_link(client, tenant, slug="raced"))["id"]
+    engines, processors = [], []
+    for _ in range(3):  # three processes' worth, each with its own engine (and the app's processor runs too)
+        plain = create_engine(settings)
+        engine = writer_engine(settings, plain)  # on SQLite, transactions that begin IMMEDIATE, as in production
+        engines += [plain, engine] if engine is not plain else [plain]
+        processors.append(InboxProcessor(sessionmaker=create_sessionmaker(engine),
+                                         enricher=Enricher(secret_key="s"), listeners=app.context.click_listeners,
+                                         batch_size=150, poll_interval=0.05))
+    try:
+        rows = _rows(link, tenant.workspace_id, 900)
+        await inbox.append(app.context.sessionmaker,
+                           [encode_entry(rows[start : start + 100]) for start in range(0, 900, 100)])
+        assert all(await asyncio.gather(*(processor.drain() for processor in processors)))
+        assert await _counts(app, link) == (900, 0, 900)
+        assert sum(processor.stored for processor in processors) <= 900
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_a_malformed_inbox_row_is_dropped_and_the_others_stored(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = (await create_link(client, tenant, slug="mixed"))["id"]
+    good = _rows(link, tenant.workspace_id, 2)
+    async with app.context.engine.begin() as connection:
+        await connection.execute(inbox.INBOX.insert(), [
+            encode_entry(good[:1]), {"n": 1, "clicks": "not json"}, {"n": 1, "clicks": '[["clk_x", "soon"]]'},
+            encode_entry(good[1:]),
+        ])
+    processor: InboxProcessor = app.context.extras["click_tracker"].processor
+    assert await processor.drain()
+    assert await _counts(app, link) == (2, 0, 2)
+    assert "dropping malformed click inbox row" in caplog.text
+
+
+async def test_a_click_is_stored_with_the_id_it_was_buffered_with(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    link = (await create_link(client, tenant, slug="same-id"))["id"]
+    rows = _rows(link, tenant.workspace_id, 3)
+    await inbox.append(app.context.sessionmaker, [encode_entry(rows)])
+    await inbox.append(app.context.sessionmaker, [encode_entry(rows[:1])])  # delivered twice: stored once
+    assert await app.context.extras["click_tracker"].processor.drain()
+    async with app.context.engine.connect() as connection:
+        stored = sorted((await connection.execute(select(Click.click_id))).scalars())
+    assert stored == sorted(str(row[0]) for row in rows)
+    assert (await _counts(app, link))[2] == 3
