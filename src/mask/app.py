@@ -7,6 +7,7 @@ redirect app (mask.redirect), which never passes through the API's stack.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -79,6 +80,11 @@ class MaskApp:
                     logging.getLogger("mask").exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     return
+                # What startup built (the apps, SQLAlchemy's and Pydantic's machinery: some 150,000 objects)
+                # lives as long as the process: out of the cycle collector's sight, a full collection takes
+                # 10–30 ms instead of 100–200 ms (measured on the 2-core bench machine), which a redirect
+                # waiting behind it would pay.
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.context.shutdown()
