@@ -1,7 +1,8 @@
 """What a running MASK process holds: settings, the database engine, and background services.
 
 Built once per process by `create_app`; shared by the API, the redirect app and the dashboard.
-Background services (click writer, webhook dispatcher, …) register start/stop callbacks here.
+Background services (click inbox processor, stream consumer, webhook dispatcher, …) register start/stop callbacks
+here.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ Hook = Callable[[], Awaitable[None]]
 
 @dataclass
 class BackgroundService:
-    """A long-running job of the process (click writer, stream consumer, webhook dispatcher).
+    """A long-running job (click inbox processor, stream consumer, webhook dispatcher).
 
-    They run inside `mask serve` by default; with MASK_SERVE_BACKGROUND=false they run only in `mask worker`.
+    They run in `mask worker`: the one `mask serve` starts beside its HTTP workers (mask.background_process), or
+    one you run yourself with MASK_SERVE_BACKGROUND=false.
     """
 
     name: str
@@ -72,7 +74,7 @@ class AppContext:
         if not self.started:
             return
         self.started = False
-        # Stop in reverse order: later services may depend on earlier ones (e.g. the click writer on the DB).
+        # Stop in reverse order: later services may depend on earlier ones (e.g. the click inbox processor on the DB).
         if self.run_background:
             for service in reversed(self.background):
                 logger.info("stopping %s", service.name)

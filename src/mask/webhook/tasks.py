@@ -68,7 +68,8 @@ class WebhookRuntime:
 
 
 def install(context: AppContext) -> WebhookRuntime:
-    """Register the dispatcher (runs in `mask serve` by default, or `mask worker`) and the click listener."""
+    """Register the dispatcher (runs in `mask worker`: the one `mask serve` starts, or your own) and the click
+    listener."""
     runtime = WebhookRuntime(dispatcher=WebhookDispatcher(context), clicks=LinkClickedRecorder())
     context.extras[RUNTIME_KEY] = runtime
     context.background.append(
