@@ -13,7 +13,9 @@ import pytest
 from tests.backends import SqliteTemplate
 from tests.redirect.servers import MaskServer
 
-pytestmark = pytest.mark.slow
+# The helpers below find `mask serve`'s children in /proc.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux only)")]
 
 
 def _children(parent: int) -> dict[int, str]:
@@ -52,7 +54,6 @@ def env(sqlite_template: SqliteTemplate, tmp_path: Path) -> dict[str, str]:
     return {"MASK_DATABASE_URL": sqlite_template.clone(), "MASK_CLICK_SPILL_DIR": str(tmp_path / "spill")}
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_one_background_process_at_lower_priority_restarted_when_it_dies(env: dict[str, str]) -> None:
     server = MaskServer(env | {"MASK_SERVE_BACKGROUND_NICE": "7"}, workers=2).start()
     try:
@@ -67,7 +68,6 @@ def test_one_background_process_at_lower_priority_restarted_when_it_dies(env: di
     assert server.process is not None and server.process.returncode == 0
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_the_background_process_goes_when_mask_serve_is_killed(env: dict[str, str]) -> None:
     server = MaskServer(env, workers=1).start()
     try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.app import MaskApp
-from mask.click.models import Click
+from mask.click.models import Click, ClickInboxEntry
 from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
 from tests.conftest import Tenant
@@ -28,6 +29,14 @@ async def create_link(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) 
 async def add_domain(client: httpx.AsyncClient, tenant: Tenant, name: str) -> None:
     response = await client.post("/v1/domains", json={"domain": name}, headers=tenant.headers)
     assert response.status_code == 201, response.text
+
+
+async def click_totals(engine: AsyncEngine) -> tuple[int, int]:
+    """(clicks stored, clicks waiting in the inbox)."""
+    async with engine.connect() as connection:
+        stored = await connection.scalar(select(func.count()).select_from(Click))
+        waiting = await connection.scalar(select(func.coalesce(func.sum(ClickInboxEntry.n), 0)))
+    return int(stored or 0), int(waiting or 0)
 
 
 async def stored_clicks(app: MaskApp) -> list[Click]:

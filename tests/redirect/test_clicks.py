@@ -8,15 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from mask.app import MaskApp, create_app
-from mask.click.models import Click, ClickInboxEntry
+from mask.click.models import Click
 from mask.click.tracker import get_click_tracker
 from mask.config import Settings
 from mask.db import create_engine
 from tests.conftest import Tenant
-from tests.redirect.helpers import BROWSER, create_link, stored_clicks
+from tests.redirect.helpers import BROWSER, click_totals, create_link, stored_clicks
 from tests.redirect.test_enrichment import GOOGLEBOT, IPHONE
 
 
@@ -89,12 +89,9 @@ async def _count(settings: Settings) -> tuple[int, int]:
     """(clicks stored, clicks waiting in the inbox), read with an engine of its own."""
     engine = create_engine(settings)
     try:
-        async with engine.connect() as connection:
-            stored = await connection.scalar(select(func.count()).select_from(Click))
-            waiting = await connection.scalar(select(func.coalesce(func.sum(ClickInboxEntry.n), 0)))
+        return await click_totals(engine)
     finally:
         await engine.dispose()
-    return int(stored or 0), int(waiting or 0)
 
 
 async def test_a_failed_append_stays_buffered_and_is_written_once_the_database_recovers(

@@ -7,13 +7,13 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mask.app import MaskApp
 from mask.click import inbox
 from mask.click.enrichment import Enricher
 from mask.click.inbox import InboxProcessor
-from mask.click.models import Click, ClickInboxEntry
+from mask.click.models import Click
 from mask.click.schemas import RawClick, with_click_ids
 from mask.click.stream import encode_entry
 from mask.click.writer import writer_engine
@@ -21,7 +21,7 @@ from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker
 from mask.link.models import Link
 from tests.conftest import Tenant
-from tests.redirect.helpers import BROWSER, create_link
+from tests.redirect.helpers import BROWSER, click_totals, create_link
 
 
 def _rows(link_id: str, workspace_id: str, count: int) -> list[tuple[object, ...]]:
@@ -31,11 +31,10 @@ def _rows(link_id: str, workspace_id: str, count: int) -> list[tuple[object, ...
 
 async def _counts(app: MaskApp, link_id: str) -> tuple[int, int, int]:
     """(clicks stored, clicks waiting in the inbox, the link's counter)."""
+    stored, waiting = await click_totals(app.context.engine)
     async with app.context.engine.connect() as connection:
-        stored = await connection.scalar(select(func.count()).select_from(Click))
-        waiting = await connection.scalar(select(func.coalesce(func.sum(ClickInboxEntry.n), 0)))
         counted = await connection.scalar(select(Link.clicks).where(Link.id == link_id))
-    return int(stored or 0), int(waiting or 0), int(counted or 0)
+    return stored, waiting, int(counted or 0)
 
 
 async def test_processors_racing_for_the_same_rows_store_each_click_once(

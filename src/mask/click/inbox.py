@@ -15,7 +15,6 @@ A batch that fails (database away) rolls back, its rows stay, and it is retried 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -28,6 +27,7 @@ from mask.click.schemas import EnrichedClick
 from mask.click.service import MAX_RETRY_PAUSE, ClickListener, enrich, record_batch
 from mask.click.stream import decode_clicks
 from mask.db import session_scope
+from mask.kit.aio import wait_for_wake
 
 logger = logging.getLogger("mask.click")
 
@@ -124,11 +124,5 @@ class InboxProcessor:
             except Exception:
                 logger.exception("storing clicks from the inbox failed; they stay there to be retried")
                 pause = min(max(pause * 2, 0.5), MAX_RETRY_PAUSE)
-            await self._sleep(pause)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
-        self._wake.clear()
+            await wait_for_wake(self._wake, pause)
 

@@ -83,4 +83,4 @@ class ClickInboxEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     n: Mapped[int] = mapped_column(Integer)  # clicks in the entry
-    clicks: Mapped[str] = mapped_column(Text)  # JSON list of RawClick.to_fields()
+    clicks: Mapped[str] = mapped_column(Text)  # JSON list of RawClick.to_row(), ids included

@@ -64,10 +64,10 @@ class RawClick:
     """A click as a public handler saw it, before enrichment: what it hands to the click tracker.
 
     It belongs to a link (`link_id`) or to a bio page (`bio_page_id`, and `bio_block_id` for the block
-    clicked). `click_id` is minted when the click happens, so a re-delivery (Redis stream) is stored once.
-    `ip` is the client address; it lives only in memory, in the Redis stream or the click inbox until the
-    click is stored, and never reaches `clicks`. A redirect leaves `click_id` empty: ids are minted for a
-    whole batch when it becomes durable (`mint_click_ids`), which is cheaper than one per request.
+    clicked). A handler leaves `click_id` empty: ids are minted for a whole batch before it becomes durable
+    (`mint_click_ids`, `with_click_ids`: cheaper than one per request) and travel with the click from then on,
+    so a re-delivery (Redis stream, inbox) is stored once. `ip` is the client address; it lives only in
+    memory, in the Redis stream or the click inbox until the click is stored, and never reaches `clicks`.
     """
 
     click_id: str

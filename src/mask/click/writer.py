@@ -12,7 +12,6 @@ still refuses, it is spilled to a file the next process takes back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ from mask.click.service import MAX_RETRY_PAUSE
 from mask.click.stream import MAX_ENTRY_CLICKS, encode_entry
 from mask.config import Settings
 from mask.db import create_engine
+from mask.kit.aio import wait_for_wake
 
 logger = logging.getLogger("mask.click")
 
@@ -164,10 +164,7 @@ class ClickWriter:
     async def _run(self) -> None:
         pause = self.flush_interval
         while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(pause):
-                    await self._wake.wait()
-            self._wake.clear()
+            await wait_for_wake(self._wake, pause)
             if self._stopping:
                 return
             ok = await self.flush()
