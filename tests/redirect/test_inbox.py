@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 import httpx
@@ -47,6 +48,7 @@ async def test_processors_racing_for_the_same_rows_store_each_click_once(
         engine = writer_engine(settings, plain)  # on SQLite, transactions that begin IMMEDIATE, as in production
         engines += [plain, engine] if engine is not plain else [plain]
         processors.append(InboxProcessor(sessionmaker=create_sessionmaker(engine),
+                                         read_sessionmaker=create_sessionmaker(plain),
                                          enricher=Enricher(secret_key="s"), listeners=app.context.click_listeners,
                                          batch_size=150, poll_interval=0.05))
     try:
@@ -89,3 +91,20 @@ async def test_a_click_is_stored_with_the_id_it_was_buffered_with(
         stored = sorted((await connection.execute(select(Click.click_id))).scalars())
     assert stored == sorted(str(row[0]) for row in rows)
     assert (await _counts(app, link))[2] == 3
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_looking_at_an_empty_inbox_neither_takes_nor_waits_for_the_sqlite_write_lock(
+    app: MaskApp, settings: Settings
+) -> None:
+    # The processor polls several times a second. Were its look a write transaction (BEGIN IMMEDIATE, as its
+    # stores are), every idle poll would queue behind the API's writes, and a process whose event loop stalls
+    # mid-poll would hold the lock and fail other processes' writes after busy_timeout (seen in CI).
+    processor: InboxProcessor = app.context.extras["click_tracker"].processor
+    writer = sqlite3.connect(settings.database_url.split(":///", 1)[1], timeout=0, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        assert await asyncio.wait_for(processor.process_batch(), timeout=3) == 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

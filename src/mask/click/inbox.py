@@ -47,8 +47,12 @@ class InboxProcessor:
     """Moves clicks from the inbox to `clicks`, a batch per transaction. A background service."""
 
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
-                 listeners: Sequence[ClickListener], batch_size: int, poll_interval: float) -> None:
+                 listeners: Sequence[ClickListener], batch_size: int, poll_interval: float,
+                 read_sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.sessionmaker = sessionmaker
+        # Looking at the inbox is a plain read: on SQLite, `sessionmaker`'s transactions begin IMMEDIATE and
+        # would take the write lock on every idle poll.
+        self.read_sessionmaker = read_sessionmaker or sessionmaker
         self.enricher = enricher
         self.listeners = listeners
         self.batch_size = batch_size
@@ -88,7 +92,7 @@ class InboxProcessor:
     async def process_batch(self) -> int:
         """Store the oldest rows, about one batch of clicks; return how many rows were taken (0: empty)."""
         async with self._lock:
-            async with self.sessionmaker() as session:
+            async with self.read_sessionmaker() as session:
                 rows = (await session.execute(
                     select(INBOX.c.id, INBOX.c.n, INBOX.c.clicks).order_by(INBOX.c.id).limit(READ_ENTRIES)
                 )).all()

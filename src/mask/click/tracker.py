@@ -121,8 +121,9 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
     enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
     engine = writer_engine(settings, context.engine)
     sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
-    processor = InboxProcessor(sessionmaker=sessionmaker, enricher=enricher, listeners=context.click_listeners,
-                               batch_size=settings.click_batch_size, poll_interval=settings.click_flush_interval)
+    processor = InboxProcessor(sessionmaker=sessionmaker, read_sessionmaker=context.sessionmaker, enricher=enricher,
+                               listeners=context.click_listeners, batch_size=settings.click_batch_size,
+                               poll_interval=settings.click_flush_interval)
     writer = ClickWriter(sessionmaker=sessionmaker, flush_interval=settings.click_flush_interval,
                          spill_dir=settings.click_spill_path,
                          on_flushed=processor.wake if context.run_background else None)
