@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,13 @@ from mask.workspace import service as workspace_service
 from tests.backends import POSTGRES_URL, PostgresDatabase, SqliteTemplate, require_service
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Storing clicks yields to busy CPUs (MASK_CLICK_STORE_YIELD_SECONDS); with pytest-xdist the CPUs are busy
+    # all along and tests wait for their clicks. For this process's apps and the servers tests start; tests of
+    # the yielding build their own gate (tests/unit/test_cpu_gate.py, tests/redirect/test_inbox.py).
+    os.environ["MASK_CLICK_STORE_YIELD_SECONDS"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     click_batch_size: int = Field(default=500, ge=1)  # clicks per transaction at most
     # Where a process that cannot write its click buffer at shutdown leaves it for the next start ("" = nowhere).
     click_spill_dir: str = "var/click-spill"
+    # While other processes keep every CPU busy (a burst of redirects), storing clicks waits up to this many
+    # seconds before each batch: serving first, clicks stored when the burst passes (at least a batch per this
+    # many seconds meanwhile). 0: never wait.
+    click_store_yield_seconds: float = Field(default=10.0, ge=0)
     click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
     geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,8 +21,10 @@ from mask.click.stream import encode_entry
 from mask.click.writer import writer_engine
 from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker
+from mask.kit.cpu import CpuGate
 from mask.link.models import Link
 from tests.conftest import Tenant
+from tests.load import every_cpu_busy
 from tests.redirect.helpers import BROWSER, click_totals, create_link
 
 
@@ -108,3 +111,31 @@ async def test_looking_at_an_empty_inbox_neither_takes_nor_waits_for_the_sqlite_
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat (Linux only)")
+async def test_storing_waits_while_other_processes_fill_every_cpu_and_catches_up_after(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
+) -> None:
+    link = (await create_link(client, tenant, slug="burst"))["id"]
+    await app.context.extras["click_tracker"].processor.stop()  # the app's own: the tests turn its gate off
+    plain = create_engine(settings)
+    engine = writer_engine(settings, plain)
+    processor = InboxProcessor(sessionmaker=create_sessionmaker(engine), read_sessionmaker=create_sessionmaker(plain),
+                               enricher=Enricher(secret_key="s"), listeners=app.context.click_listeners,
+                               batch_size=500, poll_interval=0.05, cpu_gate=CpuGate(longest=30.0))
+    try:
+        with every_cpu_busy():  # a burst of redirects, as far as the CPUs can tell
+            await inbox.append(app.context.sessionmaker, [encode_entry(_rows(link, tenant.workspace_id, 50))])
+            await processor.start()
+            await asyncio.sleep(1.5)
+            assert await _counts(app, link) == (0, 50, 0)
+        deadline = time.monotonic() + 15
+        while await _counts(app, link) != (50, 0, 50) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert await _counts(app, link) == (50, 0, 50)
+        assert processor.cpu_gate is not None and processor.cpu_gate.waited >= 1.0
+    finally:
+        await processor.stop()
+        for each in (engine, plain) if engine is not plain else (plain,):
+            await each.dispose()

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from mask.click.stream import GROUP, encode_entry, ensure_group, stream_key
 from mask.config import Settings
 from tests.backends import REDIS_URL, require_service
 from tests.conftest import Tenant
+from tests.load import every_cpu_busy
 from tests.redirect.helpers import create_link, stored_clicks
 
 pytestmark = pytest.mark.redis
@@ -158,3 +160,34 @@ async def test_small_stream_entries_are_written_as_one_full_batch(
 
     assert await _within(5.0, stored)
     assert batches == [300]  # 60 entries of 5 clicks, three reads of 20 entries, one transaction
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat (Linux only)")
+async def test_the_stream_holds_the_clicks_while_other_processes_fill_every_cpu(
+    tenant: Tenant, client: httpx.AsyncClient, app: MaskApp, settings: Settings, redis_prefix: str
+) -> None:
+    # Its own stream (prefix) and its gate on; the app fixture's consumer (gate off, as in every test) reads
+    # the other one.
+    gated = create_app(settings.model_copy(update={"redis_prefix": f"{redis_prefix}gated:",
+                                                   "click_store_yield_seconds": 30.0}))
+    await gated.context.startup()
+    try:
+        redis = gated.context.redis
+        assert redis is not None
+        key = stream_key(f"{redis_prefix}gated:")
+        link = (await create_link(client, tenant, slug="held"))["id"]
+        clicks = [RawClick(click_id=f"clk_held{i:02d}", at=time.time(), workspace_id=tenant.workspace_id,
+                           domain="localhost:8000", link_id=link, ip="81.2.69.160", user_agent="Mozilla/5.0")
+                  for i in range(20)]
+        with every_cpu_busy():
+            await redis.xadd(key, encode_entry([click.to_row() for click in clicks]))  # type: ignore[arg-type]
+            await asyncio.sleep(1.5)
+            assert await stored_clicks(app) == [] and int(await redis.xlen(key)) == 1
+
+        async def stored() -> bool:
+            return len(await stored_clicks(app)) == 20
+
+        assert await _within(15.0, stored)
+        assert await _within(2.0, lambda: _stream_empty(redis, key))
+    finally:
+        await gated.context.shutdown()

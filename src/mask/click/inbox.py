@@ -28,6 +28,7 @@ from mask.click.service import MAX_RETRY_PAUSE, ClickListener, enrich, record_ba
 from mask.click.stream import decode_clicks
 from mask.db import session_scope
 from mask.kit.aio import wait_for_wake
+from mask.kit.cpu import CpuGate
 
 logger = logging.getLogger("mask.click")
 
@@ -48,11 +49,13 @@ class InboxProcessor:
 
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
                  listeners: Sequence[ClickListener], batch_size: int, poll_interval: float,
-                 read_sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
+                 read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+                 cpu_gate: CpuGate | None = None) -> None:
         self.sessionmaker = sessionmaker
         # Looking at the inbox is a plain read: on SQLite, `sessionmaker`'s transactions begin IMMEDIATE and
         # would take the write lock on every idle poll.
         self.read_sessionmaker = read_sessionmaker or sessionmaker
+        self.cpu_gate = cpu_gate  # the loop (not drain()) lets a burst of redirects have the CPUs first
         self.enricher = enricher
         self.listeners = listeners
         self.batch_size = batch_size
@@ -121,6 +124,8 @@ class InboxProcessor:
     async def _run(self) -> None:
         pause = self.poll_interval
         while not self._stopping:
+            if self.cpu_gate is not None:
+                await self.cpu_gate.wait(give_up=lambda: self._stopping)
             try:
                 if await self.process_batch():
                     pause = self.poll_interval

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mask.click.enrichment import Enricher
 from mask.click.schemas import ClickRow, RawClick, mint_click_ids
 from mask.click.service import MAX_RETRY_PAUSE, ClickListener, store_clicks
+from mask.kit.cpu import CpuGate
 
 logger = logging.getLogger("mask.click")
 
@@ -150,8 +151,9 @@ class ClickStreamConsumer:
 
     def __init__(self, *, redis: Redis, key: str, sessionmaker: async_sessionmaker[AsyncSession],
                  enricher: Enricher, listeners: Sequence[ClickListener], batch_size: int,
-                 claim_idle: float) -> None:
+                 claim_idle: float, cpu_gate: CpuGate | None = None) -> None:
         self.redis = redis
+        self.cpu_gate = cpu_gate  # a burst of redirects has the CPUs first; the stream holds the clicks meanwhile
         self.key = key
         self.sessionmaker = sessionmaker
         self.enricher = enricher
@@ -181,6 +183,8 @@ class ClickStreamConsumer:
         loop = asyncio.get_running_loop()
         grouped = False
         while not self._stopping:
+            if self.cpu_gate is not None:
+                await self.cpu_gate.wait(give_up=lambda: self._stopping)
             try:
                 if not grouped:
                     await ensure_group(self.redis, self.key)

@@ -28,6 +28,7 @@ from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings
 from mask.context import AppContext, BackgroundService
 from mask.db import create_sessionmaker
+from mask.kit.cpu import CpuGate
 from mask.kit.net import client_ip
 
 logger = logging.getLogger("mask.click")
@@ -123,7 +124,8 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
     sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
     processor = InboxProcessor(sessionmaker=sessionmaker, read_sessionmaker=context.sessionmaker, enricher=enricher,
                                listeners=context.click_listeners, batch_size=settings.click_batch_size,
-                               poll_interval=settings.click_flush_interval)
+                               poll_interval=settings.click_flush_interval,
+                               cpu_gate=CpuGate(longest=settings.click_store_yield_seconds))
     writer = ClickWriter(sessionmaker=sessionmaker, flush_interval=settings.click_flush_interval,
                          spill_dir=settings.click_spill_path,
                          on_flushed=processor.wake if context.run_background else None)
@@ -152,7 +154,7 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
         consumer = ClickStreamConsumer(
             redis=context.redis, key=tracker.stream_key, sessionmaker=sessionmaker, enricher=enricher,
             listeners=context.click_listeners, batch_size=settings.click_batch_size,
-            claim_idle=settings.click_claim_idle,
+            claim_idle=settings.click_claim_idle, cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
         )
         context.extras["click_stream_consumer"] = consumer
         context.background.append(BackgroundService("click stream consumer", consumer.start, consumer.stop))

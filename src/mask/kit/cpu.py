@@ -1,0 +1,83 @@
+"""Whether other processes keep every CPU busy: background work waits for a burst of traffic to pass.
+
+Linux only (/proc/stat); elsewhere nothing ever waits. The share counts every CPU of the machine (or of the
+container, when /proc is virtualised for it) and leaves out this process's own use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PROC_STAT = Path("/proc/stat")
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+SAMPLE_SECONDS = 0.1
+MAX_WINDOW_SECONDS = 2.0  # an older previous look says little about now: sample afresh
+
+
+def parse_cpu_line(stat: str) -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs from /proc/stat's first line; iowait counts as idle, steal as busy."""
+    fields = stat.split("\n", 1)[0].split()
+    if not fields or fields[0] != "cpu":
+        raise ValueError("not /proc/stat")
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(value) for value in (fields[1:9] + ["0"] * 8)[:8])
+    total = user + nice + system + idle + iowait + irq + softirq + steal
+    return total - idle - iowait, total
+
+
+class CpuGate:
+    """Wait while other processes use more than `busy_share` of all CPUs, up to a bound.
+
+    The bound keeps the waiter alive under a load that never lets up: it goes ahead at least once per bound.
+    """
+
+    def __init__(self, *, busy_share: float = 0.9, longest: float) -> None:
+        self.busy_share = busy_share
+        self.longest = longest
+        self.waited = 0.0  # seconds spent waiting in all (health, tests)
+        self._last: tuple[int, int, float] | None = None  # the previous sample: the share since then is known
+
+    @staticmethod
+    def _sample() -> tuple[int, int, float] | None:
+        try:
+            busy, total = parse_cpu_line(PROC_STAT.read_text())
+        except (OSError, ValueError):
+            return None
+        return busy, total, time.process_time() * TICKS_PER_SECOND
+
+    @staticmethod
+    def _seconds_between(before: tuple[int, int, float], after: tuple[int, int, float]) -> float:
+        return (after[1] - before[1]) / (TICKS_PER_SECOND * (os.cpu_count() or 1))
+
+    async def others_share(self) -> float | None:
+        """Share of all CPUs other processes used since the previous look (if it was recent enough to say,
+        else over the next SAMPLE_SECONDS); None where unknown."""
+        before, after = self._last, self._sample()
+        if after is None:
+            return None
+        if before is None or not SAMPLE_SECONDS / 2 <= self._seconds_between(before, after) <= MAX_WINDOW_SECONDS:
+            await asyncio.sleep(SAMPLE_SECONDS)
+            before, after = after, self._sample()
+            if after is None:
+                return None
+        self._last = after
+        if after[1] <= before[1]:
+            return None
+        busy = (after[0] - before[0]) - (after[2] - before[2])  # minus this process's own jiffies
+        return max(0.0, busy / (after[1] - before[1]))
+
+    async def wait(self, *, give_up: Callable[[], bool] = lambda: False) -> float:
+        """Return once the CPUs have room, after `longest` seconds, or when `give_up()`; the seconds waited."""
+        if self.longest <= 0:
+            return 0.0
+        started = time.monotonic()
+        while time.monotonic() - started < self.longest and not give_up():
+            share = await self.others_share()
+            if share is None or share < self.busy_share:
+                break
+        waited = time.monotonic() - started
+        self.waited += waited
+        return waited

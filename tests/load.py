@@ -1,0 +1,23 @@
+"""Real CPU load for tests of what background work does while a machine is busy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def every_cpu_busy() -> Iterator[None]:
+    """One busy loop per CPU, each in a process of its own, until the block ends."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    time.sleep(0.3)  # running, not starting
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
