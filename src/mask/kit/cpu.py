@@ -1,7 +1,7 @@
 """Whether other processes keep every CPU busy: background work waits for a burst of traffic to pass.
 
 Linux only (/proc/stat); elsewhere nothing ever waits. The share counts every CPU of the machine (or of the
-container, when /proc is virtualised for it) and leaves out this process's own use.
+container, when /proc is virtualised for it): of the CPU time this process did not use, how much others did.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 PROC_STAT = Path("/proc/stat")
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-SAMPLE_SECONDS = 0.1
+SAMPLE_SECONDS = 0.25  # with 100 ticks a second, 50 ticks on 2 CPUs: one tick is 2 %
 MAX_WINDOW_SECONDS = 2.0  # an older previous look says little about now: sample afresh
 
 
@@ -29,12 +29,12 @@ def parse_cpu_line(stat: str) -> tuple[int, int]:
 
 
 class CpuGate:
-    """Wait while other processes use more than `busy_share` of all CPUs, up to a bound.
+    """Wait while other processes use more than `busy_share` of the CPU time this one leaves, up to a bound.
 
     The bound keeps the waiter alive under a load that never lets up: it goes ahead at least once per bound.
     """
 
-    def __init__(self, *, busy_share: float = 0.9, longest: float) -> None:
+    def __init__(self, *, busy_share: float = 0.8, longest: float) -> None:
         self.busy_share = busy_share
         self.longest = longest
         self.waited = 0.0  # seconds spent waiting in all (health, tests)
@@ -53,8 +53,9 @@ class CpuGate:
         return (after[1] - before[1]) / (TICKS_PER_SECOND * (os.cpu_count() or 1))
 
     async def others_share(self) -> float | None:
-        """Share of all CPUs other processes used since the previous look (if it was recent enough to say,
-        else over the next SAMPLE_SECONDS); None where unknown."""
+        """Share of the CPU time this process left that other processes used, since the previous look (if it
+        was recent enough to say, else over the next SAMPLE_SECONDS); None where unknown. Near 1: no CPU idles
+        while others have work, and what this process takes, they wait for."""
         before, after = self._last, self._sample()
         if after is None:
             return None
@@ -64,10 +65,11 @@ class CpuGate:
             if after is None:
                 return None
         self._last = after
-        if after[1] <= before[1]:
+        own = after[2] - before[2]
+        left = (after[1] - before[1]) - own  # what this process did not use
+        if left <= 0:
             return None
-        busy = (after[0] - before[0]) - (after[2] - before[2])  # minus this process's own jiffies
-        return max(0.0, busy / (after[1] - before[1]))
+        return min(1.0, max(0.0, ((after[0] - before[0]) - own) / left))
 
     async def wait(self, *, give_up: Callable[[], bool] = lambda: False) -> float:
         """Return once the CPUs have room, after `longest` seconds, or when `give_up()`; the seconds waited."""
