@@ -44,9 +44,13 @@ class MaskApp:
             ("/@", self.bio_pages),
             ("/app", self.dashboard),
         ]
+        self._route_initials = frozenset(prefix[1] for prefix, _ in self.routes)  # "/@" (bio pages) included
 
     def route(self, scope: Scope) -> ASGIApp:
         """The app for a request: the routes table on the app host, the redirect app everywhere else."""
+        path: str = scope["path"]
+        if len(path) > 1 and path[1] not in self._route_initials:
+            return self.redirect  # on any host: most redirects are decided here, without the Host or the table
         host = b""
         for name, value in scope["headers"]:
             if name == b"host":
@@ -54,8 +58,7 @@ class MaskApp:
                 break
         if self.redirect.domain_of(host) != self.context.settings.short_domain:
             # Workspace domains serve bio pages (/@handle) besides their short links.
-            return self.bio_pages if scope["path"].startswith("/@") else self.redirect
-        path: str = scope["path"]
+            return self.bio_pages if path.startswith("/@") else self.redirect
         if path == "/":  # the app host's front page is the dashboard
             return self.dashboard
         for prefix, app in self.routes:

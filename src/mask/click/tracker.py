@@ -79,6 +79,16 @@ class ClickTracker:
         )
         await self.submit(click)
 
+    def buffer(self, click: RawClick) -> bool:
+        """Buffer `click` and return True when that is all submitting it means here (no Redis stream to
+        await): the redirect's hot path then skips a coroutine. False: nothing done, await `submit`."""
+        if self.appender is not None or not self.enabled:
+            return not self.enabled
+        if click.link_id is None and click.bio_page_id is None:
+            raise ValueError("a click belongs to a link or a bio page")
+        self.writer.add(click)
+        return True
+
     async def submit(self, click: RawClick) -> None:
         """Hand over a click built by the caller. Returns once the click is durable (Redis) or buffered."""
         if not self.enabled:

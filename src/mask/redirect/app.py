@@ -23,7 +23,7 @@ from mask.click.tracker import ClickTracker, get_click_tracker
 from mask.config import Settings
 from mask.context import AppContext
 from mask.kit.net import client_ip
-from mask.redirect.cache import RedirectCache
+from mask.redirect.cache import MISS, RedirectCache
 from mask.redirect.destination import Utm
 from mask.redirect.invalidation import SESSION_INFO_KEY, RedirectInvalidation, channel_name
 from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_FOUND, Page, wants_json
@@ -33,6 +33,7 @@ from mask.redirect.resolver import Resolver, Target, lookup_engine
 SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_HOSTS = 4096
 EMPTY = (b"content-length", b"0")
+EMPTY_BODY = {"type": "http.response.body", "body": b""}  # the same message every time: servers only read it
 NO_UTM: Utm = (None, None, None, None, None)
 
 
@@ -104,27 +105,34 @@ class RedirectApp:
         slug = scope["path"][1:]
         if slug.endswith("/"):
             slug = slug[:-1]
-        target = await self.resolver.resolve(domain, slug) if SLUG.fullmatch(slug) else None
+        # The cache first, without awaiting: it only holds slugs that passed the slug rule.
+        target = self.resolver.cached(domain, slug)
+        if target is MISS:
+            target = await self.resolver.resolve(domain, slug) if SLUG.fullmatch(slug) else None
         if target is None:
             await _page(send, NOT_FOUND, accept, head=head)
             return
+        assert isinstance(target, Target)
         now = time.time()
+        query = scope["query_string"]
         if target.expires_at is not None and now >= target.expires_at:
             if target.expired_location is None:
                 await _page(send, EXPIRED, accept, head=head)
                 return
-            location, utm = target.expired_location, NO_UTM
+            location_header, utm = (b"location", target.expired_location.encode("latin-1")), NO_UTM
+        elif not query:
+            location_header, utm = target.destination.location_header, target.destination.utm
         else:
-            location, utm = target.destination.with_query(scope["query_string"])
+            location, utm = target.destination.with_query(query)
+            location_header = (b"location", location.encode("latin-1"))
         if not head and not prefetch and self.tracker.enabled:
-            ip = client_ip(scope, self.trusted)
-            await self.tracker.submit(RawClick(
-                "", now, target.workspace_id, domain, target.link_id, None, None, ip,  # id: minted per batch
-                user_agent.decode("latin-1"), referrer.decode("latin-1"), *utm,
-            ))
-        await send({"type": "http.response.start", "status": 302,
-                    "headers": [(b"location", location.encode("latin-1")), NO_STORE, EMPTY]})
-        await send({"type": "http.response.body", "body": b""})
+            click = RawClick("", now, target.workspace_id, domain, target.link_id, None, None,  # id: per batch
+                             client_ip(scope, self.trusted), user_agent.decode("latin-1"),
+                             referrer.decode("latin-1"), *utm)
+            if not self.tracker.buffer(click):
+                await self.tracker.submit(click)
+        await send({"type": "http.response.start", "status": 302, "headers": (location_header, NO_STORE, EMPTY)})
+        await send(EMPTY_BODY)
 
 
 async def _page(send: Send, page: Page, accept: bytes, *, head: bool,

@@ -44,6 +44,7 @@ class Destination:
     _base: str  # scheme://host/path, without query and fragment
     _pairs: tuple[str, ...]  # the query's `name=value` parts, still encoded
     _fragment: str
+    location_header: tuple[bytes, bytes] = (b"location", b"")  # `location` as a header, encoded once
 
     @classmethod
     def build(cls, url: str, utm: dict[str, str | None]) -> Destination:
@@ -58,7 +59,7 @@ class Destination:
         location = _join(base, pairs, fragment)
         found = _utm_of(pairs)
         return cls(location, tuple(found.get(name) for name in UTM_NAMES), base, tuple(pairs),  # type: ignore[arg-type]
-                   fragment)
+                   fragment, (b"location", location.encode("latin-1")))
 
     def with_query(self, query_string: bytes) -> tuple[str, Utm]:
         """The Location and UTM values for a click whose short URL carried `query_string` (raw, from ASGI)."""
