@@ -82,8 +82,10 @@ class ClickTracker:
     def buffer(self, click: RawClick) -> bool:
         """Buffer `click` and return True when that is all submitting it means here (no Redis stream to
         await): the redirect's hot path then skips a coroutine. False: nothing done, await `submit`."""
-        if self.appender is not None or not self.enabled:
-            return not self.enabled
+        if not self.enabled:
+            return True  # dropped, as `submit` would
+        if self.appender is not None:
+            return False
         if click.link_id is None and click.bio_page_id is None:
             raise ValueError("a click belongs to a link or a bio page")
         self.writer.add(click)
