@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from mask.db import create_engine, create_sessionmaker
 from mask.kit.cpu import CpuGate
 from mask.link.models import Link
 from tests.conftest import Tenant
-from tests.load import every_cpu_busy
+from tests.load import every_cpu_busy, needs_proc_stat
 from tests.redirect.helpers import BROWSER, click_totals, create_link
 
 
@@ -113,7 +112,7 @@ async def test_looking_at_an_empty_inbox_neither_takes_nor_waits_for_the_sqlite_
         writer.close()
 
 
-@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat (Linux only)")
+@needs_proc_stat
 async def test_storing_waits_while_other_processes_fill_every_cpu_and_catches_up_after(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
 ) -> None:

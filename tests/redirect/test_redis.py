@@ -6,7 +6,6 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ from mask.click.stream import GROUP, encode_entry, ensure_group, stream_key
 from mask.config import Settings
 from tests.backends import REDIS_URL, require_service
 from tests.conftest import Tenant
-from tests.load import every_cpu_busy
+from tests.load import every_cpu_busy, needs_proc_stat
 from tests.redirect.helpers import create_link, stored_clicks
 
 pytestmark = pytest.mark.redis
@@ -162,7 +161,7 @@ async def test_small_stream_entries_are_written_as_one_full_batch(
     assert batches == [300]  # 60 entries of 5 clicks, three reads of 20 entries, one transaction
 
 
-@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat (Linux only)")
+@needs_proc_stat
 async def test_the_stream_holds_the_clicks_while_other_processes_fill_every_cpu(
     tenant: Tenant, client: httpx.AsyncClient, app: MaskApp, settings: Settings, redis_prefix: str
 ) -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mask.kit.cpu import CpuGate, parse_cpu_line
-from tests.load import every_cpu_busy
-
-needs_proc_stat = pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat (Linux only)")
+from tests.load import every_cpu_busy, needs_proc_stat
 
 
 def test_the_first_line_of_proc_stat_gives_busy_and_total_jiffies() -> None:

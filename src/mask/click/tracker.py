@@ -83,23 +83,19 @@ class ClickTracker:
         """Buffer `click` and return True when that is all submitting it means here (no Redis stream to
         await): the redirect's hot path then skips a coroutine. False: nothing done, await `submit`."""
         if not self.enabled:
-            return True  # dropped, as `submit` would
-        if self.appender is not None:
-            return False
+            return True  # dropped: recording is off
         if click.link_id is None and click.bio_page_id is None:
             raise ValueError("a click belongs to a link or a bio page")
+        if self.appender is not None:
+            return False
         self.writer.add(click)
         return True
 
     async def submit(self, click: RawClick) -> None:
         """Hand over a click built by the caller. Returns once the click is durable (Redis) or buffered."""
-        if not self.enabled:
+        if self.buffer(click):
             return
-        if click.link_id is None and click.bio_page_id is None:
-            raise ValueError("a click belongs to a link or a bio page")
-        if self.appender is None:
-            self.writer.add(click)
-            return
+        assert self.appender is not None
         try:
             await self.appender.append(click)
         except Exception:

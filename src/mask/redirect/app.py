@@ -108,7 +108,7 @@ class RedirectApp:
         # The cache first, without awaiting: it only holds slugs that passed the slug rule.
         target = self.resolver.cached(domain, slug)
         if target is MISS:
-            target = await self.resolver.resolve(domain, slug) if SLUG.fullmatch(slug) else None
+            target = await self.resolver.look_up(domain, slug) if SLUG.fullmatch(slug) else None
         if target is None:
             await _page(send, NOT_FOUND, accept, head=head)
             return

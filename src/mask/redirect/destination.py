@@ -44,7 +44,7 @@ class Destination:
     _base: str  # scheme://host/path, without query and fragment
     _pairs: tuple[str, ...]  # the query's `name=value` parts, still encoded
     _fragment: str
-    location_header: tuple[bytes, bytes] = (b"location", b"")  # `location` as a header, encoded once
+    location_header: tuple[bytes, bytes]  # `location` as a header, encoded once
 
     @classmethod
     def build(cls, url: str, utm: dict[str, str | None]) -> Destination:

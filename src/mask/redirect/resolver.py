@@ -19,7 +19,7 @@ from mask.click.schemas import UTM_NAMES
 from mask.config import Settings
 from mask.db import create_engine
 from mask.kit.time import as_utc
-from mask.redirect.cache import MISS, Key, RedirectCache, _Miss
+from mask.redirect.cache import Key, RedirectCache, _Miss
 from mask.redirect.destination import Destination
 from mask.redirect.repository import find_links
 
@@ -71,11 +71,10 @@ class Resolver:
         """The cached answer without awaiting anything (a cache hit is most redirects), or MISS."""
         return self.cache.get((domain, slug))
 
-    async def resolve(self, domain: str, slug: str) -> Target | None:
+    async def look_up(self, domain: str, slug: str) -> Target | None:
+        """The answer from the database, after `cached` said MISS; concurrent misses of a key share one
+        lookup, and the misses of one loop turn go out together."""
         key = (domain, slug)
-        cached = self.cache.get(key)
-        if cached is not MISS:
-            return cached  # type: ignore[return-value]
         future = self._inflight.get(key)
         if future is None:
             loop = asyncio.get_running_loop()
