@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from mask.click.enrichment import Enricher
 from mask.click.inbox import InboxProcessor
-from mask.click.schemas import RawClick
+from mask.click.schemas import ClickRow, RawClick
 from mask.click.stream import ClickStreamConsumer, StreamAppender, ensure_group, stream_key
 from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings
@@ -89,6 +89,16 @@ class ClickTracker:
         if self.appender is not None:
             return False
         self.writer.add(click)
+        return True
+
+    def buffer_row(self, row: ClickRow) -> bool:
+        """`buffer` for a click already in row form (`RawClick.to_row()`, on a link or a bio page): the
+        redirect's hot path, which then builds no RawClick unless it has to await `submit` (a stream)."""
+        if not self.enabled:
+            return True
+        if self.appender is not None:
+            return False
+        self.writer.add_row(row)
         return True
 
     async def submit(self, click: RawClick) -> None:

@@ -74,6 +74,10 @@ class ClickWriter:
         """Buffer one click. Never blocks, never fails."""
         self.pending.append(click.to_row())
 
+    def add_row(self, row: ClickRow) -> None:
+        """Buffer one click given as `RawClick.to_row()` would give it."""
+        self.pending.append(row)
+
     async def start(self) -> None:
         self._stopping = False
         self._load_spilled()

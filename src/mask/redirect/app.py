@@ -126,11 +126,12 @@ class RedirectApp:
             location, utm = target.destination.with_query(query)
             location_header = (b"location", location.encode("latin-1"))
         if not head and not prefetch and self.tracker.enabled:
-            click = RawClick("", now, target.workspace_id, domain, target.link_id, None, None,  # id: per batch
-                             client_ip(scope, self.trusted), user_agent.decode("latin-1"),
-                             referrer.decode("latin-1"), *utm)
-            if not self.tracker.buffer(click):
-                await self.tracker.submit(click)
+            # The click as a row (RawClick.to_row()'s layout; the id is minted per batch): without a stream
+            # the row is all the buffer keeps, so no RawClick is built only to be taken apart again.
+            row = ("", now, target.workspace_id, domain, target.link_id, None, None, client_ip(scope, self.trusted),
+                   user_agent.decode("latin-1"), referrer.decode("latin-1"), *utm)
+            if not self.tracker.buffer_row(row):
+                await self.tracker.submit(RawClick(*row))
         await send({"type": "http.response.start", "status": 302, "headers": (location_header, NO_STORE, EMPTY)})
         await send(EMPTY_BODY)
 
