@@ -86,16 +86,13 @@ class ClickTracker:
             return True  # dropped: recording is off
         if click.link_id is None and click.bio_page_id is None:
             raise ValueError("a click belongs to a link or a bio page")
-        if self.appender is not None:
-            return False
-        self.writer.add(click)
-        return True
+        return self.appender is None and self.buffer_row(click.to_row())
 
     def buffer_row(self, row: ClickRow) -> bool:
         """`buffer` for a click already in row form (`RawClick.to_row()`, on a link or a bio page): the
         redirect's hot path, which then builds no RawClick unless it has to await `submit` (a stream)."""
         if not self.enabled:
-            return True
+            return True  # dropped: recording is off
         if self.appender is not None:
             return False
         self.writer.add_row(row)

@@ -14,12 +14,14 @@ from typing import Final, Generic, TypeVar
 T = TypeVar("T")
 
 
-class _Miss:
+class Miss:
+    """The type of MISS: not in the cache (a cached None means "no such link")."""
+
     def __repr__(self) -> str:
         return "MISS"
 
 
-MISS: Final = _Miss()
+MISS: Final = Miss()
 Key = tuple[str, str]  # (domain, slug)
 
 
@@ -37,7 +39,7 @@ class RedirectCache(Generic[T]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Key) -> T | _Miss | None:
+    def get(self, key: Key) -> T | Miss | None:
         entry = self._entries.get(key)
         if entry is None:
             return MISS

@@ -19,7 +19,7 @@ from mask.click.schemas import UTM_NAMES
 from mask.config import Settings
 from mask.db import create_engine
 from mask.kit.time import as_utc
-from mask.redirect.cache import Key, RedirectCache, _Miss
+from mask.redirect.cache import Key, Miss, RedirectCache
 from mask.redirect.destination import Destination
 from mask.redirect.repository import find_links
 
@@ -67,7 +67,7 @@ class Resolver:
         self._running = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def cached(self, domain: str, slug: str) -> Target | _Miss | None:
+    def cached(self, domain: str, slug: str) -> Target | Miss | None:
         """The cached answer without awaiting anything (a cache hit is most redirects), or MISS."""
         return self.cache.get((domain, slug))
 
