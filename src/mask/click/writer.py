@@ -72,10 +72,10 @@ class ClickWriter:
 
     def add(self, click: RawClick) -> None:
         """Buffer one click. Never blocks, never fails."""
-        self.pending.append(click.to_row())
+        self.add_row(click.to_row())
 
     def add_row(self, row: ClickRow) -> None:
-        """Buffer one click given as `RawClick.to_row()` would give it."""
+        """Buffer one click given as `RawClick.to_row()` would give it (the one place the buffer grows)."""
         self.pending.append(row)
 
     async def start(self) -> None:
