@@ -12,8 +12,9 @@ from typing import Any
 NO_STORE = (b"cache-control", b"private, no-store, max-age=0")
 EMPTY = (b"content-length", b"0")
 with open(os.environ["BENCH_SLUGS_FILE"], encoding="utf-8") as slugs_file:
-    DESTINATIONS = {f"/{slug}": f"https://example.com/page/{slug}?ref=bench".encode()
-                    for slug in slugs_file.read().split()}
+    DESTINATIONS = {
+        f"/{slug}": f"https://example.com/page/{slug}?ref=bench".encode() for slug in slugs_file.read().split()
+    }
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

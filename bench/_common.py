@@ -30,8 +30,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(name: str, seconds: list[float], wall: float) -> str:
     count = len(seconds)
-    return (f"{name:<38} n={count:>7}  {count / wall:>9.0f}/s  p50={percentile(seconds, 50) * 1000:7.2f} ms  "
-            f"p99={percentile(seconds, 99) * 1000:7.2f} ms  mean={statistics.fmean(seconds) * 1000:7.2f} ms")
+    return (
+        f"{name:<38} n={count:>7}  {count / wall:>9.0f}/s  p50={percentile(seconds, 50) * 1000:7.2f} ms  "
+        f"p99={percentile(seconds, 99) * 1000:7.2f} ms  mean={statistics.fmean(seconds) * 1000:7.2f} ms"
+    )
 
 
 def free_port() -> int:
@@ -92,8 +94,11 @@ def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | N
     """`mask serve` as a subprocess on a free port; yields its base URL."""
 
     port = free_port()
-    env = os.environ | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
-                        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}"} | (extra_env or {})
+    env = (
+        os.environ
+        | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning", "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}"}
+        | (extra_env or {})
+    )
     mask = str(Path(sys.executable).with_name("mask"))
     process = subprocess.Popen([mask, "serve", "--port", str(port), "--workers", str(workers)], env=env)
     base = f"http://127.0.0.1:{port}"

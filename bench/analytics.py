@@ -48,20 +48,89 @@ from mask.link.models import Link
 from mask.tag.models import Tag, link_tags
 from mask.workspace import service as workspace_service
 
-COLUMNS = ("click_id", "workspace_id", "link_id", "bio_page_id", "bio_block_id", "domain", "clicked_at", "country",
-           "city", "device", "browser", "os", "referrer", "referrer_url", "utm_source", "utm_medium", "utm_campaign",
-           "utm_term", "utm_content", "is_bot", "visitor_hash", "is_unique")
+COLUMNS = (
+    "click_id",
+    "workspace_id",
+    "link_id",
+    "bio_page_id",
+    "bio_block_id",
+    "domain",
+    "clicked_at",
+    "country",
+    "city",
+    "device",
+    "browser",
+    "os",
+    "referrer",
+    "referrer_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "is_bot",
+    "visitor_hash",
+    "is_unique",
+)
 DEFAULT_DOMAIN, BRAND_DOMAIN = "localhost:8000", "go.bench.test"
 
 COUNTRIES = {
-    "US": 30, "IN": 8, "GB": 6, "DE": 6, "BR": 5, "FR": 4, "CA": 4, "JP": 3, "ES": 3, "IT": 3, "NL": 2, "MX": 2,
-    "AU": 2, "ID": 2, "PL": 1.5, "TR": 1.5, "KR": 1.2, "SE": 1, "CH": 1, "PH": 1, "NG": 1, "AR": 1, "ZA": 1,
-    "VN": 1, "EG": 0.8, "PK": 0.8, "BD": 0.8, "UA": 0.7, "BE": 0.7, "AT": 0.6, "PT": 0.6, "CZ": 0.5, "RO": 0.5,
-    "IE": 0.5, "DK": 0.4, "NO": 0.4, "FI": 0.4, "IL": 0.4, "NZ": 0.3, None: 2,
+    "US": 30,
+    "IN": 8,
+    "GB": 6,
+    "DE": 6,
+    "BR": 5,
+    "FR": 4,
+    "CA": 4,
+    "JP": 3,
+    "ES": 3,
+    "IT": 3,
+    "NL": 2,
+    "MX": 2,
+    "AU": 2,
+    "ID": 2,
+    "PL": 1.5,
+    "TR": 1.5,
+    "KR": 1.2,
+    "SE": 1,
+    "CH": 1,
+    "PH": 1,
+    "NG": 1,
+    "AR": 1,
+    "ZA": 1,
+    "VN": 1,
+    "EG": 0.8,
+    "PK": 0.8,
+    "BD": 0.8,
+    "UA": 0.7,
+    "BE": 0.7,
+    "AT": 0.6,
+    "PT": 0.6,
+    "CZ": 0.5,
+    "RO": 0.5,
+    "IE": 0.5,
+    "DK": 0.4,
+    "NO": 0.4,
+    "FI": 0.4,
+    "IL": 0.4,
+    "NZ": 0.3,
+    None: 2,
 }
 CITIES = {
-    "US": ["New York", "Los Angeles", "Chicago", "Houston", "Seattle", "San Francisco", "Austin", "Boston",
-           "Miami", "Denver", "Atlanta", "Portland"],
+    "US": [
+        "New York",
+        "Los Angeles",
+        "Chicago",
+        "Houston",
+        "Seattle",
+        "San Francisco",
+        "Austin",
+        "Boston",
+        "Miami",
+        "Denver",
+        "Atlanta",
+        "Portland",
+    ],
     "IN": ["Mumbai", "Delhi", "Bengaluru", "Hyderabad", "Chennai", "Pune", "Kolkata"],
     "GB": ["London", "Manchester", "Birmingham", "Edinburgh", "Bristol"],
     "DE": ["Berlin", "Munich", "Hamburg", "Cologne", "Frankfurt am Main", "Stuttgart"],
@@ -105,9 +174,22 @@ USER_AGENTS = {
     "python-requests/2.32.3": 0.5,
 }
 REFERRERS: dict[str | None, float] = {
-    None: 40, "t.co": 12, "www.google.com": 10, "l.facebook.com": 6, "l.instagram.com": 5, "www.linkedin.com": 4,
-    "www.reddit.com": 3, "news.ycombinator.com": 2, "www.youtube.com": 2, "www.bing.com": 1.5, "duckduckgo.com": 1,
-    "mail.google.com": 1, "github.com": 1, "substack.com": 1, "medium.com": 1, "t.me": 1,
+    None: 40,
+    "t.co": 12,
+    "www.google.com": 10,
+    "l.facebook.com": 6,
+    "l.instagram.com": 5,
+    "www.linkedin.com": 4,
+    "www.reddit.com": 3,
+    "news.ycombinator.com": 2,
+    "www.youtube.com": 2,
+    "www.bing.com": 1.5,
+    "duckduckgo.com": 1,
+    "mail.google.com": 1,
+    "github.com": 1,
+    "substack.com": 1,
+    "medium.com": 1,
+    "t.me": 1,
 }
 UTM_SOURCES = {"twitter": 4, "newsletter": 3, "facebook": 2, "linkedin": 2, "google": 1, "partner": 1}
 UTM_MEDIUMS = {"social": 5, "email": 3, "cpc": 2, "referral": 1}
@@ -118,8 +200,16 @@ def _weighted(rng: random.Random, table: dict[Any, float], k: int) -> list[Any]:
     return rng.choices(list(table), weights=list(table.values()), k=k)
 
 
-def generate(workspace_id: str, link_ids: list[str], link_domains: list[str], n: int, days: float,
-             now: datetime, seed: int = 1, prefix: str = "clk_bench") -> Iterator[tuple[Any, ...]]:
+def generate(
+    workspace_id: str,
+    link_ids: list[str],
+    link_domains: list[str],
+    n: int,
+    days: float,
+    now: datetime,
+    seed: int = 1,
+    prefix: str = "clk_bench",
+) -> Iterator[tuple[Any, ...]]:
     """Rows of the clicks table in time order, with `is_unique` decided as record_batch decides it."""
     rng = random.Random(seed)
     start = now - timedelta(days=days)
@@ -158,12 +248,28 @@ def generate(workspace_id: str, link_ids: list[str], link_domains: list[str], n:
             seen.add((link, day, visitor))
             unique = True
         yield (
-            f"{prefix}{i:012d}", workspace_id, link_ids[link], None, None, link_domains[link], clicked_at,
-            country, city, agent.device, agent.browser, agent.os, referrer, referrer_url,
-            utm_sources[i] if tagged else None, utm_mediums[i] if tagged else None,
+            f"{prefix}{i:012d}",
+            workspace_id,
+            link_ids[link],
+            None,
+            None,
+            link_domains[link],
+            clicked_at,
+            country,
+            city,
+            agent.device,
+            agent.browser,
+            agent.os,
+            referrer,
+            referrer_url,
+            utm_sources[i] if tagged else None,
+            utm_mediums[i] if tagged else None,
             UTM_CAMPAIGNS[link % len(UTM_CAMPAIGNS)] if tagged else None,
-            "shoes" if tagged and rng.random() < 0.1 else None, "hero" if tagged and rng.random() < 0.1 else None,
-            agent.is_bot, f"{visitor:032x}", unique,
+            "shoes" if tagged and rng.random() < 0.1 else None,
+            "hero" if tagged and rng.random() < 0.1 else None,
+            agent.is_bot,
+            f"{visitor:032x}",
+            unique,
         )
 
 
@@ -174,15 +280,34 @@ async def setup_workspace(context: AppContext, links: int) -> tuple[str, list[st
         now = utcnow()
         link_ids = [f"lnk_bench{i:08d}" for i in range(links)]
         domains = [BRAND_DOMAIN if i % 10 == 9 else DEFAULT_DOMAIN for i in range(links)]
-        await session.execute(insert(Link), [
-            {"id": link_id, "workspace_id": workspace.id, "domain": domain, "slug": f"s{i}",
-             "url": f"https://example.com/{i}", "clicks": 0, "created_at": now, "updated_at": now}
-            for i, (link_id, domain) in enumerate(zip(link_ids, domains, strict=True))])
+        await session.execute(
+            insert(Link),
+            [
+                {
+                    "id": link_id,
+                    "workspace_id": workspace.id,
+                    "domain": domain,
+                    "slug": f"s{i}",
+                    "url": f"https://example.com/{i}",
+                    "clicks": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, (link_id, domain) in enumerate(zip(link_ids, domains, strict=True))
+            ],
+        )
         tags = [f"tag_bench{t:02d}" for t in range(20)]
-        await session.execute(insert(Tag), [{"id": tag, "workspace_id": workspace.id, "name": f"topic-{t}",
-                                             "created_at": now} for t, tag in enumerate(tags)])
-        await session.execute(insert(link_tags), [{"link_id": link_id, "tag_id": tags[i % 20]}
-                                                  for i, link_id in enumerate(link_ids) if i % 3 == 0])
+        await session.execute(
+            insert(Tag),
+            [
+                {"id": tag, "workspace_id": workspace.id, "name": f"topic-{t}", "created_at": now}
+                for t, tag in enumerate(tags)
+            ],
+        )
+        await session.execute(
+            insert(link_tags),
+            [{"link_id": link_id, "tag_id": tags[i % 20]} for i, link_id in enumerate(link_ids) if i % 3 == 0],
+        )
     return workspace.id, link_ids, domains
 
 
@@ -262,8 +387,9 @@ async def finish_load(context: AppContext, workspace_id: str) -> dict[str, float
 # --- the baseline: the plain GROUP BY over raw clicks a system without rollups would run -------------------
 
 
-def baseline_statement(dialect: str, workspace_id: str, group_by: GroupBy, start: datetime, end: datetime,
-                       link_id: str | None) -> Select[Any]:
+def baseline_statement(
+    dialect: str, workspace_id: str, group_by: GroupBy, start: datetime, end: datetime, link_id: str | None
+) -> Select[Any]:
     clicks = func.count().label("clicks")
     unique = func.sum(case((Click.is_unique, 1), else_=0)).label("unique_clicks")
     where = [Click.workspace_id == workspace_id, Click.clicked_at >= start, Click.clicked_at < end, ~Click.is_bot]
@@ -278,10 +404,18 @@ def baseline_statement(dialect: str, workspace_id: str, group_by: GroupBy, start
             key = func.strftime(literal_column("'%Y-%m-%d'"), Click.clicked_at)
         return select(key, clicks, unique).where(*where).group_by(key).order_by(key)
     if group_by is GroupBy.tags:
-        return (select(Tag.name, clicks, unique)
-                .select_from(Click.__table__.join(link_tags, link_tags.c.link_id == Click.link_id)
-                             .join(Tag, and_(Tag.id == link_tags.c.tag_id)))
-                .where(*where).group_by(Tag.name).order_by(clicks.desc()).limit(10))
+        return (
+            select(Tag.name, clicks, unique)
+            .select_from(
+                Click.__table__.join(link_tags, link_tags.c.link_id == Click.link_id).join(
+                    Tag, and_(Tag.id == link_tags.c.tag_id)
+                )
+            )
+            .where(*where)
+            .group_by(Tag.name)
+            .order_by(clicks.desc())
+            .limit(10)
+        )
     column: Any = Click.link_id if group_by is GroupBy.links else getattr(Click, DIMENSION_KEYS[group_by][0])
     return select(column, clicks, unique).where(*where).group_by(column).order_by(clicks.desc()).limit(10)
 
@@ -299,8 +433,9 @@ async def timed(runs: int, call: Callable[[], Any]) -> list[float]:
 QUERIED = [g for g in GroupBy if g not in (GroupBy.bio_pages, GroupBy.bio_blocks)]  # no bio traffic generated
 
 
-async def run_queries(context: AppContext, workspace_id: str, hot_link: str, repeat: int,
-                      baseline_repeat: int) -> list[tuple[str, str, list[float], list[float]]]:
+async def run_queries(
+    context: AppContext, workspace_id: str, hot_link: str, repeat: int, baseline_repeat: int
+) -> list[tuple[str, str, list[float], list[float]]]:
     dialect = context.engine.dialect.name
     now = utcnow()
     scopes: list[tuple[str, dict[str, Any], datetime, str | None]] = [
@@ -326,21 +461,25 @@ async def run_queries(context: AppContext, workspace_id: str, hot_link: str, rep
                 mine = await timed(repeat, ours)
                 base = await timed(baseline_repeat, plain)
                 results.append((group_by.value, scope, mine, base))
-                print(f"  {group_by.value:<14} {scope:<15} p50 {percentile(mine, 50) * 1000:8.1f} ms  "
-                      f"p95 {percentile(mine, 95) * 1000:8.1f} ms   raw GROUP BY p50 "
-                      f"{percentile(base, 50) * 1000:9.1f} ms   x{percentile(base, 50) / percentile(mine, 50):7.1f}",
-                      flush=True)
+                print(
+                    f"  {group_by.value:<14} {scope:<15} p50 {percentile(mine, 50) * 1000:8.1f} ms  "
+                    f"p95 {percentile(mine, 95) * 1000:8.1f} ms   raw GROUP BY p50 "
+                    f"{percentile(base, 50) * 1000:9.1f} ms   x{percentile(base, 50) / percentile(mine, 50):7.1f}",
+                    flush=True,
+                )
     return results
 
 
-async def listener_cost(context: AppContext, workspace_id: str, link_ids: list[str], domains: list[str],
-                        batches: int = 10, size: int = 1000) -> tuple[list[float], list[float]]:
+async def listener_cost(
+    context: AppContext, workspace_id: str, link_ids: list[str], domains: list[str], batches: int = 10, size: int = 1000
+) -> tuple[list[float], list[float]]:
     """record_batch of `size` fresh clicks with the rollup listener and without it, alternately."""
     with_rollups: list[float] = []
     without: list[float] = []
     for number in range(2 * batches):
-        rows = generate(workspace_id, link_ids, domains, size, 1 / 24, utcnow(), seed=100 + number,
-                        prefix=f"clk_cost{number:03d}_")
+        rows = generate(
+            workspace_id, link_ids, domains, size, 1 / 24, utcnow(), seed=100 + number, prefix=f"clk_cost{number:03d}_"
+        )
         clicks = [EnrichedClick(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
         listeners = [analytics_service.record_clicks] if number % 2 else []
         began = time.perf_counter()
@@ -371,21 +510,26 @@ async def bench(url: str, args: argparse.Namespace) -> None:
         hot_link = link_ids[0]
         async with context.sessionmaker() as session:
             link_clicks = await session.scalar(select(Link.clicks).where(Link.id == hot_link))
-            counted = await analytics_service.clicks(session, workspace_id=workspace_id,
-                                                     params=AnalyticsParams(link_id=hot_link, interval="all"))
+            counted = await analytics_service.clicks(
+                session, workspace_id=workspace_id, params=AnalyticsParams(link_id=hot_link, interval="all")
+            )
         print(f"  hot link {hot_link}: links.clicks {link_clicks:,}, group_by=count {counted.model_dump()}")
         assert counted.model_dump()["clicks"] == link_clicks, "the link's clicks and group_by=count disagree"
         results = await run_queries(context, workspace_id, hot_link, args.repeat, args.baseline_repeat)
         with_rollups, without = await listener_cost(context, workspace_id, link_ids, domains)
         listener_p50, plain_p50 = percentile(with_rollups, 50), percentile(without, 50)
-        print(f"  record_batch of 1,000 clicks: p50 {listener_p50 * 1000:.0f} ms with the rollup listener, "
-              f"{plain_p50 * 1000:.0f} ms without (x{listener_p50 / plain_p50:.1f})")
+        print(
+            f"  record_batch of 1,000 clicks: p50 {listener_p50 * 1000:.0f} ms with the rollup listener, "
+            f"{plain_p50 * 1000:.0f} ms without (x{listener_p50 / plain_p50:.1f})"
+        )
         worst_totals = max(percentile(m, 95) for g, _, m, _ in results if g in ("count", "timeseries"))
         worst_breakdown = max(percentile(m, 95) for g, _, m, _ in results if g not in ("count", "timeseries"))
         ratios = sorted(percentile(b, 50) / percentile(m, 50) for _, _, m, b in results)
-        print(f"  worst p95: count/timeseries {worst_totals * 1000:.1f} ms (target 150), breakdowns "
-              f"{worst_breakdown * 1000:.1f} ms (target 500); speed-up over raw GROUP BY: median "
-              f"x{ratios[len(ratios) // 2]:.1f}, min x{ratios[0]:.1f}")
+        print(
+            f"  worst p95: count/timeseries {worst_totals * 1000:.1f} ms (target 150), breakdowns "
+            f"{worst_breakdown * 1000:.1f} ms (target 500); speed-up over raw GROUP BY: median "
+            f"x{ratios[len(ratios) // 2]:.1f}, min x{ratios[0]:.1f}"
+        )
     finally:
         await context.engine.dispose()
 

@@ -28,14 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import httpx
 from _common import served, throwaway_database
 
-BROWSER = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 "
-           "Safari/537.36")
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 PAGE = {
-    "handle": "ada", "title": "Ada Lovelace", "description": "Mathematician, writer, first programmer.",
+    "handle": "ada",
+    "title": "Ada Lovelace",
+    "description": "Mathematician, writer, first programmer.",
     "theme": {"preset": "sunset"},
     "blocks": [
-        *({"type": "social", "platform": p, "url": f"https://{p}.com/ada"} for p in ("instagram", "x", "youtube",
-                                                                                  "github")),
+        *(
+            {"type": "social", "platform": p, "url": f"https://{p}.com/ada"}
+            for p in ("instagram", "x", "youtube", "github")
+        ),
         {"type": "social", "platform": "email", "url": "ada@example.com"},
         *({"type": "link", "title": f"Button number {n}", "url": f"https://example.com/{n}"} for n in range(4)),
         {"type": "header", "text": "Projects"},
@@ -55,8 +58,7 @@ async def _key(database_url: str) -> str:
     context = AppContext.create(Settings(database_url=database_url, redis_url=None))
     try:
         async with session_scope(context.sessionmaker) as session:
-            workspace = await workspace_service.create(session, slug=f"bench{secrets.token_hex(3)}",
-                                                       plan="enterprise")
+            workspace = await workspace_service.create(session, slug=f"bench{secrets.token_hex(3)}", plan="enterprise")
             created = await auth_service.create(session, workspace=workspace, scopes=None, name="bench")
     finally:
         await context.engine.dispose()
@@ -69,8 +71,7 @@ def _ms(value: str, unit: str) -> float:
 
 def _wrk(url: str, duration: int, connections: int) -> tuple[int, float, float, float]:
     """(requests answered, requests/s, p50 ms, p99 ms) of one wrk run."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"User-Agent: {BROWSER}",
-               url]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"User-Agent: {BROWSER}", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s|m)\b", output)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s|m)\b", output)
@@ -109,8 +110,12 @@ async def run(url: str, base: str, backend: str, duration: int, connections: int
         print(f"MASK bio pages, {backend}, mask serve (1 worker), wrk -t2 -c{connections} -d{duration}s")
         answered: dict[str, int] = {}
         results: dict[str, tuple[float, float]] = {}
-        for name, path in (("short link redirect (baseline)", "/base"), ("bio page", "/@ada"),
-                           ("bio block redirect", f"/@ada/b/{block['id']}"), ("health", "/health")):
+        for name, path in (
+            ("short link redirect (baseline)", "/base"),
+            ("bio page", "/@ada"),
+            ("bio block redirect", f"/@ada/b/{block['id']}"),
+            ("health", "/health"),
+        ):
             count, rate, p50, p99 = await asyncio.to_thread(_wrk, base + path, duration, connections)
             answered[name], results[name] = count, (rate, p50)
             print(f"{name:<32} {rate:>8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
@@ -126,9 +131,11 @@ async def run(url: str, base: str, backend: str, duration: int, connections: int
                 break
             await asyncio.sleep(0.5)
         link_clicks = (await api.get(f"/v1/links/{link['id']}")).json()["clicks"]
-        print(f"answered → counted: page {views} → views {counted['views']}; block redirect {clicks} → clicks "
-              f"{counted['clicks']}; short link {answered['short link redirect (baseline)']} → clicks {link_clicks}"
-              f" (up to {connections} more each: requests in flight when wrk stopped)")
+        print(
+            f"answered → counted: page {views} → views {counted['views']}; block redirect {clicks} → clicks "
+            f"{counted['clicks']}; short link {answered['short link redirect (baseline)']} → clicks {link_clicks}"
+            f" (up to {connections} more each: requests in flight when wrk stopped)"
+        )
 
 
 if __name__ == "__main__":

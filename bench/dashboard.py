@@ -60,28 +60,46 @@ async def seed(app: object, email: str, *, links: int, clicks: int) -> tuple[str
         domains = (f"go.{label}.example", f"l.{label}.example")
         for name in domains:
             await domain_service.create(session, settings=settings, workspace_id=workspace.id, name=name)
-        await bio_page_service.create(session, settings=settings, workspace_id=workspace.id,
-                                      data=BioPageCreate(handle=f"bench{workspace.id[-6:].lower()}"))
+        await bio_page_service.create(
+            session,
+            settings=settings,
+            workspace_id=workspace.id,
+            data=BioPageCreate(handle=f"bench{workspace.id[-6:].lower()}"),
+        )
     link_ids: list[str] = []
     for start in range(0, links, BATCH):
         async with session_scope(context.sessionmaker) as session:
             for index in range(start, min(links, start + BATCH)):
                 domain = (*domains, None)[index % 3]
                 tags = ["bench", f"campaign-{index % 40}"] if index % 2 == 0 else None
-                data = LinkCreate(url=f"https://example.com/articles/{index}?utm=bench", domain=domain, tags=tags,
-                                  slug=f"s{index}-{workspace.id[-4:]}")
+                data = LinkCreate(
+                    url=f"https://example.com/articles/{index}?utm=bench",
+                    domain=domain,
+                    tags=tags,
+                    slug=f"s{index}-{workspace.id[-4:]}",
+                )
                 view = await link_service.create(session, settings=settings, workspace_id=workspace.id, data=data)
                 link_ids.append(view.link.id)
     now = utcnow()
     rng = random.Random(8)
     for start in range(0, clicks, 2000):
-        batch = [EnrichedClick(click_id=new_id("clk"), clicked_at=now - timedelta(minutes=rng.randrange(60 * 24 * 29)),
-                               workspace_id=workspace.id, domain=settings.short_domain,
-                               visitor_hash=f"v{rng.randrange(clicks // 3 + 1)}",
-                               link_id=link_ids[int(rng.paretovariate(1.2)) % len(link_ids)] if link_ids else None,
-                               country=rng.choice(COUNTRIES), device=rng.choice(DEVICES), browser=rng.choice(BROWSERS),
-                               os="Linux", referrer=rng.choice(REFERRERS), is_bot=rng.random() < 0.05)
-                 for _ in range(min(2000, clicks - start))]
+        batch = [
+            EnrichedClick(
+                click_id=new_id("clk"),
+                clicked_at=now - timedelta(minutes=rng.randrange(60 * 24 * 29)),
+                workspace_id=workspace.id,
+                domain=settings.short_domain,
+                visitor_hash=f"v{rng.randrange(clicks // 3 + 1)}",
+                link_id=link_ids[int(rng.paretovariate(1.2)) % len(link_ids)] if link_ids else None,
+                country=rng.choice(COUNTRIES),
+                device=rng.choice(DEVICES),
+                browser=rng.choice(BROWSERS),
+                os="Linux",
+                referrer=rng.choice(REFERRERS),
+                is_bot=rng.random() < 0.05,
+            )
+            for _ in range(min(2000, clicks - start))
+        ]
         async with session_scope(context.sessionmaker) as session:
             await click_service.record_batch(session, batch, [analytics_service.record_clicks])
     first_link = link_ids[min(1, len(link_ids) - 1)] if link_ids else ""  # the most clicked one
@@ -90,15 +108,25 @@ async def seed(app: object, email: str, *, links: int, clicks: int) -> tuple[str
 
 def pages(slug: str, link_id: str, domain: str) -> list[tuple[str, str]]:
     base = f"/app/{slug}"
-    listed = [("links", f"{base}/links"), ("links, search", f"{base}/links?q=articles/99"),
-              ("links, tag filter", f"{base}/links?tag=campaign-7"),
-              ("links, domain filter", f"{base}/links?domain={domain}"),
-              ("links, new", f"{base}/links/new"), ("analytics 30d", f"{base}/analytics"),
-              ("analytics 1y, bots too", f"{base}/analytics?interval=1y&bots=include"),
-              *((f"  card: {group_by}", f"{base}/analytics/breakdown?interval=30d&group_by={group_by}")
-                for group_by in ("links", "countries", "referrers", "devices", "utm_sources", "tags")),
-              ("bio pages", f"{base}/bio"), ("domains", f"{base}/domains"), ("webhooks", f"{base}/webhooks"),
-              ("settings", f"{base}/settings"), ("api keys", f"{base}/settings/keys"), ("account", "/app/account")]
+    listed = [
+        ("links", f"{base}/links"),
+        ("links, search", f"{base}/links?q=articles/99"),
+        ("links, tag filter", f"{base}/links?tag=campaign-7"),
+        ("links, domain filter", f"{base}/links?domain={domain}"),
+        ("links, new", f"{base}/links/new"),
+        ("analytics 30d", f"{base}/analytics"),
+        ("analytics 1y, bots too", f"{base}/analytics?interval=1y&bots=include"),
+        *(
+            (f"  card: {group_by}", f"{base}/analytics/breakdown?interval=30d&group_by={group_by}")
+            for group_by in ("links", "countries", "referrers", "devices", "utm_sources", "tags")
+        ),
+        ("bio pages", f"{base}/bio"),
+        ("domains", f"{base}/domains"),
+        ("webhooks", f"{base}/webhooks"),
+        ("settings", f"{base}/settings"),
+        ("api keys", f"{base}/settings/keys"),
+        ("account", "/app/account"),
+    ]
     listed.insert(4, ("link detail + chart", f"{base}/links/{link_id}"))
     return listed
 
@@ -115,8 +143,15 @@ async def measure(clients: list[httpx.AsyncClient], paths: list[str], rounds: in
 
 
 async def run(backend: str, url: str, *, links: int, clicks: int, rounds: int) -> list[str]:
-    app = create_app(Settings(env="test", database_url=url, short_domain="localhost:8000", rate_limit_enabled=False,
-                              serve_background=False))
+    app = create_app(
+        Settings(
+            env="test",
+            database_url=url,
+            short_domain="localhost:8000",
+            rate_limit_enabled=False,
+            serve_background=False,
+        )
+    )
     await app.context.startup()
     lines = []
     try:
@@ -126,11 +161,14 @@ async def run(backend: str, url: str, *, links: int, clicks: int, rounds: int) -
         empty = await seed(app, "empty@bench.example", links=1, clicks=0)
         lines.append(f"[{backend}] seeded {links:,} links and {clicks:,} clicks in {seeded:.1f} s")
         transport = httpx.ASGITransport(app=app)
-        clients = [httpx.AsyncClient(transport=transport, base_url="http://localhost:8000",
-                                     cookies={"mask_session": token}) for _, token, _, _ in (empty, big)]
+        clients = [
+            httpx.AsyncClient(transport=transport, base_url="http://localhost:8000", cookies={"mask_session": token})
+            for _, token, _, _ in (empty, big)
+        ]
         lines.append(f"{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'1-link p50':>10} {'ratio':>6}  target < 100 ms")
-        for (name, empty_path), (_, big_path) in zip(pages(empty[0], empty[2], empty[3]),
-                                                     pages(big[0], big[2], big[3]), strict=True):
+        for (name, empty_path), (_, big_path) in zip(
+            pages(empty[0], empty[2], empty[3]), pages(big[0], big[2], big[3]), strict=True
+        ):
             await measure(clients, [empty_path, big_path], 3)  # warm: templates compiled, caches filled
             base_times, timings = await measure(clients, [empty_path, big_path], rounds)
             p50, p95 = percentile(timings, 50), percentile(timings, 95)

@@ -47,8 +47,10 @@ async def create_via_service(url: str, count: int) -> tuple[str, str, list[float
     for batch_start in range(0, count, SERVICE_BATCH):
         async with session_scope(context.sessionmaker) as session:
             for index in range(batch_start, min(count, batch_start + SERVICE_BATCH)):
-                data = LinkCreate(url=f"https://example.com/page/{index}?ref=bench",
-                                  tags=["bench", f"t{index % 50}"] if index % 3 == 0 else None)
+                data = LinkCreate(
+                    url=f"https://example.com/page/{index}?ref=bench",
+                    tags=["bench", f"t{index % 50}"] if index % 3 == 0 else None,
+                )
                 began = time.perf_counter()
                 await link_service.create(session, settings=context.settings, workspace_id=workspace.id, data=data)
                 timings.append(time.perf_counter() - began)
@@ -63,9 +65,19 @@ async def baseline_insert(url: str, workspace_id: str, count: int) -> float:
     started = time.perf_counter()
     for batch_start in range(0, count, SERVICE_BATCH):
         now = utcnow()
-        rows = [{"id": new_id("lnk"), "workspace_id": workspace_id, "domain": "base.local", "slug": f"b{index}",
-                 "url": f"https://example.com/page/{index}", "clicks": 0, "created_at": now, "updated_at": now}
-                for index in range(batch_start, min(count, batch_start + SERVICE_BATCH))]
+        rows = [
+            {
+                "id": new_id("lnk"),
+                "workspace_id": workspace_id,
+                "domain": "base.local",
+                "slug": f"b{index}",
+                "url": f"https://example.com/page/{index}",
+                "clicks": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for index in range(batch_start, min(count, batch_start + SERVICE_BATCH))
+        ]
         async with session_scope(context.sessionmaker) as session:
             await session.execute(insert(Link), rows)
     wall = time.perf_counter() - started
@@ -84,8 +96,9 @@ async def create_via_http(base: str, token: str, count: int, concurrency: int = 
         while not queue.empty():
             index = queue.get_nowait()
             began = time.perf_counter()
-            response = await client.post("/v1/links", json={"url": f"https://example.org/http/{index}",
-                                                           "tags": ["http"]}, headers=headers)
+            response = await client.post(
+                "/v1/links", json={"url": f"https://example.org/http/{index}", "tags": ["http"]}, headers=headers
+            )
             timings.append(time.perf_counter() - began)
             if response.status_code != 201:
                 raise RuntimeError(f"create failed: {response.status_code} {response.text}")
@@ -153,12 +166,16 @@ def run_backend(backend: str, links: int, http_links: int) -> None:
         assert seen == links + http_links, (seen, links + http_links)
         print(summary("list page of 100 (HTTP)", page_times, page_wall))
         first, last = page_times[:20], page_times[-20:]
-        print(f"  first 20 pages p50={percentile(first, 50) * 1000:.2f} ms, last 20 pages "
-              f"p50={percentile(last, 50) * 1000:.2f} ms (ratio {percentile(last, 50) / percentile(first, 50):.2f};"
-              " ~1 means no OFFSET-style slowdown)")
+        print(
+            f"  first 20 pages p50={percentile(first, 50) * 1000:.2f} ms, last 20 pages "
+            f"p50={percentile(last, 50) * 1000:.2f} ms (ratio {percentile(last, 50) / percentile(first, 50):.2f};"
+            " ~1 means no OFFSET-style slowdown)"
+        )
         bare = asyncio.run(baseline_pages(url, workspace_id))
-        print(f"{'baseline: bare keyset SELECT per page':<38} n={len(bare):>7}  "
-              f"p50={percentile(bare, 50) * 1000:7.2f} ms  p99={percentile(bare, 99) * 1000:7.2f} ms")
+        print(
+            f"{'baseline: bare keyset SELECT per page':<38} n={len(bare):>7}  "
+            f"p50={percentile(bare, 50) * 1000:7.2f} ms  p99={percentile(bare, 99) * 1000:7.2f} ms"
+        )
         print(f"  ratio HTTP page/bare query p50: {percentile(page_times, 50) / percentile(bare, 50):.1f}")
 
 

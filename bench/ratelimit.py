@@ -43,10 +43,19 @@ PATH = b"/v1/tags"
 async def call(app: MaskApp, token: str) -> int:
     """One GET through the whole ASGI stack; returns the status."""
     scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": PATH.decode(), "raw_path": PATH, "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": PATH.decode(),
+        "raw_path": PATH,
+        "query_string": b"",
+        "root_path": "",
         "headers": [(b"host", b"localhost:8000"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
     }
     status = 0
 
@@ -109,8 +118,14 @@ async def redis_reachable(url: str) -> bool:
 
 async def run(args: argparse.Namespace, url: str) -> None:
     prefix = f"maskbench:{secrets.token_hex(4)}:"
-    base = {"env": "test", "database_url": url, "redis_url": None, "redis_prefix": prefix,
-            "log_level": "warning", "serve_background": False}
+    base = {
+        "env": "test",
+        "database_url": url,
+        "redis_url": None,
+        "redis_prefix": prefix,
+        "log_level": "warning",
+        "serve_background": False,
+    }
     modes: dict[str, Settings] = {
         "off": Settings(**base, rate_limit_enabled=False),
         "memory": Settings(**base),
@@ -134,8 +149,10 @@ async def run(args: argparse.Namespace, url: str) -> None:
         await delete_keys(args.redis, prefix)
 
     baseline = medians["off"]
-    print(f"GET /v1/tags through the ASGI stack, {args.backend}, {args.rounds} rounds x {args.requests} requests"
-          " per mode, interleaved (median per request; on a shared machine read differences, not absolutes)")
+    print(
+        f"GET /v1/tags through the ASGI stack, {args.backend}, {args.rounds} rounds x {args.requests} requests"
+        " per mode, interleaved (median per request; on a shared machine read differences, not absolutes)"
+    )
     print(f"  {'limiting off (baseline)':<28} {baseline * 1000:8.3f} ms/request")
     for name in ("memory", "redis"):
         if name not in medians:
@@ -143,9 +160,11 @@ async def run(args: argparse.Namespace, url: str) -> None:
         added = medians[name] - baseline
         target = 0.3 if name == "memory" else 1.0
         ratio = medians[name] / baseline
-        print(f"  {'limited, ' + name:<28} {medians[name] * 1000:8.3f} ms/request   ratio {ratio:5.2f}"
-              f"   added {added * 1000:+7.3f} ms (target < {target} ms)   limiter call alone "
-              f"{alone[name] * 1000:6.3f} ms")
+        print(
+            f"  {'limited, ' + name:<28} {medians[name] * 1000:8.3f} ms/request   ratio {ratio:5.2f}"
+            f"   added {added * 1000:+7.3f} ms (target < {target} ms)   limiter call alone "
+            f"{alone[name] * 1000:6.3f} ms"
+        )
 
 
 async def delete_keys(url: str, prefix: str) -> None:

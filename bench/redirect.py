@@ -121,14 +121,28 @@ def parse_wrk(name: str, output: str) -> Result:
     p99 = grab(r"99%\s+([\d.]+)(us|ms|s|m)\b")
     non = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
-    return Result(name=name, requests=int(grab(r"(\d+) requests in")[1]), non_3xx=int(non[1]) if non else 0,
-                  rps=float(grab(r"Requests/sec:\s+([\d.]+)")[1]), p50_ms=_ms(*p50.groups()),
-                  p99_ms=_ms(*p99.groups()), errors=errors[1] if errors else "")
+    return Result(
+        name=name,
+        requests=int(grab(r"(\d+) requests in")[1]),
+        non_3xx=int(non[1]) if non else 0,
+        rps=float(grab(r"Requests/sec:\s+([\d.]+)")[1]),
+        p50_ms=_ms(*p50.groups()),
+        p99_ms=_ms(*p99.groups()),
+        errors=errors[1] if errors else "",
+    )
 
 
 def wrk(base: str, script: Path, *, duration: float, connections: int, threads: int = 2) -> str:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s",
-               str(script), base]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(script),
+        base,
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout}{completed.stderr}")
@@ -146,9 +160,18 @@ async def seed(url: str, domain: str, slugs: list[str]) -> None:
     async with engine.begin() as connection:
         workspace = new_id("ws")
         await connection.execute(Workspace.__table__.insert(), [{"id": workspace, "slug": "bench", "name": "bench"}])
-        rows = [{"id": new_id("lnk"), "workspace_id": workspace, "domain": domain, "slug": slug,
-                 "url": f"https://example.com/page/{slug}?ref=bench", "utm_source": "bench", "clicks": 0}
-                for slug in slugs]
+        rows = [
+            {
+                "id": new_id("lnk"),
+                "workspace_id": workspace,
+                "domain": domain,
+                "slug": slug,
+                "url": f"https://example.com/page/{slug}?ref=bench",
+                "utm_source": "bench",
+                "clicks": 0,
+            }
+            for slug in slugs
+        ]
         for start in range(0, len(rows), 1000):
             await connection.execute(Link.__table__.insert(), rows[start : start + 1000])
     if engine.dialect.name == "postgresql":
@@ -211,23 +234,53 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve_mask(database_url: str, *, workers: int, extra_env: dict[str, str], app: str = "mask",
-               separate_worker: bool = False) -> Iterator[str]:
+def serve_mask(
+    database_url: str, *, workers: int, extra_env: dict[str, str], app: str = "mask", separate_worker: bool = False
+) -> Iterator[str]:
     """`mask serve --workers N` on a free port; `app` "bare" is bench/_bare_redirect_app.py under uvicorn
     with `mask serve`'s options. `separate_worker`: background services in a `mask worker` process."""
     port = free_port()
-    env = os.environ | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
-                        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}", "PYTHONPATH": str(Path(__file__).parent)} | extra_env
+    env = (
+        os.environ
+        | {
+            "MASK_DATABASE_URL": database_url,
+            "MASK_LOG_LEVEL": "warning",
+            "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+            "PYTHONPATH": str(Path(__file__).parent),
+        }
+        | extra_env
+    )
     if separate_worker:
         env["MASK_SERVE_BACKGROUND"] = "false"
     mask = str(Path(sys.executable).with_name("mask"))
     if app == "mask":
         command = [mask, "serve", "--port", str(port), "--workers", str(workers)]
     else:
-        command = [sys.executable, "-m", "uvicorn", "_bare_redirect_app:app", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
-                   "--lifespan", "on", "--no-access-log", "--no-server-header", "--no-proxy-headers",
-                   "--timeout-graceful-shutdown", "20", "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "_bare_redirect_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--lifespan",
+            "on",
+            "--no-access-log",
+            "--no-server-header",
+            "--no-proxy-headers",
+            "--timeout-graceful-shutdown",
+            "20",
+            "--log-level",
+            "warning",
+        ]
     processes = [subprocess.Popen(command, env=env)]
     if separate_worker:
         processes.append(subprocess.Popen([mask, "worker"], env=env))
@@ -262,9 +315,17 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
     get_script = write_script(directory, slugs, "GET")
     head_script = directory / "warm.lua"
     head_script.write_text(WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup))
-    with (throwaway_database(backend) as url, throwaway_redis_prefix(env.get("MASK_REDIS_PREFIX")),
-          serve_mask(url, workers=2, extra_env=env, separate_worker=config.endswith("-worker"),
-                     app="bare" if config == "bare" else "mask") as base):
+    with (
+        throwaway_database(backend) as url,
+        throwaway_redis_prefix(env.get("MASK_REDIS_PREFIX")),
+        serve_mask(
+            url,
+            workers=2,
+            extra_env=env,
+            separate_worker=config.endswith("-worker"),
+            app="bare" if config == "bare" else "mask",
+        ) as base,
+    ):
         asyncio.run(seed(url, base.removeprefix("http://"), slugs))
         # Warm both workers' caches: each wrk thread walks every slug `--warmup` times with HEAD (answered like
         # GET, not a click). Connections land on either worker, so a worker misses a slug with probability
@@ -272,17 +333,20 @@ def run_mask(config: str, directory: Path, slugs: list[str], args: argparse.Name
         # in the measured run's profile and p99. (wrk waits out its duration even when every thread has
         # stopped: give it what the walk needs at about 10,000 requests/s.)
         wrk(base, head_script, duration=5 + args.warmup * len(slugs) * 2 / 10_000, connections=args.connections)
-        result = parse_wrk(f"mask {config}", wrk(base, get_script, duration=args.duration,
-                                                 connections=args.connections))
+        result = parse_wrk(
+            f"mask {config}", wrk(base, get_script, duration=args.duration, connections=args.connections)
+        )
         answered = result.requests - result.non_3xx
         check = "recording off" if config != "bare" else "no database, no click: the ceiling"
         if recording:
             stored, caught_up = settle(url, answered)
             extra = stored - answered
             ok = 0 <= extra <= args.connections  # requests in flight when wrk stopped were answered unseen
-            check = (f"clicks stored {stored} vs redirects answered {answered} "
-                     f"({'OK' if ok else 'MISMATCH'}; {extra:+d}, ≤{args.connections} in flight at wrk's stop; "
-                     f"stored {caught_up:.1f} s after the load)")
+            check = (
+                f"clicks stored {stored} vs redirects answered {answered} "
+                f"({'OK' if ok else 'MISMATCH'}; {extra:+d}, ≤{args.connections} in flight at wrk's stop; "
+                f"stored {caught_up:.1f} s after the load)"
+            )
     return result, check
 
 
@@ -292,41 +356,64 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=6, help="passes over every slug per wrk thread, with HEAD")
-    parser.add_argument("--configs", default="bare,sqlite,sqlite-off,postgres-redis,postgres-redis-worker,"
-                                              "postgres-redis-off")
+    parser.add_argument(
+        "--configs", default="bare,sqlite,sqlite-off,postgres-redis,postgres-redis-worker,postgres-redis-off"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
             sys.exit(f"{tool} is missing: `bash scripts/debian-packages.sh wrk nginx-light` (make bench-redirect does)")
 
     slugs = sorted({random_string(7, ALPHABET) for _ in range(args.links)})
-    print(f"{len(slugs)} links, wrk -t2 -c{args.connections} -d{args.duration:g}s, random slugs; "
-          f"mask serve --workers 2; {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"{len(slugs)} links, wrk -t2 -c{args.connections} -d{args.duration:g}s, random slugs; "
+        f"mask serve --workers 2; {os.cpu_count()} CPUs",
+        flush=True,
+    )
     results: list[tuple[Result, str]] = []
     with tempfile.TemporaryDirectory(prefix="mask-bench-redirect-") as temp:
         directory = Path(temp)
         # nginx before and after the rest: the machine's speed drifts, the mean is the baseline.
         before = run_nginx(directory, write_script(directory, slugs, "GET"), args)
-        print(f"{before.name + ' (first)':<28} {before.rps:>9.0f} req/s  p50 {before.p50_ms:6.2f} ms  "
-              f"p99 {before.p99_ms:6.2f} ms", flush=True)
+        print(
+            f"{before.name + ' (first)':<28} {before.rps:>9.0f} req/s  p50 {before.p50_ms:6.2f} ms  "
+            f"p99 {before.p99_ms:6.2f} ms",
+            flush=True,
+        )
         for config in [c.strip() for c in args.configs.split(",") if c.strip()]:
             result, check = run_mask(config, directory, slugs, args)
             results.append((result, check))
-            print(f"{result.name:<28} {result.rps:>9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                  f"p99 {result.p99_ms:6.2f} ms  {check}"
-                  + (f"  socket errors: {result.errors}" if result.errors else ""), flush=True)
+            print(
+                f"{result.name:<28} {result.rps:>9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                f"p99 {result.p99_ms:6.2f} ms  {check}"
+                + (f"  socket errors: {result.errors}" if result.errors else ""),
+                flush=True,
+            )
         after = run_nginx(directory, write_script(directory, slugs, "GET"), args)
-        print(f"{after.name + ' (last)':<28} {after.rps:>9.0f} req/s  p50 {after.p50_ms:6.2f} ms  "
-              f"p99 {after.p99_ms:6.2f} ms", flush=True)
-    baseline = Result(name="nginx return 302", requests=before.requests + after.requests, non_3xx=0,
-                      rps=(before.rps + after.rps) / 2, p50_ms=(before.p50_ms + after.p50_ms) / 2,
-                      p99_ms=(before.p99_ms + after.p99_ms) / 2, errors="")
+        print(
+            f"{after.name + ' (last)':<28} {after.rps:>9.0f} req/s  p50 {after.p50_ms:6.2f} ms  "
+            f"p99 {after.p99_ms:6.2f} ms",
+            flush=True,
+        )
+    baseline = Result(
+        name="nginx return 302",
+        requests=before.requests + after.requests,
+        non_3xx=0,
+        rps=(before.rps + after.rps) / 2,
+        p50_ms=(before.p50_ms + after.p50_ms) / 2,
+        p99_ms=(before.p99_ms + after.p99_ms) / 2,
+        errors="",
+    )
     bare = next((result for result, _ in results if result.name == "mask bare"), None)
-    print(f"\nratios to nginx ({baseline.rps:.0f} req/s, the mean of both runs)"
-          + (f" and to the bare ASGI callable ({bare.rps:.0f} req/s)" if bare else ""))
+    print(
+        f"\nratios to nginx ({baseline.rps:.0f} req/s, the mean of both runs)"
+        + (f" and to the bare ASGI callable ({bare.rps:.0f} req/s)" if bare else "")
+    )
     for result, _ in results:
-        print(f"{result.name:<28} nginx {result.rps / baseline.rps:.2f}"
-              + (f"  bare {result.rps / bare.rps:.2f}" if bare else ""))
+        print(
+            f"{result.name:<28} nginx {result.rps / baseline.rps:.2f}"
+            + (f"  bare {result.rps / bare.rps:.2f}" if bare else "")
+        )
 
     print("\ntargets: ratio ≥ 0.35, p99 < 10 ms, recording cost ≤ 15 %")
     by_name = {result.name: result for result, _ in results}

@@ -81,14 +81,25 @@ def cpu_by_kind() -> Counter[str]:
 def start(config: str, stack: ExitStack, directory: Path, slugs: list[str], args: argparse.Namespace) -> str:
     """Start, seed and warm one configuration; return its base URL (it stops when `stack` closes)."""
     recording = not config.endswith("-off") and config != "bare"
-    env = {"MASK_RECORD_CLICKS": "true" if recording else "false", "MASK_ENV": "test",
-           "BENCH_SLUGS_FILE": str(directory / "slugs.txt"), "MASK_REDIRECT_CACHE_TTL": "86400"}
+    env = {
+        "MASK_RECORD_CLICKS": "true" if recording else "false",
+        "MASK_ENV": "test",
+        "BENCH_SLUGS_FILE": str(directory / "slugs.txt"),
+        "MASK_REDIRECT_CACHE_TTL": "86400",
+    }
     if "redis" in config:
         env |= {"MASK_REDIS_URL": REDIS_URL, "MASK_REDIS_PREFIX": f"mask-bench-{secrets.token_hex(4)}:"}
         stack.enter_context(throwaway_redis_prefix(env["MASK_REDIS_PREFIX"]))
     url = stack.enter_context(throwaway_database("postgres" if config.startswith("postgres") else "sqlite"))
-    base = stack.enter_context(serve_mask(url, workers=2, extra_env=env, separate_worker=config.endswith("-worker"),
-                                          app="bare" if config == "bare" else "mask"))
+    base = stack.enter_context(
+        serve_mask(
+            url,
+            workers=2,
+            extra_env=env,
+            separate_worker=config.endswith("-worker"),
+            app="bare" if config == "bare" else "mask",
+        )
+    )
     asyncio.run(seed(url, base.removeprefix("http://"), slugs))
     warm = directory / "warm.lua"
     wrk(base, warm, duration=5 + args.warmup * len(slugs) * 2 / 10_000, connections=args.connections)
@@ -106,36 +117,49 @@ def main() -> None:
     args = parser.parse_args()
     configs = [config.strip() for config in args.configs.split(",") if config.strip()]
     slugs = sorted({random_string(7, ALPHABET) for _ in range(args.links)})
-    print(f"{len(slugs)} links, wrk -t2 -c{args.connections} -d{args.duration:g}s per turn, {args.rounds} rounds; "
-          f"configurations side by side: {', '.join(configs)}", flush=True)
+    print(
+        f"{len(slugs)} links, wrk -t2 -c{args.connections} -d{args.duration:g}s per turn, {args.rounds} rounds; "
+        f"configurations side by side: {', '.join(configs)}",
+        flush=True,
+    )
     results: dict[str, list[Result]] = {config: [] for config in configs}
     with tempfile.TemporaryDirectory(prefix="mask-bench-ab-") as temp, ExitStack() as stack:
         directory = Path(temp)
         (directory / "slugs.txt").write_text("\n".join(slugs))
-        (directory / "warm.lua").write_text(WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs),
-                                                               passes=args.warmup))
+        (directory / "warm.lua").write_text(
+            WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup)
+        )
         get_script = write_script(directory, slugs, "GET")
         bases = {config: start(config, stack, directory, slugs, args) for config in configs}
         time.sleep(3)
         for round_number in range(args.rounds):
             for config in configs if round_number % 2 == 0 else configs[::-1]:
                 before = cpu_by_kind()
-                result = parse_wrk(config, wrk(bases[config], get_script, duration=args.duration,
-                                               connections=args.connections))
+                result = parse_wrk(
+                    config, wrk(bases[config], get_script, duration=args.duration, connections=args.connections)
+                )
                 used = cpu_by_kind() - before
                 results[config].append(result)
-                cores = "  ".join(f"{kind} {seconds / args.duration:.2f}" for kind, seconds in used.most_common()
-                                  if seconds / args.duration >= 0.01)
-                print(f"round {round_number + 1} {config:<24} {result.rps:>9.0f} req/s  p99 {result.p99_ms:6.2f} ms"
-                      f"  cores: {cores}", flush=True)
+                cores = "  ".join(
+                    f"{kind} {seconds / args.duration:.2f}"
+                    for kind, seconds in used.most_common()
+                    if seconds / args.duration >= 0.01
+                )
+                print(
+                    f"round {round_number + 1} {config:<24} {result.rps:>9.0f} req/s  p99 {result.p99_ms:6.2f} ms"
+                    f"  cores: {cores}",
+                    flush=True,
+                )
                 time.sleep(2)  # let the background processes have their pause
     first = configs[0]
     print(f"\nmean req/s, and the ratio to {first} round by round")
     for config, runs in results.items():
         ratios = [run.rps / base.rps for run, base in zip(runs, results[first], strict=True)]
-        print(f"{config:<24} {statistics.fmean(run.rps for run in runs):>9.0f} req/s  "
-              f"ratio {statistics.fmean(ratios):.3f} (" + " ".join(f"{ratio:.3f}" for ratio in ratios) + ")"
-              f"  p99 max {max(run.p99_ms for run in runs):.2f} ms")
+        print(
+            f"{config:<24} {statistics.fmean(run.rps for run in runs):>9.0f} req/s  "
+            f"ratio {statistics.fmean(ratios):.3f} (" + " ".join(f"{ratio:.3f}" for ratio in ratios) + ")"
+            f"  p99 max {max(run.p99_ms for run in runs):.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -48,10 +48,21 @@ async def send(_message: dict[str, Any]) -> None:
 
 
 def scope(slug: str) -> dict[str, Any]:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": f"/{slug}", "raw_path": f"/{slug}".encode(), "query_string": b"", "root_path": "",
-            "headers": [(b"host", DOMAIN.encode()), (b"user-agent", b"wrk")], "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000), "state": {}}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": f"/{slug}",
+        "raw_path": f"/{slug}".encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", DOMAIN.encode()), (b"user-agent", b"wrk")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
 
 
 async def per_redirect(app: App, scopes: list[dict[str, Any]]) -> float:
@@ -70,12 +81,16 @@ def main(args: argparse.Namespace) -> None:
         os.environ["BENCH_SLUGS_FILE"] = str(slugs_file)
         figures = asyncio.run(measure(url, slugs, args))
     bare = statistics.median(figures["bare ASGI callable"])
-    print(f"{args.requests} redirects × {args.rounds} rounds, random slugs over {len(slugs)} links, warm caches; "
-          "median µs of CPU per redirect")
+    print(
+        f"{args.requests} redirects × {args.rounds} rounds, random slugs over {len(slugs)} links, warm caches; "
+        "median µs of CPU per redirect"
+    )
     for name, values in figures.items():
         median = statistics.median(values)
-        print(f"{name:<32} {median:6.2f} µs  ({median - bare:+.2f} µs over bare)  rounds: "
-              + " ".join(f"{value:.2f}" for value in values))
+        print(
+            f"{name:<32} {median:6.2f} µs  ({median - bare:+.2f} µs over bare)  rounds: "
+            + " ".join(f"{value:.2f}" for value in values)
+        )
 
 
 async def measure(url: str, slugs: list[str], args: argparse.Namespace) -> dict[str, list[float]]:
@@ -86,8 +101,15 @@ async def measure(url: str, slugs: list[str], args: argparse.Namespace) -> dict[
     await seed(url, DOMAIN, slugs)
     for recording in (False, True):
         # Recording on: each click is built and buffered; the buffer's flush is not in the loop (an hour away).
-        settings = Settings(env="test", database_url=url, short_domain=DOMAIN, redis_url=None,
-                            record_clicks=recording, click_flush_interval=3600, click_spill_dir="")
+        settings = Settings(
+            env="test",
+            database_url=url,
+            short_domain=DOMAIN,
+            redis_url=None,
+            record_clicks=recording,
+            click_flush_interval=3600,
+            click_spill_dir="",
+        )
         app = create_app(settings)
         app.context.run_background = False
         await app.context.startup()

@@ -51,11 +51,25 @@ WRITE_BATCH = 500
 def link_payload(index: int, workspace_id: str) -> dict[str, object]:
     """About the size of a real link.created payload."""
     now = utcnow().isoformat().replace("+00:00", "Z")
-    return {"id": new_id("lnk"), "url": f"https://example.com/articles/{index}?utm_source=newsletter",
-            "short_url": f"https://go.example.com/s{index}", "slug": f"s{index}", "domain": "go.example.com",
-            "tags": ["bench", "launch"], "clicks": 0, "utm_source": "newsletter", "utm_medium": "email",
-            "utm_campaign": "spring", "utm_term": None, "utm_content": None, "expires_at": None,
-            "expired_url": None, "workspace_id": workspace_id, "created_at": now, "updated_at": now}
+    return {
+        "id": new_id("lnk"),
+        "url": f"https://example.com/articles/{index}?utm_source=newsletter",
+        "short_url": f"https://go.example.com/s{index}",
+        "slug": f"s{index}",
+        "domain": "go.example.com",
+        "tags": ["bench", "launch"],
+        "clicks": 0,
+        "utm_source": "newsletter",
+        "utm_medium": "email",
+        "utm_campaign": "spring",
+        "utm_term": None,
+        "utm_content": None,
+        "expires_at": None,
+        "expired_url": None,
+        "workspace_id": workspace_id,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def received(http: httpx.AsyncClient, base: str) -> int:
@@ -67,8 +81,12 @@ async def baseline(base: str, count: int, endpoints: int) -> float:
     secret = generate_secret()
     queue: asyncio.Queue[str] = asyncio.Queue()
     for index in range(count):
-        queue.put_nowait(json.dumps({"id": new_id("evt"), "type": "link.created",
-                                     "data": link_payload(index, "ws_bench")}, separators=(",", ":")))
+        queue.put_nowait(
+            json.dumps(
+                {"id": new_id("evt"), "type": "link.created", "data": link_payload(index, "ws_bench")},
+                separators=(",", ":"),
+            )
+        )
     limits = httpx.Limits(max_connections=PER_ENDPOINT, max_keepalive_connections=PER_ENDPOINT)
     clients = [httpx.AsyncClient(limits=limits, trust_env=False) for _ in range(endpoints)]
 
@@ -89,25 +107,33 @@ async def baseline(base: str, count: int, endpoints: int) -> float:
 
 
 async def run_backend(url: str, base: str, events: int, endpoints: int) -> dict[str, float]:
-    settings = Settings(database_url=url, webhooks_allow_private=True, short_domain="go.example.com",
-                        redis_url=None)
+    settings = Settings(database_url=url, webhooks_allow_private=True, short_domain="go.example.com", redis_url=None)
     context = AppContext.create(settings)
     async with session_scope(context.sessionmaker) as session:
         workspace = await workspace_service.create(session, slug="bench", plan="enterprise")
         for n in range(endpoints):
-            await webhook_service.create(session, settings=settings, workspace_id=workspace.id, data=WebhookCreate(
-                url=f"{base}/hook?endpoint={n}", events=["link.created"]))
+            await webhook_service.create(
+                session,
+                settings=settings,
+                workspace_id=workspace.id,
+                data=WebhookCreate(url=f"{base}/hook?endpoint={n}", events=["link.created"]),
+            )
     for start in range(0, events, WRITE_BATCH):
         async with session_scope(context.sessionmaker) as session:
             for index in range(start, min(events, start + WRITE_BATCH)):
-                await event_service.record(session, workspace_id=workspace.id, type="link.created",
-                                           data=link_payload(index, workspace.id))
+                await event_service.record(
+                    session, workspace_id=workspace.id, type="link.created", data=link_payload(index, workspace.id)
+                )
     expected = events * endpoints
 
     async def succeeded() -> int:
         async with session_scope(context.sessionmaker) as session:
-            return int(await session.scalar(select(func.count()).select_from(WebhookDelivery)
-                                            .where(WebhookDelivery.status == "succeeded")) or 0)
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == "succeeded")
+                )
+                or 0
+            )
 
     dispatcher = WebhookDispatcher(context, DeliveryPolicy(poll_interval=0.05))
     async with httpx.AsyncClient(trust_env=False) as http:
@@ -129,17 +155,26 @@ async def run_backend(url: str, base: str, events: int, endpoints: int) -> dict[
             count = await received(http, base)
             began = time.perf_counter()
             async with session_scope(context.sessionmaker) as session:
-                await event_service.record(session, workspace_id=workspace.id, type="link.created",
-                                           data=link_payload(index, workspace.id))
+                await event_service.record(
+                    session, workspace_id=workspace.id, type="link.created", data=link_payload(index, workspace.id)
+                )
             while await received(http, base) < count + endpoints:
                 await asyncio.sleep(0.001)
             latencies.append(time.perf_counter() - began)
     await dispatcher.stop()
     failed = dispatcher.stats["failed"]
     await context.engine.dispose()
-    return {"deliveries": expected, "received": got, "drain": drain, "rate": expected / drain,
-            "first": first_at or float("nan"), "failed": failed,
-            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "mean": statistics.fmean(latencies)}
+    return {
+        "deliveries": expected,
+        "received": got,
+        "drain": drain,
+        "rate": expected / drain,
+        "first": first_at or float("nan"),
+        "failed": failed,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "mean": statistics.fmean(latencies),
+    }
 
 
 def main() -> None:
@@ -166,16 +201,22 @@ def main() -> None:
         for backend in args.backends.split(","):
             # the baseline right before each run: on a shared machine the load drifts between runs
             floor = asyncio.run(baseline(base, total, args.endpoints))
-            print(f"baseline  bare signed POSTs, httpx, {args.endpoints} clients × {PER_ENDPOINT} at once: "
-                  f"{floor:8.0f} requests/s ({total} requests)")
+            print(
+                f"baseline  bare signed POSTs, httpx, {args.endpoints} clients × {PER_ENDPOINT} at once: "
+                f"{floor:8.0f} requests/s ({total} requests)"
+            )
             with throwaway_database(backend) as url:
                 result = asyncio.run(run_backend(url, base, args.events, args.endpoints))
-            print(f"{backend:<9} {args.events} events × {args.endpoints} endpoints = {result['deliveries']:.0f} "
-                  f"deliveries in {result['drain']:.2f} s: {result['rate']:8.0f} deliveries/s "
-                  f"(ratio to baseline {result['rate'] / floor:.2f}); first after {result['first'] * 1000:.0f} ms; "
-                  f"received {result['received']:.0f}, failed attempts {result['failed']:.0f}")
-            print(f"{'':<9} commit → receipt, one event at a time: p50={result['p50'] * 1000:.1f} ms  "
-                  f"p99={result['p99'] * 1000:.1f} ms  mean={result['mean'] * 1000:.1f} ms")
+            print(
+                f"{backend:<9} {args.events} events × {args.endpoints} endpoints = {result['deliveries']:.0f} "
+                f"deliveries in {result['drain']:.2f} s: {result['rate']:8.0f} deliveries/s "
+                f"(ratio to baseline {result['rate'] / floor:.2f}); first after {result['first'] * 1000:.0f} ms; "
+                f"received {result['received']:.0f}, failed attempts {result['failed']:.0f}"
+            )
+            print(
+                f"{'':<9} commit → receipt, one event at a time: p50={result['p50'] * 1000:.1f} ms  "
+                f"p99={result['p99'] * 1000:.1f} ms  mean={result['mean'] * 1000:.1f} ms"
+            )
     finally:
         receiver.terminate()
         receiver.wait(timeout=10)

@@ -65,8 +65,13 @@ def settings_overrides() -> dict[str, Any]:
 def settings(database_url: str, settings_overrides: dict[str, Any]) -> Settings:
     # Rate limits are off unless a test turns them on (tests/rate_limit does): suites that make hundreds of
     # requests per test must not depend on the hobby plan's 60 per minute.
-    values: dict[str, Any] = {"env": "test", "database_url": database_url, "short_domain": "localhost:8000",
-                              "redis_url": None, "rate_limit_enabled": False}
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "short_domain": "localhost:8000",
+        "redis_url": None,
+        "rate_limit_enabled": False,
+    }
     values.update(settings_overrides)
     return Settings(**values)
 

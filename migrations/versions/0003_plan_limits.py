@@ -23,11 +23,14 @@ def upgrade() -> None:
         sa.Column("window_seconds", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("plan", name=op.f("pk_plan_limits")),
     )
-    op.bulk_insert(plan_limits, [
-        {"plan": "hobby", "requests": 60, "window_seconds": 60},
-        {"plan": "pro", "requests": 600, "window_seconds": 60},
-        {"plan": "enterprise", "requests": 6000, "window_seconds": 60},
-    ])
+    op.bulk_insert(
+        plan_limits,
+        [
+            {"plan": "hobby", "requests": 60, "window_seconds": 60},
+            {"plan": "pro", "requests": 600, "window_seconds": 60},
+            {"plan": "enterprise", "requests": 6000, "window_seconds": 60},
+        ],
+    )
 
 
 def downgrade() -> None:

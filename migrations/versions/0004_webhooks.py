@@ -80,9 +80,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
-        sa.UniqueConstraint(
-            "endpoint_id", "event_id", name=op.f("uq_webhook_deliveries_endpoint_id_event_id")
-        ),
+        sa.UniqueConstraint("endpoint_id", "event_id", name=op.f("uq_webhook_deliveries_endpoint_id_event_id")),
     )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(
@@ -96,9 +94,7 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_webhook_deliveries_event_id"), ["event_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_webhook_deliveries_completed_at"), ["completed_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_webhook_deliveries_completed_at"), ["completed_at"], unique=False)
 
     op.create_table(
         "webhook_attempts",

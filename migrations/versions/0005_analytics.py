@@ -39,12 +39,26 @@ def upgrade() -> None:
         sa.Column("domain", sa.String(length=253), nullable=False),
         sa.Column("shard", sa.SmallInteger(), nullable=False),
         *_counts(),
-        sa.PrimaryKeyConstraint("workspace_id", "event", "grain", "bucket", "link_id", "bio_page_id",
-                                "bio_block_id", "domain", "shard", name=op.f("pk_analytics_target_rollups")),
+        sa.PrimaryKeyConstraint(
+            "workspace_id",
+            "event",
+            "grain",
+            "bucket",
+            "link_id",
+            "bio_page_id",
+            "bio_block_id",
+            "domain",
+            "shard",
+            name=op.f("pk_analytics_target_rollups"),
+        ),
         sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_analytics_target_rollups_link_id_grain_bucket"), "analytics_target_rollups",
-                    ["link_id", "grain", "bucket"], unique=False)
+    op.create_index(
+        op.f("ix_analytics_target_rollups_link_id_grain_bucket"),
+        "analytics_target_rollups",
+        ["link_id", "grain", "bucket"],
+        unique=False,
+    )
     op.create_table(
         "analytics_dimension_rollups",
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
@@ -56,8 +70,17 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=500), nullable=False),
         sa.Column("shard", sa.SmallInteger(), nullable=False),
         *_counts(),
-        sa.PrimaryKeyConstraint("workspace_id", "event", "dimension", "grain", "bucket", "domain", "value", "shard",
-                                name=op.f("pk_analytics_dimension_rollups")),
+        sa.PrimaryKeyConstraint(
+            "workspace_id",
+            "event",
+            "dimension",
+            "grain",
+            "bucket",
+            "domain",
+            "value",
+            "shard",
+            name=op.f("pk_analytics_dimension_rollups"),
+        ),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -72,17 +95,33 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=500), nullable=False),
         sa.Column("shard", sa.SmallInteger(), nullable=False),
         *_counts(),
-        sa.PrimaryKeyConstraint("workspace_id", "event", "dimension", "day", "link_id", "bio_page_id", "domain",
-                                "value", "shard", name=op.f("pk_analytics_target_dimension_rollups")),
+        sa.PrimaryKeyConstraint(
+            "workspace_id",
+            "event",
+            "dimension",
+            "day",
+            "link_id",
+            "bio_page_id",
+            "domain",
+            "value",
+            "shard",
+            name=op.f("pk_analytics_target_dimension_rollups"),
+        ),
         sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_analytics_target_dimension_rollups_link_id_dimension_day"),
-                    "analytics_target_dimension_rollups", ["link_id", "dimension", "day"], unique=False)
+    op.create_index(
+        op.f("ix_analytics_target_dimension_rollups_link_id_dimension_day"),
+        "analytics_target_dimension_rollups",
+        ["link_id", "dimension", "day"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_analytics_target_dimension_rollups_link_id_dimension_day"),
-                  table_name="analytics_target_dimension_rollups")
+    op.drop_index(
+        op.f("ix_analytics_target_dimension_rollups_link_id_dimension_day"),
+        table_name="analytics_target_dimension_rollups",
+    )
     op.drop_table("analytics_target_dimension_rollups")
     op.drop_table("analytics_dimension_rollups")
     op.drop_index(op.f("ix_analytics_target_rollups_link_id_grain_bucket"), table_name="analytics_target_rollups")

@@ -64,10 +64,11 @@ def create_api(context: AppContext) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
-            schema = get_openapi(title=api.title, version=api.version, description=api.description,
-                                 routes=api.routes)
+            schema = get_openapi(title=api.title, version=api.version, description=api.description, routes=api.routes)
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["HTTPBearer"] = {
-                "type": "http", "scheme": "bearer", "bearerFormat": "mk_live_…",
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "mk_live_…",
                 "description": "Workspace API key. Scopes: " + ", ".join(f"`{s}`" for s in ALL_SCOPES),
             }
             api.openapi_schema = document_rate_limits(schema)

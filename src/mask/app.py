@@ -62,8 +62,7 @@ class MaskApp:
         if path == "/":  # the app host's front page is the dashboard
             return self.dashboard
         for prefix, app in self.routes:
-            if path.startswith(prefix) and (len(path) == len(prefix) or prefix[-1] in "/@"
-                                            or path[len(prefix)] == "/"):
+            if path.startswith(prefix) and (len(path) == len(prefix) or prefix[-1] in "/@" or path[len(prefix)] == "/"):
                 return app
         return self.redirect
 
@@ -114,5 +113,3 @@ def create_app(settings: Settings | None = None) -> MaskApp:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return MaskApp(create_context(settings))
-
-

@@ -20,8 +20,12 @@ from mask.workspace.models import Plan
 
 T = TypeVar("T")
 
-cli = typer.Typer(help="MASK: short links, click analytics, bio pages and webhooks.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="MASK: short links, click analytics, bio pages and webhooks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 workspaces_cli = typer.Typer(help="Create and inspect workspaces.", no_args_is_help=True)
 keys_cli = typer.Typer(help="Create, list and revoke workspace API keys.", no_args_is_help=True)
 cli.add_typer(workspaces_cli, name="workspaces")
@@ -210,9 +214,16 @@ def keys_list(workspace: Annotated[str, typer.Option(help="Workspace handle or w
     async def work(session: AsyncSession) -> list[str]:
         found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
         return [
-            "\t".join([key.id, key.prefix + "…", key.name, ",".join(key.scopes),
-                       key.last_used_at.isoformat() if key.last_used_at else "never",
-                       "revoked" if key.revoked_at else "active"])
+            "\t".join(
+                [
+                    key.id,
+                    key.prefix + "…",
+                    key.name,
+                    ",".join(key.scopes),
+                    key.last_used_at.isoformat() if key.last_used_at else "never",
+                    "revoked" if key.revoked_at else "active",
+                ]
+            )
             for key in await auth_service.list_keys(session, workspace=found)
         ]
 
@@ -253,26 +264,35 @@ def plans_set_limit(
     """Change a plan's API rate limit; every workspace on it gets the new limit on its next request."""
     from mask.rate_limit import service as rate_limit_service
 
-    _run(get_settings(), lambda s: rate_limit_service.set_plan_limit(s, plan=plan.value, requests=requests,
-                                                                     window_seconds=window_seconds))
+    _run(
+        get_settings(),
+        lambda s: rate_limit_service.set_plan_limit(
+            s, plan=plan.value, requests=requests, window_seconds=window_seconds
+        ),
+    )
     typer.echo(f"{plan.value}: {requests} requests per {window_seconds} s", err=True)
 
 
 @users_cli.command("create")
 def users_create(
     email: Annotated[str, typer.Argument(help="The user's email; they log in with it.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="Asked for when not given.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given.")
+    ],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
-    workspace: Annotated[str | None, typer.Option(help="Join this workspace (handle or ws_ id) instead of "
-                                                       "getting a new Hobby workspace.")] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option(help="Join this workspace (handle or ws_ id) instead of getting a new Hobby workspace."),
+    ] = None,
     role: Annotated[str, typer.Option(help="owner or member (with --workspace).")] = "owner",
 ) -> None:
     """Create a dashboard user; prints its id."""
+
     async def work(session: AsyncSession) -> str:
         found = await workspace_service.get_by_slug_or_id(session, ref=workspace) if workspace else None
-        user = await account_service.create_user(session, email=email, password=password, name=name,
-                                                 workspace=found, role=role)
+        user = await account_service.create_user(
+            session, email=email, password=password, name=name, workspace=found, role=role
+        )
         return user.id
 
     typer.echo(_run(get_settings(), work))
@@ -281,8 +301,12 @@ def users_create(
 @users_cli.command("reset-password")
 def users_reset_password(
     email: Annotated[str, typer.Argument(help="The user's email.")],
-    password: Annotated[str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True,
-                                          help="Asked for when not given.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password", hide_input=True, confirmation_prompt=True, help="Asked for when not given."
+        ),
+    ],
 ) -> None:
     """Set a user's password and log them out everywhere."""
     _run(get_settings(), lambda s: account_service.reset_password(s, email=email, new_password=password))

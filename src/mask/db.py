@@ -92,8 +92,9 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 @asynccontextmanager
-async def session_scope(sessionmaker: async_sessionmaker[AsyncSession], *,
-                        session: AsyncSession | None = None) -> AsyncIterator[AsyncSession]:
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession], *, session: AsyncSession | None = None
+) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the block ended normally, roll back otherwise. For requests and jobs.
 
     `session`: one opened earlier for the same unit of work (the API edge's key lookup), adopted and closed here.

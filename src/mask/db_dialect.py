@@ -9,8 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def insert_ignore(session: AsyncSession, table: Table, rows: list[dict[str, Any]], *,
-                  conflict: list[str]) -> Any:
+def insert_ignore(session: AsyncSession, table: Table, rows: list[dict[str, Any]], *, conflict: list[str]) -> Any:
     """INSERT … ON CONFLICT (conflict) DO NOTHING, for the session's backend."""
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite

@@ -29,9 +29,7 @@ def test_users_create_and_reset_password_from_the_command_line(
 ) -> None:
     monkeypatch.setenv("MASK_DATABASE_URL", database_url)
     runner = CliRunner()
-    created = runner.invoke(
-        cli, ["users", "create", "ops@example.com"], input="first passphrase\nfirst passphrase\n"
-    )
+    created = runner.invoke(cli, ["users", "create", "ops@example.com"], input="first passphrase\nfirst passphrase\n")
     assert created.exit_code == 0, created.output
     user_id = created.stdout.strip().splitlines()[-1]
     assert user_id.startswith("usr_")
@@ -55,9 +53,7 @@ def test_users_create_reports_a_bad_password_instead_of_storing_it(
     assert "at least 8 characters" in result.output
 
 
-def test_users_can_join_an_existing_workspace_as_members(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_users_can_join_an_existing_workspace_as_members(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASK_DATABASE_URL", database_url)
     runner = CliRunner()
     assert runner.invoke(cli, ["workspaces", "create", "acme"]).exit_code == 0

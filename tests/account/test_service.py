@@ -60,12 +60,8 @@ async def test_long_passwords_are_refused_not_truncated(session: AsyncSession) -
     await account_service.sign_up(session, email="a@example.com", password=long_password)
     # A password that differs only after the 72nd byte (bcrypt's silent cut) must not log in.
     with pytest.raises(account_service.LoginFailed):
-        await account_service.log_in(
-            session, email="a@example.com", password="p" * 999 + "q", ip="198.51.100.1"
-        )
-    assert await account_service.log_in(
-        session, email="a@example.com", password=long_password, ip="198.51.100.1"
-    )
+        await account_service.log_in(session, email="a@example.com", password="p" * 999 + "q", ip="198.51.100.1")
+    assert await account_service.log_in(session, email="a@example.com", password=long_password, ip="198.51.100.1")
 
 
 async def test_unknown_email_and_wrong_password_fail_alike(session: AsyncSession) -> None:
@@ -84,9 +80,7 @@ async def test_failed_logins_lock_the_account_from_every_ip_even_with_the_right_
     await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
     for attempt in range(account_service.ACCOUNT_FAILURE_LIMIT):
         with pytest.raises(account_service.LoginFailed):
-            await account_service.log_in(
-                session, email="ada@example.com", password="nope", ip=f"198.51.100.{attempt}"
-            )
+            await account_service.log_in(session, email="ada@example.com", password="nope", ip=f"198.51.100.{attempt}")
     with pytest.raises(account_service.LoginThrottled) as caught:
         await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip="203.0.113.99")
     assert 0 < int(caught.value.headers["Retry-After"]) <= 15 * 60
@@ -102,9 +96,7 @@ async def test_failed_logins_from_one_ip_throttle_that_ip_only(session: AsyncSes
     await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
     for attempt in range(account_service.IP_FAILURE_LIMIT):
         with pytest.raises(account_service.LoginFailed):
-            await account_service.log_in(
-                session, email=f"guess{attempt}@example.com", password="x", ip="192.0.2.7"
-            )
+            await account_service.log_in(session, email=f"guess{attempt}@example.com", password="x", ip="192.0.2.7")
     with pytest.raises(account_service.LoginThrottled):
         await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip="192.0.2.7")
     assert await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip="192.0.2.8")
@@ -122,9 +114,7 @@ async def test_a_success_resets_the_account_counter(session: AsyncSession) -> No
 async def test_sessions_are_stored_hashed_and_end_at_logout(session: AsyncSession) -> None:
     user = await account_service.sign_up(session, email="ada@example.com", password=PASSWORD)
     started = await account_service.start_session(session, user=user, ip="192.0.2.1", user_agent="test")
-    assert (
-        len(started.token) >= 43 and started.row.id != started.token and started.token not in started.row.id
-    )
+    assert len(started.token) >= 43 and started.row.id != started.token and started.token not in started.row.id
     current = await account_service.resolve_session(session, token=started.token)
     assert current is not None and current.user.id == user.id
     assert await account_service.resolve_session(session, token=started.row.id) is None  # the hash is no key
@@ -158,9 +148,7 @@ async def test_changing_the_password_ends_the_other_sessions(session: AsyncSessi
     assert await account_service.resolve_session(session, token=elsewhere.token) is None
     with pytest.raises(account_service.LoginFailed):
         await account_service.log_in(session, email="ada@example.com", password=PASSWORD, ip=None)
-    assert await account_service.log_in(
-        session, email="ada@example.com", password="a new passphrase", ip=None
-    )
+    assert await account_service.log_in(session, email="ada@example.com", password="a new passphrase", ip=None)
 
 
 async def test_invites_are_owner_only_single_use_and_grant_their_role(session: AsyncSession) -> None:

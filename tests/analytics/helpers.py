@@ -23,11 +23,25 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def click(tenant: Tenant, when: datetime, *, link_id: str | None = None, visitor: str | None = None,
-          domain: str = "localhost:8000", **fields: Any) -> EnrichedClick:
+def click(
+    tenant: Tenant,
+    when: datetime,
+    *,
+    link_id: str | None = None,
+    visitor: str | None = None,
+    domain: str = "localhost:8000",
+    **fields: Any,
+) -> EnrichedClick:
     number = next(_ids)
-    return EnrichedClick(click_id=f"clk_test{number:08d}", clicked_at=when, workspace_id=tenant.workspace_id,
-                         domain=domain, visitor_hash=visitor or f"visitor{number}", link_id=link_id, **fields)
+    return EnrichedClick(
+        click_id=f"clk_test{number:08d}",
+        clicked_at=when,
+        workspace_id=tenant.workspace_id,
+        domain=domain,
+        visitor_hash=visitor or f"visitor{number}",
+        link_id=link_id,
+        **fields,
+    )
 
 
 async def record(app: MaskApp, clicks: list[EnrichedClick]) -> None:
@@ -37,8 +51,9 @@ async def record(app: MaskApp, clicks: list[EnrichedClick]) -> None:
 
 
 async def create_link(client: httpx.AsyncClient, tenant: Tenant, slug: str, **fields: Any) -> str:
-    response = await client.post("/v1/links", headers=tenant.headers,
-                                 json={"url": f"https://example.com/{slug}", "slug": slug, **fields})
+    response = await client.post(
+        "/v1/links", headers=tenant.headers, json={"url": f"https://example.com/{slug}", "slug": slug, **fields}
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 

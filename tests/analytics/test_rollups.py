@@ -25,8 +25,12 @@ from tests.conftest import Tenant
 COUNTRIES = ["US", "DE", "IN", "FR", None]
 DEVICES = ["mobile", "desktop", "tablet", None]
 BROWSERS = ["Chrome", "Safari", "Firefox", None]
-REFERRERS = [("t.co", "https://t.co/a"), ("google.com", "https://google.com/"), (None, None),
-             ("news.ycombinator.com", "https://news.ycombinator.com/item?id=1")]
+REFERRERS = [
+    ("t.co", "https://t.co/a"),
+    ("google.com", "https://google.com/"),
+    (None, None),
+    ("news.ycombinator.com", "https://news.ycombinator.com/item?id=1"),
+]
 UTM = ["twitter", "newsletter", None, None]
 
 
@@ -44,12 +48,24 @@ def _random_clicks(tenant: Tenant, links: list[str], rng: random.Random, n: int)
             target = {"bio_page_id": "bio_1", "bio_block_id": rng.choice(["blk_1", "blk_2"])}
         else:
             target = {"bio_page_id": "bio_1"}  # a page view
-        clicks.append(click(
-            tenant, when, visitor=f"v{rng.randrange(40)}", country=rng.choice(COUNTRIES),
-            city=rng.choice(["Berlin", "Pune", None]), device=rng.choice(DEVICES), browser=rng.choice(BROWSERS),
-            os=rng.choice(["iOS", "Windows", None]), referrer=referrer, referrer_url=referrer_url,
-            utm_source=rng.choice(UTM), utm_campaign=rng.choice(["spring", None]), is_bot=rng.random() < 0.1,
-            **target))
+        clicks.append(
+            click(
+                tenant,
+                when,
+                visitor=f"v{rng.randrange(40)}",
+                country=rng.choice(COUNTRIES),
+                city=rng.choice(["Berlin", "Pune", None]),
+                device=rng.choice(DEVICES),
+                browser=rng.choice(BROWSERS),
+                os=rng.choice(["iOS", "Windows", None]),
+                referrer=referrer,
+                referrer_url=referrer_url,
+                utm_source=rng.choice(UTM),
+                utm_campaign=rng.choice(["spring", None]),
+                is_bot=rng.random() < 0.1,
+                **target,
+            )
+        )
     return clicks
 
 
@@ -96,8 +112,9 @@ async def _answers(app: MaskApp, tenant: Tenant, *, rollups: bool) -> list[Any]:
                 if group_by is GroupBy.timeseries and "interval" not in window:
                     extra["granularity"] = "hour"
             params = AnalyticsParams(**window, **filters, **extra)
-            result = await analytics_service.clicks(session, workspace_id=tenant.workspace_id, params=params,
-                                                    store=store)
+            result = await analytics_service.clicks(
+                session, workspace_id=tenant.workspace_id, params=params, store=store
+            )
             answers.append((group_by, window, filters, result.model_dump()))
     return answers
 
@@ -109,8 +126,10 @@ async def _rollup_rows(app: MaskApp) -> dict[str, dict[tuple[Any, ...], tuple[in
         for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
             keys = [column for column in model.__table__.primary_key.columns if column.name != "shard"]
             result = await session.execute(
-                select(*keys, func.sum(model.clicks), func.sum(model.unique_clicks), func.sum(model.bot_clicks))
-                .group_by(*keys))
+                select(
+                    *keys, func.sum(model.clicks), func.sum(model.unique_clicks), func.sum(model.bot_clicks)
+                ).group_by(*keys)
+            )
             tables[model.__tablename__] = {tuple(row[:-3]): (row[-3], row[-2], row[-1]) for row in result}
     return tables
 
@@ -157,8 +176,19 @@ async def test_concurrent_click_batches_on_the_same_counters_lose_nothing(
 ) -> None:
     link = await create_link(client, tenant, "busy")
     t = at("2026-04-01T12:00")
-    batches = [[click(tenant, t + timedelta(seconds=b * 100 + i), link_id=link, country=["US", "DE"][i % 2],
-                      visitor=f"b{b}v{i}") for i in range(50)] for b in range(6)]
+    batches = [
+        [
+            click(
+                tenant,
+                t + timedelta(seconds=b * 100 + i),
+                link_id=link,
+                country=["US", "DE"][i % 2],
+                visitor=f"b{b}v{i}",
+            )
+            for i in range(50)
+        ]
+        for b in range(6)
+    ]
 
     async def write(batch: list[EnrichedClick]) -> None:
         async with session_scope(app.context.sessionmaker) as session:
@@ -168,5 +198,7 @@ async def test_concurrent_click_batches_on_the_same_counters_lose_nothing(
     async with session_scope(app.context.sessionmaker) as session:
         params = AnalyticsParams(group_by=GroupBy.countries, interval="all", link_id=link)
         result = await analytics_service.clicks(session, workspace_id=tenant.workspace_id, params=params)
-    assert result.model_dump()["data"] == [{"country": "DE", "clicks": 150, "unique_clicks": 150},
-                                           {"country": "US", "clicks": 150, "unique_clicks": 150}]
+    assert result.model_dump()["data"] == [
+        {"country": "DE", "clicks": 150, "unique_clicks": 150},
+        {"country": "US", "clicks": 150, "unique_clicks": 150},
+    ]

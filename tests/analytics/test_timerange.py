@@ -21,7 +21,10 @@ def starts(first: str, end: str, tz: str, granularity: Granularity) -> list[str]
 
 def test_new_york_days_across_spring_forward_are_23_hours_and_start_at_local_midnight() -> None:
     assert starts("2026-03-07T05:00", "2026-03-10T04:00", "America/New_York", Granularity.day) == [
-        "2026-03-07T05:00", "2026-03-08T05:00", "2026-03-09T04:00"]
+        "2026-03-07T05:00",
+        "2026-03-08T05:00",
+        "2026-03-09T04:00",
+    ]
 
 
 def test_new_york_fall_back_day_has_25_hour_buckets_with_the_repeated_hour_twice() -> None:
@@ -32,14 +35,20 @@ def test_new_york_fall_back_day_has_25_hour_buckets_with_the_repeated_hour_twice
 
 def test_berlin_months_start_at_local_midnight_of_the_first_in_either_offset() -> None:
     assert starts("2026-09-30T22:00", "2026-11-30T23:00", "Europe/Berlin", Granularity.month) == [
-        "2026-09-30T22:00", "2026-10-31T23:00"]
+        "2026-09-30T22:00",
+        "2026-10-31T23:00",
+    ]
 
 
 def test_kolkata_days_and_hours_start_at_half_past_utc() -> None:
     assert starts("2026-05-09T18:30", "2026-05-11T18:30", "Asia/Kolkata", Granularity.day) == [
-        "2026-05-09T18:30", "2026-05-10T18:30"]
+        "2026-05-09T18:30",
+        "2026-05-10T18:30",
+    ]
     assert starts("2026-05-09T18:45", "2026-05-09T20:00", "Asia/Kolkata", Granularity.hour) == [
-        "2026-05-09T18:30", "2026-05-09T19:30"]
+        "2026-05-09T18:30",
+        "2026-05-09T19:30",
+    ]
 
 
 def test_calendar_intervals_follow_the_local_wall_clock() -> None:

@@ -54,13 +54,25 @@ async def test_create_returns_the_documented_shape(client: httpx.AsyncClient, te
     assert page["domain"] == "localhost:8000"
     assert page["published"] is True
     assert (page["views"], page["clicks"]) == (0, 0)
-    assert page["theme"] == {"preset": "sunset", "background": None, "text_color": None, "button_color": None,
-                             "button_text_color": None, "button_shape": "square", "font": "serif"}
+    assert page["theme"] == {
+        "preset": "sunset",
+        "background": None,
+        "text_color": None,
+        "button_color": None,
+        "button_text_color": None,
+        "button_shape": "square",
+        "font": "serif",
+    }
     assert [block["type"] for block in page["blocks"]] == ["header", "link", "text", "link", "social", "social"]
     assert all(block["id"].startswith("blk_") for block in page["blocks"])
-    assert page["blocks"][1] == {"id": page["blocks"][1]["id"], "type": "link",
-                                 "title": "Notes on the Analytical Engine", "url": "https://example.com/notes",
-                                 "enabled": True, "clicks": 0}
+    assert page["blocks"][1] == {
+        "id": page["blocks"][1]["id"],
+        "type": "link",
+        "title": "Notes on the Analytical Engine",
+        "url": "https://example.com/notes",
+        "enabled": True,
+        "clicks": 0,
+    }
     assert page["blocks"][3]["enabled"] is False
     assert page["blocks"][5]["url"] == "mailto:ada@example.com"
     assert page["created_at"].endswith("Z")
@@ -95,66 +107,96 @@ async def test_taken_handle_is_409_across_workspaces_but_free_on_another_domain(
     assert moved["url"] == "https://links.other.example/@ada"
 
 
-async def test_unknown_domain_is_refused(client: httpx.AsyncClient, tenant: Tenant,
-                                         make_tenant: TenantFactory) -> None:
+async def test_unknown_domain_is_refused(client: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory) -> None:
     other = await make_tenant()
     await client.post("/v1/domains", json={"domain": "theirs.example"}, headers=other.headers)
-    response = await client.post("/v1/bio-pages", json={"handle": "ada", "domain": "theirs.example"},
-                                 headers=tenant.headers)
+    response = await client.post(
+        "/v1/bio-pages", json={"handle": "ada", "domain": "theirs.example"}, headers=tenant.headers
+    )
     assert errors_of(response) == {"domain": "unknown_domain"}
 
 
-@pytest.mark.parametrize(("block", "param", "code"), [
-    ({"type": "link", "title": "x", "url": "javascript:alert(1)"}, "blocks.0.url", "unsupported_scheme"),
-    ({"type": "link", "title": "x", "url": "data:text/html,<script>alert(1)</script>"}, "blocks.0.url",
-     "unsupported_scheme"),
-    ({"type": "link", "title": "x", "url": "mailto:ada@example.com"}, "blocks.0.url", "unsupported_scheme"),
-    ({"type": "link", "title": "x", "url": "ftp://example.com/file"}, "blocks.0.url", "unsupported_scheme"),
-    ({"type": "link", "title": "x", "url": "https://user:pw@example.com/"}, "blocks.0.url", "credentials_in_url"),
-    ({"type": "link", "title": "x", "url": "not a url"}, "blocks.0.url", "invalid_url"),
-    ({"type": "link", "title": "x", "url": "http://localhost:8000/abc"}, "blocks.0.url", "redirect_loop"),
-    ({"type": "link", "title": "   ", "url": "https://example.com/"}, "blocks.0.title", "blank"),
-    ({"type": "link", "title": "a\x07b", "url": "https://example.com/"}, "blocks.0.title", "invalid_characters"),
-    ({"type": "link", "title": "x" * 101, "url": "https://example.com/"}, "blocks.0.title", "string_too_long"),
-    ({"type": "header", "text": ""}, "blocks.0.text", "blank"),
-    ({"type": "text", "text": "x" * 501}, "blocks.0.text", "string_too_long"),
-    ({"type": "social", "platform": "myspace", "url": "https://myspace.com/ada"}, "blocks.0.social.platform",
-     "literal_error"),
-    ({"type": "social", "platform": "x", "url": "mailto:ada@example.com"}, "blocks.0.url", "unsupported_scheme"),
-    ({"type": "social", "platform": "email", "url": "javascript:alert(1)//@example.com"}, "blocks.0.url",
-     "invalid_email"),
-    ({"type": "social", "platform": "email", "url": "mailto:a@b.com?bcc=everyone@example.com"}, "blocks.0.url",
-     "invalid_email"),
-    ({"type": "social", "platform": "email", "url": "https://example.com"}, "blocks.0.url", "invalid_email"),
-    ({"type": "video", "url": "https://example.com"}, "blocks.0", "union_tag_invalid"),
-    ({"type": "link", "title": "x", "url": "https://example.com/", "color": "red"}, "blocks.0.link.color",
-     "unknown_field"),
-])
-async def test_block_validation(client: httpx.AsyncClient, tenant: Tenant, block: dict[str, Any], param: str,
-                                code: str) -> None:
-    response = await client.post("/v1/bio-pages", json={"handle": "ada", "blocks": [block]},
-                                 headers=tenant.headers)
+@pytest.mark.parametrize(
+    ("block", "param", "code"),
+    [
+        ({"type": "link", "title": "x", "url": "javascript:alert(1)"}, "blocks.0.url", "unsupported_scheme"),
+        (
+            {"type": "link", "title": "x", "url": "data:text/html,<script>alert(1)</script>"},
+            "blocks.0.url",
+            "unsupported_scheme",
+        ),
+        ({"type": "link", "title": "x", "url": "mailto:ada@example.com"}, "blocks.0.url", "unsupported_scheme"),
+        ({"type": "link", "title": "x", "url": "ftp://example.com/file"}, "blocks.0.url", "unsupported_scheme"),
+        ({"type": "link", "title": "x", "url": "https://user:pw@example.com/"}, "blocks.0.url", "credentials_in_url"),
+        ({"type": "link", "title": "x", "url": "not a url"}, "blocks.0.url", "invalid_url"),
+        ({"type": "link", "title": "x", "url": "http://localhost:8000/abc"}, "blocks.0.url", "redirect_loop"),
+        ({"type": "link", "title": "   ", "url": "https://example.com/"}, "blocks.0.title", "blank"),
+        ({"type": "link", "title": "a\x07b", "url": "https://example.com/"}, "blocks.0.title", "invalid_characters"),
+        ({"type": "link", "title": "x" * 101, "url": "https://example.com/"}, "blocks.0.title", "string_too_long"),
+        ({"type": "header", "text": ""}, "blocks.0.text", "blank"),
+        ({"type": "text", "text": "x" * 501}, "blocks.0.text", "string_too_long"),
+        (
+            {"type": "social", "platform": "myspace", "url": "https://myspace.com/ada"},
+            "blocks.0.social.platform",
+            "literal_error",
+        ),
+        ({"type": "social", "platform": "x", "url": "mailto:ada@example.com"}, "blocks.0.url", "unsupported_scheme"),
+        (
+            {"type": "social", "platform": "email", "url": "javascript:alert(1)//@example.com"},
+            "blocks.0.url",
+            "invalid_email",
+        ),
+        (
+            {"type": "social", "platform": "email", "url": "mailto:a@b.com?bcc=everyone@example.com"},
+            "blocks.0.url",
+            "invalid_email",
+        ),
+        ({"type": "social", "platform": "email", "url": "https://example.com"}, "blocks.0.url", "invalid_email"),
+        ({"type": "video", "url": "https://example.com"}, "blocks.0", "union_tag_invalid"),
+        (
+            {"type": "link", "title": "x", "url": "https://example.com/", "color": "red"},
+            "blocks.0.link.color",
+            "unknown_field",
+        ),
+    ],
+)
+async def test_block_validation(
+    client: httpx.AsyncClient, tenant: Tenant, block: dict[str, Any], param: str, code: str
+) -> None:
+    response = await client.post("/v1/bio-pages", json={"handle": "ada", "blocks": [block]}, headers=tenant.headers)
     assert errors_of(response) == {param: code}
 
 
 async def test_page_field_validation_reports_every_field(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/bio-pages", headers=tenant.headers, json={
-        "handle": "ok-handle",
-        "title": "t" * 101,
-        "avatar_url": "http://images.example.com/a.png",
-        "og_image_url": "javascript:alert(1)",
-        "theme": {"preset": "vaporwave"},
-    })
+    response = await client.post(
+        "/v1/bio-pages",
+        headers=tenant.headers,
+        json={
+            "handle": "ok-handle",
+            "title": "t" * 101,
+            "avatar_url": "http://images.example.com/a.png",
+            "og_image_url": "javascript:alert(1)",
+            "theme": {"preset": "vaporwave"},
+        },
+    )
     assert errors_of(response) == {"title": "string_too_long"}  # pydantic answers before the service runs
-    response = await client.post("/v1/bio-pages", headers=tenant.headers, json={
-        "handle": "ok-handle",
-        "avatar_url": "http://images.example.com/a.png",
-        "og_image_url": "javascript:alert(1)",
-        "description": "bell\x07",
-        "theme": {"preset": "vaporwave"},
-    })
-    assert errors_of(response) == {"avatar_url": "unsupported_scheme", "og_image_url": "unsupported_scheme",
-                                   "description": "invalid_characters", "theme.preset": "unknown_theme"}
+    response = await client.post(
+        "/v1/bio-pages",
+        headers=tenant.headers,
+        json={
+            "handle": "ok-handle",
+            "avatar_url": "http://images.example.com/a.png",
+            "og_image_url": "javascript:alert(1)",
+            "description": "bell\x07",
+            "theme": {"preset": "vaporwave"},
+        },
+    )
+    assert errors_of(response) == {
+        "avatar_url": "unsupported_scheme",
+        "og_image_url": "unsupported_scheme",
+        "description": "invalid_characters",
+        "theme.preset": "unknown_theme",
+    }
 
 
 async def test_too_many_blocks(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -166,17 +208,29 @@ async def test_too_many_blocks(client: httpx.AsyncClient, tenant: Tenant) -> Non
 
 
 async def test_theme_overrides_and_contrast(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/bio-pages", headers=tenant.headers, json={
-        "handle": "ada", "theme": {"preset": "minimal", "background": "#ffffff", "text_color": "#eeeeee"}})
+    response = await client.post(
+        "/v1/bio-pages",
+        headers=tenant.headers,
+        json={"handle": "ada", "theme": {"preset": "minimal", "background": "#ffffff", "text_color": "#eeeeee"}},
+    )
     assert errors_of(response) == {"theme.text_color": "low_contrast"}
-    response = await client.post("/v1/bio-pages", headers=tenant.headers, json={
-        "handle": "ada", "theme": {"button_color": "#123", "button_text_color": "#112233"}})
+    response = await client.post(
+        "/v1/bio-pages",
+        headers=tenant.headers,
+        json={"handle": "ada", "theme": {"button_color": "#123", "button_text_color": "#112233"}},
+    )
     assert errors_of(response) == {"theme.button_text_color": "low_contrast"}
-    response = await client.post("/v1/bio-pages", headers=tenant.headers, json={
-        "handle": "ada", "theme": {"button_shape": "circle", "font": "comic"}})
+    response = await client.post(
+        "/v1/bio-pages",
+        headers=tenant.headers,
+        json={"handle": "ada", "theme": {"button_shape": "circle", "font": "comic"}},
+    )
     assert errors_of(response) == {"theme.button_shape": "literal_error", "theme.font": "literal_error"}
-    response = await client.post("/v1/bio-pages", headers=tenant.headers, json={
-        "handle": "ada", "theme": {"background": "red", "text_color": "#12345g"}})
+    response = await client.post(
+        "/v1/bio-pages",
+        headers=tenant.headers,
+        json={"handle": "ada", "theme": {"background": "red", "text_color": "#12345g"}},
+    )
     assert errors_of(response) == {"theme.background": "invalid_color", "theme.text_color": "invalid_color"}
     page = await create(client, tenant, theme={"preset": "midnight", "background": "#FFF", "button_shape": "pill"})
     assert page["theme"]["background"] == "#ffffff"
@@ -185,15 +239,19 @@ async def test_theme_overrides_and_contrast(client: httpx.AsyncClient, tenant: T
 async def test_patch_keeps_block_ids_and_replaces_the_list(client: httpx.AsyncClient, tenant: Tenant) -> None:
     page = await create(client, tenant, blocks=FULL_PAGE["blocks"])
     header, link, text, draft, github, email = page["blocks"]
-    response = await client.patch(f"/v1/bio-pages/{page['id']}", headers=tenant.headers, json={
-        "title": "Countess",
-        "blocks": [
-            {"id": link["id"], "type": "link", "title": "Notes (2nd ed.)", "url": "https://example.com/notes2"},
-            {"type": "link", "title": "New", "url": "https://example.com/new"},
-            {"id": header["id"], "type": "header", "text": "Elsewhere"},
-            {"id": github["id"], "type": "social", "platform": "github", "url": "https://github.com/ada"},
-        ],
-    })
+    response = await client.patch(
+        f"/v1/bio-pages/{page['id']}",
+        headers=tenant.headers,
+        json={
+            "title": "Countess",
+            "blocks": [
+                {"id": link["id"], "type": "link", "title": "Notes (2nd ed.)", "url": "https://example.com/notes2"},
+                {"type": "link", "title": "New", "url": "https://example.com/new"},
+                {"id": header["id"], "type": "header", "text": "Elsewhere"},
+                {"id": github["id"], "type": "social", "platform": "github", "url": "https://github.com/ada"},
+            ],
+        },
+    )
     assert response.status_code == 200, response.text
     updated = response.json()
     assert updated["title"] == "Countess"
@@ -215,15 +273,24 @@ async def test_patch_refuses_foreign_block_ids_and_type_changes(client: httpx.As
     first = await create(client, tenant, blocks=[{"type": "header", "text": "one"}])
     second = await create(client, tenant, handle="bob", blocks=[{"type": "header", "text": "two"}])
     foreign = second["blocks"][0]["id"]
-    response = await client.patch(f"/v1/bio-pages/{first['id']}", headers=tenant.headers,
-                                  json={"blocks": [{"id": foreign, "type": "header", "text": "stolen"}]})
+    response = await client.patch(
+        f"/v1/bio-pages/{first['id']}",
+        headers=tenant.headers,
+        json={"blocks": [{"id": foreign, "type": "header", "text": "stolen"}]},
+    )
     assert errors_of(response) == {"blocks.0.id": "unknown_block"}
     own = first["blocks"][0]["id"]
-    response = await client.patch(f"/v1/bio-pages/{first['id']}", headers=tenant.headers,
-                                  json={"blocks": [{"id": own, "type": "text", "text": "now text"}]})
+    response = await client.patch(
+        f"/v1/bio-pages/{first['id']}",
+        headers=tenant.headers,
+        json={"blocks": [{"id": own, "type": "text", "text": "now text"}]},
+    )
     assert errors_of(response) == {"blocks.0.type": "block_type_changed"}
-    response = await client.patch(f"/v1/bio-pages/{first['id']}", headers=tenant.headers, json={"blocks": [
-        {"id": own, "type": "header", "text": "a"}, {"id": own, "type": "header", "text": "b"}]})
+    response = await client.patch(
+        f"/v1/bio-pages/{first['id']}",
+        headers=tenant.headers,
+        json={"blocks": [{"id": own, "type": "header", "text": "a"}, {"id": own, "type": "header", "text": "b"}]},
+    )
     assert errors_of(response) == {"blocks.1.id": "duplicate_block_id"}
     # Nothing changed by the refused requests.
     assert (await client.get(f"/v1/bio-pages/{second['id']}", headers=tenant.headers)).json() == second
@@ -237,12 +304,19 @@ async def test_patch_handle_conflict_and_clearing(client: httpx.AsyncClient, ten
     assert response.status_code == 409
     response = await client.patch(f"/v1/bio-pages/{page['id']}", json={"handle": None}, headers=tenant.headers)
     assert errors_of(response) == {"handle": "required"}
-    response = await client.patch(f"/v1/bio-pages/{page['id']}", headers=tenant.headers,
-                                  json={"title": None, "description": "", "theme": None, "handle": "ada2"})
+    response = await client.patch(
+        f"/v1/bio-pages/{page['id']}",
+        headers=tenant.headers,
+        json={"title": None, "description": "", "theme": None, "handle": "ada2"},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["title"], body["description"], body["theme"]["preset"], body["handle"]) == (
-        None, None, "minimal", "ada2")
+        None,
+        None,
+        "minimal",
+        "ada2",
+    )
     assert body["url"].endswith("/@ada2")
 
 
@@ -268,8 +342,9 @@ async def test_list_is_paginated_newest_first(client: httpx.AsyncClient, tenant:
     assert errors_of(response) == {"cursor": "invalid_cursor"}
 
 
-async def test_workspaces_never_see_each_others_pages(client: httpx.AsyncClient, tenant: Tenant,
-                                                      make_tenant: TenantFactory) -> None:
+async def test_workspaces_never_see_each_others_pages(
+    client: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory
+) -> None:
     page = await create(client, tenant)
     other = await make_tenant()
     path = f"/v1/bio-pages/{page['id']}"
@@ -306,9 +381,13 @@ async def test_changes_record_webhook_events(client: httpx.AsyncClient, tenant: 
     await client.delete(f"/v1/bio-pages/{page['id']}", headers=tenant.headers)
     await client.post("/v1/bio-pages", json={"handle": "x"}, headers=tenant.headers)  # refused: no event
     async with session_scope(app.context.sessionmaker) as session:
-        events = list((await session.execute(
-            select(Event).where(Event.workspace_id == tenant.workspace_id).order_by(Event.created_at)
-        )).scalars())
+        events = list(
+            (
+                await session.execute(
+                    select(Event).where(Event.workspace_id == tenant.workspace_id).order_by(Event.created_at)
+                )
+            ).scalars()
+        )
     bio_events = [event for event in events if event.type.startswith("bio_page.")]
     assert [event.type for event in bio_events] == ["bio_page.created", "bio_page.updated", "bio_page.deleted"]
     assert bio_events[0].data["id"] == page["id"]

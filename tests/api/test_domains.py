@@ -29,9 +29,22 @@ async def test_internationalised_domains_are_stored_as_punycode(client: httpx.As
     assert response.json()["domain"] == "links.xn--bcher-kva.de"
 
 
-@pytest.mark.parametrize("domain", ["localhost", "127.0.0.1", "[::1]", "https://go.example.com", "go.example.com/x",
-                                    "go.example.com:8080", "-bad.example.com", "a..b.com", "user@go.example.com",
-                                    "go example.com", "example.123"])
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+        "https://go.example.com",
+        "go.example.com/x",
+        "go.example.com:8080",
+        "-bad.example.com",
+        "a..b.com",
+        "user@go.example.com",
+        "go example.com",
+        "example.123",
+    ],
+)
 async def test_malformed_domains_are_422(client: httpx.AsyncClient, tenant: Tenant, domain: str) -> None:
     response = await client.post("/v1/domains", json={"domain": domain}, headers=tenant.headers)
     assert response.status_code == 422, response.text
@@ -47,8 +60,9 @@ async def test_a_domain_in_use_cannot_be_deleted_and_an_unused_one_can(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     domain = (await client.post("/v1/domains", json={"domain": "go.del.test"}, headers=tenant.headers)).json()
-    link = (await client.post("/v1/links", json={"url": "https://e.com", "domain": "go.del.test"},
-                              headers=tenant.headers)).json()
+    link = (
+        await client.post("/v1/links", json={"url": "https://e.com", "domain": "go.del.test"}, headers=tenant.headers)
+    ).json()
     refused = await client.delete(f"/v1/domains/{domain['id']}", headers=tenant.headers)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "domain_in_use"
     await client.delete(f"/v1/links/{link['id']}", headers=tenant.headers)

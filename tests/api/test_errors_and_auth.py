@@ -48,8 +48,11 @@ async def test_a_body_without_content_type_is_read_as_json(client: httpx.AsyncCl
 
 
 async def test_oversized_bodies_are_413(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/links", content=b"{" + b" " * 1_100_000 + b"}",
-                                 headers=tenant.headers | {"content-type": "application/json"})
+    response = await client.post(
+        "/v1/links",
+        content=b"{" + b" " * 1_100_000 + b"}",
+        headers=tenant.headers | {"content-type": "application/json"},
+    )
     assert_error_shape(response, 413, "payload_too_large")
 
 
@@ -73,9 +76,19 @@ async def test_successful_responses_carry_a_request_id_too(client: httpx.AsyncCl
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer mk_live_short",
-                                           "Bearer sk_live_" + "a" * 40, "Bearer mk_live_" + "a" * 43,
-                                           "mk_live_" + "a" * 43])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer mk_live_short",
+        "Bearer sk_live_" + "a" * 40,
+        "Bearer mk_live_" + "a" * 43,
+        "mk_live_" + "a" * 43,
+    ],
+)
 async def test_missing_malformed_or_unknown_keys_are_401(client: httpx.AsyncClient, authorization: str | None) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     response = await client.get("/v1/links", headers=headers)
@@ -92,8 +105,9 @@ async def test_a_revoked_key_stops_working_at_once(app: MaskApp, client: httpx.A
     assert_error_shape(await client.get("/v1/links", headers=tenant.headers), 401, "invalid_api_key")
 
 
-async def test_keys_are_stored_hashed_and_record_last_use(app: MaskApp, client: httpx.AsyncClient,
-                                                          tenant: Tenant) -> None:
+async def test_keys_are_stored_hashed_and_record_last_use(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
     async with session_scope(app.context.sessionmaker) as session:
         workspace = await workspace_service.get_by_slug_or_id(session, ref=tenant.slug)
         [key] = await auth_service.list_keys(session, workspace=workspace)
@@ -115,24 +129,28 @@ def test_generated_keys_have_the_documented_form() -> None:
     assert all(char.isalnum() or char in "-_" for char in body)
 
 
-@pytest.mark.parametrize(("method", "path", "scope"), [
-    ("GET", "/v1/links", "links:read"),
-    ("POST", "/v1/links", "links:write"),
-    ("GET", "/v1/links/lnk_x", "links:read"),
-    ("PATCH", "/v1/links/lnk_x", "links:write"),
-    ("DELETE", "/v1/links/lnk_x", "links:write"),
-    ("GET", "/v1/domains", "domains:read"),
-    ("POST", "/v1/domains", "domains:write"),
-    ("DELETE", "/v1/domains/dom_x", "domains:write"),
-    ("GET", "/v1/tags", "links:read"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("GET", "/v1/links", "links:read"),
+        ("POST", "/v1/links", "links:write"),
+        ("GET", "/v1/links/lnk_x", "links:read"),
+        ("PATCH", "/v1/links/lnk_x", "links:write"),
+        ("DELETE", "/v1/links/lnk_x", "links:write"),
+        ("GET", "/v1/domains", "domains:read"),
+        ("POST", "/v1/domains", "domains:write"),
+        ("DELETE", "/v1/domains/dom_x", "domains:write"),
+        ("GET", "/v1/tags", "links:read"),
+    ],
+)
 async def test_a_key_without_the_scope_gets_403_naming_it(
     client: httpx.AsyncClient, make_tenant: TenantFactory, method: str, path: str, scope: str
 ) -> None:
     others = ["analytics:read"] if scope != "analytics:read" else ["links:read"]
     tenant = await make_tenant(scopes=others)
-    response = await client.request(method, path, json={} if method in ("POST", "PATCH") else None,
-                                    headers=tenant.headers)
+    response = await client.request(
+        method, path, json={} if method in ("POST", "PATCH") else None, headers=tenant.headers
+    )
     error = assert_error_shape(response, 403, "insufficient_scope")
     assert error["required_scope"] == scope and scope in str(error["message"])
 

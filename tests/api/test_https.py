@@ -16,8 +16,7 @@ STRONG = "k" * 48
 
 @pytest.fixture
 async def production_app(database_url: str) -> AsyncIterator[MaskApp]:
-    settings = Settings(env="production", database_url=database_url, secret_key=STRONG,
-                        trusted_proxies=["10.0.0.0/8"])
+    settings = Settings(env="production", database_url=database_url, secret_key=STRONG, trusted_proxies=["10.0.0.0/8"])
     application = create_app(settings)
     await application.context.startup()
     yield application

@@ -37,9 +37,9 @@ async def test_the_same_key_with_another_body_is_refused_and_creates_nothing(
 
 async def test_concurrent_duplicates_never_create_two_resources(client: httpx.AsyncClient, tenant: Tenant) -> None:
     headers = tenant.headers | {"Idempotency-Key": "burst"}
-    responses = await asyncio.gather(*[
-        client.post("/v1/links", json={"url": "https://example.com/burst"}, headers=headers) for _ in range(8)
-    ])
+    responses = await asyncio.gather(
+        *[client.post("/v1/links", json={"url": "https://example.com/burst"}, headers=headers) for _ in range(8)]
+    )
     statuses = sorted(response.status_code for response in responses)
     assert set(statuses) <= {201, 409}, statuses
     created = {response.json()["id"] for response in responses if response.status_code == 201}
@@ -49,10 +49,12 @@ async def test_concurrent_duplicates_never_create_two_resources(client: httpx.As
 
 async def test_keys_are_scoped_to_the_credential(client: httpx.AsyncClient, make_tenant: TenantFactory) -> None:
     first, second = await make_tenant(), await make_tenant()
-    a = await client.post("/v1/links", json={"url": "https://example.com/x"},
-                          headers=first.headers | {"Idempotency-Key": "same"})
-    b = await client.post("/v1/links", json={"url": "https://example.com/x"},
-                          headers=second.headers | {"Idempotency-Key": "same"})
+    a = await client.post(
+        "/v1/links", json={"url": "https://example.com/x"}, headers=first.headers | {"Idempotency-Key": "same"}
+    )
+    b = await client.post(
+        "/v1/links", json={"url": "https://example.com/x"}, headers=second.headers | {"Idempotency-Key": "same"}
+    )
     assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
 
 
@@ -67,8 +69,9 @@ async def test_a_validation_failure_is_replayed_and_a_fixed_request_needs_a_new_
 
 
 async def test_an_overlong_key_is_422(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/links", json={"url": "https://example.com"},
-                                 headers=tenant.headers | {"Idempotency-Key": "k" * 256})
+    response = await client.post(
+        "/v1/links", json={"url": "https://example.com"}, headers=tenant.headers | {"Idempotency-Key": "k" * 256}
+    )
     assert response.status_code == 422 and response.json()["error"]["param"] == "Idempotency-Key"
 
 

@@ -10,8 +10,13 @@ import pytest
 from tests.conftest import Tenant, TenantFactory
 
 SEED = {
-    "url": "https://example.com/long-page", "slug": "my-link", "domain": "go.yourbrand.com",
-    "tags": ["campaign-q1"], "utm_source": "twitter", "utm_medium": "social", "expires_at": "2026-12-31T23:59:59Z",
+    "url": "https://example.com/long-page",
+    "slug": "my-link",
+    "domain": "go.yourbrand.com",
+    "tags": ["campaign-q1"],
+    "utm_source": "twitter",
+    "utm_medium": "social",
+    "expires_at": "2026-12-31T23:59:59Z",
 }
 
 
@@ -36,11 +41,20 @@ async def test_the_seed_request_answers_201_with_exactly_the_documented_fields(
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["id"].startswith("lnk_")
-    assert {k: body[k] for k in ("url", "short_url", "slug", "domain", "tags", "clicks", "utm_source",
-                                 "utm_medium", "expires_at")} == {
-        "url": "https://example.com/long-page", "short_url": "https://go.yourbrand.com/my-link", "slug": "my-link",
-        "domain": "go.yourbrand.com", "tags": ["campaign-q1"], "clicks": 0, "utm_source": "twitter",
-        "utm_medium": "social", "expires_at": seed["expires_at"]}
+    assert {
+        k: body[k]
+        for k in ("url", "short_url", "slug", "domain", "tags", "clicks", "utm_source", "utm_medium", "expires_at")
+    } == {
+        "url": "https://example.com/long-page",
+        "short_url": "https://go.yourbrand.com/my-link",
+        "slug": "my-link",
+        "domain": "go.yourbrand.com",
+        "tags": ["campaign-q1"],
+        "clicks": 0,
+        "utm_source": "twitter",
+        "utm_medium": "social",
+        "expires_at": seed["expires_at"],
+    }
     assert body["created_at"].endswith("Z") and datetime.fromisoformat(body["created_at"])
     assert (await client.get(f"/v1/links/{body['id']}", headers=tenant.headers)).json() == body
 
@@ -91,22 +105,25 @@ async def test_reserved_words_are_refused_as_slugs_whatever_their_case(
     assert errors_of(response) == {"slug": "reserved_slug"}
 
 
-@pytest.mark.parametrize(("url", "code"), [
-    ("javascript:alert(1)", "unsupported_scheme"),
-    ("data:text/html,<script>alert(1)</script>", "unsupported_scheme"),
-    ("file:///etc/passwd", "unsupported_scheme"),
-    ("ftp://example.com/x", "unsupported_scheme"),
-    ("https://user:pass@example.com/", "credentials_in_url"),
-    ("https://user@example.com/", "credentials_in_url"),
-    ("example.com/no-scheme", "invalid_url"),
-    ("https://", "invalid_url"),
-    ("https://exa mple.com/", "invalid_url"),
-    ("https://example.com/\nx", "invalid_url"),
-    ("   ", "url_required"),
-    ("https://example.com/" + "a" * 2030, "string_too_long"),
-    ("https://example.com/" + "ä" * 1000, "url_too_long"),  # 2,048 once percent-encoded
-    ("http://localhost:8000/loop", "redirect_loop"),
-])
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("javascript:alert(1)", "unsupported_scheme"),
+        ("data:text/html,<script>alert(1)</script>", "unsupported_scheme"),
+        ("file:///etc/passwd", "unsupported_scheme"),
+        ("ftp://example.com/x", "unsupported_scheme"),
+        ("https://user:pass@example.com/", "credentials_in_url"),
+        ("https://user@example.com/", "credentials_in_url"),
+        ("example.com/no-scheme", "invalid_url"),
+        ("https://", "invalid_url"),
+        ("https://exa mple.com/", "invalid_url"),
+        ("https://example.com/\nx", "invalid_url"),
+        ("   ", "url_required"),
+        ("https://example.com/" + "a" * 2030, "string_too_long"),
+        ("https://example.com/" + "ä" * 1000, "url_too_long"),  # 2,048 once percent-encoded
+        ("http://localhost:8000/loop", "redirect_loop"),
+    ],
+)
 async def test_destination_urls_that_are_refused_say_why(
     client: httpx.AsyncClient, tenant: Tenant, url: str, code: str
 ) -> None:
@@ -131,20 +148,37 @@ async def test_internationalised_hosts_are_stored_as_punycode(client: httpx.Asyn
 
 
 async def test_every_invalid_field_is_listed_in_one_422(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/links", headers=tenant.headers, json={
-        "url": "javascript:x", "slug": "app", "domain": "not-mine.example", "tags": [" "],
-        "expires_at": "2001-01-01T00:00:00Z", "expired_url": "ftp://x"})
+    response = await client.post(
+        "/v1/links",
+        headers=tenant.headers,
+        json={
+            "url": "javascript:x",
+            "slug": "app",
+            "domain": "not-mine.example",
+            "tags": [" "],
+            "expires_at": "2001-01-01T00:00:00Z",
+            "expired_url": "ftp://x",
+        },
+    )
     assert response.status_code == 422
-    assert errors_of(response) == {"url": "unsupported_scheme", "slug": "reserved_slug", "domain": "unknown_domain",
-                                   "tags.0": "invalid_tag", "expires_at": "expiry_in_past",
-                                   "expired_url": "unsupported_scheme"}
+    assert errors_of(response) == {
+        "url": "unsupported_scheme",
+        "slug": "reserved_slug",
+        "domain": "unknown_domain",
+        "tags.0": "invalid_tag",
+        "expires_at": "expiry_in_past",
+        "expired_url": "unsupported_scheme",
+    }
     body = response.json()["error"]
     assert body["type"] == "invalid_request_error" and body["request_id"].startswith("req_")
 
 
 async def test_type_and_length_errors_name_the_field(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/links", headers=tenant.headers, json={
-        "url": 5, "utm_source": "x" * 256, "tags": "not-a-list", "expires_at": "tomorrow", "utm_sorce": "typo"})
+    response = await client.post(
+        "/v1/links",
+        headers=tenant.headers,
+        json={"url": 5, "utm_source": "x" * 256, "tags": "not-a-list", "expires_at": "tomorrow", "utm_sorce": "typo"},
+    )
     assert response.status_code == 422
     assert set(errors_of(response)) == {"url", "utm_source", "tags", "expires_at", "utm_sorce"}
     assert errors_of(response)["utm_sorce"] == "unknown_field"
@@ -190,10 +224,14 @@ async def test_the_same_slug_may_exist_on_two_domains(client: httpx.AsyncClient,
 
 
 async def test_patch_changes_only_what_is_sent_and_null_clears(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    link = (await create(client, tenant, slug="p1", tags=["a"], utm_source="x", utm_campaign="c",
-                         expires_at=future())).json()
-    response = await client.patch(f"/v1/links/{link['id']}", headers=tenant.headers,
-                                  json={"url": "https://example.org/new", "utm_source": None, "expires_at": None})
+    link = (
+        await create(client, tenant, slug="p1", tags=["a"], utm_source="x", utm_campaign="c", expires_at=future())
+    ).json()
+    response = await client.patch(
+        f"/v1/links/{link['id']}",
+        headers=tenant.headers,
+        json={"url": "https://example.org/new", "utm_source": None, "expires_at": None},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["url"] == "https://example.org/new"
@@ -211,9 +249,12 @@ async def test_patch_refuses_clearing_required_fields_and_rechecks_everything(
     await create(client, tenant, slug="taken")
     path = f"/v1/links/{link['id']}"
     assert errors_of(await client.patch(path, headers=tenant.headers, json={"url": None, "slug": None})) == {
-        "url": "required", "slug": "required"}
+        "url": "required",
+        "slug": "required",
+    }
     assert errors_of(await client.patch(path, headers=tenant.headers, json={"url": "javascript:x"})) == {
-        "url": "unsupported_scheme"}
+        "url": "unsupported_scheme"
+    }
     conflict = await client.patch(path, headers=tenant.headers, json={"slug": "taken"})
     assert conflict.status_code == 409
     unchanged = (await client.get(path, headers=tenant.headers)).json()
@@ -252,7 +293,9 @@ async def test_list_filters_by_tag_domain_and_search(client: httpx.AsyncClient, 
     await client.post("/v1/domains", json={"domain": "go.filter.test"}, headers=tenant.headers)
     a = (await create(client, tenant, slug="alpha", tags=["red"], url="https://shop.example/sale")).json()
     b = (await create(client, tenant, slug="beta", tags=["blue"], domain="go.filter.test")).json()
-    c = (await create(client, tenant, slug="gamma_1", tags=["red", "blue"], url="https://example.com/d?off=100%")).json()
+    c = (
+        await create(client, tenant, slug="gamma_1", tags=["red", "blue"], url="https://example.com/d?off=100%")
+    ).json()
 
     async def ids(**params: str) -> list[str]:
         response = await client.get("/v1/links", params=params, headers=tenant.headers)
@@ -268,8 +311,9 @@ async def test_list_filters_by_tag_domain_and_search(client: httpx.AsyncClient, 
     assert await ids(tag="blue", domain="localhost:8000") == [c["id"]]
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"cursor": "garbage!"},
-                                    {"cursor": "W10"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"cursor": "garbage!"}, {"cursor": "W10"}]
+)
 async def test_bad_list_parameters_are_422(client: httpx.AsyncClient, tenant: Tenant, params: dict[str, str]) -> None:
     response = await client.get("/v1/links", params=params, headers=tenant.headers)
     assert response.status_code == 422
@@ -281,8 +325,9 @@ async def test_expiry_must_be_in_the_future_and_expired_url_is_validated(
 ) -> None:
     ok = await create(client, tenant, expires_at=future(), expired_url="https://example.com/expired")
     assert ok.status_code == 201 and ok.json()["expired_url"] == "https://example.com/expired"
-    naive = await create(client, tenant, expires_at=(datetime.now(UTC) + timedelta(days=1)).replace(
-        tzinfo=None).isoformat())
+    naive = await create(
+        client, tenant, expires_at=(datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None).isoformat()
+    )
     assert naive.status_code == 201 and naive.json()["expires_at"].endswith("Z")
     offset = await create(client, tenant, expires_at="2099-01-01T12:00:00+02:00")
     assert offset.json()["expires_at"] == "2099-01-01T10:00:00Z"

@@ -53,7 +53,18 @@ async def test_the_docs_page_is_served(client: httpx.AsyncClient) -> None:
 async def test_documented_link_fields_match_the_response(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/v1/openapi.json")).json()
     link = schema["components"]["schemas"]["Link"]
-    assert {"id", "url", "short_url", "slug", "domain", "tags", "clicks", "utm_source", "utm_medium",
-            "expires_at", "created_at"} <= set(link["properties"])
+    assert {
+        "id",
+        "url",
+        "short_url",
+        "slug",
+        "domain",
+        "tags",
+        "clicks",
+        "utm_source",
+        "utm_medium",
+        "expires_at",
+        "created_at",
+    } <= set(link["properties"])
     create = schema["components"]["schemas"]["LinkCreate"]
     assert create["required"] == ["url"]

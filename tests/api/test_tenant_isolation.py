@@ -15,20 +15,27 @@ from tests.conftest import Tenant, TenantFactory
 async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:
     """Create one of every resource the API has, returning {path parameter name: id}."""
     domain = (await client.post("/v1/domains", json={"domain": "go.victim.test"}, headers=tenant.headers)).json()
-    link = (await client.post("/v1/links", json={"url": "https://example.com/private", "slug": "victim",
-                                                 "tags": ["secret"]}, headers=tenant.headers)).json()
+    link = (
+        await client.post(
+            "/v1/links",
+            json={"url": "https://example.com/private", "slug": "victim", "tags": ["secret"]},
+            headers=tenant.headers,
+        )
+    ).json()
     ids = {"link_id": link["id"], "domain_id": domain["id"]}
     # Packages that add resources register them here as they land (webhooks, bio pages, …).
-    webhook = await client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/mask", "events": ["link.created"]},
-                                headers=tenant.headers)
+    webhook = await client.post(
+        "/v1/webhooks", json={"url": "http://127.0.0.1:9/mask", "events": ["link.created"]}, headers=tenant.headers
+    )
     assert webhook.status_code == 201, webhook.text
     ids["webhook_id"] = webhook.json()["id"]
     sent = await client.post(f"/v1/webhooks/{ids['webhook_id']}/test", headers=tenant.headers)
     assert sent.status_code == 202, sent.text
     deliveries = await client.get(f"/v1/webhooks/{ids['webhook_id']}/deliveries", headers=tenant.headers)
     ids["delivery_id"] = deliveries.json()["data"][0]["id"]
-    bio_page = await client.post("/v1/bio-pages", json={"handle": "victimpage", "title": "Victim"},
-                                 headers=tenant.headers)
+    bio_page = await client.post(
+        "/v1/bio-pages", json={"handle": "victimpage", "title": "Victim"}, headers=tenant.headers
+    )
     assert bio_page.status_code == 201, bio_page.text
     ids["bio_page_id"] = bio_page.json()["id"]
     return ids

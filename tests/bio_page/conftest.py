@@ -16,8 +16,10 @@ from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
 from tests.conftest import Tenant
 
-CHROME = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/126.0.0.0 Mobile Safari/537.36")
+CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 BROWSER = {"User-Agent": CHROME, "Accept": "text/html"}
 GOOGLEBOT = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
 
@@ -47,14 +49,18 @@ def parse(html: str) -> list[tuple[str, dict[str, str]]]:
 
 
 async def create_page(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:
-    body = {"handle": "ada", "title": "Ada", "blocks": [
-        {"type": "link", "title": "Notes", "url": "https://example.com/notes?x=1"},
-        {"type": "header", "text": "More"},
-        {"type": "text", "text": "Line one\nLine two"},
-        {"type": "link", "title": "Hidden", "url": "https://example.com/hidden", "enabled": False},
-        {"type": "social", "platform": "github", "url": "https://github.com/ada"},
-        {"type": "social", "platform": "email", "url": "ada@example.com"},
-    ]}
+    body = {
+        "handle": "ada",
+        "title": "Ada",
+        "blocks": [
+            {"type": "link", "title": "Notes", "url": "https://example.com/notes?x=1"},
+            {"type": "header", "text": "More"},
+            {"type": "text", "text": "Line one\nLine two"},
+            {"type": "link", "title": "Hidden", "url": "https://example.com/hidden", "enabled": False},
+            {"type": "social", "platform": "github", "url": "https://github.com/ada"},
+            {"type": "social", "platform": "email", "url": "ada@example.com"},
+        ],
+    }
     body.update(fields)
     response = await client.post("/v1/bio-pages", json=body, headers=tenant.headers)
     assert response.status_code == 201, response.text

@@ -42,8 +42,9 @@ async def test_page_renders_blocks_in_order_with_security_headers(
     assert len(response.content) < 50_000
 
 
-async def test_stylesheets_and_icons_are_served_by_us(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                                      tenant: Tenant) -> None:
+async def test_stylesheets_and_icons_are_served_by_us(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant
+) -> None:
     await create_page(client, tenant, theme={"preset": "neon"})
     html = (await public.get("/@ada")).text
     hrefs = re.findall(r'<link rel="(?:stylesheet|icon)" href="([^"]+)"', html)
@@ -55,8 +56,9 @@ async def test_stylesheets_and_icons_are_served_by_us(client: httpx.AsyncClient,
         assert "immutable" in asset.headers["cache-control"]
     theme_css = (await public.get(hrefs[2])).text
     assert theme_css == themes.stylesheet(themes.PRESETS["neon"])
-    assert (await public.get("/@/theme/ffffff.none.111827.111827.ffffff.111827;x.rounded.system.css")).status_code \
-        == 404
+    assert (
+        await public.get("/@/theme/ffffff.none.111827.111827.ffffff.111827;x.rounded.system.css")
+    ).status_code == 404
     assert (await public.get("/@/static/../models.py")).status_code == 404
     assert (await public.get("/@/static/nothing.css")).status_code == 404
     # Every request the page makes stays on our origin (https images aside): no third-party fetch.
@@ -66,27 +68,40 @@ async def test_stylesheets_and_icons_are_served_by_us(client: httpx.AsyncClient,
     assert fetched and all(url.startswith("/@/") for url in fetched)
 
 
-async def test_user_text_is_escaped_everywhere(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                               tenant: Tenant) -> None:
-    evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>\'&'
-    await create_page(client, tenant, title=evil, description=evil, seo_title=evil, seo_description=evil,
-                      avatar_url='https://img.example.com/a.png?"onerror="alert(3)',
-                      blocks=[{"type": "link", "title": evil, "url": "https://example.com/"},
-                              {"type": "header", "text": evil}, {"type": "text", "text": evil}])
+async def test_user_text_is_escaped_everywhere(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    evil = "\"><script>alert(1)</script><img src=x onerror=alert(2)>'&"
+    await create_page(
+        client,
+        tenant,
+        title=evil,
+        description=evil,
+        seo_title=evil,
+        seo_description=evil,
+        avatar_url='https://img.example.com/a.png?"onerror="alert(3)',
+        blocks=[
+            {"type": "link", "title": evil, "url": "https://example.com/"},
+            {"type": "header", "text": evil},
+            {"type": "text", "text": evil},
+        ],
+    )
     html = (await public.get("/@ada")).text
     elements = parse(html)
     assert "script" not in {tag for tag, _ in elements}
     assert [(tag, attrs) for tag, attrs in elements if any(name.startswith("on") for name in attrs)] == []
     assert [attrs["src"] for tag, attrs in elements if tag == "img"] == [
-        "https://img.example.com/a.png?%22onerror=%22alert(3)"]
+        "https://img.example.com/a.png?%22onerror=%22alert(3)"
+    ]
     escaped = "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#39;&amp;"
     # <title>, meta description, og:/twitter: titles and descriptions, the avatar's alt text, h1, description,
     # and the three blocks.
     assert html.count(escaped) == 12
 
 
-async def test_missing_unpublished_and_deleted_pages_are_404(client: httpx.AsyncClient,
-                                                             public: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_missing_unpublished_and_deleted_pages_are_404(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant
+) -> None:
     page = await create_page(client, tenant)
     for path in ("/@nobody", "/@a", "/@" + "x" * 40, "/@ada/extra", "/@ada/b/blk_nope", "/@ADA/b/"):
         response = await public.get(path)
@@ -103,8 +118,9 @@ async def test_missing_unpublished_and_deleted_pages_are_404(client: httpx.Async
     assert (await public.get(f"/@ada/b/{page['blocks'][0]['id']}")).status_code == 404
 
 
-async def test_pages_live_on_their_own_domain_only(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                                   tenant: Tenant, make_tenant: TenantFactory) -> None:
+async def test_pages_live_on_their_own_domain_only(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory
+) -> None:
     await client.post("/v1/domains", json={"domain": "go.brand.example"}, headers=tenant.headers)
     page = await create_page(client, tenant, domain="go.brand.example")
     assert page["url"] == "https://go.brand.example/@ada"
@@ -135,7 +151,10 @@ async def test_block_redirect_counts_a_click_on_the_page_and_block(
     await flush_clicks(app)
     clicks = await stored_clicks(app)
     assert [(c.bio_page_id, c.bio_block_id, c.is_bot) for c in clicks] == [
-        (page["id"], None, False), (page["id"], link["id"], False), (page["id"], github["id"], False)]
+        (page["id"], None, False),
+        (page["id"], link["id"], False),
+        (page["id"], github["id"], False),
+    ]
     assert all(c.workspace_id == tenant.workspace_id and c.link_id is None for c in clicks)
     assert clicks[1].referrer == "localhost" and clicks[1].device == "mobile"
     body = (await client.get(f"/v1/bio-pages/{page['id']}", headers=tenant.headers)).json()
@@ -143,17 +162,20 @@ async def test_block_redirect_counts_a_click_on_the_page_and_block(
     assert [block.get("clicks") for block in body["blocks"]] == [1, None, None, 0, 1, 0]
 
 
-async def test_the_redirect_sends_the_stored_url_unchanged(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                                            tenant: Tenant) -> None:
-    page = await create_page(client, tenant, blocks=[
-        {"type": "link", "title": "Odd", "url": "https://example.com/a|b?q=x|y^{1}`~&r=é"}])
+async def test_the_redirect_sends_the_stored_url_unchanged(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    page = await create_page(
+        client, tenant, blocks=[{"type": "link", "title": "Odd", "url": "https://example.com/a|b?q=x|y^{1}`~&r=é"}]
+    )
     stored = page["blocks"][0]
     assert stored["url"] == "https://example.com/a|b?q=x|y^{1}`~&r=%C3%A9"  # WHATWG-normalised, as for links
     assert (await public.get(f"/@ada/b/{stored['id']}")).headers["location"] == stored["url"]
 
 
-async def test_bots_heads_and_prefetches_are_not_counted(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                                         tenant: Tenant, app: MaskApp) -> None:
+async def test_bots_heads_and_prefetches_are_not_counted(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
     page = await create_page(client, tenant)
     block = page["blocks"][0]["id"]
     assert (await public.get("/@ada", headers=GOOGLEBOT)).status_code == 200
@@ -180,32 +202,61 @@ async def test_a_view_and_a_click_are_each_unique_for_the_visitor(
     await flush_clicks(app)
     clicks = await stored_clicks(app)
     assert [(c.bio_block_id, c.is_unique) for c in clicks] == [
-        (None, True), (first, True), (None, False), (first, False), (github, True)]
+        (None, True),
+        (first, True),
+        (None, False),
+        (first, False),
+        (github, True),
+    ]
 
 
 @pytest.mark.parametrize("preset", sorted(themes.PRESETS))
-async def test_every_preset_renders(client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant,
-                                    preset: str) -> None:
+async def test_every_preset_renders(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, preset: str
+) -> None:
     await create_page(client, tenant, theme={"preset": preset})
     html = (await public.get("/@ada")).text
     assert f'href="/@/theme/{themes.PRESETS[preset].key}.css"' in html
 
 
-async def test_a_full_page_stays_under_50_kb(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                             tenant: Tenant) -> None:
-    platforms = ["x", "instagram", "tiktok", "youtube", "linkedin", "github", "facebook", "threads", "mastodon",
-                 "bluesky", "website"]
-    blocks: list[dict[str, Any]] = [{"type": "social", "platform": p, "url": f"https://{p}.example/ada"}
-                                    for p in platforms]
+async def test_a_full_page_stays_under_50_kb(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    platforms = [
+        "x",
+        "instagram",
+        "tiktok",
+        "youtube",
+        "linkedin",
+        "github",
+        "facebook",
+        "threads",
+        "mastodon",
+        "bluesky",
+        "website",
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "social", "platform": p, "url": f"https://{p}.example/ada"} for p in platforms
+    ]
     blocks.append({"type": "social", "platform": "email", "url": "ada@example.com"})
     for index in range(40):
-        blocks.append({"type": "link", "title": f"Link number {index}: a fairly long title of a real page",
-                       "url": f"https://example.com/{index}"})
+        blocks.append(
+            {
+                "type": "link",
+                "title": f"Link number {index}: a fairly long title of a real page",
+                "url": f"https://example.com/{index}",
+            }
+        )
     for index in range(8):
         blocks.append({"type": "header", "text": f"Section {index}"})
         blocks.append({"type": "text", "text": "Some words about this section. " * 8})
-    await create_page(client, tenant, avatar_url="https://img.example.com/ada.png", blocks=blocks,
-                      description="Mathematician and writer. " * 10)
+    await create_page(
+        client,
+        tenant,
+        avatar_url="https://img.example.com/ada.png",
+        blocks=blocks,
+        description="Mathematician and writer. " * 10,
+    )
     html = (await public.get("/@ada")).content
     total = len(html)
     for href in re.findall(r'rel="(?:stylesheet|icon)" href="([^"]+)"', html.decode()):

@@ -37,8 +37,7 @@ def test_every_preset_reaches_4_5_to_1_everywhere_text_is_drawn(name: str) -> No
 
 
 @given(background=hex_colors, button=hex_colors, preset=st.sampled_from(sorted(PRESETS)))
-def test_colours_left_out_are_chosen_readable_whatever_the_overrides(background: str, button: str,
-                                                                      preset: str) -> None:
+def test_colours_left_out_are_chosen_readable_whatever_the_overrides(background: str, button: str, preset: str) -> None:
     errors: list[FieldError] = []
     stored = themes.clean({"preset": preset, "background": background, "button_color": button}, errors)
     assert errors == []
@@ -70,15 +69,20 @@ def test_stylesheet_key_round_trips(name: str) -> None:
     assert themes.parse_key(theme.key) == theme
 
 
-@pytest.mark.parametrize("key", [
-    "", "ffffff", "ffffff.none.111827.111827.ffffff.111827.rounded",
-    "ffffff.none.111827.111827.ffffff.111827.rounded.comic",
-    "ffffff.none.111827.111827.ffffff.111827.blob.system",
-    "none.none.111827.111827.ffffff.111827.rounded.system",
-    "fffffg.none.111827.111827.ffffff.111827.rounded.system",
-    "ffffff.none.111827.111827.ffffff.111827;}body{x:y.rounded.system",
-    "FFFFFF.none.111827.111827.ffffff.111827.rounded.system",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "ffffff",
+        "ffffff.none.111827.111827.ffffff.111827.rounded",
+        "ffffff.none.111827.111827.ffffff.111827.rounded.comic",
+        "ffffff.none.111827.111827.ffffff.111827.blob.system",
+        "none.none.111827.111827.ffffff.111827.rounded.system",
+        "fffffg.none.111827.111827.ffffff.111827.rounded.system",
+        "ffffff.none.111827.111827.ffffff.111827;}body{x:y.rounded.system",
+        "FFFFFF.none.111827.111827.ffffff.111827.rounded.system",
+    ],
+)
 def test_stylesheet_keys_that_resolve_never_produced_are_refused(key: str) -> None:
     assert themes.parse_key(key) is None
 

@@ -8,12 +8,15 @@ from mask.app import MaskApp
 from tests.bio_page.conftest import CHROME, GOOGLEBOT, create_page, flush_clicks
 from tests.conftest import Tenant, TenantFactory
 
-OTHER_BROWSER = {"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like "
-                               "Gecko) Version/17.5 Safari/605.1.15"}
+OTHER_BROWSER = {
+    "User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Safari/605.1.15"
+}
 
 
-async def _traffic(client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant,
-                   app: MaskApp) -> dict[str, str]:
+async def _traffic(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> dict[str, str]:
     """Two pages; `ada` gets 3 human views (2 visitors), a bot view, a HEAD and 2 block clicks."""
     ada = await create_page(client, tenant)
     bob = await create_page(client, tenant, handle="bob")
@@ -33,8 +36,9 @@ async def views(client: httpx.AsyncClient, tenant: Tenant, **params: str) -> htt
     return await client.get("/v1/analytics/views", params=params, headers=tenant.headers)
 
 
-async def test_views_count_humans_apart_from_clicks(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                                    tenant: Tenant, app: MaskApp) -> None:
+async def test_views_count_humans_apart_from_clicks(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
     ids = await _traffic(client, public, tenant, app)
     response = await views(client, tenant, bio_page_id=ids["ada"])
     assert response.status_code == 200, response.text
@@ -49,8 +53,9 @@ async def test_views_count_humans_apart_from_clicks(client: httpx.AsyncClient, p
     assert clicks.json()["clicks"] == page["clicks"] == 2
 
 
-async def test_views_time_series_and_breakdowns(client: httpx.AsyncClient, public: httpx.AsyncClient,
-                                                tenant: Tenant, app: MaskApp) -> None:
+async def test_views_time_series_and_breakdowns(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
     ids = await _traffic(client, public, tenant, app)
     series = (await views(client, tenant, group_by="timeseries", interval="24h", granularity="hour")).json()
     assert sum(point["views"] for point in series["data"]) == 4
@@ -66,7 +71,10 @@ async def test_views_time_series_and_breakdowns(client: httpx.AsyncClient, publi
 
 
 async def test_views_refuse_what_does_not_apply_and_other_workspaces_pages(
-    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, app: MaskApp,
+    client: httpx.AsyncClient,
+    public: httpx.AsyncClient,
+    tenant: Tenant,
+    app: MaskApp,
     make_tenant: TenantFactory,
 ) -> None:
     ids = await _traffic(client, public, tenant, app)

@@ -33,11 +33,16 @@ from tests.redirect.servers import MaskServer, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 # A human's browser: crawler detection rightly counts "HeadlessChrome" as a bot.
-USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 "
-              "Safari/537.36")
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 TABS = 2  # pages checked at a time, one tab each (the machine has two cores)
 # What a naughty-strings page shows: its text as the DOM holds it, and any trace of markup or script.
 SEEN = """() => ({
@@ -86,8 +91,7 @@ class Site:
     def __init__(self, server: MaskServer, token: str) -> None:
         self.server = server
         self.url = server.url
-        self.api = httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"},
-                                     timeout=30)
+        self.api = httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     async def create_page(self, **fields: Any) -> httpx.Response:
         return await self.api.post("/v1/bio-pages", json=fields)
@@ -103,8 +107,9 @@ async def _api_key(database_url: str) -> str:
     context = AppContext.create(Settings(env="test", database_url=database_url, redis_url=None))
     try:
         async with session_scope(context.sessionmaker) as session:
-            workspace = await workspace_service.create(session, slug=f"browser{secrets.token_hex(3)}",
-                                                       plan="enterprise")
+            workspace = await workspace_service.create(
+                session, slug=f"browser{secrets.token_hex(3)}", plan="enterprise"
+            )
             created = await auth_service.create(session, workspace=workspace, scopes=None, name="browser tests")
     finally:
         await context.engine.dispose()
@@ -160,9 +165,13 @@ async def _new_page(browser: Any, *, width: int = 390, height: int = 844) -> tup
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 async def test_every_preset_at_phone_and_desktop_sizes(site: Site, browser: Any, preset: str) -> None:
     handle = f"show-{preset}"
-    response = await site.create_page(handle=handle, title="Ada Lovelace", theme={"preset": preset},
-                                      description="Mathematician, writer, first programmer.",
-                                      blocks=SHOWCASE_BLOCKS)
+    response = await site.create_page(
+        handle=handle,
+        title="Ada Lovelace",
+        theme={"preset": preset},
+        description="Mathematician, writer, first programmer.",
+        blocks=SHOWCASE_BLOCKS,
+    )
     assert response.status_code == 201, response.text
     theme = PRESETS[preset]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -185,8 +194,7 @@ async def test_every_preset_at_phone_and_desktop_sizes(site: Site, browser: Any,
             assert drawn["sheets"] == 2  # bio.css and the theme's: both loaded under the CSP
             assert _rgb(drawn["text"]) == theme.text_color
             assert _rgb(drawn["background"]) == theme.background
-            assert (_rgb(drawn["button"]), _rgb(drawn["buttonText"])) == (theme.button_color,
-                                                                          theme.button_text_color)
+            assert (_rgb(drawn["button"]), _rgb(drawn["buttonText"])) == (theme.button_color, theme.button_text_color)
             assert contrast_ratio(_rgb(drawn["text"]), _rgb(drawn["background"])) >= 4.5
             assert drawn["scrollWidth"] <= width, "the page scrolls sideways"
             assert (drawn["buttons"], drawn["icons"]) == (4, 5)
@@ -226,8 +234,9 @@ async def test_a_block_click_is_a_tracked_redirect_counted_in_analytics(site: Si
     counted = await _eventually(lambda: site.page(page_id), lambda body: body["clicks"] == 1)
     assert counted["views"] == 1
     assert [block.get("clicks") for block in counted["blocks"] if block["id"] == target["id"]] == [1]
-    analytics = await site.api.get("/v1/analytics/clicks", params={
-        "group_by": "bio_blocks", "bio_page_id": page_id, "interval": "24h"})
+    analytics = await site.api.get(
+        "/v1/analytics/clicks", params={"group_by": "bio_blocks", "bio_page_id": page_id, "interval": "24h"}
+    )
     assert analytics.status_code == 200, analytics.text
     rows = analytics.json()["data"]
     assert [(row["bio_block_id"], row["clicks"]) for row in rows] == [(target["id"], 1)]
@@ -244,11 +253,14 @@ async def test_naughty_strings_render_as_text_and_never_run(site: Site, browser:
     async def create(index: int, text: str) -> None:
         handle = f"blns-{index}"
         block_text = text if text.strip() else f"[{text}]"  # blocks refuse blank text
-        blocks = [{"type": "link", "title": block_text[:100], "url": f"https://example.com/{index}"},
-                  {"type": "header", "text": block_text[:100]},
-                  {"type": "text", "text": block_text[:500]}]
-        response = await site.create_page(handle=handle, title=text[:100], description=text[:500],
-                                          seo_description=text[:300], blocks=blocks)
+        blocks = [
+            {"type": "link", "title": block_text[:100], "url": f"https://example.com/{index}"},
+            {"type": "header", "text": block_text[:100]},
+            {"type": "text", "text": block_text[:500]},
+        ]
+        response = await site.create_page(
+            handle=handle, title=text[:100], description=text[:500], seo_description=text[:300], blocks=blocks
+        )
         if response.status_code == 422:
             codes = {error["code"] for error in response.json()["error"]["errors"]}
             assert codes == {"invalid_characters"}, (text, response.text)
@@ -259,15 +271,16 @@ async def test_naughty_strings_render_as_text_and_never_run(site: Site, browser:
         pages.append((handle, title, [blocks[0]["title"], blocks[1]["text"], blocks[2]["text"]]))
 
     for start in range(0, len(strings), TABS):
-        await asyncio.gather(*(create(index, text) for index, text in enumerate(strings[start : start + TABS],
-                                                                                 start)))
+        await asyncio.gather(*(create(index, text) for index, text in enumerate(strings[start : start + TABS], start)))
     # Only the strings with terminal control characters (ESC, BEL, BS) are refused, with a clear reason.
-    assert len(refused) == 3 and all(any(ord(char) < 0x20 and char not in "\t\n\r" for char in text)
-                                     for text in refused)
+    assert len(refused) == 3 and all(
+        any(ord(char) < 0x20 and char not in "\t\n\r" for char in text) for text in refused
+    )
     contexts = [await _new_page(browser) for _ in range(TABS)]
     try:
-        await asyncio.gather(*(_check_pages(tab, site.url, pages[index::TABS])
-                               for index, (_, tab, _) in enumerate(contexts)))
+        await asyncio.gather(
+            *(_check_pages(tab, site.url, pages[index::TABS]) for index, (_, tab, _) in enumerate(contexts))
+        )
     finally:
         for context, _, _ in contexts:
             await context.close()
@@ -303,4 +316,3 @@ async def _eventually(fetch: Any, done: Any, timeout: float = 15.0) -> Any:
         if done(result) or time.monotonic() > deadline:
             return result
         await asyncio.sleep(0.2)
-

@@ -28,12 +28,17 @@ from tests.redirect.servers import MaskServer, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 # A person's browser: headless Chrome's own user agent is (rightly) counted as a bot, and bots are not
 # charted by default.
-USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 "
-              "Safari/537.36")
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 PASSWORD = "a long and happy passphrase"
 
@@ -100,8 +105,11 @@ def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFac
     _require_chromium()
     port = free_port()
     log = tmp_path_factory.mktemp("dashboard-browser") / "server.log"
-    env = {"MASK_DATABASE_URL": sqlite_template.clone(), "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
-           "MASK_WEBHOOKS_ALLOW_PRIVATE": "true"}
+    env = {
+        "MASK_DATABASE_URL": sqlite_template.clone(),
+        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+        "MASK_WEBHOOKS_ALLOW_PRIVATE": "true",
+    }
     process = MaskServer(env, port=port, log=log).start()
     try:
         yield process
@@ -149,13 +157,19 @@ class Shots:
         self.page.screenshot(path=ARTIFACTS / f"{self.prefix}-{self.count:02d}-{name}.png", full_page=full_page)
 
 
-def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(server: MaskServer, receiver: Receiver,
-                                                                   chromium: Any) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, user_agent=USER_AGENT,
-                                   permissions=["clipboard-read", "clipboard-write"])
+def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
+    server: MaskServer, receiver: Receiver, chromium: Any
+) -> None:
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 800},
+        user_agent=USER_AGENT,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     violations: list[str] = []
-    context.add_init_script("document.addEventListener('securitypolicyviolation', "
-                            "(e) => console.error('CSP ' + e.violatedDirective + ' ' + e.blockedURI));")
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', "
+        "(e) => console.error('CSP ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
     page = context.new_page()
     page.on("console", lambda message: violations.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: violations.append(str(error)))
@@ -192,13 +206,19 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(server: MaskSe
 
     # The key works with the API.
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    made = api.post("/v1/links", json={"url": "https://example.com/from-the-api", "slug": "from-api",
-                                       "tags": ["api"]})
+    made = api.post("/v1/links", json={"url": "https://example.com/from-the-api", "slug": "from-api", "tags": ["api"]})
     assert made.status_code == 201, made.text
-    for slug, tags in (("spring-sale", ["campaign-q1", "email"]), ("user-guide", []), ("careers", ["hiring"]),
-                       ("podcast-12", ["podcast"]), ("webinar", ["campaign-q1"])):
-        more = api.post("/v1/links", json={"url": f"https://example.com/{slug}/with/a/longer/path?ref=mask",
-                                           "slug": slug, "tags": tags})
+    for slug, tags in (
+        ("spring-sale", ["campaign-q1", "email"]),
+        ("user-guide", []),
+        ("careers", ["hiring"]),
+        ("podcast-12", ["podcast"]),
+        ("webinar", ["campaign-q1"]),
+    ):
+        more = api.post(
+            "/v1/links",
+            json={"url": f"https://example.com/{slug}/with/a/longer/path?ref=mask", "slug": slug, "tags": tags},
+        )
         assert more.status_code == 201, more.text
 
     # Create a link in the UI; it is listed beside the one the API made.
@@ -319,13 +339,17 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(server: MaskSe
     context.close()
 
 
-PHONE_PAGES = ["/links", "/links/new", "/analytics", "/bio", "/domains", "/webhooks", "/settings",
-               "/settings/keys"]
+PHONE_PAGES = ["/links", "/links/new", "/analytics", "/bio", "/domains", "/webhooks", "/settings", "/settings/keys"]
 
 
 def test_every_page_fits_a_phone_and_shows_where_the_keyboard_is(server: MaskServer, chromium: Any) -> None:
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, user_agent=USER_AGENT,
-                                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        user_agent=USER_AGENT,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     shot = Shots(page, "phone")
     page.goto(server.url + "/app/signup")

@@ -14,8 +14,10 @@ from tests.backends import SqliteTemplate
 from tests.redirect.servers import MaskServer
 
 # The helpers below find `mask serve`'s children in /proc.
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux only)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux only)"),
+]
 
 
 def _children(parent: int) -> dict[int, str]:

@@ -27,15 +27,38 @@ def _free_port() -> int:
 def test_production_over_tls_serves_the_api_with_hsts_and_refuses_plain_http(tmp_path: Path) -> None:
     openssl = require_binary("openssl", "apt-get install openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     database = f"sqlite+aiosqlite:///{tmp_path}/tls.db"
-    env = os.environ | {"MASK_DATABASE_URL": database, "MASK_ENV": "production", "MASK_SECRET_KEY": "s" * 48,
-                        "MASK_LOG_LEVEL": "warning"}
+    env = os.environ | {
+        "MASK_DATABASE_URL": database,
+        "MASK_ENV": "production",
+        "MASK_SECRET_KEY": "s" * 48,
+        "MASK_LOG_LEVEL": "warning",
+    }
     subprocess.run([MASK, "migrate"], env=env, check=True, capture_output=True)
     tls_port, plain_port = _free_port(), _free_port()
-    tls = subprocess.Popen([MASK, "serve", "--port", str(tls_port), "--ssl-certfile", str(cert),
-                            "--ssl-keyfile", str(key)], env=env)
+    tls = subprocess.Popen(
+        [MASK, "serve", "--port", str(tls_port), "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)], env=env
+    )
     plain = subprocess.Popen([MASK, "serve", "--port", str(plain_port)], env=env)
     try:
         deadline = time.monotonic() + 30
@@ -61,6 +84,7 @@ def test_production_over_tls_serves_the_api_with_hsts_and_refuses_plain_http(tmp
 def test_production_refuses_to_start_with_the_default_secret(tmp_path: Path) -> None:
     env = os.environ | {"MASK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db", "MASK_ENV": "production"}
     env.pop("MASK_SECRET_KEY", None)
-    result = subprocess.run([MASK, "serve", "--port", str(_free_port())], env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [MASK, "serve", "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 2 and "MASK_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr

@@ -48,8 +48,13 @@ class Person:
         assert page.status_code == 200, page.text
         return csrf_of(page.text)
 
-    async def post(self, path: str, data: dict[str, object] | None = None, *, form_page: str | None = None,
-                   ) -> httpx.Response:
+    async def post(
+        self,
+        path: str,
+        data: dict[str, object] | None = None,
+        *,
+        form_page: str | None = None,
+    ) -> httpx.Response:
         body = dict(data or {})
         body["csrf_token"] = await self.csrf(form_page or "/app/account")
         return await self.http.post(path, data=body)
@@ -59,18 +64,22 @@ class Person:
         return f"/app/{self.workspace}"
 
 
-async def sign_up(http: httpx.AsyncClient, email: str, *, name: str | None = None,
-                  password: str = PASSWORD) -> httpx.Response:
+async def sign_up(
+    http: httpx.AsyncClient, email: str, *, name: str | None = None, password: str = PASSWORD
+) -> httpx.Response:
     form = await http.get("/app/signup")
     assert form.status_code == 200
-    return await http.post("/app/signup", data={"email": email, "password": password, "workspace_name": name or "",
-                                                "csrf_token": csrf_of(form.text)})
+    return await http.post(
+        "/app/signup",
+        data={"email": email, "password": password, "workspace_name": name or "", "csrf_token": csrf_of(form.text)},
+    )
 
 
 async def log_in(http: httpx.AsyncClient, email: str, password: str = PASSWORD, next_url: str = "") -> httpx.Response:
     form = await http.get("/app/login")
-    return await http.post("/app/login", data={"email": email, "password": password, "next": next_url,
-                                               "csrf_token": csrf_of(form.text)})
+    return await http.post(
+        "/app/login", data={"email": email, "password": password, "next": next_url, "csrf_token": csrf_of(form.text)}
+    )
 
 
 async def make_person(app: MaskApp, email: str, *, name: str | None = None, ip: str = "203.0.113.10") -> Person:

@@ -14,8 +14,9 @@ async def test_changing_the_password_logs_out_other_sessions(app: MaskApp) -> No
     assert wrong.status_code == 422 and 'id="e-current_password"' in wrong.text
     short = await person.post("/app/account/password", {"current_password": PASSWORD, "new_password": "short"})
     assert short.status_code == 422 and 'id="e-new_password"' in short.text
-    changed = await person.post("/app/account/password",
-                                {"current_password": PASSWORD, "new_password": "new passphrase"})
+    changed = await person.post(
+        "/app/account/password", {"current_password": PASSWORD, "new_password": "new passphrase"}
+    )
     assert changed.status_code == 303
     assert (await person.http.get("/app/account")).status_code == 200  # this session stays
     assert (await laptop.get("/app/account")).status_code == 303  # the other one is over

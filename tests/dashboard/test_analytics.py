@@ -35,15 +35,24 @@ async def _link_with_clicks(app: MaskApp, person: Person) -> str:
     now = utcnow() - timedelta(hours=2)
 
     def click(n: int, **fields: Any) -> EnrichedClick:
-        return EnrichedClick(click_id=new_id("clk"), clicked_at=now + timedelta(minutes=n),
-                             workspace_id=link.workspace_id, domain=link.domain, visitor_hash=f"v{n}",
-                             link_id=link.id, **fields)
+        return EnrichedClick(
+            click_id=new_id("clk"),
+            clicked_at=now + timedelta(minutes=n),
+            workspace_id=link.workspace_id,
+            domain=link.domain,
+            visitor_hash=f"v{n}",
+            link_id=link.id,
+            **fields,
+        )
 
-    clicks = [click(1, country="US", device="desktop", browser="Chrome", referrer="news.example"),
-              click(2, country="US", device="desktop", browser="Chrome", referrer="news.example"),
-              click(3, country="US", device="desktop", browser="Firefox"),
-              click(4, country="DE", device="mobile", browser="Safari", utm_source="=cmd|calc"),
-              click(5, device="bot", is_bot=True), click(6, device="bot", is_bot=True)]
+    clicks = [
+        click(1, country="US", device="desktop", browser="Chrome", referrer="news.example"),
+        click(2, country="US", device="desktop", browser="Chrome", referrer="news.example"),
+        click(3, country="US", device="desktop", browser="Firefox"),
+        click(4, country="DE", device="mobile", browser="Safari", utm_source="=cmd|calc"),
+        click(5, device="bot", is_bot=True),
+        click(6, device="bot", is_bot=True),
+    ]
     async with session_scope(app.context.sessionmaker) as db:
         await click_service.record_batch(db, clicks, [analytics_service.record_clicks])
     return link.id
@@ -78,8 +87,9 @@ async def test_the_analytics_page_counts_what_the_api_counts(app: MaskApp) -> No
     germany = await person.http.get(f"{person.base}/analytics", params={"country": "DE"})
     assert _chart_total(germany.text) == 1 and "country: DE" in germany.text
     for interval in ("24h", "7d", "90d", "1y", "all"):
-        assert _chart_total((await person.http.get(f"{person.base}/analytics",
-                                                   params={"interval": interval})).text) == 4
+        assert (
+            _chart_total((await person.http.get(f"{person.base}/analytics", params={"interval": interval})).text) == 4
+        )
     bad = await person.http.get(f"{person.base}/analytics", params={"interval": "forever"})
     assert bad.status_code == 422 and "Reset the view" in bad.text
 
@@ -99,10 +109,12 @@ async def test_csv_downloads_are_the_apis_csv(app: MaskApp, client: httpx.AsyncC
         workspace = await workspace_service.get_by_slug_or_id(db, ref=person.workspace)
         token = (await auth_service.create(db, workspace=workspace, name="test")).token
     for group_by in ("countries", "utm_sources", "timeseries"):
-        mine = await person.http.get(f"{person.base}/analytics.csv", params={"group_by": group_by,
-                                                                             "interval": "7d"})
-        api = await client.get("/v1/analytics/clicks", headers={"Authorization": f"Bearer {token}"},
-                               params={"group_by": group_by, "interval": "7d", "format": "csv"})
+        mine = await person.http.get(f"{person.base}/analytics.csv", params={"group_by": group_by, "interval": "7d"})
+        api = await client.get(
+            "/v1/analytics/clicks",
+            headers={"Authorization": f"Bearer {token}"},
+            params={"group_by": group_by, "interval": "7d", "format": "csv"},
+        )
         assert mine.status_code == api.status_code == 200
         assert mine.headers["content-type"].startswith("text/csv")
         assert "attachment" in mine.headers["content-disposition"]

@@ -19,9 +19,14 @@ async def test_a_key_from_the_dashboard_works_with_its_scopes_and_is_shown_once(
     person = await make_person(app, "ada@example.com")
     keys_page = await person.http.get(f"{person.base}/settings/keys")
     assert keys_page.status_code == 200 and 'value="links:read" checked' in keys_page.text
-    created = await person.http.post(f"{person.base}/settings/keys", data={
-        "name": "CI", "scopes": ["links:read"], "csrf_token": re.search(
-            r'name="csrf_token" value="([^"]+)"', keys_page.text).group(1)})  # type: ignore[union-attr]
+    created = await person.http.post(
+        f"{person.base}/settings/keys",
+        data={
+            "name": "CI",
+            "scopes": ["links:read"],
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', keys_page.text).group(1),
+        },
+    )  # type: ignore[union-attr]
     assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
     token = NEW_KEY.search(created.text)
     assert token
@@ -49,8 +54,7 @@ async def test_a_key_needs_a_known_scope(app: MaskApp) -> None:
 
 
 @pytest.mark.parametrize("settings_overrides", [{"rate_limit_enabled": True}])
-async def test_the_workspace_page_shows_the_current_rate_limit_window(app: MaskApp,
-                                                                       client: httpx.AsyncClient) -> None:
+async def test_the_workspace_page_shows_the_current_rate_limit_window(app: MaskApp, client: httpx.AsyncClient) -> None:
     person = await make_person(app, "ada@example.com")
     before = await person.http.get(f"{person.base}/settings")
     assert re.search(r"<strong>0 / 60</strong>", before.text) and "No API requests" in before.text

@@ -13,19 +13,21 @@ BLOCK_IDS = re.compile(r'data-id="(blk_\w+)"')
 
 
 async def _new_page(person: Person, handle: str = "ada") -> str:
-    created = await person.post(f"{person.base}/bio", {"handle": handle, "domain": "localhost:8000",
-                                                       "title": "Ada Lovelace"})
+    created = await person.post(
+        f"{person.base}/bio", {"handle": handle, "domain": "localhost:8000", "title": "Ada Lovelace"}
+    )
     assert created.status_code == 303, created.text
     return created.headers["location"].split("?")[0]
 
 
-async def test_a_bio_page_is_built_block_by_block_and_served_in_public(app: MaskApp,
-                                                                        client: httpx.AsyncClient) -> None:
+async def test_a_bio_page_is_built_block_by_block_and_served_in_public(app: MaskApp, client: httpx.AsyncClient) -> None:
     person = await make_person(app, "ada@example.com")
     editor = await _new_page(person)
-    for form in ({"type": "link", "title": "My blog", "url": "https://example.com/blog"},
-                 {"type": "header", "text": "Elsewhere"},
-                 {"type": "social", "platform": "github", "url": "https://github.com/ada"}):
+    for form in (
+        {"type": "link", "title": "My blog", "url": "https://example.com/blog"},
+        {"type": "header", "text": "Elsewhere"},
+        {"type": "social", "platform": "github", "url": "https://github.com/ada"},
+    ):
         assert (await person.post(f"{editor}/blocks", form)).status_code == 303
     page = await person.http.get(editor)
     blog, heading, github = BLOCK_IDS.findall(page.text)
@@ -37,8 +39,9 @@ async def test_a_bio_page_is_built_block_by_block_and_served_in_public(app: Mask
     assert BLOCK_IDS.findall((await person.http.get(editor)).text) == [github, blog, heading]
     partial = await person.post(f"{editor}/order", {"order": f"{github},{blog}"})
     assert partial.status_code == 422
-    renamed = await person.post(f"{editor}/blocks/{blog}", {"title": "Writing", "url": "https://example.com/w",
-                                                           "enabled": "on"})
+    renamed = await person.post(
+        f"{editor}/blocks/{blog}", {"title": "Writing", "url": "https://example.com/w", "enabled": "on"}
+    )
     assert renamed.status_code == 303
     assert (await person.post(f"{editor}/blocks/{heading}/delete")).status_code == 303
     public = await client.get("/@ada")
@@ -51,8 +54,9 @@ async def test_the_preview_is_the_public_renderer_with_links_disarmed(app: MaskA
     person = await make_person(app, "ada@example.com")
     editor = await _new_page(person)
     await person.post(f"{editor}/blocks", {"type": "link", "title": "Blog", "url": "https://example.com/blog"})
-    unpublished = await person.post(editor, {"handle": "ada", "domain": "localhost:8000", "title": "Draft",
-                                             "theme_preset": "midnight"})
+    unpublished = await person.post(
+        editor, {"handle": "ada", "domain": "localhost:8000", "title": "Draft", "theme_preset": "midnight"}
+    )
     assert unpublished.status_code == 303
     preview = await person.http.get(f"{editor}/preview")
     assert preview.status_code == 200 and "Draft" in preview.text and "Blog" in preview.text
@@ -76,10 +80,19 @@ async def test_refused_changes_are_explained_next_to_their_fields(app: MaskApp) 
     assert bad_block.status_code == 422
     assert 'id="e-n-link-title"' in bad_block.text and 'id="e-n-link-url"' in bad_block.text
     assert 'value="ftp://x.example"' in bad_block.text  # what was typed is shown again
-    unreadable = await person.post(editor, {"handle": "ada", "domain": "localhost:8000", "theme_preset": "minimal",
-                                            "theme_text_color": "#ffffff", "published": "on"})
-    assert unreadable.status_code == 422 and re.search(r'id="e-theme_text_color">`text_color` has a contrast',
-                                                       unreadable.text)
+    unreadable = await person.post(
+        editor,
+        {
+            "handle": "ada",
+            "domain": "localhost:8000",
+            "theme_preset": "minimal",
+            "theme_text_color": "#ffffff",
+            "published": "on",
+        },
+    )
+    assert unreadable.status_code == 422 and re.search(
+        r'id="e-theme_text_color">`text_color` has a contrast', unreadable.text
+    )
 
 
 async def test_bio_pages_stay_inside_their_workspace(app: MaskApp) -> None:

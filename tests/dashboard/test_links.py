@@ -17,9 +17,16 @@ NEXT_PAGE = re.compile(r'href="([^"]*cursor=[^"]+)"')
 
 async def test_a_link_made_in_the_dashboard_is_the_apis_link(app: MaskApp, client: httpx.AsyncClient) -> None:
     person = await make_person(app, "ada@example.com")
-    response = await person.post(f"{person.base}/links", {
-        "url": "https://example.com/page", "slug": "launch", "tags": "q1, news , q1", "utm_source": "twitter",
-        "expires_at": "2099-01-01T10:00"})
+    response = await person.post(
+        f"{person.base}/links",
+        {
+            "url": "https://example.com/page",
+            "slug": "launch",
+            "tags": "q1, news , q1",
+            "utm_source": "twitter",
+            "expires_at": "2099-01-01T10:00",
+        },
+    )
     assert response.status_code == 303 and response.headers["location"].endswith("done=link-created")
     listing = await person.http.get(response.headers["location"])
     assert "Link created." in listing.text and "localhost:8000/launch" in listing.text
@@ -50,13 +57,24 @@ async def test_domain_errors_appear_next_to_their_fields(app: MaskApp) -> None:
 
 async def test_editing_clears_emptied_fields_and_keeps_the_rest(app: MaskApp) -> None:
     person = await make_person(app, "ada@example.com")
-    await person.post(f"{person.base}/links", {"url": "https://example.com/a", "slug": "a", "tags": "x",
-                                               "utm_source": "mail"})
+    await person.post(
+        f"{person.base}/links", {"url": "https://example.com/a", "slug": "a", "tags": "x", "utm_source": "mail"}
+    )
     async with session_scope(app.context.sessionmaker) as db:
         link_id = (await db.execute(select(Link.id))).scalar_one()
-    form = {"url": "https://example.com/b", "slug": "b", "domain": "localhost:8000", "tags": "",
-            "utm_source": "", "utm_medium": "", "utm_campaign": "", "utm_term": "", "utm_content": "",
-            "expires_at": "", "expired_url": ""}
+    form = {
+        "url": "https://example.com/b",
+        "slug": "b",
+        "domain": "localhost:8000",
+        "tags": "",
+        "utm_source": "",
+        "utm_medium": "",
+        "utm_campaign": "",
+        "utm_term": "",
+        "utm_content": "",
+        "expires_at": "",
+        "expired_url": "",
+    }
     saved = await person.post(f"{person.base}/links/{link_id}", form)
     assert saved.status_code == 303
     async with session_scope(app.context.sessionmaker) as db:
@@ -73,8 +91,10 @@ async def test_search_filters_and_cursor_pages(app: MaskApp) -> None:
     person = await make_person(app, "ada@example.com")
     for number in range(30):
         tags = "even" if number % 2 == 0 else ""
-        response = await person.post(f"{person.base}/links", {"url": f"https://example.com/item-{number}",
-                                                              "slug": f"item-{number}", "tags": tags})
+        response = await person.post(
+            f"{person.base}/links",
+            {"url": f"https://example.com/item-{number}", "slug": f"item-{number}", "tags": tags},
+        )
         assert response.status_code == 303
     first = await person.http.get(f"{person.base}/links")
     assert first.text.count("<tr>") == 25 + 1  # header row + a page of 25
@@ -91,8 +111,9 @@ async def test_search_filters_and_cursor_pages(app: MaskApp) -> None:
     assert set(re.findall(r"/(item-\d+)</a>", tagged.text)) == {f"item-{n}" for n in range(0, 30, 2)}
     nothing = await person.http.get(f"{person.base}/links", params={"q": "zzz"})
     assert "No links match" in nothing.text
-    partial = await person.http.get(f"{person.base}/links", params={"q": "item-2"},
-                                    headers={"HX-Request": "true", "HX-Target": "div#link-results"})
+    partial = await person.http.get(
+        f"{person.base}/links", params={"q": "item-2"}, headers={"HX-Request": "true", "HX-Target": "div#link-results"}
+    )
     assert partial.text.lstrip().startswith('<div id="link-results"') and "<html" not in partial.text
     bad_cursor = await person.http.get(f"{person.base}/links", params={"cursor": "garbage"})
     assert bad_cursor.status_code == 422 and "cursor" in bad_cursor.text
@@ -120,8 +141,9 @@ async def test_domains_are_added_and_removed_through_the_domain_rules(app: MaskA
     assert added.status_code == 303
     page = await person.http.get(f"{person.base}/domains")
     assert "go.example.com" in page.text
-    link = await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "x",
-                                                      "domain": "go.example.com"})
+    link = await person.post(
+        f"{person.base}/links", {"url": "https://example.com/", "slug": "x", "domain": "go.example.com"}
+    )
     assert link.status_code == 303
     domain_id = re.search(r"/domains/(dom_\w+)/delete", page.text)
     assert domain_id

@@ -83,8 +83,13 @@ async def test_login_errors_do_not_reveal_whether_an_account_exists(app: MaskApp
     for email in ("ada@example.com", "nobody@example.com"):
         http = new_client(app, ip="198.51.100.20")
         response = await log_in(http, email, password="not the password")
-        answers.append((response.status_code, re.sub(r'value="[^"]*"', "", response.text)
-                        .replace(email, "EMAIL"), response.headers.get("set-cookie")))
+        answers.append(
+            (
+                response.status_code,
+                re.sub(r'value="[^"]*"', "", response.text).replace(email, "EMAIL"),
+                response.headers.get("set-cookie"),
+            )
+        )
     assert answers[0][0] == answers[1][0] == 401
     assert answers[0][1] == answers[1][1]
     assert "The email or password is incorrect." in answers[0][1]
@@ -127,22 +132,27 @@ async def test_state_changing_forms_without_a_valid_csrf_token_are_refused(app: 
     form = {"url": "https://example.com/x"}
     missing = await person.http.post(f"{person.base}/links", data=form)
     wrong = await person.http.post(f"{person.base}/links", data={**form, "csrf_token": "guess"})
-    someone_elses = await person.http.post(f"{person.base}/links",
-                                           data={**form, "csrf_token": await other.csrf()})
+    someone_elses = await person.http.post(f"{person.base}/links", data={**form, "csrf_token": await other.csrf()})
     token = await person.csrf()
-    cross_site = await person.http.post(f"{person.base}/links", data={**form, "csrf_token": token},
-                                        headers={"origin": "https://evil.example"})
-    fetch_cross = await person.http.post(f"{person.base}/links", data={**form, "csrf_token": token},
-                                         headers={"sec-fetch-site": "cross-site"})
+    cross_site = await person.http.post(
+        f"{person.base}/links", data={**form, "csrf_token": token}, headers={"origin": "https://evil.example"}
+    )
+    fetch_cross = await person.http.post(
+        f"{person.base}/links", data={**form, "csrf_token": token}, headers={"sec-fetch-site": "cross-site"}
+    )
     for response in (missing, wrong, someone_elses, cross_site, fetch_cross):
         assert response.status_code == 403
         assert "This form has expired" in response.text
     assert await _link_count(app) == 0
-    accepted = await person.http.post(f"{person.base}/links", data={**form, "csrf_token": token},
-                                      headers={"origin": "http://localhost:8000", "sec-fetch-site": "same-origin"})
+    accepted = await person.http.post(
+        f"{person.base}/links",
+        data={**form, "csrf_token": token},
+        headers={"origin": "http://localhost:8000", "sec-fetch-site": "same-origin"},
+    )
     assert accepted.status_code == 303 and await _link_count(app) == 1
-    by_header = await person.http.post(f"{person.base}/links", data={"url": "https://example.com/y"},
-                                       headers={"x-csrf-token": token})
+    by_header = await person.http.post(
+        f"{person.base}/links", data={"url": "https://example.com/y"}, headers={"x-csrf-token": token}
+    )
     assert by_header.status_code == 303 and await _link_count(app) == 2
 
 
@@ -154,8 +164,9 @@ async def test_the_login_form_needs_its_csrf_token_too(app: MaskApp) -> None:
     assert forged.status_code == 403 and "mask_session" not in forged.headers.get("set-cookie", "")
     planted = new_client(app)
     planted.cookies.set("mask_csrf", "attacker-chosen")
-    forged_pair = await planted.post("/app/login", data={"email": "ada@example.com", "password": PASSWORD,
-                                                         "csrf_token": "attacker-chosen"})
+    forged_pair = await planted.post(
+        "/app/login", data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": "attacker-chosen"}
+    )
     assert forged_pair.status_code == 403  # the form token is an HMAC of the cookie, not the cookie
 
 
@@ -179,10 +190,23 @@ async def test_failed_logins_are_throttled_per_account_and_per_ip(app: MaskApp) 
 
 
 OPEN_REDIRECTS = [
-    "//evil.example", "https://evil.example", "http://evil.example/app", "/\\evil.example", "\\\\evil.example",
-    "/\t/evil.example", "javascript:alert(1)", "/app/../..//evil.example", "%2F%2Fevil.example",
-    "/%2F%2Fevil.example", "https:evil.example", "/app@evil.example", "//evil.example/app", " //evil.example",
-    "/app\r\nLocation: https://evil.example", "data:text/html,<script>alert(1)</script>", "///evil.example",
+    "//evil.example",
+    "https://evil.example",
+    "http://evil.example/app",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "javascript:alert(1)",
+    "/app/../..//evil.example",
+    "%2F%2Fevil.example",
+    "/%2F%2Fevil.example",
+    "https:evil.example",
+    "/app@evil.example",
+    "//evil.example/app",
+    " //evil.example",
+    "/app\r\nLocation: https://evil.example",
+    "data:text/html,<script>alert(1)</script>",
+    "///evil.example",
 ]
 
 
@@ -193,8 +217,10 @@ async def test_next_never_leaves_the_site(app: MaskApp, payload: str) -> None:
     http = new_client(app)
     form = await http.get("/app/login", params={"next": payload})
     assert form.status_code == 200 and "evil.example" not in form.text
-    response = await http.post("/app/login", data={"email": "ada@example.com", "password": PASSWORD,
-                                                   "next": payload, "csrf_token": csrf_of(form.text)})
+    response = await http.post(
+        "/app/login",
+        data={"email": "ada@example.com", "password": PASSWORD, "next": payload, "csrf_token": csrf_of(form.text)},
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     resolved = urlsplit(urljoin("http://localhost:8000/app/login", location))
@@ -211,8 +237,10 @@ async def test_next_takes_a_logged_out_visitor_back_to_the_page_they_wanted(app:
     login_url = bounce.headers["location"]
     assert login_url.startswith("/app/login?next=")
     form = await http.get(login_url)
-    response = await http.post("/app/login", data={"email": "ada@example.com", "password": PASSWORD,
-                                                   "next": wanted, "csrf_token": csrf_of(form.text)})
+    response = await http.post(
+        "/app/login",
+        data={"email": "ada@example.com", "password": PASSWORD, "next": wanted, "csrf_token": csrf_of(form.text)},
+    )
     assert response.headers["location"] == wanted
 
 

@@ -31,8 +31,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 async def _webhook(person: Person, receiver: Receiver, events: list[str]) -> tuple[str, str]:
-    created = await person.post(f"{person.base}/webhooks", {"url": receiver.url, "description": "test",
-                                                            "events": events})
+    created = await person.post(
+        f"{person.base}/webhooks", {"url": receiver.url, "description": "test", "events": events}
+    )
     assert created.status_code == 201, created.text
     secret = SECRET.search(created.text)
     webhook = WEBHOOK_LINK.search(created.text)
@@ -47,8 +48,9 @@ async def test_a_webhook_made_in_the_dashboard_receives_signed_events(app: MaskA
     detail = await person.http.get(f"{person.base}/webhooks/{webhook_id}")
     assert detail.status_code == 200 and secret not in detail.text  # shown once
     assert (await person.post(f"{person.base}/webhooks/{webhook_id}/test")).status_code == 303
-    assert (await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "hooked"})
-            ).status_code == 303
+    assert (
+        await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "hooked"})
+    ).status_code == 303
     await eventually(lambda: len(receiver.received) >= 2)
     assert all(item.verified for item in receiver.received)
     assert {payload["type"] for payload in receiver.payloads()} == {"ping", "link.created"}
@@ -58,8 +60,9 @@ async def test_a_webhook_made_in_the_dashboard_receives_signed_events(app: MaskA
         return log.text.count(">Delivered<") == 2 and "<code>200</code>" in log.text
 
     await eventually(both_logged)
-    partial = await person.http.get(f"{person.base}/webhooks/{webhook_id}",
-                                    headers={"HX-Request": "true", "HX-Target": "div#deliveries"})
+    partial = await person.http.get(
+        f"{person.base}/webhooks/{webhook_id}", headers={"HX-Request": "true", "HX-Target": "div#deliveries"}
+    )
     assert partial.text.lstrip().startswith('<div id="deliveries"') and "<html" not in partial.text
 
 
@@ -95,8 +98,9 @@ async def test_webhook_forms_explain_refusals_and_members_are_kept_out(app: Mask
     other = await make_person(app, "bob@example.com")
     assert (await other.http.get(f"{other.base}/webhooks/{webhook_id}")).status_code == 404
     assert (await other.post(f"{other.base}/webhooks/{webhook_id}/delete")).status_code == 404
-    disabled = await person.post(f"{person.base}/webhooks/{webhook_id}", {"url": receiver.url,
-                                                                          "events": ["link.created"]})
+    disabled = await person.post(
+        f"{person.base}/webhooks/{webhook_id}", {"url": receiver.url, "events": ["link.created"]}
+    )
     assert disabled.status_code == 303
     refused = await person.post(f"{person.base}/webhooks/{webhook_id}/test")
     assert refused.status_code == 409 and "disabled" in refused.text

@@ -40,8 +40,13 @@ async def test_another_workspace_looks_like_nothing_at_all(app: MaskApp) -> None
     async with session_scope(app.context.sessionmaker) as db:
         link_id = (await db.execute(select(Link.id))).scalar_one()
     missing = await bob.http.get("/app/no-such-workspace/links")
-    for path in (f"{alice.base}/links", f"{alice.base}/settings", f"{alice.base}/links/{link_id}",
-                 f"{bob.base}/links/{link_id}", f"{bob.base}/links/{link_id}/qr.svg"):
+    for path in (
+        f"{alice.base}/links",
+        f"{alice.base}/settings",
+        f"{alice.base}/links/{link_id}",
+        f"{bob.base}/links/{link_id}",
+        f"{bob.base}/links/{link_id}/qr.svg",
+    ):
         response = await bob.http.get(path)
         assert response.status_code == 404, path
         assert "secret" not in response.text
@@ -102,8 +107,10 @@ async def test_the_next_parameter_carries_an_invite_through_sign_up(app: MaskApp
     path = await _invite(owner)
     visitor = new_client(app)
     form = await visitor.get("/app/signup", params={"next": path})
-    response = await visitor.post("/app/signup", data={"email": "n@example.com", "password": "long enough",
-                                                       "next": path, "csrf_token": csrf_of(form.text)})
+    response = await visitor.post(
+        "/app/signup",
+        data={"email": "n@example.com", "password": "long enough", "next": path, "csrf_token": csrf_of(form.text)},
+    )
     assert response.status_code == 303 and response.headers["location"] == path
 
 
@@ -112,7 +119,7 @@ async def test_the_last_owner_cannot_leave_and_owners_manage_roles(app: MaskApp)
     member = await _member_of(app, owner, "member@example.com")
     page = await owner.http.get(f"{owner.base}/settings")
     owner_id = re.search(r'/settings/members/(usr_\w+)/remove"[^>]*data-confirm="Leave', page.text)
-    member_id = re.search(r'/settings/members/(usr_\w+)/role', page.text)
+    member_id = re.search(r"/settings/members/(usr_\w+)/role", page.text)
     assert owner_id and member_id
     refused = await owner.post(f"{owner.base}/settings/members/{owner_id.group(1)}/remove")
     assert refused.status_code == 409 and "needs an owner" in refused.text
@@ -136,7 +143,8 @@ async def test_a_user_creates_and_switches_between_workspaces(app: MaskApp) -> N
     page = await person.http.get(f"/app/{second}/links")
     assert page.status_code == 200
     assert "Second &lt;script&gt;" in page.text and "<script>" not in page.text.split("</head>")[1].replace(
-        '<script src="', "")
+        '<script src="', ""
+    )
     assert f'href="/app/{person.workspace}/links"' in page.text  # the switcher lists both
     rename = await person.post(f"/app/{second}/settings", {"name": "Renamed"})
     assert rename.status_code == 303

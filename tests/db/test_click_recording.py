@@ -16,15 +16,27 @@ from tests.conftest import Tenant
 
 async def _link(app: MaskApp, tenant: Tenant) -> str:
     async with session_scope(app.context.sessionmaker) as session:
-        link = Link(id=new_id("lnk"), workspace_id=tenant.workspace_id, domain="localhost:8000", slug="abc",
-                    url="https://example.com/")
+        link = Link(
+            id=new_id("lnk"),
+            workspace_id=tenant.workspace_id,
+            domain="localhost:8000",
+            slug="abc",
+            url="https://example.com/",
+        )
         session.add(link)
     return link.id
 
 
 def _click(tenant: Tenant, link_id: str, visitor: str, at: datetime, *, bot: bool = False) -> EnrichedClick:
-    return EnrichedClick(click_id=new_id("clk"), clicked_at=at, workspace_id=tenant.workspace_id,
-                         domain="localhost:8000", visitor_hash=visitor, link_id=link_id, is_bot=bot)
+    return EnrichedClick(
+        click_id=new_id("clk"),
+        clicked_at=at,
+        workspace_id=tenant.workspace_id,
+        domain="localhost:8000",
+        visitor_hash=visitor,
+        link_id=link_id,
+        is_bot=bot,
+    )
 
 
 async def test_batch_is_stored_once_counts_humans_and_marks_first_daily_visit_unique(

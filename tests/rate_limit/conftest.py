@@ -76,9 +76,21 @@ class OwnRedis:
     def start(self) -> None:
         binary = require_binary("redis-server", "apt-get install redis-server")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, timeout=10)
 
@@ -102,8 +114,14 @@ MASK = str(Path(sys.executable).parent / "mask")
 
 def mask_env(database_url: str, **settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MASK_")}
-    env.update({"MASK_ENV": "test", "MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning",
-                "MASK_SERVE_BACKGROUND": "false"})
+    env.update(
+        {
+            "MASK_ENV": "test",
+            "MASK_DATABASE_URL": database_url,
+            "MASK_LOG_LEVEL": "warning",
+            "MASK_SERVE_BACKGROUND": "false",
+        }
+    )
     env.update({f"MASK_{key.upper()}": value for key, value in settings.items()})
     return env
 
@@ -115,8 +133,12 @@ class Server:
         self.port = free_port()
         self.log = log
         with log.open("wb") as output:
-            self.process = subprocess.Popen([MASK, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                            env=env, stdout=output, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [MASK, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
 
     @property
     def url(self) -> str:

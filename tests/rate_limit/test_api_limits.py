@@ -36,12 +36,10 @@ async def set_plan(app: MaskApp, tenant: Tenant, plan: str) -> None:
 
 async def set_plan_limit(app: MaskApp, plan: str, requests: int, window_seconds: int = 60) -> None:
     async with session_scope(app.context.sessionmaker) as session:
-        await rate_limit_service.set_plan_limit(session, plan=plan, requests=requests,
-                                                window_seconds=window_seconds)
+        await rate_limit_service.set_plan_limit(session, plan=plan, requests=requests, window_seconds=window_seconds)
 
 
-async def test_exactly_60_of_200_concurrent_requests_pass_on_hobby(client: httpx.AsyncClient,
-                                                                   tenant: Tenant) -> None:
+async def test_exactly_60_of_200_concurrent_requests_pass_on_hobby(client: httpx.AsyncClient, tenant: Tenant) -> None:
     responses = await asyncio.gather(*(client.get("/v1/links", headers=tenant.headers) for _ in range(200)))
     statuses = [response.status_code for response in responses]
     assert statuses.count(200) == 60, statuses
@@ -50,8 +48,9 @@ async def test_exactly_60_of_200_concurrent_requests_pass_on_hobby(client: httpx
     assert remaining[0] == 0 and all(rate(r)[0] == 60 for r in responses)
 
 
-async def test_every_kind_of_v1_answer_carries_consistent_headers(client: httpx.AsyncClient,
-                                                                  make_tenant: TenantFactory) -> None:
+async def test_every_kind_of_v1_answer_carries_consistent_headers(
+    client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
     tenant = await make_tenant()
     reader = await make_tenant(scopes=["links:read"])
     auth, json_type = tenant.headers, {**tenant.headers, "Content-Type": "application/json"}
@@ -111,8 +110,7 @@ async def test_over_the_limit_answers_429_in_the_error_shape_with_a_truthful_ret
     assert accepted.status_code == 200, accepted.text
 
 
-async def test_two_workspaces_have_independent_limits(client: httpx.AsyncClient,
-                                                      make_tenant: TenantFactory) -> None:
+async def test_two_workspaces_have_independent_limits(client: httpx.AsyncClient, make_tenant: TenantFactory) -> None:
     first, second = await make_tenant(), await make_tenant()
     statuses = [(await client.get("/v1/tags", headers=first.headers)).status_code for _ in range(61)]
     assert statuses.count(200) == 60 and statuses[-1] == 429
@@ -120,8 +118,7 @@ async def test_two_workspaces_have_independent_limits(client: httpx.AsyncClient,
     assert other.status_code == 200 and rate(other)[1] == 59
 
 
-async def test_all_keys_of_a_workspace_share_its_limit(app: MaskApp, client: httpx.AsyncClient,
-                                                       tenant: Tenant) -> None:
+async def test_all_keys_of_a_workspace_share_its_limit(app: MaskApp, client: httpx.AsyncClient, tenant: Tenant) -> None:
     from mask.auth import service as auth_service
 
     async with session_scope(app.context.sessionmaker) as session:
@@ -133,8 +130,9 @@ async def test_all_keys_of_a_workspace_share_its_limit(app: MaskApp, client: htt
     assert response.status_code == 200 and rate(response)[1] == 29
 
 
-async def test_a_plan_change_takes_effect_on_the_next_request(app: MaskApp, client: httpx.AsyncClient,
-                                                              tenant: Tenant) -> None:
+async def test_a_plan_change_takes_effect_on_the_next_request(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
     for _ in range(60):
         await client.get("/v1/tags", headers=tenant.headers)
     assert (await client.get("/v1/tags", headers=tenant.headers)).status_code == 429
@@ -158,10 +156,12 @@ async def test_changing_a_plans_limit_applies_to_its_workspaces_at_once(
     assert rate(await client.get("/v1/tags", headers=pro.headers))[:2] == (1200, 1198)
 
 
-@pytest.mark.parametrize("settings_overrides", [{"rate_limit_anonymous_per_minute": 5,
-                                                 "trusted_proxies": ["203.0.113.10"]}], indirect=True)
-async def test_requests_without_a_valid_key_are_limited_per_client_ip(client: httpx.AsyncClient,
-                                                                      tenant: Tenant) -> None:
+@pytest.mark.parametrize(
+    "settings_overrides", [{"rate_limit_anonymous_per_minute": 5, "trusted_proxies": ["203.0.113.10"]}], indirect=True
+)
+async def test_requests_without_a_valid_key_are_limited_per_client_ip(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
     guessing = {"Authorization": "Bearer mk_live_" + "g" * 43, "X-Forwarded-For": "198.51.100.7"}
     statuses = [(await client.get("/v1/links", headers=guessing)).status_code for _ in range(7)]
     assert statuses == [401] * 5 + [429] * 2
@@ -175,20 +175,23 @@ async def test_requests_without_a_valid_key_are_limited_per_client_ip(client: ht
     assert keyed.status_code == 200 and rate(keyed)[:2] == (60, 59)
 
 
-@pytest.mark.parametrize("settings_overrides", [{"rate_limit_anonymous_per_minute": 2,
-                                                 "trusted_proxies": ["203.0.113.10"]}], indirect=True)
+@pytest.mark.parametrize(
+    "settings_overrides", [{"rate_limit_anonymous_per_minute": 2, "trusted_proxies": ["203.0.113.10"]}], indirect=True
+)
 async def test_an_ipv6_client_is_counted_per_64_prefix(client: httpx.AsyncClient) -> None:
     for suffix in ("1", "2"):
-        assert (await client.get("/v1/links", headers={"X-Forwarded-For": f"2001:db8:1:2::{suffix}"})
-                ).status_code == 401
+        assert (
+            await client.get("/v1/links", headers={"X-Forwarded-For": f"2001:db8:1:2::{suffix}"})
+        ).status_code == 401
     rotated = await client.get("/v1/links", headers={"X-Forwarded-For": "2001:db8:1:2:ffff::9"})
     assert rotated.status_code == 429
     other_network = await client.get("/v1/links", headers={"X-Forwarded-For": "2001:db8:1:3::1"})
     assert other_network.status_code == 401
 
 
-async def test_a_revoked_key_is_refused_and_counted_per_ip(app: MaskApp, client: httpx.AsyncClient,
-                                                           tenant: Tenant) -> None:
+async def test_a_revoked_key_is_refused_and_counted_per_ip(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
     from mask.auth import service as auth_service
 
     async with session_scope(app.context.sessionmaker) as session:
@@ -253,8 +256,9 @@ async def test_the_limiter_and_the_endpoint_share_one_connection_and_none_is_lef
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
-async def test_a_key_of_one_workspace_never_spends_anothers_quota(client: httpx.AsyncClient,
-                                                                  make_tenant: TenantFactory) -> None:
+async def test_a_key_of_one_workspace_never_spends_anothers_quota(
+    client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
     first, second = await make_tenant(), await make_tenant()
     await asyncio.gather(*(client.get("/v1/tags", headers=first.headers) for _ in range(20)))
     assert rate(await client.get("/v1/tags", headers=second.headers))[1] == 59
@@ -273,8 +277,9 @@ async def test_the_openapi_document_describes_the_headers(client: httpx.AsyncCli
     headers = schema["components"]["headers"]
     assert "Unix time" in headers["X-RateLimit-Reset"]["description"]
     assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After"} <= set(headers)
-    operations = [operation for path, item in schema["paths"].items() if path.startswith("/v1/")
-                  for operation in item.values()]
+    operations = [
+        operation for path, item in schema["paths"].items() if path.startswith("/v1/") for operation in item.values()
+    ]
     assert operations
     for operation in operations:
         for status, response in operation["responses"].items():

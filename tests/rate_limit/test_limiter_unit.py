@@ -16,8 +16,11 @@ def test_retry_after_rounds_up_to_whole_seconds_and_is_at_least_one() -> None:
     assert Decision(False, 60, 0, reset_at=now + 12.0).retry_after(now) == 13  # exactly 12 s would still fail
     assert Decision(False, 60, 0, reset_at=now + 0.001).retry_after(now) == 1
     headers = dict(Decision(True, 60, 59, reset_at=1_767_225_600.4).headers())
-    assert headers == {b"x-ratelimit-limit": b"60", b"x-ratelimit-remaining": b"59",
-                       b"x-ratelimit-reset": b"1767225601"}
+    assert headers == {
+        b"x-ratelimit-limit": b"60",
+        b"x-ratelimit-remaining": b"59",
+        b"x-ratelimit-reset": b"1767225601",
+    }
 
 
 def test_clients_without_a_key_are_bucketed_by_ipv4_address_or_ipv6_64() -> None:

@@ -31,13 +31,13 @@ async def test_exactly_60_of_200_concurrent_requests_pass_when_counted_in_redis(
     # Two app instances (as two workers would be) on one Redis: the count is one.
     shared = settings.model_copy(update={"redis_url": shared_redis})
     apps = [create_app(shared), create_app(shared)]
-    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000")
-               for app in apps]
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") for app in apps
+    ]
     try:
         for app in apps:
             await app.context.startup()
-        responses = await asyncio.gather(*(clients[i % 2].get("/v1/tags", headers=tenant.headers)
-                                           for i in range(200)))
+        responses = await asyncio.gather(*(clients[i % 2].get("/v1/tags", headers=tenant.headers) for i in range(200)))
         statuses = [response.status_code for response in responses]
         assert statuses.count(200) == 60 and statuses.count(429) == 140, statuses
         redis = Redis.from_url(shared_redis)
@@ -71,9 +71,9 @@ async def test_two_mask_serve_processes_share_one_exact_count_and_see_a_plan_cha
 ) -> None:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        responses = await asyncio.gather(*(
-            http.get(f"{two_servers[i % 2].url}/v1/tags", headers=tenant.headers) for i in range(200)
-        ))
+        responses = await asyncio.gather(
+            *(http.get(f"{two_servers[i % 2].url}/v1/tags", headers=tenant.headers) for i in range(200))
+        )
         statuses = [response.status_code for response in responses]
         assert statuses.count(200) == 60 and statuses.count(429) == 140, statuses
         # Each process got 100 of them: had each counted alone, up to 120 would have passed.
@@ -81,8 +81,13 @@ async def test_two_mask_serve_processes_share_one_exact_count_and_see_a_plan_cha
         # The real CLI, in a third process: both workers apply the new plan on their next request. In a thread:
         # this process's app (which made the tenant) keeps its event loop, as a real process would.
         done = await asyncio.to_thread(
-            subprocess.run, [MASK, "workspaces", "set-plan", tenant.slug, "pro"], timeout=60,
-            env=mask_env(database_url, redis_prefix=redis_prefix), capture_output=True, text=True)
+            subprocess.run,
+            [MASK, "workspaces", "set-plan", tenant.slug, "pro"],
+            timeout=60,
+            env=mask_env(database_url, redis_prefix=redis_prefix),
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         after = [await http.get(f"{server.url}/v1/tags", headers=tenant.headers) for server in two_servers]
         assert [response.status_code for response in after] == [200, 200]
@@ -103,6 +108,7 @@ async def test_the_api_keeps_answering_when_redis_stops_and_shares_counts_again_
     tenant = await make_tenant()
     transport = httpx.ASGITransport(app=app_on_own_redis, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
+
         async def call() -> httpx.Response:
             return await http.get("/v1/tags", headers=tenant.headers)
 

@@ -14,8 +14,9 @@ from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
 from tests.conftest import Tenant
 
-BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-           "Chrome/124.0.0.0 Safari/537.36")
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
 
 
 async def create_link(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:

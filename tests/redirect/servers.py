@@ -24,8 +24,9 @@ def free_port() -> int:
 class MaskServer:
     """`mask serve` in its own process group (so SIGKILL takes its workers down with it, like a crash)."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 1, port: int | None = None,
-                 log: Path | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], *, workers: int = 1, port: int | None = None, log: Path | None = None
+    ) -> None:
         self.port = port or free_port()
         self.workers = workers
         self.env = {**os.environ, "MASK_ENV": "test", "MASK_LOG_LEVEL": "warning", **env}
@@ -40,7 +41,10 @@ class MaskServer:
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [MASK, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
-            env=self.env, stdout=output, stderr=output, start_new_session=True,
+            env=self.env,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

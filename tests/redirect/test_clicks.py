@@ -24,10 +24,14 @@ async def test_click_is_stored_enriched_without_ip_and_counted_on_the_link(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
 ) -> None:
     link = await create_link(client, tenant, slug="clicky", utm_campaign="spring")
-    response = await client.get("/clicky?utm_source=mail", headers={
-        "User-Agent": IPHONE, "Referer": "https://www.facebook.com/some/post",
-        "X-Forwarded-For": "81.2.69.160",  # not trusted: the peer 203.0.113.10 is no proxy of ours
-    })
+    response = await client.get(
+        "/clicky?utm_source=mail",
+        headers={
+            "User-Agent": IPHONE,
+            "Referer": "https://www.facebook.com/some/post",
+            "X-Forwarded-For": "81.2.69.160",  # not trusted: the peer 203.0.113.10 is no proxy of ours
+        },
+    )
     assert response.status_code == 302
 
     [click] = await stored_clicks(app)
@@ -72,11 +76,15 @@ async def test_bots_are_stored_but_not_counted_and_repeat_visits_are_not_unique(
 
 
 async def test_any_public_handler_can_track_a_bio_page_click(tenant: Tenant, app: MaskApp) -> None:
-    scope = {"type": "http", "client": ("81.2.69.160", 1234),
-             "headers": [(b"user-agent", BROWSER.encode()), (b"referer", b"https://t.co/x")]}
+    scope = {
+        "type": "http",
+        "client": ("81.2.69.160", 1234),
+        "headers": [(b"user-agent", BROWSER.encode()), (b"referer", b"https://t.co/x")],
+    }
     tracker = get_click_tracker(app.context)
-    await tracker.track(scope, workspace_id=tenant.workspace_id, domain="localhost:8000",
-                        bio_page_id="bio_1", bio_block_id="blk_1")
+    await tracker.track(
+        scope, workspace_id=tenant.workspace_id, domain="localhost:8000", bio_page_id="bio_1", bio_block_id="blk_1"
+    )
     with pytest.raises(ValueError, match="link or a bio page"):
         await tracker.track(scope, workspace_id=tenant.workspace_id, domain="localhost:8000")
 
@@ -157,8 +165,12 @@ async def test_graceful_shutdown_queues_the_buffer_and_the_next_start_stores_it(
 
 
 async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_back_at_the_next_start(
-    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    app: MaskApp,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import mask.click.writer as writer_module
 

@@ -28,8 +28,14 @@ from tests.redirect.helpers import BROWSER, click_totals, create_link
 
 
 def _rows(link_id: str, workspace_id: str, count: int) -> list[tuple[object, ...]]:
-    return with_click_ids([RawClick("", time.time(), workspace_id, "localhost:8000", link_id, ip="81.2.69.160",
-                                    user_agent=BROWSER).to_row() for _ in range(count)])
+    return with_click_ids(
+        [
+            RawClick(
+                "", time.time(), workspace_id, "localhost:8000", link_id, ip="81.2.69.160", user_agent=BROWSER
+            ).to_row()
+            for _ in range(count)
+        ]
+    )
 
 
 async def _counts(app: MaskApp, link_id: str) -> tuple[int, int, int]:
@@ -49,14 +55,21 @@ async def test_processors_racing_for_the_same_rows_store_each_click_once(
         plain = create_engine(settings)
         engine = writer_engine(settings, plain)  # on SQLite, transactions that begin IMMEDIATE, as in production
         engines += [plain, engine] if engine is not plain else [plain]
-        processors.append(InboxProcessor(sessionmaker=create_sessionmaker(engine),
-                                         read_sessionmaker=create_sessionmaker(plain),
-                                         enricher=Enricher(secret_key="s"), listeners=app.context.click_listeners,
-                                         batch_size=150, poll_interval=0.05))
+        processors.append(
+            InboxProcessor(
+                sessionmaker=create_sessionmaker(engine),
+                read_sessionmaker=create_sessionmaker(plain),
+                enricher=Enricher(secret_key="s"),
+                listeners=app.context.click_listeners,
+                batch_size=150,
+                poll_interval=0.05,
+            )
+        )
     try:
         rows = _rows(link, tenant.workspace_id, 900)
-        await inbox.append(app.context.sessionmaker,
-                           [encode_entry(rows[start : start + 100]) for start in range(0, 900, 100)])
+        await inbox.append(
+            app.context.sessionmaker, [encode_entry(rows[start : start + 100]) for start in range(0, 900, 100)]
+        )
         assert all(await asyncio.gather(*(processor.drain() for processor in processors)))
         assert await _counts(app, link) == (900, 0, 900)
         assert sum(processor.stored for processor in processors) <= 900
@@ -71,10 +84,15 @@ async def test_a_malformed_inbox_row_is_dropped_and_the_others_stored(
     link = (await create_link(client, tenant, slug="mixed"))["id"]
     good = _rows(link, tenant.workspace_id, 2)
     async with app.context.engine.begin() as connection:
-        await connection.execute(inbox.INBOX.insert(), [
-            encode_entry(good[:1]), {"n": 1, "clicks": "not json"}, {"n": 1, "clicks": '[["clk_x", "soon"]]'},
-            encode_entry(good[1:]),
-        ])
+        await connection.execute(
+            inbox.INBOX.insert(),
+            [
+                encode_entry(good[:1]),
+                {"n": 1, "clicks": "not json"},
+                {"n": 1, "clicks": '[["clk_x", "soon"]]'},
+                encode_entry(good[1:]),
+            ],
+        )
     processor: InboxProcessor = app.context.extras["click_tracker"].processor
     assert await processor.drain()
     assert await _counts(app, link) == (2, 0, 2)
@@ -120,9 +138,15 @@ async def test_storing_waits_while_other_processes_fill_every_cpu_and_catches_up
     await app.context.extras["click_tracker"].processor.stop()  # the app's own: the tests turn its gate off
     plain = create_engine(settings)
     engine = writer_engine(settings, plain)
-    processor = InboxProcessor(sessionmaker=create_sessionmaker(engine), read_sessionmaker=create_sessionmaker(plain),
-                               enricher=Enricher(secret_key="s"), listeners=app.context.click_listeners,
-                               batch_size=500, poll_interval=0.05, cpu_gate=CpuGate(longest=30.0))
+    processor = InboxProcessor(
+        sessionmaker=create_sessionmaker(engine),
+        read_sessionmaker=create_sessionmaker(plain),
+        enricher=Enricher(secret_key="s"),
+        listeners=app.context.click_listeners,
+        batch_size=500,
+        poll_interval=0.05,
+        cpu_gate=CpuGate(longest=30.0),
+    )
     try:
         with every_cpu_busy():  # a burst of redirects, as far as the CPUs can tell
             await inbox.append(app.context.sessionmaker, [encode_entry(_rows(link, tenant.workspace_id, 50))])

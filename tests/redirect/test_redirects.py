@@ -39,8 +39,14 @@ async def test_short_link_redirects_with_302_no_store_on_default_and_custom_doma
 async def test_utm_fields_apply_and_short_url_query_passes_through_and_wins(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    await create_link(client, tenant, slug="promo", url="https://example.com/p?utm_source=old&x=1#top",
-                      utm_source="twitter", utm_medium="social")
+    await create_link(
+        client,
+        tenant,
+        slug="promo",
+        url="https://example.com/p?utm_source=old&x=1#top",
+        utm_source="twitter",
+        utm_medium="social",
+    )
 
     plain = await client.get("/promo")
     with_query = await client.get("/promo?utm_source=newsletter&ref=abc&x=2")
@@ -96,8 +102,9 @@ async def test_other_methods_are_405(client: httpx.AsyncClient, tenant: Tenant) 
 async def _expire(app: MaskApp, slug: str) -> None:
     """Links cannot be created already expired; move the expiry into the past behind the API's back."""
     async with session_scope(app.context.sessionmaker) as session:
-        await session.execute(update(Link).where(Link.slug == slug)
-                              .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.execute(
+            update(Link).where(Link.slug == slug).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 async def test_expired_link_is_410_or_redirects_to_its_expired_url(
@@ -131,8 +138,9 @@ async def test_changed_and_deleted_links_take_effect_at_once(client: httpx.Async
     link = await create_link(client, tenant, slug="old", url="https://example.com/1")
     assert (await client.get("/old")).headers["location"] == "https://example.com/1"  # now cached
 
-    patched = await client.patch(f"/v1/links/{link['id']}", json={"url": "https://example.com/2"},
-                                 headers=tenant.headers)
+    patched = await client.patch(
+        f"/v1/links/{link['id']}", json={"url": "https://example.com/2"}, headers=tenant.headers
+    )
     assert patched.status_code == 200
     assert (await client.get("/old")).headers["location"] == "https://example.com/2"
 
@@ -178,18 +186,21 @@ async def test_cache_serves_repeat_lookups_and_unknown_slugs_without_queries(
     assert len(lookups) == 2  # one per key; the other eight answers came from the cache
 
 
-@pytest.mark.parametrize(("host", "path", "reaches_api"), [
-    ("localhost:8000", "/v1/links", True),
-    ("localhost:8000", "/health", True),
-    ("localhost:8000", "/docs", True),
-    ("127.0.0.1:8000", "/health", True),
-    ("localhost:8000", "/docsx", False),
-    ("localhost:8000", "/v1", False),
-    ("localhost:8000", "/some-slug", False),
-    (CUSTOM, "/v1/links", False),
-    (CUSTOM, "/health", False),
-    (CUSTOM, "/docs", False),
-])
+@pytest.mark.parametrize(
+    ("host", "path", "reaches_api"),
+    [
+        ("localhost:8000", "/v1/links", True),
+        ("localhost:8000", "/health", True),
+        ("localhost:8000", "/docs", True),
+        ("127.0.0.1:8000", "/health", True),
+        ("localhost:8000", "/docsx", False),
+        ("localhost:8000", "/v1", False),
+        ("localhost:8000", "/some-slug", False),
+        (CUSTOM, "/v1/links", False),
+        (CUSTOM, "/health", False),
+        (CUSTOM, "/docs", False),
+    ],
+)
 async def test_routing_by_host_and_path(app: MaskApp, host: str, path: str, reaches_api: bool) -> None:
     scope = {"type": "http", "path": path, "headers": [(b"host", host.encode())]}
     assert (app.route(scope) is app.api) is reaches_api
@@ -215,17 +226,21 @@ async def test_concurrent_misses_share_queries(client: httpx.AsyncClient, tenant
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_a_lookup_survives_its_pooled_connection_dying(client: httpx.AsyncClient, tenant: Tenant,
-                                                             app: MaskApp) -> None:
+async def test_a_lookup_survives_its_pooled_connection_dying(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
     """The resolver's engine pings nothing before a checkout (a round trip per lookup): a connection the
     server dropped meanwhile (restart, idle timeout) costs one retry, not a failed redirect."""
     await create_link(client, tenant, slug="first")
     await create_link(client, tenant, slug="second")
     assert (await client.get("/first")).status_code == 302  # the resolver's pool now holds a connection
     async with app.context.engine.connect() as connection:
-        killed = await connection.scalar(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        killed = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
     assert killed
     response = await client.get("/second")
     assert response.status_code == 302

@@ -113,9 +113,18 @@ async def test_clicks_read_by_a_dead_consumer_are_claimed_and_stored_once(
     assert redis is not None
     key = stream_key(settings.redis_prefix)
     await ensure_group(redis, key)
-    raws = [RawClick(click_id=f"clk_dead{i}", at=time.time(), workspace_id=tenant.workspace_id,
-                     domain="localhost:8000", link_id="lnk_gone", ip="81.2.69.160", user_agent="Mozilla/5.0")
-            for i in range(5)]
+    raws = [
+        RawClick(
+            click_id=f"clk_dead{i}",
+            at=time.time(),
+            workspace_id=tenant.workspace_id,
+            domain="localhost:8000",
+            link_id="lnk_gone",
+            ip="81.2.69.160",
+            user_agent="Mozilla/5.0",
+        )
+        for i in range(5)
+    ]
     for raw in raws:
         await redis.xadd(key, raw.to_fields())  # type: ignore[arg-type]
     await redis.xadd(key, raws[0].to_fields())  # delivered twice: stored once
@@ -148,9 +157,18 @@ async def test_small_stream_entries_are_written_as_one_full_batch(
     link = (await create_link(client, tenant, slug="gathered"))["id"]
     async with redis.pipeline(transaction=True) as pipe:  # all entries at once: no read sees only some
         for entry in range(60):
-            clicks = [RawClick(click_id=f"clk_gather{entry:02d}{i}", at=time.time(),
-                               workspace_id=tenant.workspace_id, domain="localhost:8000", link_id=link,
-                               ip="81.2.69.160", user_agent="Mozilla/5.0") for i in range(5)]
+            clicks = [
+                RawClick(
+                    click_id=f"clk_gather{entry:02d}{i}",
+                    at=time.time(),
+                    workspace_id=tenant.workspace_id,
+                    domain="localhost:8000",
+                    link_id=link,
+                    ip="81.2.69.160",
+                    user_agent="Mozilla/5.0",
+                )
+                for i in range(5)
+            ]
             pipe.xadd(key, encode_entry([click.to_row() for click in clicks]))  # type: ignore[arg-type]
         await pipe.execute()
 
@@ -167,17 +185,27 @@ async def test_the_stream_holds_the_clicks_while_other_processes_fill_every_cpu(
 ) -> None:
     # Its own stream (prefix) and its gate on; the app fixture's consumer (gate off, as in every test) reads
     # the other one.
-    gated = create_app(settings.model_copy(update={"redis_prefix": f"{redis_prefix}gated:",
-                                                   "click_store_yield_seconds": 30.0}))
+    gated = create_app(
+        settings.model_copy(update={"redis_prefix": f"{redis_prefix}gated:", "click_store_yield_seconds": 30.0})
+    )
     await gated.context.startup()
     try:
         redis = gated.context.redis
         assert redis is not None
         key = stream_key(f"{redis_prefix}gated:")
         link = (await create_link(client, tenant, slug="held"))["id"]
-        clicks = [RawClick(click_id=f"clk_held{i:02d}", at=time.time(), workspace_id=tenant.workspace_id,
-                           domain="localhost:8000", link_id=link, ip="81.2.69.160", user_agent="Mozilla/5.0")
-                  for i in range(20)]
+        clicks = [
+            RawClick(
+                click_id=f"clk_held{i:02d}",
+                at=time.time(),
+                workspace_id=tenant.workspace_id,
+                domain="localhost:8000",
+                link_id=link,
+                ip="81.2.69.160",
+                user_agent="Mozilla/5.0",
+            )
+            for i in range(20)
+        ]
         with every_cpu_busy():
             await redis.xadd(key, encode_entry([click.to_row() for click in clicks]))  # type: ignore[arg-type]
             await asyncio.sleep(1.5)

@@ -46,9 +46,20 @@ def _seed_links(url: str, domain: str) -> None:
             workspace = new_id("ws")
             handle = f"load{secrets.token_hex(3)}"
             await connection.execute(Workspace.__table__.insert(), [{"id": workspace, "slug": handle, "name": handle}])
-            await connection.execute(Link.__table__.insert(), [
-                {"id": new_id("lnk"), "workspace_id": workspace, "domain": domain, "slug": slug,
-                 "url": f"https://example.com/{slug}", "clicks": 0} for slug in SLUGS])
+            await connection.execute(
+                Link.__table__.insert(),
+                [
+                    {
+                        "id": new_id("lnk"),
+                        "workspace_id": workspace,
+                        "domain": domain,
+                        "slug": slug,
+                        "url": f"https://example.com/{slug}",
+                        "clicks": 0,
+                    }
+                    for slug in SLUGS
+                ],
+            )
         await engine.dispose()
 
     aio.run(seed())
@@ -80,8 +91,9 @@ async def _load(base_url: str, on_progress: object) -> tuple[int, int]:
             nonlocal answered, failed
             for i in queue:
                 try:
-                    response = await client.get(f"/{SLUGS[i % len(SLUGS)]}",
-                                                headers={"User-Agent": f"Mozilla/5.0 load-{i % 7}"})
+                    response = await client.get(
+                        f"/{SLUGS[i % len(SLUGS)]}", headers={"User-Agent": f"Mozilla/5.0 load-{i % 7}"}
+                    )
                 except httpx.HTTPError:
                     failed += 1
                     continue
@@ -170,9 +182,14 @@ def test_sigkill_while_redirecting_loses_no_click_postgres_redis(
     port = free_port()
     domain = f"127.0.0.1:{port}"
     _seed_links(url, domain)
-    env = {"MASK_DATABASE_URL": url, "MASK_SHORT_DOMAIN": domain, "MASK_REDIS_URL": REDIS_URL,
-           "MASK_REDIS_PREFIX": redis_prefix, "MASK_CLICK_CLAIM_IDLE": "1",
-           "MASK_CLICK_SPILL_DIR": str(logs.parent / "spill")}
+    env = {
+        "MASK_DATABASE_URL": url,
+        "MASK_SHORT_DOMAIN": domain,
+        "MASK_REDIS_URL": REDIS_URL,
+        "MASK_REDIS_PREFIX": redis_prefix,
+        "MASK_CLICK_CLAIM_IDLE": "1",
+        "MASK_CLICK_SPILL_DIR": str(logs.parent / "spill"),
+    }
 
     server = MaskServer(env, workers=2, port=port, log=logs).start()
     try:

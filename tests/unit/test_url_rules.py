@@ -68,9 +68,12 @@ def _is_plain_domain(host: str) -> bool:
     except ValueError:
         pass
     labels = host.rstrip(".").split(".")
-    return len(labels) >= 2 and len(host.rstrip(".")) <= 253 and all(
-        re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", label) for label in labels
-    ) and not labels[-1].isdigit()
+    return (
+        len(labels) >= 2
+        and len(host.rstrip(".")) <= 253
+        and all(re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", label) for label in labels)
+        and not labels[-1].isdigit()
+    )
 
 
 @pytest.mark.parametrize("case", _toascii_cases(), ids=lambda case: repr(case["input"])[:60])

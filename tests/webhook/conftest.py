@@ -20,7 +20,10 @@ from tests.webhook.receiver import Receiver
 # Real behaviour on a compressed clock: retries after tens of milliseconds instead of minutes.
 FAST = DeliveryPolicy(
     retry_delays=(timedelta(milliseconds=50), timedelta(milliseconds=100), timedelta(milliseconds=150)),
-    timeout=5.0, lease=timedelta(seconds=30), poll_interval=0.05, shutdown_grace=2.0,
+    timeout=5.0,
+    lease=timedelta(seconds=30),
+    poll_interval=0.05,
+    shutdown_grace=2.0,
 )
 
 
@@ -54,8 +57,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     await started.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], *, within: float = 10.0,
-                     message: str = "condition") -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], *, within: float = 10.0, message: str = "condition"
+) -> None:
     """Poll `check` until it holds; fail after `within` seconds."""
     deadline = time.monotonic() + within
     while True:
@@ -69,11 +73,15 @@ async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], 
         await asyncio.sleep(0.02)
 
 
-async def create_webhook(client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver,
-                         events: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+async def create_webhook(
+    client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, events: list[str] | None = None, **fields: Any
+) -> dict[str, Any]:
     """Create an endpoint for the receiver and teach the receiver its secret."""
-    response = await client.post("/v1/webhooks", headers=tenant.headers, json={
-        "url": fields.pop("url", receiver.url), "events": events or ["link.created"], **fields})
+    response = await client.post(
+        "/v1/webhooks",
+        headers=tenant.headers,
+        json={"url": fields.pop("url", receiver.url), "events": events or ["link.created"], **fields},
+    )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     receiver.secrets.append(body["secret"])
@@ -81,8 +89,9 @@ async def create_webhook(client: httpx.AsyncClient, tenant: Tenant, receiver: Re
 
 
 async def create_link(client: httpx.AsyncClient, tenant: Tenant, slug: str) -> dict[str, Any]:
-    response = await client.post("/v1/links", headers=tenant.headers,
-                                 json={"url": f"https://example.com/{slug}", "slug": slug})
+    response = await client.post(
+        "/v1/links", headers=tenant.headers, json={"url": f"https://example.com/{slug}", "slug": slug}
+    )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -102,8 +102,14 @@ class Receiver:
                     body.extend(event.data)
                 elif isinstance(event, h11.EndOfMessage):
                     status, answer = await self._respond(headers, bytes(body))
-                    writer.write(connection.send(h11.Response(status_code=status, headers=[
-                        ("content-type", "application/json"), ("content-length", str(len(answer)))])))
+                    writer.write(
+                        connection.send(
+                            h11.Response(
+                                status_code=status,
+                                headers=[("content-type", "application/json"), ("content-length", str(len(answer)))],
+                            )
+                        )
+                    )
                     writer.write(connection.send(h11.Data(data=answer)))
                     writer.write(connection.send(h11.EndOfMessage()))
                     await writer.drain()

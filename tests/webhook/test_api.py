@@ -23,8 +23,15 @@ from tests.webhook.receiver import Receiver
 async def test_create_returns_the_secret_once_and_reads_never_show_it(
     client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
 ) -> None:
-    response = await client.post("/v1/webhooks", headers=tenant.headers, json={
-        "url": receiver.url, "events": ["link.clicked", "link.created", "link.created"], "description": " Zapier "})
+    response = await client.post(
+        "/v1/webhooks",
+        headers=tenant.headers,
+        json={
+            "url": receiver.url,
+            "events": ["link.clicked", "link.created", "link.created"],
+            "description": " Zapier ",
+        },
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["id"].startswith("wh_")
@@ -82,8 +89,9 @@ async def test_invalid_bodies_are_422_naming_the_field(client: httpx.AsyncClient
 
 
 async def test_every_event_type_can_be_subscribed(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.post("/v1/webhooks", headers=tenant.headers,
-                                 json={"url": "https://example.com/all", "events": list(EVENT_TYPES)})
+    response = await client.post(
+        "/v1/webhooks", headers=tenant.headers, json={"url": "https://example.com/all", "events": list(EVENT_TYPES)}
+    )
     assert response.status_code == 201, response.text
     assert response.json()["events"] == list(EVENT_TYPES)
 
@@ -92,8 +100,12 @@ async def test_https_is_required_in_production(app: MaskApp, tenant: Tenant) -> 
     production = Settings(env="production", secret_key="s" * 40, database_url=app.context.settings.database_url)
     async with session_scope(app.context.sessionmaker) as session:
         with pytest.raises(ValidationFailed) as refused:
-            await webhook_service.create(session, settings=production, workspace_id=tenant.workspace_id,
-                                         data=WebhookCreate(url="http://example.com/h", events=["link.created"]))
+            await webhook_service.create(
+                session,
+                settings=production,
+                workspace_id=tenant.workspace_id,
+                data=WebhookCreate(url="http://example.com/h", events=["link.created"]),
+            )
     assert refused.value.errors[0].code == "https_required"
 
 
@@ -102,8 +114,9 @@ async def test_patch_changes_fields_and_disabling_is_visible(
 ) -> None:
     webhook = await create_webhook(client, tenant, receiver)
     url = f"/v1/webhooks/{webhook['id']}"
-    changed = await client.patch(url, headers=tenant.headers, json={
-        "events": ["domain.created"], "description": "ops", "enabled": False})
+    changed = await client.patch(
+        url, headers=tenant.headers, json={"events": ["domain.created"], "description": "ops", "enabled": False}
+    )
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert (body["events"], body["description"], body["enabled"]) == (["domain.created"], "ops", False)
@@ -151,14 +164,16 @@ async def test_delete_removes_the_webhook_and_its_log(
     assert gone.json()["error"]["code"] == "webhook_not_found"
 
 
-async def test_read_only_keys_cannot_change_webhooks(client: httpx.AsyncClient, make_tenant: TenantFactory,
-                                                     receiver: Receiver) -> None:
+async def test_read_only_keys_cannot_change_webhooks(
+    client: httpx.AsyncClient, make_tenant: TenantFactory, receiver: Receiver
+) -> None:
     owner = await make_tenant()
     webhook = await create_webhook(client, owner, receiver)
     reader = await make_tenant(scopes=["webhooks:read"])
     no_scope = await make_tenant(scopes=["links:read"])
-    refused = await client.post("/v1/webhooks", headers=reader.headers,
-                                json={"url": receiver.url, "events": ["link.created"]})
+    refused = await client.post(
+        "/v1/webhooks", headers=reader.headers, json={"url": receiver.url, "events": ["link.created"]}
+    )
     assert refused.status_code == 403
     assert refused.json()["error"]["required_scope"] == "webhooks:write"
     assert (await client.get("/v1/webhooks", headers=reader.headers)).status_code == 200
@@ -181,9 +196,14 @@ async def test_another_workspaces_ids_are_404_on_every_endpoint(
     base = f"/v1/webhooks/{webhook['id']}"
     delivery = f"{base}/deliveries/{sent['id']}"
     calls = [
-        ("GET", base, None), ("PATCH", base, {"enabled": False}), ("DELETE", base, None),
-        ("POST", f"{base}/rotate-secret", None), ("POST", f"{base}/test", None),
-        ("GET", f"{base}/deliveries", None), ("GET", delivery, None), ("POST", f"{delivery}/retry", None),
+        ("GET", base, None),
+        ("PATCH", base, {"enabled": False}),
+        ("DELETE", base, None),
+        ("POST", f"{base}/rotate-secret", None),
+        ("POST", f"{base}/test", None),
+        ("GET", f"{base}/deliveries", None),
+        ("GET", delivery, None),
+        ("POST", f"{delivery}/retry", None),
         # the intruder's own webhook with the owner's delivery id
         ("GET", f"/v1/webhooks/{own['id']}/deliveries/{sent['id']}", None),
         ("POST", f"/v1/webhooks/{own['id']}/deliveries/{sent['id']}/retry", None),

@@ -79,8 +79,9 @@ async def test_receiver_failing_twice_then_succeeding_gets_the_event_with_every_
     assert all(isinstance(a["duration_ms"], int) and a["duration_ms"] >= 0 for a in attempts)
     assert attempts[0]["error"] == "HTTP 500"
 
-    detail = (await client.get(f"/v1/webhooks/{webhook['id']}/deliveries/{delivery['id']}",
-                               headers=tenant.headers)).json()
+    detail = (
+        await client.get(f"/v1/webhooks/{webhook['id']}/deliveries/{delivery['id']}", headers=tenant.headers)
+    ).json()
     assert detail["payload"] == receiver.received[-1].payload
 
     endpoint = (await client.get(f"/v1/webhooks/{webhook['id']}", headers=tenant.headers)).json()
@@ -162,8 +163,7 @@ async def test_events_nobody_subscribed_to_are_marked_dispatched(
 
     async def dispatched() -> bool:
         async with session_scope(app.context.sessionmaker) as session:
-            pending = await session.scalar(select(func.count()).select_from(Event)
-                                           .where(Event.dispatched_at.is_(None)))
+            pending = await session.scalar(select(func.count()).select_from(Event).where(Event.dispatched_at.is_(None)))
         return pending == 0
 
     await eventually(dispatched, message="the outbox draining")

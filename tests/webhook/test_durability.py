@@ -54,11 +54,15 @@ async def test_events_survive_a_restart_while_the_receiver_is_down(
     await restarted.context.startup()
     try:
         dispatcher_of(restarted).policy = FAST
-        await eventually(lambda: {p["id"] for p in receiver.payloads()} >= expected, within=15,
-                         message="every event delivered after the restart")
+        await eventually(
+            lambda: {p["id"] for p in receiver.payloads()} >= expected,
+            within=15,
+            message="every event delivered after the restart",
+        )
         assert all(r.verified for r in receiver.received)
         assert Counter(p["type"] for p in receiver.payloads() if p["id"] in expected) >= Counter(
-            {"link.created": 6, "link.updated": 1})
+            {"link.created": 6, "link.updated": 1}
+        )
 
         async def all_succeeded() -> bool:
             async with session_scope(restarted.context.sessionmaker) as session:
@@ -83,8 +87,9 @@ async def test_a_delivery_claimed_by_a_dispatcher_that_died_is_delivered_when_it
         await webhook_service.fan_out(session, now=utcnow(), limit=100)
     claimed_at = utcnow()
     async with session_scope(app.context.sessionmaker) as session:  # a worker claims it, then dies
-        jobs = await webhook_service.claim(session, now=claimed_at, capacity=10, per_endpoint=10,
-                                           in_flight=Counter(), lease=lease)
+        jobs = await webhook_service.claim(
+            session, now=claimed_at, capacity=10, per_endpoint=10, in_flight=Counter(), lease=lease
+        )
     assert len(jobs) == 1
 
     dispatcher.policy = replace(FAST, lease=lease)

@@ -72,6 +72,7 @@ async def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_can_be_r
     receiver.default_status = 200
     enabled = (await client.patch(url, headers=tenant.headers, json={"enabled": True})).json()
     assert enabled["enabled"] and enabled["consecutive_failures"] == 0 and enabled["disabled_reason"] is None
+
     # deliveries owed before it was disabled resume; what happened while disabled was not queued for it
     def delivered_slugs() -> set[str]:
         return {r.payload["data"]["slug"] for r in receiver.received if r.payload and r.verified}

@@ -25,8 +25,15 @@ from tests.webhook.receiver import Receiver
 
 def _click(tenant: Tenant, link_id: str, n: int, **fields: Any) -> EnrichedClick:
     at = datetime(2026, 5, 1, 12, tzinfo=UTC) + timedelta(seconds=n)
-    return EnrichedClick(click_id=new_id("clk"), clicked_at=at, workspace_id=tenant.workspace_id,
-                         domain="localhost:8000", visitor_hash=f"visitor{n}", link_id=link_id, **fields)
+    return EnrichedClick(
+        click_id=new_id("clk"),
+        clicked_at=at,
+        workspace_id=tenant.workspace_id,
+        domain="localhost:8000",
+        visitor_hash=f"visitor{n}",
+        link_id=link_id,
+        **fields,
+    )
 
 
 def _listeners(app: MaskApp) -> list[Any]:
@@ -68,8 +75,10 @@ async def test_clicks_reach_a_subscribed_endpoint_with_the_link_and_the_enriched
 ) -> None:
     await create_webhook(client, tenant, receiver, events=["link.clicked"])
     link = await create_link(client, tenant, "clicky")
-    clicks = [_click(tenant, link["id"], 1, country="DE", browser="Firefox", referrer="news.ycombinator.com"),
-              _click(tenant, link["id"], 2, is_bot=True, device="bot")]
+    clicks = [
+        _click(tenant, link["id"], 1, country="DE", browser="Firefox", referrer="news.ycombinator.com"),
+        _click(tenant, link["id"], 2, is_bot=True, device="bot"),
+    ]
     await _record(app, clicks)
 
     await eventually(lambda: len(receiver.received) == 2, message="two link.clicked deliveries")
@@ -110,8 +119,9 @@ async def test_a_batch_costs_one_subscription_lookup_at_most_never_one_per_click
     cold = await create_link(client, quiet, "cold")
 
     def batch() -> list[EnrichedClick]:
-        return ([_click(subscribed, hot["id"], n) for n in range(100)]
-                + [_click(quiet, cold["id"], n) for n in range(100)])
+        return [_click(subscribed, hot["id"], n) for n in range(100)] + [
+            _click(quiet, cold["id"], n) for n in range(100)
+        ]
 
     with statements_on(app, "webhook_endpoints") as first:
         await _record(app, batch())
@@ -134,8 +144,9 @@ async def test_a_new_subscription_applies_to_the_next_batch_at_once(
     assert [e.data["click"]["clicked_at"] for e in events] == ["2026-05-01T12:00:02Z"]
 
 
-async def test_click_events_commit_with_the_clicks_or_not_at_all(app: MaskApp, client: httpx.AsyncClient,
-                                                                 tenant: Tenant, receiver: Receiver) -> None:
+async def test_click_events_commit_with_the_clicks_or_not_at_all(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
+) -> None:
     await create_webhook(client, tenant, receiver, events=["link.clicked"])
     link = await create_link(client, tenant, "atomic")
     try:

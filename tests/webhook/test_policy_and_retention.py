@@ -50,6 +50,8 @@ async def test_finished_deliveries_and_old_events_are_pruned_after_the_retention
     async with session_scope(app.context.sessionmaker) as session:
         assert await webhook_service.prune(session, before=utcnow() + timedelta(seconds=1)) >= 2
     async with session_scope(app.context.sessionmaker) as session:
-        counts = [await session.scalar(select(func.count()).select_from(table))
-                  for table in (WebhookDelivery, WebhookAttempt, Event)]
+        counts = [
+            await session.scalar(select(func.count()).select_from(table))
+            for table in (WebhookDelivery, WebhookAttempt, Event)
+        ]
     assert counts == [0, 0, 0]

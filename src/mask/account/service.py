@@ -140,23 +140,29 @@ async def _create_workspace_for(session: AsyncSession, *, user: User, name: str)
             workspace = await workspace_service.create(session, slug=slug, name=name, plan=Plan.hobby)
         except Conflict:
             continue
-        MembershipRepository(session).add(
-            Membership(workspace_id=workspace.id, user_id=user.id, role=Role.owner)
-        )
+        MembershipRepository(session).add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.owner))
         await session.flush()
         return workspace
     raise Conflict("Could not find a free handle for the workspace; try another name.", param="name")
 
 
-async def sign_up(session: AsyncSession, *, email: str, password: str, name: str | None = None,
-                  workspace_name: str | None = None) -> User:
+async def sign_up(
+    session: AsyncSession, *, email: str, password: str, name: str | None = None, workspace_name: str | None = None
+) -> User:
     """Create a user and their first workspace (Hobby plan, the user as owner). A taken email is 409."""
     return await create_user(session, email=email, password=password, name=name, workspace_name=workspace_name)
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, name: str | None = None,
-                      workspace: Workspace | None = None, role: str = Role.owner,
-                      workspace_name: str | None = None) -> User:
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str | None = None,
+    workspace: Workspace | None = None,
+    role: str = Role.owner,
+    workspace_name: str | None = None,
+) -> User:
     """A user in `workspace` with `role`, or, without one, in a new Hobby workspace they own."""
     errors: list[FieldError] = []
     email = normalize_email(email, errors)
@@ -172,9 +178,7 @@ async def create_user(session: AsyncSession, *, email: str, password: str, name:
     users = UserRepository(session)
     if await users.get_by_email(email) is not None:
         raise EmailTaken("An account with this email already exists; log in instead.", param="email")
-    user = User(
-        id=new_id("usr"), email=email, name=clean_name, password_hash=await passwords.hash_password(password)
-    )
+    user = User(id=new_id("usr"), email=email, name=clean_name, password_hash=await passwords.hash_password(password))
     users.add(user)
     await session.flush()
     if workspace is None:
@@ -240,9 +244,7 @@ async def log_in(session: AsyncSession, *, email: str, password: str, ip: str | 
     return user
 
 
-async def start_session(
-    session: AsyncSession, *, user: User, ip: str | None, user_agent: str | None
-) -> StartedSession:
+async def start_session(session: AsyncSession, *, user: User, ip: str | None, user_agent: str | None) -> StartedSession:
     """A new session for a user who just proved who they are (a fresh id every time: no fixation)."""
     now = utcnow()
     token = secrets.token_urlsafe(32)  # 256 bits
@@ -305,17 +307,13 @@ async def change_password(
     passwords.check(new_password, "new_password", errors)
     if not await passwords.verify(user.password_hash, current_password[: passwords.MAX_LENGTH + 1]):
         await _record_failure(session, account_key, ip_key)
-        errors.insert(
-            0, FieldError("current_password", "wrong_password", "This is not your current password.")
-        )
+        errors.insert(0, FieldError("current_password", "wrong_password", "This is not your current password."))
     if errors:
         raise ValidationFailed(errors)
     await _set_password(session, user=user, password=new_password, keep_session_id=keep_session_id)
 
 
-async def _set_password(
-    session: AsyncSession, *, user: User, password: str, keep_session_id: str | None
-) -> None:
+async def _set_password(session: AsyncSession, *, user: User, password: str, keep_session_id: str | None) -> None:
     user.password_hash = await passwords.hash_password(password)
     user.password_changed_at = utcnow()
     await SessionRepository(session).delete_for_user(user.id, keep=keep_session_id)
@@ -337,9 +335,7 @@ async def reset_password(session: AsyncSession, *, email: str, new_password: str
     return user
 
 
-async def add_to_workspace(
-    session: AsyncSession, *, user: User, workspace: Workspace, role: str
-) -> Membership:
+async def add_to_workspace(session: AsyncSession, *, user: User, workspace: Workspace, role: str) -> Membership:
     """Make a user a member (or owner) of a workspace; an existing membership keeps the higher role."""
     if role not in Role.__members__:
         raise ValidationFailed.single("role", "invalid_role", "The role is `owner` or `member`.")
@@ -412,11 +408,7 @@ async def set_role(session: AsyncSession, *, actor: WorkspaceAccess, user_id: st
     membership = await repository.get(actor.workspace.id, user_id)
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
-    if (
-        membership.role == Role.owner
-        and role != Role.owner
-        and await repository.count_owners(actor.workspace.id) <= 1
-    ):
+    if membership.role == Role.owner and role != Role.owner and await repository.count_owners(actor.workspace.id) <= 1:
         raise LastOwner("A workspace needs an owner: make someone else owner first.")
     membership.role = role
     await session.flush()

@@ -30,9 +30,12 @@ parameter; a `link_id` that is not one of the workspace's links is `404`. Bio pa
 """
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The counts (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
-          "content": {"text/csv": {"schema": {"type": "string"},
-                                   "example": "country,clicks,unique_clicks\r\nUS,120,80\r\n"}}},
+    200: {
+        "description": "The counts (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": "country,clicks,unique_clicks\r\nUS,120,80\r\n"}
+        },
+    },
 }
 
 
@@ -58,15 +61,23 @@ def wants_csv(format_param: str | None, accept: str | None) -> bool:
     return csv_weight > 0 and csv_weight >= weights.get("application/json", 0.0)
 
 
-@router.get("/clicks", response_model=ANALYTICS_RESPONSE,
-            responses={**error_responses(403, 404, 422), **CSV_RESPONSE},
-            summary="Click analytics: totals, time series and breakdowns", description=DESCRIPTION)
-async def get_clicks(request: Request, auth: AnalyticsRead, session: SessionDep,
-                     params: Annotated[AnalyticsParams, Query()]) -> Any:
+@router.get(
+    "/clicks",
+    response_model=ANALYTICS_RESPONSE,
+    responses={**error_responses(403, 404, 422), **CSV_RESPONSE},
+    summary="Click analytics: totals, time series and breakdowns",
+    description=DESCRIPTION,
+)
+async def get_clicks(
+    request: Request, auth: AnalyticsRead, session: SessionDep, params: Annotated[AnalyticsParams, Query()]
+) -> Any:
     result = await analytics_service.clicks(session, workspace_id=auth.workspace_id, params=params)
     if wants_csv(params.format, request.headers.get("accept")):
         body = to_csv(analytics_service.csv_columns(params.group_by), analytics_service.rows_of(result))
         filename = f"clicks-{params.group_by.value}.csv"
-        return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
     return result

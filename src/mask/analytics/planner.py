@@ -101,8 +101,9 @@ def decompose(start: datetime, end: datetime, grains: Sequence[Grain]) -> list[P
     return [*decompose(start, low, smaller), Piece(grain, low, high), *decompose(high, end, smaller)]
 
 
-def plan_ranges(windows: Iterable[tuple[datetime, datetime]],
-                grains: Sequence[Grain]) -> dict[Grain | None, list[tuple[datetime, datetime]]]:
+def plan_ranges(
+    windows: Iterable[tuple[datetime, datetime]], grains: Sequence[Grain]
+) -> dict[Grain | None, list[tuple[datetime, datetime]]]:
     """Decompose each window; return, per grain (None: raw), the merged ranges to read.
 
     Windows are disjoint and sorted (time-series buckets); pieces never straddle a window's edge, so a row

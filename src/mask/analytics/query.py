@@ -11,8 +11,18 @@ from enum import IntEnum, StrEnum
 
 # Click attributes that can be broken down and filtered on, as named on the clicks table.
 DIMENSIONS = (
-    "country", "city", "device", "browser", "os", "referrer", "referrer_url",
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+    "country",
+    "city",
+    "device",
+    "browser",
+    "os",
+    "referrer",
+    "referrer_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
 )
 # What a click belongs to: the link, or the bio page (and its block).
 TARGETS = ("link_id", "bio_page_id", "bio_block_id")

@@ -62,8 +62,9 @@ EMPTY: ColumnElement[str] = literal_column("''")
 def _constants(name: str, values: Sequence[int | str]) -> Subquery:
     """A one-column table of constants (SELECT … UNION ALL SELECT …), crossed with the clicks to make one
     rollup row per grain or dimension of each click."""
-    rows: list[Select[Any]] = [select(literal_column(repr(value) if isinstance(value, str) else str(value)).label(name))
-            for value in values]
+    rows: list[Select[Any]] = [
+        select(literal_column(repr(value) if isinstance(value, str) else str(value)).label(name)) for value in values
+    ]
     return union_all(*rows).subquery(f"{name}s")
 
 
@@ -102,29 +103,66 @@ class SqlClickStore:
         dimensions_and_total = _constants("dimension", [TOTAL, *DIMENSIONS])
 
         def bucket(hour: Any) -> ColumnElement[Any]:
-            return case((grains.c.grain == literal_column(str(Grain.hour.value)), hour),
-                        (grains.c.grain == literal_column(str(Grain.day.value)), self._truncate(hour, Grain.day)),
-                        else_=self._truncate(hour, Grain.month))
+            return case(
+                (grains.c.grain == literal_column(str(Grain.hour.value)), hour),
+                (grains.c.grain == literal_column(str(Grain.day.value)), self._truncate(hour, Grain.day)),
+                else_=self._truncate(hour, Grain.month),
+            )
 
         def value_of(dimension: Any, batch: CTE) -> ColumnElement[Any]:
-            return case(*((dimension == literal_column(f"'{name}'"), batch.c[name]) for name in DIMENSIONS),
-                        else_=EMPTY)  # TOTAL
+            return case(
+                *((dimension == literal_column(f"'{name}'"), batch.c[name]) for name in DIMENSIONS), else_=EMPTY
+            )  # TOTAL
 
         batch = self._batch(click_ids, per_target=True)
-        await self._add_grouped(TargetRollup, batch, [grains], {
-            "workspace_id": batch.c.workspace_id, "event": batch.c.event, "grain": grains.c.grain,
-            "bucket": bucket(batch.c.hour), "link_id": batch.c.link_id, "bio_page_id": batch.c.bio_page_id,
-            "bio_block_id": batch.c.bio_block_id, "domain": batch.c.domain}, shard)
-        await self._add_grouped(TargetDimensionRollup, batch, [dimensions], {
-            "workspace_id": batch.c.workspace_id, "event": batch.c.event, "dimension": dimensions.c.dimension,
-            "day": self._truncate(batch.c.hour, Grain.day), "link_id": batch.c.link_id,
-            "bio_page_id": batch.c.bio_page_id, "domain": batch.c.domain,
-            "value": value_of(dimensions.c.dimension, batch)}, shard)
+        await self._add_grouped(
+            TargetRollup,
+            batch,
+            [grains],
+            {
+                "workspace_id": batch.c.workspace_id,
+                "event": batch.c.event,
+                "grain": grains.c.grain,
+                "bucket": bucket(batch.c.hour),
+                "link_id": batch.c.link_id,
+                "bio_page_id": batch.c.bio_page_id,
+                "bio_block_id": batch.c.bio_block_id,
+                "domain": batch.c.domain,
+            },
+            shard,
+        )
+        await self._add_grouped(
+            TargetDimensionRollup,
+            batch,
+            [dimensions],
+            {
+                "workspace_id": batch.c.workspace_id,
+                "event": batch.c.event,
+                "dimension": dimensions.c.dimension,
+                "day": self._truncate(batch.c.hour, Grain.day),
+                "link_id": batch.c.link_id,
+                "bio_page_id": batch.c.bio_page_id,
+                "domain": batch.c.domain,
+                "value": value_of(dimensions.c.dimension, batch),
+            },
+            shard,
+        )
         batch = self._batch(click_ids, per_target=False)
-        await self._add_grouped(DimensionRollup, batch, [grains, dimensions_and_total], {
-            "workspace_id": batch.c.workspace_id, "event": batch.c.event, "dimension": dimensions_and_total.c.dimension,
-            "grain": grains.c.grain, "bucket": bucket(batch.c.hour), "domain": batch.c.domain,
-            "value": value_of(dimensions_and_total.c.dimension, batch)}, shard)
+        await self._add_grouped(
+            DimensionRollup,
+            batch,
+            [grains, dimensions_and_total],
+            {
+                "workspace_id": batch.c.workspace_id,
+                "event": batch.c.event,
+                "dimension": dimensions_and_total.c.dimension,
+                "grain": grains.c.grain,
+                "bucket": bucket(batch.c.hour),
+                "domain": batch.c.domain,
+                "value": value_of(dimensions_and_total.c.dimension, batch),
+            },
+            shard,
+        )
 
     def _batch(self, click_ids: list[str], *, per_target: bool) -> CTE:
         """The batch's clicks summed per hour, target (`per_target`) and dimension values: what the rollups
@@ -134,28 +172,38 @@ class SqlClickStore:
         # that asyncpg's prepared statement falls into after five runs scanned every click, compared it with
         # every id of the batch and coerced the array again per row: perf showed that as nearly all of a
         # batch's time once the table held 100k clicks (bench/redirect.py's -worker catch-up: 654 s → 58 s).
-        selected = (Click.click_id.in_(select(func.unnest(cast(literal(click_ids), ARRAY(Text())))))
-                    if self.dialect == "postgresql" else Click.click_id.in_(click_ids))
-        event = case((self._is_view(), literal_column(str(Event.view.value))),
-                     else_=literal_column(str(Event.click.value)))
+        selected = (
+            Click.click_id.in_(select(func.unnest(cast(literal(click_ids), ARRAY(Text())))))
+            if self.dialect == "postgresql"
+            else Click.click_id.in_(click_ids)
+        )
+        event = case(
+            (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
+        )
         keys: list[ColumnElement[Any]] = [
-            Click.workspace_id.label("workspace_id"), event.label("event"), Click.domain.label("domain"),
+            Click.workspace_id.label("workspace_id"),
+            event.label("event"),
+            Click.domain.label("domain"),
             self._truncate(Click.clicked_at, Grain.hour).label("hour"),
         ]
         if per_target:
-            keys += [func.coalesce(Click.link_id, EMPTY).label("link_id"),
-                     func.coalesce(Click.bio_page_id, EMPTY).label("bio_page_id"),
-                     func.coalesce(Click.bio_block_id, EMPTY).label("bio_block_id")]
+            keys += [
+                func.coalesce(Click.link_id, EMPTY).label("link_id"),
+                func.coalesce(Click.bio_page_id, EMPTY).label("bio_page_id"),
+                func.coalesce(Click.bio_block_id, EMPTY).label("bio_block_id"),
+            ]
         keys += [self._raw_value(name).label(name) for name in DIMENSIONS]
         positions: list[ColumnElement[Any]] = [literal_column(str(i)) for i in range(1, len(keys) + 1)]
-        sums = [func.sum(case((Click.is_bot, 0), else_=1)).label("clicks"),
-                func.sum(case((Click.is_unique, 1), else_=0)).label("unique_clicks"),
-                func.sum(case((Click.is_bot, 1), else_=0)).label("bot_clicks")]
-        return (select(*keys, *sums).where(selected).group_by(*positions)
-                .cte("batch").prefix_with("MATERIALIZED"))
+        sums = [
+            func.sum(case((Click.is_bot, 0), else_=1)).label("clicks"),
+            func.sum(case((Click.is_unique, 1), else_=0)).label("unique_clicks"),
+            func.sum(case((Click.is_bot, 1), else_=0)).label("bot_clicks"),
+        ]
+        return select(*keys, *sums).where(selected).group_by(*positions).cte("batch").prefix_with("MATERIALIZED")
 
-    async def _add_grouped(self, model: Any, batch: CTE, constants: list[Subquery], keys: dict[str, Any],
-                           shard: int) -> None:
+    async def _add_grouped(
+        self, model: Any, batch: CTE, constants: list[Subquery], keys: dict[str, Any], shard: int
+    ) -> None:
         """INSERT INTO model SELECT keys, shard, counts FROM the batch crossed with the constant tables the
         keys use, GROUP BY keys ON CONFLICT add the counts."""
         table = model.__table__
@@ -165,13 +213,17 @@ class SqlClickStore:
             source = source.join(table_of_constants, true())
         positions: list[ColumnElement[Any]] = [literal_column(str(i)) for i in range(1, len(keys) + 1)]
         # Ordered like the key: concurrent writers on one shard take row locks in the same order (no deadlock).
-        rows = (select(*keys.values(), literal_column(str(shard)), *(func.sum(batch.c[name]) for name in counts))
-                .select_from(source).group_by(*positions).order_by(*positions))
+        rows = (
+            select(*keys.values(), literal_column(str(shard)), *(func.sum(batch.c[name]) for name in counts))
+            .select_from(source)
+            .group_by(*positions)
+            .order_by(*positions)
+        )
         insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
         statement = insert.from_select([*keys, "shard", *counts], rows)
         statement = statement.on_conflict_do_update(
-            index_elements=[*keys, "shard"],
-            set_={name: table.c[name] + statement.excluded[name] for name in counts})
+            index_elements=[*keys, "shard"], set_={name: table.c[name] + statement.excluded[name] for name in counts}
+        )
         await self.session.execute(statement)
 
     async def rebuild(self, workspace_id: str | None = None) -> None:
@@ -186,44 +238,81 @@ class SqlClickStore:
                 statement = statement.where(model.workspace_id == workspace_id)
             await self.session.execute(statement)
         raw_scope = [Click.workspace_id == workspace_id] if workspace_id is not None else []
-        raw_sums = [func.sum(case((Click.is_bot, 0), else_=1)), func.sum(case((Click.is_unique, 1), else_=0)),
-                    func.sum(case((Click.is_bot, 1), else_=0))]
-        event = case((self._is_view(), literal_column(str(Event.view.value))),
-                     else_=literal_column(str(Event.click.value)))
+        raw_sums = [
+            func.sum(case((Click.is_bot, 0), else_=1)),
+            func.sum(case((Click.is_unique, 1), else_=0)),
+            func.sum(case((Click.is_bot, 1), else_=0)),
+        ]
+        event = case(
+            (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
+        )
         hour = self._truncate(Click.clicked_at, Grain.hour)
         day = self._truncate(Click.clicked_at, Grain.day)
         link, page = func.coalesce(Click.link_id, EMPTY), func.coalesce(Click.bio_page_id, EMPTY)
-        target: dict[str, Any] = {"workspace_id": Click.workspace_id, "event": event, "link_id": link,
-                                  "bio_page_id": page, "domain": Click.domain}
+        target: dict[str, Any] = {
+            "workspace_id": Click.workspace_id,
+            "event": event,
+            "link_id": link,
+            "bio_page_id": page,
+            "domain": Click.domain,
+        }
 
         await self._insert_grouped(
-            TargetRollup, {**target, "bio_block_id": func.coalesce(Click.bio_block_id, EMPTY), "bucket": hour},
-            {"grain": Grain.hour.value}, raw_sums, raw_scope)
+            TargetRollup,
+            {**target, "bio_block_id": func.coalesce(Click.bio_block_id, EMPTY), "bucket": hour},
+            {"grain": Grain.hour.value},
+            raw_sums,
+            raw_scope,
+        )
         for dimension in DIMENSIONS:
             value = self._raw_value(dimension)
             await self._insert_grouped(
-                DimensionRollup, {"workspace_id": Click.workspace_id, "event": event, "bucket": hour,
-                                  "domain": Click.domain, "value": value},
-                {"dimension": dimension, "grain": Grain.hour.value}, raw_sums, raw_scope)
-            await self._insert_grouped(TargetDimensionRollup, {**target, "day": day, "value": value},
-                                       {"dimension": dimension}, raw_sums, raw_scope)
+                DimensionRollup,
+                {
+                    "workspace_id": Click.workspace_id,
+                    "event": event,
+                    "bucket": hour,
+                    "domain": Click.domain,
+                    "value": value,
+                },
+                {"dimension": dimension, "grain": Grain.hour.value},
+                raw_sums,
+                raw_scope,
+            )
+            await self._insert_grouped(
+                TargetDimensionRollup,
+                {**target, "day": day, "value": value},
+                {"dimension": dimension},
+                raw_sums,
+                raw_scope,
+            )
 
         # From the hour rows: workspace totals per hour, then every day row, then every month row.
         t = TargetRollup
         await self._insert_grouped(
-            DimensionRollup, {"workspace_id": t.workspace_id, "event": t.event, "bucket": t.bucket,
-                              "domain": t.domain},
-            {"dimension": TOTAL, "grain": Grain.hour.value, "value": ""}, self._sums(t),
-            [t.grain == Grain.hour.value, *self._scope(t, workspace_id)])
-        for model, columns in ((TargetRollup, ("link_id", "bio_page_id", "bio_block_id", "domain")),
-                               (DimensionRollup, ("dimension", "domain", "value"))):
+            DimensionRollup,
+            {"workspace_id": t.workspace_id, "event": t.event, "bucket": t.bucket, "domain": t.domain},
+            {"dimension": TOTAL, "grain": Grain.hour.value, "value": ""},
+            self._sums(t),
+            [t.grain == Grain.hour.value, *self._scope(t, workspace_id)],
+        )
+        for model, columns in (
+            (TargetRollup, ("link_id", "bio_page_id", "bio_block_id", "domain")),
+            (DimensionRollup, ("dimension", "domain", "value")),
+        ):
             for finer, coarser in ((Grain.hour, Grain.day), (Grain.day, Grain.month)):
                 await self._insert_grouped(
-                    model, {"workspace_id": model.workspace_id, "event": model.event,
-                            "bucket": self._truncate(model.bucket, coarser),
-                            **{name: getattr(model, name) for name in columns}},
-                    {"grain": coarser.value}, self._sums(model),
-                    [model.grain == finer.value, *self._scope(model, workspace_id)])
+                    model,
+                    {
+                        "workspace_id": model.workspace_id,
+                        "event": model.event,
+                        "bucket": self._truncate(model.bucket, coarser),
+                        **{name: getattr(model, name) for name in columns},
+                    },
+                    {"grain": coarser.value},
+                    self._sums(model),
+                    [model.grain == finer.value, *self._scope(model, workspace_id)],
+                )
 
     @staticmethod
     def _sums(model: Any) -> list[Any]:
@@ -233,15 +322,17 @@ class SqlClickStore:
     def _scope(model: Any, workspace_id: str | None) -> list[Any]:
         return [model.workspace_id == workspace_id] if workspace_id is not None else []
 
-    async def _insert_grouped(self, model: Any, keys: dict[str, Any], constants: dict[str, Any],
-                              sums: Sequence[Any], where: Sequence[Any]) -> None:
+    async def _insert_grouped(
+        self, model: Any, keys: dict[str, Any], constants: dict[str, Any], sums: Sequence[Any], where: Sequence[Any]
+    ) -> None:
         """INSERT INTO model (keys, constants, shard 0, counts) SELECT … WHERE … GROUP BY keys."""
         table = model.__table__
         names = [*keys, *constants, "shard", "clicks", "unique_clicks", "bot_clicks"]
         columns = [
             *keys.values(),
             *(literal(value, table.c[name].type) for name, value in constants.items()),
-            literal(0, SmallInteger), *sums,
+            literal(0, SmallInteger),
+            *sums,
         ]
         statement = select(*columns).where(*where).group_by(*keys.values())
         await self.session.execute(table.insert().from_select([table.c[name] for name in names], statement))
@@ -273,27 +364,35 @@ class SqlClickStore:
         return await self._aggregate(query, columns, windows=[(query.start, query.end)], limit=limit)
 
     async def tag_breakdown(self, query: ClickQuery, *, limit: int) -> list[Row]:
-        return await self._aggregate(query, ("link_id",), windows=[(query.start, query.end)], limit=limit,
-                                     by_tag=True)
+        return await self._aggregate(query, ("link_id",), windows=[(query.start, query.end)], limit=limit, by_tag=True)
 
     async def first_click_at(self, query: ClickQuery) -> datetime | None:
         links = [f.include for f in query.filters if f.column == "link_id" and f.include is not None]
         if links:
             ids = frozenset.intersection(*links)
             statement = select(func.min(TargetRollup.bucket)).where(
-                TargetRollup.workspace_id == query.workspace_id, TargetRollup.grain == Grain.hour.value,
-                TargetRollup.link_id.in_(sorted(ids)))
+                TargetRollup.workspace_id == query.workspace_id,
+                TargetRollup.grain == Grain.hour.value,
+                TargetRollup.link_id.in_(sorted(ids)),
+            )
             return await self.session.scalar(statement)
         result = await self.session.scalar(
-            select(Click.clicked_at).where(Click.workspace_id == query.workspace_id)
-            .order_by(Click.clicked_at).limit(1))
+            select(Click.clicked_at).where(Click.workspace_id == query.workspace_id).order_by(Click.clicked_at).limit(1)
+        )
         return result
 
     # --- the statement -------------------------------------------------------------------------------------
 
-    async def _aggregate(self, query: ClickQuery, columns: tuple[str, ...], *,
-                         windows: list[tuple[datetime, datetime]], limit: int | None,
-                         by_minute: bool = False, by_tag: bool = False) -> list[Row]:
+    async def _aggregate(
+        self,
+        query: ClickQuery,
+        columns: tuple[str, ...],
+        *,
+        windows: list[tuple[datetime, datetime]],
+        limit: int | None,
+        by_minute: bool = False,
+        by_tag: bool = False,
+    ) -> list[Row]:
         source = choose_source(query.filter_columns, columns) if self.use_rollups else Source(Table.raw)
         parts = self._parts(query, source, columns, windows, by_minute)
         if not parts:
@@ -304,8 +403,11 @@ class SqlClickStore:
         if by_tag:
             statement = (
                 select(Tag.name, clicks, unique)
-                .select_from(union.join(link_tags, link_tags.c.link_id == union.c.k0)
-                             .join(Tag, and_(Tag.id == link_tags.c.tag_id, Tag.workspace_id == query.workspace_id)))
+                .select_from(
+                    union.join(link_tags, link_tags.c.link_id == union.c.k0).join(
+                        Tag, and_(Tag.id == link_tags.c.tag_id, Tag.workspace_id == query.workspace_id)
+                    )
+                )
                 .group_by(Tag.name)
             )
             keys = [Tag.name]  # type: ignore[list-item]
@@ -335,8 +437,14 @@ class SqlClickStore:
             return robots.label("clicks"), (robots * 0).label("unique_clicks")
         return humans.label("clicks"), unique.label("unique_clicks")
 
-    def _parts(self, query: ClickQuery, source: Source, columns: tuple[str, ...],
-               windows: list[tuple[datetime, datetime]], by_minute: bool) -> list[Select[Any]]:
+    def _parts(
+        self,
+        query: ClickQuery,
+        source: Source,
+        columns: tuple[str, ...],
+        windows: list[tuple[datetime, datetime]],
+        by_minute: bool,
+    ) -> list[Select[Any]]:
         parts: list[Select[Any]] = []
         for grain, ranges in plan_ranges(windows, source.grains).items():
             for start in range(0, len(ranges), RANGES_PER_PART):
@@ -347,8 +455,9 @@ class SqlClickStore:
                     parts.append(self._rollup_part(query, source, grain, columns, chunk, by_minute))
         return parts
 
-    def _raw_part(self, query: ClickQuery, columns: tuple[str, ...], ranges: list[tuple[datetime, datetime]],
-                  by_minute: bool) -> Select[Any]:
+    def _raw_part(
+        self, query: ClickQuery, columns: tuple[str, ...], ranges: list[tuple[datetime, datetime]], by_minute: bool
+    ) -> Select[Any]:
         keys: list[ColumnElement[Any]] = [self._raw_value(column) for column in columns]
         if by_minute:
             keys.append(self._epoch_minute(Click.clicked_at))
@@ -363,16 +472,25 @@ class SqlClickStore:
         elif query.bots is BotMode.only:
             conditions.append(Click.is_bot)
         return (
-            select(*(key.label(f"k{i}") for i, key in enumerate(keys)),
-                   func.sum(case((Click.is_bot, 0), else_=1)).label("c"),
-                   func.sum(case((Click.is_unique, 1), else_=0)).label("u"),
-                   func.sum(case((Click.is_bot, 1), else_=0)).label("b"))
+            select(
+                *(key.label(f"k{i}") for i, key in enumerate(keys)),
+                func.sum(case((Click.is_bot, 0), else_=1)).label("c"),
+                func.sum(case((Click.is_unique, 1), else_=0)).label("u"),
+                func.sum(case((Click.is_bot, 1), else_=0)).label("b"),
+            )
             .where(*conditions)
             .group_by(*keys)
         )
 
-    def _rollup_part(self, query: ClickQuery, source: Source, grain: Grain, columns: tuple[str, ...],
-                     ranges: list[tuple[datetime, datetime]], by_minute: bool) -> Select[Any]:
+    def _rollup_part(
+        self,
+        query: ClickQuery,
+        source: Source,
+        grain: Grain,
+        columns: tuple[str, ...],
+        ranges: list[tuple[datetime, datetime]],
+        by_minute: bool,
+    ) -> Select[Any]:
         model: Any
         if source.table is Table.target:
             model = TargetRollup
@@ -381,8 +499,9 @@ class SqlClickStore:
         else:
             model = TargetDimensionRollup
         bucket = model.day if model is TargetDimensionRollup else model.bucket
-        keys: list[ColumnElement[Any]] = [model.value if column in DIMENSIONS else getattr(model, column)
-                                          for column in columns]
+        keys: list[ColumnElement[Any]] = [
+            model.value if column in DIMENSIONS else getattr(model, column) for column in columns
+        ]
         if by_minute:
             keys.append(self._epoch_minute(bucket))
         conditions: list[ColumnElement[bool]] = [
@@ -398,9 +517,12 @@ class SqlClickStore:
             column = model.value if value_filter.column in DIMENSIONS else None
             conditions.append(self._rollup_filter(query.workspace_id, model, value_filter, column))
         return (
-            select(*(key.label(f"k{i}") for i, key in enumerate(keys)),
-                   func.sum(model.clicks).label("c"), func.sum(model.unique_clicks).label("u"),
-                   func.sum(model.bot_clicks).label("b"))
+            select(
+                *(key.label(f"k{i}") for i, key in enumerate(keys)),
+                func.sum(model.clicks).label("c"),
+                func.sum(model.unique_clicks).label("u"),
+                func.sum(model.bot_clicks).label("b"),
+            )
             .where(*conditions)
             .group_by(*keys)
         )
@@ -424,16 +546,22 @@ class SqlClickStore:
             else:
                 conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
         if value_filter.exclude:
-            excluded = (self._tagged_links(workspace_id, value_filter.exclude) if value_filter.column == TAG
-                        else sorted(value_filter.exclude))
-            conditions.append(or_(column.is_(None), column.not_in(excluded)) if nullable
-                              else column.not_in(excluded))
+            excluded = (
+                self._tagged_links(workspace_id, value_filter.exclude)
+                if value_filter.column == TAG
+                else sorted(value_filter.exclude)
+            )
+            conditions.append(or_(column.is_(None), column.not_in(excluded)) if nullable else column.not_in(excluded))
         return and_(*conditions) if conditions else and_(True)
 
-    def _rollup_filter(self, workspace_id: str, model: Any, value_filter: ValueFilter,
-                       value_column: Any) -> ColumnElement[bool]:
-        column = value_column if value_column is not None else (
-            model.link_id if value_filter.column == TAG else getattr(model, value_filter.column))
+    def _rollup_filter(
+        self, workspace_id: str, model: Any, value_filter: ValueFilter, value_column: Any
+    ) -> ColumnElement[bool]:
+        column = (
+            value_column
+            if value_column is not None
+            else (model.link_id if value_filter.column == TAG else getattr(model, value_filter.column))
+        )
         conditions: list[ColumnElement[bool]] = []
         if value_filter.include is not None:
             if value_filter.column == TAG:
@@ -441,8 +569,11 @@ class SqlClickStore:
             else:
                 conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
         if value_filter.exclude:
-            excluded = (self._tagged_links(workspace_id, value_filter.exclude) if value_filter.column == TAG
-                        else sorted(value_filter.exclude))
+            excluded = (
+                self._tagged_links(workspace_id, value_filter.exclude)
+                if value_filter.column == TAG
+                else sorted(value_filter.exclude)
+            )
             conditions.append(column.not_in(excluded))
         return and_(*conditions) if conditions else and_(True)
 
@@ -469,8 +600,11 @@ class SqlClickStore:
         """Start of the UTC hour/day/month of a timestamp, in the column's stored form."""
         if self.dialect == "postgresql":
             return func.date_trunc(literal_column(f"'{grain.name}'"), column, literal_column("'UTC'"))
-        pattern = {Grain.hour: "'%Y-%m-%d %H:00:00.000000'", Grain.day: "'%Y-%m-%d 00:00:00.000000'",
-                   Grain.month: "'%Y-%m-01 00:00:00.000000'"}[grain]
+        pattern = {
+            Grain.hour: "'%Y-%m-%d %H:00:00.000000'",
+            Grain.day: "'%Y-%m-%d 00:00:00.000000'",
+            Grain.month: "'%Y-%m-01 00:00:00.000000'",
+        }[grain]
         return func.strftime(literal_column(pattern), column)
 
 
@@ -486,12 +620,11 @@ class AnalyticsLinkRepository:
         if not ids:
             return {}
         result = await self.session.execute(
-            select(Link.id, Link.slug, Link.domain, Link.url).where(Link.workspace_id == workspace_id,
-                                                                    Link.id.in_(ids)))
+            select(Link.id, Link.slug, Link.domain, Link.url).where(Link.workspace_id == workspace_id, Link.id.in_(ids))
+        )
         return {row[0]: (row[1], row[2], row[3]) for row in result}
 
     async def existing_ids(self, workspace_id: str, link_ids: Iterable[str]) -> set[str]:
         ids = sorted(set(link_ids))
-        result = await self.session.execute(
-            select(Link.id).where(Link.workspace_id == workspace_id, Link.id.in_(ids)))
+        result = await self.session.execute(select(Link.id).where(Link.workspace_id == workspace_id, Link.id.in_(ids)))
         return set(result.scalars())

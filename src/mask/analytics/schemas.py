@@ -63,21 +63,37 @@ class AnalyticsParams(BaseModel):
 
     group_by: GroupBy = Field(default=GroupBy.count, description="What to count by.")
     interval: Interval | None = Field(
-        default=None, description="Range ending now (default `24h`); `mtd`/`qtd`/`ytd` start at local midnight "
-        "in `timezone`. Not together with `start`/`end`.")
-    start: str | None = Field(default=None, max_length=40, examples=["2026-03-01", "2026-03-01T00:00:00Z"],
-                              description="ISO 8601 date or time; without an offset it is read in `timezone`.")
+        default=None,
+        description="Range ending now (default `24h`); `mtd`/`qtd`/`ytd` start at local midnight "
+        "in `timezone`. Not together with `start`/`end`.",
+    )
+    start: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["2026-03-01", "2026-03-01T00:00:00Z"],
+        description="ISO 8601 date or time; without an offset it is read in `timezone`.",
+    )
     end: str | None = Field(default=None, max_length=40, description="ISO 8601 (exclusive); default now.")
-    timezone: str = Field(default="UTC", max_length=64, examples=["Europe/Berlin"],
-                          description="IANA timezone for day/month buckets and `mtd`/`qtd`/`ytd` (DST included).")
+    timezone: str = Field(
+        default="UTC",
+        max_length=64,
+        examples=["Europe/Berlin"],
+        description="IANA timezone for day/month buckets and `mtd`/`qtd`/`ytd` (DST included).",
+    )
     granularity: Granularity | None = Field(
-        default=None, description="Time-series bucket size; default chosen from the range (hour up to 3 days, "
-        "day up to ~6 months, month beyond). At most 5,000 buckets.")
-    link_id: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " A link of another "
-                                "workspace (or a deleted link) is `404`.")
+        default=None,
+        description="Time-series bucket size; default chosen from the range (hour up to 3 days, "
+        "day up to ~6 months, month beyond). At most 5,000 buckets.",
+    )
+    link_id: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP + " A link of another workspace (or a deleted link) is `404`.",
+    )
     domain: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
-    tag: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " Tag names; matches the "
-                            "links that carry the tag now.")
+    tag: str | None = Field(
+        default=None, max_length=2000, description=FILTER_HELP + " Tag names; matches the links that carry the tag now."
+    )
     bio_page_id: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
     country: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " ISO alpha-2 codes.")
     city: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
@@ -90,22 +106,46 @@ class AnalyticsParams(BaseModel):
     utm_campaign: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
     utm_term: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
     utm_content: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
-    bots: BotMode = Field(default=BotMode.exclude, description="`exclude` (default): human clicks only, as the "
-                          "link's `clicks` counts them; `include`: humans and bots; `only`: bots only.")
-    unique: bool = Field(default=False, description="Rank breakdown rows by unique clicks (distinct visitors "
-                         "per day) instead of clicks. Both counts are always returned.")
+    bots: BotMode = Field(
+        default=BotMode.exclude,
+        description="`exclude` (default): human clicks only, as the "
+        "link's `clicks` counts them; `include`: humans and bots; `only`: bots only.",
+    )
+    unique: bool = Field(
+        default=False,
+        description="Rank breakdown rows by unique clicks (distinct visitors "
+        "per day) instead of clicks. Both counts are always returned.",
+    )
     limit: int = Field(default=10, ge=1, le=1000, description="Rows of a breakdown.")
     format: Literal["json", "csv"] | None = Field(
-        default=None, description="`csv` returns the same rows as CSV (also with `Accept: text/csv`).")
+        default=None, description="`csv` returns the same rows as CSV (also with `Accept: text/csv`)."
+    )
 
 
-FILTER_PARAMS = ("link_id", "domain", "tag", "bio_page_id", "country", "city", "device", "browser", "os",
-                 "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+FILTER_PARAMS = (
+    "link_id",
+    "domain",
+    "tag",
+    "bio_page_id",
+    "country",
+    "city",
+    "device",
+    "browser",
+    "os",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+)
 
 
 CLICKS_HELP = "Clicks (human only unless `bots` says otherwise)."
-UNIQUE_HELP = ("Clicks that were a visitor's first of the (UTC) day on that link or bio block; they add up across "
-               "rows. Bots never count as unique.")
+UNIQUE_HELP = (
+    "Clicks that were a visitor's first of the (UTC) day on that link or bio block; they add up across "
+    "rows. Bots never count as unique."
+)
 
 
 def _clicks() -> Any:
@@ -165,8 +205,11 @@ class BioBlocksBreakdown(BaseModel):
 
 def _breakdown_model(group_by: GroupBy, key: str, description: str) -> type[BaseModel]:
     title = "".join(part.title() for part in key.split("_"))
-    fields: dict[str, Any] = {key: (str | None, Field(description=description)), "clicks": (int, _clicks()),
-                              "unique_clicks": (int, _unique())}
+    fields: dict[str, Any] = {
+        key: (str | None, Field(description=description)),
+        "clicks": (int, _clicks()),
+        "unique_clicks": (int, _unique()),
+    }
     row: Any = create_model(f"{title}Clicks", **fields)
     model = create_model(f"{title}Breakdown", data=(list[row], ...))
     model.__doc__ = f"`group_by={group_by.value}`: rows most clicks first, keyed by `{key}`."

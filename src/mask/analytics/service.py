@@ -75,8 +75,14 @@ async def rebuild_rollups(session: AsyncSession, *, workspace_id: str | None = N
     await SqlClickStore(session).rebuild(workspace_id)
 
 
-async def clicks(session: AsyncSession, *, workspace_id: str, params: AnalyticsParams,
-                 store: ClickStore | None = None, now: datetime | None = None) -> BaseModel:
+async def clicks(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    params: AnalyticsParams,
+    store: ClickStore | None = None,
+    now: datetime | None = None,
+) -> BaseModel:
     """Answer GET /v1/analytics/clicks for a workspace: validated, then one store query.
 
     `store` answers the question; the bio pages' views endpoint passes one that counts page views instead.
@@ -86,17 +92,31 @@ async def clicks(session: AsyncSession, *, workspace_id: str, params: AnalyticsP
     errors: list[FieldError] = []
     tz = zone(params.timezone)
     if tz is None:
-        errors.append(FieldError("timezone", "unknown_timezone",
-                                 f"`{params.timezone}` is not an IANA timezone name (e.g. Europe/Berlin)."))
-    filters = [value_filter for name in FILTER_PARAMS
-               if (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None]
+        errors.append(
+            FieldError(
+                "timezone",
+                "unknown_timezone",
+                f"`{params.timezone}` is not an IANA timezone name (e.g. Europe/Berlin).",
+            )
+        )
+    filters = [
+        value_filter
+        for name in FILTER_PARAMS
+        if (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None
+    ]
     start, end = _resolve_range(params, tz or ZoneInfo("UTC"), now, errors)
     if errors:
         raise ValidationFailed(errors)
     assert tz is not None and start is not None and end is not None
     await _check_links(session, workspace_id, filters)
-    query = ClickQuery(workspace_id=workspace_id, start=start, end=end, filters=tuple(filters),
-                       bots=params.bots, rank_by_unique=params.unique)
+    query = ClickQuery(
+        workspace_id=workspace_id,
+        start=start,
+        end=end,
+        filters=tuple(filters),
+        bots=params.bots,
+        rank_by_unique=params.unique,
+    )
     group_by = params.group_by
     if group_by is GroupBy.count:
         counts = await store.totals(query)
@@ -107,21 +127,36 @@ async def clicks(session: AsyncSession, *, workspace_id: str, params: AnalyticsP
         return await _links(session, store, query, params.limit)
     if group_by is GroupBy.bio_blocks:
         rows = await store.breakdown(query, ("bio_page_id", "bio_block_id"), limit=params.limit)
-        return BioBlocksBreakdown(data=[
-            BioBlockClicks(bio_page_id=str(row.keys[0]), bio_block_id=str(row.keys[1]), clicks=row.counts.clicks,
-                           unique_clicks=row.counts.unique_clicks) for row in rows])
+        return BioBlocksBreakdown(
+            data=[
+                BioBlockClicks(
+                    bio_page_id=str(row.keys[0]),
+                    bio_block_id=str(row.keys[1]),
+                    clicks=row.counts.clicks,
+                    unique_clicks=row.counts.unique_clicks,
+                )
+                for row in rows
+            ]
+        )
     key = DIMENSION_KEYS[group_by][0]
     if group_by is GroupBy.tags:
         rows = await store.tag_breakdown(query, limit=params.limit)
     else:
         rows = await store.breakdown(query, (key,), limit=params.limit)
     model = BREAKDOWN_MODELS[group_by]
-    return model.model_validate({"data": [
-        {key: row.keys[0], "clicks": row.counts.clicks, "unique_clicks": row.counts.unique_clicks} for row in rows]})
+    return model.model_validate(
+        {
+            "data": [
+                {key: row.keys[0], "clicks": row.counts.clicks, "unique_clicks": row.counts.unique_clicks}
+                for row in rows
+            ]
+        }
+    )
 
 
-async def _timeseries(store: ClickStore, query: ClickQuery, params: AnalyticsParams, tz: ZoneInfo,
-                      now: datetime) -> ClickTimeseries:
+async def _timeseries(
+    store: ClickStore, query: ClickQuery, params: AnalyticsParams, tz: ZoneInfo, now: datetime
+) -> ClickTimeseries:
     start = query.start
     if params.interval is Interval.all and params.start is None:
         first = await store.first_click_at(query)
@@ -130,14 +165,19 @@ async def _timeseries(store: ClickStore, query: ClickQuery, params: AnalyticsPar
     granularity = params.granularity or auto_granularity(start, query.end)
     if count_buckets(start, query.end, granularity) > MAX_BUCKETS:
         raise ValidationFailed.single(
-            "granularity", "too_many_buckets",
+            "granularity",
+            "too_many_buckets",
             f"`{granularity.value}` buckets over this range would be more than {MAX_BUCKETS:,}; choose a coarser "
-            "granularity or a shorter range.")
+            "granularity or a shorter range.",
+        )
     starts = bucket_starts(start, query.end, tz, granularity)
     counts = await store.timeseries(query, starts)
-    return ClickTimeseries(data=[
-        TimeseriesPoint(start=bucket, clicks=c.clicks, unique_clicks=c.unique_clicks)
-        for bucket, c in zip(starts, counts, strict=True)])
+    return ClickTimeseries(
+        data=[
+            TimeseriesPoint(start=bucket, clicks=c.clicks, unique_clicks=c.unique_clicks)
+            for bucket, c in zip(starts, counts, strict=True)
+        ]
+    )
 
 
 async def _links(session: AsyncSession, store: ClickStore, query: ClickQuery, limit: int) -> LinksBreakdown:
@@ -147,10 +187,16 @@ async def _links(session: AsyncSession, store: ClickStore, query: ClickQuery, li
     for row in rows:
         link_id = str(row.keys[0])
         label = labels.get(link_id)
-        data.append(LinkClicks(
-            link_id=link_id, slug=label[0] if label else None,
-            short_url=short_url(label[1], label[0]) if label else None, url=label[2] if label else None,
-            clicks=row.counts.clicks, unique_clicks=row.counts.unique_clicks))
+        data.append(
+            LinkClicks(
+                link_id=link_id,
+                slug=label[0] if label else None,
+                short_url=short_url(label[1], label[0]) if label else None,
+                url=label[2] if label else None,
+                clicks=row.counts.clicks,
+                unique_clicks=row.counts.unique_clicks,
+            )
+        )
     return LinksBreakdown(data=data)
 
 
@@ -208,16 +254,22 @@ def _parse_instant(name: str, raw: str, tz: ZoneInfo, errors: list[FieldError]) 
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
-        errors.append(FieldError(name, "invalid_datetime",
-                                 f"`{raw}` is not an ISO 8601 date or time (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)."))
+        errors.append(
+            FieldError(
+                name,
+                "invalid_datetime",
+                f"`{raw}` is not an ISO 8601 date or time (e.g. 2026-03-01 or 2026-03-01T12:00:00Z).",
+            )
+        )
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)  # a local time in the requested timezone
     return value.astimezone(UTC)
 
 
-def _resolve_range(params: AnalyticsParams, tz: ZoneInfo, now: datetime,
-                   errors: list[FieldError]) -> tuple[datetime | None, datetime | None]:
+def _resolve_range(
+    params: AnalyticsParams, tz: ZoneInfo, now: datetime, errors: list[FieldError]
+) -> tuple[datetime | None, datetime | None]:
     if params.start is None and params.end is None:
         interval = params.interval or Interval.h24
         return interval_start(interval, now, tz), now

@@ -60,8 +60,9 @@ def floor_bucket(instant: datetime, tz: ZoneInfo, granularity: Granularity) -> d
     local = instant.astimezone(tz)
     if granularity is Granularity.hour:
         # The local hour, whatever the offset (Kolkata's hours start at :30 UTC).
-        return instant.astimezone(UTC) - timedelta(minutes=local.minute, seconds=local.second,
-                                                  microseconds=local.microsecond)
+        return instant.astimezone(UTC) - timedelta(
+            minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+        )
     if granularity is Granularity.day:
         return _local_midnight(local.date(), tz)
     return _local_midnight(local.date().replace(day=1), tz)

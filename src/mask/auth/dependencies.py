@@ -32,9 +32,7 @@ class Authenticator:
         if credentials is None:
             header = request.headers.get("authorization")
             if header is None:
-                raise Unauthenticated(
-                    "No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key"
-                )
+                raise Unauthenticated("No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key")
             raise Unauthenticated("The Authorization header must be `Bearer <API key>`.")
         token = credentials.credentials.strip()
         resolved = getattr(request.state, ResolvedKey.STATE, None)

@@ -59,8 +59,9 @@ def _check_scopes(scopes: list[str] | None) -> list[str]:
     return [scope for scope in ALL_SCOPES if scope in scopes]
 
 
-async def create(session: AsyncSession, *, workspace: Workspace, name: str | None = None,
-                 scopes: list[str] | None = None) -> CreatedApiKey:
+async def create(
+    session: AsyncSession, *, workspace: Workspace, name: str | None = None, scopes: list[str] | None = None
+) -> CreatedApiKey:
     """Create a key for the workspace. No scopes means all scopes."""
     token = generate_token(KEY_PREFIX)
     key = ApiKey(

@@ -59,9 +59,18 @@ REDIRECT_CACHE = "private, no-store, max-age=0"
 ASSET_CACHE = "public, max-age=31536000, immutable"  # URLs carry the content's hash
 
 PLATFORM_LABELS = {
-    "x": "X", "instagram": "Instagram", "tiktok": "TikTok", "youtube": "YouTube", "linkedin": "LinkedIn",
-    "github": "GitHub", "facebook": "Facebook", "threads": "Threads", "mastodon": "Mastodon",
-    "bluesky": "Bluesky", "email": "E-mail", "website": "Website",
+    "x": "X",
+    "instagram": "Instagram",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "linkedin": "LinkedIn",
+    "github": "GitHub",
+    "facebook": "Facebook",
+    "threads": "Threads",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "email": "E-mail",
+    "website": "Website",
 }
 
 
@@ -73,14 +82,17 @@ class Asset:
 
 def _load_assets() -> dict[str, Asset]:
     types = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
-    return {path.name: Asset(path.read_bytes(), types[path.suffix])
-            for path in STATIC_DIR.iterdir() if path.suffix in types}
+    return {
+        path.name: Asset(path.read_bytes(), types[path.suffix]) for path in STATIC_DIR.iterdir() if path.suffix in types
+    }
 
 
 ASSETS = _load_assets()
 ASSET_VERSION = hashlib.sha256(b"".join(ASSETS[name].body for name in sorted(ASSETS))).hexdigest()[:12]
-ICONS = {platform: Markup((STATIC_DIR / "icons" / f"{platform}.svg").read_text().strip())  # noqa: S704 - our files
-         for platform in PLATFORM_LABELS}
+ICONS = {
+    platform: Markup((STATIC_DIR / "icons" / f"{platform}.svg").read_text().strip())  # noqa: S704 - our files
+    for platform in PLATFORM_LABELS
+}
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -142,8 +154,14 @@ def _groups(view: BioPageView) -> list[dict[str, Any]]:
                 groups.append({"type": "socials", "blocks": [_social(block, handle)]})
         elif block.type == "link":
             if block.enabled:
-                groups.append({"type": "link", "id": block.id, "title": block.title,
-                               "href": bio_page_service.block_path(handle, block.id)})
+                groups.append(
+                    {
+                        "type": "link",
+                        "id": block.id,
+                        "title": block.title,
+                        "href": bio_page_service.block_path(handle, block.id),
+                    }
+                )
         else:
             groups.append({"type": block.type, "id": block.id, "text": block.text})
     return groups
@@ -156,16 +174,24 @@ def render_page(view: BioPageView) -> str:
     theme = themes.resolve(page.theme)
     letters = [char for char in (page.title or page.handle) if char.isalnum()]
     return templates.get_template("page.html").render(
-        lang="en", page=page, name=name, monogram=letters[0] if letters else "@",
-        seo_title=page.seo_title or name, seo_description=page.seo_description or page.description,
+        lang="en",
+        page=page,
+        name=name,
+        monogram=letters[0] if letters else "@",
+        seo_title=page.seo_title or name,
+        seo_description=page.seo_description or page.description,
         og_image=page.og_image_url or page.avatar_url,
         canonical_url=bio_page_service.public_url(page.domain, page.handle),
-        groups=_groups(view), theme_key=theme.key, asset_version=ASSET_VERSION,
+        groups=_groups(view),
+        theme_key=theme.key,
+        asset_version=ASSET_VERSION,
     )
 
 
 NOT_FOUND_HTML = templates.get_template("not_found.html").render(
-    lang="en", theme_key=themes.PRESETS[themes.DEFAULT_PRESET].key, asset_version=ASSET_VERSION,
+    lang="en",
+    theme_key=themes.PRESETS[themes.DEFAULT_PRESET].key,
+    asset_version=ASSET_VERSION,
 )
 
 
@@ -185,9 +211,14 @@ class PublishedPage:
 
 def snapshot(view: BioPageView) -> PublishedPage:
     return PublishedPage(
-        workspace_id=view.page.workspace_id, page_id=view.page.id, html=render_page(view).encode(),
-        targets={block.id: block.url for block in view.blocks
-                 if block.url and block.enabled and bio_page_service.is_tracked(block)},
+        workspace_id=view.page.workspace_id,
+        page_id=view.page.id,
+        html=render_page(view).encode(),
+        targets={
+            block.id: block.url
+            for block in view.blocks
+            if block.url and block.enabled and bio_page_service.is_tracked(block)
+        },
     )
 
 
@@ -204,12 +235,16 @@ class BioPagePublic:
         self.context = context
         self.short_domain = settings.short_domain
         self.cache: RedirectCache[PublishedPage] = RedirectCache(
-            max_entries=PAGE_CACHE_ENTRIES, ttl=settings.redirect_cache_ttl,
+            max_entries=PAGE_CACHE_ENTRIES,
+            ttl=settings.redirect_cache_ttl,
             negative_ttl=settings.redirect_negative_ttl,
         )
-        self.invalidation = RedirectInvalidation(forget=self.cache.invalidate, clear=self.cache.clear,
-                                                 redis=context.redis,
-                                                 channel=f"{settings.redis_prefix}bio-page-invalidate")
+        self.invalidation = RedirectInvalidation(
+            forget=self.cache.invalidate,
+            clear=self.cache.clear,
+            redis=context.redis,
+            channel=f"{settings.redis_prefix}bio-page-invalidate",
+        )
         # Every session of this process can now schedule invalidations (service.forget_after_commit).
         context.sessionmaker.kw.setdefault("info", {})[bio_page_service.INVALIDATE_KEY] = self.invalidation.invalidate
         context.on_startup.append(self.invalidation.start)
@@ -256,7 +291,10 @@ class BioPagePublic:
         domain, page = found
         if request.method == "GET" and not _is_prefetch(request):
             await get_click_tracker(self.context).track(
-                dict(request.scope), workspace_id=page.workspace_id, domain=domain, bio_page_id=page.page_id,
+                dict(request.scope),
+                workspace_id=page.workspace_id,
+                domain=domain,
+                bio_page_id=page.page_id,
             )
         return Response(page.html, media_type="text/html", headers={"cache-control": PAGE_CACHE})
 
@@ -269,7 +307,10 @@ class BioPagePublic:
         domain, page = found
         if request.method == "GET" and not _is_prefetch(request):
             await get_click_tracker(self.context).track(
-                dict(request.scope), workspace_id=page.workspace_id, domain=domain, bio_page_id=page.page_id,
+                dict(request.scope),
+                workspace_id=page.workspace_id,
+                domain=domain,
+                bio_page_id=page.page_id,
                 bio_block_id=block_id,
             )
         # The stored URL as is (ASCII once normalised), exactly as a short link redirects: no re-quoting.
@@ -279,8 +320,7 @@ class BioPagePublic:
         theme = themes.parse_key(request.path_params["key"])
         if theme is None:
             return Response("/* unknown theme */\n", status_code=404, media_type="text/css")
-        return Response(themes.stylesheet(theme), media_type="text/css",
-                        headers={"cache-control": ASSET_CACHE})
+        return Response(themes.stylesheet(theme), media_type="text/css", headers={"cache-control": ASSET_CACHE})
 
     async def asset(self, request: Request) -> Response:
         asset = ASSETS.get(request.path_params["name"])
@@ -296,10 +336,13 @@ def create_public_app(context: AppContext) -> ASGIApp:
     """The public bio page app: `/@<handle>`, `/@<handle>/b/<block_id>`, and its stylesheets and icons."""
     handlers = BioPagePublic(context)
     methods = ["GET", "HEAD"]
-    app = Starlette(routes=[
-        Route("/@/static/{name}", handlers.asset, methods=methods),
-        Route("/@/theme/{key}.css", handlers.theme, methods=methods),
-        Route("/@{handle}", handlers.page, methods=methods),
-        Route("/@{handle}/b/{block_id}", handlers.block, methods=methods),
-    ], exception_handlers={404: handlers.not_found})
+    app = Starlette(
+        routes=[
+            Route("/@/static/{name}", handlers.asset, methods=methods),
+            Route("/@/theme/{key}.css", handlers.theme, methods=methods),
+            Route("/@{handle}", handlers.page, methods=methods),
+            Route("/@{handle}/b/{block_id}", handlers.block, methods=methods),
+        ],
+        exception_handlers={404: handlers.not_found},
+    )
     return SecurityHeaders(app)

@@ -22,9 +22,7 @@ class BioPageRepository:
         return result.scalar_one_or_none()
 
     async def get_by_handle(self, domain: str, handle: str) -> BioPage | None:
-        result = await self.session.execute(
-            select(BioPage).where(BioPage.domain == domain, BioPage.handle == handle)
-        )
+        result = await self.session.execute(select(BioPage).where(BioPage.domain == domain, BioPage.handle == handle))
         return result.scalar_one_or_none()
 
     async def existing_ids(self, workspace_id: str, page_ids: Iterable[str]) -> set[str]:
@@ -39,8 +37,9 @@ class BioPageRepository:
         )
         return result.first() is not None
 
-    async def list_page(self, workspace_id: str, *, limit: int, after: tuple[datetime, str] | None,
-                        domain: str | None) -> list[BioPage]:
+    async def list_page(
+        self, workspace_id: str, *, limit: int, after: tuple[datetime, str] | None, domain: str | None
+    ) -> list[BioPage]:
         statement = select(BioPage).where(BioPage.workspace_id == workspace_id)
         if domain is not None:
             statement = statement.where(BioPage.domain == domain)
@@ -74,9 +73,7 @@ class BioPageRepository:
     async def delete_blocks(self, page_id: str, block_ids: Iterable[str]) -> None:
         ids = list(block_ids)
         if ids:
-            await self.session.execute(
-                delete(BioBlock).where(BioBlock.bio_page_id == page_id, BioBlock.id.in_(ids))
-            )
+            await self.session.execute(delete(BioBlock).where(BioBlock.bio_page_id == page_id, BioBlock.id.in_(ids)))
 
     async def delete(self, page: BioPage) -> None:
         await self.session.execute(delete(BioBlock).where(BioBlock.bio_page_id == page.id))
@@ -86,7 +83,8 @@ class BioPageRepository:
         """One UPDATE per page and per block per batch; sorted so concurrent writers lock rows in one order."""
         for page_id in sorted(views.keys() | clicks.keys()):
             await self.session.execute(
-                update(BioPage).where(BioPage.id == page_id)
+                update(BioPage)
+                .where(BioPage.id == page_id)
                 .values(views=BioPage.views + views[page_id], clicks=BioPage.clicks + clicks[page_id])
             )
         for block_id, count in sorted(block_clicks.items()):

@@ -6,8 +6,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
-Platform = Literal["x", "instagram", "tiktok", "youtube", "linkedin", "github", "facebook", "threads",
-                   "mastodon", "bluesky", "email", "website"]
+Platform = Literal[
+    "x",
+    "instagram",
+    "tiktok",
+    "youtube",
+    "linkedin",
+    "github",
+    "facebook",
+    "threads",
+    "mastodon",
+    "bluesky",
+    "email",
+    "website",
+]
 ButtonShape = Literal["rounded", "square", "pill"]
 Font = Literal["system", "humanist", "rounded", "serif", "mono"]
 Color = Annotated[str, Field(max_length=7, examples=["#0f172a"], description="`#rrggbb` or `#rgb`.")]
@@ -18,8 +30,9 @@ class ThemeIn(RequestSchema):
     """A preset, and overrides. Text colours must reach 4.5:1 contrast against their background (`422
     low_contrast` otherwise); a text colour left out is chosen readable automatically."""
 
-    preset: str = Field(default="minimal", max_length=30,
-                        description="minimal, midnight, sunset, forest, ocean, paper or neon.")
+    preset: str = Field(
+        default="minimal", max_length=30, description="minimal, midnight, sunset, forest, ocean, paper or neon."
+    )
     background: Color | None = Field(default=None, description="Page background (replaces a preset gradient).")
     text_color: Color | None = None
     button_color: Color | None = None
@@ -52,16 +65,21 @@ class SocialBlockIn(RequestSchema):
     id: str | None = BLOCK_ID
     type: Literal["social"]
     platform: Platform
-    url: str = Field(max_length=2048, description="http(s) URL; for `email`, `mailto:you@example.com` "
-                                                  "or the bare address.")
+    url: str = Field(
+        max_length=2048, description="http(s) URL; for `email`, `mailto:you@example.com` or the bare address."
+    )
 
 
 BlockIn = Annotated[LinkBlockIn | HeaderBlockIn | TextBlockIn | SocialBlockIn, Field(discriminator="type")]
 
 
 class BioPageFields(RequestSchema):
-    domain: str | None = Field(default=None, max_length=253, examples=["go.yourbrand.com"],
-                               description="The default short domain or one of the workspace's domains.")
+    domain: str | None = Field(
+        default=None,
+        max_length=253,
+        examples=["go.yourbrand.com"],
+        description="The default short domain or one of the workspace's domains.",
+    )
     title: str | None = Field(default=None, max_length=100, examples=["Ada Lovelace"])
     description: str | None = Field(default=None, max_length=500, description="Plain text, line breaks kept.")
     avatar_url: str | None = Field(default=None, max_length=2048, description="An https image URL.")
@@ -74,8 +92,9 @@ class BioPageFields(RequestSchema):
 
 
 class BioPageCreate(BioPageFields):
-    handle: str = Field(max_length=30, examples=["ada"],
-                        description="3–30 of [a-z0-9_.-] (upper case is folded), unique on the domain.")
+    handle: str = Field(
+        max_length=30, examples=["ada"], description="3–30 of [a-z0-9_.-] (upper case is folded), unique on the domain."
+    )
 
 
 class BioPageUpdate(BioPageFields):

@@ -87,24 +87,43 @@ def is_tracked(block: BioBlock) -> bool:
 
 def _block_schema(block: BioBlock) -> dict[str, Any]:
     if block.type == "link":
-        return {"id": block.id, "type": "link", "title": block.title, "url": block.url, "enabled": block.enabled,
-                "clicks": block.clicks}
+        return {
+            "id": block.id,
+            "type": "link",
+            "title": block.title,
+            "url": block.url,
+            "enabled": block.enabled,
+            "clicks": block.clicks,
+        }
     if block.type == "social":
-        return {"id": block.id, "type": "social", "platform": block.platform, "url": block.url,
-                "clicks": block.clicks}
+        return {"id": block.id, "type": "social", "platform": block.platform, "url": block.url, "clicks": block.clicks}
     return {"id": block.id, "type": block.type, "text": block.text}
 
 
 def to_schema(view: BioPageView) -> BioPageSchema:
     page = view.page
-    return BioPageSchema.model_validate({
-        "id": page.id, "url": public_url(page.domain, page.handle), "handle": page.handle, "domain": page.domain,
-        "title": page.title, "description": page.description, "avatar_url": page.avatar_url,
-        "theme": ThemeSchema.model_validate(page.theme), "blocks": [_block_schema(b) for b in view.blocks],
-        "published": page.published, "seo_title": page.seo_title, "seo_description": page.seo_description,
-        "og_image_url": page.og_image_url, "views": page.views, "clicks": page.clicks,
-        "workspace_id": page.workspace_id, "created_at": page.created_at, "updated_at": page.updated_at,
-    })
+    return BioPageSchema.model_validate(
+        {
+            "id": page.id,
+            "url": public_url(page.domain, page.handle),
+            "handle": page.handle,
+            "domain": page.domain,
+            "title": page.title,
+            "description": page.description,
+            "avatar_url": page.avatar_url,
+            "theme": ThemeSchema.model_validate(page.theme),
+            "blocks": [_block_schema(b) for b in view.blocks],
+            "published": page.published,
+            "seo_title": page.seo_title,
+            "seo_description": page.seo_description,
+            "og_image_url": page.og_image_url,
+            "views": page.views,
+            "clicks": page.clicks,
+            "workspace_id": page.workspace_id,
+            "created_at": page.created_at,
+            "updated_at": page.updated_at,
+        }
+    )
 
 
 def forget_after_commit(session: AsyncSession, *, domain: str, handle: str) -> None:
@@ -130,8 +149,9 @@ def _bad_characters(text: str) -> bool:
     return any((ord(char) < 0x20 and char not in "\t\n\r") or ord(char) == 0x7F for char in text)
 
 
-def _clean_text(param: str, value: str | None, errors: list[FieldError], *, required: bool,
-                max_length: int | None = None) -> str | None:
+def _clean_text(
+    param: str, value: str | None, errors: list[FieldError], *, required: bool, max_length: int | None = None
+) -> str | None:
     """Plain text as given (it is escaped on output, never altered); blank required text is refused."""
     if max_length is not None and value is not None and len(value) > max_length:
         errors.append(FieldError(param, "string_too_long", f"At most {max_length} characters."))
@@ -141,8 +161,11 @@ def _clean_text(param: str, value: str | None, errors: list[FieldError], *, requ
             errors.append(FieldError(param, "required", "This field is required."))
         return None
     if _bad_characters(value):
-        errors.append(FieldError(param, "invalid_characters",
-                                 "Control characters (other than tab and line breaks) are not allowed."))
+        errors.append(
+            FieldError(
+                param, "invalid_characters", "Control characters (other than tab and line breaks) are not allowed."
+            )
+        )
         return None
     if not value.strip():
         if required:
@@ -154,8 +177,9 @@ def _clean_text(param: str, value: str | None, errors: list[FieldError], *, requ
 def check_handle(raw: str, errors: list[FieldError]) -> str | None:
     handle = raw.strip().lower()
     if not HANDLE_PATTERN.match(handle):
-        errors.append(FieldError("handle", "invalid_handle",
-                                 "A handle is 3–30 characters of a–z, 0–9, `_`, `.` and `-`."))
+        errors.append(
+            FieldError("handle", "invalid_handle", "A handle is 3–30 characters of a–z, 0–9, `_`, `.` and `-`.")
+        )
         return None
     if is_reserved(handle):
         errors.append(FieldError("handle", "reserved_handle", f"`{handle}` is reserved by MASK; choose another."))
@@ -173,8 +197,9 @@ def _check_image(param: str, raw: str | None, errors: list[FieldError]) -> str |
         return None
 
 
-async def _check_link_url(session: AsyncSession, settings: Settings, param: str, raw: str,
-                          errors: list[FieldError]) -> str | None:
+async def _check_link_url(
+    session: AsyncSession, settings: Settings, param: str, raw: str, errors: list[FieldError]
+) -> str | None:
     """A button's destination: the rules of a link's destination (http/https, no loop to our short domains)."""
     try:
         parsed = parse_destination(raw)
@@ -190,7 +215,7 @@ async def _check_link_url(session: AsyncSession, settings: Settings, param: str,
 def check_email(param: str, raw: str, errors: list[FieldError]) -> str | None:
     """`mailto:` with exactly one plain address (or the bare address); the domain goes to punycode."""
     text = raw.strip()
-    address = text[len("mailto:"):] if text.lower().startswith("mailto:") else text
+    address = text[len("mailto:") :] if text.lower().startswith("mailto:") else text
     local, at, host = address.rpartition("@")
     problem = "Give an e-mail address, like `mailto:hello@example.com`."
     if not at or len(local) > 64 or not EMAIL_LOCAL.match(local):
@@ -204,8 +229,9 @@ def check_email(param: str, raw: str, errors: list[FieldError]) -> str | None:
     return f"mailto:{local}@{domain}"
 
 
-async def _check_blocks(session: AsyncSession, settings: Settings, blocks: Sequence[BlockIn],
-                        errors: list[FieldError]) -> list[dict[str, Any]]:
+async def _check_blocks(
+    session: AsyncSession, settings: Settings, blocks: Sequence[BlockIn], errors: list[FieldError]
+) -> list[dict[str, Any]]:
     """Each block's stored fields (id as sent, None for a new block), in order."""
     if len(blocks) > MAX_BLOCKS:
         errors.append(FieldError("blocks", "too_many_blocks", f"A page has at most {MAX_BLOCKS} blocks."))
@@ -218,11 +244,17 @@ async def _check_blocks(session: AsyncSession, settings: Settings, blocks: Seque
             if block.id in seen_ids:
                 errors.append(FieldError(f"{param}.id", "duplicate_block_id", "This block id appears twice."))
             seen_ids.add(block.id)
-        fields: dict[str, Any] = {"id": block.id, "type": block.type, "title": None, "text": None, "url": None,
-                                  "platform": None, "enabled": True}
+        fields: dict[str, Any] = {
+            "id": block.id,
+            "type": block.type,
+            "title": None,
+            "text": None,
+            "url": None,
+            "platform": None,
+            "enabled": True,
+        }
         if isinstance(block, LinkBlockIn):
-            fields["title"] = _clean_text(f"{param}.title", block.title, errors, required=True,
-                                          max_length=MAX_TITLE)
+            fields["title"] = _clean_text(f"{param}.title", block.title, errors, required=True, max_length=MAX_TITLE)
             fields["url"] = await _check_link_url(session, settings, f"{param}.url", block.url, errors)
             fields["enabled"] = block.enabled
         elif isinstance(block, HeaderBlockIn | TextBlockIn):
@@ -238,8 +270,9 @@ async def _check_blocks(session: AsyncSession, settings: Settings, blocks: Seque
     return cleaned
 
 
-async def _check_common(session: AsyncSession, settings: Settings, data: BioPageFields,
-                        errors: list[FieldError]) -> dict[str, Any]:
+async def _check_common(
+    session: AsyncSession, settings: Settings, data: BioPageFields, errors: list[FieldError]
+) -> dict[str, Any]:
     """The fields of `data` that were sent, validated into their stored form."""
     sent = data.model_fields_set
     changes: dict[str, Any] = {}
@@ -269,12 +302,12 @@ async def _flush(session: AsyncSession, page: BioPage) -> None:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as error:
-        raise HandleTaken(f"The handle `{page.handle}` is already taken on {page.domain}.",
-                          param="handle") from error
+        raise HandleTaken(f"The handle `{page.handle}` is already taken on {page.domain}.", param="handle") from error
 
 
-def _apply_blocks(page: BioPage, cleaned: list[dict[str, Any]], existing: list[BioBlock],
-                  errors: list[FieldError]) -> tuple[list[BioBlock], list[BioBlock], list[str]]:
+def _apply_blocks(
+    page: BioPage, cleaned: list[dict[str, Any]], existing: list[BioBlock], errors: list[FieldError]
+) -> tuple[list[BioBlock], list[BioBlock], list[str]]:
     """The new block list (kept blocks updated in place), the blocks to add, and the ids of removed blocks."""
     by_id = {block.id: block for block in existing}
     result: list[BioBlock] = []
@@ -287,12 +320,22 @@ def _apply_blocks(page: BioPage, cleaned: list[dict[str, Any]], existing: list[B
         else:
             kept = by_id.get(block_id)
             if kept is None:
-                errors.append(FieldError(f"blocks.{position}.id", "unknown_block",
-                                         f"`{block_id}` is not a block of this page; leave `id` out for a new block."))
+                errors.append(
+                    FieldError(
+                        f"blocks.{position}.id",
+                        "unknown_block",
+                        f"`{block_id}` is not a block of this page; leave `id` out for a new block.",
+                    )
+                )
                 continue
             if kept.type != fields["type"]:
-                errors.append(FieldError(f"blocks.{position}.type", "block_type_changed",
-                                         "A block keeps its type; leave `id` out to add a new block instead."))
+                errors.append(
+                    FieldError(
+                        f"blocks.{position}.type",
+                        "block_type_changed",
+                        "A block keeps its type; leave `id` out to add a new block instead.",
+                    )
+                )
                 continue
             for name, value in fields.items():
                 setattr(kept, name, value)
@@ -303,13 +346,13 @@ def _apply_blocks(page: BioPage, cleaned: list[dict[str, Any]], existing: list[B
     return result, created, [block.id for block in existing if block.id not in kept_ids]
 
 
-async def create(session: AsyncSession, *, settings: Settings, workspace_id: str,
-                 data: BioPageCreate) -> BioPageView:
+async def create(session: AsyncSession, *, settings: Settings, workspace_id: str, data: BioPageCreate) -> BioPageView:
     """Create a page; every invalid field is reported at once (422), a taken handle is 409."""
     errors: list[FieldError] = []
     handle = check_handle(data.handle, errors)
-    domain = await domain_service.check_domain(session, settings=settings, workspace_id=workspace_id,
-                                               raw=data.domain, errors=errors)
+    domain = await domain_service.check_domain(
+        session, settings=settings, workspace_id=workspace_id, raw=data.domain, errors=errors
+    )
     changes = await _check_common(session, settings, data, errors)
     cleaned = await _check_blocks(session, settings, data.blocks or [], errors)
     if "theme" not in changes:
@@ -318,8 +361,17 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
         changes["published"] = True
     repository = BioPageRepository(session)
     now = utcnow()
-    page = BioPage(id=new_id("bio"), workspace_id=workspace_id, domain=domain or "", handle=handle or "",
-                   views=0, clicks=0, created_at=now, updated_at=now, **changes)
+    page = BioPage(
+        id=new_id("bio"),
+        workspace_id=workspace_id,
+        domain=domain or "",
+        handle=handle or "",
+        views=0,
+        clicks=0,
+        created_at=now,
+        updated_at=now,
+        **changes,
+    )
     blocks, created, _ = _apply_blocks(page, cleaned, [], errors)
     if errors:
         raise ValidationFailed(errors)
@@ -346,8 +398,9 @@ async def get(session: AsyncSession, *, workspace_id: str, page_id: str) -> BioP
     return BioPageView(page=page, blocks=blocks[page.id])
 
 
-async def update(session: AsyncSession, *, settings: Settings, workspace_id: str, page_id: str,
-                 data: BioPageUpdate) -> BioPageView:
+async def update(
+    session: AsyncSession, *, settings: Settings, workspace_id: str, page_id: str, data: BioPageUpdate
+) -> BioPageView:
     """Change the fields present in `data`; `blocks` replaces the list, keeping the blocks whose ids are sent."""
     view = await get(session, workspace_id=workspace_id, page_id=page_id)
     page = view.page
@@ -360,8 +413,9 @@ async def update(session: AsyncSession, *, settings: Settings, workspace_id: str
         else:
             changes["handle"] = check_handle(data.handle, errors)
     if "domain" in sent:
-        changes["domain"] = await domain_service.check_domain(session, settings=settings, workspace_id=workspace_id,
-                                                              raw=data.domain, errors=errors)
+        changes["domain"] = await domain_service.check_domain(
+            session, settings=settings, workspace_id=workspace_id, raw=data.domain, errors=errors
+        )
     repository = BioPageRepository(session)
     blocks: list[BioBlock] = view.blocks
     created: list[BioBlock] = []
@@ -374,9 +428,7 @@ async def update(session: AsyncSession, *, settings: Settings, workspace_id: str
         raise ValidationFailed(errors)
     new_domain = changes.get("domain", page.domain)
     new_handle = changes.get("handle", page.handle)
-    if (new_domain, new_handle) != (page.domain, page.handle) and await repository.handle_taken(
-        new_domain, new_handle
-    ):
+    if (new_domain, new_handle) != (page.domain, page.handle) and await repository.handle_taken(new_domain, new_handle):
         raise HandleTaken(f"The handle `{new_handle}` is already taken on {new_domain}.", param="handle")
     forget_after_commit(session, domain=page.domain, handle=page.handle)
     if (new_domain, new_handle) != (page.domain, page.handle):
@@ -403,13 +455,15 @@ async def delete(session: AsyncSession, *, workspace_id: str, page_id: str) -> B
     return view
 
 
-async def list_page(session: AsyncSession, *, workspace_id: str, limit: int, cursor: str | None,
-                    domain: str | None) -> tuple[list[BioPageView], str | None]:
+async def list_page(
+    session: AsyncSession, *, workspace_id: str, limit: int, cursor: str | None, domain: str | None
+) -> tuple[list[BioPageView], str | None]:
     """A page of the workspace's bio pages, newest first, and the next page's cursor (None on the last)."""
     after = decode_cursor(cursor) if cursor else None
     repository = BioPageRepository(session)
-    pages = await repository.list_page(workspace_id, limit=limit + 1, after=after,
-                                       domain=domain.strip().lower() if domain else None)
+    pages = await repository.list_page(
+        workspace_id, limit=limit + 1, after=after, domain=domain.strip().lower() if domain else None
+    )
     next_cursor = None
     if len(pages) > limit:
         pages = pages[:limit]
@@ -419,8 +473,9 @@ async def list_page(session: AsyncSession, *, workspace_id: str, limit: int, cur
 
 
 async def _record(session: AsyncSession, type: str, view: BioPageView) -> None:
-    await event_service.record(session, workspace_id=view.page.workspace_id, type=type,
-                               data=to_schema(view).model_dump(mode="json"))
+    await event_service.record(
+        session, workspace_id=view.page.workspace_id, type=type, data=to_schema(view).model_dump(mode="json")
+    )
 
 
 # ---- public side ------------------------------------------------------------------------------------------
@@ -506,8 +561,9 @@ async def views(session: AsyncSession, *, workspace_id: str, params: AnalyticsPa
     that applies to a page (not `link_id`, `tag`, or the `links`, `tags`, `bio_blocks` breakdowns)."""
     errors: list[FieldError] = []
     if params.group_by in NOT_FOR_VIEWS:
-        errors.append(FieldError("group_by", "invalid_for_views",
-                                 f"`{params.group_by.value}` does not apply to page views."))
+        errors.append(
+            FieldError("group_by", "invalid_for_views", f"`{params.group_by.value}` does not apply to page views.")
+        )
     for name in ("link_id", "tag"):
         if getattr(params, name) is not None:
             errors.append(FieldError(name, "invalid_for_views", f"`{name}` does not apply to page views."))

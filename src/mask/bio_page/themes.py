@@ -27,8 +27,10 @@ LIGHT = "#ffffff"
 FONTS: dict[str, str] = {
     "system": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
     "humanist": 'Seravek, "Gill Sans Nova", Ubuntu, Calibri, "DejaVu Sans", source-sans-pro, sans-serif',
-    "rounded": ('ui-rounded, "Hiragino Maru Gothic ProN", Quicksand, Comfortaa, Manjari, "Arial Rounded MT", '
-                '"Arial Rounded MT Bold", Calibri, source-sans-pro, sans-serif'),
+    "rounded": (
+        'ui-rounded, "Hiragino Maru Gothic ProN", Quicksand, Comfortaa, Manjari, "Arial Rounded MT", '
+        '"Arial Rounded MT Bold", Calibri, source-sans-pro, sans-serif'
+    ),
     "serif": 'Charter, "Bitstream Charter", "Sitka Text", Cambria, Georgia, serif',
     "mono": 'ui-monospace, "Cascadia Code", "Source Code Pro", Menlo, Consolas, "DejaVu Sans Mono", monospace',
 }
@@ -56,27 +58,88 @@ class Theme:
     @property
     def key(self) -> str:
         """The theme as a URL-safe name: its stylesheet lives at /@/theme/<key>.css and never changes."""
-        colors = (self.background, self.background_end or "none", self.text_color, self.button_color,
-                  self.button_text_color, self.button_border)
+        colors = (
+            self.background,
+            self.background_end or "none",
+            self.text_color,
+            self.button_color,
+            self.button_text_color,
+            self.button_border,
+        )
         return ".".join([*(color.lstrip("#") for color in colors), self.button_shape, self.font])
 
 
 PRESETS: dict[str, Theme] = {
-    "minimal": Theme(background="#ffffff", background_end=None, text_color="#111827", button_color="#111827",
-                     button_text_color="#ffffff", button_border="#111827", button_shape="rounded", font="system"),
-    "midnight": Theme(background="#0b1120", background_end="#1e1b4b", text_color="#f8fafc",
-                      button_color="#e0e7ff", button_text_color="#1e1b4b", button_border="#e0e7ff",
-                      button_shape="pill", font="system"),
-    "sunset": Theme(background="#fff1e6", background_end="#ffd6e0", text_color="#4a1d1f", button_color="#b4380b",
-                    button_text_color="#fff7ed", button_border="#b4380b", button_shape="pill", font="rounded"),
-    "forest": Theme(background="#f0fdf4", background_end="#dcfce7", text_color="#14532d", button_color="#166534",
-                    button_text_color="#f0fdf4", button_border="#166534", button_shape="square", font="serif"),
-    "ocean": Theme(background="#0c4a6e", background_end="#164e63", text_color="#f0f9ff", button_color="#f0f9ff",
-                   button_text_color="#0c4a6e", button_border="#f0f9ff", button_shape="rounded", font="humanist"),
-    "paper": Theme(background="#f5f0e8", background_end=None, text_color="#292524", button_color="#fffdf8",
-                   button_text_color="#292524", button_border="#292524", button_shape="square", font="serif"),
-    "neon": Theme(background="#09090b", background_end=None, text_color="#fafafa", button_color="#a3e635",
-                  button_text_color="#09090b", button_border="#a3e635", button_shape="square", font="mono"),
+    "minimal": Theme(
+        background="#ffffff",
+        background_end=None,
+        text_color="#111827",
+        button_color="#111827",
+        button_text_color="#ffffff",
+        button_border="#111827",
+        button_shape="rounded",
+        font="system",
+    ),
+    "midnight": Theme(
+        background="#0b1120",
+        background_end="#1e1b4b",
+        text_color="#f8fafc",
+        button_color="#e0e7ff",
+        button_text_color="#1e1b4b",
+        button_border="#e0e7ff",
+        button_shape="pill",
+        font="system",
+    ),
+    "sunset": Theme(
+        background="#fff1e6",
+        background_end="#ffd6e0",
+        text_color="#4a1d1f",
+        button_color="#b4380b",
+        button_text_color="#fff7ed",
+        button_border="#b4380b",
+        button_shape="pill",
+        font="rounded",
+    ),
+    "forest": Theme(
+        background="#f0fdf4",
+        background_end="#dcfce7",
+        text_color="#14532d",
+        button_color="#166534",
+        button_text_color="#f0fdf4",
+        button_border="#166534",
+        button_shape="square",
+        font="serif",
+    ),
+    "ocean": Theme(
+        background="#0c4a6e",
+        background_end="#164e63",
+        text_color="#f0f9ff",
+        button_color="#f0f9ff",
+        button_text_color="#0c4a6e",
+        button_border="#f0f9ff",
+        button_shape="rounded",
+        font="humanist",
+    ),
+    "paper": Theme(
+        background="#f5f0e8",
+        background_end=None,
+        text_color="#292524",
+        button_color="#fffdf8",
+        button_text_color="#292524",
+        button_border="#292524",
+        button_shape="square",
+        font="serif",
+    ),
+    "neon": Theme(
+        background="#09090b",
+        background_end=None,
+        text_color="#fafafa",
+        button_color="#a3e635",
+        button_text_color="#09090b",
+        button_border="#a3e635",
+        button_shape="square",
+        font="mono",
+    ),
 }
 DEFAULT_PRESET = "minimal"
 
@@ -135,8 +198,11 @@ def clean(raw: dict[str, Any], errors: list[FieldError], param: str = "theme") -
     stored: dict[str, Any] = {}
     preset = raw.get("preset") or DEFAULT_PRESET
     if preset not in PRESETS:
-        errors.append(FieldError(f"{param}.preset", "unknown_theme",
-                                 f"Unknown theme `{preset}`; choose one of {', '.join(PRESETS)}."))
+        errors.append(
+            FieldError(
+                f"{param}.preset", "unknown_theme", f"Unknown theme `{preset}`; choose one of {', '.join(PRESETS)}."
+            )
+        )
         return {}
     stored["preset"] = preset
     failed = False
@@ -169,9 +235,12 @@ def clean(raw: dict[str, Any], errors: list[FieldError], param: str = "theme") -
 
 
 def _low_contrast(param: str, name: str, against: str, ratio: float) -> FieldError:
-    return FieldError(param, "low_contrast",
-                      f"`{name}` has a contrast of {ratio:.2f}:1 against {against}; at least {MIN_CONTRAST}:1 "
-                      "is needed to be readable (WCAG AA). Leave it out to have a readable colour chosen.")
+    return FieldError(
+        param,
+        "low_contrast",
+        f"`{name}` has a contrast of {ratio:.2f}:1 against {against}; at least {MIN_CONTRAST}:1 "
+        "is needed to be readable (WCAG AA). Leave it out to have a readable colour chosen.",
+    )
 
 
 def _normalize_color(value: str) -> str | None:
@@ -183,8 +252,11 @@ def _normalize_color(value: str) -> str | None:
 
 def stylesheet(theme: Theme) -> str:
     """The page's colours, shape and font as CSS custom properties (bio.css draws with them)."""
-    background = (theme.background if theme.background_end is None
-                  else f"linear-gradient(180deg, {theme.background} 0%, {theme.background_end} 100%)")
+    background = (
+        theme.background
+        if theme.background_end is None
+        else f"linear-gradient(180deg, {theme.background} 0%, {theme.background_end} 100%)"
+    )
     return (
         ":root{"
         f"--bg:{theme.background};--bg-image:{background};--text:{theme.text_color};"
@@ -214,5 +286,13 @@ def parse_key(key: str) -> Theme | None:
     background, background_end, text, button, button_text, border = hexes
     if background is None or text is None or button is None or button_text is None or border is None:
         return None
-    return Theme(background=background, background_end=background_end, text_color=text, button_color=button,
-                 button_text_color=button_text, button_border=border, button_shape=shape, font=font)
+    return Theme(
+        background=background,
+        background_end=background_end,
+        text_color=text,
+        button_color=button,
+        button_text_color=button_text,
+        button_border=border,
+        button_shape=shape,
+        font=font,
+    )

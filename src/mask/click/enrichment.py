@@ -53,9 +53,26 @@ class Place:
 NOWHERE = Place(None, None)
 
 _TABLET_HINTS = ("ipad", "tablet", "kindle", "silk/", "playbook", "nexus 7", "nexus 9", "nexus 10")
-_DESKTOP_OSES = frozenset({"Windows", "Mac OS X", "macOS", "Linux", "Ubuntu", "Chrome OS", "ChromeOS",
-                           "Fedora", "FreeBSD", "OpenBSD", "NetBSD", "Debian", "Mint", "Arch Linux",
-                           "Red Hat", "SUSE"})
+_DESKTOP_OSES = frozenset(
+    {
+        "Windows",
+        "Mac OS X",
+        "macOS",
+        "Linux",
+        "Ubuntu",
+        "Chrome OS",
+        "ChromeOS",
+        "Fedora",
+        "FreeBSD",
+        "OpenBSD",
+        "NetBSD",
+        "Debian",
+        "Mint",
+        "Arch Linux",
+        "Red Hat",
+        "SUSE",
+    }
+)
 
 
 def _known(value: str | None) -> str | None:
@@ -184,13 +201,27 @@ class Enricher:
         place = self.geo.locate(raw.ip)
         referrer, referrer_url = referrer_parts(raw.referrer)
         return EnrichedClick(
-            click_id=raw.click_id, clicked_at=clicked_at, workspace_id=raw.workspace_id, domain=raw.domain,
+            click_id=raw.click_id,
+            clicked_at=clicked_at,
+            workspace_id=raw.workspace_id,
+            domain=raw.domain,
             visitor_hash=self.visitor_hash(clicked_at.date().isoformat(), raw.ip, raw.user_agent),
-            link_id=raw.link_id, bio_page_id=raw.bio_page_id, bio_block_id=raw.bio_block_id,
-            country=place.country, city=place.city, device=agent.device, browser=agent.browser, os=agent.os,
-            referrer=referrer, referrer_url=referrer_url, utm_source=raw.utm_source,
-            utm_medium=raw.utm_medium, utm_campaign=raw.utm_campaign, utm_term=raw.utm_term,
-            utm_content=raw.utm_content, is_bot=agent.is_bot,
+            link_id=raw.link_id,
+            bio_page_id=raw.bio_page_id,
+            bio_block_id=raw.bio_block_id,
+            country=place.country,
+            city=place.city,
+            device=agent.device,
+            browser=agent.browser,
+            os=agent.os,
+            referrer=referrer,
+            referrer_url=referrer_url,
+            utm_source=raw.utm_source,
+            utm_medium=raw.utm_medium,
+            utm_campaign=raw.utm_campaign,
+            utm_term=raw.utm_term,
+            utm_content=raw.utm_content,
+            is_bot=agent.is_bot,
         )
 
     def enrich_all(self, raws: list[RawClick]) -> list[EnrichedClick]:

@@ -47,10 +47,17 @@ async def append(sessionmaker: async_sessionmaker[AsyncSession], entries: Sequen
 class InboxProcessor:
     """Moves clicks from the inbox to `clicks`, a batch per transaction. A background service."""
 
-    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
-                 listeners: Sequence[ClickListener], batch_size: int, poll_interval: float,
-                 read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
-                 cpu_gate: CpuGate | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        enricher: Enricher,
+        listeners: Sequence[ClickListener],
+        batch_size: int,
+        poll_interval: float,
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        cpu_gate: CpuGate | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         # Looking at the inbox is a plain read: on SQLite, `sessionmaker`'s transactions begin IMMEDIATE and
         # would take the write lock on every idle poll.
@@ -96,9 +103,11 @@ class InboxProcessor:
         """Store the oldest rows, about one batch of clicks; return how many rows were taken (0: empty)."""
         async with self._lock:
             async with self.read_sessionmaker() as session:
-                rows = (await session.execute(
-                    select(INBOX.c.id, INBOX.c.n, INBOX.c.clicks).order_by(INBOX.c.id).limit(READ_ENTRIES)
-                )).all()
+                rows = (
+                    await session.execute(
+                        select(INBOX.c.id, INBOX.c.n, INBOX.c.clicks).order_by(INBOX.c.id).limit(READ_ENTRIES)
+                    )
+                ).all()
             if not rows:
                 return 0
             by_row: dict[int, list[EnrichedClick]] = {}
@@ -114,8 +123,9 @@ class InboxProcessor:
                 if clicks >= self.batch_size:
                     break
             async with session_scope(self.sessionmaker) as session:
-                taken = (await session.execute(
-                    delete(INBOX).where(INBOX.c.id.in_(list(by_row))).returning(INBOX.c.id))).scalars()
+                taken = (
+                    await session.execute(delete(INBOX).where(INBOX.c.id.in_(list(by_row))).returning(INBOX.c.id))
+                ).scalars()
                 batch = [click for row_id in sorted(taken) for click in by_row[row_id]]
                 await record_batch(session, batch, self.listeners)
             self.stored += len(batch)
@@ -134,4 +144,3 @@ class InboxProcessor:
                 logger.exception("storing clicks from the inbox failed; they stay there to be retried")
                 pause = min(max(pause * 2, 0.5), MAX_RETRY_PAUSE)
             await wait_for_wake(self._wake, pause)
-

@@ -67,16 +67,22 @@ class ClickRepository:
         if not clicks:
             return set()
         if not self.sqlite:
-            statement = (postgresql.insert(CLICKS).on_conflict_do_nothing(index_elements=["click_id"])
-                         .returning(CLICKS.c.click_id))
+            statement = (
+                postgresql.insert(CLICKS)
+                .on_conflict_do_nothing(index_elements=["click_id"])
+                .returning(CLICKS.c.click_id)
+            )
             result = await self.session.execute(statement, [_row(click) for click in clicks])
             return set(result.scalars())
         existing: set[str] = set()
         for chunk in _chunks([click.click_id for click in clicks]):
             marks = ",".join("?" * len(chunk))
-            existing.update(await self._aggregate(
-                f"SELECT group_concat(click_id, ',') FROM clicks WHERE click_id IN ({marks})",  # noqa: S608
-                chunk))
+            existing.update(
+                await self._aggregate(
+                    f"SELECT group_concat(click_id, ',') FROM clicks WHERE click_id IN ({marks})",  # noqa: S608
+                    chunk,
+                )
+            )
         fresh = [click for click in clicks if click.click_id not in existing]
         processors = _processors(self.dialect)
         row_marks = "(" + ",".join("?" * len(CLICK_COLUMNS)) + ")"
@@ -84,10 +90,15 @@ class ClickRepository:
             params: list[Any] = []
             for click in chunk:
                 row = _row(click)
-                params.extend(process(row[name]) if process else row[name]
-                              for name, process in zip(CLICK_COLUMNS, processors, strict=True))
-            await self._raw(f"INSERT INTO clicks ({','.join(CLICK_COLUMNS)}) VALUES "  # noqa: S608
-                            f"{','.join([row_marks] * len(chunk))} ON CONFLICT (click_id) DO NOTHING", params)
+                params.extend(
+                    process(row[name]) if process else row[name]
+                    for name, process in zip(CLICK_COLUMNS, processors, strict=True)
+                )
+            await self._raw(
+                f"INSERT INTO clicks ({','.join(CLICK_COLUMNS)}) VALUES "  # noqa: S608
+                f"{','.join([row_marks] * len(chunk))} ON CONFLICT (click_id) DO NOTHING",
+                params,
+            )
         return {click.click_id for click in fresh}
 
     async def first_sightings(self, keys: list[tuple[str, date, str]]) -> set[tuple[str, date, str]]:
@@ -95,9 +106,11 @@ class ClickRepository:
         if not keys:
             return set()
         if not self.sqlite:
-            statement = (postgresql.insert(VISITORS)
-                         .on_conflict_do_nothing(index_elements=["target_id", "day", "visitor_hash"])
-                         .returning(VISITORS.c.target_id, VISITORS.c.day, VISITORS.c.visitor_hash))
+            statement = (
+                postgresql.insert(VISITORS)
+                .on_conflict_do_nothing(index_elements=["target_id", "day", "visitor_hash"])
+                .returning(VISITORS.c.target_id, VISITORS.c.day, VISITORS.c.visitor_hash)
+            )
             rows = [{"target_id": t, "day": d, "visitor_hash": v} for t, d, v in keys]
             return {(row[0], row[1], row[2]) for row in await self.session.execute(statement, rows)}
         seen: set[tuple[str, date, str]] = set()
@@ -107,7 +120,8 @@ class ClickRepository:
             values = ",".join(["(?,?,?)"] * len(chunk))
             for item in await self._aggregate(
                 "SELECT group_concat(target_id || ' ' || day || ' ' || visitor_hash, ',') FROM click_visitors "  # noqa: S608
-                f"WHERE (target_id, day, visitor_hash) IN (VALUES {values})", params,
+                f"WHERE (target_id, day, visitor_hash) IN (VALUES {values})",
+                params,
             ):
                 target, day, visitor = item.split(" ")
                 seen.add((target, date.fromisoformat(day), visitor))
@@ -116,7 +130,8 @@ class ClickRepository:
                 await self._raw(
                     "INSERT INTO click_visitors (target_id, day, visitor_hash) VALUES "  # noqa: S608
                     f"{','.join(['(?,?,?)'] * len(fresh))} ON CONFLICT DO NOTHING",
-                    [value for target, day, visitor in fresh for value in (target, day.isoformat(), visitor)])
+                    [value for target, day, visitor in fresh for value in (target, day.isoformat(), visitor)],
+                )
                 new.extend(fresh)
         return set(new)
 
@@ -130,25 +145,46 @@ class ClickRepository:
             return
         ordered = sorted(counts.items())  # concurrent PostgreSQL writers lock rows in the same order
         if not self.sqlite:
-            statement = (update(LINKS).where(LINKS.c.id == bindparam("link_id"))
-                         .values(clicks=LINKS.c.clicks + bindparam("added")))
+            statement = (
+                update(LINKS)
+                .where(LINKS.c.id == bindparam("link_id"))
+                .values(clicks=LINKS.c.clicks + bindparam("added"))
+            )
             await self.session.execute(statement, [{"link_id": link_id, "added": n} for link_id, n in ordered])
             return
         for chunk in _chunks(ordered, 500):
             cases = " ".join(["WHEN ? THEN ?"] * len(chunk))
             params = [value for link_id, added in chunk for value in (link_id, added)]
             params += [link_id for link_id, _ in chunk]
-            await self._raw(f"UPDATE links SET clicks = clicks + CASE id {cases} END "  # noqa: S608
-                            f"WHERE id IN ({','.join('?' * len(chunk))})", params)
+            await self._raw(
+                f"UPDATE links SET clicks = clicks + CASE id {cases} END "  # noqa: S608
+                f"WHERE id IN ({','.join('?' * len(chunk))})",
+                params,
+            )
 
 
 def _row(click: EnrichedClick) -> dict[str, Any]:
     return {
-        "click_id": click.click_id, "workspace_id": click.workspace_id, "link_id": click.link_id,
-        "bio_page_id": click.bio_page_id, "bio_block_id": click.bio_block_id, "domain": click.domain,
-        "clicked_at": click.clicked_at, "country": click.country, "city": click.city, "device": click.device,
-        "browser": click.browser, "os": click.os, "referrer": click.referrer, "referrer_url": click.referrer_url,
-        "utm_source": click.utm_source, "utm_medium": click.utm_medium, "utm_campaign": click.utm_campaign,
-        "utm_term": click.utm_term, "utm_content": click.utm_content, "is_bot": click.is_bot,
-        "visitor_hash": click.visitor_hash, "is_unique": False,
+        "click_id": click.click_id,
+        "workspace_id": click.workspace_id,
+        "link_id": click.link_id,
+        "bio_page_id": click.bio_page_id,
+        "bio_block_id": click.bio_block_id,
+        "domain": click.domain,
+        "clicked_at": click.clicked_at,
+        "country": click.country,
+        "city": click.city,
+        "device": click.device,
+        "browser": click.browser,
+        "os": click.os,
+        "referrer": click.referrer,
+        "referrer_url": click.referrer_url,
+        "utm_source": click.utm_source,
+        "utm_medium": click.utm_medium,
+        "utm_campaign": click.utm_campaign,
+        "utm_term": click.utm_term,
+        "utm_content": click.utm_content,
+        "is_bot": click.is_bot,
+        "visitor_hash": click.visitor_hash,
+        "is_unique": False,
     }

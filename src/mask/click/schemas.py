@@ -88,8 +88,12 @@ class RawClick:
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields for a Redis stream entry (empty values left out)."""
-        fields = {"click_id": self.click_id, "at": repr(self.at), "workspace_id": self.workspace_id,
-                  "domain": self.domain}
+        fields = {
+            "click_id": self.click_id,
+            "at": repr(self.at),
+            "workspace_id": self.workspace_id,
+            "domain": self.domain,
+        }
         for name in ("link_id", "bio_page_id", "bio_block_id", "ip", "user_agent", "referrer", *UTM_NAMES):
             value = getattr(self, name)
             if value:
@@ -100,9 +104,23 @@ class RawClick:
         """Positional form (RAW_FIELDS order), for buffers, stream entries and inbox rows: cheaper to encode
         than named fields, and a plain tuple of strings and numbers, which the garbage collector stops
         tracking, so thousands of buffered clicks do not make its full collections longer."""
-        return (self.click_id, self.at, self.workspace_id, self.domain, self.link_id, self.bio_page_id,
-                self.bio_block_id, self.ip, self.user_agent, self.referrer, self.utm_source, self.utm_medium,
-                self.utm_campaign, self.utm_term, self.utm_content)
+        return (
+            self.click_id,
+            self.at,
+            self.workspace_id,
+            self.domain,
+            self.link_id,
+            self.bio_page_id,
+            self.bio_block_id,
+            self.ip,
+            self.user_agent,
+            self.referrer,
+            self.utm_source,
+            self.utm_medium,
+            self.utm_campaign,
+            self.utm_term,
+            self.utm_content,
+        )
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RawClick:
@@ -111,29 +129,55 @@ class RawClick:
             raise ValueError("not a click row")
         click_id, at, workspace_id, domain, *optional = row
         user_agent, referrer = optional[4], optional[5]
-        if not (isinstance(click_id, str) and click_id and isinstance(at, int | float)
-                and isinstance(workspace_id, str) and isinstance(domain, str)
-                and isinstance(user_agent, str) and isinstance(referrer, str)
-                and all(value is None or isinstance(value, str) for value in optional)):
+        if not (
+            isinstance(click_id, str)
+            and click_id
+            and isinstance(at, int | float)
+            and isinstance(workspace_id, str)
+            and isinstance(domain, str)
+            and isinstance(user_agent, str)
+            and isinstance(referrer, str)
+            and all(value is None or isinstance(value, str) for value in optional)
+        ):
             raise ValueError("not a click row")
         return cls(*row)
 
     @classmethod
     def from_fields(cls, fields: dict[bytes, bytes] | dict[str, str]) -> RawClick:
         """Inverse of `to_fields`; raises KeyError/ValueError on an entry that is not a click."""
-        data = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-                for k, v in fields.items()}
+        data = {
+            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+            for k, v in fields.items()
+        }
         return cls(
-            click_id=data["click_id"], at=float(data["at"]), workspace_id=data["workspace_id"],
-            domain=data["domain"], link_id=data.get("link_id"), bio_page_id=data.get("bio_page_id"),
-            bio_block_id=data.get("bio_block_id"), ip=data.get("ip"), user_agent=data.get("user_agent", ""),
-            referrer=data.get("referrer", ""), **{name: data.get(name) for name in UTM_NAMES},
+            click_id=data["click_id"],
+            at=float(data["at"]),
+            workspace_id=data["workspace_id"],
+            domain=data["domain"],
+            link_id=data.get("link_id"),
+            bio_page_id=data.get("bio_page_id"),
+            bio_block_id=data.get("bio_block_id"),
+            ip=data.get("ip"),
+            user_agent=data.get("user_agent", ""),
+            referrer=data.get("referrer", ""),
+            **{name: data.get(name) for name in UTM_NAMES},
         )
 
 
 ClickRow = tuple[Any, ...]  # RawClick.to_row()
-RAW_FIELDS = ("click_id", "at", "workspace_id", "domain", "link_id", "bio_page_id", "bio_block_id", "ip",
-              "user_agent", "referrer", *UTM_NAMES)
+RAW_FIELDS = (
+    "click_id",
+    "at",
+    "workspace_id",
+    "domain",
+    "link_id",
+    "bio_page_id",
+    "bio_block_id",
+    "ip",
+    "user_agent",
+    "referrer",
+    *UTM_NAMES,
+)
 
 
 def mint_click_ids(clicks: Sequence[RawClick]) -> None:

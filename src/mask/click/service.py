@@ -23,8 +23,9 @@ MAX_RETRY_PAUSE = 5.0  # seconds between retries of a batch the database refuses
 ClickListener = Callable[[AsyncSession, list[EnrichedClick]], Awaitable[None]]
 
 
-async def record_batch(session: AsyncSession, clicks: Sequence[EnrichedClick],
-                       listeners: Sequence[ClickListener] = ()) -> list[EnrichedClick]:
+async def record_batch(
+    session: AsyncSession, clicks: Sequence[EnrichedClick], listeners: Sequence[ClickListener] = ()
+) -> list[EnrichedClick]:
     """Store a batch of enriched clicks exactly once each; return the ones that were new.
 
     A click is unique when it is its visitor's first human click on the target that UTC day. Only human
@@ -64,8 +65,12 @@ async def enrich(enricher: Enricher, raws: Sequence[RawClick]) -> list[EnrichedC
     return enriched
 
 
-async def store_clicks(sessionmaker: async_sessionmaker[AsyncSession], enricher: Enricher,
-                       raws: list[RawClick], listeners: Sequence[ClickListener]) -> int:
+async def store_clicks(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    enricher: Enricher,
+    raws: list[RawClick],
+    listeners: Sequence[ClickListener],
+) -> int:
     """Enrich and store one batch in one transaction; return how many clicks were new."""
     enriched = await enrich(enricher, raws)
     async with session_scope(sessionmaker) as session:

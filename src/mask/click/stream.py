@@ -66,8 +66,10 @@ def encode_entry(rows: Sequence[ClickRow]) -> dict[str, str | int]:
 def decode_clicks(payload: str | bytes) -> list[RawClick]:
     """The clicks of an entry's `clicks` field: a JSON list of rows (entries written before rows existed hold
     named fields instead); raises on anything else."""
-    return [RawClick.from_row(item) if isinstance(item, list) else RawClick.from_fields(item)
-            for item in orjson.loads(payload)]
+    return [
+        RawClick.from_row(item) if isinstance(item, list) else RawClick.from_fields(item)
+        for item in orjson.loads(payload)
+    ]
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> list[RawClick]:
@@ -149,9 +151,18 @@ class StreamAppender:
 class ClickStreamConsumer:
     """Moves clicks from the stream to the database, acknowledging only after commit."""
 
-    def __init__(self, *, redis: Redis, key: str, sessionmaker: async_sessionmaker[AsyncSession],
-                 enricher: Enricher, listeners: Sequence[ClickListener], batch_size: int,
-                 claim_idle: float, cpu_gate: CpuGate | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        key: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        enricher: Enricher,
+        listeners: Sequence[ClickListener],
+        batch_size: int,
+        claim_idle: float,
+        cpu_gate: CpuGate | None = None,
+    ) -> None:
         self.redis = redis
         self.cpu_gate = cpu_gate  # a burst of redirects has the CPUs first; the stream holds the clicks meanwhile
         self.key = key
@@ -208,8 +219,9 @@ class ClickStreamConsumer:
                 pause = min(pause * 2, MAX_RETRY_PAUSE)
 
     async def _read(self, start: str, *, block: int | None) -> list[Entry]:
-        response: Any = await self.redis.xreadgroup(GROUP, self.name, {self.key: start},
-                                                    count=READ_ENTRIES, block=block)
+        response: Any = await self.redis.xreadgroup(
+            GROUP, self.name, {self.key: start}, count=READ_ENTRIES, block=block
+        )
         if not response:
             return []
         entries: list[Entry] = response[0][1]
@@ -231,8 +243,9 @@ class ClickStreamConsumer:
         claimed: list[Entry] = []
         cursor: Any = "0-0"
         while len(claimed) < READ_ENTRIES:
-            response: Any = await self.redis.xautoclaim(self.key, GROUP, self.name, self.claim_idle_ms,
-                                                        start_id=cursor, count=READ_ENTRIES)
+            response: Any = await self.redis.xautoclaim(
+                self.key, GROUP, self.name, self.claim_idle_ms, start_id=cursor, count=READ_ENTRIES
+            )
             cursor, entries = response[0], response[1]
             claimed.extend(entries)
             if cursor in (b"0-0", "0-0"):
@@ -261,8 +274,7 @@ class ClickStreamConsumer:
             except (KeyError, ValueError, TypeError, AttributeError):
                 logger.error("dropping malformed click stream entry %r", entry_id)
         for start in range(0, len(raws), self.batch_size):
-            await store_clicks(self.sessionmaker, self.enricher, raws[start : start + self.batch_size],
-                               self.listeners)
+            await store_clicks(self.sessionmaker, self.enricher, raws[start : start + self.batch_size], self.listeners)
         self.stored += len(raws)
         # Only now, after the commit: a crash before here means re-delivery, which click_id makes harmless.
         async with self.redis.pipeline(transaction=False) as pipe:

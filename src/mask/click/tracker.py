@@ -54,8 +54,9 @@ class ClickTracker:
     mask.click.inbox). With MASK_RECORD_CLICKS=false clicks are dropped (for measuring what recording costs).
     """
 
-    def __init__(self, *, settings: Settings, writer: ClickWriter, processor: InboxProcessor,
-                 redis: Redis | None) -> None:
+    def __init__(
+        self, *, settings: Settings, writer: ClickWriter, processor: InboxProcessor, redis: Redis | None
+    ) -> None:
         self.settings = settings
         self.enabled = settings.record_clicks
         self.writer = writer
@@ -65,17 +66,32 @@ class ClickTracker:
         self.appender = StreamAppender(redis, self.stream_key) if redis is not None else None
         self._last_fallback_log = 0.0
 
-    async def track(self, scope: dict[str, Any], *, workspace_id: str, domain: str,
-                    link_id: str | None = None, bio_page_id: str | None = None,
-                    bio_block_id: str | None = None, utm: dict[str, str] | None = None) -> None:
+    async def track(
+        self,
+        scope: dict[str, Any],
+        *,
+        workspace_id: str,
+        domain: str,
+        link_id: str | None = None,
+        bio_page_id: str | None = None,
+        bio_block_id: str | None = None,
+        utm: dict[str, str] | None = None,
+    ) -> None:
         """Record a click on a link, or on a bio page (and the block clicked), from an ASGI HTTP scope."""
         if not self.enabled:
             return
         click = RawClick(
-            click_id="", at=time.time(), workspace_id=workspace_id, domain=domain, link_id=link_id,
-            bio_page_id=bio_page_id, bio_block_id=bio_block_id,
+            click_id="",
+            at=time.time(),
+            workspace_id=workspace_id,
+            domain=domain,
+            link_id=link_id,
+            bio_page_id=bio_page_id,
+            bio_block_id=bio_block_id,
             ip=client_ip(scope, self.settings.trusted_proxy_networks),
-            user_agent=_header(scope, b"user-agent"), referrer=_header(scope, b"referer"), **(utm or {}),
+            user_agent=_header(scope, b"user-agent"),
+            referrer=_header(scope, b"referer"),
+            **(utm or {}),
         )
         await self.submit(click)
 
@@ -137,13 +153,21 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
     enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
     engine = writer_engine(settings, context.engine)
     sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
-    processor = InboxProcessor(sessionmaker=sessionmaker, read_sessionmaker=context.sessionmaker, enricher=enricher,
-                               listeners=context.click_listeners, batch_size=settings.click_batch_size,
-                               poll_interval=settings.click_flush_interval,
-                               cpu_gate=CpuGate(longest=settings.click_store_yield_seconds))
-    writer = ClickWriter(sessionmaker=sessionmaker, flush_interval=settings.click_flush_interval,
-                         spill_dir=settings.click_spill_path,
-                         on_flushed=processor.wake if context.run_background else None)
+    processor = InboxProcessor(
+        sessionmaker=sessionmaker,
+        read_sessionmaker=context.sessionmaker,
+        enricher=enricher,
+        listeners=context.click_listeners,
+        batch_size=settings.click_batch_size,
+        poll_interval=settings.click_flush_interval,
+        cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
+    )
+    writer = ClickWriter(
+        sessionmaker=sessionmaker,
+        flush_interval=settings.click_flush_interval,
+        spill_dir=settings.click_spill_path,
+        on_flushed=processor.wake if context.run_background else None,
+    )
     tracker = ClickTracker(settings=settings, writer=writer, processor=processor, redis=context.redis)
     context.extras[EXTRAS_KEY] = tracker
 
@@ -167,9 +191,14 @@ def install_click_tracking(context: AppContext) -> ClickTracker:
     context.background.append(BackgroundService("click inbox processor", processor.start, processor.stop))
     if context.redis is not None:
         consumer = ClickStreamConsumer(
-            redis=context.redis, key=tracker.stream_key, sessionmaker=sessionmaker, enricher=enricher,
-            listeners=context.click_listeners, batch_size=settings.click_batch_size,
-            claim_idle=settings.click_claim_idle, cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
+            redis=context.redis,
+            key=tracker.stream_key,
+            sessionmaker=sessionmaker,
+            enricher=enricher,
+            listeners=context.click_listeners,
+            batch_size=settings.click_batch_size,
+            claim_idle=settings.click_claim_idle,
+            cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
         )
         context.extras["click_stream_consumer"] = consumer
         context.background.append(BackgroundService("click stream consumer", consumer.start, consumer.stop))

@@ -57,8 +57,14 @@ def writer_engine(settings: Settings, shared: AsyncEngine) -> AsyncEngine:
 class ClickWriter:
     """Buffers raw clicks in memory and appends them to the click inbox every `flush_interval` seconds."""
 
-    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], flush_interval: float,
-                 spill_dir: Path | None = None, on_flushed: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        flush_interval: float,
+        spill_dir: Path | None = None,
+        on_flushed: Callable[[], None] | None = None,
+    ) -> None:
         self.spill_dir = spill_dir
         self.sessionmaker = sessionmaker
         self.flush_interval = flush_interval
@@ -133,8 +139,9 @@ class ClickWriter:
         temporary = path.with_suffix(".partial")
         temporary.write_text("".join(json.dumps(row) + "\n" for row in self.pending))
         temporary.rename(path)
-        logger.error("the database refused %d click(s) at shutdown; kept in %s for the next start",
-                     len(self.pending), path)
+        logger.error(
+            "the database refused %d click(s) at shutdown; kept in %s for the next start", len(self.pending), path
+        )
         self.pending.clear()
 
     async def flush(self) -> bool:

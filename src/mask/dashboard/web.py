@@ -199,8 +199,9 @@ class Page:
         value = (await self.form()).get(name)
         return value if isinstance(value, str) else ""
 
-    def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
-               **values: Any) -> HTMLResponse:
+    def render(
+        self, template: str, *, status: int = 200, headers: dict[str, str] | None = None, **values: Any
+    ) -> HTMLResponse:
         done = self.request.query_params.get("done")
         context = {
             "page": self,
@@ -225,8 +226,9 @@ class Page:
         return RedirectResponse(url, status_code=303)
 
     def start_session(self, token: str) -> None:
-        self.cookies.append((security.session_cookie(self.settings), token,
-                             int(account_service.SESSION_MAX_AGE.total_seconds())))
+        self.cookies.append(
+            (security.session_cookie(self.settings), token, int(account_service.SESSION_MAX_AGE.total_seconds()))
+        )
 
     def end_session(self) -> None:
         self.cookies.append((security.session_cookie(self.settings), None, None))
@@ -265,8 +267,13 @@ def view(*, login: bool = True, workspace: bool = False, owner: bool = False) ->
             page: Page | None = None
             try:
                 async with session_scope(context.sessionmaker) as db:
-                    page = Page(request=request, db=db, context=context, templates=templates,
-                                anon_seed=request.cookies.get(security.anon_cookie(settings)) or None)
+                    page = Page(
+                        request=request,
+                        db=db,
+                        context=context,
+                        templates=templates,
+                        anon_seed=request.cookies.get(security.anon_cookie(settings)) or None,
+                    )
                     current = await account_service.resolve_session(db, token=token) if token else None
                     if current is not None:
                         page.user, page.user_session = current.user, current.row
@@ -298,9 +305,13 @@ async def _dispatch(page: Page, handler: Handler, *, login: bool, workspace: boo
         if given is None:
             given = await page.field("csrf_token")
         if security.cross_site(request) or not _csrf_ok(page, given):
-            return page.render("error.html", status=403, title="This form has expired",
-                               message="The form was too old or came from another site, so nothing was changed. "
-                                       "Go back, reload the page and try again.")
+            return page.render(
+                "error.html",
+                status=403,
+                title="This form has expired",
+                message="The form was too old or came from another site, so nothing was changed. "
+                "Go back, reload the page and try again.",
+            )
     if login and page.user is None:
         return _login_redirect(request)
     if page.user is not None:
@@ -319,10 +330,21 @@ def _error_page(page: Page | None, request: Request, templates: jinja2.Environme
     titles = {403: "Not allowed", 404: "Not found", 429: "Slow down"}
     title = titles.get(error.status_code, "Something is wrong")
     # The transaction was rolled back and its objects expired: this page uses plain strings only.
-    context: dict[str, Any] = {"page": None, "request": request, "user": None, "access": None, "workspaces": [],
-               "csrf_token": page.csrf_token if page is not None else "", "notice": None, "errors": {},
-               "values": {}, "title": title, "message": error.message, "short_domain": "",
-               "email": page.email if page is not None else None}
+    context: dict[str, Any] = {
+        "page": None,
+        "request": request,
+        "user": None,
+        "access": None,
+        "workspaces": [],
+        "csrf_token": page.csrf_token if page is not None else "",
+        "notice": None,
+        "errors": {},
+        "values": {},
+        "title": title,
+        "message": error.message,
+        "short_domain": "",
+        "email": page.email if page is not None else None,
+    }
     html = templates.get_template("error.html").render(context)
     return HTMLResponse(html, status_code=error.status_code, headers=error.headers)
 

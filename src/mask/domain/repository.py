@@ -29,8 +29,7 @@ class DomainRepository:
         result = await self.session.execute(select(Domain.id).where(Domain.domain == name).limit(1))
         return result.first() is not None
 
-    async def list_page(self, workspace_id: str, *, limit: int,
-                        after: tuple[datetime, str] | None) -> list[Domain]:
+    async def list_page(self, workspace_id: str, *, limit: int, after: tuple[datetime, str] | None) -> list[Domain]:
         query = select(Domain).where(Domain.workspace_id == workspace_id)
         if after is not None:
             query = query.where(tuple_(Domain.created_at, Domain.id) < keyset(after))

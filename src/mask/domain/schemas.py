@@ -6,8 +6,12 @@ from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
 
 class DomainCreate(RequestSchema):
-    domain: str = Field(min_length=1, max_length=253, examples=["go.yourbrand.com"],
-                        description="A host name you control. Internationalised names are stored as punycode.")
+    domain: str = Field(
+        min_length=1,
+        max_length=253,
+        examples=["go.yourbrand.com"],
+        description="A host name you control. Internationalised names are stored as punycode.",
+    )
 
 
 class Domain(Schema):

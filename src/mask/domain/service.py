@@ -51,8 +51,12 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
             await session.flush()
     except IntegrityError as error:  # lost a race with another request adding the same name
         raise DomainTaken(f"The domain `{hostname}` is already in use.", param="domain") from error
-    await event_service.record(session, workspace_id=workspace_id, type="domain.created",
-                               data=DomainSchema.model_validate(domain).model_dump(mode="json"))
+    await event_service.record(
+        session,
+        workspace_id=workspace_id,
+        type="domain.created",
+        data=DomainSchema.model_validate(domain).model_dump(mode="json"),
+    )
     return domain
 
 
@@ -64,8 +68,9 @@ async def get(session: AsyncSession, *, workspace_id: str, domain_id: str) -> Do
     return domain
 
 
-async def list_page(session: AsyncSession, *, workspace_id: str, limit: int,
-                    cursor: str | None) -> tuple[list[Domain], str | None]:
+async def list_page(
+    session: AsyncSession, *, workspace_id: str, limit: int, cursor: str | None
+) -> tuple[list[Domain], str | None]:
     """A page of the workspace's domains, newest first, and the cursor of the next page."""
     after = decode_cursor(cursor) if cursor else None
     rows = await DomainRepository(session).list_page(workspace_id, limit=limit + 1, after=after)
@@ -82,8 +87,9 @@ async def delete(session: AsyncSession, *, workspace_id: str, domain_id: str) ->
     links = await repository.count_links(domain.domain)
     pages = await repository.count_bio_pages(domain.domain)
     if links or pages:
-        users = " and ".join(part for part in (f"{links} link(s)" if links else "",
-                                               f"{pages} bio page(s)" if pages else "") if part)
+        users = " and ".join(
+            part for part in (f"{links} link(s)" if links else "", f"{pages} bio page(s)" if pages else "") if part
+        )
         raise DomainInUse(f"{users} still use `{domain.domain}`; delete or move them first.")
     data = DomainSchema.model_validate(domain).model_dump(mode="json")
     await repository.delete(domain)
@@ -97,8 +103,9 @@ async def workspace_owns(session: AsyncSession, *, workspace_id: str, name: str)
     return domain is not None and domain.workspace_id == workspace_id
 
 
-async def check_domain(session: AsyncSession, *, settings: Settings, workspace_id: str, raw: str | None,
-                       errors: list[FieldError]) -> str | None:
+async def check_domain(
+    session: AsyncSession, *, settings: Settings, workspace_id: str, raw: str | None, errors: list[FieldError]
+) -> str | None:
     """Where a link or bio page lives: the default short domain when `raw` is None, else one of the
     workspace's domains; anything else adds an `unknown_domain` error for the `domain` field."""
     if raw is None:
@@ -108,10 +115,13 @@ async def check_domain(session: AsyncSession, *, settings: Settings, workspace_i
         return name
     if await workspace_owns(session, workspace_id=workspace_id, name=name):
         return name
-    errors.append(FieldError(
-        "domain", "unknown_domain",
-        f"`{raw}` is neither the default short domain nor one of this workspace's domains.",
-    ))
+    errors.append(
+        FieldError(
+            "domain",
+            "unknown_domain",
+            f"`{raw}` is neither the default short domain nor one of this workspace's domains.",
+        )
+    )
     return None
 
 

@@ -48,8 +48,11 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            error = ValidationFailed.single("Idempotency-Key", "invalid_idempotency_key",
-                                            f"The Idempotency-Key header must be 1–{MAX_KEY_LENGTH} characters.")
+            error = ValidationFailed.single(
+                "Idempotency-Key",
+                "invalid_idempotency_key",
+                f"The Idempotency-Key header must be 1–{MAX_KEY_LENGTH} characters.",
+            )
             await error_response(error)(scope, receive, send)
             return
         body = await _read_body(receive)
@@ -77,8 +80,9 @@ class IdempotencyMiddleware:
             await self._release(owner, key)
         else:
             async with session_scope(self.context.sessionmaker) as session:
-                await IdempotencyRepository(session).complete(owner, key, captured.status_code,
-                                                              captured.body.decode("utf-8"))
+                await IdempotencyRepository(session).complete(
+                    owner, key, captured.status_code, captured.body.decode("utf-8")
+                )
         await captured.forward(send)
 
     async def _claim(self, owner: str, key: str, request_hash: str) -> tuple[MaskError | None, tuple[int, str] | None]:
@@ -93,12 +97,15 @@ class IdempotencyMiddleware:
                 return Conflict("Please retry this request.", code="idempotency_retry"), None
             if record.request_hash != request_hash:
                 return ValidationFailed.single(
-                    "Idempotency-Key", "idempotency_key_reused",
+                    "Idempotency-Key",
+                    "idempotency_key_reused",
                     "This Idempotency-Key was already used with a different request; use a new key.",
                 ), None
             if record.status_code is None:
-                return Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
-                                code="idempotency_in_progress"), None
+                return Conflict(
+                    "A request with this Idempotency-Key is still being processed; retry shortly.",
+                    code="idempotency_in_progress",
+                ), None
             return None, (record.status_code, record.response_body or "")
 
     async def _release(self, owner: str, key: str) -> None:
@@ -163,4 +170,3 @@ async def _send_json(send: Send, status_code: int, body: str, *, replayed: bool)
         payload, headers = b"", headers[:0]
     await send({"type": "http.response.start", "status": status_code, "headers": headers})
     await send({"type": "http.response.body", "body": payload, "more_body": False})
-

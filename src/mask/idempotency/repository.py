@@ -22,7 +22,8 @@ class IdempotencyRepository:
     async def claim(self, owner: str, key: str, request_hash: str, now: datetime) -> bool:
         """Insert a pending record; False if one exists already (another request got there first)."""
         statement = insert_ignore(
-            self.session, IdempotencyRecord.__table__,  # type: ignore[arg-type]
+            self.session,
+            IdempotencyRecord.__table__,  # type: ignore[arg-type]
             [{"owner": owner, "key": key, "request_hash": request_hash, "created_at": now}],
             conflict=["owner", "key"],
         )

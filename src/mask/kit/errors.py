@@ -26,8 +26,9 @@ class MaskError(Exception):
     type: ClassVar[str] = "invalid_request_error"
     code: ClassVar[str] = "invalid_request"
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, param: str | None = None, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param

@@ -96,8 +96,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(generic)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        logger.exception("unhandled error in %s %s (request %s)", request.method, request.url.path,
-                         request_id_var.get())
+        logger.exception(
+            "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id_var.get()
+        )
         return error_response(InternalError("Something went wrong on our side. The request id identifies it."))
 
     app.add_exception_handler(MaskError, on_mask_error)

@@ -61,8 +61,7 @@ def parse_destination(raw: str, *, schemes: frozenset[str] = ALLOWED_SCHEMES) ->
     href = url.href
     if len(href) > MAX_URL_LENGTH:
         raise UrlProblem("url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters once normalised.")
-    return ParsedUrl(href=href, scheme=url.protocol.rstrip(":"), hostname=url.hostname.lower(),
-                     host=url.host.lower())
+    return ParsedUrl(href=href, scheme=url.protocol.rstrip(":"), hostname=url.hostname.lower(), host=url.host.lower())
 
 
 def _valid_punycode(hostname: str) -> bool:

@@ -19,31 +19,31 @@ class LinkRepository:
         self.session = session
 
     async def get(self, workspace_id: str, link_id: str) -> Link | None:
-        result = await self.session.execute(
-            select(Link).where(Link.id == link_id, Link.workspace_id == workspace_id)
-        )
+        result = await self.session.execute(select(Link).where(Link.id == link_id, Link.workspace_id == workspace_id))
         return result.scalar_one_or_none()
 
     async def slug_taken(self, domain: str, slug: str) -> bool:
-        result = await self.session.execute(
-            select(Link.id).where(Link.domain == domain, Link.slug == slug).limit(1)
-        )
+        result = await self.session.execute(select(Link.id).where(Link.domain == domain, Link.slug == slug).limit(1))
         return result.first() is not None
 
-    async def list_page(self, workspace_id: str, *, limit: int, after: tuple[datetime, str] | None,
-                        domain: str | None, tag_id: str | None, query: str | None) -> list[Link]:
+    async def list_page(
+        self,
+        workspace_id: str,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        domain: str | None,
+        tag_id: str | None,
+        query: str | None,
+    ) -> list[Link]:
         statement = select(Link).where(Link.workspace_id == workspace_id)
         if domain is not None:
             statement = statement.where(Link.domain == domain)
         if tag_id is not None:
-            statement = statement.where(
-                exists().where(link_tags.c.link_id == Link.id, link_tags.c.tag_id == tag_id)
-            )
+            statement = statement.where(exists().where(link_tags.c.link_id == Link.id, link_tags.c.tag_id == tag_id))
         if query:
             pattern = f"%{_like_escape(query)}%"
-            statement = statement.where(
-                or_(Link.url.like(pattern, escape="\\"), Link.slug.like(pattern, escape="\\"))
-            )
+            statement = statement.where(or_(Link.url.like(pattern, escape="\\"), Link.slug.like(pattern, escape="\\")))
         if after is not None:
             statement = statement.where(tuple_(Link.created_at, Link.id) < keyset(after))
         statement = statement.order_by(Link.created_at.desc(), Link.id.desc()).limit(limit)

@@ -8,25 +8,38 @@ UTM = Field(default=None, max_length=255)
 
 
 class LinkFields(RequestSchema):
-    slug: str | None = Field(default=None, max_length=64, examples=["my-link"],
-                             description="1–64 of [a-zA-Z0-9_-], case-sensitive; generated (7 characters) if absent.")
-    domain: str | None = Field(default=None, max_length=253, examples=["go.yourbrand.com"],
-                               description="The default short domain or one of the workspace's domains.")
-    tags: list[str] | None = Field(default=None, examples=[["campaign-q1"]],
-                                   description="Up to 25 tags, each 1–50 characters once trimmed.")
+    slug: str | None = Field(
+        default=None,
+        max_length=64,
+        examples=["my-link"],
+        description="1–64 of [a-zA-Z0-9_-], case-sensitive; generated (7 characters) if absent.",
+    )
+    domain: str | None = Field(
+        default=None,
+        max_length=253,
+        examples=["go.yourbrand.com"],
+        description="The default short domain or one of the workspace's domains.",
+    )
+    tags: list[str] | None = Field(
+        default=None, examples=[["campaign-q1"]], description="Up to 25 tags, each 1–50 characters once trimmed."
+    )
     utm_source: str | None = UTM
     utm_medium: str | None = UTM
     utm_campaign: str | None = UTM
     utm_term: str | None = UTM
     utm_content: str | None = UTM
     expires_at: UTCDatetime | None = Field(default=None, description="In the future; after it the link expires.")
-    expired_url: str | None = Field(default=None, max_length=2048,
-                                    description="Where an expired link redirects (otherwise it answers 410).")
+    expired_url: str | None = Field(
+        default=None, max_length=2048, description="Where an expired link redirects (otherwise it answers 410)."
+    )
 
 
 class LinkCreate(LinkFields):
-    url: str = Field(max_length=2048, examples=["https://example.com/long-page"],
-                     description="Absolute http(s) URL, at most 2,048 characters, without credentials.")
+    url: str = Field(
+        max_length=2048,
+        examples=["https://example.com/long-page"],
+        description="Absolute http(s) URL, at most 2,048 characters, without credentials.",
+    )
 
 
 class LinkUpdate(LinkFields):

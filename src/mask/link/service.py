@@ -60,11 +60,23 @@ def short_url(domain: str, slug: str) -> str:
 def to_schema(view: LinkView) -> LinkSchema:
     link = view.link
     return LinkSchema(
-        id=link.id, url=link.url, short_url=short_url(link.domain, link.slug), slug=link.slug,
-        domain=link.domain, tags=view.tags, clicks=link.clicks, utm_source=link.utm_source,
-        utm_medium=link.utm_medium, utm_campaign=link.utm_campaign, utm_term=link.utm_term,
-        utm_content=link.utm_content, expires_at=link.expires_at, expired_url=link.expired_url,
-        workspace_id=link.workspace_id, created_at=link.created_at, updated_at=link.updated_at,
+        id=link.id,
+        url=link.url,
+        short_url=short_url(link.domain, link.slug),
+        slug=link.slug,
+        domain=link.domain,
+        tags=view.tags,
+        clicks=link.clicks,
+        utm_source=link.utm_source,
+        utm_medium=link.utm_medium,
+        utm_campaign=link.utm_campaign,
+        utm_term=link.utm_term,
+        utm_content=link.utm_content,
+        expires_at=link.expires_at,
+        expired_url=link.expired_url,
+        workspace_id=link.workspace_id,
+        created_at=link.created_at,
+        updated_at=link.updated_at,
     )
 
 
@@ -75,8 +87,9 @@ def check_slug(slug: str, errors: list[FieldError]) -> None:
         errors.append(FieldError("slug", "reserved_slug", f"`{slug}` is reserved by MASK; choose another slug."))
 
 
-async def _check_destination(session: AsyncSession, settings: Settings, param: str, raw: str,
-                             errors: list[FieldError]) -> str | None:
+async def _check_destination(
+    session: AsyncSession, settings: Settings, param: str, raw: str, errors: list[FieldError]
+) -> str | None:
     try:
         parsed = parse_destination(raw)
     except UrlProblem as problem:
@@ -120,10 +133,14 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
     """Create a link; every invalid field is reported at once (422), a taken slug is 409."""
     errors: list[FieldError] = []
     url = await _check_destination(session, settings, "url", data.url, errors)
-    expired_url = (await _check_destination(session, settings, "expired_url", data.expired_url, errors)
-                   if data.expired_url is not None else None)
-    domain = await domain_service.check_domain(session, settings=settings, workspace_id=workspace_id,
-                                               raw=data.domain, errors=errors)
+    expired_url = (
+        await _check_destination(session, settings, "expired_url", data.expired_url, errors)
+        if data.expired_url is not None
+        else None
+    )
+    domain = await domain_service.check_domain(
+        session, settings=settings, workspace_id=workspace_id, raw=data.domain, errors=errors
+    )
     if data.slug is not None:
         check_slug(data.slug, errors)
     tags = tag_service.clean_names(data.tags or [], errors)
@@ -140,8 +157,16 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
             raise SlugTaken(f"The slug `{slug}` is already taken on {domain}.", param="slug")
     now = utcnow()
     link = Link(
-        id=new_id("lnk"), workspace_id=workspace_id, domain=domain, slug=slug, url=url,
-        expires_at=expires_at, expired_url=expired_url, clicks=0, created_at=now, updated_at=now,
+        id=new_id("lnk"),
+        workspace_id=workspace_id,
+        domain=domain,
+        slug=slug,
+        url=url,
+        expires_at=expires_at,
+        expired_url=expired_url,
+        clicks=0,
+        created_at=now,
+        updated_at=now,
         **{name: getattr(data, name) for name in UTM_FIELDS},
     )
     repository.add(link)
@@ -161,8 +186,9 @@ async def get(session: AsyncSession, *, workspace_id: str, link_id: str) -> Link
     return await _view(session, link)
 
 
-async def update(session: AsyncSession, *, settings: Settings, workspace_id: str, link_id: str,
-                 data: LinkUpdate) -> LinkView:
+async def update(
+    session: AsyncSession, *, settings: Settings, workspace_id: str, link_id: str, data: LinkUpdate
+) -> LinkView:
     """Change the fields present in `data`; `null` clears optional ones. Slug/domain changes re-check uniqueness."""
     view = await get(session, workspace_id=workspace_id, link_id=link_id)
     link = view.link
@@ -175,12 +201,15 @@ async def update(session: AsyncSession, *, settings: Settings, workspace_id: str
         else:
             changes["url"] = await _check_destination(session, settings, "url", data.url, errors)
     if "expired_url" in sent:
-        changes["expired_url"] = (await _check_destination(session, settings, "expired_url", data.expired_url, errors)
-                                  if data.expired_url is not None else None)
+        changes["expired_url"] = (
+            await _check_destination(session, settings, "expired_url", data.expired_url, errors)
+            if data.expired_url is not None
+            else None
+        )
     if "domain" in sent:
-        changes["domain"] = await domain_service.check_domain(session, settings=settings,
-                                                              workspace_id=workspace_id, raw=data.domain,
-                                                              errors=errors)
+        changes["domain"] = await domain_service.check_domain(
+            session, settings=settings, workspace_id=workspace_id, raw=data.domain, errors=errors
+        )
     if "slug" in sent:
         if data.slug is None:
             errors.append(FieldError("slug", "required", "`slug` cannot be cleared; send a new one instead."))
@@ -227,8 +256,16 @@ async def delete(session: AsyncSession, *, workspace_id: str, link_id: str) -> L
     return view
 
 
-async def list_page(session: AsyncSession, *, workspace_id: str, limit: int, cursor: str | None,
-                    domain: str | None, tag: str | None, query: str | None) -> tuple[list[LinkView], str | None]:
+async def list_page(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    limit: int,
+    cursor: str | None,
+    domain: str | None,
+    tag: str | None,
+    query: str | None,
+) -> tuple[list[LinkView], str | None]:
     """A page of the workspace's links, newest first, and the next page's cursor (None on the last)."""
     after = decode_cursor(cursor) if cursor else None
     tag_id = None
@@ -238,8 +275,12 @@ async def list_page(session: AsyncSession, *, workspace_id: str, limit: int, cur
             return [], None
         tag_id = found.id
     links = await LinkRepository(session).list_page(
-        workspace_id, limit=limit + 1, after=after, domain=domain.strip().lower() if domain else None,
-        tag_id=tag_id, query=query or None,
+        workspace_id,
+        limit=limit + 1,
+        after=after,
+        domain=domain.strip().lower() if domain else None,
+        tag_id=tag_id,
+        query=query or None,
     )
     next_cursor = None
     if len(links) > limit:
@@ -250,5 +291,6 @@ async def list_page(session: AsyncSession, *, workspace_id: str, limit: int, cur
 
 
 async def _record(session: AsyncSession, type: str, view: LinkView) -> None:
-    await event_service.record(session, workspace_id=view.link.workspace_id, type=type,
-                               data=to_schema(view).model_dump(mode="json"))
+    await event_service.record(
+        session, workspace_id=view.link.workspace_id, type=type, data=to_schema(view).model_dump(mode="json")
+    )

@@ -101,13 +101,21 @@ class Limiter:
             # An own pool, bounded, without retries or backoff: a dead Redis costs one quick failure, then
             # REDIS_RETRY_AFTER seconds without trying (the shared client's defaults retry for seconds).
             self._pool = BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=None,
-                socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, retry=Retry(NoBackoff(), 0),
+                settings.redis_url,
+                max_connections=REDIS_CONNECTIONS,
+                timeout=None,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+                retry=Retry(NoBackoff(), 0),
             )
             options: dict[str, Any] = {"connection_pool": self._pool}
-            storage = RedisStorage(_limits_uri(settings.redis_url), wrap_exceptions=True,
-                                   implementation="redispy", key_prefix=f"{settings.redis_prefix}ratelimit",
-                                   **options)
+            storage = RedisStorage(
+                _limits_uri(settings.redis_url),
+                wrap_exceptions=True,
+                implementation="redispy",
+                key_prefix=f"{settings.redis_prefix}ratelimit",
+                **options,
+            )
             self.redis = MovingWindowRateLimiter(storage)
         self.health = StorageHealth(backend="redis" if self.redis else "memory")
         self._redis_down_until = 0.0
@@ -138,9 +146,13 @@ class Limiter:
         if now - self._last_logged >= LOG_EVERY:
             self._last_logged = now
             cause = error.storage_error
-            logger.warning("Redis unavailable for API rate limits (%s: %s); counting per process until it "
-                           "is back (%d failures so far)", type(cause).__name__, cause,
-                           self.health.redis_failures)
+            logger.warning(
+                "Redis unavailable for API rate limits (%s: %s); counting per process until it "
+                "is back (%d failures so far)",
+                type(cause).__name__,
+                cause,
+                self.health.redis_failures,
+            )
 
     def status(self) -> dict[str, Any]:
         """For /health: where counts live, and how often Redis failed (each failure fell back to memory)."""
@@ -164,8 +176,9 @@ class Limiter:
         except StorageError as error:
             self._redis_failed(error)
             stats = await self.memory.get_window_stats(item, bucket)
-        return Decision(allowed=stats.remaining > 0, limit=item.amount, remaining=max(0, stats.remaining),
-                        reset_at=stats.reset_time)
+        return Decision(
+            allowed=stats.remaining > 0, limit=item.amount, remaining=max(0, stats.remaining), reset_at=stats.reset_time
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -177,8 +190,7 @@ async def _decide(strategy: MovingWindowRateLimiter, item: _Limit, bucket: str) 
     # A second call, because `limits` has no hit-and-report; under contention Remaining may already
     # include requests that arrived in between, which is still true at the time it is sent.
     stats = await strategy.get_window_stats(item, bucket)
-    return Decision(allowed=allowed, limit=item.amount, remaining=max(0, stats.remaining),
-                    reset_at=stats.reset_time)
+    return Decision(allowed=allowed, limit=item.amount, remaining=max(0, stats.remaining), reset_at=stats.reset_time)
 
 
 def _limits_uri(redis_url: str) -> str:

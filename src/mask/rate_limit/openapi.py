@@ -8,8 +8,8 @@ from typing import Any
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
         "description": "Requests allowed per window (one minute): the workspace's plan, all its keys "
-                       "together (Hobby 60, Pro 600, Enterprise 6,000), or, for requests without a valid API "
-                       "key, the per-client-IP limit (MASK_RATE_LIMIT_ANONYMOUS_PER_MINUTE, default 60).",
+        "together (Hobby 60, Pro 600, Enterprise 6,000), or, for requests without a valid API "
+        "key, the per-client-IP limit (MASK_RATE_LIMIT_ANONYMOUS_PER_MINUTE, default 60).",
         "schema": {"type": "integer", "example": 60},
     },
     "X-RateLimit-Remaining": {
@@ -18,14 +18,14 @@ RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     },
     "X-RateLimit-Reset": {
         "description": "Unix time in whole seconds (UTC) at which Remaining next grows: when the oldest "
-                       "request counted in the sliding window leaves it. When Remaining is 0, the moment "
-                       "from which a request is accepted again.",
+        "request counted in the sliding window leaves it. When Remaining is 0, the moment "
+        "from which a request is accepted again.",
         "schema": {"type": "integer", "format": "unix-time", "example": 1767225600},
     },
 }
 RETRY_AFTER_HEADER: dict[str, Any] = {
     "description": "Whole seconds to wait before retrying (RFC 9110). A request sent after that is accepted, "
-                   "unless other requests counted against the same limit use the freed allowance first.",
+    "unless other requests counted against the same limit use the freed allowance first.",
     "schema": {"type": "integer", "minimum": 1, "example": 12},
 }
 TOO_MANY_REQUESTS = "Too many requests: the limit is spent (code `rate_limit_exceeded`); see Retry-After."

@@ -41,9 +41,11 @@ class Caller:
 def anonymous(*, settings: Settings, client_ip: str | None, resolved: ResolvedKey | None = None) -> Caller:
     """A request without a valid API key: counted per client IP (an IPv6 client per /64, the usual allocation,
     so that rotating addresses does not reset the count), with the anonymous limit."""
-    return Caller(bucket=f"ip:{_ip_bucket(client_ip)}",
-                  quota=Quota(settings.rate_limit_anonymous_per_minute, ANONYMOUS_WINDOW_SECONDS),
-                  resolved=resolved)
+    return Caller(
+        bucket=f"ip:{_ip_bucket(client_ip)}",
+        quota=Quota(settings.rate_limit_anonymous_per_minute, ANONYMOUS_WINDOW_SECONDS),
+        resolved=resolved,
+    )
 
 
 async def identify(session: AsyncSession, *, settings: Settings, token: str, client_ip: str | None) -> Caller:
@@ -52,17 +54,25 @@ async def identify(session: AsyncSession, *, settings: Settings, token: str, cli
         found = await PlanLimitRepository(session).find_key_with_plan_limit(auth_service.token_hash(token))
         subject = auth_service.admit(found.key if found else None, found.workspace if found else None)
     except Unauthenticated as error:
-        return anonymous(settings=settings, client_ip=client_ip,
-                         resolved=ResolvedKey(token=token, subject=None, error=error))
+        return anonymous(
+            settings=settings, client_ip=client_ip, resolved=ResolvedKey(token=token, subject=None, error=error)
+        )
     assert found is not None
     if found.plan_limit is None:
-        logger.warning("plan %r of workspace %s has no plan_limits row; using %s", subject.workspace.plan,
-                       subject.workspace_id, MISSING_PLAN_QUOTA)
+        logger.warning(
+            "plan %r of workspace %s has no plan_limits row; using %s",
+            subject.workspace.plan,
+            subject.workspace_id,
+            MISSING_PLAN_QUOTA,
+        )
         quota = MISSING_PLAN_QUOTA
     else:
         quota = Quota(found.plan_limit.requests, found.plan_limit.window_seconds)
-    return Caller(bucket=workspace_bucket(subject.workspace_id), quota=quota,
-                  resolved=ResolvedKey(token=token, subject=subject, error=None))
+    return Caller(
+        bucket=workspace_bucket(subject.workspace_id),
+        quota=quota,
+        resolved=ResolvedKey(token=token, subject=subject, error=None),
+    )
 
 
 def workspace_bucket(workspace_id: str) -> str:
@@ -82,16 +92,16 @@ async def list_plan_limits(session: AsyncSession) -> list[PlanLimit]:
     return await PlanLimitRepository(session).list()
 
 
-async def set_plan_limit(session: AsyncSession, *, plan: str, requests: int,
-                         window_seconds: int = 60) -> PlanLimit:
+async def set_plan_limit(session: AsyncSession, *, plan: str, requests: int, window_seconds: int = 60) -> PlanLimit:
     """Change a plan's limit; every workspace on it gets the new limit on its next request."""
     if plan not in Plan.__members__:
         raise ValidationFailed.single("plan", "invalid_plan", f"Plan must be one of {', '.join(Plan)}.")
     if requests < 1:
         raise ValidationFailed.single("requests", "invalid_limit", "A plan allows 1 or more requests.")
     if not 1 <= window_seconds <= MAX_WINDOW_SECONDS:
-        raise ValidationFailed.single("window_seconds", "invalid_window",
-                                      f"The window is 1 to {MAX_WINDOW_SECONDS} seconds.")
+        raise ValidationFailed.single(
+            "window_seconds", "invalid_window", f"The window is 1 to {MAX_WINDOW_SECONDS} seconds."
+        )
     repository = PlanLimitRepository(session)
     plan_limit = await repository.get(plan)
     if plan_limit is None:

@@ -128,22 +128,33 @@ class RedirectApp:
         if not head and not prefetch and self.tracker.enabled:
             # The click as a row (RawClick.to_row()'s layout; the id is minted per batch): without a stream
             # the row is all the buffer keeps, so no RawClick is built only to be taken apart again.
-            row = ("", now, target.workspace_id, domain, target.link_id, None, None, client_ip(scope, self.trusted),
-                   user_agent.decode("latin-1"), referrer.decode("latin-1"), *utm)
+            row = (
+                "",
+                now,
+                target.workspace_id,
+                domain,
+                target.link_id,
+                None,
+                None,
+                client_ip(scope, self.trusted),
+                user_agent.decode("latin-1"),
+                referrer.decode("latin-1"),
+                *utm,
+            )
             if not self.tracker.buffer_row(row):
                 await self.tracker.submit(RawClick(*row))
         await send({"type": "http.response.start", "status": 302, "headers": (location_header, NO_STORE, EMPTY)})
         await send(EMPTY_BODY)
 
 
-async def _page(send: Send, page: Page, accept: bytes, *, head: bool,
-                extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _page(
+    send: Send, page: Page, accept: bytes, *, head: bool, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     as_json = wants_json(accept)
     body = page.json if as_json else page.html
     content_type = b"application/json" if as_json else b"text/html; charset=utf-8"
     length = str(len(body)).encode()
-    headers: list[Any] = [(b"content-type", content_type), (b"content-length", length), NO_STORE,
-                          *(extra or [])]
+    headers: list[Any] = [(b"content-type", content_type), (b"content-length", length), NO_STORE, *(extra or [])]
     await send({"type": "http.response.start", "status": page.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
@@ -154,11 +165,14 @@ def create_redirect_app(context: AppContext) -> RedirectApp:
     Needs the click tracker (`mask.click.tracker.install_click_tracking`) installed first.
     """
     settings = context.settings
-    cache: RedirectCache[Target] = RedirectCache(max_entries=settings.redirect_cache_size,
-                                                 ttl=settings.redirect_cache_ttl,
-                                                 negative_ttl=settings.redirect_negative_ttl)
-    invalidation = RedirectInvalidation(forget=cache.invalidate, clear=cache.clear, redis=context.redis,
-                                        channel=channel_name(settings.redis_prefix))
+    cache: RedirectCache[Target] = RedirectCache(
+        max_entries=settings.redirect_cache_size,
+        ttl=settings.redirect_cache_ttl,
+        negative_ttl=settings.redirect_negative_ttl,
+    )
+    invalidation = RedirectInvalidation(
+        forget=cache.invalidate, clear=cache.clear, redis=context.redis, channel=channel_name(settings.redis_prefix)
+    )
     # Every session of this process can now schedule invalidations (see invalidate_after_commit).
     context.sessionmaker.kw.setdefault("info", {})[SESSION_INFO_KEY] = invalidation.invalidate
     # The listener serves this process's own cache, so it runs wherever redirects are served.

@@ -58,8 +58,14 @@ class Destination:
         fragment = hash_mark + fragment
         location = _join(base, pairs, fragment)
         found = _utm_of(pairs)
-        return cls(location, tuple(found.get(name) for name in UTM_NAMES), base, tuple(pairs),  # type: ignore[arg-type]
-                   fragment, (b"location", location.encode("latin-1")))
+        return cls(
+            location,
+            tuple(found.get(name) for name in UTM_NAMES),
+            base,
+            tuple(pairs),  # type: ignore[arg-type]
+            fragment,
+            (b"location", location.encode("latin-1")),
+        )
 
     def with_query(self, query_string: bytes) -> tuple[str, Utm]:
         """The Location and UTM values for a click whose short URL carried `query_string` (raw, from ASGI)."""

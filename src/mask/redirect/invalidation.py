@@ -50,8 +50,9 @@ def channel_name(prefix: str) -> str:
 class RedirectInvalidation:
     """Local invalidation plus, with Redis, publishing to and listening on the shared channel."""
 
-    def __init__(self, *, forget: Callable[[str, str | None], None], clear: Callable[[], None],
-                 redis: Redis | None, channel: str) -> None:
+    def __init__(
+        self, *, forget: Callable[[str, str | None], None], clear: Callable[[], None], redis: Redis | None, channel: str
+    ) -> None:
         self.forget = forget
         self.clear = clear
         self.redis = redis
@@ -68,8 +69,7 @@ class RedirectInvalidation:
         try:
             await self.redis.publish(self.channel, json.dumps([domain, slug]))
         except Exception:
-            logger.warning("could not publish a redirect invalidation; other workers catch up by TTL",
-                           exc_info=True)
+            logger.warning("could not publish a redirect invalidation; other workers catch up by TTL", exc_info=True)
 
     async def start(self) -> None:
         if self.redis is None:

@@ -27,16 +27,20 @@ min-height:90vh;margin:0}} main{{max-width:32rem;padding:2rem;text-align:center}
 h1{{font-size:1.5rem;margin:0 0 .5rem}} p{{color:#59636e}}</style>
 </head><body><main><h1>{escape(title)}</h1><p>{escape(message)}</p></main></body></html>
 """.encode()
-    body = {"error": {"type": "invalid_request_error", "code": code, "message": message, "param": None,
-                      "request_id": None}}
+    body = {
+        "error": {"type": "invalid_request_error", "code": code, "message": message, "param": None, "request_id": None}
+    }
     return Page(status, html, json_dumps(body))
 
 
-NOT_FOUND = _page(404, "link_not_found", "Link not found",
-                  "This short link does not exist. Check the address, or ask whoever shared it.")
+NOT_FOUND = _page(
+    404,
+    "link_not_found",
+    "Link not found",
+    "This short link does not exist. Check the address, or ask whoever shared it.",
+)
 EXPIRED = _page(410, "link_expired", "Link expired", "This short link has expired and no longer redirects.")
-METHOD_NOT_ALLOWED = _page(405, "method_not_allowed", "Method not allowed",
-                           "Short links answer GET and HEAD only.")
+METHOD_NOT_ALLOWED = _page(405, "method_not_allowed", "Method not allowed", "Short links answer GET and HEAD only.")
 
 
 def wants_json(accept: bytes) -> bool:

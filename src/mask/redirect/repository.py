@@ -9,8 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mask.link.models import Link
 
-_COLUMNS = (Link.slug, Link.id, Link.workspace_id, Link.url, Link.utm_source, Link.utm_medium, Link.utm_campaign,
-            Link.utm_term, Link.utm_content, Link.expires_at, Link.expired_url)
+_COLUMNS = (
+    Link.slug,
+    Link.id,
+    Link.workspace_id,
+    Link.url,
+    Link.utm_source,
+    Link.utm_medium,
+    Link.utm_campaign,
+    Link.utm_term,
+    Link.utm_content,
+    Link.expires_at,
+    Link.expired_url,
+)
 
 
 async def find_links(connection: AsyncConnection, domain: str, slugs: list[str]) -> list[Row[Any]]:

@@ -44,17 +44,26 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
-    return Target(link_id=link_id, workspace_id=workspace_id, domain=domain,
-                  destination=Destination.build(url, utm), expires_at=expiry,
-                  expired_location=expired_url if isinstance(expired_url, str) and expired_url else None)
+    return Target(
+        link_id=link_id,
+        workspace_id=workspace_id,
+        domain=domain,
+        destination=Destination.build(url, utm),
+        expires_at=expiry,
+        expired_location=expired_url if isinstance(expired_url, str) and expired_url else None,
+    )
 
 
 def lookup_engine(settings: Settings) -> AsyncEngine:
     """The resolver's own small engine: autocommit, so a lookup is one round trip (no BEGIN, no ROLLBACK on
     return to the pool), and no ping before each checkout (one more round trip). A connection that died
     meanwhile fails its first query and the lookup is retried once on a fresh one (see Resolver._lookup)."""
-    return create_engine(settings, pool_pre_ping=False, isolation_level="AUTOCOMMIT",
-                         **({} if settings.is_sqlite else {"pool_size": MAX_CONCURRENT_LOOKUPS, "max_overflow": 0}))
+    return create_engine(
+        settings,
+        pool_pre_ping=False,
+        isolation_level="AUTOCOMMIT",
+        **({} if settings.is_sqlite else {"pool_size": MAX_CONCURRENT_LOOKUPS, "max_overflow": 0}),
+    )
 
 
 class Resolver:

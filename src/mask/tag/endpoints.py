@@ -11,7 +11,12 @@ from mask.tag.schemas import TagList
 router = APIRouter(prefix="/tags", tags=["Tags"])
 
 
-@router.get("", response_model=TagList, responses=error_responses(403),
-            summary="List tags with link counts", description="Scope: `links:read`.")
+@router.get(
+    "",
+    response_model=TagList,
+    responses=error_responses(403),
+    summary="List tags with link counts",
+    description="Scope: `links:read`.",
+)
 async def list_tags(auth: LinksRead, session: SessionDep) -> TagList:
     return TagList(data=await tag_service.list_with_counts(session, workspace_id=auth.workspace_id))

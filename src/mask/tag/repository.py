@@ -56,9 +56,7 @@ class TagRepository:
         return result.scalar_one_or_none()
 
     async def list_with_counts(self, workspace_id: str) -> list[tuple[Tag, int]]:
-        counts = (
-            select(link_tags.c.tag_id, func.count().label("n")).group_by(link_tags.c.tag_id).subquery()
-        )
+        counts = select(link_tags.c.tag_id, func.count().label("n")).group_by(link_tags.c.tag_id).subquery()
         result = await self.session.execute(
             select(Tag, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.tag_id == Tag.id)

@@ -21,8 +21,9 @@ def clean_names(raw: list[str], errors: list[FieldError]) -> list[str]:
     for index, item in enumerate(raw):
         name = item.strip()
         if not 1 <= len(name) <= MAX_TAG_LENGTH:
-            errors.append(FieldError(f"tags.{index}", "invalid_tag",
-                                     f"A tag is 1–{MAX_TAG_LENGTH} characters once trimmed."))
+            errors.append(
+                FieldError(f"tags.{index}", "invalid_tag", f"A tag is 1–{MAX_TAG_LENGTH} characters once trimmed.")
+            )
         elif any(ord(char) < 0x20 or ord(char) == 0x7F for char in name):
             errors.append(FieldError(f"tags.{index}", "invalid_tag", "A tag cannot contain control characters."))
         elif name not in names:

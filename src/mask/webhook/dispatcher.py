@@ -159,8 +159,11 @@ class WebhookDispatcher:
 
     def _client_for(self, endpoint_id: str) -> httpx.AsyncClient:
         entry = self._clients.get(endpoint_id)
-        client = entry[0] if entry is not None else create_client(
-            allow_private=self.context.settings.webhooks_allow_private, policy=self.policy)
+        client = (
+            entry[0]
+            if entry is not None
+            else create_client(allow_private=self.context.settings.webhooks_allow_private, policy=self.policy)
+        )
         self._clients[endpoint_id] = (client, time.monotonic())
         return client
 
@@ -221,7 +224,8 @@ class WebhookDispatcher:
         endpoint_gate = self._endpoint_gates.get(job.endpoint_id)
         if endpoint_gate is None:
             endpoint_gate = self._endpoint_gates[job.endpoint_id] = asyncio.Semaphore(
-                self.policy.max_in_flight_per_endpoint)
+                self.policy.max_in_flight_per_endpoint
+            )
         try:
             async with endpoint_gate, self._gate:  # the endpoint's turn first: never hold a global slot waiting
                 started_at = utcnow()
@@ -240,9 +244,7 @@ class WebhookDispatcher:
                 del self._held[job.endpoint_id]
                 self._endpoint_gates.pop(job.endpoint_id, None)
         self._outcomes.append(outcome)
-        self.stats[
-            "interrupted" if outcome.interrupted else "succeeded" if outcome.succeeded else "failed"
-        ] += 1
+        self.stats["interrupted" if outcome.interrupted else "succeeded" if outcome.succeeded else "failed"] += 1
         self._wake.set()
 
     async def _send(self, job: ClaimedJob) -> AttemptOutcome:
@@ -250,9 +252,7 @@ class WebhookDispatcher:
         policy = self.policy
         body = json.dumps(webhook_service.event_payload(job.event), ensure_ascii=False, separators=(",", ":"))
         started_at = utcnow()
-        headers = signature_headers(
-            secrets_=job.secrets, message_id=job.event.id, timestamp=started_at, body=body
-        )
+        headers = signature_headers(secrets_=job.secrets, message_id=job.event.id, timestamp=started_at, body=body)
         headers["content-type"] = "application/json"
         headers["user-agent"] = policy.user_agent
         clock = time.perf_counter()
@@ -262,9 +262,7 @@ class WebhookDispatcher:
 
         try:
             async with asyncio.timeout(policy.timeout):
-                async with client.stream(
-                    "POST", job.url, content=body.encode("utf-8"), headers=headers
-                ) as response:
+                async with client.stream("POST", job.url, content=body.encode("utf-8"), headers=headers) as response:
                     excerpt = await _read_excerpt(response, policy.response_excerpt_bytes)
         except TimeoutError:
             error = f"timed out after {policy.timeout:g} s"
@@ -298,9 +296,7 @@ class WebhookDispatcher:
                 try:
                     disabled += await self._record([outcome])
                 except IntegrityError:
-                    logger.info(
-                        "dropped the attempt of delivery %s: it no longer exists", outcome.job.delivery_id
-                    )
+                    logger.info("dropped the attempt of delivery %s: it no longer exists", outcome.job.delivery_id)
         except BaseException:
             self._outcomes[:0] = batch  # keep them for the next pass
             raise
@@ -314,9 +310,7 @@ class WebhookDispatcher:
 
     async def _record(self, outcomes: list[AttemptOutcome]) -> list[str]:
         async with session_scope(self.context.sessionmaker) as session:
-            return await webhook_service.record_outcomes(
-                session, outcomes=outcomes, policy=self.policy, now=utcnow()
-            )
+            return await webhook_service.record_outcomes(session, outcomes=outcomes, policy=self.policy, now=utcnow())
 
     async def _prune(self) -> None:
         before = utcnow() - self.policy.retention

@@ -26,9 +26,7 @@ Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` 
 
 
 def _with_secret(created: webhook_service.CreatedWebhook) -> WebhookWithSecret:
-    return WebhookWithSecret(
-        **webhook_service.to_schema(created.endpoint).model_dump(), secret=created.secret
-    )
+    return WebhookWithSecret(**webhook_service.to_schema(created.endpoint).model_dump(), secret=created.secret)
 
 
 @router.post(
@@ -107,9 +105,7 @@ async def update_webhook(
     summary="Delete a webhook",
     description="Scope: `webhooks:write`. Its delivery log goes with it.",
 )
-async def delete_webhook(
-    webhook_id: str, auth: WebhooksWrite, session: SessionDep, context: ContextDep
-) -> Response:
+async def delete_webhook(webhook_id: str, auth: WebhooksWrite, session: SessionDep, context: ContextDep) -> Response:
     await webhook_service.delete(session, workspace_id=auth.workspace_id, webhook_id=webhook_id)
     webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return Response(status_code=204)
@@ -138,9 +134,7 @@ async def rotate_secret(webhook_id: str, auth: WebhooksWrite, session: SessionDe
     description="Scope: `webhooks:write`. Queues a signed `ping` event to this webhook; follow it in "
     "its deliveries. A disabled webhook is `409`.",
 )
-async def test_webhook(
-    webhook_id: str, auth: WebhooksWrite, session: SessionDep, context: ContextDep
-) -> Delivery:
+async def test_webhook(webhook_id: str, auth: WebhooksWrite, session: SessionDep, context: ContextDep) -> Delivery:
     view = await webhook_service.send_test(session, workspace_id=auth.workspace_id, webhook_id=webhook_id)
     webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return webhook_service.delivery_to_schema(view)
@@ -186,9 +180,7 @@ async def list_deliveries(
     summary="Get a delivery with its payload",
     description="Scope: `webhooks:read`.",
 )
-async def get_delivery(
-    webhook_id: str, delivery_id: str, auth: WebhooksRead, session: SessionDep
-) -> DeliveryDetail:
+async def get_delivery(webhook_id: str, delivery_id: str, auth: WebhooksRead, session: SessionDep) -> DeliveryDetail:
     view, payload = await webhook_service.get_delivery(
         session, workspace_id=auth.workspace_id, webhook_id=webhook_id, delivery_id=delivery_id
     )

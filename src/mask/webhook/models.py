@@ -50,9 +50,7 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint(
-            "endpoint_id", "event_id"
-        ),  # fan-out twice (two workers, a crash) still owes it once
+        UniqueConstraint("endpoint_id", "event_id"),  # fan-out twice (two workers, a crash) still owes it once
         Index(None, "status", "next_attempt_at"),
         Index(None, "endpoint_id", "created_at", "id"),
         Index(None, "event_id"),

@@ -36,9 +36,7 @@ class DeliveryPolicy:
     # Deliveries claimed ahead, as a multiple of those limits, so that the next attempt to an endpoint starts
     # the moment one ends instead of after a database round trip. Leases cover the wait.
     prefetch: int = 2
-    lease: timedelta = timedelta(
-        seconds=60
-    )  # a claimed delivery comes due again after this if never reported
+    lease: timedelta = timedelta(seconds=60)  # a claimed delivery comes due again after this if never reported
     poll_interval: float = 0.5  # seconds between looks for new events and due retries when nothing wakes us
     fan_out_batch: int = 500  # events turned into deliveries per transaction
     response_excerpt_bytes: int = 1024

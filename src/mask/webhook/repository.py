@@ -94,9 +94,7 @@ class WebhookRepository:
 
     async def get_delivery(self, endpoint_id: str, delivery_id: str) -> WebhookDelivery | None:
         result = await self.session.execute(
-            select(WebhookDelivery).where(
-                WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id
-            )
+            select(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id)
         )
         return result.scalar_one_or_none()
 
@@ -197,9 +195,7 @@ class WebhookRepository:
         )
         return [(row[0], row[1]) for row in await self.session.execute(query)]
 
-    async def lease(
-        self, delivery_ids: list[str], *, lease_id: str, now: datetime, until: datetime
-    ) -> list[str]:
+    async def lease(self, delivery_ids: list[str], *, lease_id: str, now: datetime, until: datetime) -> list[str]:
         """Take the deliveries still due; the others were claimed meanwhile (SQLite, another process)."""
         if not delivery_ids:
             return []
@@ -265,8 +261,7 @@ class WebhookRepository:
         if not rows:
             return
         table = cast(Table, WebhookDelivery.__table__)
-        columns = ("status", "attempt_count", "next_attempt_at", "last_status_code", "last_attempt_at",
-                   "completed_at")
+        columns = ("status", "attempt_count", "next_attempt_at", "last_status_code", "last_attempt_at", "completed_at")
         statement = (
             update(table)
             .where(table.c.id == bindparam("b_id"), table.c.lease_id == bindparam("b_lease_id"))
@@ -290,9 +285,7 @@ class WebhookRepository:
         }
         if last_failure_at is not None:
             values["last_failure_at"] = last_failure_at
-        await self.session.execute(
-            update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values)
-        )
+        await self.session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values))
 
     async def endpoint_failed(
         self, endpoint_id: str, *, failures: int, first_failure_at: datetime, last_failure_at: datetime

@@ -20,9 +20,7 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 PING = "ping"  # sent by `POST /v1/webhooks/{id}/test`; never subscribed to
 
-EVENTS_DESCRIPTION = (
-    "Event types to receive, at least one of: " + ", ".join(f"`{t}`" for t in EVENT_TYPES) + "."
-)
+EVENTS_DESCRIPTION = "Event types to receive, at least one of: " + ", ".join(f"`{t}`" for t in EVENT_TYPES) + "."
 
 
 class WebhookCreate(RequestSchema):
@@ -44,9 +42,7 @@ class WebhookUpdate(RequestSchema):
     """Every field optional. `enabled: true` re-enables a disabled endpoint (and resets its failures)."""
 
     url: str | None = Field(default=None, max_length=2048)
-    events: list[str] | None = Field(
-        default=None, max_length=len(EVENT_TYPES) * 2, description=EVENTS_DESCRIPTION
-    )
+    events: list[str] | None = Field(default=None, max_length=len(EVENT_TYPES) * 2, description=EVENTS_DESCRIPTION)
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = None
 
@@ -85,12 +81,8 @@ class DeliveryAttempt(Schema):
     status_code: int | None = Field(description="The receiver's HTTP status; null when no answer came.")
     succeeded: bool
     response_excerpt: str | None = Field(description="The first 1 KB of the response body.")
-    error: str | None = Field(
-        description="Why no answer came (timeout, connection refused, blocked address, …)."
-    )
-    next_retry_at: UTCDatetime | None = Field(
-        description="When the retry that follows this attempt was scheduled."
-    )
+    error: str | None = Field(description="Why no answer came (timeout, connection refused, blocked address, …).")
+    next_retry_at: UTCDatetime | None = Field(description="When the retry that follows this attempt was scheduled.")
 
 
 class Delivery(Schema):
@@ -100,9 +92,7 @@ class Delivery(Schema):
     event_type: str
     status: Literal["pending", "succeeded", "failed"]
     attempt_count: int
-    next_retry_at: UTCDatetime | None = Field(
-        description="When the next attempt is due (pending deliveries)."
-    )
+    next_retry_at: UTCDatetime | None = Field(description="When the next attempt is due (pending deliveries).")
     last_status_code: int | None
     last_attempt_at: UTCDatetime | None
     created_at: UTCDatetime

@@ -235,9 +235,7 @@ async def update(
         raise ValidationFailed(errors)
     now = utcnow()
     if data.enabled is True and not endpoint.enabled:
-        changes.update(
-            enabled=True, disabled_reason=None, disabled_at=None, consecutive_failures=0, failing_since=None
-        )
+        changes.update(enabled=True, disabled_reason=None, disabled_at=None, consecutive_failures=0, failing_since=None)
     elif data.enabled is False and endpoint.enabled:
         changes.update(enabled=False, disabled_reason="manual", disabled_at=now)
     for name, value in changes.items():
@@ -271,9 +269,7 @@ async def send_test(session: AsyncSession, *, workspace_id: str, webhook_id: str
     """Queue a `ping` event to this endpoint alone; it is delivered, signed and logged like any other."""
     endpoint = await get(session, workspace_id=workspace_id, webhook_id=webhook_id)
     if not endpoint.enabled:
-        raise WebhookDisabled(
-            "This webhook is disabled; enable it (PATCH `enabled: true`) to send it events."
-        )
+        raise WebhookDisabled("This webhook is disabled; enable it (PATCH `enabled: true`) to send it events.")
     now = utcnow()
     repository = WebhookRepository(session)
     event = Event(
@@ -344,9 +340,7 @@ async def retry_delivery(
     session: AsyncSession, *, workspace_id: str, webhook_id: str, delivery_id: str
 ) -> DeliveryView:
     """Send a delivery again now, whatever its state; one whose retries were used up gets one more attempt."""
-    view, _ = await get_delivery(
-        session, workspace_id=workspace_id, webhook_id=webhook_id, delivery_id=delivery_id
-    )
+    view, _ = await get_delivery(session, workspace_id=workspace_id, webhook_id=webhook_id, delivery_id=delivery_id)
     endpoint = await get(session, workspace_id=workspace_id, webhook_id=webhook_id)
     if not endpoint.enabled:
         raise WebhookDisabled("This webhook is disabled; enable it (PATCH `enabled: true`) before retrying.")
@@ -368,9 +362,9 @@ async def record_link_clicks(session: AsyncSession, *, clicks: Sequence[Enriched
     links = {link.id: link for link in await WebhookRepository(session).links(link_ids)}
     tags = await TagRepository(session).names_for_links(links)
     schemas = {
-        link_id: link_service.to_schema(
-            link_service.LinkView(link=link, tags=tags.get(link_id, []))
-        ).model_dump(mode="json")
+        link_id: link_service.to_schema(link_service.LinkView(link=link, tags=tags.get(link_id, []))).model_dump(
+            mode="json"
+        )
         for link_id, link in links.items()
     }
     recorded = 0
@@ -388,9 +382,7 @@ async def record_link_clicks(session: AsyncSession, *, clicks: Sequence[Enriched
     return recorded
 
 
-async def workspaces_subscribed(
-    session: AsyncSession, *, workspace_ids: Sequence[str], event_type: str
-) -> set[str]:
+async def workspaces_subscribed(session: AsyncSession, *, workspace_ids: Sequence[str], event_type: str) -> set[str]:
     """Which of these workspaces have an enabled endpoint subscribed to `event_type`."""
     subscriptions = await WebhookRepository(session).subscriptions(workspace_ids)
     return {workspace_id for workspace_id, types in subscriptions.items() if event_type in types}
@@ -485,16 +477,18 @@ async def record_outcomes(
             delay = policy.retry_delay(job.attempt_number)
             status = "pending" if delay is not None else "failed"
             next_attempt_at = now + delay if delay is not None else None
-        finished.append({
-            "id": job.delivery_id,
-            "lease_id": job.lease_id,
-            "status": status,
-            "attempt_count": job.attempt_number,
-            "next_attempt_at": next_attempt_at,
-            "last_status_code": outcome.status_code,
-            "last_attempt_at": outcome.attempted_at,
-            "completed_at": None if status == "pending" else now,
-        })
+        finished.append(
+            {
+                "id": job.delivery_id,
+                "lease_id": job.lease_id,
+                "status": status,
+                "attempt_count": job.attempt_number,
+                "next_attempt_at": next_attempt_at,
+                "last_status_code": outcome.status_code,
+                "last_attempt_at": outcome.attempted_at,
+                "completed_at": None if status == "pending" else now,
+            }
+        )
         repository.add_attempt(
             WebhookAttempt(
                 id=new_id("wha"),

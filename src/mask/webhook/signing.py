@@ -22,9 +22,7 @@ def generate_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
 
-def signature_headers(
-    *, secrets_: Sequence[str], message_id: str, timestamp: datetime, body: str
-) -> dict[str, str]:
+def signature_headers(*, secrets_: Sequence[str], message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
     """The three Standard Webhooks headers for `body`, signed with every secret given."""
     signatures = [Webhook(secret).sign(message_id, timestamp, body) for secret in secrets_]
     return {

@@ -129,9 +129,7 @@ def check_url(raw: str, *, allow_private: bool, require_https: bool) -> str:
     literal = _literal_address(parsed.hostname)
     problem = address_problem(literal) if literal is not None else name_problem(parsed.hostname)
     if problem is not None:
-        raise UrlProblem(
-            "blocked_destination", f"Webhooks cannot be sent to {parsed.hostname}: it is {problem}."
-        )
+        raise UrlProblem("blocked_destination", f"Webhooks cannot be sent to {parsed.hostname}: it is {problem}.")
     return parsed.href
 
 

@@ -20,8 +20,9 @@ async def save_profile(page: Page) -> Response:
     try:
         await account_service.update_profile(page.db, user=page.me, name=name)
     except MaskError as error:
-        raise Rerender(page.render("account.html", status=error.status_code, errors=field_errors(error),
-                                   values={"name": name})) from error
+        raise Rerender(
+            page.render("account.html", status=error.status_code, errors=field_errors(error), values={"name": name})
+        ) from error
     return page.redirect("/app/account", done="profile-saved")
 
 
@@ -30,14 +31,24 @@ async def change_password(page: Page) -> Response:
     assert page.user_session is not None
     try:
         await account_service.change_password(
-            page.db, user=page.me, current_password=await page.field("current_password"),
-            new_password=await page.field("new_password"), keep_session_id=page.user_session.id, ip=page.ip,
+            page.db,
+            user=page.me,
+            current_password=await page.field("current_password"),
+            new_password=await page.field("new_password"),
+            keep_session_id=page.user_session.id,
+            ip=page.ip,
         )
     except account_service.LoginThrottled as error:
-        return page.render("account.html", status=error.status_code, headers=error.headers,
-                           errors={"current_password": error.message}, values={"name": page.me.name or ""})
+        return page.render(
+            "account.html",
+            status=error.status_code,
+            headers=error.headers,
+            errors={"current_password": error.message},
+            values={"name": page.me.name or ""},
+        )
     except MaskError as error:
         # A wrong current password counts toward the throttle, so this answer commits (no Rerender).
-        return page.render("account.html", status=error.status_code, errors=field_errors(error),
-                           values={"name": page.me.name or ""})
+        return page.render(
+            "account.html", status=error.status_code, errors=field_errors(error), values={"name": page.me.name or ""}
+        )
     return page.redirect("/app/account", done="password-changed")

@@ -21,8 +21,14 @@ from mask.dashboard.web import Page, view
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
 
-INTERVALS = [("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("1y", "1 year"),
-             ("all", "All time")]
+INTERVALS = [
+    ("24h", "24 hours"),
+    ("7d", "7 days"),
+    ("30d", "30 days"),
+    ("90d", "90 days"),
+    ("1y", "1 year"),
+    ("all", "All time"),
+]
 BOT_MODES = [("exclude", "Humans"), ("include", "Humans + bots"), ("only", "Bots only")]
 DEFAULT_INTERVAL = "30d"
 BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
@@ -37,8 +43,12 @@ BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
     (GroupBy.utm_campaigns, "UTM campaigns", "utm_campaign"),
     (GroupBy.tags, "Tags", "tag"),
 ]
-LINK_BREAKDOWNS = [item for item in BREAKDOWNS if item[0] in (GroupBy.countries, GroupBy.referrers, GroupBy.devices,
-                                                                GroupBy.browsers, GroupBy.os, GroupBy.utm_sources)]
+LINK_BREAKDOWNS = [
+    item
+    for item in BREAKDOWNS
+    if item[0]
+    in (GroupBy.countries, GroupBy.referrers, GroupBy.devices, GroupBy.browsers, GroupBy.os, GroupBy.utm_sources)
+]
 ACCEPTED = ("interval", "bots", *FILTER_PARAMS)
 ROWS = 8
 
@@ -93,8 +103,15 @@ def _rows(result: BaseModel, key: str) -> list[Row]:
         else:
             label = item.get(key) or ("Direct / none" if key in ("referrer", "utm_source") else "Unknown")
             value = item.get(key)
-        rows.append(Row(label=label, value=value, clicks=item["clicks"], unique_clicks=item["unique_clicks"],
-                        share=item["clicks"] / top if top else 0.0))
+        rows.append(
+            Row(
+                label=label,
+                value=value,
+                clicks=item["clicks"],
+                unique_clicks=item["unique_clicks"],
+                share=item["clicks"] / top if top else 0.0,
+            )
+        )
     return rows
 
 
@@ -104,36 +121,52 @@ def _url(base: str, query: dict[str, str], **changes: str | None) -> str:
 
 
 def _cards(page: Page, query: dict[str, str], breakdowns: list[tuple[GroupBy, str, str]]) -> list[Breakdown]:
-    return [Breakdown(group_by=group_by.value, key=key, title=title,
-                      csv_url=_url(f"{page.base}/analytics.csv", query, group_by=group_by.value, limit="1000"),
-                      load_url=_url(f"{page.base}/analytics/breakdown", query, group_by=group_by.value))
-            for group_by, title, key in breakdowns]
+    return [
+        Breakdown(
+            group_by=group_by.value,
+            key=key,
+            title=title,
+            csv_url=_url(f"{page.base}/analytics.csv", query, group_by=group_by.value, limit="1000"),
+            load_url=_url(f"{page.base}/analytics/breakdown", query, group_by=group_by.value),
+        )
+        for group_by, title, key in breakdowns
+    ]
 
 
-async def report(page: Page, query: dict[str, str], *, breakdowns: list[tuple[GroupBy, str, str]],
-                 base: str) -> dict[str, Any]:
+async def report(
+    page: Page, query: dict[str, str], *, breakdowns: list[tuple[GroupBy, str, str]], base: str
+) -> dict[str, Any]:
     """Totals and the time series for `query`, and the breakdown cards (each loads itself: one query each, so
     no page waits for ten)."""
     workspace_id = page.ws.workspace.id
-    totals = await analytics_service.clicks(page.db, workspace_id=workspace_id,
-                                            params=_params(query, GroupBy.count))
+    totals = await analytics_service.clicks(page.db, workspace_id=workspace_id, params=_params(query, GroupBy.count))
     total = int(getattr(totals, "clicks", 0))
     points: list[dict[str, Any]] = []
     if total:  # without clicks there is no chart to draw and nothing to break down
-        series = await analytics_service.clicks(page.db, workspace_id=workspace_id,
-                                                params=_params(query, GroupBy.timeseries))
+        series = await analytics_service.clicks(
+            page.db, workspace_id=workspace_id, params=_params(query, GroupBy.timeseries)
+        )
         points = analytics_service.rows_of(series)
-    chart = {"t": [point["start"] for point in points], "clicks": [point["clicks"] for point in points],
-             "unique": [point["unique_clicks"] for point in points]}
-    filters = [(name, value, _url(base, query, **{name: None})) for name, value in query.items()
-               if name in FILTER_PARAMS]
+    chart = {
+        "t": [point["start"] for point in points],
+        "clicks": [point["clicks"] for point in points],
+        "unique": [point["unique_clicks"] for point in points],
+    }
+    filters = [
+        (name, value, _url(base, query, **{name: None})) for name, value in query.items() if name in FILTER_PARAMS
+    ]
     return {
-        "query": query, "totals": totals, "chart_json": json.dumps(chart).replace("<", "\\u003c"),
-        "points": points, "breakdowns": _cards(page, query, breakdowns) if total else [], "filters": filters,
+        "query": query,
+        "totals": totals,
+        "chart_json": json.dumps(chart).replace("<", "\\u003c"),
+        "points": points,
+        "breakdowns": _cards(page, query, breakdowns) if total else [],
+        "filters": filters,
         "base_url": base,
         "intervals": [(value, label, _url(base, query, interval=value)) for value, label in INTERVALS],
-        "bot_modes": [(value, label, _url(base, query, bots=None if value == "exclude" else value))
-                      for value, label in BOT_MODES],
+        "bot_modes": [
+            (value, label, _url(base, query, bots=None if value == "exclude" else value)) for value, label in BOT_MODES
+        ],
         "series_csv_url": _url(f"{page.base}/analytics.csv", query, group_by="timeseries"),
     }
 
@@ -146,12 +179,12 @@ async def workspace_analytics(page: Page) -> Response:
         values = await report(page, query, breakdowns=BREAKDOWNS, base=base)
     except (MaskError, ValidationError) as error:
         message = error.message if isinstance(error, MaskError) else "These analytics parameters are not valid."
-        return page.render("analytics.html", status=getattr(error, "status_code", 422), problem=message,
-                           reset_url=base)
+        return page.render("analytics.html", status=getattr(error, "status_code", 422), problem=message, reset_url=base)
     link = None
     if "link_id" in query and "," not in query["link_id"] and not query["link_id"].startswith("-"):
-        link = link_service.to_schema(await link_service.get(page.db, workspace_id=page.ws.workspace.id,
-                                                             link_id=query["link_id"]))
+        link = link_service.to_schema(
+            await link_service.get(page.db, workspace_id=page.ws.workspace.id, link_id=query["link_id"])
+        )
     return page.render("analytics.html", problem=None, link=link, **values)
 
 
@@ -163,11 +196,18 @@ async def breakdown(page: Page) -> Response:
     if chosen is None:
         raise analytics_service.AnalyticsLinkNotFound("No such breakdown.")
     group_by, title, key = chosen
-    result = await analytics_service.clicks(page.db, workspace_id=page.ws.workspace.id,
-                                            params=_params(query, group_by, limit=ROWS))
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, group_by, limit=ROWS)
+    )
     [card] = _cards(page, query, [chosen])
-    card = Breakdown(group_by=card.group_by, key=key, title=title, csv_url=card.csv_url, load_url=card.load_url,
-                     rows=_rows(result, key))
+    card = Breakdown(
+        group_by=card.group_by,
+        key=key,
+        title=title,
+        csv_url=card.csv_url,
+        load_url=card.load_url,
+        rows=_rows(result, key),
+    )
     base = f"{page.base}/analytics"
     values: dict[str, Any] = {"section": card, "filter_url": lambda name, value: _url(base, query, **{name: value})}
     if page.request.headers.get("hx-request"):
@@ -190,5 +230,8 @@ async def analytics_csv(page: Page) -> Response:
     result = await analytics_service.clicks(page.db, workspace_id=page.ws.workspace.id, params=params)
     body = to_csv(analytics_service.csv_columns(group_by), analytics_service.rows_of(result))
     filename = f"{page.ws.workspace.slug}-clicks-{group_by.value}-{query.get('interval', 'range')}.csv"
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -41,13 +41,19 @@ async def login(page: Page) -> Response:
         user = await account_service.log_in(page.db, email=email, password=password, ip=page.ip)
     except (account_service.LoginFailed, account_service.LoginThrottled) as error:
         # Never stored: the failure counter must persist, so this answer is not a Rerender (no rollback).
-        return page.render("auth/login.html", status=error.status_code, headers=error.headers,
-                           errors={"__all__": error.message}, values={"email": email},
-                           next=security.safe_next(await page.field("next")) or "")
+        return page.render(
+            "auth/login.html",
+            status=error.status_code,
+            headers=error.headers,
+            errors={"__all__": error.message},
+            values={"email": email},
+            next=security.safe_next(await page.field("next")) or "",
+        )
     if page.user_session is not None:
         await account_service.end_session(page.db, session_id=page.user_session.id)
-    started = await account_service.start_session(page.db, user=user, ip=page.ip,
-                                                  user_agent=page.request.headers.get("user-agent"))
+    started = await account_service.start_session(
+        page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
+    )
     page.start_session(started.token)
     return page.redirect(next_url)
 
@@ -68,11 +74,18 @@ async def signup(page: Page) -> Response:
     try:
         user = await account_service.sign_up(page.db, email=email, password=password, workspace_name=workspace_name)
     except MaskError as error:
-        raise Rerender(page.render("auth/signup.html", status=error.status_code, errors=field_errors(error),
-                                   values={"email": email, "workspace_name": workspace_name},
-                                   next=next_url or "")) from error
-    started = await account_service.start_session(page.db, user=user, ip=page.ip,
-                                                  user_agent=page.request.headers.get("user-agent"))
+        raise Rerender(
+            page.render(
+                "auth/signup.html",
+                status=error.status_code,
+                errors=field_errors(error),
+                values={"email": email, "workspace_name": workspace_name},
+                next=next_url or "",
+            )
+        ) from error
+    started = await account_service.start_session(
+        page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
+    )
     page.start_session(started.token)
     if next_url:
         return page.redirect(next_url)
@@ -99,8 +112,11 @@ async def new_workspace(page: Page) -> Response:
     try:
         workspace = await account_service.create_workspace(page.db, user=page.me, name=name)
     except MaskError as error:
-        raise Rerender(page.render("workspace_new.html", status=error.status_code, errors=field_errors(error),
-                                   values={"name": name})) from error
+        raise Rerender(
+            page.render(
+                "workspace_new.html", status=error.status_code, errors=field_errors(error), values={"name": name}
+            )
+        ) from error
     return page.redirect(f"/app/{workspace.slug}/links", done="workspace-created")
 
 
@@ -110,8 +126,9 @@ async def invite(page: Page) -> Response:
     token = page.request.path_params["token"]
     found, workspace = await account_service.find_invite(page.db, token=token)
     already = page.user is not None and any(item.workspace.id == workspace.id for item in page.workspaces)
-    return page.render("invite.html", invite=found, invited_to=workspace, token=token, already=already,
-                       here=page.request.url.path)
+    return page.render(
+        "invite.html", invite=found, invited_to=workspace, token=token, already=already, here=page.request.url.path
+    )
 
 
 @view()

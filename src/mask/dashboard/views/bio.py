@@ -25,12 +25,13 @@ from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
 
 BLOCK_TYPES = {"link": "Link button", "header": "Heading", "text": "Text", "social": "Social icon"}
-PAGE_FIELDS = ("handle", "domain", "title", "description", "avatar_url", "seo_title", "seo_description",
-               "og_image_url")
+PAGE_FIELDS = ("handle", "domain", "title", "description", "avatar_url", "seo_title", "seo_description", "og_image_url")
 THEME_FIELDS = ("background", "text_color", "button_color", "button_text_color")
 # The preview may be framed by the dashboard itself; it runs no script and loads only our stylesheets.
-PREVIEW_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
-                  "form-action 'none'; frame-ancestors 'self'")
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'"
+)
 BLOCK_PARAM = re.compile(r"^blocks\.(\d+)\.(\w+)")
 
 
@@ -48,8 +49,12 @@ def _block_in(block: BioBlock) -> dict[str, Any]:
 
 async def _block_from_form(page: Page, block_type: str) -> dict[str, Any]:
     if block_type == "link":
-        return {"type": "link", "title": await page.field("title"), "url": (await page.field("url")).strip(),
-                "enabled": await page.field("enabled") != "off"}
+        return {
+            "type": "link",
+            "title": await page.field("title"),
+            "url": (await page.field("url")).strip(),
+            "enabled": await page.field("enabled") != "off",
+        }
     if block_type in ("header", "text"):
         return {"type": block_type, "text": await page.field("text")}
     return {"type": "social", "platform": await page.field("platform"), "url": (await page.field("url")).strip()}
@@ -66,24 +71,42 @@ def _page_values(schema: BioPageSchema) -> dict[str, Any]:
     return values
 
 
-async def _editor(page: Page, found: BioPageView, *, schema: BioPageSchema | None = None, status: int = 200,
-                  errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
-                  block_errors: dict[str, dict[str, str]] | None = None,
-                  block_values: dict[str, dict[str, Any]] | None = None) -> Response:
+async def _editor(
+    page: Page,
+    found: BioPageView,
+    *,
+    schema: BioPageSchema | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    block_errors: dict[str, dict[str, str]] | None = None,
+    block_values: dict[str, dict[str, Any]] | None = None,
+) -> Response:
     """The editor. After a refused change, `schema` is the page as it was before it (the session holds the
     half-applied change, which is rolled back) and `block_values` what was typed into the refused block."""
     schema = schema or bio_page_service.to_schema(found)
     return page.render(
-        "bio/edit.html", status=status, bio=schema, blocks=schema.blocks, errors=errors or {},
-        values=values or _page_values(schema), block_errors=block_errors or {}, block_values=block_values or {},
-        domains=await domain_choices(page), presets=list(themes.PRESETS), fonts=list(themes.FONTS),
-        shapes=list(themes.BUTTON_SHAPES), block_types=BLOCK_TYPES, platforms=PLATFORM_LABELS,
+        "bio/edit.html",
+        status=status,
+        bio=schema,
+        blocks=schema.blocks,
+        errors=errors or {},
+        values=values or _page_values(schema),
+        block_errors=block_errors or {},
+        block_values=block_values or {},
+        domains=await domain_choices(page),
+        presets=list(themes.PRESETS),
+        fonts=list(themes.FONTS),
+        shapes=list(themes.BUTTON_SHAPES),
+        block_types=BLOCK_TYPES,
+        platforms=PLATFORM_LABELS,
         preview_version=int(schema.updated_at.timestamp() * 1000),
     )
 
 
-def _split_errors(error: MaskError | ValidationError, blocks: list[dict[str, Any]]) -> tuple[
-        dict[str, str], dict[str, dict[str, str]]]:
+def _split_errors(
+    error: MaskError | ValidationError, blocks: list[dict[str, Any]]
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Page-level errors by field, and block errors by block id (`new` for a block being added)."""
     page_errors: dict[str, str] = {}
     by_block: dict[str, dict[str, str]] = {}
@@ -107,8 +130,9 @@ def _split_errors(error: MaskError | ValidationError, blocks: list[dict[str, Any
 
 
 async def _load(page: Page) -> BioPageView:
-    return await bio_page_service.get(page.db, workspace_id=page.ws.workspace.id,
-                                      page_id=page.request.path_params["bio_id"])
+    return await bio_page_service.get(
+        page.db, workspace_id=page.ws.workspace.id, page_id=page.request.path_params["bio_id"]
+    )
 
 
 async def _save_blocks(page: Page, found: BioPageView, blocks: list[dict[str, Any]]) -> Response:
@@ -116,43 +140,64 @@ async def _save_blocks(page: Page, found: BioPageView, blocks: list[dict[str, An
     before = bio_page_service.to_schema(found)
     try:
         data = BioPageUpdate.model_validate({"blocks": blocks})
-        await bio_page_service.update(page.db, settings=page.settings, workspace_id=page.ws.workspace.id,
-                                      page_id=found.page.id, data=data)
+        await bio_page_service.update(
+            page.db, settings=page.settings, workspace_id=page.ws.workspace.id, page_id=found.page.id, data=data
+        )
     except (MaskError, ValidationError) as error:
         if isinstance(error, bio_page_service.BioPageNotFound):
             raise
         page_errors, block_errors = _split_errors(error, blocks)
         typed = {block.get("id") or "new": block for block in blocks if (block.get("id") or "new") in block_errors}
         status = 422 if isinstance(error, ValidationError) else error.status_code
-        raise Rerender(await _editor(page, found, schema=before, status=status, errors=page_errors,
-                                     block_errors=block_errors, block_values=typed)) from error
+        raise Rerender(
+            await _editor(
+                page,
+                found,
+                schema=before,
+                status=status,
+                errors=page_errors,
+                block_errors=block_errors,
+                block_values=typed,
+            )
+        ) from error
     return page.redirect(f"{page.base}/bio/{found.page.id}", done="bio-saved")
 
 
 @view(workspace=True)
 async def list_bio_pages(page: Page) -> Response:
-    views, _ = await bio_page_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None,
-                                                domain=None)
-    return page.render("bio/list.html", pages=[bio_page_service.to_schema(item) for item in views],
-                       domains=await domain_choices(page), values={"domain": page.settings.short_domain})
+    views, _ = await bio_page_service.list_page(
+        page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None, domain=None
+    )
+    return page.render(
+        "bio/list.html",
+        pages=[bio_page_service.to_schema(item) for item in views],
+        domains=await domain_choices(page),
+        values={"domain": page.settings.short_domain},
+    )
 
 
 @view(workspace=True)
 async def create_bio_page(page: Page) -> Response:
     handle, domain, title = await page.field("handle"), await page.field("domain"), await page.field("title")
-    body: dict[str, Any] = {"handle": handle.strip(), "title": title.strip() or None,
-                            "domain": domain.strip() or None}
+    body: dict[str, Any] = {"handle": handle.strip(), "title": title.strip() or None, "domain": domain.strip() or None}
     try:
-        created = await bio_page_service.create(page.db, settings=page.settings, workspace_id=page.ws.workspace.id,
-                                                data=BioPageCreate.model_validate(body))
+        created = await bio_page_service.create(
+            page.db, settings=page.settings, workspace_id=page.ws.workspace.id, data=BioPageCreate.model_validate(body)
+        )
     except (MaskError, ValidationError) as error:
-        views, _ = await bio_page_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100,
-                                                    cursor=None, domain=None)
-        raise Rerender(page.render(
-            "bio/list.html", status=422 if isinstance(error, ValidationError) else error.status_code,
-            pages=[bio_page_service.to_schema(item) for item in views], domains=await domain_choices(page),
-            errors=field_errors(error), values={"handle": handle, "domain": domain, "title": title},
-        )) from error
+        views, _ = await bio_page_service.list_page(
+            page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None, domain=None
+        )
+        raise Rerender(
+            page.render(
+                "bio/list.html",
+                status=422 if isinstance(error, ValidationError) else error.status_code,
+                pages=[bio_page_service.to_schema(item) for item in views],
+                domains=await domain_choices(page),
+                errors=field_errors(error),
+                values={"handle": handle, "domain": domain, "title": title},
+            )
+        ) from error
     return page.redirect(f"{page.base}/bio/{created.page.id}", done="bio-created")
 
 
@@ -166,8 +211,9 @@ async def save_bio_page(page: Page) -> Response:
     """The page's own fields and theme; an emptied optional field is cleared."""
     found = await _load(page)
     form = {name: (await page.field(name)).strip() for name in PAGE_FIELDS}
-    theme = {name: (await page.field(f"theme_{name}")).strip() for name in
-             ("preset", "button_shape", "font", *THEME_FIELDS)}
+    theme = {
+        name: (await page.field(f"theme_{name}")).strip() for name in ("preset", "button_shape", "font", *THEME_FIELDS)
+    }
     body: dict[str, Any] = {name: (value or None) for name, value in form.items()}
     body["handle"] = form["handle"]
     body["published"] = await page.field("published") == "on"
@@ -175,15 +221,21 @@ async def save_bio_page(page: Page) -> Response:
     values = {**form, "published": body["published"], "theme": theme}
     before = bio_page_service.to_schema(found)
     try:
-        await bio_page_service.update(page.db, settings=page.settings, workspace_id=page.ws.workspace.id,
-                                      page_id=found.page.id, data=BioPageUpdate.model_validate(body))
+        await bio_page_service.update(
+            page.db,
+            settings=page.settings,
+            workspace_id=page.ws.workspace.id,
+            page_id=found.page.id,
+            data=BioPageUpdate.model_validate(body),
+        )
     except (MaskError, ValidationError) as error:
         if isinstance(error, bio_page_service.BioPageNotFound):
             raise
         page_errors, _ = _split_errors(error, [])
         status = 422 if isinstance(error, ValidationError) else error.status_code
-        raise Rerender(await _editor(page, found, schema=before, status=status, errors=page_errors,
-                                     values=values)) from error
+        raise Rerender(
+            await _editor(page, found, schema=before, status=status, errors=page_errors, values=values)
+        ) from error
     return page.redirect(f"{page.base}/bio/{found.page.id}", done="bio-saved")
 
 
@@ -192,8 +244,9 @@ async def add_block(page: Page) -> Response:
     found = await _load(page)
     block_type = await page.field("type")
     if block_type not in BLOCK_TYPES:
-        raise Rerender(await _editor(page, found, status=422,
-                                     block_errors={"new": {"type": "Choose a kind of block."}}))
+        raise Rerender(
+            await _editor(page, found, status=422, block_errors={"new": {"type": "Choose a kind of block."}})
+        )
     blocks = [_block_in(block) for block in found.blocks] + [await _block_from_form(page, block_type)]
     return await _save_blocks(page, found, blocks)
 
@@ -257,10 +310,10 @@ async def preview(page: Page) -> Response:
     found = await _load(page)
     html = render_page(found)
     for block in found.blocks:
-        html = html.replace(f'href="{bio_page_service.block_path(found.page.handle, block.id)}"',
-                            'href="#preview" aria-disabled="true"')
-    return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_POLICY,
-                                       "X-Frame-Options": "SAMEORIGIN"})
+        html = html.replace(
+            f'href="{bio_page_service.block_path(found.page.handle, block.id)}"', 'href="#preview" aria-disabled="true"'
+        )
+    return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"})
 
 
 def preset_swatch(name: str) -> str:
@@ -289,5 +342,4 @@ async def preset_image(page: Page) -> Response:
     name = page.request.path_params["preset"]
     if name not in themes.PRESETS:
         raise bio_page_service.BioPageNotFound(f"No theme `{name}`.")
-    return Response(preset_swatch(name), media_type="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(preset_swatch(name), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

@@ -18,8 +18,19 @@ from mask.link.schemas import Link, LinkCreate, LinkUpdate
 from mask.tag import service as tag_service
 
 PAGE_SIZE = 25
-FORM_FIELDS = ("url", "slug", "domain", "tags", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-               "utm_content", "expires_at", "expired_url")
+FORM_FIELDS = (
+    "url",
+    "slug",
+    "domain",
+    "tags",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "expires_at",
+    "expired_url",
+)
 OPTIONAL_ON_EDIT = frozenset(FORM_FIELDS) - {"url", "slug"}
 
 
@@ -67,13 +78,19 @@ async def list_links(page: Page) -> Response:
     domain = params.get("domain", "").strip()[:253]
     cursor = params.get("cursor") or None
     views, next_cursor = await link_service.list_page(
-        page.db, workspace_id=page.ws.workspace.id, limit=PAGE_SIZE, cursor=cursor[:200] if cursor else None,
-        domain=domain or None, tag=tag or None, query=query or None,
+        page.db,
+        workspace_id=page.ws.workspace.id,
+        limit=PAGE_SIZE,
+        cursor=cursor[:200] if cursor else None,
+        domain=domain or None,
+        tag=tag or None,
+        query=query or None,
     )
     links = [link_service.to_schema(item) for item in views]
     filters = {"q": query, "tag": tag, "domain": domain}
-    values: dict[str, Any] = dict(links=links, next_cursor=next_cursor, filters=filters, paged=cursor is not None,
-                  filtered=any(filters.values()))
+    values: dict[str, Any] = dict(
+        links=links, next_cursor=next_cursor, filters=filters, paged=cursor is not None, filtered=any(filters.values())
+    )
     if page.request.headers.get("hx-target", "").endswith("#link-results"):
         return page.render("links/_results.html", **values)
     tags = await tag_service.list_with_counts(page.db, workspace_id=page.ws.workspace.id)
@@ -82,8 +99,9 @@ async def list_links(page: Page) -> Response:
 
 @view(workspace=True)
 async def new_link_form(page: Page) -> Response:
-    return page.render("links/form.html", link=None, domains=await domain_choices(page),
-                       values={"domain": page.settings.short_domain})
+    return page.render(
+        "links/form.html", link=None, domains=await domain_choices(page), values={"domain": page.settings.short_domain}
+    )
 
 
 @view(workspace=True)
@@ -93,15 +111,25 @@ async def create_link(page: Page) -> Response:
         data = LinkCreate.model_validate(_create_body(values))
         await link_service.create(page.db, settings=page.settings, workspace_id=page.ws.workspace.id, data=data)
     except (MaskError, ValidationError) as error:
-        raise Rerender(page.render("links/form.html", status=422 if isinstance(error, ValidationError)
-                                   else error.status_code, link=None, errors=field_errors(error),
-                                   values=values, domains=await domain_choices(page))) from error
+        raise Rerender(
+            page.render(
+                "links/form.html",
+                status=422 if isinstance(error, ValidationError) else error.status_code,
+                link=None,
+                errors=field_errors(error),
+                values=values,
+                domains=await domain_choices(page),
+            )
+        ) from error
     return page.redirect(f"{page.base}/links", done="link-created")
 
 
 def _values_of(link: Any) -> dict[str, str]:
-    values = {name: "" if getattr(link, name) is None else str(getattr(link, name)) for name in FORM_FIELDS
-              if name not in ("tags", "expires_at")}
+    values = {
+        name: "" if getattr(link, name) is None else str(getattr(link, name))
+        for name in FORM_FIELDS
+        if name not in ("tags", "expires_at")
+    }
     values["tags"] = ", ".join(link.tags)
     values["expires_at"] = link.expires_at.strftime("%Y-%m-%dT%H:%M") if link.expires_at else ""
     return values
@@ -110,17 +138,24 @@ def _values_of(link: Any) -> dict[str, str]:
 async def _link_report(page: Page, link: Link) -> dict[str, Any]:
     """The link's clicks: the chart and a few breakdowns, in the range and bot mode of the page's URL."""
     query = analytics.link_query(page, link.id)
-    return await analytics.report(page, query, breakdowns=analytics.LINK_BREAKDOWNS,
-                                  base=f"{page.base}/links/{link.id}")
+    return await analytics.report(
+        page, query, breakdowns=analytics.LINK_BREAKDOWNS, base=f"{page.base}/links/{link.id}"
+    )
 
 
 @view(workspace=True)
 async def link_detail(page: Page) -> Response:
-    found = await link_service.get(page.db, workspace_id=page.ws.workspace.id,
-                                   link_id=page.request.path_params["link_id"])
+    found = await link_service.get(
+        page.db, workspace_id=page.ws.workspace.id, link_id=page.request.path_params["link_id"]
+    )
     link = link_service.to_schema(found)
-    return page.render("links/form.html", link=link, values=_values_of(link), domains=await domain_choices(page),
-                       **await _link_report(page, link))
+    return page.render(
+        "links/form.html",
+        link=link,
+        values=_values_of(link),
+        domains=await domain_choices(page),
+        **await _link_report(page, link),
+    )
 
 
 @view(workspace=True)
@@ -129,30 +164,39 @@ async def update_link(page: Page) -> Response:
     values = await _form_values(page)
     try:
         data = LinkUpdate.model_validate(_update_body(values))
-        await link_service.update(page.db, settings=page.settings, workspace_id=page.ws.workspace.id,
-                                  link_id=link_id, data=data)
+        await link_service.update(
+            page.db, settings=page.settings, workspace_id=page.ws.workspace.id, link_id=link_id, data=data
+        )
     except (MaskError, ValidationError) as error:
         if isinstance(error, link_service.LinkNotFound):
             raise
-        link = link_service.to_schema(await link_service.get(page.db, workspace_id=page.ws.workspace.id,
-                                                              link_id=link_id))
-        raise Rerender(page.render("links/form.html", status=422 if isinstance(error, ValidationError)
-                                   else error.status_code, link=link, errors=field_errors(error),
-                                   values=values, domains=await domain_choices(page),
-                                   **await _link_report(page, link))) from error
+        link = link_service.to_schema(
+            await link_service.get(page.db, workspace_id=page.ws.workspace.id, link_id=link_id)
+        )
+        raise Rerender(
+            page.render(
+                "links/form.html",
+                status=422 if isinstance(error, ValidationError) else error.status_code,
+                link=link,
+                errors=field_errors(error),
+                values=values,
+                domains=await domain_choices(page),
+                **await _link_report(page, link),
+            )
+        ) from error
     return page.redirect(f"{page.base}/links/{link_id}", done="link-updated")
 
 
 @view(workspace=True)
 async def delete_link(page: Page) -> Response:
-    await link_service.delete(page.db, workspace_id=page.ws.workspace.id,
-                              link_id=page.request.path_params["link_id"])
+    await link_service.delete(page.db, workspace_id=page.ws.workspace.id, link_id=page.request.path_params["link_id"])
     return page.redirect(f"{page.base}/links", done="link-deleted")
 
 
 async def _qr(page: Page, kind: str) -> Response:
-    found = await link_service.get(page.db, workspace_id=page.ws.workspace.id,
-                                   link_id=page.request.path_params["link_id"])
+    found = await link_service.get(
+        page.db, workspace_id=page.ws.workspace.id, link_id=page.request.path_params["link_id"]
+    )
     url = link_service.short_url(found.link.domain, found.link.slug)
     code = segno.make(url, error="m")
     buffer = io.BytesIO()

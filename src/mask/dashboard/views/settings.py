@@ -19,7 +19,10 @@ from mask.rate_limit.models import PlanLimit
 from mask.workspace import service as workspace_service
 
 SCOPE_LABELS = {
-    "links": "Links", "domains": "Domains", "analytics": "Analytics", "bio_pages": "Bio pages",
+    "links": "Links",
+    "domains": "Domains",
+    "analytics": "Analytics",
+    "bio_pages": "Bio pages",
     "webhooks": "Webhooks",
 }
 
@@ -31,13 +34,26 @@ def _scope_groups() -> list[tuple[str, list[str]]]:
     return [(SCOPE_LABELS.get(name, name), scopes) for name, scopes in groups.items()]
 
 
-async def _keys_page(page: Page, *, status: int = 200, created: auth_service.CreatedApiKey | None = None,
-                     errors: dict[str, str] | None = None, values: dict[str, object] | None = None) -> Response:
+async def _keys_page(
+    page: Page,
+    *,
+    status: int = 200,
+    created: auth_service.CreatedApiKey | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, object] | None = None,
+) -> Response:
     keys = await auth_service.list_keys(page.db, workspace=page.ws.workspace)
     headers = {"Cache-Control": "no-store"}
-    return page.render("settings/keys.html", status=status, headers=headers, keys=keys, created=created,
-                       scope_groups=_scope_groups(), errors=errors or {},
-                       values=values or {"scopes": list(ALL_SCOPES)})
+    return page.render(
+        "settings/keys.html",
+        status=status,
+        headers=headers,
+        keys=keys,
+        created=created,
+        scope_groups=_scope_groups(),
+        errors=errors or {},
+        values=values or {"scopes": list(ALL_SCOPES)},
+    )
 
 
 @view(workspace=True, owner=True)
@@ -51,13 +67,19 @@ async def create_api_key(page: Page) -> Response:
     name = (await page.field("name")).strip()
     scopes = [value for value in form.getlist("scopes") if isinstance(value, str)]
     if not scopes:
-        raise Rerender(await _keys_page(page, status=422, errors={"scopes": "Choose at least one scope."},
-                                        values={"name": name, "scopes": []}))
+        raise Rerender(
+            await _keys_page(
+                page, status=422, errors={"scopes": "Choose at least one scope."}, values={"name": name, "scopes": []}
+            )
+        )
     try:
         created = await auth_service.create(page.db, workspace=page.ws.workspace, name=name or None, scopes=scopes)
     except MaskError as error:
-        raise Rerender(await _keys_page(page, status=error.status_code, errors=field_errors(error),
-                                        values={"name": name, "scopes": scopes})) from error
+        raise Rerender(
+            await _keys_page(
+                page, status=error.status_code, errors=field_errors(error), values={"name": name, "scopes": scopes}
+            )
+        ) from error
     # The key is on this one page only; it is not stored anywhere it could be shown again.
     return await _keys_page(page, status=201, created=created)
 
@@ -68,17 +90,32 @@ async def revoke_api_key(page: Page) -> Response:
     return page.redirect(f"{page.base}/settings/keys", done="key-revoked")
 
 
-async def _workspace_page(page: Page, *, status: int = 200, errors: dict[str, str] | None = None,
-                          invite_link: str | None = None, values: dict[str, str] | None = None) -> Response:
+async def _workspace_page(
+    page: Page,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    invite_link: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     members = await account_service.members(page.db, workspace=page.ws.workspace)
     invites = await account_service.pending_invites(page.db, actor=page.ws) if page.ws.is_owner else []
     try:
         plan_limit: PlanLimit | None = await rate_limit_service.get_plan_limit(page.db, plan=page.ws.workspace.plan)
     except rate_limit_service.PlanNotFound:
         plan_limit = None
-    return page.render("settings/workspace.html", status=status, members=members, invites=invites,
-                       errors=errors or {}, invite_link=invite_link, values=values or {},
-                       plan_limit=plan_limit, usage=await _usage(page), headers={"Cache-Control": "no-store"})
+    return page.render(
+        "settings/workspace.html",
+        status=status,
+        members=members,
+        invites=invites,
+        errors=errors or {},
+        invite_link=invite_link,
+        values=values or {},
+        plan_limit=plan_limit,
+        usage=await _usage(page),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def _usage(page: Page) -> dict[str, int] | None:
@@ -87,8 +124,11 @@ async def _usage(page: Page) -> dict[str, int] | None:
     if not isinstance(limiter, Limiter):
         return None
     decision = await rate_limit_service.workspace_usage(page.db, limiter=limiter, workspace=page.ws.workspace)
-    return {"used": decision.limit - decision.remaining, "limit": decision.limit,
-            "reset_in": max(0, math.ceil(decision.reset_at - time.time()))}
+    return {
+        "used": decision.limit - decision.remaining,
+        "limit": decision.limit,
+        "reset_in": max(0, math.ceil(decision.reset_at - time.time())),
+    }
 
 
 @view(workspace=True)
@@ -102,8 +142,9 @@ async def rename_workspace(page: Page) -> Response:
     try:
         await workspace_service.rename(page.db, workspace=page.ws.workspace, name=name)
     except MaskError as error:
-        raise Rerender(await _workspace_page(page, status=error.status_code, errors=field_errors(error),
-                                             values={"name": name})) from error
+        raise Rerender(
+            await _workspace_page(page, status=error.status_code, errors=field_errors(error), values={"name": name})
+        ) from error
     return page.redirect(f"{page.base}/settings", done="workspace-renamed")
 
 
@@ -113,8 +154,11 @@ async def create_invite(page: Page) -> Response:
     try:
         created = await account_service.create_invite(page.db, actor=page.ws, role=role or "member", email=email)
     except MaskError as error:
-        raise Rerender(await _workspace_page(page, status=error.status_code, errors=field_errors(error),
-                                             values={"email": email, "role": role})) from error
+        raise Rerender(
+            await _workspace_page(
+                page, status=error.status_code, errors=field_errors(error), values={"email": email, "role": role}
+            )
+        ) from error
     link = link_service.short_url(page.settings.short_domain, f"app/invites/{created.token}")
     return await _workspace_page(page, status=201, invite_link=link)
 
@@ -132,8 +176,9 @@ async def remove_member(page: Page) -> Response:
     try:
         await account_service.remove_member(page.db, actor=page.ws, user_id=user_id)
     except account_service.LastOwner as error:
-        raise Rerender(await _workspace_page(page, status=error.status_code,
-                                             errors={"members": error.message})) from error
+        raise Rerender(
+            await _workspace_page(page, status=error.status_code, errors={"members": error.message})
+        ) from error
     if user_id == page.me.id:
         return page.redirect("/app")
     return page.redirect(f"{page.base}/settings", done="member-removed")
@@ -142,9 +187,11 @@ async def remove_member(page: Page) -> Response:
 @view(workspace=True, owner=True)
 async def change_role(page: Page) -> Response:
     try:
-        await account_service.set_role(page.db, actor=page.ws, user_id=page.request.path_params["user_id"],
-                                       role=await page.field("role"))
+        await account_service.set_role(
+            page.db, actor=page.ws, user_id=page.request.path_params["user_id"], role=await page.field("role")
+        )
     except MaskError as error:
-        raise Rerender(await _workspace_page(page, status=error.status_code,
-                                             errors={"members": error.message})) from error
+        raise Rerender(
+            await _workspace_page(page, status=error.status_code, errors={"members": error.message})
+        ) from error
     return page.redirect(f"{page.base}/settings", done="role-changed")

@@ -28,17 +28,32 @@ def _changed(page: Page) -> None:
 
 async def _form(page: Page) -> dict[str, Any]:
     form = await page.form()
-    return {"url": (await page.field("url")).strip(), "description": await page.field("description"),
-            "events": [value for value in form.getlist("events") if isinstance(value, str)]}
+    return {
+        "url": (await page.field("url")).strip(),
+        "description": await page.field("description"),
+        "events": [value for value in form.getlist("events") if isinstance(value, str)],
+    }
 
 
-async def _list_page(page: Page, *, status: int = 200, errors: dict[str, str] | None = None,
-                     values: dict[str, Any] | None = None, created: webhook_service.CreatedWebhook | None = None,
-                     ) -> Response:
+async def _list_page(
+    page: Page,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    created: webhook_service.CreatedWebhook | None = None,
+) -> Response:
     rows, _ = await webhook_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None)
-    return page.render("webhooks/list.html", status=status, webhooks=[webhook_service.to_schema(row) for row in rows],
-                       event_types=EVENT_TYPES, errors=errors or {}, values=values or {"events": []},
-                       created=created, headers={"Cache-Control": "no-store"})
+    return page.render(
+        "webhooks/list.html",
+        status=status,
+        webhooks=[webhook_service.to_schema(row) for row in rows],
+        event_types=EVENT_TYPES,
+        errors=errors or {},
+        values=values or {"events": []},
+        created=created,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @view(workspace=True, owner=True)
@@ -51,39 +66,75 @@ async def create_webhook(page: Page) -> Response:
     values = await _form(page)
     try:
         data = WebhookCreate.model_validate(values)
-        created = await webhook_service.create(page.db, settings=page.settings, workspace_id=page.ws.workspace.id,
-                                               data=data)
+        created = await webhook_service.create(
+            page.db, settings=page.settings, workspace_id=page.ws.workspace.id, data=data
+        )
     except (MaskError, ValidationError) as error:
-        raise Rerender(await _list_page(page, status=422 if isinstance(error, ValidationError)
-                                        else error.status_code, errors=field_errors(error), values=values)) from error
+        raise Rerender(
+            await _list_page(
+                page,
+                status=422 if isinstance(error, ValidationError) else error.status_code,
+                errors=field_errors(error),
+                values=values,
+            )
+        ) from error
     _changed(page)
     # The secret is on this one answer only.
     return await _list_page(page, status=201, created=created)
 
 
-async def _detail(page: Page, *, status: int = 200, errors: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None, secret: str | None = None) -> Response:
+async def _detail(
+    page: Page,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    secret: str | None = None,
+) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
-    endpoint = webhook_service.to_schema(await webhook_service.get(page.db, workspace_id=page.ws.workspace.id,
-                                                                   webhook_id=webhook_id))
+    endpoint = webhook_service.to_schema(
+        await webhook_service.get(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
+    )
     status_filter = page.request.query_params.get("status")
     if status_filter not in STATUSES:
         status_filter = None
     cursor = page.request.query_params.get("cursor") or None
     views, next_cursor = await webhook_service.list_deliveries(
-        page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id, limit=DELIVERIES_PER_PAGE,
-        cursor=cursor[:200] if cursor else None, status=status_filter, event_type=None,
+        page.db,
+        workspace_id=page.ws.workspace.id,
+        webhook_id=webhook_id,
+        limit=DELIVERIES_PER_PAGE,
+        cursor=cursor[:200] if cursor else None,
+        status=status_filter,
+        event_type=None,
     )
     deliveries = [webhook_service.delivery_to_schema(item) for item in views]
-    context: dict[str, Any] = dict(webhook=endpoint, deliveries=deliveries, next_cursor=next_cursor,
-                                   status_filter=status_filter, statuses=STATUSES,
-                                   pending=any(item.status == "pending" for item in deliveries))
+    context: dict[str, Any] = dict(
+        webhook=endpoint,
+        deliveries=deliveries,
+        next_cursor=next_cursor,
+        status_filter=status_filter,
+        statuses=STATUSES,
+        pending=any(item.status == "pending" for item in deliveries),
+    )
     if page.request.headers.get("hx-target", "").endswith("#deliveries"):
         return page.render("webhooks/_deliveries.html", **context)
-    return page.render("webhooks/detail.html", status=status, event_types=EVENT_TYPES, errors=errors or {},
-                       values=values or {"url": endpoint.url, "description": endpoint.description,
-                                         "events": endpoint.events, "enabled": endpoint.enabled},
-                       secret=secret, headers={"Cache-Control": "no-store"}, **context)
+    return page.render(
+        "webhooks/detail.html",
+        status=status,
+        event_types=EVENT_TYPES,
+        errors=errors or {},
+        values=values
+        or {
+            "url": endpoint.url,
+            "description": endpoint.description,
+            "events": endpoint.events,
+            "enabled": endpoint.enabled,
+        },
+        secret=secret,
+        headers={"Cache-Control": "no-store"},
+        **context,
+    )
 
 
 @view(workspace=True, owner=True)
@@ -97,13 +148,24 @@ async def update_webhook(page: Page) -> Response:
     values["enabled"] = await page.field("enabled") == "on"
     try:
         data = WebhookUpdate.model_validate(values)
-        await webhook_service.update(page.db, settings=page.settings, workspace_id=page.ws.workspace.id,
-                                     webhook_id=page.request.path_params["webhook_id"], data=data)
+        await webhook_service.update(
+            page.db,
+            settings=page.settings,
+            workspace_id=page.ws.workspace.id,
+            webhook_id=page.request.path_params["webhook_id"],
+            data=data,
+        )
     except (MaskError, ValidationError) as error:
         if isinstance(error, webhook_service.WebhookNotFound):
             raise
-        raise Rerender(await _detail(page, status=422 if isinstance(error, ValidationError) else error.status_code,
-                                     errors=field_errors(error), values=values)) from error
+        raise Rerender(
+            await _detail(
+                page,
+                status=422 if isinstance(error, ValidationError) else error.status_code,
+                errors=field_errors(error),
+                values=values,
+            )
+        ) from error
     _changed(page)
     return page.redirect(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", done="webhook-saved")
 
@@ -121,15 +183,17 @@ async def send_test(page: Page) -> Response:
 
 @view(workspace=True, owner=True)
 async def rotate_secret(page: Page) -> Response:
-    rotated = await webhook_service.rotate_secret(page.db, workspace_id=page.ws.workspace.id,
-                                                  webhook_id=page.request.path_params["webhook_id"])
+    rotated = await webhook_service.rotate_secret(
+        page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
+    )
     return await _detail(page, secret=rotated.secret)
 
 
 @view(workspace=True, owner=True)
 async def delete_webhook(page: Page) -> Response:
-    await webhook_service.delete(page.db, workspace_id=page.ws.workspace.id,
-                                 webhook_id=page.request.path_params["webhook_id"])
+    await webhook_service.delete(
+        page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
+    )
     _changed(page)
     return page.redirect(f"{page.base}/webhooks", done="webhook-deleted")
 
@@ -138,8 +202,12 @@ async def delete_webhook(page: Page) -> Response:
 async def retry_delivery(page: Page) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
     try:
-        await webhook_service.retry_delivery(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id,
-                                             delivery_id=page.request.path_params["delivery_id"])
+        await webhook_service.retry_delivery(
+            page.db,
+            workspace_id=page.ws.workspace.id,
+            webhook_id=webhook_id,
+            delivery_id=page.request.path_params["delivery_id"],
+        )
     except webhook_service.WebhookDisabled as error:
         raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
     _changed(page)
@@ -149,9 +217,15 @@ async def retry_delivery(page: Page) -> Response:
 @view(workspace=True, owner=True)
 async def delivery_detail(page: Page) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
-    found, payload = await webhook_service.get_delivery(page.db, workspace_id=page.ws.workspace.id,
-                                                        webhook_id=webhook_id,
-                                                        delivery_id=page.request.path_params["delivery_id"])
-    return page.render("webhooks/delivery.html", delivery=webhook_service.delivery_to_schema(found),
-                       payload=json.dumps(payload, indent=2, ensure_ascii=False) if payload else None,
-                       webhook_id=webhook_id)
+    found, payload = await webhook_service.get_delivery(
+        page.db,
+        workspace_id=page.ws.workspace.id,
+        webhook_id=webhook_id,
+        delivery_id=page.request.path_params["delivery_id"],
+    )
+    return page.render(
+        "webhooks/delivery.html",
+        delivery=webhook_service.delivery_to_schema(found),
+        payload=json.dumps(payload, indent=2, ensure_ascii=False) if payload else None,
+        webhook_id=webhook_id,
+    )
