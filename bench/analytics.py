@@ -34,18 +34,18 @@ from sqlalchemy import Select, and_, case, func, insert, literal_column, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.analytics import service as analytics_service
-from mask.analytics.models import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.analytics.schemas import DIMENSION_KEYS, AnalyticsParams, GroupBy
 from mask.click import service as click_service
 from mask.click.enrichment import parse_agent
-from mask.click.models import Click
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
 from mask.context import AppContext
 from mask.db import session_scope
 from mask.kit.time import utcnow
-from mask.link.models import Link
-from mask.tag.models import Tag, link_tags
+from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
+from mask.models.click import Click
+from mask.models.link import Link
+from mask.models.tag import Tag, link_tags
 from mask.workspace import service as workspace_service
 
 COLUMNS = (

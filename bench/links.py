@@ -30,8 +30,8 @@ from mask.kit.ids import new_id
 from mask.kit.pagination import keyset
 from mask.kit.time import utcnow
 from mask.link import service as link_service
-from mask.link.models import Link
 from mask.link.schemas import LinkCreate
+from mask.models.link import Link
 from mask.workspace import service as workspace_service
 
 SERVICE_BATCH = 100  # service calls per transaction: what a bulk import would do

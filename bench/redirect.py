@@ -43,10 +43,10 @@ from _common import delete_redis_keys, free_port, throwaway_database, wait_until
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from mask.click.models import Click
 from mask.kit.ids import ALPHABET, new_id, random_string
-from mask.link.models import Link
-from mask.workspace.models import Workspace
+from mask.models.click import Click
+from mask.models.link import Link
+from mask.models.workspace import Workspace
 
 REDIS_URL = os.environ.get("MASK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TARGET_RATIO, TARGET_P99_MS, TARGET_COST = 0.35, 10.0, 0.15

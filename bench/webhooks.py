@@ -36,9 +36,9 @@ from mask.db import session_scope
 from mask.event import service as event_service
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
+from mask.models.webhook import WebhookDelivery
 from mask.webhook import service as webhook_service
 from mask.webhook.dispatcher import WebhookDispatcher
-from mask.webhook.models import WebhookDelivery
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.schemas import WebhookCreate
 from mask.webhook.signing import generate_secret, signature_headers

@@ -13,7 +13,7 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mask.analytics.service import record_clicks
-from mask.api import api_stack, create_api
+from mask.api.app import api_stack, create_api
 from mask.bio_page import service as bio_page_service
 from mask.bio_page.public import create_public_app as create_bio_pages
 from mask.click.tracker import install_click_tracking

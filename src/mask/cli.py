@@ -15,8 +15,8 @@ from mask.config import Settings, get_settings
 from mask.context import AppContext
 from mask.db import session_scope
 from mask.kit.errors import MaskError
+from mask.models.workspace import Plan
 from mask.workspace import service as workspace_service
-from mask.workspace.models import Plan
 
 T = TypeVar("T")
 

@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production, see below
+from mask.kit.net import IPNetwork
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production, see below
 
 
 class Settings(BaseSettings):

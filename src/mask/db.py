@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, String, Tuple, bindparam, event, tuple_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -110,3 +110,9 @@ async def session_scope(
             callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
             for callback in callbacks:
                 await callback()
+
+
+def keyset(after: tuple[datetime, str]) -> Tuple:
+    """The (created_at, id) row value to compare against, typed so SQLite gets its UTC text form."""
+    created_at, row_id = after
+    return tuple_(bindparam(None, created_at, type_=UTCDateTime()), bindparam(None, row_id, type_=String()))

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.account import service as account_service
-from mask.account.models import Role
 from mask.app import MaskApp
 from mask.db import session_scope
 from mask.kit.errors import ValidationFailed
+from mask.models.account import Role
 
 PASSWORD = "correct horse battery staple"
 

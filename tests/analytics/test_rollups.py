@@ -11,7 +11,6 @@ import httpx
 from sqlalchemy import func, select
 
 from mask.analytics import service as analytics_service
-from mask.analytics.models import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.analytics.repository import SqlClickStore
 from mask.analytics.schemas import AnalyticsParams, GroupBy
 from mask.app import MaskApp, create_context
@@ -19,6 +18,7 @@ from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
 from mask.db import session_scope
+from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
 from tests.analytics.helpers import at, click, create_link, record
 from tests.conftest import Tenant
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mask.analytics.models import Grain
 from mask.analytics.planner import RAW, Piece, Table, choose_source, decompose, plan_ranges
 from mask.analytics.timerange import Granularity, Interval, bucket_starts, interval_start, zone
+from mask.models.analytics import Grain
 
 
 def utc(text: str) -> datetime:

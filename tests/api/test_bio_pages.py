@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.event.models import Event
+from mask.models.event import Event
 from tests.conftest import Tenant, TenantFactory
 
 FULL_PAGE: dict[str, Any] = {

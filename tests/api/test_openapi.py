@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,3 +69,15 @@ async def test_documented_link_fields_match_the_response(client: httpx.AsyncClie
     } <= set(link["properties"])
     create = schema["components"]["schemas"]["LinkCreate"]
     assert create["required"] == ["url"]
+
+
+async def test_the_reference_page_and_its_assets_are_served_by_mask_itself(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(asset.startswith("/docs/static/") for asset in assets), assets
+    for asset in assets:
+        answer = await client.get(asset)
+        assert answer.status_code == 200 and answer.content, asset
+    missing = await client.get("/docs/static/nothing.js")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "route_not_found"

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from mask.app import MaskApp
-from mask.click.models import Click
 from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
+from mask.models.click import Click
 from tests.conftest import Tenant
 
 CHROME = (

@@ -14,9 +14,9 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 
 from mask.app import MaskApp, create_app
-from mask.bio_page.models import BioPage
 from mask.config import Settings
 from mask.db import session_scope
+from mask.models.bio_page import BioPage
 from tests.backends import REDIS_URL, require_service
 from tests.bio_page.conftest import BROWSER, create_page
 from tests.conftest import Tenant

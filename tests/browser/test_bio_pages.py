@@ -26,23 +26,13 @@ from mask.config import Settings
 from mask.context import AppContext
 from mask.db import session_scope
 from mask.workspace import service as workspace_service
-from tests.backends import IN_CI, SqliteTemplate
+from tests.backends import SqliteTemplate
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
 from tests.conftest import corpus_path
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-# A human's browser: crawler detection rightly counts "HeadlessChrome" as a bot.
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 TABS = 2  # pages checked at a time, one tab each (the machine has two cores)
 # What a naughty-strings page shows: its text as the DOM holds it, and any trace of markup or script.
 SEEN = """() => ({
@@ -74,15 +64,6 @@ SHOWCASE_BLOCKS: list[dict[str, Any]] = [
     {"type": "link", "title": "Letters with Charles Babbage", "url": "https://example.com/letters"},
     {"type": "text", "text": "Poetical science since 1843.\nBased in London."},
 ]
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing; install it with `bash scripts/debian-packages.sh chromium`"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true requires the browser tests)", pytrace=False)
-    pytest.skip(message)
 
 
 class Site:
@@ -118,7 +99,7 @@ async def _api_key(database_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
-    _require_chromium()
+    require_chromium()
     port = free_port()
     log = tmp_path_factory.mktemp("bio-browser") / "server.log"
     env = {"MASK_DATABASE_URL": sqlite_template.clone(), "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}"}

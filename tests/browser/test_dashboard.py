@@ -22,23 +22,12 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.backends import IN_CI, SqliteTemplate
+from tests.backends import SqliteTemplate
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-# A person's browser: headless Chrome's own user agent is (rightly) counted as a bot, and bots are not
-# charted by default.
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 PASSWORD = "a long and happy passphrase"
 
@@ -91,18 +80,9 @@ class Receiver:
             self.server.server_close()
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing; install it with `bash scripts/debian-packages.sh chromium`"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true requires the browser tests)", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
-    _require_chromium()
+    require_chromium()
     port = free_port()
     log = tmp_path_factory.mktemp("dashboard-browser") / "server.log"
     env = {
@@ -126,7 +106,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

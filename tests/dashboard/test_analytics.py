@@ -19,7 +19,7 @@ from mask.click.schemas import EnrichedClick
 from mask.db import session_scope
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
-from mask.link.models import Link
+from mask.models.link import Link
 from mask.workspace import service as workspace_service
 from tests.dashboard.conftest import Person, make_person
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.link.models import Link
+from mask.models.link import Link
 from tests.dashboard.conftest import make_person
 
 NEXT_PAGE = re.compile(r'href="([^"]*cursor=[^"]+)"')

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from mask.account import service as account_service
-from mask.account.models import UserSession
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.link.models import Link
+from mask.models.account import UserSession
+from mask.models.link import Link
 from tests.dashboard.conftest import PASSWORD, csrf_of, log_in, make_person, new_client, sign_up
 
 

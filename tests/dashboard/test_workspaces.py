@@ -7,10 +7,10 @@ import re
 from sqlalchemy import select
 
 from mask.app import MaskApp
-from mask.auth.models import ApiKey
 from mask.db import session_scope
-from mask.domain.models import Domain
-from mask.link.models import Link
+from mask.models.auth import ApiKey
+from mask.models.domain import Domain
+from mask.models.link import Link
 from tests.dashboard.conftest import Person, csrf_of, make_person, new_client, sign_up
 
 INVITE_LINK = re.compile(r'id="invite-link"[^>]*value="([^"]+)"')

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 
 from mask.app import MaskApp
 from mask.click import service as click_service
-from mask.click.models import Click
 from mask.click.schemas import EnrichedClick
 from mask.db import session_scope
 from mask.kit.ids import new_id
-from mask.link.models import Link
+from mask.models.click import Click
+from mask.models.link import Link
 from tests.conftest import Tenant
 
 

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.slow
 
 
 def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
@@ -38,11 +39,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtual environment, outside the repository, with MASK installed from its wheel; its bin directory."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"  # build from a copy: a build leaves build/ and *.egg-info behind
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "var", "build", "*.egg-info",
-                                                                "__pycache__", "test-artifacts", "site"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "var", "build", "*.egg-info", "__pycache__", "test-artifacts", "site"
+        ),
+    )
     dist = work / "dist"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", dist, source,
-         cwd=work)
+    _run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", dist, source, cwd=work
+    )
     wheels = list(dist.glob("mask-*.whl"))
     assert len(wheels) == 1, wheels
     venv = work / "venv"
@@ -58,9 +65,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
-def test_the_installed_wheel_migrates_and_serves_from_outside_the_repository(
-    installed: Path, tmp_path: Path
-) -> None:
+def test_the_installed_wheel_migrates_and_serves_from_outside_the_repository(installed: Path, tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MASK_")}
     env.update({"MASK_ENV": "test", "MASK_LOG_LEVEL": "warning", "PYTHONPATH": ""})
     output = _run(installed / "mask", "migrate", cwd=tmp_path, env=env)
@@ -68,8 +73,14 @@ def test_the_installed_wheel_migrates_and_serves_from_outside_the_repository(
     assert (tmp_path / "var" / "mask.db").is_file()
 
     port = free_port()
-    server = subprocess.Popen([installed / "mask", "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [installed / "mask", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

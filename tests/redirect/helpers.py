@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.app import MaskApp
-from mask.click.models import Click, ClickInboxEntry
 from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
+from mask.models.click import Click, ClickInboxEntry
 from tests.conftest import Tenant
 
 BROWSER = (

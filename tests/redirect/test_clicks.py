@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from mask.app import MaskApp, create_app
-from mask.click.models import Click
 from mask.click.tracker import get_click_tracker
 from mask.config import Settings
 from mask.db import create_engine
+from mask.models.click import Click
 from tests.conftest import Tenant
 from tests.redirect.helpers import BROWSER, click_totals, create_link, stored_clicks
 from tests.redirect.test_enrichment import GOOGLEBOT, IPHONE

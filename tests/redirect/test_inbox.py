@@ -14,14 +14,14 @@ from mask.app import MaskApp
 from mask.click import inbox
 from mask.click.enrichment import Enricher
 from mask.click.inbox import InboxProcessor
-from mask.click.models import Click
 from mask.click.schemas import RawClick, with_click_ids
 from mask.click.stream import encode_entry
 from mask.click.writer import writer_engine
 from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker
 from mask.kit.cpu import CpuGate
-from mask.link.models import Link
+from mask.models.click import Click
+from mask.models.link import Link
 from tests.conftest import Tenant
 from tests.load import every_cpu_busy, needs_proc_stat
 from tests.redirect.helpers import BROWSER, click_totals, create_link

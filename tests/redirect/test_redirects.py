@@ -11,7 +11,7 @@ from sqlalchemy import event, text, update
 
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.link.models import Link
+from mask.models.link import Link
 from tests.conftest import Tenant
 from tests.redirect.helpers import BROWSER, add_domain, create_link, stored_clicks
 

@@ -19,10 +19,10 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
-from mask.click.models import Click
 from mask.kit.ids import new_id
-from mask.link.models import Link
-from mask.workspace.models import Workspace
+from mask.models.click import Click
+from mask.models.link import Link
+from mask.models.workspace import Workspace
 from tests.backends import REDIS_URL, PostgresDatabase, SqliteTemplate, require_service
 from tests.redirect.servers import MaskServer, free_port
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.event.models import Event
+from mask.models.event import Event
 from mask.webhook.policy import DeliveryPolicy
 from tests.conftest import Tenant, TenantFactory
 from tests.webhook.conftest import create_link, create_webhook, eventually, use_policy

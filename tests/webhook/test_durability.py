@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from mask.app import MaskApp, create_app
 from mask.config import Settings
 from mask.db import session_scope
-from mask.event.models import Event
 from mask.kit.time import utcnow
+from mask.models.event import Event
+from mask.models.webhook import WebhookAttempt, WebhookDelivery
 from mask.webhook import service as webhook_service
-from mask.webhook.models import WebhookAttempt, WebhookDelivery
 from tests.conftest import Tenant
 from tests.webhook.conftest import FAST, create_link, create_webhook, dispatcher_of, eventually
 from tests.webhook.receiver import Receiver

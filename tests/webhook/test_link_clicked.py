@@ -14,8 +14,8 @@ from mask.app import MaskApp
 from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
 from mask.db import session_scope
-from mask.event.models import Event
 from mask.kit.ids import new_id
+from mask.models.event import Event
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.tasks import runtime_of
 from tests.conftest import Tenant, TenantFactory

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.event.models import Event
 from mask.kit.time import utcnow
+from mask.models.event import Event
+from mask.models.webhook import WebhookAttempt, WebhookDelivery
 from mask.webhook import service as webhook_service
-from mask.webhook.models import WebhookAttempt, WebhookDelivery
 from mask.webhook.policy import RETRY_DELAYS, DeliveryPolicy
 from tests.conftest import Tenant
 from tests.webhook.conftest import create_link, create_webhook, dispatcher_of, eventually, use_policy

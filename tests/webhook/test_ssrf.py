@@ -15,10 +15,10 @@ from mask.app import MaskApp
 from mask.config import Settings
 from mask.db import session_scope
 from mask.kit.url import UrlProblem
+from mask.models.webhook import WebhookAttempt
 from mask.webhook import service as webhook_service
 from mask.webhook import ssrf
 from mask.webhook.dispatcher import create_client
-from mask.webhook.models import WebhookAttempt
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.schemas import WebhookCreate
 from tests.conftest import Tenant, corpus_path

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.account.models import Invite, LoginFailure, Membership, User, UserSession
-from mask.workspace.models import Workspace
+from mask.models.account import Invite, LoginFailure, Membership, User, UserSession
+from mask.models.workspace import Workspace
 
 
 class UserRepository:

@@ -14,7 +14,6 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.account import passwords
-from mask.account.models import Invite, Membership, Role, User, UserSession
 from mask.account.repository import (
     InviteRepository,
     LoginFailureRepository,
@@ -34,8 +33,9 @@ from mask.kit.errors import (
 )
 from mask.kit.ids import new_id, random_string
 from mask.kit.time import utcnow
+from mask.models.account import Invite, Membership, Role, User, UserSession
+from mask.models.workspace import Plan, Workspace
 from mask.workspace import service as workspace_service
-from mask.workspace.models import Plan, Workspace
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254

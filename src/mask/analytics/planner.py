@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from mask.analytics.models import Grain
 from mask.analytics.query import DIMENSIONS, TAG, TARGETS
+from mask.models.analytics import Grain
 
 TOTAL = "total"  # the pseudo-dimension of workspace totals in the dimension rollups
 

@@ -40,13 +40,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import CTE, Subquery
 
-from mask.analytics.models import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
 from mask.analytics.planner import TOTAL, Source, Table, choose_source, plan_ranges
 from mask.analytics.query import DIMENSIONS, TAG, TARGETS, BotMode, ClickQuery, Counts, Event, Row, ValueFilter
-from mask.click.models import Click
 from mask.click.schemas import EnrichedClick
-from mask.link.models import Link
-from mask.tag.models import Tag, link_tags
+from mask.models.analytics import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
+from mask.models.click import Click
+from mask.models.link import Link
+from mask.models.tag import Tag, link_tags
 
 SHARDS = 8
 RECORD_CHUNK = 1000  # click ids per rollup statement (SQLite binds at most 32,766 parameters)
@@ -579,7 +579,7 @@ class SqlClickStore:
 
     @staticmethod
     def _is_view() -> ColumnElement[bool]:
-        """A bio page view: a clicks row with a page and no block (see mask.click.models.Click)."""
+        """A bio page view: a clicks row with a page and no block (see mask.models.click.Click)."""
         return and_(Click.bio_page_id.is_not(None), Click.bio_block_id.is_(None))
 
     def _raw_value(self, column: str) -> ColumnElement[Any]:

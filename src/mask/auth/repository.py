@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.auth.models import ApiKey
+from mask.models.auth import ApiKey
 
 
 class ApiKeyRepository:

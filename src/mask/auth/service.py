@@ -8,14 +8,14 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.auth.models import ApiKey
 from mask.auth.repository import ApiKeyRepository
 from mask.auth.scopes import ALL_SCOPES
 from mask.kit.crypto import generate_token, hash_token
 from mask.kit.errors import NotFound, Unauthenticated, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
-from mask.workspace.models import Workspace
+from mask.models.auth import ApiKey
+from mask.models.workspace import Workspace
 from mask.workspace.repository import WorkspaceRepository
 
 KEY_PREFIX = "mk_live_"

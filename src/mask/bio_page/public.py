@@ -30,10 +30,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mask.bio_page import service as bio_page_service
 from mask.bio_page import themes
-from mask.bio_page.models import BioBlock
 from mask.bio_page.service import BioPageView
 from mask.click.tracker import get_click_tracker
 from mask.context import AppContext
+from mask.models.bio_page import BioBlock
 from mask.redirect.cache import MISS, RedirectCache
 from mask.redirect.invalidation import RedirectInvalidation
 

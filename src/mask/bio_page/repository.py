@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.bio_page.models import BioBlock, BioPage
-from mask.kit.pagination import keyset
+from mask.db import keyset
+from mask.models.bio_page import BioBlock, BioPage
 
 
 class BioPageRepository:

@@ -17,7 +17,6 @@ from mask.analytics.query import ClickQuery, Counts, Event, Row
 from mask.analytics.schemas import AnalyticsParams, GroupBy
 from mask.analytics.store import ClickStore
 from mask.bio_page import themes
-from mask.bio_page.models import BioBlock, BioPage
 from mask.bio_page.repository import BioPageRepository
 from mask.bio_page.schemas import BioPage as BioPageSchema
 from mask.bio_page.schemas import (
@@ -43,6 +42,7 @@ from mask.kit.reserved import is_reserved
 from mask.kit.time import utcnow
 from mask.kit.url import UrlProblem, normalize_hostname, parse_destination
 from mask.link.service import short_url
+from mask.models.bio_page import BioBlock, BioPage
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_.-]{3,30}$")
 MAX_BLOCKS = 100
@@ -519,7 +519,7 @@ VIEW_NAMES = {"clicks": "views", "unique_clicks": "unique_views"}
 
 
 class ViewStore:
-    """The analytics click store, asked about page views instead of clicks (mask.click.models.Click)."""
+    """The analytics click store, asked about page views instead of clicks (mask.models.click.Click)."""
 
     def __init__(self, store: ClickStore) -> None:
         self.store = store

@@ -22,13 +22,13 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mask.click.enrichment import Enricher
-from mask.click.models import ClickInboxEntry
 from mask.click.schemas import EnrichedClick
 from mask.click.service import MAX_RETRY_PAUSE, ClickListener, enrich, record_batch
 from mask.click.stream import decode_clicks
 from mask.db import session_scope
 from mask.kit.aio import wait_for_wake
 from mask.kit.cpu import CpuGate
+from mask.models.click import ClickInboxEntry
 
 logger = logging.getLogger("mask.click")
 

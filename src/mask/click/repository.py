@@ -23,9 +23,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.click.models import Click, ClickVisitor
 from mask.click.schemas import EnrichedClick
-from mask.link.models import Link
+from mask.models.click import Click, ClickVisitor
+from mask.models.link import Link
 
 CLICKS: Table = Click.__table__  # type: ignore[assignment]
 VISITORS: Table = ClickVisitor.__table__  # type: ignore[assignment]

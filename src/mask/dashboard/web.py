@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mask.account import service as account_service
-from mask.account.models import User, UserSession
 from mask.account.service import WorkspaceAccess
 from mask.config import Settings
 from mask.context import AppContext
@@ -34,6 +33,7 @@ from mask.db import session_scope
 from mask.kit.errors import MaskError, ValidationFailed
 from mask.kit.net import client_ip
 from mask.kit.time import as_utc, utcnow
+from mask.models.account import User, UserSession
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"

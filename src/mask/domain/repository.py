@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.bio_page.models import BioPage
-from mask.domain.models import Domain
-from mask.kit.pagination import keyset
-from mask.link.models import Link
+from mask.db import keyset
+from mask.models.bio_page import BioPage
+from mask.models.domain import Domain
+from mask.models.link import Link
 
 
 class DomainRepository:

@@ -6,7 +6,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.config import Settings
-from mask.domain.models import Domain
 from mask.domain.repository import DomainRepository
 from mask.domain.schemas import Domain as DomainSchema
 from mask.event import service as event_service
@@ -14,6 +13,7 @@ from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.url import UrlProblem, normalize_hostname
+from mask.models.domain import Domain
 from mask.redirect.invalidation import invalidate_after_commit
 
 

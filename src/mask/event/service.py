@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.event.models import Event
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
+from mask.models.event import Event
 
 
 async def record(session: AsyncSession, *, workspace_id: str, type: str, data: dict[str, Any]) -> Event:

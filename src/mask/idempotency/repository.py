@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db_dialect import insert_ignore
-from mask.idempotency.models import IdempotencyRecord
+from mask.models.idempotency import IdempotencyRecord
 
 
 class IdempotencyRepository:

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mask.config import IPNetwork
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

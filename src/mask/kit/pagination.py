@@ -8,9 +8,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import String, Tuple, bindparam, tuple_
 
-from mask.db import UTCDateTime
 from mask.kit.errors import ValidationFailed
 from mask.kit.time import as_utc
 
@@ -39,9 +37,3 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValidationFailed.single(
             "cursor", "invalid_cursor", "The cursor is not one this API returned; pass `next_cursor` back as is."
         ) from error
-
-
-def keyset(after: tuple[datetime, str]) -> Tuple:
-    """The (created_at, id) row value to compare against, typed so SQLite gets its UTC text form."""
-    created_at, row_id = after
-    return tuple_(bindparam(None, created_at, type_=UTCDateTime()), bindparam(None, row_id, type_=String()))

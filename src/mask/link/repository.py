@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.kit.pagination import keyset
-from mask.link.models import Link
-from mask.tag.models import link_tags
+from mask.db import keyset
+from mask.models.link import Link
+from mask.models.tag import link_tags
 
 
 def _like_escape(text: str) -> str:

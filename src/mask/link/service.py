@@ -19,10 +19,10 @@ from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.reserved import is_reserved
 from mask.kit.time import as_utc, utcnow
 from mask.kit.url import UrlProblem, parse_destination
-from mask.link.models import Link
 from mask.link.repository import LinkRepository
 from mask.link.schemas import Link as LinkSchema
 from mask.link.schemas import LinkCreate, LinkUpdate
+from mask.models.link import Link
 from mask.redirect.invalidation import invalidate_after_commit
 from mask.tag import service as tag_service
 from mask.tag.repository import TagRepository

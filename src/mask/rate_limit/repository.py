@@ -5,9 +5,9 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.auth.models import ApiKey
-from mask.rate_limit.models import PlanLimit
-from mask.workspace.models import Workspace
+from mask.models.auth import ApiKey
+from mask.models.rate_limit import PlanLimit
+from mask.models.workspace import Workspace
 
 
 class KeyWithPlanLimit(NamedTuple):

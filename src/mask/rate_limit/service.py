@@ -12,10 +12,10 @@ from mask.auth import service as auth_service
 from mask.auth.service import ResolvedKey
 from mask.config import Settings
 from mask.kit.errors import NotFound, Unauthenticated, ValidationFailed
+from mask.models.rate_limit import PlanLimit
+from mask.models.workspace import Plan, Workspace
 from mask.rate_limit.limiter import Decision, Limiter, Quota
-from mask.rate_limit.models import PlanLimit
 from mask.rate_limit.repository import PlanLimitRepository
-from mask.workspace.models import Plan, Workspace
 
 logger = logging.getLogger("mask.rate_limit")
 

@@ -58,11 +58,12 @@ class Destination:
         fragment = hash_mark + fragment
         location = _join(base, pairs, fragment)
         found = _utm_of(pairs)
+        found_utm: Utm = tuple(found.get(name) for name in UTM_NAMES)  # type: ignore[assignment]
         return cls(
             location,
-            tuple(found.get(name) for name in UTM_NAMES),
+            found_utm,
             base,
-            tuple(pairs),  # type: ignore[arg-type]
+            tuple(pairs),
             fragment,
             (b"location", location.encode("latin-1")),
         )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mask.link.models import Link
+from mask.models.link import Link
 
 _COLUMNS = (
     Link.slug,

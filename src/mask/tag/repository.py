@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db_dialect import insert_ignore
 from mask.kit.ids import new_id
-from mask.tag.models import Tag, link_tags
+from mask.models.tag import Tag, link_tags
 
 
 class TagRepository:

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from mask.context import AppContext
 from mask.db import session_scope
-from mask.event.models import Event
 from mask.kit.time import utcnow
+from mask.models.event import Event
 from mask.webhook import service as webhook_service
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.repository import ClaimedJob

@@ -9,11 +9,11 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.db import keyset
 from mask.db_dialect import insert_ignore
-from mask.event.models import Event
-from mask.kit.pagination import keyset
-from mask.link.models import Link
-from mask.webhook.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from mask.models.event import Event
+from mask.models.link import Link
+from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 DELETE_CHUNK = 1000
 

@@ -18,16 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
 from mask.event import service as event_service
-from mask.event.models import Event
 from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.time import isoformat_z, utcnow
 from mask.kit.url import UrlProblem
 from mask.link import service as link_service
+from mask.models.event import Event
+from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.tag.repository import TagRepository
 from mask.webhook import ssrf
-from mask.webhook.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.repository import ClaimedJob, WebhookRepository
 from mask.webhook.schemas import (

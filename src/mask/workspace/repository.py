@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.workspace.models import Workspace
+from mask.models.workspace import Workspace
 
 
 class WorkspaceRepository:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.kit.errors import Conflict, NotFound, ValidationFailed
 from mask.kit.ids import new_id
-from mask.workspace.models import Plan, Workspace
+from mask.models.workspace import Plan, Workspace
 from mask.workspace.repository import WorkspaceRepository
 
 WORKSPACE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

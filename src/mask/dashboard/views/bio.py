@@ -15,7 +15,6 @@ from starlette.responses import HTMLResponse, Response
 
 from mask.bio_page import service as bio_page_service
 from mask.bio_page import themes
-from mask.bio_page.models import BioBlock
 from mask.bio_page.public import PLATFORM_LABELS, render_page
 from mask.bio_page.schemas import BioPage as BioPageSchema
 from mask.bio_page.schemas import BioPageCreate, BioPageUpdate
@@ -23,6 +22,7 @@ from mask.bio_page.service import BioPageView
 from mask.dashboard.views.links import domain_choices
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
+from mask.models.bio_page import BioBlock
 
 BLOCK_TYPES = {"link": "Link button", "header": "Heading", "text": "Text", "social": "Social icon"}
 PAGE_FIELDS = ("handle", "domain", "title", "description", "avatar_url", "seo_title", "seo_description", "og_image_url")

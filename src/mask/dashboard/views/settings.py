@@ -13,9 +13,9 @@ from mask.auth.scopes import ALL_SCOPES
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
+from mask.models.rate_limit import PlanLimit
 from mask.rate_limit import service as rate_limit_service
 from mask.rate_limit.limiter import Limiter
-from mask.rate_limit.models import PlanLimit
 from mask.workspace import service as workspace_service
 
 SCOPE_LABELS = {

@@ -16,7 +16,9 @@ from mask.context import AppContext
 from mask.dependencies import ContextDep, SessionDep
 from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
-from mask.kit.http import ApiEdgeMiddleware, install_error_handlers
+from mask.api.docs import install_docs
+from mask.api.edge import ApiEdgeMiddleware
+from mask.kit.http import install_error_handlers
 from mask.link.endpoints import router as link_router
 from mask.rate_limit.middleware import rate_limit_guard
 from mask.rate_limit.openapi import document_rate_limits
@@ -50,7 +52,7 @@ def create_api(context: AppContext) -> FastAPI:
         version="1.0.0",
         description=API_DESCRIPTION,
         openapi_url="/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by mask.api.docs, with its assets
         redoc_url=None,
     )
     api.state.context = context
@@ -75,6 +77,7 @@ def create_api(context: AppContext) -> FastAPI:
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
+    install_docs(api)
     install_error_handlers(api)
     return api
 

@@ -1,0 +1,44 @@
+"""Every table, imported once so that Alembic and the test schema see the whole metadata."""
+
+from mask.db import Base
+from mask.models.account import Invite, LoginFailure, Membership, User, UserSession
+from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
+from mask.models.auth import ApiKey
+from mask.models.bio_page import BioBlock, BioPage
+from mask.models.click import Click, ClickVisitor
+from mask.models.domain import Domain
+from mask.models.event import Event
+from mask.models.idempotency import IdempotencyRecord
+from mask.models.link import Link
+from mask.models.rate_limit import PlanLimit
+from mask.models.tag import Tag, link_tags
+from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from mask.models.workspace import Workspace
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "BioBlock",
+    "BioPage",
+    "Click",
+    "ClickVisitor",
+    "DimensionRollup",
+    "Domain",
+    "Event",
+    "IdempotencyRecord",
+    "Invite",
+    "Link",
+    "LoginFailure",
+    "Membership",
+    "PlanLimit",
+    "Tag",
+    "TargetDimensionRollup",
+    "TargetRollup",
+    "User",
+    "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Workspace",
+    "link_tags",
+]
