@@ -10,14 +10,14 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from mask.analytics.endpoints import router as analytics_router
+from mask.api.docs import install_docs
+from mask.api.edge import ApiEdgeMiddleware
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
 from mask.context import AppContext
 from mask.dependencies import ContextDep, SessionDep
 from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
-from mask.api.docs import install_docs
-from mask.api.edge import ApiEdgeMiddleware
 from mask.kit.http import install_error_handlers
 from mask.link.endpoints import router as link_router
 from mask.rate_limit.middleware import rate_limit_guard
