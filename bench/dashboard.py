@@ -27,9 +27,9 @@ from _common import percentile, throwaway_database
 
 from mask.account import service as account_service
 from mask.analytics import service as analytics_service
-from mask.app import create_app
 from mask.bio_page import service as bio_page_service
 from mask.bio_page.schemas import BioPageCreate
+from mask.bootstrap import create_app
 from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
@@ -39,6 +39,7 @@ from mask.kit.ids import new_id
 from mask.kit.time import utcnow
 from mask.link import service as link_service
 from mask.link.schemas import LinkCreate
+from mask.workspace import members as workspace_members
 
 BATCH = 250
 COUNTRIES = ["US", "DE", "FR", "GB", "IN", "BR", "JP", None]
@@ -53,7 +54,7 @@ async def seed(app: object, email: str, *, links: int, clicks: int) -> tuple[str
     settings = context.settings
     async with session_scope(context.sessionmaker) as session:
         user = await account_service.sign_up(session, email=email, password="bench passphrase")
-        [access] = await account_service.workspaces_of(session, user=user)
+        [access] = await workspace_members.workspaces_of(session, user=user)
         workspace = access.workspace
         started = await account_service.start_session(session, user=user, ip=None, user_agent="bench")
         label = email.split("@")[0]

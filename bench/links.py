@@ -25,9 +25,8 @@ from sqlalchemy import insert, select, tuple_
 from mask.auth import service as auth_service
 from mask.config import Settings
 from mask.context import AppContext
-from mask.db import session_scope
+from mask.db import keyset, session_scope
 from mask.kit.ids import new_id
-from mask.kit.pagination import keyset
 from mask.kit.time import utcnow
 from mask.link import service as link_service
 from mask.link.schemas import LinkCreate

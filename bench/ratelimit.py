@@ -30,8 +30,9 @@ from _common import delete_redis_keys, throwaway_database
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
 from mask.auth import service as auth_service
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.db import session_scope
 from mask.rate_limit.limiter import Limiter, Quota

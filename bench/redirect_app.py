@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _common import throwaway_database
 
-from mask.app import create_app
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.kit.ids import ALPHABET, random_string
 from redirect import seed

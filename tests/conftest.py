@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
 from mask.auth import service as auth_service
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.db import session_scope
 from mask.workspace import service as workspace_service

@@ -1,4 +1,6 @@
-"""The ASGI application: one process serves the API, the redirects and the dashboard, routed by path.
+"""The ASGI application: one process serves the API, the redirects, bio pages and the dashboard, routed by path.
+
+Built by the composition root (mask.bootstrap.create_app).
 
 On the app host (MASK_SHORT_DOMAIN, or a bare IP address) `/v1/…`, `/docs` and `/health` go to the API;
 every other path, and every path on any other host (workspace domains), is public short-link traffic for the
@@ -9,31 +11,52 @@ from __future__ import annotations
 
 import gc
 import logging
+from dataclasses import dataclass
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mask.analytics.service import record_clicks
-from mask.api.app import api_stack, create_api
-from mask.bio_page import service as bio_page_service
-from mask.bio_page.public import create_public_app as create_bio_pages
-from mask.click.tracker import install_click_tracking
-from mask.config import Settings, get_settings
+from mask.click.pipeline import ClickPipeline
 from mask.context import AppContext
-from mask.dashboard.app import create_dashboard
-from mask.redirect.app import create_redirect_app
-from mask.webhook.tasks import install as install_webhooks
+from mask.public.pages import Hosts
+from mask.rate_limit.limiter import Limiter
+from mask.redirect.app import RedirectApp
+from mask.webhook.runtime import WebhookRuntime
+
+
+@dataclass
+class Services:
+    """What the composition root (mask.bootstrap) built for this process, typed: the click pipeline, webhooks, and
+    the API rate limiter (None when limits are off, and in the background process)."""
+
+    clicks: ClickPipeline
+    webhooks: WebhookRuntime
+    rate_limiter: Limiter | None
 
 
 class MaskApp:
-    """Dispatch by path and run the process's background services through the ASGI lifespan."""
+    """Dispatch by path, and run the process's lifecycle through the ASGI lifespan."""
 
-    def __init__(self, context: AppContext) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        services: Services,
+        *,
+        hosts: Hosts,
+        api: ASGIApp,
+        api_app: FastAPI,
+        redirect: RedirectApp,
+        bio_pages: ASGIApp,
+        dashboard: ASGIApp,
+    ) -> None:
         self.context = context
-        self.api_app = create_api(context)
-        self.api = api_stack(self.api_app, context)
-        self.redirect = create_redirect_app(context)
-        self.bio_pages = create_bio_pages(context)
-        self.dashboard = create_dashboard(context)
+        self.services = services
+        self.hosts = hosts
+        self.api = api  # as served: its edge and middleware around api_app
+        self.api_app = api_app
+        self.redirect = redirect
+        self.bio_pages = bio_pages
+        self.dashboard = dashboard
         # The app host's paths, first match wins; anything unmatched is a short link. A prefix ending in "/"
         # or "@" matches as is ("/@" → /@handle); any other matches whole segments ("/docs": /docs, /docs/x,
         # not /docsx). One line per mounted app.
@@ -56,7 +79,7 @@ class MaskApp:
             if name == b"host":
                 host = value
                 break
-        if self.redirect.domain_of(host) != self.context.settings.short_domain:
+        if self.hosts.domain_of(host) != self.hosts.short_domain:
             # Workspace domains serve bio pages (/@handle) besides their short links.
             return self.bio_pages if path.startswith("/@") else self.redirect
         if path == "/":  # the app host's front page is the dashboard
@@ -92,24 +115,3 @@ class MaskApp:
                 await self.context.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def create_context(settings: Settings, *, role: str = "serve") -> AppContext:
-    """The process's context with every background service registered.
-
-    role "serve": background services run when MASK_SERVE_BACKGROUND is true (the default);
-    role "worker": they always run (`mask worker`).
-    """
-    context = AppContext.create(settings)
-    context.run_background = role == "worker" or settings.serve_background
-    install_webhooks(context)  # webhook dispatcher; link.clicked events as a click listener
-    context.click_listeners.append(bio_page_service.on_clicks)  # bio page view and click counters
-    context.click_listeners.append(record_clicks)  # analytics rollups, in each click batch's transaction
-    install_click_tracking(context)  # click buffer writer; with Redis, the click stream consumer
-    return context
-
-
-def create_app(settings: Settings | None = None) -> MaskApp:
-    settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return MaskApp(create_context(settings))

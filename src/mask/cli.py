@@ -40,12 +40,15 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in one transaction, turning domain errors into a clean exit."""
 
     async def main() -> T:
-        context = AppContext.create(settings)
+        # A bare context: a command's changes reach running processes through the caches' TTLs.
+        context = AppContext.create(settings, run_background=False)
         try:
             async with session_scope(context.sessionmaker) as session:
                 return await work(session)
         finally:
             await context.engine.dispose()
+            if context.redis is not None:
+                await context.redis.aclose()
 
     try:
         return asyncio.run(main())
@@ -91,7 +94,7 @@ def serve(
         background.start()
     try:
         uvicorn.run(
-            "mask.app:create_app",
+            "mask.bootstrap:create_app",
             factory=True,
             host=host,
             port=port,
@@ -126,15 +129,14 @@ def worker(
     import os
     import signal
 
-    from mask.app import create_app
+    from mask.bootstrap import create_worker
 
     settings = get_settings()
     if nice:
         os.nice(nice)
 
     async def main() -> None:
-        app = create_app(settings)
-        app.context.run_background = True
+        context = create_worker(settings).context
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -146,14 +148,14 @@ def worker(
             stop.set()
 
         watcher = asyncio.create_task(watch_parent()) if parent_pid else None
-        await app.context.startup()
-        typer.echo(f"worker running: {', '.join(s.name for s in app.context.background) or 'no services'}", err=True)
+        await context.startup()
+        typer.echo(f"worker running: {', '.join(s.name for s in context.background) or 'no services'}", err=True)
         try:
             await stop.wait()
         finally:
             if watcher is not None:
                 watcher.cancel()
-            await app.context.shutdown()
+            await context.shutdown()
 
     asyncio.run(main())
 

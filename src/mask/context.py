@@ -1,8 +1,9 @@
-"""What a running MASK process holds: settings, the database engine, and background services.
+"""What every part of a MASK process shares: settings, the database, Redis, the signal receivers, and the
+process's lifecycle (startup and shutdown hooks, background services).
 
-Built once per process by `create_app`; shared by the API, the redirect app and the dashboard.
-Background services (click inbox processor, stream consumer, webhook dispatcher, …) register start/stop callbacks
-here.
+Built by the composition root (mask.bootstrap), which also decides what runs where: background services (click
+storing, webhook delivery) run in the background process (`mask worker`, which `mask serve` starts beside its
+HTTP workers), never in the HTTP workers.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker
+from mask.signals import Signals
 
 logger = logging.getLogger("mask")
 
@@ -25,11 +26,7 @@ Hook = Callable[[], Awaitable[None]]
 
 @dataclass
 class BackgroundService:
-    """A long-running job (click inbox processor, stream consumer, webhook dispatcher).
-
-    They run in `mask worker`: the one `mask serve` starts beside its HTTP workers (mask.background_process), or
-    one you run yourself with MASK_SERVE_BACKGROUND=false.
-    """
+    """A long-running job (click storing, webhook delivery), started and stopped with the process."""
 
     name: str
     start: Hook
@@ -41,23 +38,26 @@ class AppContext:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    signals: Signals
+    redis: Redis | None = None  # when MASK_REDIS_URL is set: rate limits, cache invalidation, click stream
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     background: list[BackgroundService] = field(default_factory=list)
     run_background: bool = True
-    # Run inside each click batch's transaction (analytics rollups, webhook events); see mask.click.service.
-    click_listeners: list[Any] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
     started: bool = False
 
-    # Shared Redis client when MASK_REDIS_URL is set (rate limits, cache invalidation, click stream).
-    redis: Redis | None = None
-
     @classmethod
-    def create(cls, settings: Settings) -> AppContext:
+    def create(cls, settings: Settings, *, run_background: bool = False) -> AppContext:
         engine = create_engine(settings)
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-        return cls(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), redis=redis)
+        signals = Signals()
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine, info=signals.session_info()),
+            signals=signals,
+            redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+            run_background=run_background,
+        )
 
     async def startup(self) -> None:
         if self.started:
@@ -74,7 +74,7 @@ class AppContext:
         if not self.started:
             return
         self.started = False
-        # Stop in reverse order: later services may depend on earlier ones (e.g. the click inbox processor on the DB).
+        # Reverse order: later services may depend on earlier ones (e.g. click storing on the database).
         if self.run_background:
             for service in reversed(self.background):
                 logger.info("stopping %s", service.name)

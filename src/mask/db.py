@@ -6,7 +6,7 @@ Services never commit. An API request gets one session; it commits once after th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -75,20 +75,22 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     return engine
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(engine: AsyncEngine, *, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; `info` goes into every session's `info` (the process's signal receivers)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=dict(info or {}))
 
 
 AfterCommit = Callable[[], Awaitable[None]]
 
 
-def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+def after_commit(session: AsyncSession, callback: AfterCommit, *, key: Hashable | None = None) -> None:
     """Run `callback` once the session's transaction has committed (never after a rollback).
 
     For side effects outside the database (cache invalidation, wake-ups) that must not run for a change
-    that did not happen.
+    that did not happen. A `key` already scheduled in this transaction is not scheduled again.
     """
-    session.info.setdefault("after_commit", []).append(callback)
+    pending: dict[Hashable, AfterCommit] = session.info.setdefault("after_commit", {})
+    pending.setdefault(key if key is not None else object(), callback)
 
 
 @asynccontextmanager
@@ -107,8 +109,8 @@ async def session_scope(
             raise
         else:
             await session.commit()
-            callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
-            for callback in callbacks:
+            callbacks: dict[Hashable, AfterCommit] = session.info.pop("after_commit", {})
+            for callback in callbacks.values():
                 await callback()
 
 

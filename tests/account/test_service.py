@@ -10,6 +10,7 @@ from mask.app import MaskApp
 from mask.db import session_scope
 from mask.kit.errors import ValidationFailed
 from mask.models.account import Role
+from mask.workspace import members as workspace_members
 
 PASSWORD = "correct horse battery staple"
 
@@ -24,7 +25,7 @@ async def test_sign_up_creates_a_hobby_workspace_owned_by_the_user(session: Asyn
     user = await account_service.sign_up(session, email="  Ada@Example.COM ", password=PASSWORD, name="Ada")
     assert user.email == "ada@example.com"
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
-    [access] = await account_service.workspaces_of(session, user=user)
+    [access] = await workspace_members.workspaces_of(session, user=user)
     assert access.workspace.plan == "hobby" and access.membership.role == Role.owner
     assert access.workspace.name == "Ada"
 
@@ -38,8 +39,8 @@ async def test_sign_up_refuses_a_taken_email_whatever_its_case(session: AsyncSes
 async def test_two_sign_ups_with_the_same_name_get_distinct_workspace_handles(session: AsyncSession) -> None:
     first = await account_service.sign_up(session, email="a@example.com", password=PASSWORD, name="Acme")
     second = await account_service.sign_up(session, email="b@example.com", password=PASSWORD, name="Acme")
-    [one] = await account_service.workspaces_of(session, user=first)
-    [two] = await account_service.workspaces_of(session, user=second)
+    [one] = await workspace_members.workspaces_of(session, user=first)
+    [two] = await workspace_members.workspaces_of(session, user=second)
     assert one.workspace.slug == "acme" and two.workspace.slug.startswith("acme-")
 
 
@@ -154,32 +155,32 @@ async def test_changing_the_password_ends_the_other_sessions(session: AsyncSessi
 async def test_invites_are_owner_only_single_use_and_grant_their_role(session: AsyncSession) -> None:
     owner = await account_service.sign_up(session, email="owner@example.com", password=PASSWORD, name="Team")
     guest = await account_service.sign_up(session, email="guest@example.com", password=PASSWORD)
-    [team] = await account_service.workspaces_of(session, user=owner)
-    invite = await account_service.create_invite(session, actor=team, role="member")
-    joined = await account_service.accept_invite(session, token=invite.token, user=guest)
+    [team] = await workspace_members.workspaces_of(session, user=owner)
+    invite = await workspace_members.create_invite(session, actor=team, role="member")
+    joined = await workspace_members.accept_invite(session, token=invite.token, user=guest)
     assert joined.id == team.workspace.id
-    guest_access = await account_service.access(session, user=guest, workspace_slug=team.workspace.slug)
+    guest_access = await workspace_members.access(session, user=guest, workspace_slug=team.workspace.slug)
     assert not guest_access.is_owner
-    with pytest.raises(account_service.InviteNotFound):
-        await account_service.accept_invite(session, token=invite.token, user=guest)
-    with pytest.raises(account_service.NotAnOwner):
-        await account_service.create_invite(session, actor=guest_access, role="owner")
+    with pytest.raises(workspace_members.InviteNotFound):
+        await workspace_members.accept_invite(session, token=invite.token, user=guest)
+    with pytest.raises(workspace_members.NotAnOwner):
+        await workspace_members.create_invite(session, actor=guest_access, role="owner")
 
 
 async def test_the_last_owner_can_neither_leave_nor_step_down(session: AsyncSession) -> None:
     owner = await account_service.sign_up(session, email="owner@example.com", password=PASSWORD)
-    [team] = await account_service.workspaces_of(session, user=owner)
-    with pytest.raises(account_service.LastOwner):
-        await account_service.remove_member(session, actor=team, user_id=owner.id)
-    with pytest.raises(account_service.LastOwner):
-        await account_service.set_role(session, actor=team, user_id=owner.id, role="member")
+    [team] = await workspace_members.workspaces_of(session, user=owner)
+    with pytest.raises(workspace_members.LastOwner):
+        await workspace_members.remove_member(session, actor=team, user_id=owner.id)
+    with pytest.raises(workspace_members.LastOwner):
+        await workspace_members.set_role(session, actor=team, user_id=owner.id, role="member")
 
 
 async def test_other_peoples_workspaces_look_like_missing_ones(session: AsyncSession) -> None:
     await account_service.sign_up(session, email="a@example.com", password=PASSWORD, name="alpha")
     other = await account_service.sign_up(session, email="b@example.com", password=PASSWORD, name="beta")
-    with pytest.raises(account_service.MembershipNotFound) as exists:
-        await account_service.access(session, user=other, workspace_slug="alpha")
-    with pytest.raises(account_service.MembershipNotFound) as missing:
-        await account_service.access(session, user=other, workspace_slug="nothing-here")
+    with pytest.raises(workspace_members.MembershipNotFound) as exists:
+        await workspace_members.access(session, user=other, workspace_slug="alpha")
+    with pytest.raises(workspace_members.MembershipNotFound) as missing:
+        await workspace_members.access(session, user=other, workspace_slug="nothing-here")
     assert exists.value.status_code == missing.value.status_code == 404

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from mask.analytics import service as analytics_service
 from mask.analytics.repository import SqlClickStore
 from mask.analytics.schemas import AnalyticsParams, GroupBy
-from mask.app import MaskApp, create_context
+from mask.app import MaskApp
+from mask.bootstrap import build_services
 from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
 from mask.config import Settings
@@ -166,9 +167,12 @@ async def test_rebuilding_from_raw_clicks_gives_the_rollups_the_listener_kept(
     assert await _rollup_rows(app) == kept
 
 
-def test_the_rollup_listener_is_registered_on_every_context() -> None:
-    context = create_context(Settings(env="test", database_url="sqlite+aiosqlite:///:memory:"))
-    assert analytics_service.record_clicks in context.click_listeners
+def test_the_rollup_listener_is_registered_in_every_process() -> None:
+    for run_background in (True, False):
+        _, services = build_services(
+            Settings(env="test", database_url="sqlite+aiosqlite:///:memory:"), run_background=run_background
+        )
+        assert analytics_service.record_clicks in services.clicks.listeners
 
 
 async def test_concurrent_click_batches_on_the_same_counters_lose_nothing(

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
+from mask.bootstrap import create_app
 from mask.config import Settings
 
 STRONG = "k" * 48

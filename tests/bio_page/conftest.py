@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from mask.app import MaskApp
-from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
 from mask.models.click import Click
 from tests.conftest import Tenant
@@ -69,7 +68,7 @@ async def create_page(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) 
 
 
 async def flush_clicks(app: MaskApp) -> None:
-    assert await get_click_tracker(app.context).flush()
+    assert await app.services.clicks.tracker.flush()
 
 
 async def stored_clicks(app: MaskApp) -> list[Click]:

@@ -13,7 +13,8 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import update
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.db import session_scope
 from mask.models.bio_page import BioPage

@@ -10,7 +10,7 @@ import pytest
 
 from mask.app import MaskApp
 from mask.bio_page import themes
-from mask.bio_page.public import CONTENT_SECURITY_POLICY
+from mask.public.bio_pages import CONTENT_SECURITY_POLICY
 from tests.bio_page.conftest import GOOGLEBOT, create_page, flush_clicks, parse, stored_clicks
 from tests.conftest import Tenant, TenantFactory
 

@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from tests.conftest import Tenant, TenantFactory
 from tests.rate_limit.conftest import MASK, OwnRedis, Server, mask_env
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.rate_limit.limiter import REDIS_RETRY_AFTER
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.app import MaskApp
-from mask.click.tracker import get_click_tracker
 from mask.db import session_scope
 from mask.models.click import Click, ClickInboxEntry
 from tests.conftest import Tenant
@@ -42,6 +41,6 @@ async def click_totals(engine: AsyncEngine) -> tuple[int, int]:
 
 async def stored_clicks(app: MaskApp) -> list[Click]:
     """Write the click buffer, then read every stored click."""
-    assert await get_click_tracker(app.context).flush()
+    assert await app.services.clicks.tracker.flush()
     async with session_scope(app.context.sessionmaker) as session:
         return list((await session.execute(select(Click).order_by(Click.id))).scalars())

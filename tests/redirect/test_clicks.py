@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from mask.app import MaskApp, create_app
-from mask.click.tracker import get_click_tracker
+from mask.app import MaskApp
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.db import create_engine
 from mask.models.click import Click
@@ -81,7 +81,7 @@ async def test_any_public_handler_can_track_a_bio_page_click(tenant: Tenant, app
         "client": ("81.2.69.160", 1234),
         "headers": [(b"user-agent", BROWSER.encode()), (b"referer", b"https://t.co/x")],
     }
-    tracker = get_click_tracker(app.context)
+    tracker = app.services.clicks.tracker
     await tracker.track(
         scope, workspace_id=tenant.workspace_id, domain="localhost:8000", bio_page_id="bio_1", bio_block_id="blk_1"
     )
@@ -110,7 +110,7 @@ async def test_a_failed_append_stays_buffered_and_is_written_once_the_database_r
         await connection.execute(text("ALTER TABLE click_inbox RENAME TO click_inbox_away"))
     for _ in range(3):
         assert (await client.get("/retry")).status_code == 302
-    tracker = get_click_tracker(app.context)
+    tracker = app.services.clicks.tracker
     assert await tracker.flush() is False
     assert len(tracker.writer.pending) == 3
 
@@ -127,7 +127,7 @@ async def test_a_failed_batch_stays_in_the_inbox_and_is_stored_once_the_database
         await connection.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
     for _ in range(3):
         assert (await client.get("/later", headers={"User-Agent": BROWSER})).status_code == 302
-    tracker = get_click_tracker(app.context)
+    tracker = app.services.clicks.tracker
     assert await tracker.flush() is False  # the buffer reached the inbox; storing it failed
     assert tracker.writer.pending == []
     async with app.context.engine.begin() as connection:
@@ -146,7 +146,7 @@ async def test_graceful_shutdown_queues_the_buffer_and_the_next_start_stores_it(
     await create_link(client, tenant, slug="bye")
     for _ in range(25):
         assert (await client.get("/bye")).status_code == 302
-    assert get_click_tracker(app.context).writer.pending  # still in memory: the writer runs every 0.2 s
+    assert app.services.clicks.tracker.writer.pending  # still in memory: the writer runs every 0.2 s
 
     await app.context.shutdown()
     stored, waiting = await _count(settings)
@@ -175,7 +175,7 @@ async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_bac
     import mask.click.writer as writer_module
 
     await create_link(client, tenant, slug="spill")
-    tracker = get_click_tracker(app.context)
+    tracker = app.services.clicks.tracker
     tracker.writer.spill_dir = tmp_path
     monkeypatch.setattr(writer_module, "SHUTDOWN_FLUSH_SECONDS", 0.3)
     async with app.context.engine.begin() as connection:

@@ -60,7 +60,7 @@ async def test_processors_racing_for_the_same_rows_store_each_click_once(
                 sessionmaker=create_sessionmaker(engine),
                 read_sessionmaker=create_sessionmaker(plain),
                 enricher=Enricher(secret_key="s"),
-                listeners=app.context.click_listeners,
+                listeners=app.services.clicks.listeners,
                 batch_size=150,
                 poll_interval=0.05,
             )
@@ -93,7 +93,7 @@ async def test_a_malformed_inbox_row_is_dropped_and_the_others_stored(
                 encode_entry(good[1:]),
             ],
         )
-    processor: InboxProcessor = app.context.extras["click_tracker"].processor
+    processor: InboxProcessor = app.services.clicks.processor
     assert await processor.drain()
     assert await _counts(app, link) == (2, 0, 2)
     assert "dropping malformed click inbox row" in caplog.text
@@ -106,7 +106,7 @@ async def test_a_click_is_stored_with_the_id_it_was_buffered_with(
     rows = _rows(link, tenant.workspace_id, 3)
     await inbox.append(app.context.sessionmaker, [encode_entry(rows)])
     await inbox.append(app.context.sessionmaker, [encode_entry(rows[:1])])  # delivered twice: stored once
-    assert await app.context.extras["click_tracker"].processor.drain()
+    assert await app.services.clicks.processor.drain()
     async with app.context.engine.connect() as connection:
         stored = sorted((await connection.execute(select(Click.click_id))).scalars())
     assert stored == sorted(str(row[0]) for row in rows)
@@ -120,7 +120,7 @@ async def test_looking_at_an_empty_inbox_neither_takes_nor_waits_for_the_sqlite_
     # The processor polls several times a second. Were its look a write transaction (BEGIN IMMEDIATE, as its
     # stores are), every idle poll would queue behind the API's writes, and a process whose event loop stalls
     # mid-poll would hold the lock and fail other processes' writes after busy_timeout (seen in CI).
-    processor: InboxProcessor = app.context.extras["click_tracker"].processor
+    processor: InboxProcessor = app.services.clicks.processor
     writer = sqlite3.connect(settings.database_url.split(":///", 1)[1], timeout=0, isolation_level=None)
     try:
         writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
@@ -135,14 +135,14 @@ async def test_storing_waits_while_other_processes_fill_every_cpu_and_catches_up
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
 ) -> None:
     link = (await create_link(client, tenant, slug="burst"))["id"]
-    await app.context.extras["click_tracker"].processor.stop()  # the app's own: the tests turn its gate off
+    await app.services.clicks.processor.stop()  # the app's own: the tests turn its gate off
     plain = create_engine(settings)
     engine = writer_engine(settings, plain)
     processor = InboxProcessor(
         sessionmaker=create_sessionmaker(engine),
         read_sessionmaker=create_sessionmaker(plain),
         enricher=Enricher(secret_key="s"),
-        listeners=app.context.click_listeners,
+        listeners=app.services.clicks.listeners,
         batch_size=500,
         poll_interval=0.05,
         cpu_gate=CpuGate(longest=30.0),

@@ -210,7 +210,7 @@ async def test_concurrent_misses_share_queries(client: httpx.AsyncClient, tenant
     slugs = [f"cold{i}" for i in range(30)]
     for slug in slugs:
         await create_link(client, tenant, slug=slug, url=f"https://example.com/{slug}")
-    app.context.extras["redirect_cache"].clear()
+    app.redirect.resolver.cache.clear()
     statements: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
+from mask.bootstrap import create_app
 from mask.click.schemas import RawClick
 from mask.click.stream import GROUP, encode_entry, ensure_group, stream_key
 from mask.config import Settings
@@ -151,7 +152,7 @@ async def test_small_stream_entries_are_written_as_one_full_batch(
     async def count_batch(_session: Any, clicks: list[Any]) -> None:
         batches.append(len(clicks))
 
-    app.context.click_listeners.append(count_batch)
+    app.services.clicks.listeners.append(count_batch)
     key = stream_key(settings.redis_prefix)
     await ensure_group(redis, key)
     link = (await create_link(client, tenant, slug="gathered"))["id"]

@@ -13,7 +13,6 @@ import pytest
 from mask.app import MaskApp
 from mask.webhook.dispatcher import WebhookDispatcher
 from mask.webhook.policy import DeliveryPolicy
-from mask.webhook.tasks import runtime_of
 from tests.conftest import Tenant
 from tests.webhook.receiver import Receiver
 
@@ -33,8 +32,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def dispatcher_of(app: MaskApp) -> WebhookDispatcher:
-    runtime = runtime_of(app.context)
-    assert runtime is not None, "create_context installs webhooks"
+    runtime = app.services.webhooks
     return runtime.dispatcher
 
 

@@ -9,13 +9,14 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select
 
-from mask.app import MaskApp, create_app
+from mask.app import MaskApp
+from mask.bootstrap import create_app
 from mask.config import Settings
 from mask.db import session_scope
 from mask.kit.time import utcnow
 from mask.models.event import Event
 from mask.models.webhook import WebhookAttempt, WebhookDelivery
-from mask.webhook import service as webhook_service
+from mask.webhook import delivery as webhook_delivery
 from tests.conftest import Tenant
 from tests.webhook.conftest import FAST, create_link, create_webhook, dispatcher_of, eventually
 from tests.webhook.receiver import Receiver
@@ -84,10 +85,10 @@ async def test_a_delivery_claimed_by_a_dispatcher_that_died_is_delivered_when_it
     await create_link(client, tenant, "orphaned")
     lease = timedelta(milliseconds=700)
     async with session_scope(app.context.sessionmaker) as session:
-        await webhook_service.fan_out(session, now=utcnow(), limit=100)
+        await webhook_delivery.fan_out(session, now=utcnow(), limit=100)
     claimed_at = utcnow()
     async with session_scope(app.context.sessionmaker) as session:  # a worker claims it, then dies
-        jobs = await webhook_service.claim(
+        jobs = await webhook_delivery.claim(
             session, now=claimed_at, capacity=10, per_endpoint=10, in_flight=Counter(), lease=lease
         )
     assert len(jobs) == 1
@@ -106,12 +107,12 @@ async def test_the_same_event_is_never_fanned_out_twice_to_an_endpoint(
     await create_webhook(client, tenant, receiver)
     await create_link(client, tenant, "once")
     async with session_scope(app.context.sessionmaker) as session:
-        events = await webhook_service.fan_out(session, now=utcnow(), limit=100)
+        events = await webhook_delivery.fan_out(session, now=utcnow(), limit=100)
     async with session_scope(app.context.sessionmaker) as session:  # as if a second worker re-read the outbox
         await session.execute(WebhookDelivery.__table__.update().values(status="pending"))
         await session.execute(Event.__table__.update().values(dispatched_at=None))
     async with session_scope(app.context.sessionmaker) as session:
-        again = await webhook_service.fan_out(session, now=utcnow(), limit=100)
+        again = await webhook_delivery.fan_out(session, now=utcnow(), limit=100)
         count = await session.scalar(select(func.count()).select_from(WebhookDelivery))
     assert (events, again, count) == (1, 1, 1)
     assert await _attempts(app) == 0

@@ -17,7 +17,6 @@ from mask.db import session_scope
 from mask.kit.ids import new_id
 from mask.models.event import Event
 from mask.webhook.policy import DeliveryPolicy
-from mask.webhook.tasks import runtime_of
 from tests.conftest import Tenant, TenantFactory
 from tests.webhook.conftest import create_link, create_webhook, dispatcher_of, eventually
 from tests.webhook.receiver import Receiver
@@ -38,8 +37,8 @@ def _click(tenant: Tenant, link_id: str, n: int, **fields: Any) -> EnrichedClick
 
 def _listeners(app: MaskApp) -> list[Any]:
     """The webhook click listener alone (other listeners — analytics, bio pages — are tested by their owners)."""
-    runtime = runtime_of(app.context)
-    assert runtime is not None and runtime.clicks in app.context.click_listeners, "create_context registers it"
+    runtime = app.services.webhooks
+    assert runtime.clicks in app.services.clicks.listeners, "the composition root registers it"
     return [runtime.clicks]
 
 

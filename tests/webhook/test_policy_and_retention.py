@@ -12,7 +12,7 @@ from mask.db import session_scope
 from mask.kit.time import utcnow
 from mask.models.event import Event
 from mask.models.webhook import WebhookAttempt, WebhookDelivery
-from mask.webhook import service as webhook_service
+from mask.webhook import delivery as webhook_delivery
 from mask.webhook.policy import RETRY_DELAYS, DeliveryPolicy
 from tests.conftest import Tenant
 from tests.webhook.conftest import create_link, create_webhook, dispatcher_of, eventually, use_policy
@@ -46,9 +46,9 @@ async def test_finished_deliveries_and_old_events_are_pruned_after_the_retention
 
     await eventually(settled, message="the attempt being logged")
     async with session_scope(app.context.sessionmaker) as session:
-        assert await webhook_service.prune(session, before=utcnow() - timedelta(days=30)) == 0
+        assert await webhook_delivery.prune(session, before=utcnow() - timedelta(days=30)) == 0
     async with session_scope(app.context.sessionmaker) as session:
-        assert await webhook_service.prune(session, before=utcnow() + timedelta(seconds=1)) >= 2
+        assert await webhook_delivery.prune(session, before=utcnow() + timedelta(seconds=1)) >= 2
     async with session_scope(app.context.sessionmaker) as session:
         counts = [
             await session.scalar(select(func.count()).select_from(table))

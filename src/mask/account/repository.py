@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.models.account import Invite, LoginFailure, Membership, User, UserSession
-from mask.models.workspace import Workspace
+from mask.models.account import LoginFailure, User, UserSession
 
 
 class UserRepository:
@@ -22,55 +21,6 @@ class UserRepository:
 
     def add(self, user: User) -> None:
         self.session.add(user)
-
-
-class MembershipRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, workspace_id: str, user_id: str) -> Membership | None:
-        return await self.session.get(Membership, (workspace_id, user_id))
-
-    async def workspace_for(self, user_id: str, workspace_slug: str) -> tuple[Workspace, Membership] | None:
-        result = await self.session.execute(
-            select(Workspace, Membership)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Workspace.slug == workspace_slug, Membership.user_id == user_id)
-        )
-        row = result.first()
-        return None if row is None else (row[0], row[1])
-
-    async def workspaces_of(self, user_id: str) -> list[tuple[Workspace, Membership]]:
-        result = await self.session.execute(
-            select(Workspace, Membership)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == user_id)
-            .order_by(Membership.created_at, Workspace.slug)
-        )
-        return [(workspace, membership) for workspace, membership in result.all()]
-
-    async def members_of(self, workspace_id: str) -> list[tuple[User, Membership]]:
-        result = await self.session.execute(
-            select(User, Membership)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.workspace_id == workspace_id)
-            .order_by(Membership.created_at, User.email)
-        )
-        return [(user, membership) for user, membership in result.all()]
-
-    async def count_owners(self, workspace_id: str) -> int:
-        result = await self.session.execute(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.workspace_id == workspace_id, Membership.role == "owner")
-        )
-        return int(result.scalar_one())
-
-    def add(self, membership: Membership) -> None:
-        self.session.add(membership)
-
-    async def delete(self, membership: Membership) -> None:
-        await self.session.delete(membership)
 
 
 class SessionRepository:
@@ -94,35 +44,6 @@ class SessionRepository:
 
     async def delete_expired(self, now: datetime) -> None:
         await self.session.execute(delete(UserSession).where(UserSession.expires_at < now))
-
-
-class InviteRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get_by_hash(self, token_hash: str) -> Invite | None:
-        result = await self.session.execute(select(Invite).where(Invite.token_hash == token_hash))
-        return result.scalar_one_or_none()
-
-    async def get(self, workspace_id: str, invite_id: str) -> Invite | None:
-        result = await self.session.execute(
-            select(Invite).where(Invite.id == invite_id, Invite.workspace_id == workspace_id)
-        )
-        return result.scalar_one_or_none()
-
-    async def pending_for(self, workspace_id: str, now: datetime) -> list[Invite]:
-        result = await self.session.execute(
-            select(Invite)
-            .where(Invite.workspace_id == workspace_id, Invite.accepted_at.is_(None), Invite.expires_at > now)
-            .order_by(Invite.created_at.desc())
-        )
-        return list(result.scalars())
-
-    def add(self, invite: Invite) -> None:
-        self.session.add(invite)
-
-    async def delete(self, invite: Invite) -> None:
-        await self.session.delete(invite)
 
 
 class LoginFailureRepository:

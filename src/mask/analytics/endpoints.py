@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from mask.analytics import service as analytics_service
+from mask.analytics import views as views_service
 from mask.analytics.export import to_csv
-from mask.analytics.schemas import ANALYTICS_RESPONSE, AnalyticsParams
+from mask.analytics.schemas import ANALYTICS_RESPONSE, AnalyticsParams, ViewsResponse
 from mask.auth.dependencies import AnalyticsRead
 from mask.dependencies import SessionDep
 from mask.kit.schemas import error_responses
@@ -81,3 +82,39 @@ async def get_clicks(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return result
+
+
+VIEWS_DESCRIPTION = """
+Scope: `analytics:read`. Views of the workspace's bio pages: every time option of `GET /v1/analytics/clicks`
+(`interval`, `start`/`end`, `timezone`, `granularity`), its filters (`bio_page_id`, `domain`, `country`, `device`,
+`referrer`, `utm_*`, …) and its breakdowns that apply to a page view (`count`, `timeseries`, `bio_pages`,
+`countries`, `devices`, `browsers`, `os`, `referrers`, `utm_*`, …), with `views`/`unique_views` in place of
+`clicks`/`unique_clicks`.
+
+A view is a `GET` of the public page by a human (bots are recorded and flagged, and count only with `bots`);
+`HEAD` requests and browser prefetches are not views. A unique view is a visitor's first view of the page in a
+UTC day. `group_by=count&bio_page_id=…&interval=all` equals the page's `views`. A `bio_page_id` that is not one
+of the workspace's pages is `404`; `link_id`, `tag` and the `links`, `tags`, `bio_blocks` breakdowns are `422`
+(clicks on a page's blocks are in `GET /v1/analytics/clicks?bio_page_id=…&group_by=bio_blocks`).
+"""
+
+
+@router.get(
+    "/views",
+    response_model=ViewsResponse,
+    responses={**error_responses(403, 404, 422), **CSV_RESPONSE},
+    summary="Bio page views: totals, time series and breakdowns",
+    description=VIEWS_DESCRIPTION,
+)
+async def get_views(
+    request: Request, auth: AnalyticsRead, session: SessionDep, params: Annotated[AnalyticsParams, Query()]
+) -> Any:
+    data = await views_service.views(session, workspace_id=auth.workspace_id, params=params)
+    if wants_csv(params.format, request.headers.get("accept")):
+        rows = data["data"] if "data" in data else [data]
+        return Response(
+            to_csv(views_service.view_columns(params.group_by), rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="views-{params.group_by.value}.csv"'},
+        )
+    return data

@@ -11,16 +11,16 @@ from starlette.types import ASGIApp
 
 from mask.analytics.endpoints import router as analytics_router
 from mask.api.docs import install_docs
-from mask.api.edge import ApiEdgeMiddleware
+from mask.api.edge import ApiEdgeMiddleware, EdgeGuard
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
 from mask.context import AppContext
-from mask.dependencies import ContextDep, SessionDep
+from mask.dependencies import SessionDep
 from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
 from mask.kit.http import install_error_handlers
 from mask.link.endpoints import router as link_router
-from mask.rate_limit.middleware import rate_limit_guard
+from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.openapi import document_rate_limits
 from mask.tag.endpoints import router as tag_router
 from mask.webhook.endpoints import router as webhook_router
@@ -45,7 +45,7 @@ v1.include_router(webhook_router)
 v1.include_router(bio_page_router)
 
 
-def create_api(context: AppContext) -> FastAPI:
+def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> FastAPI:
     """The FastAPI application; serve it through `api_stack`, which adds the outer middleware."""
     api = FastAPI(
         title="MASK API",
@@ -59,10 +59,10 @@ def create_api(context: AppContext) -> FastAPI:
     api.include_router(v1)
 
     @api.get("/health", include_in_schema=False)
-    async def health(session: SessionDep, context: ContextDep) -> dict[str, Any]:
+    async def health(session: SessionDep) -> dict[str, Any]:
         await session.execute(text("SELECT 1"))
-        limiter = context.extras.get("rate_limiter")  # its Redis failures are counted here
-        return {"status": "ok", **({"rate_limit": limiter.status()} if limiter is not None else {})}
+        # The limiter's Redis failures are counted here.
+        return {"status": "ok", **({"rate_limit": rate_limiter.status()} if rate_limiter is not None else {})}
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
@@ -82,7 +82,7 @@ def create_api(context: AppContext) -> FastAPI:
     return api
 
 
-def api_stack(api: FastAPI, context: AppContext) -> ASGIApp:
-    """The API as served: edge (request id, rate limit, HTTPS, body limits) → idempotency → FastAPI."""
+def api_stack(api: FastAPI, context: AppContext, *, guard: EdgeGuard | None) -> ASGIApp:
+    """The API as served: edge (request id, rate limit `guard`, HTTPS, body limits) → idempotency → FastAPI."""
     app: ASGIApp = IdempotencyMiddleware(api, context)
-    return ApiEdgeMiddleware(app, context.settings, guard=rate_limit_guard(context))
+    return ApiEdgeMiddleware(app, context.settings, guard=guard)

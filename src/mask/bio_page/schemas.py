@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
@@ -171,44 +171,3 @@ class BioPagePage(Schema):
     data: list[BioPage]
     has_more: bool
     next_cursor: str | None
-
-
-VIEWS_HELP = "Page views (human only unless `bots` says otherwise)."
-UNIQUE_VIEWS_HELP = "Views that were a visitor's first of the (UTC) day on that page."
-
-
-class ViewCount(BaseModel):
-    """`group_by=count`."""
-
-    views: int = Field(description=VIEWS_HELP)
-    unique_views: int = Field(description=UNIQUE_VIEWS_HELP)
-
-
-class ViewPoint(BaseModel):
-    start: UTCDatetime = Field(description="Start of the bucket (local midnight for day buckets), in UTC.")
-    views: int = Field(description=VIEWS_HELP)
-    unique_views: int = Field(description=UNIQUE_VIEWS_HELP)
-
-
-class ViewTimeseries(BaseModel):
-    """`group_by=timeseries`: every bucket of the range, empty ones included, oldest first."""
-
-    data: list[ViewPoint]
-
-
-class ViewRow(BaseModel):
-    """One group of a breakdown: its key (`country`, `referrer`, `bio_page_id`, …), `views`, `unique_views`."""
-
-    model_config = ConfigDict(extra="allow")
-
-    views: int = Field(description=VIEWS_HELP)
-    unique_views: int = Field(description=UNIQUE_VIEWS_HELP)
-
-
-class ViewBreakdown(BaseModel):
-    """A breakdown, most views first."""
-
-    data: list[ViewRow]
-
-
-ViewsResponse = ViewCount | ViewTimeseries | ViewBreakdown

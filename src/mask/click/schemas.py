@@ -180,6 +180,22 @@ RAW_FIELDS = (
 )
 
 
+def link_click_row(
+    *,
+    at: float,
+    workspace_id: str,
+    domain: str,
+    link_id: str,
+    ip: str | None,
+    user_agent: str,
+    referrer: str,
+    utm: Sequence[str | None],
+) -> ClickRow:
+    """A click on a short link in row form (`RawClick.to_row()`'s layout), as the redirect's hot path hands it
+    over: no RawClick built only to be taken apart again. The id is minted later, per batch."""
+    return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm)
+
+
 def mint_click_ids(clicks: Sequence[RawClick]) -> None:
     """Give every click of a batch that has none its id (kept on the object: a retry re-sends the same ids)."""
     missing = [click for click in clicks if not click.click_id]

@@ -1,39 +1,31 @@
-"""The one door through which public handlers (redirects, bio pages) hand over clicks, and its wiring.
+"""The one door through which public handlers (redirects, bio pages) hand over clicks.
 
-Any handler records a click with:
+A handler that was given the process's tracker (mask.bootstrap builds it) records a click with
 
-    from mask.click.tracker import get_click_tracker
-
-    tracker = get_click_tracker(context)
-    await tracker.track(scope, workspace_id=page.workspace_id, domain=host,
+    await tracker.track(scope, workspace_id=page.workspace_id, domain=domain,
                         bio_page_id=page.id, bio_block_id=block.id)   # or link_id=...
 
-before it sends its response. Enrichment and storage happen later, off the request path.
+before it sends its response (the redirect's hot path hands over a row: `buffer_row`). Enrichment and storage
+happen later, off the request path, in the background process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
 
 from redis.asyncio import Redis
 
-from mask.click.enrichment import Enricher
 from mask.click.inbox import InboxProcessor
 from mask.click.schemas import ClickRow, RawClick
-from mask.click.stream import ClickStreamConsumer, StreamAppender, ensure_group, stream_key
-from mask.click.writer import ClickWriter, writer_engine
+from mask.click.stream import StreamAppender, stream_key
+from mask.click.writer import ClickWriter
 from mask.config import Settings
-from mask.context import AppContext, BackgroundService
-from mask.db import create_sessionmaker
-from mask.kit.cpu import CpuGate
 from mask.kit.net import client_ip
 
 logger = logging.getLogger("mask.click")
 
-EXTRAS_KEY = "click_tracker"
 FALLBACK_LOG_EVERY = 10.0  # seconds between warnings while Redis refuses clicks
 
 
@@ -133,73 +125,3 @@ class ClickTracker:
         """Store this process's buffer and the whole inbox now (tests, admin tasks); True when both are empty
         afterwards. Clicks in the Redis stream are the stream consumer's."""
         return await self.writer.flush() and await self.processor.drain()
-
-
-def get_click_tracker(context: AppContext) -> ClickTracker:
-    """The process's click tracker (installed by `install_click_tracking`)."""
-    tracker: ClickTracker = context.extras[EXTRAS_KEY]
-    return tracker
-
-
-def install_click_tracking(context: AppContext) -> ClickTracker:
-    """Create the tracker, its buffer writer, the inbox processor and (with Redis) the stream consumer, and
-    register them.
-
-    The buffer writer runs in every process that serves requests: the buffer it empties lives in that
-    process. The inbox processor and the stream consumer are background services (in the background process
-    `mask serve` starts by default, in `mask worker` for production).
-    """
-    settings = context.settings
-    enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
-    engine = writer_engine(settings, context.engine)
-    sessionmaker = create_sessionmaker(engine) if engine is not context.engine else context.sessionmaker
-    processor = InboxProcessor(
-        sessionmaker=sessionmaker,
-        read_sessionmaker=context.sessionmaker,
-        enricher=enricher,
-        listeners=context.click_listeners,
-        batch_size=settings.click_batch_size,
-        poll_interval=settings.click_flush_interval,
-        cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
-    )
-    writer = ClickWriter(
-        sessionmaker=sessionmaker,
-        flush_interval=settings.click_flush_interval,
-        spill_dir=settings.click_spill_path,
-        on_flushed=processor.wake if context.run_background else None,
-    )
-    tracker = ClickTracker(settings=settings, writer=writer, processor=processor, redis=context.redis)
-    context.extras[EXTRAS_KEY] = tracker
-
-    async def start_writer() -> None:
-        if context.run_background:  # only the background process enriches
-            await asyncio.to_thread(enricher.warm_up)
-        if context.redis is not None and settings.record_clicks:
-            try:  # before the first click: entries appended before the group exists must count too
-                await ensure_group(context.redis, tracker.stream_key)
-            except Exception:  # Redis away: redirects still work, clicks buffer in process meanwhile
-                logger.warning("could not create the click stream group; the consumer will retry", exc_info=True)
-        await writer.start()
-
-    async def stop_writer() -> None:
-        await writer.stop()  # after the stream consumer: background services stop before these hooks
-        if engine is not context.engine:
-            await engine.dispose()
-
-    context.on_startup.append(start_writer)
-    context.on_shutdown.append(stop_writer)
-    context.background.append(BackgroundService("click inbox processor", processor.start, processor.stop))
-    if context.redis is not None:
-        consumer = ClickStreamConsumer(
-            redis=context.redis,
-            key=tracker.stream_key,
-            sessionmaker=sessionmaker,
-            enricher=enricher,
-            listeners=context.click_listeners,
-            batch_size=settings.click_batch_size,
-            claim_idle=settings.click_claim_idle,
-            cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
-        )
-        context.extras["click_stream_consumer"] = consumer
-        context.background.append(BackgroundService("click stream consumer", consumer.start, consumer.stop))
-    return tracker

@@ -23,6 +23,7 @@ from mask.dashboard.views import account, analytics, auth, bio, domains, links, 
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
+from mask.rate_limit.limiter import Limiter
 
 logger = logging.getLogger("mask.dashboard")
 
@@ -185,10 +186,12 @@ async def _error(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, status_code=status)
 
 
-def create_dashboard(context: AppContext) -> ASGIApp:
-    """The dashboard app; it expects full paths (`/app/...`, and `/` for the redirect)."""
+def create_dashboard(context: AppContext, *, rate_limiter: Limiter | None) -> ASGIApp:
+    """The dashboard app; it expects full paths (`/app/...`, and `/` for the redirect). `rate_limiter`: the API's,
+    whose counts the workspace settings page shows."""
     app = Starlette(routes=routes(), exception_handlers={404: _error, 405: _error, Exception: _error})
     app.state.context = context
+    app.state.rate_limiter = rate_limiter
     templates = build_templates()
     templates.globals["extra_nav"] = extra_nav()
     templates.globals["all_scope_count"] = len(ALL_SCOPES)

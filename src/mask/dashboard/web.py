@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mask.account import service as account_service
-from mask.account.service import WorkspaceAccess
 from mask.config import Settings
 from mask.context import AppContext
 from mask.dashboard import security
@@ -34,6 +33,9 @@ from mask.kit.errors import MaskError, ValidationFailed
 from mask.kit.net import client_ip
 from mask.kit.time import as_utc, utcnow
 from mask.models.account import User, UserSession
+from mask.rate_limit.limiter import Limiter
+from mask.workspace import members as workspace_members
+from mask.workspace.members import WorkspaceAccess
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -147,6 +149,7 @@ class Page:
     db: AsyncSession
     context: AppContext
     templates: jinja2.Environment
+    rate_limiter: Limiter | None = None  # the API's, whose counts the workspace settings page shows
     user: User | None = None
     user_session: UserSession | None = None
     access: WorkspaceAccess | None = None
@@ -272,6 +275,7 @@ def view(*, login: bool = True, workspace: bool = False, owner: bool = False) ->
                         db=db,
                         context=context,
                         templates=templates,
+                        rate_limiter=request.app.state.rate_limiter,
                         anon_seed=request.cookies.get(security.anon_cookie(settings)) or None,
                     )
                     current = await account_service.resolve_session(db, token=token) if token else None
@@ -315,14 +319,14 @@ async def _dispatch(page: Page, handler: Handler, *, login: bool, workspace: boo
     if login and page.user is None:
         return _login_redirect(request)
     if page.user is not None:
-        page.workspaces = await account_service.workspaces_of(page.db, user=page.user)
+        page.workspaces = await workspace_members.workspaces_of(page.db, user=page.user)
     if workspace:
         slug = request.path_params["workspace"]
         page.access = next((item for item in page.workspaces if item.workspace.slug == slug), None)
         if page.access is None:
-            raise account_service.MembershipNotFound(f"No workspace `{slug}` among yours.")
+            raise workspace_members.MembershipNotFound(f"No workspace `{slug}` among yours.")
         if owner:
-            account_service.require_owner(page.access)
+            workspace_members.require_owner(page.access)
     return await handler(page)
 
 

@@ -14,7 +14,7 @@ from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.url import UrlProblem, normalize_hostname
 from mask.models.domain import Domain
-from mask.redirect.invalidation import invalidate_after_commit
+from mask.signals import LinkChanged, emit
 
 
 class DomainNotFound(NotFound):
@@ -94,7 +94,7 @@ async def delete(session: AsyncSession, *, workspace_id: str, domain_id: str) ->
     data = DomainSchema.model_validate(domain).model_dump(mode="json")
     await repository.delete(domain)
     await event_service.record(session, workspace_id=workspace_id, type="domain.deleted", data=data)
-    invalidate_after_commit(session, domain=domain.domain)
+    emit(session, LinkChanged(domain.domain))
 
 
 async def workspace_owns(session: AsyncSession, *, workspace_id: str, name: str) -> bool:

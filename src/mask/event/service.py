@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
 from mask.models.event import Event
+from mask.signals import EventsRecorded, emit
 
 
 async def record(session: AsyncSession, *, workspace_id: str, type: str, data: dict[str, Any]) -> Event:
     """Add an event row; it commits (or not) with the change it describes."""
     event = Event(id=new_id("evt"), workspace_id=workspace_id, type=type, data=data, created_at=utcnow())
     session.add(event)
+    emit(session, EventsRecorded())
     return event

@@ -23,7 +23,7 @@ from mask.link.repository import LinkRepository
 from mask.link.schemas import Link as LinkSchema
 from mask.link.schemas import LinkCreate, LinkUpdate
 from mask.models.link import Link
-from mask.redirect.invalidation import invalidate_after_commit
+from mask.signals import LinkChanged, emit
 from mask.tag import service as tag_service
 from mask.tag.repository import TagRepository
 
@@ -174,7 +174,7 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
     await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=tags)
     view = LinkView(link=link, tags=sorted(tags))
     await _record(session, "link.created", view)
-    invalidate_after_commit(session, domain=domain, slug=slug)  # a cached "no such link" must go
+    emit(session, LinkChanged(domain, slug))  # a cached "no such link" must go
     return view
 
 
@@ -232,9 +232,9 @@ async def update(
         new_domain, new_slug
     ):
         raise SlugTaken(f"The slug `{new_slug}` is already taken on {new_domain}.", param="slug")
-    invalidate_after_commit(session, domain=link.domain, slug=link.slug)
+    emit(session, LinkChanged(link.domain, link.slug))
     if (new_domain, new_slug) != (link.domain, link.slug):
-        invalidate_after_commit(session, domain=new_domain, slug=new_slug)
+        emit(session, LinkChanged(new_domain, new_slug))
     for name, value in changes.items():
         setattr(link, name, value)
     link.updated_at = utcnow()
@@ -252,7 +252,7 @@ async def delete(session: AsyncSession, *, workspace_id: str, link_id: str) -> L
     await _record(session, "link.deleted", view)
     await LinkRepository(session).delete(view.link)
     await session.flush()
-    invalidate_after_commit(session, domain=view.link.domain, slug=view.link.slug)
+    emit(session, LinkChanged(view.link.domain, view.link.slug))
     return view
 
 

@@ -31,12 +31,10 @@ Headers = list[tuple[bytes, bytes]]
 class RateLimitGuard:
     """Resolve the caller (one query: key, workspace, plan limit), count the request, answer 429 when over."""
 
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppContext, limiter: Limiter) -> None:
         self.context = context
         self.settings = context.settings
-        self.limiter = Limiter(context.settings)
-        context.extras["rate_limiter"] = self.limiter
-        context.on_shutdown.append(self.limiter.close)
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope) -> tuple[Headers, MaskError | None]:
         path: str = scope["path"]
@@ -94,8 +92,3 @@ def _bearer_token(scope: Scope) -> str | None:
                 return None
             return credentials.strip()
     return None
-
-
-def rate_limit_guard(context: AppContext) -> RateLimitGuard | None:
-    """The guard for ApiEdgeMiddleware, or None when MASK_RATE_LIMIT_ENABLED is false."""
-    return RateLimitGuard(context) if context.settings.rate_limit_enabled else None

@@ -1,14 +1,12 @@
 """Resolve (domain, slug) → redirect target: the worker's cache first, the database on a miss.
 
-Misses are batched: every key missed in the same event-loop turn (or while the previous lookup ran) is looked
-up by one query per domain on one pooled connection, and a key already being looked up is waited for, not
-queried again. A cold cache under load (after a deploy, or a burst of new slugs) therefore costs a few
-queries per loop turn instead of one connection checkout and round trips per request.
+Misses are batched by mask.public.pages.SingleFlight: every key missed in the same event-loop turn (or while the
+previous lookup ran) is looked up by one query per domain on one pooled connection, and a key already being looked
+up is waited for, not queried again.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +17,8 @@ from mask.click.schemas import UTM_NAMES
 from mask.config import Settings
 from mask.db import create_engine
 from mask.kit.time import as_utc
-from mask.redirect.cache import Key, Miss, RedirectCache
+from mask.public.cache import Key, PublicCache
+from mask.public.pages import SingleFlight
 from mask.redirect.destination import Destination
 from mask.redirect.repository import find_links
 
@@ -66,33 +65,23 @@ def lookup_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-class Resolver:
-    def __init__(self, engine: AsyncEngine, cache: RedirectCache[Target]) -> None:
+class LinkTargets:
+    """Loads redirect targets for a batch of (domain, slug) keys: one query per domain on one pooled connection
+    of the resolver's own engine (`lookup_engine`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.cache = cache
-        self._inflight: dict[Key, asyncio.Future[Target | None]] = {}
-        self._queue: list[Key] = []
-        self._scheduled = False
-        self._running = 0
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    def cached(self, domain: str, slug: str) -> Target | Miss | None:
-        """The cached answer without awaiting anything (a cache hit is most redirects), or MISS."""
-        return self.cache.get((domain, slug))
-
-    async def look_up(self, domain: str, slug: str) -> Target | None:
-        """The answer from the database, after `cached` said MISS; concurrent misses of a key share one
-        lookup, and the misses of one loop turn go out together."""
-        key = (domain, slug)
-        future = self._inflight.get(key)
-        if future is None:
-            loop = asyncio.get_running_loop()
-            future = self._inflight[key] = loop.create_future()
-            self._queue.append(key)
-            if not self._scheduled:
-                self._scheduled = True
-                loop.call_soon(self._start_lookups)  # once this loop turn's other misses have queued
-        return await asyncio.shield(future)  # a cancelled request must not cancel others' lookup
+    async def __call__(self, keys: list[Key]) -> dict[Key, Target]:
+        by_domain: dict[str, list[str]] = {}
+        for domain, slug in keys:
+            by_domain.setdefault(domain, []).append(slug)
+        try:
+            return await self._find(by_domain)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return await self._find(by_domain)  # the pooled connection had died (database restart)
 
     async def _find(self, by_domain: dict[str, list[str]]) -> dict[Key, Target]:
         found: dict[Key, Target] = {}
@@ -102,46 +91,12 @@ class Resolver:
                     found[(domain, row[0])] = _target(domain, tuple(row))
         return found
 
-    def _start_lookups(self) -> None:
-        self._scheduled = False
-        while self._queue and self._running < MAX_CONCURRENT_LOOKUPS:
-            keys = self._queue[:MAX_KEYS_PER_LOOKUP]
-            del self._queue[:MAX_KEYS_PER_LOOKUP]
-            self._running += 1
-            task = asyncio.get_running_loop().create_task(self._lookup(keys))
-            self._tasks.add(task)
-            task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._running -= 1
-        self._start_lookups()
+class Resolver(SingleFlight[Target]):
+    """(domain, slug) → Target: the worker's cache, else a batched single-flight lookup (mask.public.pages)."""
 
-    async def _lookup(self, keys: list[Key]) -> None:
-        generation = self.cache.generation
-        try:
-            by_domain: dict[str, list[str]] = {}
-            for domain, slug in keys:
-                by_domain.setdefault(domain, []).append(slug)
-            try:
-                found = await self._find(by_domain)
-            except DBAPIError as error:
-                if not error.connection_invalidated:
-                    raise
-                found = await self._find(by_domain)  # the pooled connection had died (database restart)
-        except BaseException as error:
-            failure = error if isinstance(error, Exception) else ConnectionError("lookup cancelled")
-            for key in keys:
-                future = self._inflight.pop(key)
-                if not future.done():
-                    future.set_exception(failure)
-                    future.exception()  # mark it retrieved: the waiting requests re-raise it
-            if not isinstance(error, Exception):
-                raise
-            return
-        for key in keys:
-            target = found.get(key)
-            self.cache.put(key, target, generation=generation)
-            future = self._inflight.pop(key)
-            if not future.done():
-                future.set_result(target)
+    def __init__(self, engine: AsyncEngine, cache: PublicCache[Target]) -> None:
+        super().__init__(
+            cache, LinkTargets(engine), max_keys=MAX_KEYS_PER_LOOKUP, max_concurrent=MAX_CONCURRENT_LOOKUPS
+        )
+        self.engine = engine

@@ -13,53 +13,24 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 from collections import Counter
-from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from mask.context import AppContext
 from mask.db import session_scope
 from mask.kit.time import utcnow
-from mask.models.event import Event
-from mask.webhook import service as webhook_service
+from mask.webhook import delivery as delivery_service
+from mask.webhook.delivery import AttemptOutcome
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.repository import ClaimedJob
-from mask.webhook.service import AttemptOutcome
+from mask.webhook.schemas import event_payload
 from mask.webhook.signing import signature_headers
 from mask.webhook.ssrf import BlockedDestination, GuardedTransport
 
 logger = logging.getLogger("mask.webhook")
 CLIENT_IDLE_SECONDS = 120.0  # an endpoint's connection pool is closed after this long without deliveries
-
-# Dispatchers running in this process, woken when a transaction that wrote outbox events commits, so that
-# events are delivered at once rather than at the next poll (a `mask worker` process still polls).
-_running: weakref.WeakSet[WebhookDispatcher] = weakref.WeakSet()
-_WROTE_EVENTS = "mask.webhook.wrote_events"
-
-
-def _note_events(session: Session, _flush_context: Any) -> None:
-    if not session.info.get(_WROTE_EVENTS) and any(isinstance(obj, Event) for obj in session.new):
-        session.info[_WROTE_EVENTS] = True
-
-
-def _wake_after_commit(session: Session) -> None:
-    if session.info.pop(_WROTE_EVENTS, False):
-        for dispatcher in list(_running):
-            dispatcher.wake_threadsafe()
-
-
-def _forget_events(session: Session) -> None:
-    session.info.pop(_WROTE_EVENTS, None)
-
-
-event.listen(Session, "after_flush", _note_events)
-event.listen(Session, "after_commit", _wake_after_commit)
-event.listen(Session, "after_rollback", _forget_events)
 
 
 def create_client(*, allow_private: bool, policy: DeliveryPolicy) -> httpx.AsyncClient:
@@ -108,7 +79,6 @@ class WebhookDispatcher:
         self._gate_size = self.policy.max_in_flight
         self._loop_task: asyncio.Task[None] | None = None
         self._clients: dict[str, tuple[httpx.AsyncClient, float]] = {}  # endpoint id → client, last used
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._last_prune = 0.0
 
@@ -120,20 +90,13 @@ class WebhookDispatcher:
         """Look for work now rather than at the next poll (after a change was committed)."""
         self._wake.set()
 
-    def wake_threadsafe(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._stopping = False
         self._gate, self._gate_size = asyncio.Semaphore(self.policy.max_in_flight), self.policy.max_in_flight
         self._loop_task = asyncio.create_task(self._run(), name="webhook-dispatcher")
-        _running.add(self)
 
     async def stop(self) -> None:
         """Stop claiming, let in-flight attempts finish (within `shutdown_grace`), record what they did."""
-        _running.discard(self)
         if self._loop_task is not None:
             # Let the current pass end rather than cancel it mid-transaction: a database connection cancelled
             # half-way can be left holding its transaction (on SQLite, the write lock) until it is collected.
@@ -200,8 +163,8 @@ class WebhookDispatcher:
             self._gate, self._gate_size = asyncio.Semaphore(policy.max_in_flight), policy.max_in_flight
         capacity = policy.max_in_flight * policy.prefetch - len(self._in_flight)
         async with session_scope(sessionmaker) as session:  # one transaction: new deliveries are claimable at once
-            fanned = await webhook_service.fan_out(session, now=utcnow(), limit=self.policy.fan_out_batch)
-            jobs = await webhook_service.claim(
+            fanned = await delivery_service.fan_out(session, now=utcnow(), limit=self.policy.fan_out_batch)
+            jobs = await delivery_service.claim(
                 session,
                 now=utcnow(),
                 capacity=capacity,
@@ -250,7 +213,7 @@ class WebhookDispatcher:
     async def _send(self, job: ClaimedJob) -> AttemptOutcome:
         client = self._client_for(job.endpoint_id)
         policy = self.policy
-        body = json.dumps(webhook_service.event_payload(job.event), ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(event_payload(job.event), ensure_ascii=False, separators=(",", ":"))
         started_at = utcnow()
         headers = signature_headers(secrets_=job.secrets, message_id=job.event.id, timestamp=started_at, body=body)
         headers["content-type"] = "application/json"
@@ -310,13 +273,13 @@ class WebhookDispatcher:
 
     async def _record(self, outcomes: list[AttemptOutcome]) -> list[str]:
         async with session_scope(self.context.sessionmaker) as session:
-            return await webhook_service.record_outcomes(session, outcomes=outcomes, policy=self.policy, now=utcnow())
+            return await delivery_service.record_outcomes(session, outcomes=outcomes, policy=self.policy, now=utcnow())
 
     async def _prune(self) -> None:
         before = utcnow() - self.policy.retention
         while not self._stopping:
             async with session_scope(self.context.sessionmaker) as session:
-                removed = await webhook_service.prune(session, before=before)
+                removed = await delivery_service.prune(session, before=before)
             if not removed:
                 return
             await asyncio.sleep(0)

@@ -9,7 +9,6 @@ from mask.dependencies import ContextDep, SessionDep
 from mask.kit.pagination import Page
 from mask.kit.schemas import error_responses
 from mask.webhook import service as webhook_service
-from mask.webhook import tasks as webhook_tasks
 from mask.webhook.schemas import (
     Delivery,
     DeliveryDetail,
@@ -44,7 +43,6 @@ async def create_webhook(
     created = await webhook_service.create(
         session, settings=context.settings, workspace_id=auth.workspace_id, data=body
     )
-    webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return _with_secret(created)
 
 
@@ -94,7 +92,6 @@ async def update_webhook(
     endpoint = await webhook_service.update(
         session, settings=context.settings, workspace_id=auth.workspace_id, webhook_id=webhook_id, data=body
     )
-    webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return webhook_service.to_schema(endpoint)
 
 
@@ -107,7 +104,6 @@ async def update_webhook(
 )
 async def delete_webhook(webhook_id: str, auth: WebhooksWrite, session: SessionDep, context: ContextDep) -> Response:
     await webhook_service.delete(session, workspace_id=auth.workspace_id, webhook_id=webhook_id)
-    webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return Response(status_code=204)
 
 
@@ -136,7 +132,6 @@ async def rotate_secret(webhook_id: str, auth: WebhooksWrite, session: SessionDe
 )
 async def test_webhook(webhook_id: str, auth: WebhooksWrite, session: SessionDep, context: ContextDep) -> Delivery:
     view = await webhook_service.send_test(session, workspace_id=auth.workspace_id, webhook_id=webhook_id)
-    webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return webhook_service.delivery_to_schema(view)
 
 
@@ -202,5 +197,4 @@ async def retry_delivery(
     view = await webhook_service.retry_delivery(
         session, workspace_id=auth.workspace_id, webhook_id=webhook_id, delivery_id=delivery_id
     )
-    webhook_tasks.after_change(session, context, workspace_id=auth.workspace_id)
     return webhook_service.delivery_to_schema(view)

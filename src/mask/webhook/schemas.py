@@ -5,6 +5,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
+from mask.kit.time import isoformat_z
+from mask.models.event import Event
 
 # What an endpoint can subscribe to; each is written to the outbox by the service that makes the change.
 EVENT_TYPES: tuple[str, ...] = (
@@ -102,3 +104,14 @@ class Delivery(Schema):
 
 class DeliveryDetail(Delivery):
     payload: dict[str, Any] | None = Field(description="The body sent (null once the event aged out).")
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The body every receiver gets: the event envelope around the resource as the API returns it."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "created_at": isoformat_z(event.created_at),
+        "workspace_id": event.workspace_id,
+        "data": event.data,
+    }

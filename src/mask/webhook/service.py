@@ -1,35 +1,28 @@
-"""Webhooks: the rules for endpoints, and the database side of delivery (fan-out, claims, outcomes,
-retention).
+"""Webhooks, the management API: endpoints (create, change, rotate secrets, test) and their delivery log.
 
-The HTTP side of delivery lives in dispatcher.py; SQL lives in repository.py. Nothing here commits.
+Delivery itself is delivery.py (database side: fan-out, claims, outcomes, retention) and dispatcher.py (HTTP);
+`link.clicked` events are clicks.py. SQL lives in repository.py. Nothing here commits.
 """
 
 from __future__ import annotations
 
-import secrets as random_secrets
-from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.click.schemas import EnrichedClick
 from mask.config import Settings
-from mask.event import service as event_service
 from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
-from mask.kit.time import isoformat_z, utcnow
+from mask.kit.time import utcnow
 from mask.kit.url import UrlProblem
-from mask.link import service as link_service
 from mask.models.event import Event
 from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from mask.tag.repository import TagRepository
+from mask.signals import WebhooksChanged, emit
 from mask.webhook import ssrf
-from mask.webhook.policy import DeliveryPolicy
-from mask.webhook.repository import ClaimedJob, WebhookRepository
+from mask.webhook.repository import WebhookRepository
 from mask.webhook.schemas import (
     EVENT_TYPES,
     PING,
@@ -38,12 +31,12 @@ from mask.webhook.schemas import (
     Webhook,
     WebhookCreate,
     WebhookUpdate,
+    event_payload,
 )
 from mask.webhook.signing import generate_secret
 
 # After a rotation the old secret keeps signing (a second signature) this long, so receivers can switch over.
 PREVIOUS_SECRET_VALID_FOR = timedelta(hours=24)
-LINK_CLICKED = "link.clicked"
 
 
 class WebhookNotFound(NotFound):
@@ -68,20 +61,6 @@ class CreatedWebhook:
 class DeliveryView:
     delivery: WebhookDelivery
     attempts: list[WebhookAttempt]
-
-
-@dataclass(frozen=True)
-class AttemptOutcome:
-    """What one attempt of a claimed delivery came to. `interrupted`: cut by shutdown, not an attempt."""
-
-    job: ClaimedJob
-    attempted_at: datetime
-    duration_ms: int = 0
-    status_code: int | None = None
-    succeeded: bool = False
-    response_excerpt: str | None = None
-    error: str | None = None
-    interrupted: bool = False
 
 
 # Presentation
@@ -122,18 +101,7 @@ def delivery_to_schema(view: DeliveryView) -> Delivery:
     )
 
 
-def event_payload(event: Event) -> dict[str, Any]:
-    """The body every receiver gets: the event envelope around the resource as the API returns it."""
-    return {
-        "id": event.id,
-        "type": event.type,
-        "created_at": isoformat_z(event.created_at),
-        "workspace_id": event.workspace_id,
-        "data": event.data,
-    }
-
-
-# Endpoints
+# Endpoints (each change tells the dispatcher: mask.signals.WebhooksChanged)
 
 
 async def _check_url(settings: Settings, raw: str, errors: list[FieldError]) -> str | None:
@@ -191,6 +159,7 @@ async def create(
     )
     WebhookRepository(session).add(endpoint)
     await session.flush()
+    emit(session, WebhooksChanged(workspace_id))
     return CreatedWebhook(endpoint=endpoint, secret=secret)
 
 
@@ -242,6 +211,7 @@ async def update(
         setattr(endpoint, name, value)
     endpoint.updated_at = now
     await session.flush()
+    emit(session, WebhooksChanged(workspace_id))
     return endpoint
 
 
@@ -250,6 +220,7 @@ async def delete(session: AsyncSession, *, workspace_id: str, webhook_id: str) -
     endpoint = await get(session, workspace_id=workspace_id, webhook_id=webhook_id)
     await WebhookRepository(session).delete(endpoint)
     await session.flush()
+    emit(session, WebhooksChanged(workspace_id))
 
 
 async def rotate_secret(session: AsyncSession, *, workspace_id: str, webhook_id: str) -> CreatedWebhook:
@@ -294,6 +265,7 @@ async def send_test(session: AsyncSession, *, workspace_id: str, webhook_id: str
     )
     repository.add_delivery(delivery)
     await session.flush()
+    emit(session, WebhooksChanged(workspace_id))
     return DeliveryView(delivery=delivery, attempts=[])
 
 
@@ -350,204 +322,5 @@ async def retry_delivery(
     delivery.lease_id = None
     delivery.completed_at = None
     await session.flush()
+    emit(session, WebhooksChanged(workspace_id))
     return view
-
-
-# link.clicked
-
-
-async def record_link_clicks(session: AsyncSession, *, clicks: Sequence[EnrichedClick]) -> int:
-    """Write a `link.clicked` event per click (the link as the API shows it, the enriched click)."""
-    link_ids = {click.link_id for click in clicks if click.link_id}
-    links = {link.id: link for link in await WebhookRepository(session).links(link_ids)}
-    tags = await TagRepository(session).names_for_links(links)
-    schemas = {
-        link_id: link_service.to_schema(link_service.LinkView(link=link, tags=tags.get(link_id, []))).model_dump(
-            mode="json"
-        )
-        for link_id, link in links.items()
-    }
-    recorded = 0
-    for click in clicks:
-        link = links.get(click.link_id or "")
-        if link is None or link.workspace_id != click.workspace_id:
-            continue  # deleted since, or not a link click
-        await event_service.record(
-            session,
-            workspace_id=click.workspace_id,
-            type=LINK_CLICKED,
-            data={"link": schemas[link.id], "click": click.public_dict()},
-        )
-        recorded += 1
-    return recorded
-
-
-async def workspaces_subscribed(session: AsyncSession, *, workspace_ids: Sequence[str], event_type: str) -> set[str]:
-    """Which of these workspaces have an enabled endpoint subscribed to `event_type`."""
-    subscriptions = await WebhookRepository(session).subscriptions(workspace_ids)
-    return {workspace_id for workspace_id, types in subscriptions.items() if event_type in types}
-
-
-# Delivery, database side
-
-
-async def fan_out(session: AsyncSession, *, now: datetime, limit: int) -> int:
-    """Turn undelivered outbox events into one pending delivery per enabled, subscribed endpoint."""
-    repository = WebhookRepository(session)
-    events = await repository.undispatched_events(limit)
-    if not events:
-        return 0
-    endpoints = await repository.enabled_endpoints(event.workspace_id for event in events)
-    by_workspace: dict[str, list[WebhookEndpoint]] = defaultdict(list)
-    for endpoint in endpoints:
-        by_workspace[endpoint.workspace_id].append(endpoint)
-    rows = [
-        {
-            "id": new_id("whd"),
-            "workspace_id": event.workspace_id,
-            "endpoint_id": endpoint.id,
-            "event_id": event.id,
-            "event_type": event.type,
-            "status": "pending",
-            "attempt_count": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for event in events
-        for endpoint in by_workspace.get(event.workspace_id, [])
-        if event.type in endpoint.events
-    ]
-    if rows:
-        await repository.insert_deliveries(rows)
-    await repository.mark_dispatched([event.id for event in events], now)
-    return len(events)
-
-
-async def claim(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    capacity: int,
-    per_endpoint: int,
-    in_flight: Counter[str],
-    lease: timedelta,
-) -> list[ClaimedJob]:
-    """Lease up to `capacity` due deliveries, never more than `per_endpoint` in flight to one endpoint."""
-    if capacity <= 0:
-        return []
-    repository = WebhookRepository(session)
-    saturated = [endpoint for endpoint, count in in_flight.items() if count >= per_endpoint]
-    candidates = await repository.due_deliveries(now, limit=capacity * 4, exclude_endpoints=saturated)
-    taken: Counter[str] = Counter()
-    chosen: list[str] = []
-    for delivery_id, endpoint_id in candidates:
-        if len(chosen) >= capacity:
-            break
-        if in_flight[endpoint_id] + taken[endpoint_id] >= per_endpoint:
-            continue
-        taken[endpoint_id] += 1
-        chosen.append(delivery_id)
-    if not chosen:
-        return []
-    lease_id = random_secrets.token_hex(16)
-    await repository.lease(chosen, lease_id=lease_id, now=now, until=now + lease)
-    return await repository.claimed_jobs(lease_id, now)
-
-
-async def record_outcomes(
-    session: AsyncSession, *, outcomes: Sequence[AttemptOutcome], policy: DeliveryPolicy, now: datetime
-) -> list[str]:
-    """Log attempts, schedule retries or finish deliveries, track endpoint health; return those disabled."""
-    repository = WebhookRepository(session)
-    existing = await repository.existing_deliveries(outcome.job.delivery_id for outcome in outcomes)
-    outcomes = [outcome for outcome in outcomes if outcome.job.delivery_id in existing]  # else endpoint deleted
-    # Endpoint rows first, in id order, then deliveries: the order in which deleting an endpoint cascades, so
-    # that a concurrent DELETE /v1/webhooks/{id} (or another dispatcher) waits instead of deadlocking.
-    disabled = await _track_health(repository, [o for o in outcomes if not o.interrupted], policy, now)
-    finished: list[dict[str, Any]] = []
-    for outcome in outcomes:
-        job = outcome.job
-        if outcome.interrupted:
-            await repository.release(job.delivery_id, job.lease_id, now)
-            continue
-        next_attempt_at: datetime | None = None
-        if outcome.succeeded:
-            status = "succeeded"
-        else:
-            delay = policy.retry_delay(job.attempt_number)
-            status = "pending" if delay is not None else "failed"
-            next_attempt_at = now + delay if delay is not None else None
-        finished.append(
-            {
-                "id": job.delivery_id,
-                "lease_id": job.lease_id,
-                "status": status,
-                "attempt_count": job.attempt_number,
-                "next_attempt_at": next_attempt_at,
-                "last_status_code": outcome.status_code,
-                "last_attempt_at": outcome.attempted_at,
-                "completed_at": None if status == "pending" else now,
-            }
-        )
-        repository.add_attempt(
-            WebhookAttempt(
-                id=new_id("wha"),
-                delivery_id=job.delivery_id,
-                number=job.attempt_number,
-                attempted_at=outcome.attempted_at,
-                duration_ms=outcome.duration_ms,
-                status_code=outcome.status_code,
-                succeeded=outcome.succeeded,
-                response_excerpt=outcome.response_excerpt,
-                error=outcome.error[:500] if outcome.error else None,
-                next_attempt_at=next_attempt_at,
-            )
-        )
-    await repository.finish_attempts(finished)
-    await session.flush()
-    return disabled
-
-
-async def _track_health(
-    repository: WebhookRepository, outcomes: list[AttemptOutcome], policy: DeliveryPolicy, now: datetime
-) -> list[str]:
-    """Update each endpoint's run of failures from these attempts; disable those failing past the rule."""
-    by_endpoint: dict[str, list[AttemptOutcome]] = defaultdict(list)
-    for outcome in outcomes:
-        by_endpoint[outcome.job.endpoint_id].append(outcome)
-    disabled = []
-    for endpoint_id in sorted(by_endpoint):
-        results = sorted(by_endpoint[endpoint_id], key=lambda outcome: outcome.attempted_at)
-        successes = [index for index, outcome in enumerate(results) if outcome.succeeded]
-        failures = results[successes[-1] + 1 :] if successes else results
-        last_failure_at = max((o.attempted_at for o in results if not o.succeeded), default=None)
-        if successes:
-            await repository.endpoint_succeeded(
-                endpoint_id,
-                failures_after=len(failures),
-                failing_since=failures[0].attempted_at if failures else None,
-                last_success_at=results[successes[-1]].attempted_at,
-                last_failure_at=last_failure_at,
-            )
-        else:
-            assert last_failure_at is not None
-            await repository.endpoint_failed(
-                endpoint_id,
-                failures=len(failures),
-                first_failure_at=failures[0].attempted_at,
-                last_failure_at=last_failure_at,
-            )
-        if failures and await repository.disable_if_failing(
-            endpoint_id,
-            min_failures=policy.disable_after_failures,
-            failing_before=now - policy.disable_after,
-            now=now,
-        ):
-            disabled.append(endpoint_id)
-    return disabled
-
-
-async def prune(session: AsyncSession, *, before: datetime) -> int:
-    """Delete one chunk of finished deliveries and dispatched events older than `before`; return how many."""
-    repository = WebhookRepository(session)
-    return await repository.prune_deliveries(before) + await repository.prune_events(before)

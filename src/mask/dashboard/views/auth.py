@@ -8,6 +8,7 @@ from mask.account import service as account_service
 from mask.dashboard import security
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError
+from mask.workspace import members as workspace_members
 
 
 def _next(page: Page, value: str | None) -> str:
@@ -89,7 +90,7 @@ async def signup(page: Page) -> Response:
     page.start_session(started.token)
     if next_url:
         return page.redirect(next_url)
-    [first] = await account_service.workspaces_of(page.db, user=user)
+    [first] = await workspace_members.workspaces_of(page.db, user=user)
     return page.redirect(f"/app/{first.workspace.slug}/links", done="welcome")
 
 
@@ -110,7 +111,7 @@ async def new_workspace_form(page: Page) -> Response:
 async def new_workspace(page: Page) -> Response:
     name = await page.field("name")
     try:
-        workspace = await account_service.create_workspace(page.db, user=page.me, name=name)
+        workspace = await workspace_members.create_workspace(page.db, user=page.me, name=name)
     except MaskError as error:
         raise Rerender(
             page.render(
@@ -124,7 +125,7 @@ async def new_workspace(page: Page) -> Response:
 async def invite(page: Page) -> Response:
     """An invite link: who invites you where, and a button to accept (accepting is a POST)."""
     token = page.request.path_params["token"]
-    found, workspace = await account_service.find_invite(page.db, token=token)
+    found, workspace = await workspace_members.find_invite(page.db, token=token)
     already = page.user is not None and any(item.workspace.id == workspace.id for item in page.workspaces)
     return page.render(
         "invite.html", invite=found, invited_to=workspace, token=token, already=already, here=page.request.url.path
@@ -133,5 +134,5 @@ async def invite(page: Page) -> Response:
 
 @view()
 async def accept_invite(page: Page) -> Response:
-    workspace = await account_service.accept_invite(page.db, token=page.request.path_params["token"], user=page.me)
+    workspace = await workspace_members.accept_invite(page.db, token=page.request.path_params["token"], user=page.me)
     return page.redirect(f"/app/{workspace.slug}/links", done="joined")

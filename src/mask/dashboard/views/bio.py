@@ -2,7 +2,7 @@
 
 Every change goes through mask.bio_page.service like the API's PATCH: the editor sends the page's whole block
 list (kept blocks by id) with the one change applied. The preview is the public page's own renderer
-(mask.bio_page.public.render_page) on the saved page, so it shows exactly what visitors will see.
+(mask.bio_page.rendering.render_page) on the saved page, so it shows exactly what visitors will see.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, Response
 
 from mask.bio_page import service as bio_page_service
 from mask.bio_page import themes
-from mask.bio_page.public import PLATFORM_LABELS, render_page
+from mask.bio_page.rendering import PLATFORM_LABELS, render_page
 from mask.bio_page.schemas import BioPage as BioPageSchema
 from mask.bio_page.schemas import BioPageCreate, BioPageUpdate
 from mask.bio_page.service import BioPageView

@@ -7,7 +7,6 @@ import time
 
 from starlette.responses import Response
 
-from mask.account import service as account_service
 from mask.auth import service as auth_service
 from mask.auth.scopes import ALL_SCOPES
 from mask.dashboard.web import Page, Rerender, field_errors, view
@@ -15,7 +14,7 @@ from mask.kit.errors import MaskError
 from mask.link import service as link_service
 from mask.models.rate_limit import PlanLimit
 from mask.rate_limit import service as rate_limit_service
-from mask.rate_limit.limiter import Limiter
+from mask.workspace import members as workspace_members
 from mask.workspace import service as workspace_service
 
 SCOPE_LABELS = {
@@ -98,8 +97,8 @@ async def _workspace_page(
     invite_link: str | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    members = await account_service.members(page.db, workspace=page.ws.workspace)
-    invites = await account_service.pending_invites(page.db, actor=page.ws) if page.ws.is_owner else []
+    members = await workspace_members.members(page.db, workspace=page.ws.workspace)
+    invites = await workspace_members.pending_invites(page.db, actor=page.ws) if page.ws.is_owner else []
     try:
         plan_limit: PlanLimit | None = await rate_limit_service.get_plan_limit(page.db, plan=page.ws.workspace.plan)
     except rate_limit_service.PlanNotFound:
@@ -120,8 +119,8 @@ async def _workspace_page(
 
 async def _usage(page: Page) -> dict[str, int] | None:
     """The workspace's API requests in the current rate-limit window (None when this process has no limiter)."""
-    limiter = page.context.extras.get("rate_limiter")
-    if not isinstance(limiter, Limiter):
+    limiter = page.rate_limiter
+    if limiter is None:
         return None
     decision = await rate_limit_service.workspace_usage(page.db, limiter=limiter, workspace=page.ws.workspace)
     return {
@@ -152,7 +151,7 @@ async def rename_workspace(page: Page) -> Response:
 async def create_invite(page: Page) -> Response:
     role, email = await page.field("role"), await page.field("email")
     try:
-        created = await account_service.create_invite(page.db, actor=page.ws, role=role or "member", email=email)
+        created = await workspace_members.create_invite(page.db, actor=page.ws, role=role or "member", email=email)
     except MaskError as error:
         raise Rerender(
             await _workspace_page(
@@ -165,7 +164,7 @@ async def create_invite(page: Page) -> Response:
 
 @view(workspace=True, owner=True)
 async def revoke_invite(page: Page) -> Response:
-    await account_service.revoke_invite(page.db, actor=page.ws, invite_id=page.request.path_params["invite_id"])
+    await workspace_members.revoke_invite(page.db, actor=page.ws, invite_id=page.request.path_params["invite_id"])
     return page.redirect(f"{page.base}/settings", done="invite-revoked")
 
 
@@ -174,8 +173,8 @@ async def remove_member(page: Page) -> Response:
     """An owner removes a member; anyone may remove themselves (leave)."""
     user_id = page.request.path_params["user_id"]
     try:
-        await account_service.remove_member(page.db, actor=page.ws, user_id=user_id)
-    except account_service.LastOwner as error:
+        await workspace_members.remove_member(page.db, actor=page.ws, user_id=user_id)
+    except workspace_members.LastOwner as error:
         raise Rerender(
             await _workspace_page(page, status=error.status_code, errors={"members": error.message})
         ) from error
@@ -187,7 +186,7 @@ async def remove_member(page: Page) -> Response:
 @view(workspace=True, owner=True)
 async def change_role(page: Page) -> Response:
     try:
-        await account_service.set_role(
+        await workspace_members.set_role(
             page.db, actor=page.ws, user_id=page.request.path_params["user_id"], role=await page.field("role")
         )
     except MaskError as error:

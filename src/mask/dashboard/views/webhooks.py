@@ -1,7 +1,7 @@
 """Webhooks (owners only): endpoints, the secret shown once, the delivery log with retry, and test events.
 
 Everything goes through mask.webhook.service; like the API, each change wakes the dispatcher once the request
-has committed (mask.webhook.tasks.after_change).
+has committed (the service emits mask.signals.WebhooksChanged).
 """
 
 from __future__ import annotations
@@ -15,15 +15,10 @@ from starlette.responses import Response
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError
 from mask.webhook import service as webhook_service
-from mask.webhook import tasks as webhook_tasks
 from mask.webhook.schemas import EVENT_TYPES, WebhookCreate, WebhookUpdate
 
 DELIVERIES_PER_PAGE = 25
 STATUSES = ("pending", "succeeded", "failed")
-
-
-def _changed(page: Page) -> None:
-    webhook_tasks.after_change(page.db, page.context, workspace_id=page.ws.workspace.id)
 
 
 async def _form(page: Page) -> dict[str, Any]:
@@ -78,7 +73,6 @@ async def create_webhook(page: Page) -> Response:
                 values=values,
             )
         ) from error
-    _changed(page)
     # The secret is on this one answer only.
     return await _list_page(page, status=201, created=created)
 
@@ -166,7 +160,6 @@ async def update_webhook(page: Page) -> Response:
                 values=values,
             )
         ) from error
-    _changed(page)
     return page.redirect(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", done="webhook-saved")
 
 
@@ -177,7 +170,6 @@ async def send_test(page: Page) -> Response:
         await webhook_service.send_test(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
     except webhook_service.WebhookDisabled as error:
         raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
-    _changed(page)
     return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-test-sent")
 
 
@@ -194,7 +186,6 @@ async def delete_webhook(page: Page) -> Response:
     await webhook_service.delete(
         page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
     )
-    _changed(page)
     return page.redirect(f"{page.base}/webhooks", done="webhook-deleted")
 
 
@@ -210,7 +201,6 @@ async def retry_delivery(page: Page) -> Response:
         )
     except webhook_service.WebhookDisabled as error:
         raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
-    _changed(page)
     return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-retried")
 
 

@@ -1,12 +1,12 @@
-"""The redirect cache on its own, against a clock the test moves: expiry (with its jitter), negative entries,
+"""The public pages' cache (redirects, bio pages) on its own, against a clock the test moves: expiry (with its jitter),
 the LRU bound, invalidation and the generation guard."""
 
 from __future__ import annotations
 
 import pytest
 
-from mask.redirect import cache as cache_module
-from mask.redirect.cache import MISS, TTL_JITTER, RedirectCache
+from mask.public import cache as cache_module
+from mask.public.cache import MISS, TTL_JITTER, PublicCache
 
 TTL = 60.0
 NEGATIVE_TTL = 5.0
@@ -27,11 +27,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def new_cache(max_entries: int = 10_000) -> RedirectCache[str]:
-    return RedirectCache(max_entries=max_entries, ttl=TTL, negative_ttl=NEGATIVE_TTL)
+def new_cache(max_entries: int = 10_000) -> PublicCache[str]:
+    return PublicCache(max_entries=max_entries, ttl=TTL, negative_ttl=NEGATIVE_TTL)
 
 
-def alive(cache: RedirectCache[str], keys: list[tuple[str, str]]) -> int:
+def alive(cache: PublicCache[str], keys: list[tuple[str, str]]) -> int:
     return sum(1 for key in keys if cache.get(key) is not MISS)
 
 
@@ -65,7 +65,7 @@ def test_unknown_slugs_are_cached_for_the_negative_ttl(clock: Clock) -> None:
 
 
 def test_negative_ttl_zero_caches_no_unknown_slug(clock: Clock) -> None:
-    cache: RedirectCache[str] = RedirectCache(max_entries=10, ttl=TTL, negative_ttl=0)
+    cache: PublicCache[str] = PublicCache(max_entries=10, ttl=TTL, negative_ttl=0)
     cache.put(("s.test", "unknown"), None)
     assert cache.get(("s.test", "unknown")) is MISS
     assert len(cache) == 0

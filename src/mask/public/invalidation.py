@@ -1,10 +1,11 @@
-"""Dropping stale redirects when links change: in this process at once, in every other worker via Redis.
+"""Dropping stale public answers when links or bio pages change: in this process at once, in every other
+worker via Redis.
 
-Services call `invalidate_after_commit(session, domain=..., slug=...)`: nothing happens unless and until the
-transaction commits. Then the local cache forgets the key and, with Redis, a message on the channel
-`{MASK_REDIS_PREFIX}redirect-invalidate` makes every subscribed worker forget it too (milliseconds). If a
-message is missed (Redis restart), the cache TTL bounds the staleness; a subscriber that reconnects clears
-its whole cache, since it cannot know what it missed.
+A service emits a signal (`mask.signals.LinkChanged`, `BioPageChanged`) in its transaction; once it commits,
+`CacheInvalidation.invalidate` (connected in mask.bootstrap) makes the local cache forget the key and, with
+Redis, a message on the cache's channel (`{MASK_REDIS_PREFIX}redirect-invalidate`, `…bio-page-invalidate`) makes
+every subscribed worker forget it too (milliseconds). If a message is missed (Redis restart), the cache TTL
+bounds the staleness; a subscriber that reconnects clears its whole cache, since it cannot know what it missed.
 """
 
 from __future__ import annotations
@@ -13,41 +14,22 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.db import after_commit
+logger = logging.getLogger("mask.public")
 
-logger = logging.getLogger("mask.redirect")
-
-SESSION_INFO_KEY = "redirect_invalidate"
-
-Invalidate = Callable[[str, str | None], Awaitable[None]]
+REDIRECTS = "redirect-invalidate"
+BIO_PAGES = "bio-page-invalidate"
 
 
-def invalidate_after_commit(session: AsyncSession, *, domain: str, slug: str | None = None) -> None:
-    """Once `session` commits, stop serving the cached redirect of (domain, slug), or of every slug of
-    `domain`.
-
-    A no-op for sessions of processes that serve no redirects (the CLI): their TTL covers them.
-    """
-    invalidate: Invalidate | None = session.info.get(SESSION_INFO_KEY)
-    if invalidate is None:
-        return
-
-    async def run() -> None:
-        await invalidate(domain, slug)
-
-    after_commit(session, run)
+def channel_name(prefix: str, cache: str = REDIRECTS) -> str:
+    """The Redis channel of a cache's invalidations (`cache`: REDIRECTS or BIO_PAGES)."""
+    return f"{prefix}{cache}"
 
 
-def channel_name(prefix: str) -> str:
-    return f"{prefix}redirect-invalidate"
-
-
-class RedirectInvalidation:
+class CacheInvalidation:
     """Local invalidation plus, with Redis, publishing to and listening on the shared channel."""
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Per-worker cache of (domain, slug) → redirect target, bounded, with negative entries.
+"""Per-worker cache of what a public page answers, by (domain, slug or handle): bounded, with negative entries.
 
 Entries are dropped the moment a change commits in this process, within milliseconds in other workers through
 Redis pub/sub (see invalidation.py), and in any case after their TTL: the TTL is the safety net for a missed
@@ -20,18 +20,18 @@ TTL_JITTER = 0.2  # an entry lives between 80 % and 100 % of its TTL, never long
 
 
 class Miss:
-    """The type of MISS: not in the cache (a cached None means "no such link")."""
+    """The type of MISS: not in the cache (a cached None means "no such link" or page)."""
 
     def __repr__(self) -> str:
         return "MISS"
 
 
 MISS: Final = Miss()
-Key = tuple[str, str]  # (domain, slug)
+Key = tuple[str, str]  # (domain, slug) or (domain, handle)
 
 
-class RedirectCache(Generic[T]):
-    """A bounded LRU with per-entry deadlines. `None` is a valid cached value: "no such link"."""
+class PublicCache(Generic[T]):
+    """A bounded LRU with per-entry deadlines. `None` is a valid cached value: "no such link" (or page)."""
 
     def __init__(self, *, max_entries: int, ttl: float, negative_ttl: float) -> None:
         self.max_entries = max_entries

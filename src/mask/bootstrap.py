@@ -1,0 +1,223 @@
+"""The composition root: what a MASK process is made of, built and wired in one place.
+
+Read top to bottom, it says who reacts to what:
+- A click: the redirect app or a bio page hands it to the ClickTracker → in-process buffer (ClickWriter) → click
+  inbox table, or the Redis stream when MASK_REDIS_URL is set → in the background process, the InboxProcessor or
+  ClickStreamConsumer enrich and store each batch (mask.click.service.record_batch), running the click listeners
+  in the batch's transaction: `link.clicked` events (webhooks), bio page counters, analytics rollups.
+- After a commit (mask.signals): LinkChanged → the redirect cache forgets the link (here, then in every worker via
+  Redis); BioPageChanged → the bio page cache likewise; WebhooksChanged and EventsRecorded → the webhook
+  dispatcher looks for work at once.
+
+Two roles: `create_app` builds an HTTP process (`mask serve`'s workers, the tests), `create_worker` the background
+process (`mask worker`) with only what it runs: click storing and webhook delivery, no ASGI apps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from mask.analytics import service as analytics_service
+from mask.api.app import api_stack, create_api
+from mask.app import MaskApp, Services
+from mask.bio_page import published as bio_page_published
+from mask.click.enrichment import Enricher
+from mask.click.inbox import InboxProcessor
+from mask.click.pipeline import ClickPipeline
+from mask.click.service import ClickListener
+from mask.click.stream import ClickStreamConsumer, ensure_group
+from mask.click.tracker import ClickTracker
+from mask.click.writer import ClickWriter, writer_engine
+from mask.config import Settings, get_settings
+from mask.context import AppContext, BackgroundService
+from mask.dashboard.app import create_dashboard
+from mask.db import create_sessionmaker
+from mask.kit.cpu import CpuGate
+from mask.public.bio_pages import BioPagePublic, create_bio_pages_app, page_cache
+from mask.public.cache import PublicCache
+from mask.public.invalidation import BIO_PAGES, REDIRECTS, CacheInvalidation, channel_name
+from mask.public.pages import Hosts
+from mask.rate_limit.limiter import Limiter
+from mask.rate_limit.middleware import RateLimitGuard
+from mask.redirect.app import RedirectApp
+from mask.redirect.resolver import Resolver, Target, lookup_engine
+from mask.signals import BioPageChanged, EventsRecorded, LinkChanged, WebhooksChanged
+from mask.webhook.clicks import LinkClickedRecorder
+from mask.webhook.dispatcher import WebhookDispatcher
+from mask.webhook.runtime import WebhookRuntime
+
+logger = logging.getLogger("mask")
+
+
+@dataclass
+class Worker:
+    """The background process's parts: no HTTP."""
+
+    context: AppContext
+    services: Services
+
+
+def build_click_pipeline(context: AppContext, listeners: list[ClickListener]) -> ClickPipeline:
+    """The tracker, its buffer writer, the inbox processor and (with Redis) the stream consumer.
+
+    The buffer writer runs in every process that serves requests (the buffer it empties lives there); the inbox
+    processor and the stream consumer are background services.
+    """
+    settings = context.settings
+    enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
+    engine = writer_engine(settings, context.engine)
+    sessionmaker = (
+        context.sessionmaker
+        if engine is context.engine
+        else create_sessionmaker(engine, info=context.signals.session_info())
+    )
+    processor = InboxProcessor(
+        sessionmaker=sessionmaker,
+        read_sessionmaker=context.sessionmaker,
+        enricher=enricher,
+        listeners=listeners,
+        batch_size=settings.click_batch_size,
+        poll_interval=settings.click_flush_interval,
+        cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
+    )
+    writer = ClickWriter(
+        sessionmaker=sessionmaker,
+        flush_interval=settings.click_flush_interval,
+        spill_dir=settings.click_spill_path,
+        on_flushed=processor.wake if context.run_background else None,
+    )
+    tracker = ClickTracker(settings=settings, writer=writer, processor=processor, redis=context.redis)
+    consumer = None
+    if context.redis is not None:
+        consumer = ClickStreamConsumer(
+            redis=context.redis,
+            key=tracker.stream_key,
+            sessionmaker=sessionmaker,
+            enricher=enricher,
+            listeners=listeners,
+            batch_size=settings.click_batch_size,
+            claim_idle=settings.click_claim_idle,
+            cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
+        )
+
+    async def start_writer() -> None:
+        if context.run_background:  # only the background process enriches
+            await asyncio.to_thread(enricher.warm_up)
+        if context.redis is not None and settings.record_clicks:
+            try:  # before the first click: entries appended before the group exists must count too
+                await ensure_group(context.redis, tracker.stream_key)
+            except Exception:  # Redis away: redirects still work, clicks buffer in process meanwhile
+                logger.warning("could not create the click stream group; the consumer will retry", exc_info=True)
+        await writer.start()
+
+    async def stop_writer() -> None:
+        await writer.stop()  # after the stream consumer: background services stop before these hooks
+        if engine is not context.engine:
+            await engine.dispose()
+
+    context.on_startup.append(start_writer)
+    context.on_shutdown.append(stop_writer)
+    context.background.append(BackgroundService("click inbox processor", processor.start, processor.stop))
+    if consumer is not None:
+        context.background.append(BackgroundService("click stream consumer", consumer.start, consumer.stop))
+    return ClickPipeline(tracker, writer, processor, consumer, enricher, listeners)
+
+
+def build_services(settings: Settings, *, run_background: bool) -> tuple[AppContext, Services]:
+    """What every MASK process has: the context, webhooks, the click pipeline and their wiring."""
+    context = AppContext.create(settings, run_background=run_background)
+    webhooks = WebhookRuntime(dispatcher=WebhookDispatcher(context), clicks=LinkClickedRecorder())
+    context.background.append(
+        BackgroundService("webhook dispatcher", webhooks.dispatcher.start, webhooks.dispatcher.stop)
+    )
+    context.signals.connect(WebhooksChanged, webhooks.on_webhooks_changed)
+    context.signals.connect(EventsRecorded, webhooks.on_events_recorded)
+    # In each click batch's transaction, in this order (mask.click.service.record_batch).
+    listeners: list[ClickListener] = [
+        webhooks.clicks,  # link.clicked events for subscribed workspaces
+        bio_page_published.on_clicks,  # bio page view and block counters
+        analytics_service.record_clicks,  # analytics rollups
+    ]
+    clicks = build_click_pipeline(context, listeners)
+    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None)
+
+
+def _invalidation(context: AppContext, cache: PublicCache[Any], name: str) -> CacheInvalidation:
+    """A cache's invalidation (here at once, in other workers through Redis), listening while the process runs."""
+    settings = context.settings
+    invalidation = CacheInvalidation(
+        forget=cache.invalidate,
+        clear=cache.clear,
+        redis=context.redis,
+        channel=channel_name(settings.redis_prefix, name),
+    )
+    context.on_startup.append(invalidation.start)
+    context.on_shutdown.append(invalidation.stop)
+    return invalidation
+
+
+def create_app(settings: Settings | None = None) -> MaskApp:
+    """An HTTP process: the API, the redirects, bio pages and the dashboard (the ASGI factory `mask serve` runs).
+
+    Background services run here only when MASK_SERVE_BACKGROUND is true (`mask serve` sets it false in its HTTP
+    workers and starts `mask worker` beside them; tests leave it true and get a whole MASK in one process).
+    """
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    context, services = build_services(settings, run_background=settings.serve_background)
+    hosts = Hosts(settings.short_domain)
+
+    redirect_cache: PublicCache[Target] = PublicCache(
+        max_entries=settings.redirect_cache_size,
+        ttl=settings.redirect_cache_ttl,
+        negative_ttl=settings.redirect_negative_ttl,
+    )
+    redirects = _invalidation(context, redirect_cache, REDIRECTS)
+
+    async def forget_link(signal: LinkChanged) -> None:
+        await redirects.invalidate(signal.domain, signal.slug)
+
+    context.signals.connect(LinkChanged, forget_link)
+    engine = lookup_engine(settings)
+    context.on_shutdown.append(engine.dispose)
+    redirect = RedirectApp(
+        settings=settings, hosts=hosts, resolver=Resolver(engine, redirect_cache), tracker=services.clicks.tracker
+    )
+
+    pages = page_cache(ttl=settings.redirect_cache_ttl, negative_ttl=settings.redirect_negative_ttl)
+    bio_page_invalidation = _invalidation(context, pages, BIO_PAGES)
+
+    async def forget_bio_page(signal: BioPageChanged) -> None:
+        await bio_page_invalidation.invalidate(signal.domain, signal.handle)
+
+    context.signals.connect(BioPageChanged, forget_bio_page)
+    bio_pages = create_bio_pages_app(
+        BioPagePublic(hosts=hosts, cache=pages, sessionmaker=context.sessionmaker, tracker=services.clicks.tracker)
+    )
+
+    if settings.rate_limit_enabled:
+        services.rate_limiter = Limiter(settings)
+        context.on_shutdown.append(services.rate_limiter.close)
+    guard = RateLimitGuard(context, services.rate_limiter) if services.rate_limiter is not None else None
+    api_app = create_api(context, rate_limiter=services.rate_limiter)
+    api = api_stack(api_app, context, guard=guard)
+    dashboard = create_dashboard(context, rate_limiter=services.rate_limiter)
+    return MaskApp(
+        context,
+        services,
+        hosts=hosts,
+        api=api,
+        api_app=api_app,
+        redirect=redirect,
+        bio_pages=bio_pages,
+        dashboard=dashboard,
+    )
+
+
+def create_worker(settings: Settings) -> Worker:
+    """The background process: click storing and webhook delivery, always running; no HTTP."""
+    context, services = build_services(settings, run_background=True)
+    return Worker(context=context, services=services)
