@@ -262,3 +262,18 @@ async def test_a_full_page_stays_under_50_kb(
     for href in re.findall(r'rel="(?:stylesheet|icon)" href="([^"]+)"', html.decode()):
         total += len((await public.get(href)).content)
     assert total < 50_000, total
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "[::1]:8000", "LOCALHOST:8000", "localhost.:8000"])
+async def test_bio_pages_and_short_links_agree_on_what_the_app_host_is(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, host: str
+) -> None:
+    """One rule decides host → domain for both: on the app host's IP address (as `make run` serves it), a page
+    of the default domain answers like a short link of it (the two once disagreed: /@handle was 404)."""
+    await create_page(client, tenant)
+    link = await client.post("/v1/links", headers=tenant.headers, json={"url": "https://example.com/", "slug": "launch"})
+    assert link.status_code == 201
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as visitor:
+        assert (await visitor.get("/launch", headers={"host": host})).status_code == 302
+        assert (await visitor.get("/@ada", headers={"host": host})).status_code == 200
