@@ -21,7 +21,7 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _common import percentile, throwaway_database
-from sqlalchemy import Select, and_, case, func, insert, literal_column, select, text
+from sqlalchemy import Select, and_, case, func, insert, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.analytics import service as analytics_service
@@ -196,7 +196,7 @@ UTM_MEDIUMS = {"social": 5, "email": 3, "cpc": 2, "referral": 1}
 UTM_CAMPAIGNS = [f"campaign-{n}" for n in range(40)]
 
 
-def _weighted(rng: random.Random, table: dict[Any, float], k: int) -> list[Any]:
+def _weighted(rng: random.Random, table: Mapping[Any, float], k: int) -> list[Any]:
     return rng.choices(list(table), weights=list(table.values()), k=k)
 
 
@@ -366,7 +366,7 @@ async def finish_load(context: AppContext, workspace_id: str) -> dict[str, float
     started = time.perf_counter()
     async with session_scope(context.sessionmaker) as session:
         human = select(Click.link_id, func.count().label("n")).where(~Click.is_bot).group_by(Click.link_id).subquery()
-        await session.execute(Link.__table__.update().where(Link.id == human.c.link_id).values(clicks=human.c.n))
+        await session.execute(update(Link).where(Link.id == human.c.link_id).values(clicks=human.c.n))
     timings["links.clicks"] = time.perf_counter() - started
     started = time.perf_counter()
     async with session_scope(context.sessionmaker) as session:
@@ -389,7 +389,7 @@ async def finish_load(context: AppContext, workspace_id: str) -> dict[str, float
 
 def baseline_statement(
     dialect: str, workspace_id: str, group_by: GroupBy, start: datetime, end: datetime, link_id: str | None
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     clicks = func.count().label("clicks")
     unique = func.sum(case((Click.is_unique, 1), else_=0)).label("unique_clicks")
     where = [Click.workspace_id == workspace_id, Click.clicked_at >= start, Click.clicked_at < end, ~Click.is_bot]

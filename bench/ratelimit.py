@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from _common import delete_redis_keys, throwaway_database
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.types import Message
 
 from mask.app import MaskApp
 from mask.auth import service as auth_service
@@ -60,10 +61,10 @@ async def call(app: MaskApp, token: str) -> int:
     }
     status = 0
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
@@ -119,7 +120,7 @@ async def redis_reachable(url: str) -> bool:
 
 async def run(args: argparse.Namespace, url: str) -> None:
     prefix = f"maskbench:{secrets.token_hex(4)}:"
-    base = {
+    base: dict[str, Any] = {
         "env": "test",
         "database_url": url,
         "redis_url": None,

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _common import delete_redis_keys, free_port, throwaway_database, wait_until_healthy
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from mask.kit.ids import ALPHABET, new_id, random_string
@@ -159,7 +159,7 @@ async def seed(url: str, domain: str, slugs: list[str]) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as connection:
         workspace = new_id("ws")
-        await connection.execute(Workspace.__table__.insert(), [{"id": workspace, "slug": "bench", "name": "bench"}])
+        await connection.execute(insert(Workspace), [{"id": workspace, "slug": "bench", "name": "bench"}])
         rows = [
             {
                 "id": new_id("lnk"),
@@ -173,7 +173,7 @@ async def seed(url: str, domain: str, slugs: list[str]) -> None:
             for slug in slugs
         ]
         for start in range(0, len(rows), 1000):
-            await connection.execute(Link.__table__.insert(), rows[start : start + 1000])
+            await connection.execute(insert(Link), rows[start : start + 1000])
     if engine.dialect.name == "postgresql":
         # A production table has planner statistics (autovacuum keeps them); a table filled a second ago has
         # none until autovacuum's next round, and without them PostgreSQL looks a batch of slugs up by domain

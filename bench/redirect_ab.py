@@ -74,7 +74,7 @@ def cpu_by_kind() -> Counter[str]:
             kind = name
         else:
             continue
-        used[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        used[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # type: ignore[assignment]  # utime + stime
     return used
 
 

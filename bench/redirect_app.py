@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _common import throwaway_database
+from starlette.types import Message, Receive, Scope, Send
 
 from mask.bootstrap import create_app
 from mask.config import Settings
@@ -36,14 +37,14 @@ from mask.kit.ids import ALPHABET, random_string
 from redirect import seed
 
 DOMAIN = "127.0.0.1:8000"
-App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def receive() -> dict[str, Any]:
+async def receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def send(_message: dict[str, Any]) -> None:
+async def send(_message: Message) -> None:
     return None
 
 
@@ -96,7 +97,7 @@ def main(args: argparse.Namespace) -> None:
 async def measure(url: str, slugs: list[str], args: argparse.Namespace) -> dict[str, list[float]]:
     import _bare_redirect_app
 
-    apps: dict[str, App] = {"bare ASGI callable": _bare_redirect_app.app}
+    apps: dict[str, App] = {"bare ASGI callable": _bare_redirect_app.app}  # type: ignore[dict-item]
     contexts = []
     await seed(url, DOMAIN, slugs)
     for recording in (False, True):
@@ -122,8 +123,8 @@ async def measure(url: str, slugs: list[str], args: argparse.Namespace) -> dict[
     figures: dict[str, list[float]] = {name: [] for name in apps}
     try:
         for _ in range(args.rounds):  # alternately: drift touches every app alike
-            for name, app in apps.items():
-                figures[name].append(await per_redirect(app, scopes))
+            for name, measured in apps.items():
+                figures[name].append(await per_redirect(measured, scopes))
     finally:
         for context in contexts:
             await context.shutdown()

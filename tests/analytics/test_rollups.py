@@ -125,7 +125,7 @@ async def _rollup_rows(app: MaskApp) -> dict[str, dict[tuple[Any, ...], tuple[in
     tables: dict[str, dict[tuple[Any, ...], tuple[int, int, int]]] = {}
     async with session_scope(app.context.sessionmaker) as session:
         for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
-            keys = [column for column in model.__table__.primary_key.columns if column.name != "shard"]
+            keys = [column for column in model.__table__.primary_key if column.name != "shard"]
             result = await session.execute(
                 select(
                     *keys, func.sum(model.clicks), func.sum(model.unique_clicks), func.sum(model.bot_clicks)

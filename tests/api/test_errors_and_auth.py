@@ -21,7 +21,7 @@ def assert_error_shape(response: httpx.Response, status: int, code: str) -> dict
     assert error["code"] == code
     assert error["request_id"] == response.headers["x-request-id"]
     assert error["request_id"].startswith("req_")
-    return error
+    return dict(error)
 
 
 async def test_unknown_routes_and_wrong_methods_use_the_error_shape(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -59,7 +60,7 @@ async def test_development_accepts_plain_http(client: httpx.AsyncClient) -> None
 
 @pytest.mark.parametrize("secret", [None, "short", "dev-insecure-secret-key-change-me"])
 def test_production_refuses_to_start_without_a_strong_secret(secret: str | None) -> None:
-    values = {"env": "production"} | ({"secret_key": secret} if secret else {})
+    values: dict[str, Any] = {"env": "production"} | ({"secret_key": secret} if secret else {})
     with pytest.raises(ValidationError, match="MASK_SECRET_KEY"):
         Settings(**values)
 

@@ -62,7 +62,7 @@ async def test_every_endpoint_answers_404_for_another_workspaces_ids(
         for name in names:
             concrete = concrete.replace("{" + name + "}", ids[name])
         for method in operations:
-            body = {} if method in ("post", "patch", "put") else None
+            body: dict[str, object] | None = {} if method in ("post", "patch", "put") else None
             response = await client.request(method.upper(), concrete, json=body, headers=attacker.headers)
             assert response.status_code == 404, f"{method.upper()} {path} → {response.status_code}"
             assert response.json()["error"]["type"] == "invalid_request_error"

@@ -271,7 +271,9 @@ async def test_bio_pages_and_short_links_agree_on_what_the_app_host_is(
     """One rule decides host → domain for both: on the app host's IP address (as `make run` serves it), a page
     of the default domain answers like a short link of it (the two once disagreed: /@handle was 404)."""
     await create_page(client, tenant)
-    link = await client.post("/v1/links", headers=tenant.headers, json={"url": "https://example.com/", "slug": "launch"})
+    link = await client.post(
+        "/v1/links", headers=tenant.headers, json={"url": "https://example.com/", "slug": "launch"}
+    )
     assert link.status_code == 201
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as visitor:

@@ -234,7 +234,7 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
 
     def charted() -> bool:
         page.goto(link_page)
-        return page.locator(".stat .big-number").first.inner_text() == "3"
+        return bool(page.locator(".stat .big-number").first.inner_text() == "3")
 
     _until(charted)
     page.wait_for_selector(".chart canvas")  # uPlot drew the time series

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -51,7 +51,7 @@ class Person:
     async def post(
         self,
         path: str,
-        data: dict[str, object] | None = None,
+        data: Mapping[str, object] | None = None,
         *,
         form_page: str | None = None,
     ) -> httpx.Response:

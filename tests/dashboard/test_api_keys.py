@@ -19,14 +19,11 @@ async def test_a_key_from_the_dashboard_works_with_its_scopes_and_is_shown_once(
     person = await make_person(app, "ada@example.com")
     keys_page = await person.http.get(f"{person.base}/settings/keys")
     assert keys_page.status_code == 200 and 'value="links:read" checked' in keys_page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', keys_page.text)
+    assert csrf is not None
     created = await person.http.post(
-        f"{person.base}/settings/keys",
-        data={
-            "name": "CI",
-            "scopes": ["links:read"],
-            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', keys_page.text).group(1),
-        },
-    )  # type: ignore[union-attr]
+        f"{person.base}/settings/keys", data={"name": "CI", "scopes": ["links:read"], "csrf_token": csrf.group(1)}
+    )
     assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
     token = NEW_KEY.search(created.text)
     assert token

@@ -32,6 +32,7 @@ async def test_a_link_made_in_the_dashboard_is_the_apis_link(app: MaskApp, clien
     assert "Link created." in listing.text and "localhost:8000/launch" in listing.text
     async with session_scope(app.context.sessionmaker) as db:
         link = (await db.execute(select(Link))).scalar_one()
+    assert link.expires_at is not None
     assert (link.slug, link.utm_source, link.expires_at.year) == ("launch", "twitter", 2099)
     detail = await person.http.get(f"{person.base}/links/{link.id}")
     assert detail.status_code == 200

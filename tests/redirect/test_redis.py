@@ -75,7 +75,7 @@ async def test_change_in_one_worker_reaches_the_other_within_a_second(
     await client.patch(f"/v1/links/{link['id']}", json={"url": "https://example.com/2"}, headers=tenant.headers)
 
     async def moved() -> bool:
-        return (await other_worker.get("/shared")).headers.get("location") == "https://example.com/2"
+        return bool((await other_worker.get("/shared")).headers.get("location") == "https://example.com/2")
 
     assert await _within(1.0, moved)
 
@@ -127,8 +127,8 @@ async def test_clicks_read_by_a_dead_consumer_are_claimed_and_stored_once(
         for i in range(5)
     ]
     for raw in raws:
-        await redis.xadd(key, raw.to_fields())  # type: ignore[arg-type]
-    await redis.xadd(key, raws[0].to_fields())  # delivered twice: stored once
+        await redis.xadd(key, dict(raw.to_fields()))  # type: ignore[arg-type]
+    await redis.xadd(key, dict(raws[0].to_fields()))  # type: ignore[arg-type]  # delivered twice: stored once
     # A consumer that read everything and died before acknowledging (SIGKILL between read and commit).
     await redis.xreadgroup(GROUP, "dead-worker", {key: ">"}, count=100)
 

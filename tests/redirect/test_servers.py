@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from redis import Redis
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from mask.kit.ids import new_id
 from mask.models.click import Click
@@ -45,9 +45,9 @@ def _seed_links(url: str, domain: str) -> None:
         async with engine.begin() as connection:
             workspace = new_id("ws")
             handle = f"load{secrets.token_hex(3)}"
-            await connection.execute(Workspace.__table__.insert(), [{"id": workspace, "slug": handle, "name": handle}])
+            await connection.execute(insert(Workspace), [{"id": workspace, "slug": handle, "name": handle}])
             await connection.execute(
-                Link.__table__.insert(),
+                insert(Link),
                 [
                     {
                         "id": new_id("lnk"),

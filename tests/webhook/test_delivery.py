@@ -99,7 +99,7 @@ async def test_retries_run_out_then_a_manual_retry_delivers(
     url = f"/v1/webhooks/{webhook['id']}/deliveries"
 
     async def failed() -> bool:
-        return (await client.get(url, headers=tenant.headers, params={"status": "failed"})).json()["data"] != []
+        return bool((await client.get(url, headers=tenant.headers, params={"status": "failed"})).json()["data"] != [])
 
     await eventually(failed, message="the delivery giving up")
     assert len(receiver.received) == policy.max_attempts
@@ -112,7 +112,8 @@ async def test_retries_run_out_then_a_manual_retry_delivers(
     assert retried.json()["status"] == "pending"
 
     async def succeeded() -> bool:
-        return (await client.get(f"{url}/{delivery['id']}", headers=tenant.headers)).json()["status"] == "succeeded"
+        answer = await client.get(f"{url}/{delivery['id']}", headers=tenant.headers)
+        return bool(answer.json()["status"] == "succeeded")
 
     await eventually(succeeded, message="the manual retry")
     assert len(receiver.received) == policy.max_attempts + 1

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mask.app import MaskApp
 from mask.bootstrap import create_app
@@ -109,8 +109,8 @@ async def test_the_same_event_is_never_fanned_out_twice_to_an_endpoint(
     async with session_scope(app.context.sessionmaker) as session:
         events = await webhook_delivery.fan_out(session, now=utcnow(), limit=100)
     async with session_scope(app.context.sessionmaker) as session:  # as if a second worker re-read the outbox
-        await session.execute(WebhookDelivery.__table__.update().values(status="pending"))
-        await session.execute(Event.__table__.update().values(dispatched_at=None))
+        await session.execute(update(WebhookDelivery).values(status="pending"))
+        await session.execute(update(Event).values(dispatched_at=None))
     async with session_scope(app.context.sessionmaker) as session:
         again = await webhook_delivery.fan_out(session, now=utcnow(), limit=100)
         count = await session.scalar(select(func.count()).select_from(WebhookDelivery))
