@@ -37,8 +37,9 @@ lint: $(VENV)/.deps-dev
 	$(BIN)/mypy src
 
 ## The documentation site (MkDocs + Material, mkdocs.yml) into site/; --strict: a warning or broken link fails.
+## NO_MKDOCS_2_WARNING mutes Material's end-of-life notice, nothing else.
 docs: $(VENV)/.deps-docs
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict  # the variable mutes Material's end-of-life notice only
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench-links: $(VENV)/.deps-dev
 	$(BIN)/python bench/links.py
