@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_WORKERS ?= 2  # pytest-xdist processes: most tests wait on I/O, two keep both cores busy
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint bench-links bench-redirect bench-analytics bench-ratelimit bench-webhooks clean
+.PHONY: run test lint docs bench-links bench-redirect bench-analytics bench-ratelimit bench-webhooks clean
 
 $(VENV)/.deps-run: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(VENV)/.deps-run: pyproject.toml
 
 $(VENV)/.deps-dev: $(VENV)/.deps-run
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(VENV)/.deps-docs: $(VENV)/.deps-run
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	@touch $@
 
 ## Serve MASK on http://127.0.0.1:8000 with SQLite under ./var/ (API, redirects, dashboard).
@@ -31,6 +35,11 @@ test: $(VENV)/.deps-dev
 lint: $(VENV)/.deps-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
+
+## The documentation site (MkDocs + Material, mkdocs.yml) into site/; --strict: a warning or broken link fails.
+## NO_MKDOCS_2_WARNING mutes Material's end-of-life notice, nothing else.
+docs: $(VENV)/.deps-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench-links: $(VENV)/.deps-dev
 	$(BIN)/python bench/links.py
@@ -53,4 +62,4 @@ bench-webhooks: $(VENV)/.deps-dev
 	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis test-artifacts
+	rm -rf $(VENV) var .pytest_cache .hypothesis test-artifacts site
