@@ -16,6 +16,7 @@ $(VENV)/.deps-run: pyproject.toml
 
 $(VENV)/.deps-dev: $(VENV)/.deps-run
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e clients/python
 	@touch $@
 
 ## Serve MASK on http://127.0.0.1:8000 with SQLite under ./var/ (API, redirects, dashboard).
