@@ -48,6 +48,7 @@ class BioPages(Resource[R]):
 
     @endpoint("GET", "/v1/bio-pages/{bio_page_id}", returns=Json(BioPage))
     def get(self, bio_page_id: str) -> Args:
+        """One bio page of the workspace, with its blocks."""
         return given(locals())
 
     @endpoint("PATCH", "/v1/bio-pages/{bio_page_id}", returns=Json(BioPage), body=BioPageUpdate)

@@ -28,6 +28,7 @@ class Domains(Resource[R]):
 
     @endpoint("GET", "/v1/domains/{domain_id}", returns=Json(Domain))
     def get(self, domain_id: str) -> Args:
+        """One domain of the workspace."""
         return given(locals())
 
     @endpoint("DELETE", "/v1/domains/{domain_id}", returns=NoContent())

@@ -85,6 +85,7 @@ class Webhooks(Resource[R]):
 
     @endpoint("GET", "/v1/webhooks/{webhook_id}", returns=Json(Webhook))
     def get(self, webhook_id: str) -> Args:
+        """One webhook of the workspace (without its secret) and its health."""
         return given(locals())
 
     @endpoint("PATCH", "/v1/webhooks/{webhook_id}", returns=Json(Webhook), body=WebhookUpdate)
