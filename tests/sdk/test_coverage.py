@@ -231,6 +231,9 @@ def test_each_method_takes_exactly_the_parameters_of_its_operation(openapi: dict
                 problems.append(f"{where}: required in the API: {required}")
             annotation = typing.get_type_hints(endpoint.build)[parameter]
             problems += _compare_enum(schemas, api[parameter]["schema"], annotation, where)
+        for field, info in (body.model_fields if body is not None else {}).items():
+            if field in sdk and info.is_required() != (sdk[field].default is inspect.Parameter.empty):
+                problems.append(f"{name}({field}): required in the body: {info.is_required()}")
         if (body is None) != ("requestBody" not in operation):
             problems.append(f"{name}: the API {'takes' if body is None else 'takes no'} a JSON body")
     assert not problems, "\n".join(problems)
