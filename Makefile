@@ -14,8 +14,9 @@ $(VENV)/.deps-run: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.deps-dev: $(VENV)/.deps-run
+$(VENV)/.deps-dev: $(VENV)/.deps-run clients/python/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e clients/python
 	@touch $@
 
 $(VENV)/.deps-docs: $(VENV)/.deps-run

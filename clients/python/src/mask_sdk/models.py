@@ -1,0 +1,710 @@
+"""The API's request and response bodies as Pydantic models.
+
+Responses accept fields a newer server adds (`extra="allow"`: they are kept, reachable as attributes and in
+`model_extra`); request bodies refuse unknown fields (`extra="forbid"`), as the API does. Values the API
+documents as a closed set (a delivery's `status`, a block's `platform`) are plain strings in responses, so that a
+value added by a newer server does not break an older SDK. Timestamps are timezone-aware `datetime`s in UTC.
+
+`tests/sdk/test_coverage.py` compares these models with the server's OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Discriminator
+from pydantic import Tag as Variant
+
+T = TypeVar("T")
+
+
+class Model(BaseModel):
+    """A response body: fields added by a newer server are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Params(BaseModel):
+    """A request body (or a part of one): unknown fields are an error, as they are for the API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Model, Generic[T]):
+    """One page of a list, newest first. Pass `next_cursor` back as `cursor` for the next page."""
+
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None
+
+
+# Errors
+
+
+class ErrorDetail(Model):
+    """One invalid field of a `422`."""
+
+    param: str
+    code: str
+    message: str
+
+
+class ErrorObject(Model):
+    type: str
+    code: str
+    message: str
+    param: str | None = None
+    request_id: str | None = None
+    required_scope: str | None = None
+    errors: list[ErrorDetail] | None = None
+
+
+class ErrorBody(Model):
+    """The one shape of every non-2xx answer of the API."""
+
+    error: ErrorObject
+
+
+# Links
+
+
+class LinkCreate(Params):
+    url: str
+    slug: str | None = None
+    domain: str | None = None
+    tags: list[str] | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    expires_at: datetime | None = None
+    expired_url: str | None = None
+
+
+class LinkUpdate(Params):
+    url: str | None = None
+    slug: str | None = None
+    domain: str | None = None
+    tags: list[str] | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    expires_at: datetime | None = None
+    expired_url: str | None = None
+
+
+class Link(Model):
+    id: str
+    url: str
+    short_url: str
+    slug: str
+    domain: str
+    tags: list[str]
+    clicks: int
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    expires_at: datetime | None
+    expired_url: str | None
+    workspace_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# Domains and tags
+
+
+class DomainCreate(Params):
+    domain: str
+
+
+class Domain(Model):
+    id: str
+    domain: str
+    verified: bool
+    workspace_id: str
+    created_at: datetime
+
+
+class Tag(Model):
+    id: str
+    name: str
+    link_count: int
+    created_at: datetime
+
+
+class TagList(Model):
+    data: list[Tag]
+
+
+# Bio pages
+
+
+class ThemeIn(Params):
+    """A preset (minimal, midnight, sunset, forest, ocean, paper, neon) and overrides; colours are `#rrggbb`."""
+
+    preset: str = "minimal"
+    background: str | None = None
+    text_color: str | None = None
+    button_color: str | None = None
+    button_text_color: str | None = None
+    button_shape: Literal["rounded", "square", "pill"] | None = None
+    font: Literal["system", "humanist", "rounded", "serif", "mono"] | None = None
+
+
+class LinkBlockIn(Params):
+    """A button. Send a kept block's `id` when updating a page, to keep it and its clicks."""
+
+    id: str | None = None
+    type: Literal["link"] = "link"
+    title: str
+    url: str
+    enabled: bool = True
+
+
+class HeaderBlockIn(Params):
+    id: str | None = None
+    type: Literal["header"] = "header"
+    text: str
+
+
+class TextBlockIn(Params):
+    id: str | None = None
+    type: Literal["text"] = "text"
+    text: str
+
+
+class SocialBlockIn(Params):
+    id: str | None = None
+    type: Literal["social"] = "social"
+    platform: Literal[
+        "x",
+        "instagram",
+        "tiktok",
+        "youtube",
+        "linkedin",
+        "github",
+        "facebook",
+        "threads",
+        "mastodon",
+        "bluesky",
+        "email",
+        "website",
+    ]
+    url: str
+
+
+BlockIn = Annotated[LinkBlockIn | HeaderBlockIn | TextBlockIn | SocialBlockIn, Discriminator("type")]
+
+
+class BioPageCreate(Params):
+    handle: str
+    domain: str | None = None
+    title: str | None = None
+    description: str | None = None
+    avatar_url: str | None = None
+    theme: ThemeIn | None = None
+    blocks: list[BlockIn] | None = None
+    published: bool | None = None
+    seo_title: str | None = None
+    seo_description: str | None = None
+    og_image_url: str | None = None
+
+
+class BioPageUpdate(Params):
+    handle: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    description: str | None = None
+    avatar_url: str | None = None
+    theme: ThemeIn | None = None
+    blocks: list[BlockIn] | None = None
+    published: bool | None = None
+    seo_title: str | None = None
+    seo_description: str | None = None
+    og_image_url: str | None = None
+
+
+class Theme(Model):
+    preset: str
+    background: str | None = None
+    text_color: str | None = None
+    button_color: str | None = None
+    button_text_color: str | None = None
+    button_shape: str | None = None
+    font: str | None = None
+
+
+class LinkBlock(Model):
+    id: str
+    type: Literal["link"]
+    title: str
+    url: str
+    enabled: bool
+    clicks: int
+
+
+class HeaderBlock(Model):
+    id: str
+    type: Literal["header"]
+    text: str
+
+
+class TextBlock(Model):
+    id: str
+    type: Literal["text"]
+    text: str
+
+
+class SocialBlock(Model):
+    id: str
+    type: Literal["social"]
+    platform: str
+    url: str
+    clicks: int
+
+
+class OtherBlock(Model):
+    """A block of a type this SDK does not know yet (added by a newer server); its fields are in `model_extra`."""
+
+    id: str
+    type: str
+
+
+_BLOCK_TYPES = frozenset({"link", "header", "text", "social"})
+
+
+def _block_type(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in _BLOCK_TYPES else "other"
+
+
+Block = Annotated[
+    Annotated[LinkBlock, Variant("link")]
+    | Annotated[HeaderBlock, Variant("header")]
+    | Annotated[TextBlock, Variant("text")]
+    | Annotated[SocialBlock, Variant("social")]
+    | Annotated[OtherBlock, Variant("other")],
+    Discriminator(_block_type),
+]
+
+
+class BioPage(Model):
+    id: str
+    url: str
+    handle: str
+    domain: str
+    title: str | None
+    description: str | None
+    avatar_url: str | None
+    theme: Theme
+    blocks: list[Block]
+    published: bool
+    seo_title: str | None
+    seo_description: str | None
+    og_image_url: str | None
+    views: int
+    clicks: int
+    workspace_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# Webhooks
+
+
+class WebhookCreate(Params):
+    url: str
+    events: list[str]
+    description: str = ""
+    enabled: bool = True
+
+
+class WebhookUpdate(Params):
+    url: str | None = None
+    events: list[str] | None = None
+    description: str | None = None
+    enabled: bool | None = None
+
+
+class Webhook(Model):
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    disabled_reason: str | None  # "manual" or "failing"
+    disabled_at: datetime | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    workspace_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookWithSecret(Webhook):
+    """A webhook as created or after a secret rotation: the only answers that carry the signing `secret`."""
+
+    secret: str
+
+
+class DeliveryAttempt(Model):
+    id: str
+    number: int
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None
+    succeeded: bool
+    response_excerpt: str | None
+    error: str | None
+    next_retry_at: datetime | None
+
+
+class Delivery(Model):
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    status: str  # "pending", "succeeded" or "failed"
+    attempt_count: int
+    next_retry_at: datetime | None
+    last_status_code: int | None
+    last_attempt_at: datetime | None
+    created_at: datetime
+    completed_at: datetime | None
+    attempts: list[DeliveryAttempt]
+
+
+class DeliveryDetail(Delivery):
+    payload: dict[str, Any] | None
+
+
+# Click analytics: one shape per `group_by`
+
+
+class ClickCount(Model):
+    """`group_by="count"`."""
+
+    clicks: int
+    unique_clicks: int
+
+
+class TimeseriesPoint(Model):
+    start: datetime
+    clicks: int
+    unique_clicks: int
+
+
+class ClickTimeseries(Model):
+    """`group_by="timeseries"`: every bucket of the range, empty ones included, oldest first."""
+
+    data: list[TimeseriesPoint]
+
+
+class LinkClicks(Model):
+    link_id: str
+    slug: str | None
+    short_url: str | None
+    url: str | None
+    clicks: int
+    unique_clicks: int
+
+
+class LinksBreakdown(Model):
+    """`group_by="links"`: top links, most clicks first."""
+
+    data: list[LinkClicks]
+
+
+class BioBlockClicks(Model):
+    bio_page_id: str
+    bio_block_id: str
+    clicks: int
+    unique_clicks: int
+
+
+class BioBlocksBreakdown(Model):
+    """`group_by="bio_blocks"`: top bio page blocks, most clicks first."""
+
+    data: list[BioBlockClicks]
+
+
+class ClickRow(Model):
+    clicks: int
+    unique_clicks: int
+
+
+RowT = TypeVar("RowT", bound=ClickRow)
+
+
+class Breakdown(Model, Generic[RowT]):
+    """A breakdown by one dimension, most clicks first; a row whose value is unknown has `None` as its key."""
+
+    data: list[RowT]
+
+
+class DomainClicks(ClickRow):
+    domain: str | None
+
+
+class CountryClicks(ClickRow):
+    country: str | None
+
+
+class CityClicks(ClickRow):
+    city: str | None
+
+
+class DeviceClicks(ClickRow):
+    device: str | None
+
+
+class BrowserClicks(ClickRow):
+    browser: str | None
+
+
+class OsClicks(ClickRow):
+    os: str | None
+
+
+class ReferrerClicks(ClickRow):
+    referrer: str | None
+
+
+class ReferrerUrlClicks(ClickRow):
+    referrer_url: str | None
+
+
+class UtmSourceClicks(ClickRow):
+    utm_source: str | None
+
+
+class UtmMediumClicks(ClickRow):
+    utm_medium: str | None
+
+
+class UtmCampaignClicks(ClickRow):
+    utm_campaign: str | None
+
+
+class UtmTermClicks(ClickRow):
+    utm_term: str | None
+
+
+class UtmContentClicks(ClickRow):
+    utm_content: str | None
+
+
+class TagClicks(ClickRow):
+    tag: str | None
+
+
+class BioPageIdClicks(ClickRow):
+    bio_page_id: str | None
+
+
+GroupBy = Literal[
+    "count",
+    "timeseries",
+    "links",
+    "domains",
+    "tags",
+    "countries",
+    "cities",
+    "devices",
+    "browsers",
+    "os",
+    "referrers",
+    "referrer_urls",
+    "utm_sources",
+    "utm_mediums",
+    "utm_campaigns",
+    "utm_terms",
+    "utm_contents",
+    "bio_pages",
+    "bio_blocks",
+]
+
+CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
+    "count": ClickCount,
+    "timeseries": ClickTimeseries,
+    "links": LinksBreakdown,
+    "bio_blocks": BioBlocksBreakdown,
+    "domains": Breakdown[DomainClicks],
+    "tags": Breakdown[TagClicks],
+    "countries": Breakdown[CountryClicks],
+    "cities": Breakdown[CityClicks],
+    "devices": Breakdown[DeviceClicks],
+    "browsers": Breakdown[BrowserClicks],
+    "os": Breakdown[OsClicks],
+    "referrers": Breakdown[ReferrerClicks],
+    "referrer_urls": Breakdown[ReferrerUrlClicks],
+    "utm_sources": Breakdown[UtmSourceClicks],
+    "utm_mediums": Breakdown[UtmMediumClicks],
+    "utm_campaigns": Breakdown[UtmCampaignClicks],
+    "utm_terms": Breakdown[UtmTermClicks],
+    "utm_contents": Breakdown[UtmContentClicks],
+    "bio_pages": Breakdown[BioPageIdClicks],
+}
+
+# What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
+ClickAnalytics = (
+    ClickCount
+    | ClickTimeseries
+    | LinksBreakdown
+    | BioBlocksBreakdown
+    | Breakdown[DomainClicks]
+    | Breakdown[TagClicks]
+    | Breakdown[CountryClicks]
+    | Breakdown[CityClicks]
+    | Breakdown[DeviceClicks]
+    | Breakdown[BrowserClicks]
+    | Breakdown[OsClicks]
+    | Breakdown[ReferrerClicks]
+    | Breakdown[ReferrerUrlClicks]
+    | Breakdown[UtmSourceClicks]
+    | Breakdown[UtmMediumClicks]
+    | Breakdown[UtmCampaignClicks]
+    | Breakdown[UtmTermClicks]
+    | Breakdown[UtmContentClicks]
+    | Breakdown[BioPageIdClicks]
+    | Breakdown[ClickRow]  # a `group_by` added by a newer server: the row's key is in `model_extra`
+)
+
+
+# Bio page views
+
+
+class ViewCount(Model):
+    """`group_by="count"`."""
+
+    views: int
+    unique_views: int
+
+
+class ViewPoint(Model):
+    start: datetime
+    views: int
+    unique_views: int
+
+
+class ViewTimeseries(Model):
+    """`group_by="timeseries"`."""
+
+    data: list[ViewPoint]
+
+
+class ViewRow(Model):
+    """A breakdown row: its key (`country`, `referrer`, `bio_page_id`, …) is in `model_extra`, beside the counts."""
+
+    views: int
+    unique_views: int
+
+
+class ViewBreakdown(Model):
+    data: list[ViewRow]
+
+
+ViewAnalytics = ViewCount | ViewTimeseries | ViewBreakdown
+
+VIEWS_BY_GROUP: dict[str, type[BaseModel]] = {"count": ViewCount, "timeseries": ViewTimeseries}
+
+
+# Webhook events: the envelope MASK POSTs to a webhook, around the resource as the API shows it
+
+
+class Click(Model):
+    """A click as `link.clicked` carries it (the visitor hash and the IP address never leave MASK)."""
+
+    click_id: str
+    clicked_at: datetime
+    workspace_id: str
+    domain: str
+    link_id: str | None = None
+    bio_page_id: str | None = None
+    bio_block_id: str | None = None
+    country: str | None = None
+    city: str | None = None
+    device: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    referrer: str | None = None
+    referrer_url: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    is_bot: bool = False
+    is_unique: bool = False
+
+
+class LinkClickedData(Model):
+    link: Link
+    click: Click
+
+
+class PingData(Model):
+    webhook_id: str
+    message: str
+
+
+class WebhookEvent(Model):
+    """An event of a type this SDK has no model for (added by a newer server); `data` is the raw object."""
+
+    id: str  # the `webhook-id` header too: the same across retries, for deduplication
+    type: str
+    created_at: datetime
+    workspace_id: str
+    data: Any
+
+
+class LinkEvent(WebhookEvent):
+    type: Literal["link.created", "link.updated", "link.deleted"]
+    data: Link
+
+
+class LinkClickedEvent(WebhookEvent):
+    type: Literal["link.clicked"]
+    data: LinkClickedData
+
+
+class BioPageEvent(WebhookEvent):
+    type: Literal["bio_page.created", "bio_page.updated", "bio_page.deleted"]
+    data: BioPage
+
+
+class DomainEvent(WebhookEvent):
+    type: Literal["domain.created", "domain.deleted"]
+    data: Domain
+
+
+class PingEvent(WebhookEvent):
+    """Sent by `webhooks.send_test()`."""
+
+    type: Literal["ping"]
+    data: PingData
+
+
+Event = LinkEvent | LinkClickedEvent | BioPageEvent | DomainEvent | PingEvent | WebhookEvent
+
+EVENT_MODELS: dict[str, type[WebhookEvent]] = {
+    "link.created": LinkEvent,
+    "link.updated": LinkEvent,
+    "link.deleted": LinkEvent,
+    "link.clicked": LinkClickedEvent,
+    "bio_page.created": BioPageEvent,
+    "bio_page.updated": BioPageEvent,
+    "bio_page.deleted": BioPageEvent,
+    "domain.created": DomainEvent,
+    "domain.deleted": DomainEvent,
+    "ping": PingEvent,
+}
