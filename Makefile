@@ -33,9 +33,14 @@ test: $(VENV)/.deps-dev
 	bash scripts/debian-packages.sh chromium
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20 $(PYTEST_ARGS)
 
+## The gates CI applies: ruff (lint and format), mypy --strict, and the import contracts (pyproject.toml).
 lint: $(VENV)/.deps-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench clients/python
+	$(BIN)/ruff format --check src tests bench clients/python
 	$(BIN)/mypy src
+	$(BIN)/mypy tests bench
+	$(BIN)/mypy clients/python/src
+	$(BIN)/lint-imports
 
 ## The documentation site (MkDocs + Material, mkdocs.yml) into site/; --strict: a warning or broken link fails.
 ## NO_MKDOCS_2_WARNING mutes Material's end-of-life notice, nothing else.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from mask.models.bio_page import BioPage
 from tests.backends import REDIS_URL, require_service
 from tests.bio_page.conftest import BROWSER, create_page
 from tests.conftest import Tenant
+from tests.waiting import eventually
 
 
 async def _set_title_behind_the_apps_back(app: MaskApp, page_id: str, title: str) -> None:
@@ -82,7 +82,8 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     if "redis_prefix" not in request.fixturenames:
         return {}
     prefix: str = request.getfixturevalue("redis_prefix")
-    return {"redis_url": REDIS_URL, "redis_prefix": prefix}
+    # A TTL far beyond the tests' deadlines: a change that reaches another worker came through Redis.
+    return {"redis_url": REDIS_URL, "redis_prefix": prefix, "redirect_cache_ttl": 3600}
 
 
 @pytest.fixture
@@ -96,17 +97,8 @@ async def other_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     await second.context.shutdown()
 
 
-async def _within(seconds: float, check: Callable[[], Awaitable[bool]]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.02)
-    return False
-
-
 @pytest.mark.redis
-async def test_a_change_in_one_worker_reaches_the_others_within_a_second(
+async def test_a_change_in_one_worker_reaches_the_others_through_redis(
     redis_prefix: str, client: httpx.AsyncClient, other_worker: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     page = await create_page(client, tenant)
@@ -117,11 +109,11 @@ async def test_a_change_in_one_worker_reaches_the_others_within_a_second(
     async def retitled() -> bool:
         return '<h1 dir="auto">Countess</h1>' in (await other_worker.get("/@ada")).text
 
-    assert await _within(1.0, retitled)
+    await eventually(retitled, message="the change seen by the other worker")
 
     await client.patch(f"/v1/bio-pages/{page['id']}", json={"published": False}, headers=tenant.headers)
 
     async def hidden() -> bool:
         return (await other_worker.get("/@ada")).status_code == 404
 
-    assert await _within(1.0, hidden)
+    await eventually(hidden, message="the unpublished page gone from the other worker")

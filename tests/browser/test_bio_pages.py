@@ -289,7 +289,7 @@ def _rgb(css: str) -> str:
     return "#" + "".join(f"{int(float(part)):02x}" for part in parts[:3])
 
 
-async def _eventually(fetch: Any, done: Any, timeout: float = 15.0) -> Any:
+async def _eventually(fetch: Any, done: Any, timeout: float = 60.0) -> Any:
     """Poll `fetch()` until `done(result)`: clicks reach the database a moment after the redirect."""
     deadline = time.monotonic() + timeout
     while True:

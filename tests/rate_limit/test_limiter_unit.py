@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
+
+import limits.aio.storage.memory as limits_memory
+import pytest
 
 from mask.config import Settings
 from mask.rate_limit.limiter import Decision, Limiter, Quota, _limits_uri
@@ -38,18 +40,31 @@ def test_redis_urls_map_to_the_limits_async_storage_schemes() -> None:
     assert _limits_uri("unix:///run/redis.sock?db=2") == "async+redis+unix:///run/redis.sock?db=2"
 
 
-def test_a_sliding_window_frees_requests_one_by_one_not_all_at_a_boundary() -> None:
+class Clock:
+    """The wall clock `limits`' in-memory storage reads, moved by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_sliding_window_frees_requests_one_by_one_not_all_at_a_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(limits_memory, "time", clock)
+
     async def scenario() -> list[bool]:
         limiter = Limiter(Settings(redis_url=None))
         quota = Quota(2, 4)
         first = await limiter.hit("ws:x", quota)
-        await asyncio.sleep(1.0)
+        clock.now += 1.0
         second = await limiter.hit("ws:x", quota)
         third = await limiter.hit("ws:x", quota)  # 2 in the last 4 s: refused
-        await asyncio.sleep(3.2)  # the first left the window, the second did not
+        clock.now += 3.2  # the first left the window, the second did not
         fourth = await limiter.hit("ws:x", quota)
         fifth = await limiter.hit("ws:x", quota)
-        assert time.time() < fourth.reset_at <= time.time() + 0.85  # when the second one leaves the window
+        assert fourth.reset_at == pytest.approx(clock.now + 0.8)  # when the second one leaves the window
         await limiter.close()
         return [d.allowed for d in (first, second, third, fourth, fifth)]
 

@@ -24,7 +24,7 @@ from mask_sdk._endpoint import OPTIONS, ChosenBy, Endpoint, ListEndpoint, NoCont
 from mask_sdk.models import ErrorBody
 from pydantic import BaseModel
 
-from mask.app import create_app
+from mask.bootstrap import create_app
 from mask.config import Settings
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")

@@ -1,14 +1,45 @@
-"""CpuGate: background work waits while other processes keep every CPU busy, never longer than its bound."""
+"""CpuGate: background work waits while other processes keep every CPU busy, never longer than its bound.
+
+The gate's decisions are tested against readings and a clock the test controls (a busy shared machine cannot
+change them); one test reads the real /proc/stat and checks only that a share comes out of it.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 
-from mask.kit.cpu import CpuGate, parse_cpu_line
-from tests.load import every_cpu_busy, needs_proc_stat
+from mask.kit.cpu import TICKS_PER_SECOND, CpuGate, Sample, parse_cpu_line
+from tests.load import needs_proc_stat
+
+CPUS = 2
+
+
+class Machine:
+    """A fake machine: a clock that moves only when the gate sleeps, and /proc/stat readings whose other
+    processes use `others` of the CPU time this one leaves."""
+
+    def __init__(self, others: float) -> None:
+        self.others = others
+        self.now = 0.0
+        self.busy = 0.0
+        self.total = 0.0
+        self.sleeps = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+        ticks = seconds * TICKS_PER_SECOND * CPUS
+        self.total += ticks
+        self.busy += ticks * self.others  # this process itself uses nothing here
+
+    def sample(self) -> Sample:
+        return int(self.busy), int(self.total), 0.0
+
+    def gate(self, longest: float) -> CpuGate:
+        return CpuGate(longest=longest, sample=self.sample, clock=self.clock, sleep=self.sleep)
 
 
 def test_the_first_line_of_proc_stat_gives_busy_and_total_jiffies() -> None:
@@ -19,28 +50,33 @@ def test_the_first_line_of_proc_stat_gives_busy_and_total_jiffies() -> None:
         parse_cpu_line("intr 1 2 3\n")
 
 
-@pytest.fixture
-def busy() -> Iterator[None]:
-    with every_cpu_busy():
-        yield
-
-
-@needs_proc_stat
-async def test_it_waits_while_other_processes_fill_every_cpu_but_not_past_its_bound(busy: None) -> None:
-    gate = CpuGate(longest=1.0)
-    started = time.monotonic()
+async def test_it_waits_while_other_processes_fill_every_cpu_but_not_past_its_bound() -> None:
+    machine = Machine(others=1.0)
+    gate = machine.gate(longest=3.0)
     waited = await gate.wait()
-    assert 0.9 <= waited <= time.monotonic() - started < 2.0
-    share = await gate.others_share()
-    assert share is not None and share >= gate.busy_share
+    assert 3.0 <= waited < 3.0 + 0.5  # the bound, give or take the one sample that crossed it
+    assert gate.waited == waited
 
 
-@needs_proc_stat
-async def test_it_stops_waiting_when_told_to(busy: None) -> None:
-    gate = CpuGate(longest=30.0)
-    deadline = time.monotonic() + 0.5
-    assert await gate.wait(give_up=lambda: time.monotonic() >= deadline) < 1.5
+async def test_it_goes_ahead_at_once_when_the_cpus_have_room() -> None:
+    machine = Machine(others=0.3)
+    assert await machine.gate(longest=30.0).wait() <= 0.25  # one sample, then on its way
+    assert machine.sleeps == 1
+
+
+async def test_it_stops_waiting_when_told_to() -> None:
+    machine = Machine(others=1.0)
+    gate = machine.gate(longest=30.0)
+    assert await gate.wait(give_up=lambda: machine.now >= 1.0) < 1.5
 
 
 async def test_a_bound_of_zero_never_waits() -> None:
-    assert await CpuGate(longest=0).wait() == 0.0
+    machine = Machine(others=1.0)
+    assert await machine.gate(longest=0).wait() == 0.0
+    assert machine.sleeps == 0
+
+
+@needs_proc_stat
+async def test_this_machines_proc_stat_gives_a_share() -> None:
+    share = await CpuGate(longest=1.0).others_share()
+    assert share is not None and 0.0 <= share <= 1.0

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -53,22 +51,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     started = await Receiver().start()
     yield started
     await started.stop()
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], *, within: float = 10.0, message: str = "condition"
-) -> None:
-    """Poll `check` until it holds; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"{message} did not happen within {within} s")
-        await asyncio.sleep(0.02)
 
 
 async def create_webhook(

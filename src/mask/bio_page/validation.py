@@ -78,21 +78,6 @@ def _check_image(param: str, raw: str | None, errors: list[FieldError]) -> str |
         return None
 
 
-async def _check_link_url(
-    session: AsyncSession, settings: Settings, param: str, raw: str, errors: list[FieldError]
-) -> str | None:
-    """A button's destination: the rules of a link's destination (http/https, no loop to our short domains)."""
-    try:
-        parsed = parse_destination(raw)
-    except UrlProblem as problem:
-        errors.append(FieldError(param, problem.code, problem.message))
-        return None
-    if await domain_service.is_short_domain(session, settings=settings, hostname=parsed.hostname, host=parsed.host):
-        errors.append(FieldError(param, "redirect_loop", "The URL points at one of MASK's own short domains."))
-        return None
-    return parsed.href
-
-
 def check_email(param: str, raw: str, errors: list[FieldError]) -> str | None:
     """`mailto:` with exactly one plain address (or the bare address); the domain goes to punycode."""
     text = raw.strip()
@@ -136,7 +121,9 @@ async def check_blocks(
         }
         if isinstance(block, LinkBlockIn):
             fields["title"] = _clean_text(f"{param}.title", block.title, errors, required=True, max_length=MAX_TITLE)
-            fields["url"] = await _check_link_url(session, settings, f"{param}.url", block.url, errors)
+            fields["url"] = await domain_service.check_destination(
+                session, settings=settings, param=f"{param}.url", raw=block.url, errors=errors
+            )
             fields["enabled"] = block.enabled
         elif isinstance(block, HeaderBlockIn | TextBlockIn):
             limit = MAX_TITLE if block.type == "header" else MAX_TEXT
@@ -146,7 +133,9 @@ async def check_blocks(
             if block.platform == "email":
                 fields["url"] = check_email(f"{param}.url", block.url, errors)
             else:
-                fields["url"] = await _check_link_url(session, settings, f"{param}.url", block.url, errors)
+                fields["url"] = await domain_service.check_destination(
+                    session, settings=settings, param=f"{param}.url", raw=block.url, errors=errors
+                )
         cleaned.append(fields)
     return cleaned
 

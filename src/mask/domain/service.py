@@ -12,7 +12,7 @@ from mask.event import service as event_service
 from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.pagination import decode_cursor, encode_cursor
-from mask.kit.url import UrlProblem, normalize_hostname
+from mask.kit.url import ParsedUrl, UrlProblem, is_loopback, normalize_hostname, parse_destination, split_host
 from mask.models.domain import Domain
 from mask.signals import LinkChanged, emit
 
@@ -125,8 +125,27 @@ async def check_domain(
     return None
 
 
-async def is_short_domain(session: AsyncSession, *, settings: Settings, hostname: str, host: str) -> bool:
-    """Whether a URL's host is one of MASK's own short domains (a link there would loop)."""
-    if host == settings.short_domain or (":" not in settings.short_domain and hostname == settings.short_domain):
-        return True
-    return await DomainRepository(session).exists(hostname)
+async def is_short_domain(session: AsyncSession, *, settings: Settings, url: ParsedUrl) -> bool:
+    """Whether a URL leads back to MASK (a redirect there would loop): the default short domain, however the
+    URL spells it (capitals, a trailing dot; for a loopback short domain every loopback name and address on its
+    port), or any workspace's domain."""
+    short_name, short_port = split_host(settings.short_domain)
+    if url.site == short_name or (is_loopback(url.site) and is_loopback(short_name)):
+        return short_port is None or url.port == short_port
+    return await DomainRepository(session).exists(url.site)
+
+
+async def check_destination(
+    session: AsyncSession, *, settings: Settings, param: str, raw: str, errors: list[FieldError]
+) -> str | None:
+    """A URL visitors are sent to (a link's `url` and `expired_url`, a bio page's buttons, …): the WHATWG rules
+    of mask.kit.url, and never one of MASK's own short domains. Adds its problem to `errors`; the stored form."""
+    try:
+        parsed = parse_destination(raw)
+    except UrlProblem as problem:
+        errors.append(FieldError(param, problem.code, problem.message))
+        return None
+    if await is_short_domain(session, settings=settings, url=parsed):
+        errors.append(FieldError(param, "redirect_loop", "The URL points at one of MASK's own short domains."))
+        return None
+    return parsed.href

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 PROC_STAT = Path("/proc/stat")
@@ -28,28 +28,44 @@ def parse_cpu_line(stat: str) -> tuple[int, int]:
     return total - idle - iowait, total
 
 
+Sample = tuple[int, int, float]  # busy and total jiffies of all CPUs, this process's own CPU time in jiffies
+
+
+def read_proc_stat() -> Sample | None:
+    """This moment's Sample from /proc/stat, or None where there is none (not Linux)."""
+    try:
+        busy, total = parse_cpu_line(PROC_STAT.read_text())
+    except (OSError, ValueError):
+        return None
+    return busy, total, time.process_time() * TICKS_PER_SECOND
+
+
 class CpuGate:
     """Wait while other processes use more than `busy_share` of the CPU time this one leaves, up to a bound.
 
     The bound keeps the waiter alive under a load that never lets up: it goes ahead at least once per bound.
     """
 
-    def __init__(self, *, busy_share: float = 0.8, longest: float) -> None:
+    def __init__(
+        self,
+        *,
+        busy_share: float = 0.8,
+        longest: float,
+        sample: Callable[[], Sample | None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.busy_share = busy_share
         self.longest = longest
         self.waited = 0.0  # seconds spent waiting in all (health, tests)
-        self._last: tuple[int, int, float] | None = None  # the previous sample: the share since then is known
+        self._last: Sample | None = None  # the previous sample: the share since then is known
+        # Where readings and time come from: /proc/stat and the real clock, or a test's own.
+        self._sample = sample or read_proc_stat
+        self._clock = clock
+        self._sleep = sleep
 
     @staticmethod
-    def _sample() -> tuple[int, int, float] | None:
-        try:
-            busy, total = parse_cpu_line(PROC_STAT.read_text())
-        except (OSError, ValueError):
-            return None
-        return busy, total, time.process_time() * TICKS_PER_SECOND
-
-    @staticmethod
-    def _seconds_between(before: tuple[int, int, float], after: tuple[int, int, float]) -> float:
+    def _seconds_between(before: Sample, after: Sample) -> float:
         return (after[1] - before[1]) / (TICKS_PER_SECOND * (os.cpu_count() or 1))
 
     async def others_share(self) -> float | None:
@@ -60,7 +76,7 @@ class CpuGate:
         if after is None:
             return None
         if before is None or not SAMPLE_SECONDS / 2 <= self._seconds_between(before, after) <= MAX_WINDOW_SECONDS:
-            await asyncio.sleep(SAMPLE_SECONDS)
+            await self._sleep(SAMPLE_SECONDS)
             before, after = after, self._sample()
             if after is None:
                 return None
@@ -75,11 +91,11 @@ class CpuGate:
         """Return once the CPUs have room, after `longest` seconds, or when `give_up()`; the seconds waited."""
         if self.longest <= 0:
             return 0.0
-        started = time.monotonic()
-        while time.monotonic() - started < self.longest and not give_up():
+        started = self._clock()
+        while self._clock() - started < self.longest and not give_up():
             share = await self.others_share()
             if share is None or share < self.busy_share:
                 break
-        waited = time.monotonic() - started
+        waited = self._clock() - started
         self.waited += waited
         return waited

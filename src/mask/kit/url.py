@@ -13,6 +13,7 @@ import ada_url
 
 MAX_URL_LENGTH = 2048
 ALLOWED_SCHEMES = frozenset({"http:", "https:"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
 
 
@@ -31,6 +32,12 @@ class ParsedUrl:
     scheme: str  # "http" or "https"
     hostname: str  # punycode, lower case; IPv6 in brackets
     host: str  # hostname[:port]
+    port: int  # the port a browser connects to: explicit, else the scheme's default
+
+    @property
+    def site(self) -> str:
+        """The host name a browser resolves: without the trailing dot (`sho.rt.` is `sho.rt`)."""
+        return self.hostname.rstrip(".")
 
 
 def parse_destination(raw: str, *, schemes: frozenset[str] = ALLOWED_SCHEMES) -> ParsedUrl:
@@ -61,7 +68,32 @@ def parse_destination(raw: str, *, schemes: frozenset[str] = ALLOWED_SCHEMES) ->
     href = url.href
     if len(href) > MAX_URL_LENGTH:
         raise UrlProblem("url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters once normalised.")
-    return ParsedUrl(href=href, scheme=url.protocol.rstrip(":"), hostname=url.hostname.lower(), host=url.host.lower())
+    scheme = url.protocol.rstrip(":")
+    port = int(url.port) if url.port else DEFAULT_PORTS.get(scheme, 0)
+    return ParsedUrl(href=href, scheme=scheme, hostname=url.hostname.lower(), host=url.host.lower(), port=port)
+
+
+def is_loopback(hostname: str) -> bool:
+    """Whether a (normalised) host name always means this machine: `localhost`, `*.localhost` (browsers resolve
+    those to loopback themselves), 127.0.0.0/8 and ::1 in any spelling the WHATWG parser accepts."""
+    name = hostname.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def split_host(host: str) -> tuple[str, int | None]:
+    """`name[:port]` (IPv6 in brackets) → (name without trailing dot, port or None)."""
+    if host.startswith("["):
+        name, _, rest = host.partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        name += "]"
+    else:
+        name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    return name.rstrip(".").lower(), int(port) if port.isdigit() else None
 
 
 def _valid_punycode(hostname: str) -> bool:

@@ -18,7 +18,6 @@ from mask.kit.ids import ALPHABET, new_id, random_string
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.reserved import is_reserved
 from mask.kit.time import as_utc, utcnow
-from mask.kit.url import UrlProblem, parse_destination
 from mask.link.repository import LinkRepository
 from mask.link.schemas import Link as LinkSchema
 from mask.link.schemas import LinkCreate, LinkUpdate
@@ -87,20 +86,6 @@ def check_slug(slug: str, errors: list[FieldError]) -> None:
         errors.append(FieldError("slug", "reserved_slug", f"`{slug}` is reserved by MASK; choose another slug."))
 
 
-async def _check_destination(
-    session: AsyncSession, settings: Settings, param: str, raw: str, errors: list[FieldError]
-) -> str | None:
-    try:
-        parsed = parse_destination(raw)
-    except UrlProblem as problem:
-        errors.append(FieldError(param, problem.code, problem.message))
-        return None
-    if await domain_service.is_short_domain(session, settings=settings, hostname=parsed.hostname, host=parsed.host):
-        errors.append(FieldError(param, "redirect_loop", "The URL points at one of MASK's own short domains."))
-        return None
-    return parsed.href
-
-
 def _check_expiry(value: datetime | None, errors: list[FieldError]) -> datetime | None:
     if value is not None and as_utc(value) <= utcnow():
         errors.append(FieldError("expires_at", "expiry_in_past", "`expires_at` must be in the future."))
@@ -132,9 +117,11 @@ async def _view(session: AsyncSession, link: Link) -> LinkView:
 async def create(session: AsyncSession, *, settings: Settings, workspace_id: str, data: LinkCreate) -> LinkView:
     """Create a link; every invalid field is reported at once (422), a taken slug is 409."""
     errors: list[FieldError] = []
-    url = await _check_destination(session, settings, "url", data.url, errors)
+    url = await domain_service.check_destination(session, settings=settings, param="url", raw=data.url, errors=errors)
     expired_url = (
-        await _check_destination(session, settings, "expired_url", data.expired_url, errors)
+        await domain_service.check_destination(
+            session, settings=settings, param="expired_url", raw=data.expired_url, errors=errors
+        )
         if data.expired_url is not None
         else None
     )
@@ -199,10 +186,14 @@ async def update(
         if data.url is None:
             errors.append(FieldError("url", "required", "`url` cannot be cleared."))
         else:
-            changes["url"] = await _check_destination(session, settings, "url", data.url, errors)
+            changes["url"] = await domain_service.check_destination(
+                session, settings=settings, param="url", raw=data.url, errors=errors
+            )
     if "expired_url" in sent:
         changes["expired_url"] = (
-            await _check_destination(session, settings, "expired_url", data.expired_url, errors)
+            await domain_service.check_destination(
+                session, settings=settings, param="expired_url", raw=data.expired_url, errors=errors
+            )
             if data.expired_url is not None
             else None
         )
