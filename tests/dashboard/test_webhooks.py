@@ -11,7 +11,7 @@ import pytest
 
 from mask.app import MaskApp
 from tests.dashboard.conftest import Person, make_person
-from tests.webhook.conftest import eventually
+from tests.waiting import eventually
 from tests.webhook.receiver import Receiver
 
 SECRET = re.compile(r'id="webhook-secret"[^>]*value="(whsec_[^"]+)"')

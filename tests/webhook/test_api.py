@@ -16,7 +16,8 @@ from mask.webhook import service as webhook_service
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.schemas import EVENT_TYPES, WebhookCreate
 from tests.conftest import Tenant, TenantFactory
-from tests.webhook.conftest import create_link, create_webhook, eventually
+from tests.waiting import eventually
+from tests.webhook.conftest import create_link, create_webhook
 from tests.webhook.receiver import Receiver
 
 

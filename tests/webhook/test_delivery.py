@@ -12,8 +12,13 @@ from mask.db import session_scope
 from mask.models.event import Event
 from mask.webhook.policy import DeliveryPolicy
 from tests.conftest import Tenant, TenantFactory
-from tests.webhook.conftest import create_link, create_webhook, use_policy from tests.webhook.receiver import Receiver   async def test_link_created_arrives_signed_and_verifies_with_standardwebhooks(     client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, fast: DeliveryPolicy
 from tests.waiting import eventually
+from tests.webhook.conftest import create_link, create_webhook, use_policy
+from tests.webhook.receiver import Receiver
+
+
+async def test_link_created_arrives_signed_and_verifies_with_standardwebhooks(
+    client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, fast: DeliveryPolicy
 ) -> None:
     await create_webhook(client, tenant, receiver, events=["link.created", "link.deleted"])
     link = await create_link(client, tenant, "launch")

@@ -18,7 +18,8 @@ from mask.models.event import Event
 from mask.models.webhook import WebhookAttempt, WebhookDelivery
 from mask.webhook import delivery as webhook_delivery
 from tests.conftest import Tenant
-from tests.webhook.conftest import FAST, create_link, create_webhook, dispatcher_of, eventually
+from tests.waiting import eventually
+from tests.webhook.conftest import FAST, create_link, create_webhook, dispatcher_of
 from tests.webhook.receiver import Receiver
 
 

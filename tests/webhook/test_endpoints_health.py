@@ -9,8 +9,13 @@ import httpx
 
 from mask.app import MaskApp
 from tests.conftest import Tenant
-from tests.webhook.conftest import create_link, create_webhook, use_policy from tests.webhook.receiver import Receiver   async def test_disabled_endpoints_get_nothing(     app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
 from tests.waiting import eventually
+from tests.webhook.conftest import create_link, create_webhook, use_policy
+from tests.webhook.receiver import Receiver
+
+
+async def test_disabled_endpoints_get_nothing(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
 ) -> None:
     use_policy(app)
     off_from_start = await Receiver().start()

@@ -18,7 +18,8 @@ from mask.kit.ids import new_id
 from mask.models.event import Event
 from mask.webhook.policy import DeliveryPolicy
 from tests.conftest import Tenant, TenantFactory
-from tests.webhook.conftest import create_link, create_webhook, dispatcher_of, eventually
+from tests.waiting import eventually
+from tests.webhook.conftest import create_link, create_webhook, dispatcher_of
 from tests.webhook.receiver import Receiver
 
 

@@ -15,8 +15,11 @@ from mask.models.webhook import WebhookAttempt, WebhookDelivery
 from mask.webhook import delivery as webhook_delivery
 from mask.webhook.policy import RETRY_DELAYS, DeliveryPolicy
 from tests.conftest import Tenant
-from tests.webhook.conftest import create_link, create_webhook, dispatcher_of, use_policy from tests.webhook.receiver import Receiver
 from tests.waiting import eventually
+from tests.webhook.conftest import create_link, create_webhook, dispatcher_of, use_policy
+from tests.webhook.receiver import Receiver
+
+
 def test_the_default_schedule_is_ten_attempts_over_about_a_day_with_bounded_jitter() -> None:
     policy = DeliveryPolicy()
     assert policy.max_attempts == 10

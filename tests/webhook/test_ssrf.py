@@ -22,7 +22,8 @@ from mask.webhook.dispatcher import create_client
 from mask.webhook.policy import DeliveryPolicy
 from mask.webhook.schemas import WebhookCreate
 from tests.conftest import Tenant, corpus_path
-from tests.webhook.conftest import FAST, create_link, dispatcher_of, eventually
+from tests.waiting import eventually
+from tests.webhook.conftest import FAST, create_link, dispatcher_of
 from tests.webhook.receiver import Receiver
 
 BLOCKED_SPELLINGS = [
