@@ -51,7 +51,7 @@ async def test_a_webhook_made_in_the_dashboard_receives_signed_events(app: MaskA
     assert (
         await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "hooked"})
     ).status_code == 303
-    await eventually(lambda: len(receiver.received) >= 2)
+    await eventually(lambda: len(receiver.received) >= 2, message="two deliveries")
     assert all(item.verified for item in receiver.received)
     assert {payload["type"] for payload in receiver.payloads()} == {"ping", "link.created"}
 
@@ -59,7 +59,7 @@ async def test_a_webhook_made_in_the_dashboard_receives_signed_events(app: MaskA
         log = await person.http.get(f"{person.base}/webhooks/{webhook_id}")
         return log.text.count(">Delivered<") == 2 and "<code>200</code>" in log.text
 
-    await eventually(both_logged)
+    await eventually(both_logged, message="both deliveries in the log")
     partial = await person.http.get(
         f"{person.base}/webhooks/{webhook_id}", headers={"HX-Request": "true", "HX-Target": "div#deliveries"}
     )
@@ -71,13 +71,13 @@ async def test_failed_deliveries_show_the_answer_and_can_be_retried(app: MaskApp
     webhook_id, _ = await _webhook(person, receiver, ["link.created"])
     receiver.statuses = [500]
     await person.post(f"{person.base}/webhooks/{webhook_id}/test")
-    await eventually(lambda: len(receiver.received) >= 1)
+    await eventually(lambda: len(receiver.received) >= 1, message="the delivery")
 
     async def attempt_logged() -> bool:
         page = await person.http.get(f"{person.base}/webhooks/{webhook_id}")
         return "<code>500</code>" in page.text
 
-    await eventually(attempt_logged)
+    await eventually(attempt_logged, message="the attempt in the log")
     page = await person.http.get(f"{person.base}/webhooks/{webhook_id}")
     delivery = re.search(r"/deliveries/(whd_\w+)\"", page.text)
     assert delivery
@@ -85,7 +85,7 @@ async def test_failed_deliveries_show_the_answer_and_can_be_retried(app: MaskApp
     assert detail.status_code == 200 and "500" in detail.text and '"type": "ping"' in html.unescape(detail.text)
     retried = await person.post(f"{person.base}/webhooks/{webhook_id}/deliveries/{delivery.group(1)}/retry")
     assert retried.status_code == 303
-    await eventually(lambda: len(receiver.received) >= 2)
+    await eventually(lambda: len(receiver.received) >= 2, message="two deliveries")
 
 
 async def test_webhook_forms_explain_refusals_and_members_are_kept_out(app: MaskApp, receiver: Receiver) -> None:
