@@ -53,7 +53,7 @@ async def seed(app: object, email: str, *, links: int, clicks: int) -> tuple[str
     context = app.context  # type: ignore[attr-defined]
     settings = context.settings
     async with session_scope(context.sessionmaker) as session:
-        user = await account_service.sign_up(session, email=email, password="bench passphrase")
+        user = await account_service.create_user(session, email=email, password="bench passphrase")
         [access] = await workspace_members.workspaces_of(session, user=user)
         workspace = access.workspace
         started = await account_service.start_session(session, user=user, ip=None, user_agent="bench")

@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     # many seconds meanwhile). 0: never wait.
     click_store_yield_seconds: float = Field(default=10.0, ge=0)
     click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
-    geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
+    geoip_mmdb_path: str | None = None
+    # Dashboard sign-ups allowed per client (an IPv4 address, an IPv6 /64) per hour.
+    signup_rate_per_hour: int = Field(
+        default=10, ge=1
+    )  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -17,7 +17,10 @@ def _log_in(database_url: str, email: str, password: str) -> str:
         context = AppContext.create(Settings(database_url=database_url))
         try:
             async with session_scope(context.sessionmaker) as session:
-                return (await account_service.log_in(session, email=email, password=password, ip=None)).id
+                user = await account_service.log_in(
+                    session, email=email, password=password, ip=None, checkpoint=session.commit
+                )
+                return user.id
         finally:
             await context.engine.dispose()
 

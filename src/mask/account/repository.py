@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.models.account import LoginFailure, User, UserSession
+from mask.db import UTCDateTime
+from mask.db_dialect import dialect_insert
+from mask.models.account import KnownNetwork, ThrottleCounter, User, UserSession
 
 
 class UserRepository:
@@ -46,25 +49,62 @@ class SessionRepository:
         await self.session.execute(delete(UserSession).where(UserSession.expires_at < now))
 
 
-class LoginFailureRepository:
+class ThrottleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def count_since(self, keys: list[str], since: datetime) -> dict[str, tuple[int, datetime | None]]:
-        """Per key: failures since `since` and the oldest of them (when the window starts to free up)."""
-        result = await self.session.execute(
-            select(LoginFailure.key, func.count(), func.min(LoginFailure.failed_at))
-            .where(LoginFailure.key.in_(keys), LoginFailure.failed_at >= since)
-            .group_by(LoginFailure.key)
+    async def take(self, key: str, *, limit: int, cutoff: datetime, now: datetime) -> bool:
+        """Count one attempt for `key` if it is under `limit` in its window (a window that started at or before
+        `cutoff` is over: it restarts at `now`). One statement, atomic: concurrent callers are serialised by the
+        row (PostgreSQL re-checks the condition on the row it waited for; SQLite has one writer)."""
+        table = cast(Table, ThrottleCounter.__table__)
+        expired = table.c.window_start <= bindparam(None, cutoff, type_=UTCDateTime())
+        at = bindparam(None, now, type_=UTCDateTime())
+        statement = (
+            dialect_insert(self.session, table)
+            .values(key=key, window_start=now, count=1)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "count": case((expired, 1), else_=table.c.count + 1),
+                    "window_start": case((expired, at), else_=table.c.window_start),
+                },
+                where=or_(expired, table.c.count < limit),
+            )
+            .returning(table.c.count)
         )
-        return {key: (int(count), oldest) for key, count, oldest in result.all()}
+        return (await self.session.execute(statement)).first() is not None
 
-    async def add(self, keys: list[str], when: datetime) -> None:
-        self.session.add_all([LoginFailure(key=key, failed_at=when) for key in keys])
-        await self.session.flush()
+    async def refund(self, key: str) -> None:
+        await self.session.execute(
+            update(ThrottleCounter)
+            .where(ThrottleCounter.key == key, ThrottleCounter.count > 0)
+            .values(count=ThrottleCounter.count - 1)
+        )
 
-    async def clear(self, key: str) -> None:
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+    async def window_start(self, key: str) -> datetime | None:
+        result = await self.session.execute(select(ThrottleCounter.window_start).where(ThrottleCounter.key == key))
+        return result.scalar_one_or_none()
+
+    async def delete(self, keys: list[str]) -> None:
+        if keys:
+            await self.session.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(keys)))
+
+    async def delete_prefix(self, prefix: str) -> None:
+        await self.session.execute(
+            delete(ThrottleCounter).where(ThrottleCounter.key.startswith(prefix, autoescape=True))
+        )
 
     async def purge_before(self, when: datetime) -> None:
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.failed_at < when))
+        await self.session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_start < when))
+
+
+class KnownNetworkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: str, prefix: str) -> KnownNetwork | None:
+        return await self.session.get(KnownNetwork, (user_id, prefix))
+
+    def add(self, network: KnownNetwork) -> None:
+        self.session.add(network)

@@ -9,16 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.account import passwords
-from mask.account.repository import (
-    LoginFailureRepository,
-    SessionRepository,
-    UserRepository,
-)
+from mask.account import passwords, throttle
+from mask.account.repository import KnownNetworkRepository, SessionRepository, UserRepository
 from mask.kit.crypto import hash_token
 from mask.kit.emails import MAX_EMAIL_LENGTH, normalize_email
 from mask.kit.errors import (
@@ -30,8 +26,9 @@ from mask.kit.errors import (
     ValidationFailed,
 )
 from mask.kit.ids import new_id
+from mask.kit.net import network_prefix, source_of
 from mask.kit.time import utcnow
-from mask.models.account import Role, User, UserSession
+from mask.models.account import KnownNetwork, Role, User, UserSession
 from mask.models.workspace import Workspace
 from mask.workspace import members as workspace_members
 
@@ -40,8 +37,10 @@ SESSION_MAX_AGE = timedelta(days=30)
 # Sliding expiry is refreshed at most this often, so a page view is not a write.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 THROTTLE_WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURE_LIMIT = 5
-IP_FAILURE_LIMIT = 20
+PAIR_FAILURE_LIMIT = 5  # one account, from one source
+SOURCE_FAILURE_LIMIT = 20  # one source, whatever the accounts
+ACCOUNT_FAILURE_LIMIT = 50  # one account, from every place it has never signed in from
+SIGNUP_WINDOW = timedelta(hours=1)
 LOGIN_FAILED_MESSAGE = "The email or password is incorrect."
 
 
@@ -61,6 +60,7 @@ class LoginThrottled(RateLimited):
 class StartedSession:
     row: UserSession
     token: str  # goes into the cookie; only its hash is stored
+    new_place: bool = False  # signed in from a network this user had never signed in from
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,35 @@ def _session_id(token: str) -> str:
     return hash_token(token)
 
 
+class SignupThrottled(RateLimited):
+    code = "signup_throttled"
+
+
 async def sign_up(
-    session: AsyncSession, *, email: str, password: str, name: str | None = None, workspace_name: str | None = None
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    checkpoint: throttle.Checkpoint,
+    per_hour: int,
+    name: str | None = None,
+    workspace_name: str | None = None,
 ) -> User:
-    """Create a user and their first workspace (Hobby plan, the user as owner). A taken email is 409."""
+    """Create a user and their first workspace (Hobby plan, the user as owner). A taken email is 409.
+
+    At most `per_hour` sign-ups per source (mask.kit.net.source_of) an hour, reserved before the password is
+    hashed (a sign-up costs an Argon2 hash: unthrottled, 40 parallel ones slowed the whole API down)."""
+    errors: list[FieldError] = []
+    normalize_email(email, errors)
+    passwords.check(password, "password", errors)
+    if not errors:
+        await throttle.reserve(
+            session,
+            [throttle.Limit(f"signup:{source_of(ip) or 'unknown'}", per_hour, SIGNUP_WINDOW)],
+            refuse=throttle.refused(SignupThrottled, "Too many sign-ups from your network."),
+        )
+        await checkpoint()
     return await create_user(session, email=email, password=password, name=name, workspace_name=workspace_name)
 
 
@@ -115,46 +140,56 @@ async def create_user(
     return user
 
 
-def _throttle_keys(email: str, ip: str | None) -> tuple[str, str | None]:
-    account_key = "account:" + hashlib.sha256(email.encode()).hexdigest()[:40]
-    return account_key, (f"ip:{ip}" if ip else None)
+def _account_hash(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:40]
 
 
-async def _check_throttle(session: AsyncSession, account_key: str, ip_key: str | None) -> None:
-    now = utcnow()
-    keys = [account_key] + ([ip_key] if ip_key else [])
-    counts = await LoginFailureRepository(session).count_since(keys, now - THROTTLE_WINDOW)
-    limits = {account_key: ACCOUNT_FAILURE_LIMIT, **({ip_key: IP_FAILURE_LIMIT} if ip_key else {})}
-    waits = []
-    for key, (count, oldest) in counts.items():
-        if count >= limits[key] and oldest is not None:
-            waits.append(oldest + THROTTLE_WINDOW - now)
-    if waits:
-        seconds = max(1, int(max(waits).total_seconds()) + 1)
-        minutes = -(-seconds // 60)
-        raise LoginThrottled(
-            f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            headers={"Retry-After": str(seconds)},
-        )
+def _login_limits(email: str, ip: str | None, *, known_place: bool) -> list[throttle.Limit]:
+    """What a log-in attempt counts against: the account from this source, the source, and (from a place the
+    account has never signed in from) the account from anywhere."""
+    account = _account_hash(email)
+    source = source_of(ip) or "unknown"
+    limits = [throttle.Limit(f"login:pair:{account}:{source}", PAIR_FAILURE_LIMIT, THROTTLE_WINDOW)]
+    if ip:
+        limits.append(throttle.Limit(f"login:source:{source}", SOURCE_FAILURE_LIMIT, THROTTLE_WINDOW))
+    if not known_place:
+        limits.append(throttle.Limit(f"login:account:{account}", ACCOUNT_FAILURE_LIMIT, THROTTLE_WINDOW))
+    return limits
 
 
-async def _record_failure(session: AsyncSession, account_key: str, ip_key: str | None) -> None:
-    now = utcnow()
-    repository = LoginFailureRepository(session)
-    await repository.purge_before(now - THROTTLE_WINDOW)
-    await repository.add([account_key] + ([ip_key] if ip_key else []), now)
+def _owner_keys(email: str, ip: str | None) -> list[str]:
+    """The counts a proven owner clears: the account's, and the account's from this source."""
+    account = _account_hash(email)
+    return [f"login:pair:{account}:{source_of(ip) or 'unknown'}", f"login:account:{account}"]
 
 
-async def log_in(session: AsyncSession, *, email: str, password: str, ip: str | None) -> User:
+async def _is_known_place(session: AsyncSession, user: User | None, ip: str | None) -> bool:
+    prefix = network_prefix(ip)
+    return (
+        user is not None
+        and prefix is not None
+        and await KnownNetworkRepository(session).get(user.id, prefix) is not None
+    )
+
+
+async def log_in(
+    session: AsyncSession, *, email: str, password: str, ip: str | None, checkpoint: throttle.Checkpoint
+) -> User:
     """The user with these credentials, or LoginFailed (one answer for unknown email and wrong password).
 
-    Failures are counted per account and per client IP; over the limit every attempt is LoginThrottled,
-    whether or not the account exists and whether or not the password is right.
+    The attempt is reserved first (mask.account.throttle) and `checkpoint` commits the reservation before the
+    password is checked: over a limit, LoginThrottled, whether or not the account exists or the password is right.
+    A stranger's failures throttle that stranger's source and that account *from that source*; the account as a
+    whole is throttled only for places it has never signed in from (and its owner can always reset the password
+    by e-mail), so nobody can lock the owner out.
     """
     email = email.strip().lower()
-    account_key, ip_key = _throttle_keys(email, ip)
-    await _check_throttle(session, account_key, ip_key)
     user = await UserRepository(session).get_by_email(email) if 0 < len(email) <= MAX_EMAIL_LENGTH else None
+    limits = _login_limits(email, ip, known_place=await _is_known_place(session, user, ip))
+    reservation = await throttle.reserve(
+        session, limits, refuse=throttle.refused(LoginThrottled, "Too many failed attempts.")
+    )
+    await checkpoint()
     if len(password) > passwords.MAX_LENGTH:
         ok = False
     elif user is None:
@@ -163,11 +198,12 @@ async def log_in(session: AsyncSession, *, email: str, password: str, ip: str | 
     else:
         ok = await passwords.verify(user.password_hash, password)
     if not ok or user is None:
-        await _record_failure(session, account_key, ip_key)
-        raise LoginFailed(LOGIN_FAILED_MESSAGE, param="email")
+        raise LoginFailed(LOGIN_FAILED_MESSAGE, param="email")  # the reservation stays: it is the failure's record
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
-    await LoginFailureRepository(session).clear(account_key)
+    owner_keys = _owner_keys(email, ip)
+    await throttle.clear(session, owner_keys)
+    await throttle.refund(session, [key for key in reservation.keys if key not in owner_keys])
     return user
 
 
@@ -188,8 +224,23 @@ async def start_session(session: AsyncSession, *, user: User, ip: str | None, us
     repository = SessionRepository(session)
     await repository.delete_expired(now)
     repository.add(row)
+    new_place = await _remember_place(session, user=user, ip=ip, now=now)
     await session.flush()
-    return StartedSession(row=row, token=token)
+    return StartedSession(row=row, token=token, new_place=new_place)
+
+
+async def _remember_place(session: AsyncSession, *, user: User, ip: str | None, now: datetime) -> bool:
+    """Note the network a user signed in from; True when it is a place they had never signed in from."""
+    prefix = network_prefix(ip)
+    if prefix is None:
+        return False
+    networks = KnownNetworkRepository(session)
+    known = await networks.get(user.id, prefix)
+    if known is not None:
+        known.last_seen_at = now
+        return False
+    networks.add(KnownNetwork(user_id=user.id, prefix=prefix, first_seen_at=now, last_seen_at=now))
+    return True
 
 
 async def resolve_session(session: AsyncSession, *, token: str) -> CurrentSession | None:
@@ -226,15 +277,22 @@ async def change_password(
     new_password: str,
     keep_session_id: str | None,
     ip: str | None,
+    checkpoint: throttle.Checkpoint,
 ) -> None:
-    """Change a password after checking the current one; every other session of the user is ended."""
-    account_key, ip_key = _throttle_keys(user.email, ip)
-    await _check_throttle(session, account_key, ip_key)
+    """Change a password after checking the current one (throttled like a log-in, reserved first); every other
+    session of the user is ended."""
+    reservation = await throttle.reserve(
+        session,
+        _login_limits(user.email, ip, known_place=True),
+        refuse=throttle.refused(LoginThrottled, "Too many failed attempts."),
+    )
+    await checkpoint()
     errors: list[FieldError] = []
     passwords.check(new_password, "new_password", errors)
     if not await passwords.verify(user.password_hash, current_password[: passwords.MAX_LENGTH + 1]):
-        await _record_failure(session, account_key, ip_key)
         errors.insert(0, FieldError("current_password", "wrong_password", "This is not your current password."))
+        raise ValidationFailed(errors)  # the reservation stays: a wrong password is a failure
+    await throttle.refund(session, list(reservation.keys))
     if errors:
         raise ValidationFailed(errors)
     await _set_password(session, user=user, password=new_password, keep_session_id=keep_session_id)
@@ -258,7 +316,7 @@ async def reset_password(session: AsyncSession, *, email: str, new_password: str
     if user is None:
         raise NotFound(f"No user with the email `{email}`.", param="email", code="user_not_found")
     await _set_password(session, user=user, password=new_password, keep_session_id=None)
-    await LoginFailureRepository(session).clear(_throttle_keys(email, None)[0])
+    await throttle.clear_account(session, _account_hash(email))
     return user
 
 

@@ -193,6 +193,11 @@ class Page:
             self.anon_seed = self.new_anon_seed = security.new_anon_seed()
         return security.anon_csrf_token(self.settings, self.anon_seed)
 
+    async def checkpoint(self) -> None:
+        """Commit the request's work so far. Only for what must be durable and visible to other requests before
+        slow work whatever its outcome: a throttle's reservation (mask.account.throttle)."""
+        await self.db.commit()
+
     async def form(self) -> FormData:
         if self._form is None:
             self._form = await self.request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)

@@ -62,3 +62,33 @@ def is_secure(scope: Mapping[str, Any], trusted: tuple[IPNetwork, ...]) -> bool:
         proto = _header(scope, b"x-forwarded-proto")
         return proto is not None and proto.split(",")[0].strip().lower() == "https"
     return False
+
+
+def _address(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not ip:
+        return None
+    address = _parse_ip(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def network_prefix(ip: str | None) -> str | None:
+    """Where a request came from, never who: the /24 of an IPv4 address, the /48 of an IPv6 one (a site's usual
+    allocation). What MASK stores about a place (audit log, API keys' last use, known sign-in places)."""
+    address = _address(ip)
+    if address is None:
+        return None
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network((address, bits), strict=False))
+
+
+def source_of(ip: str | None) -> str | None:
+    """One client for throttling: an IPv4 address, or the /64 of an IPv6 one (a single host is usually given a
+    whole /64, so rotating addresses inside it must not reset a count)."""
+    address = _address(ip)
+    if address is None:
+        return None
+    if address.version == 4:
+        return str(address)
+    return str(ipaddress.ip_network((address, 64), strict=False))

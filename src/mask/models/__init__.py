@@ -1,7 +1,7 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
 from mask.db import Base
-from mask.models.account import Invite, LoginFailure, Membership, User, UserSession
+from mask.models.account import Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
 from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.models.auth import ApiKey
 from mask.models.bio_page import BioBlock, BioPage
@@ -27,13 +27,14 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "Invite",
+    "KnownNetwork",
     "Link",
-    "LoginFailure",
     "Membership",
     "PlanLimit",
     "Tag",
     "TargetDimensionRollup",
     "TargetRollup",
+    "ThrottleCounter",
     "User",
     "UserSession",
     "WebhookAttempt",

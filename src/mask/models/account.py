@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -74,15 +74,28 @@ class Invite(Base):
     accepted_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
 
 
-class LoginFailure(Base):
-    """One failed login, kept for the throttle window. `key` is `account:<sha256 of email>` or `ip:<address>`.
+class ThrottleCounter(Base):
+    """How many attempts a key (`login:pair:…`, `login:source:…`, `signup:…`) made in its current window.
 
-    In the database rather than in memory, so the throttle holds across workers and restarts without Redis.
+    One row per key, changed by one conditional upsert (mask.account.throttle), so that concurrent attempts are
+    counted exactly, across workers and restarts, without Redis.
     """
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index(None, "key", "failed_at"), Index(None, "failed_at"))
+    __tablename__ = "throttle_counters"
+    __table_args__ = (Index(None, "window_start"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(100))
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KnownNetwork(Base):
+    """A network (mask.kit.net.network_prefix) a user has signed in from: a sign-in from elsewhere is a "new
+    place" (audit log), and the account-wide log-in throttle never applies to these."""
+
+    __tablename__ = "user_networks"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(50), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -216,10 +216,13 @@ async def find_invite(session: AsyncSession, *, token: str) -> tuple[Invite, Wor
 
 
 async def accept_invite(session: AsyncSession, *, token: str, user: User) -> Workspace:
-    """Join the invite's workspace with its role; the invite is then used up."""
+    """Join the invite's workspace with its role; the invite is then used up.
+
+    The invite is consumed by one conditional update (still open → accepted by this user) before anything else
+    is written: of concurrent acceptances exactly one changes the row, the others find it used (404)."""
     invite, workspace = await find_invite(session, token=token)
+    if not await InviteRepository(session).consume(invite.id, user_id=user.id, now=utcnow()):
+        raise InviteNotFound("This invite link is unknown, used or expired; ask for a new one.")
     await add_to_workspace(session, user=user, workspace=workspace, role=invite.role)
-    invite.accepted_at = utcnow()
-    invite.accepted_by = user.id
     await session.flush()
     return workspace

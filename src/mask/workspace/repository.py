@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.models.account import Invite, Membership, User
@@ -98,6 +98,16 @@ class InviteRepository:
             .order_by(Invite.created_at.desc())
         )
         return list(result.scalars())
+
+    async def consume(self, invite_id: str, *, user_id: str, now: datetime) -> bool:
+        """Mark an open, unexpired invite accepted by `user_id`; False when it no longer is open (one winner)."""
+        result = await self.session.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.accepted_at.is_(None), Invite.expires_at > now)
+            .values(accepted_at=now, accepted_by=user_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def add(self, invite: Invite) -> None:
         self.session.add(invite)

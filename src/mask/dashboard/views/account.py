@@ -37,18 +37,26 @@ async def change_password(page: Page) -> Response:
             new_password=await page.field("new_password"),
             keep_session_id=page.user_session.id,
             ip=page.ip,
+            checkpoint=page.checkpoint,
         )
     except account_service.LoginThrottled as error:
-        return page.render(
-            "account.html",
-            status=error.status_code,
-            headers=error.headers,
-            errors={"current_password": error.message},
-            values={"name": page.me.name or ""},
-        )
+        raise Rerender(
+            page.render(
+                "account.html",
+                status=error.status_code,
+                headers=error.headers,
+                errors={"current_password": error.message},
+                values={"name": page.me.name or ""},
+            )
+        ) from error
     except MaskError as error:
-        # A wrong current password counts toward the throttle, so this answer commits (no Rerender).
-        return page.render(
-            "account.html", status=error.status_code, errors=field_errors(error), values={"name": page.me.name or ""}
-        )
+        # The attempt was reserved and committed before the password was checked: nothing here to keep.
+        raise Rerender(
+            page.render(
+                "account.html",
+                status=error.status_code,
+                errors=field_errors(error),
+                values={"name": page.me.name or ""},
+            )
+        ) from error
     return page.redirect("/app/account", done="password-changed")

@@ -39,17 +39,21 @@ async def login(page: Page) -> Response:
     email, password = await page.field("email"), await page.field("password")
     next_url = _next(page, await page.field("next"))
     try:
-        user = await account_service.log_in(page.db, email=email, password=password, ip=page.ip)
-    except (account_service.LoginFailed, account_service.LoginThrottled) as error:
-        # Never stored: the failure counter must persist, so this answer is not a Rerender (no rollback).
-        return page.render(
-            "auth/login.html",
-            status=error.status_code,
-            headers=error.headers,
-            errors={"__all__": error.message},
-            values={"email": email},
-            next=security.safe_next(await page.field("next")) or "",
+        user = await account_service.log_in(
+            page.db, email=email, password=password, ip=page.ip, checkpoint=page.checkpoint
         )
+    except (account_service.LoginFailed, account_service.LoginThrottled) as error:
+        # The attempt was reserved and committed before the password was checked: nothing here to keep.
+        raise Rerender(
+            page.render(
+                "auth/login.html",
+                status=error.status_code,
+                headers=error.headers,
+                errors={"__all__": error.message},
+                values={"email": email},
+                next=security.safe_next(await page.field("next")) or "",
+            )
+        ) from error
     if page.user_session is not None:
         await account_service.end_session(page.db, session_id=page.user_session.id)
     started = await account_service.start_session(
@@ -73,7 +77,15 @@ async def signup(page: Page) -> Response:
     workspace_name = await page.field("workspace_name")
     next_url = security.safe_next(await page.field("next"))
     try:
-        user = await account_service.sign_up(page.db, email=email, password=password, workspace_name=workspace_name)
+        user = await account_service.sign_up(
+            page.db,
+            email=email,
+            password=password,
+            workspace_name=workspace_name,
+            ip=page.ip,
+            checkpoint=page.checkpoint,
+            per_hour=page.settings.signup_rate_per_hour,
+        )
     except MaskError as error:
         raise Rerender(
             page.render(
