@@ -63,7 +63,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(database_url: str, settings_overrides: dict[str, Any]) -> Settings:
+def settings(database_url: str, settings_overrides: dict[str, Any], tmp_path: Path) -> Settings:
     # Rate limits are off unless a test turns them on (tests/rate_limit does): suites that make hundreds of
     # requests per test must not depend on the hobby plan's 60 per minute.
     values: dict[str, Any] = {
@@ -72,6 +72,7 @@ def settings(database_url: str, settings_overrides: dict[str, Any]) -> Settings:
         "short_domain": "localhost:8000",
         "redis_url": None,
         "rate_limit_enabled": False,
+        "mail_dir": str(tmp_path / "mail"),  # no SMTP server: mails are written here (tests read them)
     }
     values.update(settings_overrides)
     return Settings(**values)

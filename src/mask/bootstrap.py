@@ -7,7 +7,7 @@ Read top to bottom, it says who reacts to what:
   in the batch's transaction: `link.clicked` events (webhooks), bio page counters, analytics rollups.
 - After a commit (mask.signals): LinkChanged → the redirect cache forgets the link (here, then in every worker via
   Redis); BioPageChanged → the bio page cache likewise; WebhooksChanged and EventsRecorded → the webhook
-  dispatcher looks for work at once.
+  dispatcher looks for work at once; MailQueued → the mail sender sends at once.
 
 Two roles: `create_app` builds an HTTP process (`mask serve`'s workers, the tests), `create_worker` the background
 process (`mask worker`) with only what it runs: click storing and webhook delivery, no ASGI apps.
@@ -36,6 +36,7 @@ from mask.context import AppContext, BackgroundService
 from mask.dashboard.app import create_dashboard
 from mask.db import create_sessionmaker
 from mask.kit.cpu import CpuGate
+from mask.mail.sender import MailSender
 from mask.public.bio_pages import BioPagePublic, create_bio_pages_app, page_cache
 from mask.public.cache import PublicCache
 from mask.public.invalidation import BIO_PAGES, REDIRECTS, CacheInvalidation, channel_name
@@ -44,7 +45,7 @@ from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.middleware import RateLimitGuard
 from mask.redirect.app import RedirectApp
 from mask.redirect.resolver import Resolver, Target, lookup_engine
-from mask.signals import BioPageChanged, EventsRecorded, LinkChanged, WebhooksChanged
+from mask.signals import BioPageChanged, EventsRecorded, LinkChanged, MailQueued, WebhooksChanged
 from mask.webhook.clicks import LinkClickedRecorder
 from mask.webhook.dispatcher import WebhookDispatcher
 from mask.webhook.runtime import WebhookRuntime
@@ -135,6 +136,10 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
     )
     context.signals.connect(WebhooksChanged, webhooks.on_webhooks_changed)
     context.signals.connect(EventsRecorded, webhooks.on_events_recorded)
+    # Mail (sign-up confirmation, password reset, invites): queued in the request's transaction, sent here.
+    mail = MailSender(settings, context.sessionmaker)
+    context.background.append(BackgroundService("mail sender", mail.start, mail.stop))
+    context.signals.connect(MailQueued, mail.on_mail_queued)
     # In each click batch's transaction, in this order (mask.click.service.record_batch).
     listeners: list[ClickListener] = [
         webhooks.clicks,  # link.clicked events for subscribed workspaces

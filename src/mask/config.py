@@ -6,6 +6,7 @@ import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,11 +55,23 @@ class Settings(BaseSettings):
     # many seconds meanwhile). 0: never wait.
     click_store_yield_seconds: float = Field(default=10.0, ge=0)
     click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
-    geoip_mmdb_path: str | None = None
+    geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
     # Dashboard sign-ups allowed per client (an IPv4 address, an IPv6 /64) per hour.
-    signup_rate_per_hour: int = Field(
-        default=10, ge=1
-    )  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
+    signup_rate_per_hour: int = Field(default=10, ge=1)
+    # Who may create an account in the dashboard: anyone, holders of an invite link, or nobody (the CLI only).
+    signup: Literal["open", "invite", "closed"] = "open"
+    # Creating links needs a verified e-mail address (a workspace none of whose owners verified theirs cannot).
+    # Unset: on in production, off otherwise.
+    require_verified_email: bool | None = None
+    # Links a Hobby workspace without a verified owner may create per day (0: no cap).
+    unverified_links_per_day: int = Field(default=25, ge=0)
+    # Mail: SMTP delivery from the background process (smtp://user:password@host:587 with STARTTLS when the
+    # server offers it, smtps://…:465 for TLS from the start). Unset: mails go to the log and to `mail_dir`.
+    smtp_url: str | None = None
+    mail_from: str | None = None  # "MASK <noreply@your.domain>"; unset: noreply@ the short domain's host
+    mail_dir: str = "var/mail"
+    # How long the audit log keeps its entries.
+    audit_retention_days: int = Field(default=365, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -73,6 +86,16 @@ class Settings(BaseSettings):
         for item in value:
             ipaddress.ip_network(item, strict=False)  # raises ValueError with a clear message
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parts = urlsplit(value.strip())
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ValueError("use smtp://user:password@host:587 or smtps://user:password@host:465")
+            return value.strip()
+        return None
 
     @field_validator("short_domain")
     @classmethod
@@ -92,6 +115,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def verified_email_required(self) -> bool:
+        return self.is_production if self.require_verified_email is None else self.require_verified_email
+
+    @property
+    def mail_sender(self) -> str:
+        return self.mail_from or f"MASK <noreply@{self.short_domain.split(':', 1)[0]}>"
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

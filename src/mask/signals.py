@@ -55,8 +55,13 @@ class EventsRecorded:
     """Events were written to the outbox: there is something to deliver."""
 
 
-Signal = LinkChanged | BioPageChanged | WebhooksChanged | EventsRecorded
-S = TypeVar("S", LinkChanged, BioPageChanged, WebhooksChanged, EventsRecorded)
+@dataclass(frozen=True, slots=True)
+class MailQueued:
+    """Mails were written to the outbox: there is something to send."""
+
+
+Signal = LinkChanged | BioPageChanged | WebhooksChanged | EventsRecorded | MailQueued
+S = TypeVar("S", LinkChanged, BioPageChanged, WebhooksChanged, EventsRecorded, MailQueued)
 Receiver = Callable[[S], Awaitable[None]]
 
 

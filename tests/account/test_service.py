@@ -8,17 +8,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.account import service as account_service
 from mask.app import MaskApp
+from mask.config import Settings
 from mask.db import session_scope
 from mask.kit.errors import ValidationFailed
+from mask.mail.repository import MailRepository
 from mask.models.account import Role, User
 from mask.workspace import members as workspace_members
 
 PASSWORD = "correct horse battery staple"
 
 
+SETTINGS = Settings(env="test", signup_rate_per_hour=1000)
+
+
 async def sign_up(session: AsyncSession, **fields: Any) -> User:
     fields.setdefault("ip", "198.51.100.200")
-    return await account_service.sign_up(session, checkpoint=session.commit, per_hour=1000, **fields)
+    user = await account_service.sign_up(session, settings=SETTINGS, checkpoint=session.commit, **fields)
+    assert user is not None
+    return user
 
 
 async def log_in(session: AsyncSession, *, email: str, password: str, ip: str | None) -> User:
@@ -40,10 +47,15 @@ async def test_sign_up_creates_a_hobby_workspace_owned_by_the_user(session: Asyn
     assert access.workspace.name == "Ada"
 
 
-async def test_sign_up_refuses_a_taken_email_whatever_its_case(session: AsyncSession) -> None:
-    await sign_up(session, email="ada@example.com", password=PASSWORD)
-    with pytest.raises(account_service.EmailTaken):
-        await sign_up(session, email="ADA@example.com", password=PASSWORD)
+async def test_sign_up_with_a_taken_email_creates_nothing_and_mails_the_owner(session: AsyncSession) -> None:
+    first = await sign_up(session, email="ada@example.com", password=PASSWORD)
+    again = await account_service.sign_up(
+        session, settings=SETTINGS, email="ADA@example.com", password="another one", ip=None, checkpoint=session.commit
+    )
+    assert again is None
+    await session.flush()
+    mails = await MailRepository(session).recent_to("ada@example.com", since=first.created_at)
+    assert [mail.kind for mail in mails] == ["verify_email", "signup_existing"]
 
 
 async def test_two_sign_ups_with_the_same_name_get_distinct_workspace_handles(session: AsyncSession) -> None:
@@ -159,6 +171,7 @@ async def test_changing_the_password_ends_the_other_sessions(session: AsyncSessi
             keep_session_id=here.row.id,
             ip=None,
             checkpoint=session.commit,
+            settings=SETTINGS,
         )
     assert caught.value.errors[0].param == "current_password"
     await account_service.change_password(
@@ -169,6 +182,7 @@ async def test_changing_the_password_ends_the_other_sessions(session: AsyncSessi
         keep_session_id=here.row.id,
         ip=None,
         checkpoint=session.commit,
+        settings=SETTINGS,
     )
     assert await account_service.resolve_session(session, token=here.token) is not None
     assert await account_service.resolve_session(session, token=elsewhere.token) is None

@@ -24,6 +24,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.backends import SqliteTemplate
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -89,6 +90,7 @@ def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFac
         "MASK_DATABASE_URL": sqlite_template.clone(),
         "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
         "MASK_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "MASK_MAIL_DIR": str(log.parent / "mail"),
     }
     process = MaskServer(env, port=port, log=log).start()
     try:
@@ -113,6 +115,13 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def confirmation_link(server: MaskServer, email: str) -> str:
+    """The path of the confirmation link mailed to `email` (the server writes its mails to MASK_MAIL_DIR)."""
+    directory = Path(server.env["MASK_MAIL_DIR"])
+    _until(lambda: bool(delivered_in(directory, email, "verify_email")), within=60)
+    return link_in(delivered_in(directory, email, "verify_email")[-1])
 
 
 def _until(check: Callable[[], bool], *, within: float = 20.0, every: float = 0.25) -> None:
@@ -167,6 +176,10 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Workspace name").fill("Analytical Engines")
     page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/app/signup/sent"))
+    shot("signup-sent")
+    page.goto(base + confirmation_link(server, "ada@example.com"))
+    page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(re.compile(r"/app/analytical-engines/links"))
     assert page.get_by_role("heading", name="Create your first short link").is_visible()
     shot("links-empty")
@@ -339,6 +352,9 @@ def test_every_page_fits_a_phone_and_shows_where_the_keyboard_is(server: MaskSer
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/app/signup/sent"))
+    page.goto(server.url + confirmation_link(server, "phone@example.com"))
+    page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(re.compile(r"/app/[\w-]+/links"))
     workspace = page.url.split("/links")[0]
     # Keyboard: Tab reaches the skip link first, which jumps over the navigation; focus is always visible.

@@ -15,7 +15,7 @@ from mask.app import MaskApp
 from mask.db import session_scope
 from mask.models.account import UserSession
 from mask.models.link import Link
-from tests.dashboard.conftest import PASSWORD, csrf_of, log_in, make_person, new_client, sign_up
+from tests.dashboard.conftest import PASSWORD, confirm_email, csrf_of, log_in, make_person, new_client, sign_up
 
 
 def _cookie(response: httpx.Response, name: str) -> str:
@@ -38,11 +38,13 @@ async def test_the_front_page_of_the_app_host_leads_to_the_dashboard(client: htt
         assert other.status_code == 404 and "Log in" not in other.text
 
 
-async def test_sign_up_starts_a_session_with_a_strict_cookie(app: MaskApp) -> None:
+async def test_confirming_the_address_starts_a_session_with_a_strict_cookie(app: MaskApp) -> None:
     http = new_client(app)
     response = await sign_up(http, "ada@example.com", name="Ada's team")
-    assert response.status_code == 303
-    assert re.fullmatch(r"/app/ada-s-team/links\?done=welcome", response.headers["location"])
+    assert response.status_code == 303 and response.headers["location"] == "/app/signup/sent"
+    assert "mask_session" not in response.headers.get("set-cookie", "")  # signing up alone logs nobody in
+    response = await confirm_email(app, http, "ada@example.com")
+    assert response.status_code == 303 and response.headers["location"] == "/app?done=email-verified"
     cookie = _cookie(response, "mask_session")
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "path", "samesite", "max-age"} <= attributes
@@ -63,12 +65,13 @@ async def test_production_cookies_are_secure_and_host_prefixed(app: MaskApp) -> 
     async with httpx.AsyncClient(transport=transport, base_url="https://localhost:8000") as http:
         anonymous = _cookie(await http.get("/app/signup"), "__Host-mask_csrf")
         assert "; secure" in anonymous.lower() and "httponly" in anonymous.lower()
-        response = await sign_up(http, "ada@example.com")
+        await sign_up(http, "ada@example.com")
+        response = await confirm_email(app, http, "ada@example.com")
         assert response.status_code == 303
         cookie = _cookie(response, "__Host-mask_session")
         assert "; secure" in cookie.lower() and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
         assert "path=/" in cookie.lower() and "domain=" not in cookie.lower()
-        page = await http.get(response.headers["location"])
+        page = await http.get("/app/account")
         assert page.status_code == 200
         assert "max-age=" in page.headers["strict-transport-security"]
     insecure = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.10", 50000))

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db import UTCDateTime
 from mask.db_dialect import dialect_insert
-from mask.models.account import KnownNetwork, ThrottleCounter, User, UserSession
+from mask.models.account import EmailToken, KnownNetwork, ThrottleCounter, User, UserSession
 
 
 class UserRepository:
@@ -108,3 +108,39 @@ class KnownNetworkRepository:
 
     def add(self, network: KnownNetwork) -> None:
         self.session.add(network)
+
+
+class EmailTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, token: EmailToken) -> None:
+        self.session.add(token)
+
+    async def get_by_hash(self, token_hash: str, purpose: str) -> EmailToken | None:
+        result = await self.session.execute(
+            select(EmailToken).where(EmailToken.token_hash == token_hash, EmailToken.purpose == purpose)
+        )
+        return result.scalar_one_or_none()
+
+    async def consume(self, token_id: str, *, now: datetime) -> bool:
+        """Use an unused, unexpired token; False when it no longer is (one winner among concurrent uses)."""
+        result = await self.session.execute(
+            update(EmailToken)
+            .where(EmailToken.id == token_id, EmailToken.used_at.is_(None), EmailToken.expires_at > now)
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def retire(self, user_id: str, purpose: str, *, now: datetime) -> None:
+        """Use up every open token of a kind (a newer link, or the password changed)."""
+        await self.session.execute(
+            update(EmailToken)
+            .where(EmailToken.user_id == user_id, EmailToken.purpose == purpose, EmailToken.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def purge_before(self, when: datetime) -> None:
+        await self.session.execute(delete(EmailToken).where(EmailToken.expires_at < when))

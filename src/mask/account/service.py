@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.account import passwords, throttle
-from mask.account.repository import KnownNetworkRepository, SessionRepository, UserRepository
+from mask.account.repository import EmailTokenRepository, KnownNetworkRepository, SessionRepository, UserRepository
+from mask.config import Settings
 from mask.kit.crypto import hash_token
-from mask.kit.emails import MAX_EMAIL_LENGTH, normalize_email
+from mask.kit.emails import MAX_EMAIL_LENGTH, normalize_email, parse_email
 from mask.kit.errors import (
     Conflict,
     FieldError,
+    Forbidden,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -28,7 +30,8 @@ from mask.kit.errors import (
 from mask.kit.ids import new_id
 from mask.kit.net import network_prefix, source_of
 from mask.kit.time import utcnow
-from mask.models.account import KnownNetwork, Role, User, UserSession
+from mask.mail import outbox as mail_outbox
+from mask.models.account import EmailToken, KnownNetwork, Role, User, UserSession
 from mask.models.workspace import Workspace
 from mask.workspace import members as workspace_members
 
@@ -41,6 +44,8 @@ PAIR_FAILURE_LIMIT = 5  # one account, from one source
 SOURCE_FAILURE_LIMIT = 20  # one source, whatever the accounts
 ACCOUNT_FAILURE_LIMIT = 50  # one account, from every place it has never signed in from
 SIGNUP_WINDOW = timedelta(hours=1)
+VERIFY_LIFETIME = timedelta(hours=48)
+RESET_LIFETIME = timedelta(hours=1)
 LOGIN_FAILED_MESSAGE = "The email or password is incorrect."
 
 
@@ -77,32 +82,215 @@ class SignupThrottled(RateLimited):
     code = "signup_throttled"
 
 
+class SignupClosed(Forbidden):
+    code = "signup_closed"
+
+
+class TokenNotFound(NotFound):
+    code = "link_not_found"
+
+
+class ResetThrottled(RateLimited):
+    code = "reset_throttled"
+
+
+def _mail_limit(kind: str, address: str, per_hour: int) -> throttle.Limit:
+    """Mails of one kind to one address: a stranger cannot flood someone's inbox through MASK."""
+    return throttle.Limit(f"mail:{kind}:{_account_hash(address)}", per_hour, timedelta(hours=1))
+
+
+async def _mail_allowed(session: AsyncSession, kind: str, address: str, per_hour: int) -> bool:
+    try:
+        await throttle.reserve(
+            session, [_mail_limit(kind, address, per_hour)], refuse=throttle.refused(RateLimited, "")
+        )
+    except RateLimited:
+        return False
+    return True
+
+
 async def sign_up(
     session: AsyncSession,
     *,
+    settings: Settings,
     email: str,
     password: str,
     ip: str | None,
     checkpoint: throttle.Checkpoint,
-    per_hour: int,
     name: str | None = None,
     workspace_name: str | None = None,
-) -> User:
-    """Create a user and their first workspace (Hobby plan, the user as owner). A taken email is 409.
+    invite_token: str | None = None,
+) -> User | None:
+    """Sign up: a new user, either in a new Hobby workspace they own or (with an invite link) in the invite's
+    workspace, and a mail to confirm the address. None when the address already has an account: its owner gets
+    a mail instead, and the caller answers exactly as for a new account, so accounts cannot be enumerated.
 
-    At most `per_hour` sign-ups per source (mask.kit.net.source_of) an hour, reserved before the password is
+    MASK_SIGNUP=closed refuses every sign-up (the CLI still creates users); `invite` needs an open invite link.
+    At most MASK_SIGNUP_RATE_PER_HOUR per source (mask.kit.net.source_of), reserved before the password is
     hashed (a sign-up costs an Argon2 hash: unthrottled, 40 parallel ones slowed the whole API down)."""
+    if settings.signup == "closed":
+        raise SignupClosed("Sign-up is closed on this server; ask its operator for an account.")
+    if invite_token:
+        await workspace_members.find_invite(session, token=invite_token)  # unknown, used or expired: 404
+    elif settings.signup == "invite":
+        raise SignupClosed("This server admits new accounts by invitation only; open the invite link you were sent.")
     errors: list[FieldError] = []
-    normalize_email(email, errors)
+    email = normalize_email(email, errors)
     passwords.check(password, "password", errors)
-    if not errors:
-        await throttle.reserve(
-            session,
-            [throttle.Limit(f"signup:{source_of(ip) or 'unknown'}", per_hour, SIGNUP_WINDOW)],
-            refuse=throttle.refused(SignupThrottled, "Too many sign-ups from your network."),
+    if errors:
+        raise ValidationFailed(errors)
+    await throttle.reserve(
+        session,
+        [throttle.Limit(f"signup:{source_of(ip) or 'unknown'}", settings.signup_rate_per_hour, SIGNUP_WINDOW)],
+        refuse=throttle.refused(SignupThrottled, "Too many sign-ups from your network."),
+    )
+    await checkpoint()
+    existing = await UserRepository(session).get_by_email(email)
+    if existing is not None:
+        await passwords.hash_password(password)  # the same work as a new account's: the timing tells nothing
+        if await _mail_allowed(session, "signup", email, per_hour=3):
+            await mail_outbox.queue(
+                session,
+                to=email,
+                kind=mail_outbox.SIGNUP_EXISTING,
+                user_id=existing.id,
+                values={
+                    "email": email,
+                    "login_link": mail_outbox.app_url(settings, "/app/login"),
+                    "reset_link": mail_outbox.app_url(settings, "/app/password-reset"),
+                },
+            )
+        return None
+    user = await create_user(
+        session, email=email, password=password, name=name, workspace_name=workspace_name, join=invite_token
+    )
+    await send_verification(session, settings=settings, user=user)
+    return user
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+async def _issue_token(session: AsyncSession, *, user: User, purpose: str, lifetime: timedelta) -> str:
+    now = utcnow()
+    repository = EmailTokenRepository(session)
+    await repository.retire(user.id, purpose, now=now)  # only the newest link works
+    token, digest = _new_token()
+    repository.add(
+        EmailToken(
+            id=new_id("etk"),
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=digest,
+            email=user.email,
+            created_at=now,
+            expires_at=now + lifetime,
         )
-        await checkpoint()
-    return await create_user(session, email=email, password=password, name=name, workspace_name=workspace_name)
+    )
+    await session.flush()
+    return token
+
+
+async def send_verification(session: AsyncSession, *, settings: Settings, user: User) -> None:
+    """Mail a link that confirms the user's address (VERIFY_LIFETIME); a newer link replaces older ones."""
+    token = await _issue_token(session, user=user, purpose="verify", lifetime=VERIFY_LIFETIME)
+    await mail_outbox.queue(
+        session,
+        to=user.email,
+        kind=mail_outbox.VERIFY_EMAIL,
+        user_id=user.id,
+        values={
+            "name": user.name or "",
+            "email": user.email,
+            "link": mail_outbox.app_url(settings, f"/app/verify/{token}"),
+            "hours": int(VERIFY_LIFETIME.total_seconds() // 3600),
+        },
+    )
+
+
+async def resend_verification(session: AsyncSession, *, settings: Settings, user: User) -> None:
+    """Another confirmation mail, at most 5 an hour."""
+    if user.email_verified_at is not None:
+        return
+    if not await _mail_allowed(session, "verify", user.email, per_hour=5):
+        raise RateLimited("A confirmation mail was sent several times in the last hour; check your inbox and spam.")
+    await send_verification(session, settings=settings, user=user)
+
+
+async def _token(session: AsyncSession, *, token: str, purpose: str) -> tuple[EmailToken, User]:
+    found = (
+        await EmailTokenRepository(session).get_by_hash(hash_token(token), purpose) if 0 < len(token) <= 128 else None
+    )
+    user = await UserRepository(session).get(found.user_id) if found is not None else None
+    if found is None or user is None or found.used_at is not None or found.expires_at <= utcnow():
+        raise TokenNotFound("This link is unknown, used or expired. Ask for a new one.")
+    if found.email != user.email:  # the address changed since: the link proves nothing any more
+        raise TokenNotFound("This link is unknown, used or expired. Ask for a new one.")
+    return found, user
+
+
+async def check_token(session: AsyncSession, *, token: str, purpose: str) -> User:
+    """The user a mailed link is for, without using it up (the page that shows its form)."""
+    return (await _token(session, token=token, purpose=purpose))[1]
+
+
+async def verify_email(session: AsyncSession, *, token: str) -> User:
+    """Use a confirmation link: the user's address is verified."""
+    found, user = await _token(session, token=token, purpose="verify")
+    now = utcnow()
+    if not await EmailTokenRepository(session).consume(found.id, now=now):
+        raise TokenNotFound("This link is unknown, used or expired. Ask for a new one.")
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    await session.flush()
+    return user
+
+
+async def request_password_reset(session: AsyncSession, *, settings: Settings, email: str, ip: str | None) -> None:
+    """Mail a reset link when the address has an account; the same answer whether or not it has (no error, no
+    timing difference worth a mail). At most 10 requests an hour per source (429) and 3 mails an hour per
+    address (silently: the answer must not say whether a mail went)."""
+    await throttle.reserve(
+        session,
+        [throttle.Limit(f"reset:{source_of(ip) or 'unknown'}", 10, timedelta(hours=1))],
+        refuse=throttle.refused(ResetThrottled, "Too many reset requests from your network."),
+    )
+    address = parse_email(email)
+    user = await UserRepository(session).get_by_email(address) if address else None
+    if user is None or address is None or not await _mail_allowed(session, "reset", address, per_hour=3):
+        return
+    token = await _issue_token(session, user=user, purpose="reset", lifetime=RESET_LIFETIME)
+    await mail_outbox.queue(
+        session,
+        to=user.email,
+        kind=mail_outbox.PASSWORD_RESET,
+        user_id=user.id,
+        values={
+            "email": user.email,
+            "link": mail_outbox.app_url(settings, f"/app/password-reset/{token}"),
+            "minutes": int(RESET_LIFETIME.total_seconds() // 60),
+        },
+    )
+
+
+async def reset_password_with_token(session: AsyncSession, *, token: str, new_password: str) -> User:
+    """Use a reset link: a new password, every session ended, the log-in throttle of the account cleared (the
+    owner has proved they hold the mailbox), and the address counts as verified."""
+    errors: list[FieldError] = []
+    passwords.check(new_password, "password", errors)
+    found, user = await _token(session, token=token, purpose="reset")
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    if not await EmailTokenRepository(session).consume(found.id, now=now):
+        raise TokenNotFound("This link is unknown, used or expired. Ask for a new one.")
+    await _set_password(session, user=user, password=new_password, keep_session_id=None)
+    await throttle.clear_account(session, _account_hash(user.email))
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    return user
 
 
 async def create_user(
@@ -114,8 +302,11 @@ async def create_user(
     workspace: Workspace | None = None,
     role: str = Role.owner,
     workspace_name: str | None = None,
+    join: str | None = None,
+    verified: bool = False,
 ) -> User:
-    """A user in `workspace` with `role`, or, without one, in a new Hobby workspace they own."""
+    """A user in `workspace` with `role`, in the workspace of the invite `join` (a token), or, without either, in
+    a new Hobby workspace they own. `verified`: the address is known to be theirs (an operator vouches)."""
     errors: list[FieldError] = []
     email = normalize_email(email, errors)
     passwords.check(password, "password", errors)
@@ -128,12 +319,20 @@ async def create_user(
     if errors:
         raise ValidationFailed(errors)
     users = UserRepository(session)
-    if await users.get_by_email(email) is not None:
+    if await users.get_by_email(email) is not None:  # the CLI says so; sign_up never gets here
         raise EmailTaken("An account with this email already exists; log in instead.", param="email")
-    user = User(id=new_id("usr"), email=email, name=clean_name, password_hash=await passwords.hash_password(password))
+    user = User(
+        id=new_id("usr"),
+        email=email,
+        name=clean_name,
+        password_hash=await passwords.hash_password(password),
+        email_verified_at=utcnow() if verified else None,
+    )
     users.add(user)
     await session.flush()
-    if workspace is None:
+    if join is not None:
+        await workspace_members.accept_invite(session, token=join, user=user)
+    elif workspace is None:
         await workspace_members.create_workspace_for(session, user=user, name=first_workspace)
     else:
         await workspace_members.add_to_workspace(session, user=user, workspace=workspace, role=role)
@@ -278,9 +477,10 @@ async def change_password(
     keep_session_id: str | None,
     ip: str | None,
     checkpoint: throttle.Checkpoint,
+    settings: Settings,
 ) -> None:
     """Change a password after checking the current one (throttled like a log-in, reserved first); every other
-    session of the user is ended."""
+    session of the user is ended, and the user gets a mail saying so (with a reset link, should it not be them)."""
     reservation = await throttle.reserve(
         session,
         _login_limits(user.email, ip, known_place=True),
@@ -296,12 +496,20 @@ async def change_password(
     if errors:
         raise ValidationFailed(errors)
     await _set_password(session, user=user, password=new_password, keep_session_id=keep_session_id)
+    await mail_outbox.queue(
+        session,
+        to=user.email,
+        kind=mail_outbox.PASSWORD_CHANGED,
+        user_id=user.id,
+        values={"email": user.email, "reset_link": mail_outbox.app_url(settings, "/app/password-reset")},
+    )
 
 
 async def _set_password(session: AsyncSession, *, user: User, password: str, keep_session_id: str | None) -> None:
     user.password_hash = await passwords.hash_password(password)
     user.password_changed_at = utcnow()
     await SessionRepository(session).delete_for_user(user.id, keep=keep_session_id)
+    await EmailTokenRepository(session).retire(user.id, "reset", now=user.password_changed_at)
     await session.flush()
 
 

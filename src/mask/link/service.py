@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.account import throttle
 from mask.config import Settings
 from mask.domain import service as domain_service
 from mask.event import service as event_service
-from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
+from mask.kit.errors import Conflict, FieldError, Forbidden, NotFound, RateLimited, ValidationFailed
 from mask.kit.ids import ALPHABET, new_id, random_string
 from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.reserved import is_reserved
@@ -22,9 +23,12 @@ from mask.link.repository import LinkRepository
 from mask.link.schemas import Link as LinkSchema
 from mask.link.schemas import LinkCreate, LinkUpdate
 from mask.models.link import Link
+from mask.models.workspace import Plan
 from mask.signals import LinkChanged, emit
 from mask.tag import service as tag_service
 from mask.tag.repository import TagRepository
+from mask.workspace import members as workspace_members
+from mask.workspace import service as workspace_service
 
 SLUG_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 GENERATED_SLUG_LENGTH = 7
@@ -39,6 +43,42 @@ class LinkNotFound(NotFound):
 
 class SlugTaken(Conflict):
     code = "slug_taken"
+
+
+class EmailUnverified(Forbidden):
+    code = "email_unverified"
+
+
+class DailyLinkCap(Forbidden):
+    code = "daily_link_cap"
+
+
+async def _check_may_create(session: AsyncSession, *, settings: Settings, workspace_id: str) -> None:
+    """A workspace none of whose owners has verified an e-mail address creates no links when MASK requires it
+    (MASK_REQUIRE_VERIFIED_EMAIL), and on the Hobby plan at most MASK_UNVERIFIED_LINKS_PER_DAY a day otherwise
+    (counted atomically with the link: a refused or rolled-back create does not count)."""
+    if await workspace_members.is_verified(session, workspace_id=workspace_id):
+        return
+    if settings.verified_email_required:
+        raise EmailUnverified(
+            "Confirm your e-mail address before creating links: open the link we mailed you (or ask for a new one "
+            "on your account page)."
+        )
+    cap = settings.unverified_links_per_day
+    workspace = await workspace_service.get_by_slug_or_id(session, ref=workspace_id)
+    if cap == 0 or workspace.plan != Plan.hobby:
+        return
+
+    def refuse(seconds: int) -> RateLimited:
+        raise DailyLinkCap(
+            f"Until an owner of this workspace confirms their e-mail address it can create {cap} links a day; "
+            f"confirm it, or wait {throttle.retry_message(seconds).removeprefix('Try again in ').rstrip('.')}.",
+            headers={"Retry-After": str(seconds)},
+        )
+
+    await throttle.reserve(
+        session, [throttle.Limit(f"links:unverified:{workspace_id}", cap, timedelta(days=1))], refuse=refuse
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +175,7 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
     if errors:
         raise ValidationFailed(errors)
     assert url is not None and domain is not None
+    await _check_may_create(session, settings=settings, workspace_id=workspace_id)
     repository = LinkRepository(session)
     if data.slug is None:
         slug = await _generate_slug(repository, domain)

@@ -1,7 +1,7 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
 from mask.db import Base
-from mask.models.account import Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
+from mask.models.account import EmailToken, Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
 from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.models.auth import ApiKey
 from mask.models.bio_page import BioBlock, BioPage
@@ -10,6 +10,7 @@ from mask.models.domain import Domain
 from mask.models.event import Event
 from mask.models.idempotency import IdempotencyRecord
 from mask.models.link import Link
+from mask.models.mail import OutboxMail
 from mask.models.rate_limit import PlanLimit
 from mask.models.tag import Tag, link_tags
 from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -24,12 +25,14 @@ __all__ = [
     "ClickVisitor",
     "DimensionRollup",
     "Domain",
+    "EmailToken",
     "Event",
     "IdempotencyRecord",
     "Invite",
     "KnownNetwork",
     "Link",
     "Membership",
+    "OutboxMail",
     "PlanLimit",
     "Tag",
     "TargetDimensionRollup",

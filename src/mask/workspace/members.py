@@ -10,11 +10,13 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.config import Settings
 from mask.kit.crypto import hash_token
 from mask.kit.emails import normalize_email
 from mask.kit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from mask.kit.ids import new_id, random_string
 from mask.kit.time import utcnow
+from mask.mail import outbox as mail_outbox
 from mask.models.account import Invite, Membership, Role, User
 from mask.models.workspace import Plan, Workspace
 from mask.workspace import service as workspace_service
@@ -96,6 +98,12 @@ async def add_to_workspace(session: AsyncSession, *, user: User, workspace: Work
     return membership
 
 
+async def is_verified(session: AsyncSession, *, workspace_id: str) -> bool:
+    """Whether a workspace may be trusted with links: one of its owners has verified their e-mail address, or it
+    has no members at all (an operator made it with the CLI)."""
+    return await MembershipRepository(session).verified_or_unowned(workspace_id)
+
+
 async def workspaces_of(session: AsyncSession, *, user: User) -> list[WorkspaceAccess]:
     """The workspaces a user belongs to, in the order they joined."""
     rows = await MembershipRepository(session).workspaces_of(user.id)
@@ -162,9 +170,16 @@ async def set_role(session: AsyncSession, *, actor: WorkspaceAccess, user_id: st
 
 
 async def create_invite(
-    session: AsyncSession, *, actor: WorkspaceAccess, role: str, email: str | None = None
+    session: AsyncSession,
+    *,
+    actor: WorkspaceAccess,
+    role: str,
+    email: str | None = None,
+    settings: Settings | None = None,
+    inviter: str | None = None,
 ) -> CreatedInvite:
-    """An invite link to the workspace (owners only), valid for 7 days, usable once."""
+    """An invite link to the workspace (owners only), valid for 7 days, usable once; mailed to `email` when
+    given (with `settings` to build the link)."""
     require_owner(actor)
     errors: list[FieldError] = []
     if role not in Role.__members__:
@@ -186,6 +201,19 @@ async def create_invite(
     )
     InviteRepository(session).add(invite)
     await session.flush()
+    if clean_email is not None and settings is not None:
+        await mail_outbox.queue(
+            session,
+            to=clean_email,
+            kind=mail_outbox.INVITE,
+            values={
+                "inviter": inviter or "A member",
+                "workspace": actor.workspace.name,
+                "role": role,
+                "link": mail_outbox.app_url(settings, f"/app/invites/{token}"),
+                "days": INVITE_LIFETIME.days,
+            },
+        )
     return CreatedInvite(invite=invite, token=token)
 
 

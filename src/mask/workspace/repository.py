@@ -70,6 +70,24 @@ class MembershipRepository:
         )
         return int(result.scalar_one())
 
+    async def verified_or_unowned(self, workspace_id: str) -> bool:
+        any_member = await self.session.scalar(
+            select(Membership.user_id).where(Membership.workspace_id == workspace_id).limit(1)
+        )
+        if any_member is None:
+            return True
+        verified = await self.session.scalar(
+            select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.workspace_id == workspace_id,
+                Membership.role == "owner",
+                User.email_verified_at.is_not(None),
+            )
+            .limit(1)
+        )
+        return verified is not None
+
     def add(self, membership: Membership) -> None:
         self.session.add(membership)
 

@@ -38,6 +38,7 @@ async def change_password(page: Page) -> Response:
             keep_session_id=page.user_session.id,
             ip=page.ip,
             checkpoint=page.checkpoint,
+            settings=page.settings,
         )
     except account_service.LoginThrottled as error:
         raise Rerender(
@@ -60,3 +61,19 @@ async def change_password(page: Page) -> Response:
             )
         ) from error
     return page.redirect("/app/account", done="password-changed")
+
+
+@view()
+async def resend_verification(page: Page) -> Response:
+    try:
+        await account_service.resend_verification(page.db, settings=page.settings, user=page.me)
+    except MaskError as error:
+        raise Rerender(
+            page.render(
+                "account.html",
+                status=error.status_code,
+                errors={"__all__": error.message},
+                values={"name": page.me.name or ""},
+            )
+        ) from error
+    return page.redirect("/app/account", done="verification-sent")

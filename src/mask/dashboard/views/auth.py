@@ -7,7 +7,7 @@ from starlette.responses import Response
 from mask.account import service as account_service
 from mask.dashboard import security
 from mask.dashboard.web import Page, Rerender, field_errors, view
-from mask.kit.errors import MaskError
+from mask.kit.errors import MaskError, ValidationFailed
 from mask.workspace import members as workspace_members
 
 
@@ -31,7 +31,7 @@ async def login_form(page: Page) -> Response:
     next_url = security.safe_next(page.request.query_params.get("next"))
     if page.user is not None:
         return page.redirect(next_url or "/app")
-    return page.render("auth/login.html", next=next_url or "", values={})
+    return page.render("auth/login.html", next=next_url or "", values={}, signup_open=page.settings.signup == "open")
 
 
 @view(login=False)
@@ -52,6 +52,7 @@ async def login(page: Page) -> Response:
                 errors={"__all__": error.message},
                 values={"email": email},
                 next=security.safe_next(await page.field("next")) or "",
+                signup_open=page.settings.signup == "open",
             )
         ) from error
     if page.user_session is not None:
@@ -63,47 +64,162 @@ async def login(page: Page) -> Response:
     return page.redirect(next_url)
 
 
+def _closed(page: Page, message: str) -> Response:
+    return page.render("auth/message.html", status=403, title="Sign-up is closed", message=message, action_url="")
+
+
 @view(login=False)
 async def signup_form(page: Page) -> Response:
     if page.user is not None:
         return page.redirect("/app")
+    invite_token = page.request.query_params.get("invite", "")[:128]
+    invited_to = None
+    if page.settings.signup == "closed":
+        return _closed(page, "This server does not take new accounts; ask its operator for one.")
+    if invite_token:
+        _, invited_to = await workspace_members.find_invite(page.db, token=invite_token)
+    elif page.settings.signup == "invite":
+        return _closed(page, "This server admits new accounts by invitation only: open the invite link you were sent.")
     next_url = security.safe_next(page.request.query_params.get("next")) or ""
-    return page.render("auth/signup.html", next=next_url, values={})
+    return page.render("auth/signup.html", next=next_url, values={}, invite_token=invite_token, invited_to=invited_to)
 
 
 @view(login=False)
 async def signup(page: Page) -> Response:
     email, password = await page.field("email"), await page.field("password")
     workspace_name = await page.field("workspace_name")
+    invite_token = (await page.field("invite"))[:128] or None
     next_url = security.safe_next(await page.field("next"))
     try:
-        user = await account_service.sign_up(
+        await account_service.sign_up(
             page.db,
+            settings=page.settings,
             email=email,
             password=password,
             workspace_name=workspace_name,
+            invite_token=invite_token,
             ip=page.ip,
             checkpoint=page.checkpoint,
-            per_hour=page.settings.signup_rate_per_hour,
         )
+    except account_service.SignupClosed as error:
+        raise Rerender(_closed(page, error.message)) from error
     except MaskError as error:
+        invited_to = None
+        if invite_token and not isinstance(error, workspace_members.InviteNotFound):
+            _, invited_to = await workspace_members.find_invite(page.db, token=invite_token)
         raise Rerender(
             page.render(
                 "auth/signup.html",
                 status=error.status_code,
+                headers=error.headers,
                 errors=field_errors(error),
                 values={"email": email, "workspace_name": workspace_name},
                 next=next_url or "",
+                invite_token=invite_token or "",
+                invited_to=invited_to,
             )
         ) from error
+    # The same answer whether the address was new or already had an account (which got a mail instead).
+    return page.redirect("/app/signup/sent")
+
+
+@view(login=False)
+async def signup_sent(page: Page) -> Response:
+    return page.render(
+        "auth/message.html",
+        title="Check your inbox",
+        message="We sent you a mail. Open the link in it to confirm your address and finish signing up. "
+        "Nothing arrived after a few minutes? Look in your spam folder.",
+        action_url="/app/login",
+        action_label="Go to log in",
+    )
+
+
+@view(login=False)
+async def verify_form(page: Page) -> Response:
+    """A confirmation link from a mail: a button, so that a mail scanner opening the link confirms nothing."""
+    user = await account_service.check_token(page.db, token=page.request.path_params["token"], purpose="verify")
+    return page.render("auth/verify.html", target_email=user.email, here=page.request.url.path)
+
+
+@view(login=False)
+async def verify(page: Page) -> Response:
+    user = await account_service.verify_email(page.db, token=page.request.path_params["token"])
+    if page.user is None or page.user.id != user.id:
+        if page.user_session is not None:
+            await account_service.end_session(page.db, session_id=page.user_session.id)
+        started = await account_service.start_session(
+            page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
+        )
+        page.start_session(started.token)
+    return page.redirect("/app", done="email-verified")
+
+
+@view(login=False)
+async def reset_request_form(page: Page) -> Response:
+    return page.render("auth/reset_request.html", values={})
+
+
+@view(login=False)
+async def reset_request(page: Page) -> Response:
+    email = await page.field("email")
+    try:
+        await account_service.request_password_reset(page.db, settings=page.settings, email=email, ip=page.ip)
+    except MaskError as error:
+        raise Rerender(
+            page.render(
+                "auth/reset_request.html",
+                status=error.status_code,
+                headers=error.headers,
+                errors={"__all__": error.message},
+                values={"email": email},
+            )
+        ) from error
+    return page.redirect("/app/password-reset/sent")
+
+
+@view(login=False)
+async def reset_sent(page: Page) -> Response:
+    return page.render(
+        "auth/message.html",
+        title="Check your inbox",
+        message="If an account uses this address, we mailed it a link to choose a new password. The link works "
+        "once, for an hour.",
+        action_url="/app/login",
+        action_label="Back to log in",
+    )
+
+
+@view(login=False)
+async def reset_form(page: Page) -> Response:
+    user = await account_service.check_token(page.db, token=page.request.path_params["token"], purpose="reset")
+    return page.render("auth/reset.html", target_email=user.email, here=page.request.url.path)
+
+
+@view(login=False)
+async def reset(page: Page) -> Response:
+    token = page.request.path_params["token"]
+    try:
+        user = await account_service.reset_password_with_token(
+            page.db, token=token, new_password=await page.field("password")
+        )
+    except ValidationFailed as error:
+        target = await account_service.check_token(page.db, token=token, purpose="reset")
+        raise Rerender(
+            page.render(
+                "auth/reset.html",
+                status=error.status_code,
+                errors=field_errors(error),
+                target_email=target.email,
+                here=page.request.url.path,
+            )
+        ) from error
+    page.end_session()
     started = await account_service.start_session(
         page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
     )
     page.start_session(started.token)
-    if next_url:
-        return page.redirect(next_url)
-    [first] = await workspace_members.workspaces_of(page.db, user=user)
-    return page.redirect(f"/app/{first.workspace.slug}/links", done="welcome")
+    return page.redirect("/app", done="password-reset")
 
 
 @view(login=False)
@@ -140,7 +256,13 @@ async def invite(page: Page) -> Response:
     found, workspace = await workspace_members.find_invite(page.db, token=token)
     already = page.user is not None and any(item.workspace.id == workspace.id for item in page.workspaces)
     return page.render(
-        "invite.html", invite=found, invited_to=workspace, token=token, already=already, here=page.request.url.path
+        "invite.html",
+        invite=found,
+        invited_to=workspace,
+        token=token,
+        already=already,
+        here=page.request.url.path,
+        signup_allowed=page.settings.signup != "closed",
     )
 
 

@@ -151,7 +151,14 @@ async def rename_workspace(page: Page) -> Response:
 async def create_invite(page: Page) -> Response:
     role, email = await page.field("role"), await page.field("email")
     try:
-        created = await workspace_members.create_invite(page.db, actor=page.ws, role=role or "member", email=email)
+        created = await workspace_members.create_invite(
+            page.db,
+            actor=page.ws,
+            role=role or "member",
+            email=email,
+            settings=page.settings,
+            inviter=page.me.name or page.me.email,
+        )
     except MaskError as error:
         raise Rerender(
             await _workspace_page(

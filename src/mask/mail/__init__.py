@@ -1,0 +1,1 @@
+"""Mail: queued in the caller's transaction (outbox), sent by the background process (sender)."""
