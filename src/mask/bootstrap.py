@@ -23,6 +23,7 @@ from typing import Any
 from mask.analytics import service as analytics_service
 from mask.api.app import api_stack, create_api
 from mask.app import MaskApp, Services
+from mask.audit_log.service import AuditRetention
 from mask.bio_page import published as bio_page_published
 from mask.click.enrichment import Enricher
 from mask.click.inbox import InboxProcessor
@@ -140,6 +141,8 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
     mail = MailSender(settings, context.sessionmaker)
     context.background.append(BackgroundService("mail sender", mail.start, mail.stop))
     context.signals.connect(MailQueued, mail.on_mail_queued)
+    retention = AuditRetention(context.sessionmaker, retention_days=settings.audit_retention_days)
+    context.background.append(BackgroundService("audit log retention", retention.start, retention.stop))
     # In each click batch's transaction, in this order (mask.click.service.record_batch).
     listeners: list[ClickListener] = [
         webhooks.clicks,  # link.clicked events for subscribed workspaces

@@ -202,7 +202,7 @@ async def test_invites_are_owner_only_single_use_and_grant_their_role(session: A
     assert not guest_access.is_owner
     with pytest.raises(workspace_members.InviteNotFound):
         await workspace_members.accept_invite(session, token=invite.token, user=guest)
-    with pytest.raises(workspace_members.NotAnOwner):
+    with pytest.raises(workspace_members.NotAllowed):
         await workspace_members.create_invite(session, actor=guest_access, role="owner")
 
 

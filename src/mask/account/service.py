@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.account import passwords, throttle
 from mask.account.repository import EmailTokenRepository, KnownNetworkRepository, SessionRepository, UserRepository
 from mask.config import Settings
@@ -330,6 +331,13 @@ async def create_user(
     )
     users.add(user)
     await session.flush()
+    if audit.actor_of(session).id is None:  # a visitor signing up (or the CLI): from now on, it is this user
+        audit.set_actor(
+            session,
+            audit.Actor(
+                kind="user", id=user.id, label=email, ip_prefix=audit.actor_of(session).ip_prefix, user_id=user.id
+            ),
+        )
     if join is not None:
         await workspace_members.accept_invite(session, token=join, user=user)
     elif workspace is None:
@@ -425,6 +433,18 @@ async def start_session(session: AsyncSession, *, user: User, ip: str | None, us
     repository.add(row)
     new_place = await _remember_place(session, user=user, ip=ip, now=now)
     await session.flush()
+    if new_place:  # every workspace of theirs sees it in its audit log
+        actor = audit.Actor(kind="user", id=user.id, label=user.email, ip_prefix=network_prefix(ip), user_id=user.id)
+        for access in await workspace_members.workspaces_of(session, user=user):
+            audit.record(
+                session,
+                workspace_id=access.workspace.id,
+                action="user.signed_in_new_place",
+                target_type="user",
+                target_id=user.id,
+                details={"user_agent": (user_agent or "")[:120]},
+                actor=actor,
+            )
     return StartedSession(row=row, token=token, new_place=new_place)
 
 

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from mask.analytics.endpoints import router as analytics_router
 from mask.api.docs import install_docs
 from mask.api.edge import ApiEdgeMiddleware, EdgeGuard
+from mask.audit_log.endpoints import router as audit_router
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
 from mask.context import AppContext
@@ -43,6 +44,7 @@ v1.include_router(domain_router)
 v1.include_router(tag_router)
 v1.include_router(webhook_router)
 v1.include_router(bio_page_router)
+v1.include_router(audit_router)
 
 
 def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> FastAPI:

@@ -10,11 +10,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from mask import audit
 from mask.auth import service as auth_service
 from mask.auth.scopes import Scope
 from mask.auth.service import AuthSubject, ResolvedKey
+from mask.context import AppContext
 from mask.dependencies import SessionDep
 from mask.kit.errors import InsufficientScope, Unauthenticated
+from mask.kit.net import client_ip, network_prefix
 
 _bearer = HTTPBearer(auto_error=False, bearerFormat="mk_live_…", description="A workspace API key.")
 
@@ -35,13 +38,27 @@ class Authenticator:
                 raise Unauthenticated("No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key")
             raise Unauthenticated("The Authorization header must be `Bearer <API key>`.")
         token = credentials.credentials.strip()
+        context: AppContext = request.app.state.context
+        ip = client_ip(request.scope, context.settings.trusted_proxy_networks)
         resolved = getattr(request.state, ResolvedKey.STATE, None)
         if isinstance(resolved, ResolvedKey) and resolved.token == token:  # the rate limiter's lookup
             subject = resolved.subject_or_raise()
-            await auth_service.record_use(session, subject=subject)
+            await auth_service.record_use(session, subject=subject, ip=ip)
         else:
-            subject = await auth_service.authenticate(session, token=token)
+            subject = await auth_service.authenticate(session, token=token, ip=ip)
+        auth_service.check_workspace(subject)
         request.state.auth_subject = subject
+        # Who is acting, for the audit log and `created_by` (they travel with the request's session).
+        audit.set_actor(
+            session,
+            audit.Actor(
+                kind="api_key",
+                id=subject.key.id,
+                label=subject.key.name,
+                ip_prefix=network_prefix(ip),
+                user_id=subject.key.created_by,
+            ),
+        )
         if not subject.has_scope(self.scope):
             raise InsufficientScope(self.scope.value)
         return subject
@@ -56,3 +73,4 @@ BioPagesRead = Annotated[AuthSubject, Depends(Authenticator(Scope.bio_pages_read
 BioPagesWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.bio_pages_write))]
 WebhooksRead = Annotated[AuthSubject, Depends(Authenticator(Scope.webhooks_read))]
 WebhooksWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.webhooks_write))]
+AuditRead = Annotated[AuthSubject, Depends(Authenticator(Scope.audit_read))]

@@ -28,8 +28,10 @@ class ApiKeyRepository:
         )
         return list(result.scalars())
 
-    async def set_last_used(self, key_id: str, when: datetime) -> None:
-        await self.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
+    async def set_last_used(self, key_id: str, when: datetime, ip_prefix: str | None) -> None:
+        await self.session.execute(
+            update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when, last_used_ip_prefix=ip_prefix)
+        )
 
     def add(self, key: ApiKey) -> None:
         self.session.add(key)

@@ -15,6 +15,7 @@ class Scope(StrEnum):
     bio_pages_write = "bio_pages:write"
     webhooks_read = "webhooks:read"
     webhooks_write = "webhooks:write"
+    audit_read = "audit:read"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(scope.value for scope in Scope)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.auth.repository import ApiKeyRepository
 from mask.auth.scopes import ALL_SCOPES
 from mask.kit.crypto import generate_token, hash_token
-from mask.kit.errors import NotFound, Unauthenticated, ValidationFailed
+from mask.kit.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from mask.kit.ids import new_id
-from mask.kit.time import utcnow
+from mask.kit.net import network_prefix
+from mask.kit.time import as_utc, utcnow
 from mask.models.auth import ApiKey
 from mask.models.workspace import Workspace
+from mask.workspace import permissions
 from mask.workspace.repository import WorkspaceRepository
 
 KEY_PREFIX = "mk_live_"
@@ -25,6 +28,14 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 class ApiKeyNotFound(NotFound):
     code = "api_key_not_found"
+
+
+class ApiKeyExpired(Unauthenticated):
+    code = "api_key_expired"
+
+
+class WorkspaceSuspended(Forbidden):
+    code = "workspace_suspended"
 
 
 @dataclass(frozen=True)
@@ -48,21 +59,47 @@ class CreatedApiKey:
     token: str  # shown once, never stored
 
 
-def _check_scopes(scopes: list[str] | None) -> list[str]:
+def _check_scopes(scopes: list[str] | None, role: str | None) -> list[str]:
+    allowed = ALL_SCOPES if role is None else tuple(permissions.grantable_scopes(role))
     if not scopes:
-        return list(ALL_SCOPES)
+        return list(allowed)
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
         raise ValidationFailed.single(
             "scopes", "invalid_scope", f"Unknown scope(s) {', '.join(unknown)}; valid: {', '.join(ALL_SCOPES)}."
         )
+    beyond = sorted(set(scopes) - set(allowed))
+    if beyond:
+        raise ValidationFailed.single(
+            "scopes",
+            "scope_not_allowed",
+            f"Your role ({role}) cannot give a key {', '.join(beyond)}; it may give {', '.join(allowed) or 'none'}.",
+        )
     return [scope for scope in ALL_SCOPES if scope in scopes]
 
 
+def _check_expiry(expires_at: datetime | None) -> datetime | None:
+    if expires_at is None:
+        return None
+    expires_at = as_utc(expires_at)
+    if expires_at <= utcnow():
+        raise ValidationFailed.single("expires_at", "expiry_in_past", "A key's expiry must be in the future.")
+    return expires_at
+
+
 async def create(
-    session: AsyncSession, *, workspace: Workspace, name: str | None = None, scopes: list[str] | None = None
+    session: AsyncSession,
+    *,
+    workspace: Workspace,
+    name: str | None = None,
+    scopes: list[str] | None = None,
+    created_by: str | None = None,
+    role: str | None = None,
+    expires_at: datetime | None = None,
 ) -> CreatedApiKey:
-    """Create a key for the workspace. No scopes means all scopes."""
+    """Create a key for the workspace. No scopes means every scope the creator's `role` may grant (all of them
+    for the CLI, which has no role); a scope beyond the role is refused (422). `expires_at`: it stops working
+    then (401 `api_key_expired`)."""
     token = generate_token(KEY_PREFIX)
     key = ApiKey(
         id=new_id("key"),
@@ -70,10 +107,24 @@ async def create(
         name=(name or "API key").strip()[:100] or "API key",
         prefix=token[: len(KEY_PREFIX) + 4],
         token_hash=hash_token(token),
-        scopes=_check_scopes(scopes),
+        scopes=_check_scopes(scopes, role),
+        created_by=created_by,
+        expires_at=_check_expiry(expires_at),
     )
     ApiKeyRepository(session).add(key)
     await session.flush()
+    audit.record(
+        session,
+        workspace_id=workspace.id,
+        action="api_key.created",
+        target_type="api_key",
+        target_id=key.id,
+        details={
+            "name": key.name,
+            "scopes": key.scopes,
+            "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        },
+    )
     return CreatedApiKey(key=key, token=token)
 
 
@@ -102,26 +153,38 @@ def token_hash(token: str) -> str:
 
 
 def admit(key: ApiKey | None, workspace: Workspace | None) -> AuthSubject:
-    """The subject for the key found by a token's hash, or Unauthenticated (unknown, revoked look alike)."""
+    """The subject for the key found by a token's hash, or Unauthenticated (unknown, revoked look alike; an
+    expired key says so: `api_key_expired`)."""
     if key is None or key.revoked_at is not None or workspace is None or workspace.id != key.workspace_id:
         raise Unauthenticated("The API key is unknown or has been revoked.")
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        raise ApiKeyExpired("The API key expired; create a new one under Settings → API Keys.")
     return AuthSubject(workspace=workspace, key=key)
 
 
-async def record_use(session: AsyncSession, *, subject: AuthSubject) -> None:
-    """Note when the key was last used, at most once per LAST_USED_PRECISION (a write only then)."""
+def check_workspace(subject: AuthSubject) -> None:
+    """A suspended workspace's keys are refused (403 `workspace_suspended`)."""
+    if subject.workspace.suspended_at is not None:
+        raise WorkspaceSuspended("This workspace has been suspended by the operator of this server.")
+
+
+async def record_use(session: AsyncSession, *, subject: AuthSubject, ip: str | None = None) -> None:
+    """Note when, and from which network (a prefix, never the address), the key was last used: at most once per
+    LAST_USED_PRECISION, or when the network changes (a write only then)."""
     now = utcnow()
     key = subject.key
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        await ApiKeyRepository(session).set_last_used(key.id, now)
+    prefix = network_prefix(ip)
+    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION
+    if stale or (prefix is not None and prefix != key.last_used_ip_prefix):
+        await ApiKeyRepository(session).set_last_used(key.id, now, prefix or key.last_used_ip_prefix)
 
 
-async def authenticate(session: AsyncSession, *, token: str) -> AuthSubject:
+async def authenticate(session: AsyncSession, *, token: str, ip: str | None = None) -> AuthSubject:
     """The subject behind a bearer token, or Unauthenticated (unknown, malformed and revoked look alike)."""
     key = await ApiKeyRepository(session).get_by_hash(token_hash(token))
     workspace = await WorkspaceRepository(session).get(key.workspace_id) if key is not None else None
     subject = admit(key, workspace)
-    await record_use(session, subject=subject)
+    await record_use(session, subject=subject, ip=ip)
     return subject
 
 
@@ -130,12 +193,20 @@ async def list_keys(session: AsyncSession, *, workspace: Workspace) -> list[ApiK
     return await ApiKeyRepository(session).list_for_workspace(workspace.id)
 
 
-async def revoke(session: AsyncSession, *, workspace: Workspace, key_id: str) -> ApiKey:
-    """Revoke a key; it stops working at once."""
+async def revoke(session: AsyncSession, *, workspace: Workspace, key_id: str, only_of: str | None = None) -> ApiKey:
+    """Revoke a key; it stops working at once. `only_of`: a user who may revoke only the keys they made."""
     key = await ApiKeyRepository(session).get(workspace.id, key_id)
-    if key is None:
-        raise ApiKeyNotFound(f"No API key `{key_id}` in this workspace.")
+    if key is None or (only_of is not None and key.created_by != only_of):
+        raise ApiKeyNotFound(f"No API key `{key_id}` of yours in this workspace.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        audit.record(
+            session,
+            workspace_id=workspace.id,
+            action="api_key.revoked",
+            target_type="api_key",
+            target_id=key.id,
+            details={"name": key.name},
+        )
     await session.flush()
     return key

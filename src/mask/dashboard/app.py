@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mask.auth.scopes import ALL_SCOPES
 from mask.config import Settings
 from mask.context import AppContext
-from mask.dashboard.views import account, analytics, auth, bio, domains, links, settings, webhooks
+from mask.dashboard.views import account, analytics, audit, auth, bio, domains, links, settings, webhooks
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
@@ -160,6 +160,7 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/settings/invites/{invite_id:str}/revoke", settings.revoke_invite, methods=["POST"]),
                 Route(ws + "/settings/members/{user_id:str}/remove", settings.remove_member, methods=["POST"]),
                 Route(ws + "/settings/members/{user_id:str}/role", settings.change_role, methods=["POST"]),
+                Route(ws + "/audit", audit.audit_log, methods=["GET"]),
                 Route(ws + "/settings/keys", settings.api_keys, methods=["GET"]),
                 Route(ws + "/settings/keys", settings.create_api_key, methods=["POST"]),
                 Route(ws + "/settings/keys/{key_id:str}/revoke", settings.revoke_api_key, methods=["POST"]),

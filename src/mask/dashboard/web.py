@@ -24,18 +24,20 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from mask import audit
 from mask.account import service as account_service
 from mask.config import Settings
 from mask.context import AppContext
 from mask.dashboard import security
 from mask.db import session_scope
 from mask.kit.errors import MaskError, ValidationFailed
-from mask.kit.net import client_ip
+from mask.kit.net import client_ip, network_prefix
 from mask.kit.time import as_utc, utcnow
 from mask.models.account import User, UserSession
 from mask.rate_limit.limiter import Limiter
 from mask.workspace import members as workspace_members
 from mask.workspace.members import WorkspaceAccess
+from mask.workspace.permissions import Permission
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -265,8 +267,12 @@ def _csrf_ok(page: Page, given: str | None) -> bool:
     return False
 
 
-def view(*, login: bool = True, workspace: bool = False, owner: bool = False) -> Callable[[Handler], Endpoint]:
-    """Wrap a view: session, CSRF, membership and role checks, one transaction, errors as pages."""
+def view(
+    *, login: bool = True, workspace: bool = False, permission: Permission | None = None
+) -> Callable[[Handler], Endpoint]:
+    """Wrap a view: session, CSRF, membership and the role's `permission` (mask.workspace.permissions: the one
+    matrix the member and key services also apply), one transaction, errors as pages."""
+    assert permission is None or workspace, "a permission is a role's, in a workspace"
 
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -292,7 +298,18 @@ def view(*, login: bool = True, workspace: bool = False, owner: bool = False) ->
                         page.email, page.csrf_secret = current.user.email, current.row.csrf_secret
                     elif token:
                         page.end_session()  # a stale cookie: drop it
-                    response = await _dispatch(page, handler, login=login, workspace=workspace, owner=owner)
+                    # Who acts, for the audit log and `created_by` (it travels with the request's session).
+                    audit.set_actor(
+                        db,
+                        audit.Actor(
+                            kind="user",
+                            id=current.user.id if current else None,
+                            label=current.user.email if current else "anonymous visitor",
+                            ip_prefix=network_prefix(page.ip),
+                            user_id=current.user.id if current else None,
+                        ),
+                    )
+                    response = await _dispatch(page, handler, login=login, workspace=workspace, permission=permission)
             except Rerender as rerender:
                 response = rerender.response
             except MaskError as error:
@@ -305,12 +322,15 @@ def view(*, login: bool = True, workspace: bool = False, owner: bool = False) ->
 
         endpoint.__name__ = handler.__name__
         endpoint.__doc__ = handler.__doc__
+        endpoint.permission = permission  # type: ignore[attr-defined]  # read by the matrix test
         return endpoint
 
     return decorate
 
 
-async def _dispatch(page: Page, handler: Handler, *, login: bool, workspace: bool, owner: bool) -> Response:
+async def _dispatch(
+    page: Page, handler: Handler, *, login: bool, workspace: bool, permission: Permission | None
+) -> Response:
     request = page.request
     if request.method not in security.SAFE_METHODS:
         given = request.headers.get("x-csrf-token")
@@ -333,8 +353,8 @@ async def _dispatch(page: Page, handler: Handler, *, login: bool, workspace: boo
         page.access = next((item for item in page.workspaces if item.workspace.slug == slug), None)
         if page.access is None:
             raise workspace_members.MembershipNotFound(f"No workspace `{slug}` among yours.")
-        if owner:
-            workspace_members.require_owner(page.access)
+        if permission is not None:
+            workspace_members.require(page.access, permission)
     return await handler(page)
 
 

@@ -41,9 +41,27 @@ async def list_links(
     tag: Annotated[str | None, Query(max_length=50)] = None,
     domain: Annotated[str | None, Query(max_length=253)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Search in URL and slug")] = None,
+    created_by: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^(me|usr_[0-9A-Za-z]{22}|key_[0-9A-Za-z]{22})$",
+            description="`me`: links of the member who made this key (or of this key, for a key made with the "
+            "CLI); or a `usr_…` / `key_…` id.",
+        ),
+    ] = None,
 ) -> LinkPage:
+    if created_by == "me":
+        created_by = auth.key.created_by or auth.key.id
     views, next_cursor = await link_service.list_page(
-        session, workspace_id=auth.workspace_id, limit=limit, cursor=cursor, domain=domain, tag=tag, query=q
+        session,
+        workspace_id=auth.workspace_id,
+        limit=limit,
+        cursor=cursor,
+        domain=domain,
+        tag=tag,
+        query=q,
+        created_by=created_by,
     )
     return LinkPage(
         data=[link_service.to_schema(view) for view in views], has_more=next_cursor is not None, next_cursor=next_cursor

@@ -35,8 +35,12 @@ class LinkRepository:
         domain: str | None,
         tag_id: str | None,
         query: str | None,
+        created_by: str | None = None,
     ) -> list[Link]:
         statement = select(Link).where(Link.workspace_id == workspace_id)
+        if created_by is not None:
+            column = Link.created_by_key_id if created_by.startswith("key_") else Link.created_by_user_id
+            statement = statement.where(column == created_by)
         if domain is not None:
             statement = statement.where(Link.domain == domain)
         if tag_id is not None:

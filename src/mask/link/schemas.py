@@ -66,6 +66,15 @@ class Link(Schema):
     workspace_id: str
     created_at: UTCDatetime
     updated_at: UTCDatetime
+    created_by_user_id: str | None = Field(
+        description="The member who created it (in the dashboard, or through a key they made); null for keys "
+        "made with the CLI."
+    )
+    created_by_key_id: str | None = Field(description="The API key it was created with; null from the dashboard.")
+    suspended: bool = Field(
+        description="Disabled by the server's operator (abuse, a blocklisted destination): it answers 451, "
+        "redirects nowhere and counts no clicks."
+    )
 
 
 class LinkPage(Schema):

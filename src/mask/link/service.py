@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.account import throttle
 from mask.config import Settings
 from mask.domain import service as domain_service
@@ -116,6 +117,9 @@ def to_schema(view: LinkView) -> LinkSchema:
         workspace_id=link.workspace_id,
         created_at=link.created_at,
         updated_at=link.updated_at,
+        created_by_user_id=link.created_by_user_id,
+        created_by_key_id=link.created_by_key_id,
+        suspended=link.suspended_at is not None,
     )
 
 
@@ -184,8 +188,11 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
         if await repository.slug_taken(domain, slug):
             raise SlugTaken(f"The slug `{slug}` is already taken on {domain}.", param="slug")
     now = utcnow()
+    actor = audit.actor_of(session)
     link = Link(
         id=new_id("lnk"),
+        created_by_user_id=actor.user_id,
+        created_by_key_id=actor.id if actor.kind == "api_key" else None,
         workspace_id=workspace_id,
         domain=domain,
         slug=slug,
@@ -297,8 +304,10 @@ async def list_page(
     domain: str | None,
     tag: str | None,
     query: str | None,
+    created_by: str | None = None,
 ) -> tuple[list[LinkView], str | None]:
-    """A page of the workspace's links, newest first, and the next page's cursor (None on the last)."""
+    """A page of the workspace's links, newest first, and the next page's cursor (None on the last).
+    `created_by`: a user's (`usr_…`) or an API key's (`key_…`) links only."""
     after = decode_cursor(cursor) if cursor else None
     tag_id = None
     if tag is not None:
@@ -313,6 +322,7 @@ async def list_page(
         domain=domain.strip().lower() if domain else None,
         tag_id=tag_id,
         query=query or None,
+        created_by=created_by,
     )
     next_cursor = None
     if len(links) > limit:

@@ -3,6 +3,7 @@
 from mask.db import Base
 from mask.models.account import EmailToken, Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
 from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
+from mask.models.audit import AuditEntry
 from mask.models.auth import ApiKey
 from mask.models.bio_page import BioBlock, BioPage
 from mask.models.click import Click, ClickVisitor
@@ -18,6 +19,7 @@ from mask.models.workspace import Workspace
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "BioBlock",
     "BioPage",

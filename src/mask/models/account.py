@@ -11,8 +11,12 @@ from mask.kit.time import utcnow
 
 
 class Role(StrEnum):
-    owner = "owner"  # everything, including keys, domains, webhooks, members and plan
-    member = "member"  # links, analytics and bio pages
+    """What each may do is mask.workspace.permissions.MATRIX."""
+
+    owner = "owner"  # everything; only owners make or unmake owners
+    admin = "admin"  # everything else: members, keys, domains, webhooks, the audit log
+    member = "member"  # links, bio pages, analytics, their own API keys
+    viewer = "viewer"  # read-only, analytics included
 
 
 class User(Base):

@@ -18,6 +18,7 @@ class Link(Base):
         # Newest-first keyset pagination within a workspace, and the domain filter on it.
         Index(None, "workspace_id", "created_at", "id"),
         Index(None, "workspace_id", "domain", "created_at", "id"),
+        Index(None, "workspace_id", "created_by_user_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -35,3 +36,9 @@ class Link(Base):
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who created it: a member in the dashboard, or an API key (and then the member who made the key, if any).
+    created_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), default=None)
+    # Disabled by an operator (abuse) or by a blocklist refresh: answers 451 and counts no clicks.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    suspended_reason: Mapped[str | None] = mapped_column(String(200), default=None)

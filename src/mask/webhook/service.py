@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.config import Settings
 from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
@@ -131,6 +132,17 @@ def _check_events(raw: list[str], errors: list[FieldError]) -> list[str]:
     return [name for name in EVENT_TYPES if name in names]  # canonical order, no duplicates
 
 
+def _audit(session: AsyncSession, endpoint: WebhookEndpoint, action: str, **details: str) -> None:
+    audit.record(
+        session,
+        workspace_id=endpoint.workspace_id,
+        action=action,
+        target_type="webhook",
+        target_id=endpoint.id,
+        details={"url": endpoint.url, **details},
+    )
+
+
 async def create(
     session: AsyncSession, *, settings: Settings, workspace_id: str, data: WebhookCreate
 ) -> CreatedWebhook:
@@ -160,6 +172,7 @@ async def create(
     WebhookRepository(session).add(endpoint)
     await session.flush()
     emit(session, WebhooksChanged(workspace_id))
+    _audit(session, endpoint, "webhook.created")
     return CreatedWebhook(endpoint=endpoint, secret=secret)
 
 
@@ -212,12 +225,14 @@ async def update(
     endpoint.updated_at = now
     await session.flush()
     emit(session, WebhooksChanged(workspace_id))
+    _audit(session, endpoint, "webhook.updated")
     return endpoint
 
 
 async def delete(session: AsyncSession, *, workspace_id: str, webhook_id: str) -> None:
     """Remove an endpoint with its delivery log; nothing more is sent to it."""
     endpoint = await get(session, workspace_id=workspace_id, webhook_id=webhook_id)
+    _audit(session, endpoint, "webhook.deleted")
     await WebhookRepository(session).delete(endpoint)
     await session.flush()
     emit(session, WebhooksChanged(workspace_id))
@@ -233,6 +248,7 @@ async def rotate_secret(session: AsyncSession, *, workspace_id: str, webhook_id:
     endpoint.secret = secret
     endpoint.updated_at = now
     await session.flush()
+    _audit(session, endpoint, "webhook.secret_rotated")
     return CreatedWebhook(endpoint=endpoint, secret=secret)
 
 
@@ -266,6 +282,7 @@ async def send_test(session: AsyncSession, *, workspace_id: str, webhook_id: str
     repository.add_delivery(delivery)
     await session.flush()
     emit(session, WebhooksChanged(workspace_id))
+    _audit(session, endpoint, "webhook.test_sent")
     return DeliveryView(delivery=delivery, attempts=[])
 
 
@@ -323,4 +340,5 @@ async def retry_delivery(
     delivery.completed_at = None
     await session.flush()
     emit(session, WebhooksChanged(workspace_id))
+    _audit(session, endpoint, "webhook.delivery_retried", delivery_id=delivery.id)
     return view

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.config import Settings
 from mask.kit.crypto import hash_token
 from mask.kit.emails import normalize_email
@@ -19,7 +20,9 @@ from mask.kit.time import utcnow
 from mask.mail import outbox as mail_outbox
 from mask.models.account import Invite, Membership, Role, User
 from mask.models.workspace import Plan, Workspace
+from mask.workspace import permissions
 from mask.workspace import service as workspace_service
+from mask.workspace.permissions import Permission
 from mask.workspace.repository import InviteRepository, MembershipRepository
 
 INVITE_LIFETIME = timedelta(days=7)
@@ -28,6 +31,10 @@ WORKSPACE_SLUG_ATTEMPTS = 6
 
 class NotAnOwner(Forbidden):
     code = "owner_required"
+
+
+class NotAllowed(Forbidden):
+    code = "permission_denied"
 
 
 class MembershipNotFound(NotFound):
@@ -57,6 +64,13 @@ class WorkspaceAccess:
     def is_owner(self) -> bool:
         return self.membership.role == Role.owner
 
+    @property
+    def role(self) -> str:
+        return self.membership.role
+
+    def can(self, permission: Permission | str) -> bool:
+        return permissions.allows(self.membership.role, Permission(permission))
+
 
 @dataclass(frozen=True)
 class CreatedInvite:
@@ -79,21 +93,29 @@ async def create_workspace_for(session: AsyncSession, *, user: User, name: str) 
             continue
         MembershipRepository(session).add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.owner))
         await session.flush()
+        audit.record(
+            session,
+            workspace_id=workspace.id,
+            action="workspace.created",
+            target_type="workspace",
+            target_id=workspace.id,
+            details={"name": workspace.name},
+        )
         return workspace
     raise Conflict("Could not find a free handle for the workspace; try another name.", param="name")
 
 
 async def add_to_workspace(session: AsyncSession, *, user: User, workspace: Workspace, role: str) -> Membership:
-    """Make a user a member (or owner) of a workspace; an existing membership keeps the higher role."""
+    """Make a user a member of a workspace with `role`; an existing membership keeps the higher role."""
     if role not in Role.__members__:
-        raise ValidationFailed.single("role", "invalid_role", "The role is `owner` or `member`.")
+        raise ValidationFailed.single("role", "invalid_role", f"The role is one of {ROLE_NAMES}.")
     repository = MembershipRepository(session)
     membership = await repository.get(workspace.id, user.id)
     if membership is None:
         membership = Membership(workspace_id=workspace.id, user_id=user.id, role=role, created_at=utcnow())
         repository.add(membership)
-    elif role == Role.owner:
-        membership.role = Role.owner
+    elif permissions.outranks(role, membership.role):
+        membership.role = role
     await session.flush()
     return membership
 
@@ -118,10 +140,22 @@ async def access(session: AsyncSession, *, user: User, workspace_slug: str) -> W
     return WorkspaceAccess(workspace=found[0], membership=found[1])
 
 
+ROLE_NAMES = ", ".join(f"`{role}`" for role in Role)
+
+
 def require_owner(workspace_access: WorkspaceAccess) -> None:
-    """Only owners manage keys, domains, webhooks, members and plan."""
+    """Only owners make or unmake owners, and require two-factor sign-in."""
     if not workspace_access.is_owner:
         raise NotAnOwner("Only the workspace's owners can do this; ask one of them.")
+
+
+def require(workspace_access: WorkspaceAccess, permission: Permission) -> None:
+    """The role's permission (mask.workspace.permissions), or NotAllowed (403)."""
+    if not workspace_access.can(permission):
+        raise NotAllowed(
+            f"Your role ({workspace_access.role}) does not allow this in {workspace_access.workspace.name}; "
+            "ask an owner or admin."
+        )
 
 
 async def create_workspace(session: AsyncSession, *, user: User, name: str) -> Workspace:
@@ -140,32 +174,57 @@ async def members(session: AsyncSession, *, workspace: Workspace) -> list[tuple[
 
 
 async def remove_member(session: AsyncSession, *, actor: WorkspaceAccess, user_id: str) -> None:
-    """An owner removes someone (or anyone leaves); the last owner cannot go."""
+    """An owner or admin removes someone (only owners remove owners), or anyone leaves; the last owner cannot go.
+    The API keys the member made in this workspace are revoked with them."""
     if user_id != actor.membership.user_id:
-        require_owner(actor)
+        require(actor, Permission.members_manage)
     repository = MembershipRepository(session)
     membership = await repository.get(actor.workspace.id, user_id)
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
+    if membership.role == Role.owner and user_id != actor.membership.user_id:
+        require_owner(actor)
     if membership.role == Role.owner and await repository.count_owners(actor.workspace.id) <= 1:
         raise LastOwner("A workspace needs an owner: make someone else owner first.")
     await repository.delete(membership)
+    await repository.revoke_keys_of(actor.workspace.id, user_id, now=utcnow())
     await session.flush()
+    leaving = user_id == actor.membership.user_id
+    audit.record(
+        session,
+        workspace_id=actor.workspace.id,
+        action="member.left" if leaving else "member.removed",
+        target_type="user",
+        target_id=user_id,
+        details={"role": membership.role},
+    )
 
 
 async def set_role(session: AsyncSession, *, actor: WorkspaceAccess, user_id: str, role: str) -> Membership:
-    """An owner changes a member's role; the last owner cannot step down."""
-    require_owner(actor)
+    """An owner or admin changes a member's role (only owners make or unmake owners); the last owner cannot
+    step down. The member's API keys lose the scopes the new role may not grant."""
+    require(actor, Permission.members_manage)
     if role not in Role.__members__:
-        raise ValidationFailed.single("role", "invalid_role", "The role is `owner` or `member`.")
+        raise ValidationFailed.single("role", "invalid_role", f"The role is one of {ROLE_NAMES}.")
     repository = MembershipRepository(session)
     membership = await repository.get(actor.workspace.id, user_id)
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
+    if Role.owner in (membership.role, role):
+        require_owner(actor)
     if membership.role == Role.owner and role != Role.owner and await repository.count_owners(actor.workspace.id) <= 1:
         raise LastOwner("A workspace needs an owner: make someone else owner first.")
-    membership.role = role
+    previous, membership.role = membership.role, role
+    await repository.narrow_keys_of(actor.workspace.id, user_id, allowed=permissions.grantable_scopes(role))
     await session.flush()
+    audit.record(
+        session,
+        workspace_id=actor.workspace.id,
+        action="member.role_changed",
+        target_type="user",
+        target_id=user_id,
+        details={"from": previous, "to": role},
+    )
     return membership
 
 
@@ -178,12 +237,14 @@ async def create_invite(
     settings: Settings | None = None,
     inviter: str | None = None,
 ) -> CreatedInvite:
-    """An invite link to the workspace (owners only), valid for 7 days, usable once; mailed to `email` when
-    given (with `settings` to build the link)."""
-    require_owner(actor)
+    """An invite link to the workspace (owners and admins; only owners invite owners), valid for 7 days, usable
+    once; mailed to `email` when given (with `settings` to build the link)."""
+    require(actor, Permission.members_manage)
     errors: list[FieldError] = []
     if role not in Role.__members__:
-        errors.append(FieldError("role", "invalid_role", "The role is `owner` or `member`."))
+        errors.append(FieldError("role", "invalid_role", f"The role is one of {ROLE_NAMES}."))
+    elif role == Role.owner:
+        require_owner(actor)
     clean_email = normalize_email(email, errors) if email and email.strip() else None
     if errors:
         raise ValidationFailed(errors)
@@ -201,6 +262,14 @@ async def create_invite(
     )
     InviteRepository(session).add(invite)
     await session.flush()
+    audit.record(
+        session,
+        workspace_id=actor.workspace.id,
+        action="invite.created",
+        target_type="invite",
+        target_id=invite.id,
+        details={"role": role, "email": clean_email},
+    )
     if clean_email is not None and settings is not None:
         await mail_outbox.queue(
             session,
@@ -218,20 +287,23 @@ async def create_invite(
 
 
 async def pending_invites(session: AsyncSession, *, actor: WorkspaceAccess) -> list[Invite]:
-    """Open invites of the workspace, newest first (owners only)."""
-    require_owner(actor)
+    """Open invites of the workspace, newest first (who manages members)."""
+    require(actor, Permission.members_manage)
     return await InviteRepository(session).pending_for(actor.workspace.id, utcnow())
 
 
 async def revoke_invite(session: AsyncSession, *, actor: WorkspaceAccess, invite_id: str) -> None:
-    """Withdraw an open invite (owners only)."""
-    require_owner(actor)
+    """Withdraw an open invite (who manages members)."""
+    require(actor, Permission.members_manage)
     repository = InviteRepository(session)
     invite = await repository.get(actor.workspace.id, invite_id)
     if invite is None or invite.accepted_at is not None:
         raise InviteNotFound("No such open invite.")
     await repository.delete(invite)
     await session.flush()
+    audit.record(
+        session, workspace_id=actor.workspace.id, action="invite.revoked", target_type="invite", target_id=invite_id
+    )
 
 
 async def find_invite(session: AsyncSession, *, token: str) -> tuple[Invite, Workspace]:
@@ -253,4 +325,15 @@ async def accept_invite(session: AsyncSession, *, token: str, user: User) -> Wor
         raise InviteNotFound("This invite link is unknown, used or expired; ask for a new one.")
     await add_to_workspace(session, user=user, workspace=workspace, role=invite.role)
     await session.flush()
+    audit.record(
+        session,
+        workspace_id=workspace.id,
+        action="member.joined",
+        target_type="user",
+        target_id=user.id,
+        details={"role": invite.role, "invite": invite.id, "email": user.email},
+        actor=audit.Actor(
+            kind="user", id=user.id, label=user.email, ip_prefix=audit.actor_of(session).ip_prefix, user_id=user.id
+        ),
+    )
     return workspace

@@ -5,7 +5,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.kit.time import utcnow
 from mask.models.account import Invite, Membership, User
+from mask.models.auth import ApiKey
 from mask.models.workspace import Workspace
 
 
@@ -87,6 +89,28 @@ class MembershipRepository:
             .limit(1)
         )
         return verified is not None
+
+    async def revoke_keys_of(self, workspace_id: str, user_id: str, *, now: datetime) -> None:
+        await self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.workspace_id == workspace_id, ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def narrow_keys_of(self, workspace_id: str, user_id: str, *, allowed: list[str]) -> None:
+        """Drop from the member's keys every scope not in `allowed` (a key left with none is revoked)."""
+        result = await self.session.execute(
+            select(ApiKey).where(
+                ApiKey.workspace_id == workspace_id, ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None)
+            )
+        )
+        for key in result.scalars():
+            kept = [scope for scope in key.scopes if scope in allowed]
+            if kept != key.scopes:
+                key.scopes = kept
+            if not kept:
+                key.revoked_at = utcnow()
 
     def add(self, membership: Membership) -> None:
         self.session.add(membership)

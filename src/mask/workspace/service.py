@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.kit.errors import Conflict, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.models.workspace import Plan, Workspace
@@ -49,8 +50,16 @@ async def set_plan(session: AsyncSession, *, workspace: Workspace, plan: str) ->
     """Change a workspace's plan; rate limits follow at once."""
     if plan not in Plan.__members__:
         raise ValidationFailed.single("plan", "invalid_plan", f"Plan must be one of {', '.join(Plan)}.")
-    workspace.plan = Plan(plan).value
+    previous, workspace.plan = workspace.plan, Plan(plan).value
     await session.flush()
+    audit.record(
+        session,
+        workspace_id=workspace.id,
+        action="workspace.plan_changed",
+        target_type="workspace",
+        target_id=workspace.id,
+        details={"from": previous, "to": workspace.plan},
+    )
     return workspace
 
 
@@ -64,6 +73,14 @@ async def rename(session: AsyncSession, *, workspace: Workspace, name: str) -> W
     clean = name.strip()
     if not 1 <= len(clean) <= 100:
         raise ValidationFailed.single("name", "invalid_name", "A workspace name is 1 to 100 characters.")
-    workspace.name = clean
+    previous, workspace.name = workspace.name, clean
     await session.flush()
+    audit.record(
+        session,
+        workspace_id=workspace.id,
+        action="workspace.renamed",
+        target_type="workspace",
+        target_id=workspace.id,
+        details={"from": previous, "to": clean},
+    )
     return workspace

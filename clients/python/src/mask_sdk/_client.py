@@ -19,6 +19,7 @@ from mask_sdk._endpoint import Args, Operation
 from mask_sdk._pagination import AsyncPager, Pager
 from mask_sdk.errors import RateLimit
 from mask_sdk.resources.analytics import Analytics
+from mask_sdk.resources.audit_log import AuditLog
 from mask_sdk.resources.bio_pages import BioPages
 from mask_sdk.resources.domains import Domains
 from mask_sdk.resources.links import Links
@@ -103,6 +104,7 @@ class _Resources(Generic[R]):
         self.analytics: Analytics[R] = Analytics(runner)
         self.bio_pages: BioPages[R] = BioPages(runner)
         self.webhooks: Webhooks[R] = Webhooks(runner)
+        self.audit_log: AuditLog[R] = AuditLog(runner)
 
 
 def _core(api_key: str | None, base_url: str | None, timeout: httpx.Timeout | float, max_retries: int) -> ClientCore:

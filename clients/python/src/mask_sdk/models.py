@@ -115,6 +115,29 @@ class Link(Model):
     workspace_id: str
     created_at: datetime
     updated_at: datetime
+    created_by_user_id: str | None
+    created_by_key_id: str | None
+    suspended: bool
+
+
+# The audit log
+
+
+class AuditActor(Model):
+    type: Literal["user", "api_key", "system"]
+    id: str | None
+    label: str
+
+
+class AuditEntry(Model):
+    id: str
+    at: datetime
+    actor: AuditActor
+    action: str
+    target_type: str | None
+    target_id: str | None
+    ip_prefix: str | None
+    details: dict[str, Any]
 
 
 # Domains and tags

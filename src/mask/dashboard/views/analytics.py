@@ -20,6 +20,7 @@ from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
 from mask.dashboard.web import Page, view
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
+from mask.workspace.permissions import Permission
 
 INTERVALS = [
     ("24h", "24 hours"),
@@ -171,7 +172,7 @@ async def report(
     }
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.analytics_read)
 async def workspace_analytics(page: Page) -> Response:
     query = _query(page)
     base = f"{page.base}/analytics"
@@ -188,7 +189,7 @@ async def workspace_analytics(page: Page) -> Response:
     return page.render("analytics.html", problem=None, link=link, **values)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.analytics_read)
 async def breakdown(page: Page) -> Response:
     """One breakdown card: what the analytics page loads for each card (or, without script, a page of its own)."""
     query = _query(page)
@@ -215,7 +216,7 @@ async def breakdown(page: Page) -> Response:
     return page.render("analytics/card.html", back_url=_url(base, query), **values)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.analytics_read)
 async def analytics_csv(page: Page) -> Response:
     """The rows of one question as CSV, exactly as the API's `format=csv` answers it."""
     query = _query(page)

@@ -23,6 +23,7 @@ from mask.dashboard.views.links import domain_choices
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
 from mask.models.bio_page import BioBlock
+from mask.workspace.permissions import Permission
 
 BLOCK_TYPES = {"link": "Link button", "header": "Heading", "text": "Text", "social": "Social icon"}
 PAGE_FIELDS = ("handle", "domain", "title", "description", "avatar_url", "seo_title", "seo_description", "og_image_url")
@@ -163,7 +164,7 @@ async def _save_blocks(page: Page, found: BioPageView, blocks: list[dict[str, An
     return page.redirect(f"{page.base}/bio/{found.page.id}", done="bio-saved")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_read)
 async def list_bio_pages(page: Page) -> Response:
     views, _ = await bio_page_service.list_page(
         page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None, domain=None
@@ -176,7 +177,7 @@ async def list_bio_pages(page: Page) -> Response:
     )
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def create_bio_page(page: Page) -> Response:
     handle, domain, title = await page.field("handle"), await page.field("domain"), await page.field("title")
     body: dict[str, Any] = {"handle": handle.strip(), "title": title.strip() or None, "domain": domain.strip() or None}
@@ -201,12 +202,12 @@ async def create_bio_page(page: Page) -> Response:
     return page.redirect(f"{page.base}/bio/{created.page.id}", done="bio-created")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_read)
 async def edit_bio_page(page: Page) -> Response:
     return await _editor(page, await _load(page))
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def save_bio_page(page: Page) -> Response:
     """The page's own fields and theme; an emptied optional field is cleared."""
     found = await _load(page)
@@ -239,7 +240,7 @@ async def save_bio_page(page: Page) -> Response:
     return page.redirect(f"{page.base}/bio/{found.page.id}", done="bio-saved")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def add_block(page: Page) -> Response:
     found = await _load(page)
     block_type = await page.field("type")
@@ -258,7 +259,7 @@ def _index_of(found: BioPageView, block_id: str) -> int:
     raise bio_page_service.BioPageNotFound(f"No block `{block_id}` on this page.", param="id")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def update_block(page: Page) -> Response:
     found = await _load(page)
     index = _index_of(found, page.request.path_params["block_id"])
@@ -267,7 +268,7 @@ async def update_block(page: Page) -> Response:
     return await _save_blocks(page, found, blocks)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def move_block(page: Page) -> Response:
     found = await _load(page)
     index = _index_of(found, page.request.path_params["block_id"])
@@ -278,7 +279,7 @@ async def move_block(page: Page) -> Response:
     return await _save_blocks(page, found, blocks)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def reorder_blocks(page: Page) -> Response:
     """A new order from drag and drop: every block id once."""
     found = await _load(page)
@@ -289,7 +290,7 @@ async def reorder_blocks(page: Page) -> Response:
     return await _save_blocks(page, found, [_block_in(by_id[block_id]) for block_id in order])
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def delete_block(page: Page) -> Response:
     found = await _load(page)
     index = _index_of(found, page.request.path_params["block_id"])
@@ -297,14 +298,14 @@ async def delete_block(page: Page) -> Response:
     return await _save_blocks(page, found, blocks)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_write)
 async def delete_bio_page(page: Page) -> Response:
     found = await _load(page)
     await bio_page_service.delete(page.db, workspace_id=page.ws.workspace.id, page_id=found.page.id)
     return page.redirect(f"{page.base}/bio", done="bio-deleted")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.bio_pages_read)
 async def preview(page: Page) -> Response:
     """The page as the public renderer draws it, with its tracked links disarmed (a preview counts nothing)."""
     found = await _load(page)

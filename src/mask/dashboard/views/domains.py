@@ -7,6 +7,7 @@ from starlette.responses import Response
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.domain import service as domain_service
 from mask.kit.errors import MaskError
+from mask.workspace.permissions import Permission
 
 
 async def _render(
@@ -23,12 +24,12 @@ async def _render(
     )
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.domains_read)
 async def list_domains(page: Page) -> Response:
     return await _render(page)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.domains_write)
 async def add_domain(page: Page) -> Response:
     name = (await page.field("domain")).strip()
     try:
@@ -40,7 +41,7 @@ async def add_domain(page: Page) -> Response:
     return page.redirect(f"{page.base}/domains", done="domain-added")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.domains_write)
 async def remove_domain(page: Page) -> Response:
     try:
         await domain_service.delete(

@@ -16,6 +16,7 @@ from mask.kit.errors import MaskError
 from mask.link import service as link_service
 from mask.link.schemas import Link, LinkCreate, LinkUpdate
 from mask.tag import service as tag_service
+from mask.workspace.permissions import Permission
 
 PAGE_SIZE = 25
 FORM_FIELDS = (
@@ -70,13 +71,14 @@ def _update_body(values: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_read)
 async def list_links(page: Page) -> Response:
     params = page.request.query_params
     query = params.get("q", "").strip()[:200]
     tag = params.get("tag", "").strip()[:50]
     domain = params.get("domain", "").strip()[:253]
     cursor = params.get("cursor") or None
+    mine = params.get("created_by") == "me"
     views, next_cursor = await link_service.list_page(
         page.db,
         workspace_id=page.ws.workspace.id,
@@ -85,9 +87,10 @@ async def list_links(page: Page) -> Response:
         domain=domain or None,
         tag=tag or None,
         query=query or None,
+        created_by=page.me.id if mine else None,
     )
     links = [link_service.to_schema(item) for item in views]
-    filters = {"q": query, "tag": tag, "domain": domain}
+    filters = {"q": query, "tag": tag, "domain": domain, "created_by": "me" if mine else ""}
     values: dict[str, Any] = dict(
         links=links, next_cursor=next_cursor, filters=filters, paged=cursor is not None, filtered=any(filters.values())
     )
@@ -97,14 +100,14 @@ async def list_links(page: Page) -> Response:
     return page.render("links/list.html", tags=tags, domains=await domain_choices(page), **values)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_write)
 async def new_link_form(page: Page) -> Response:
     return page.render(
         "links/form.html", link=None, domains=await domain_choices(page), values={"domain": page.settings.short_domain}
     )
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_write)
 async def create_link(page: Page) -> Response:
     values = await _form_values(page)
     try:
@@ -143,7 +146,7 @@ async def _link_report(page: Page, link: Link) -> dict[str, Any]:
     )
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_read)
 async def link_detail(page: Page) -> Response:
     found = await link_service.get(
         page.db, workspace_id=page.ws.workspace.id, link_id=page.request.path_params["link_id"]
@@ -158,7 +161,7 @@ async def link_detail(page: Page) -> Response:
     )
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_write)
 async def update_link(page: Page) -> Response:
     link_id = page.request.path_params["link_id"]
     values = await _form_values(page)
@@ -187,7 +190,7 @@ async def update_link(page: Page) -> Response:
     return page.redirect(f"{page.base}/links/{link_id}", done="link-updated")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_write)
 async def delete_link(page: Page) -> Response:
     await link_service.delete(page.db, workspace_id=page.ws.workspace.id, link_id=page.request.path_params["link_id"])
     return page.redirect(f"{page.base}/links", done="link-deleted")
@@ -212,11 +215,11 @@ async def _qr(page: Page, kind: str) -> Response:
     return Response(buffer.getvalue(), media_type=media_type, headers=headers)
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_read)
 async def qr_svg(page: Page) -> Response:
     return await _qr(page, "svg")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.links_read)
 async def qr_png(page: Page) -> Response:
     return await _qr(page, "png")

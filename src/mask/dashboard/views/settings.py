@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import timedelta
 
 from starlette.responses import Response
 
 from mask.auth import service as auth_service
-from mask.auth.scopes import ALL_SCOPES
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError
+from mask.kit.time import utcnow
 from mask.link import service as link_service
+from mask.models.account import Role
 from mask.models.rate_limit import PlanLimit
 from mask.rate_limit import service as rate_limit_service
 from mask.workspace import members as workspace_members
+from mask.workspace import permissions
 from mask.workspace import service as workspace_service
+from mask.workspace.permissions import Permission
 
 SCOPE_LABELS = {
+    "audit": "Audit log",
     "links": "Links",
     "domains": "Domains",
     "analytics": "Analytics",
@@ -26,9 +31,13 @@ SCOPE_LABELS = {
 }
 
 
-def _scope_groups() -> list[tuple[str, list[str]]]:
+EXPIRY_CHOICES = [("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
+
+
+def _scope_groups(role: str) -> list[tuple[str, list[str]]]:
+    """The scopes this member's role may give a key (mask.workspace.permissions), by area."""
     groups: dict[str, list[str]] = {}
-    for scope in ALL_SCOPES:
+    for scope in permissions.grantable_scopes(role):
         groups.setdefault(scope.split(":", 1)[0], []).append(scope)
     return [(SCOPE_LABELS.get(name, name), scopes) for name, scopes in groups.items()]
 
@@ -49,22 +58,28 @@ async def _keys_page(
         headers=headers,
         keys=keys,
         created=created,
-        scope_groups=_scope_groups(),
+        scope_groups=_scope_groups(page.ws.role),
         errors=errors or {},
-        values=values or {"scopes": list(ALL_SCOPES)},
+        values=values or {"scopes": permissions.grantable_scopes(page.ws.role)},
+        expiry_choices=EXPIRY_CHOICES,
+        now=utcnow(),
     )
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.keys_own)
 async def api_keys(page: Page) -> Response:
     return await _keys_page(page)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.keys_own)
 async def create_api_key(page: Page) -> Response:
     form = await page.form()
     name = (await page.field("name")).strip()
     scopes = [value for value in form.getlist("scopes") if isinstance(value, str)]
+    days = await page.field("expires_in_days")
+    expires_at = (
+        utcnow() + timedelta(days=int(days)) if days in {choice for choice, _ in EXPIRY_CHOICES if choice} else None
+    )
     if not scopes:
         raise Rerender(
             await _keys_page(
@@ -72,7 +87,15 @@ async def create_api_key(page: Page) -> Response:
             )
         )
     try:
-        created = await auth_service.create(page.db, workspace=page.ws.workspace, name=name or None, scopes=scopes)
+        created = await auth_service.create(
+            page.db,
+            workspace=page.ws.workspace,
+            name=name or None,
+            scopes=scopes,
+            created_by=page.me.id,
+            role=page.ws.role,
+            expires_at=expires_at,
+        )
     except MaskError as error:
         raise Rerender(
             await _keys_page(
@@ -83,9 +106,14 @@ async def create_api_key(page: Page) -> Response:
     return await _keys_page(page, status=201, created=created)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.keys_own)
 async def revoke_api_key(page: Page) -> Response:
-    await auth_service.revoke(page.db, workspace=page.ws.workspace, key_id=page.request.path_params["key_id"])
+    await auth_service.revoke(
+        page.db,
+        workspace=page.ws.workspace,
+        key_id=page.request.path_params["key_id"],
+        only_of=None if page.ws.can(Permission.keys_manage) else page.me.id,
+    )
     return page.redirect(f"{page.base}/settings/keys", done="key-revoked")
 
 
@@ -98,7 +126,8 @@ async def _workspace_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     members = await workspace_members.members(page.db, workspace=page.ws.workspace)
-    invites = await workspace_members.pending_invites(page.db, actor=page.ws) if page.ws.is_owner else []
+    can_manage = page.ws.can(Permission.members_manage)
+    invites = await workspace_members.pending_invites(page.db, actor=page.ws) if can_manage else []
     try:
         plan_limit: PlanLimit | None = await rate_limit_service.get_plan_limit(page.db, plan=page.ws.workspace.plan)
     except rate_limit_service.PlanNotFound:
@@ -113,6 +142,7 @@ async def _workspace_page(
         values=values or {},
         plan_limit=plan_limit,
         usage=await _usage(page),
+        assignable_roles=[role.value for role in Role if page.ws.is_owner or role != Role.owner],
         headers={"Cache-Control": "no-store"},
     )
 
@@ -130,12 +160,12 @@ async def _usage(page: Page) -> dict[str, int] | None:
     }
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.members_read)
 async def workspace_settings(page: Page) -> Response:
     return await _workspace_page(page)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.workspace_manage)
 async def rename_workspace(page: Page) -> Response:
     name = await page.field("name")
     try:
@@ -147,7 +177,7 @@ async def rename_workspace(page: Page) -> Response:
     return page.redirect(f"{page.base}/settings", done="workspace-renamed")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.members_manage)
 async def create_invite(page: Page) -> Response:
     role, email = await page.field("role"), await page.field("email")
     try:
@@ -169,13 +199,13 @@ async def create_invite(page: Page) -> Response:
     return await _workspace_page(page, status=201, invite_link=link)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.members_manage)
 async def revoke_invite(page: Page) -> Response:
     await workspace_members.revoke_invite(page.db, actor=page.ws, invite_id=page.request.path_params["invite_id"])
     return page.redirect(f"{page.base}/settings", done="invite-revoked")
 
 
-@view(workspace=True)
+@view(workspace=True, permission=Permission.members_read)
 async def remove_member(page: Page) -> Response:
     """An owner removes a member; anyone may remove themselves (leave)."""
     user_id = page.request.path_params["user_id"]
@@ -190,7 +220,7 @@ async def remove_member(page: Page) -> Response:
     return page.redirect(f"{page.base}/settings", done="member-removed")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.members_manage)
 async def change_role(page: Page) -> Response:
     try:
         await workspace_members.set_role(

@@ -16,6 +16,7 @@ from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError
 from mask.webhook import service as webhook_service
 from mask.webhook.schemas import EVENT_TYPES, WebhookCreate, WebhookUpdate
+from mask.workspace.permissions import Permission
 
 DELIVERIES_PER_PAGE = 25
 STATUSES = ("pending", "succeeded", "failed")
@@ -51,12 +52,12 @@ async def _list_page(
     )
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_read)
 async def list_webhooks(page: Page) -> Response:
     return await _list_page(page)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_write)
 async def create_webhook(page: Page) -> Response:
     values = await _form(page)
     try:
@@ -131,12 +132,12 @@ async def _detail(
     )
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_read)
 async def webhook_detail(page: Page) -> Response:
     return await _detail(page)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_write)
 async def update_webhook(page: Page) -> Response:
     values = await _form(page)
     values["enabled"] = await page.field("enabled") == "on"
@@ -163,7 +164,7 @@ async def update_webhook(page: Page) -> Response:
     return page.redirect(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", done="webhook-saved")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_write)
 async def send_test(page: Page) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
     try:
@@ -173,7 +174,7 @@ async def send_test(page: Page) -> Response:
     return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-test-sent")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_write)
 async def rotate_secret(page: Page) -> Response:
     rotated = await webhook_service.rotate_secret(
         page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
@@ -181,7 +182,7 @@ async def rotate_secret(page: Page) -> Response:
     return await _detail(page, secret=rotated.secret)
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_write)
 async def delete_webhook(page: Page) -> Response:
     await webhook_service.delete(
         page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
@@ -189,7 +190,7 @@ async def delete_webhook(page: Page) -> Response:
     return page.redirect(f"{page.base}/webhooks", done="webhook-deleted")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_write)
 async def retry_delivery(page: Page) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
     try:
@@ -204,7 +205,7 @@ async def retry_delivery(page: Page) -> Response:
     return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-retried")
 
 
-@view(workspace=True, owner=True)
+@view(workspace=True, permission=Permission.webhooks_read)
 async def delivery_detail(page: Page) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
     found, payload = await webhook_service.get_delivery(

@@ -2,7 +2,6 @@
 
 Revision ID: 0024b
 Revises: 0024
-Create Date: 2026-12-06 10:53:27.885339
 """
 
 from __future__ import annotations

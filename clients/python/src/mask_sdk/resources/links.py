@@ -41,11 +41,13 @@ class Links(Resource[R]):
         tag: str | None = None,
         domain: str | None = None,
         q: str | None = None,
+        created_by: str | None = None,
         limit: int | None = None,
         max_items: int | None = None,
     ) -> Args:
-        """Every link, newest first, optionally with a tag, on a domain, or matching `q` (URL and slug).
-        `limit` is the page size; `max_items` stops after that many."""
+        """Every link, newest first, optionally with a tag, on a domain, matching `q` (URL and slug), or created
+        by `created_by` (`"me"`, a `usr_…` or a `key_…` id). `limit` is the page size; `max_items` stops after
+        that many."""
         return given(locals())
 
     @endpoint("GET", "/v1/links", returns=Json(Page[Link]))
@@ -55,6 +57,7 @@ class Links(Resource[R]):
         tag: str | None = None,
         domain: str | None = None,
         q: str | None = None,
+        created_by: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Args:
