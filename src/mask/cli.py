@@ -286,7 +286,7 @@ def users_create(
         str | None,
         typer.Option(help="Join this workspace (handle or ws_ id) instead of getting a new Hobby workspace."),
     ] = None,
-    role: Annotated[str, typer.Option(help="owner or member (with --workspace).")] = "owner",
+    role: Annotated[str, typer.Option(help="owner, admin, member or viewer (with --workspace).")] = "owner",
 ) -> None:
     """Create a dashboard user (their address counts as verified: the operator vouches for it); prints its id."""
 

@@ -71,7 +71,8 @@ async def test_every_kind_of_write_leaves_an_entry_saying_who_and_from_which_net
     bio = (await api.post("/v1/bio-pages", json={"handle": "team", "title": "Team"}, headers=auth)).json()
     assert (await api.patch(f"/v1/bio-pages/{bio['id']}", json={"title": "The team"}, headers=auth)).is_success
     assert (await api.delete(f"/v1/bio-pages/{bio['id']}", headers=auth)).status_code == 204
-    hook = (await api.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["link.created"]}, headers=auth)).json()
+    receiver = {"url": "http://127.0.0.1:9/hook", "events": ["link.created"]}
+    hook = (await api.post("/v1/webhooks", json=receiver, headers=auth)).json()
     assert (await api.patch(f"/v1/webhooks/{hook['id']}", json={"enabled": False}, headers=auth)).is_success
     assert (await api.post(f"/v1/webhooks/{hook['id']}/rotate-secret", headers=auth)).is_success
     assert (await api.delete(f"/v1/webhooks/{hook['id']}", headers=auth)).status_code == 204
