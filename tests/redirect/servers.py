@@ -37,7 +37,7 @@ class MaskServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> MaskServer:
+    def start(self, timeout: float = 120.0) -> MaskServer:  # a hang guard: a busy machine starts slowly
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [MASK, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
@@ -67,7 +67,7 @@ class MaskServer:
         else:
             self.process.send_signal(signum)  # the supervisor forwards it to its workers
 
-    def wait(self, timeout: float = 30.0) -> int:
+    def wait(self, timeout: float = 120.0) -> int:
         assert self.process is not None
         return self.process.wait(timeout)
 
