@@ -36,6 +36,13 @@ class LinkChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainChanged:
+    """What the host name `domain` answers changed: verified or not any more, its per-domain settings, removed."""
+
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
 class BioPageChanged:
     """The public bio page (domain, handle) looks different now, or exists or vanished."""
 
@@ -55,8 +62,8 @@ class EventsRecorded:
     """Events were written to the outbox: there is something to deliver."""
 
 
-Signal = LinkChanged | BioPageChanged | WebhooksChanged | EventsRecorded
-S = TypeVar("S", LinkChanged, BioPageChanged, WebhooksChanged, EventsRecorded)
+Signal = LinkChanged | DomainChanged | BioPageChanged | WebhooksChanged | EventsRecorded
+S = TypeVar("S", LinkChanged, DomainChanged, BioPageChanged, WebhooksChanged, EventsRecorded)
 Receiver = Callable[[S], Awaitable[None]]
 
 

@@ -44,7 +44,10 @@ async def add_domain(page: Page) -> Response:
 async def remove_domain(page: Page) -> Response:
     try:
         await domain_service.delete(
-            page.db, workspace_id=page.ws.workspace.id, domain_id=page.request.path_params["domain_id"]
+            page.db,
+            settings=page.settings,
+            workspace_id=page.ws.workspace.id,
+            domain_id=page.request.path_params["domain_id"],
         )
     except domain_service.DomainInUse as error:
         raise Rerender(await _render(page, status=error.status_code, errors={"__all__": error.message})) from error
