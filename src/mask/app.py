@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mask.click.pipeline import ClickPipeline
 from mask.context import AppContext
+from mask.domain.tasks import DomainChecker
 from mask.public.pages import Hosts
 from mask.rate_limit.limiter import Limiter
 from mask.redirect.app import RedirectApp
@@ -32,6 +33,7 @@ class Services:
     clicks: ClickPipeline
     webhooks: WebhookRuntime
     rate_limiter: Limiter | None
+    domain_checker: DomainChecker | None = None  # custom domains' DNS re-checks (a background service)
 
 
 class MaskApp:

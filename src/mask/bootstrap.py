@@ -150,8 +150,8 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
         analytics_service.record_clicks,  # analytics rollups
     ]
     clicks = build_click_pipeline(context, listeners)
-    build_domain_checker(context)
-    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None)
+    checker = build_domain_checker(context)
+    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None, domain_checker=checker)
 
 
 # --- custom domains: the background checks --------------------------------------------------------------------

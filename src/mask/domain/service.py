@@ -180,7 +180,7 @@ async def create(
     await _record(session, settings, "domain.created", domain)
     if operator_verified:
         await _release_others(session, settings, domain, now)
-        _changed(session, hostname)
+    _changed(session, hostname)  # also wakes the domain checker: the record may exist already
     return domain
 
 
@@ -403,6 +403,8 @@ async def _release_others(session: AsyncSession, settings: Settings, winner: Dom
     removed, the claim is marked failed (`claimed_elsewhere`), and its workspace gets the event."""
     repository = DomainRepository(session)
     for claim in await repository.other_claims(winner.domain, besides=winner.id):
+        if claim.verification_status == "failed" and claim.last_error == "claimed_elsewhere":
+            continue  # released already, and told
         links, pages = await repository.delete_links_and_pages(claim.domain, workspace_id=claim.workspace_id)
         claim.verification_status = "failed"
         claim.next_check_at = None
@@ -477,6 +479,8 @@ async def _try_to_win(session: AsyncSession, *, settings: Settings, domain: Doma
     holder = await repository.verified_claim(domain.domain)
     if holder is not None and holder.id != domain.id:
         _verified_elsewhere(domain, now)
+        return
+    if holder is not None:  # verified meanwhile by a concurrent check of this same claim: nothing more to do
         return
     _mark_verified(domain, now, next_check=now + timedelta(seconds=settings.domain_recheck_interval))
     try:
