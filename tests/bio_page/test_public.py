@@ -12,8 +12,8 @@ from mask.app import MaskApp
 from mask.bio_page import themes
 from mask.public.bio_pages import CONTENT_SECURITY_POLICY
 from tests.bio_page.conftest import GOOGLEBOT, create_page, flush_clicks, parse, stored_clicks
-from tests.domains import verify_domain
 from tests.conftest import Tenant, TenantFactory
+from tests.domains import verify_domain
 
 
 async def test_page_renders_blocks_in_order_with_security_headers(

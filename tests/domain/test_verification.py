@@ -9,7 +9,7 @@ import httpx
 
 from mask.app import MaskApp
 from mask.kit.time import utcnow
-from tests.conftest import TenantFactory, Tenant
+from tests.conftest import Tenant, TenantFactory
 from tests.dns_zone import Zone
 from tests.domain.conftest import CNAME_TARGET, add, checker_of, events, publish, verify
 from tests.domains import verify_domain
