@@ -169,11 +169,11 @@ def build_domain_checker(context: AppContext) -> DomainChecker:
 
 
 # --- custom domains: what each host name answers, per worker ----------------------------------------------------
-def build_domain_states(context: AppContext, engine: AsyncEngine) -> DomainStates:
+def build_domain_states(context: AppContext, hosts: Hosts, engine: AsyncEngine) -> DomainStates:
     """The per-worker domain states (mask.public.domains), dropped on DomainChanged here and, through Redis, in
     every other worker."""
     settings = context.settings
-    domains = DomainStates(settings, VerifiedDomains(engine), ttl=settings.redirect_cache_ttl)
+    domains = DomainStates(settings, hosts, VerifiedDomains(engine), ttl=settings.redirect_cache_ttl)
     invalidation = CacheInvalidation(
         forget=domains.invalidate,
         clear=domains.clear,
@@ -228,7 +228,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
     context.signals.connect(LinkChanged, forget_link)
     engine = lookup_engine(settings)
     context.on_shutdown.append(engine.dispose)
-    domains = build_domain_states(context, engine)
+    domains = build_domain_states(context, hosts, engine)
     redirect = RedirectApp(
         settings=settings,
         hosts=hosts,

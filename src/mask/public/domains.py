@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mask.config import Settings
 from mask.domain.repository import find_verified
 from mask.kit.http import json_dumps
+from mask.public.pages import Hosts
 
 MAX_DOMAINS = 10_000  # entries per worker; past it the map starts again empty
 NO_STORE = (b"cache-control", b"private, no-store, max-age=0")
@@ -37,6 +38,7 @@ ROBOTS_ALLOW = b"User-agent: *\nDisallow:\n"
 class DomainState:
     """A host name's answers, prepared once per cache fill."""
 
+    domain: str  # the host name (the default short domain's for every host that means it)
     serves: bool  # verified (or the default short domain): its links answer
     workspace_id: str | None  # whose links it serves; None: the default short domain's, every workspace's
     redirect_tail: tuple[tuple[bytes, bytes], ...]  # a redirect's headers after Location
@@ -52,6 +54,7 @@ class DomainState:
 
 def build_state(
     *,
+    domain: str,
     serves: bool,
     workspace_id: str | None,
     root_url: str | None = None,
@@ -64,6 +67,7 @@ def build_state(
 ) -> DomainState:
     noindex = robots != "allow"
     return DomainState(
+        domain=domain,
         serves=serves,
         workspace_id=workspace_id,
         redirect_tail=(NO_STORE, EMPTY, NOINDEX) if noindex else (NO_STORE, EMPTY),
@@ -81,6 +85,7 @@ def build_state(
 def short_domain_state(settings: Settings) -> DomainState:
     """The default short domain's answers, from MASK_ROOT_URL, MASK_ROBOTS, … (never expire)."""
     return build_state(
+        domain=settings.short_domain,
         serves=True,
         workspace_id=None,
         root_url=settings.root_url,
@@ -117,6 +122,7 @@ class VerifiedDomains:
         for row in rows:
             name, workspace_id, root_url, not_found_url, expired_url, robots, aasa, asset_links = tuple(row)
             found[name] = build_state(
+                domain=name,
                 serves=True,
                 workspace_id=workspace_id,
                 root_url=root_url,
@@ -131,14 +137,20 @@ class VerifiedDomains:
 
 
 class DomainStates:
-    """Host name → DomainState: a dict read without awaiting, and a batched single-flight load on a miss."""
+    """Host name → DomainState: a dict read without awaiting, and a single-flight load on a miss.
 
-    def __init__(self, settings: Settings, load_many: LoadStates, *, ttl: float) -> None:
+    `by_host` maps a raw Host header to its state in one dict read (the redirect's hot path: it replaces
+    Hosts.domain_of there); it only points at entries of the host name map and is emptied with any of them.
+    """
+
+    def __init__(self, settings: Settings, hosts: Hosts, load_many: LoadStates, *, ttl: float) -> None:
         self.ttl = ttl
+        self.hosts = hosts
         self.load_many = load_many
         self.short = short_domain_state(settings)
         self.short_domain = settings.short_domain
         self._entries: dict[str, DomainState] = {self.short_domain: self.short}
+        self.by_host: dict[bytes, DomainState] = {}
         self._inflight: dict[str, asyncio.Future[DomainState]] = {}
         self._generation = 0
 
@@ -151,6 +163,17 @@ class DomainStates:
 
     async def get(self, domain: str) -> DomainState:
         return self.cached(domain, time.time()) or await self.load(domain)
+
+    async def of_host(self, host: bytes) -> DomainState:
+        """The state of a raw Host header (after `by_host` missed, or held an expired entry)."""
+        generation = self._generation
+        domain = self.hosts.domain_of(host)
+        state = await self.get(domain)
+        if generation == self._generation:  # no invalidation meanwhile: the answer is current
+            if len(self.by_host) >= MAX_DOMAINS:
+                self.by_host = {}
+            self.by_host[host] = state
+        return state
 
     async def load(self, domain: str) -> DomainState:
         future = self._inflight.get(domain)
@@ -172,7 +195,7 @@ class DomainStates:
         generation = self._generation
         deadline = time.time() + self.ttl
         found = await self.load_many([domain], deadline)
-        state = found.get(domain) or build_state(serves=False, workspace_id=None, deadline=deadline)
+        state = found.get(domain) or build_state(domain=domain, serves=False, workspace_id=None, deadline=deadline)
         if generation == self._generation:  # no invalidation meanwhile: the answer is current
             if len(self._entries) >= MAX_DOMAINS:
                 self.clear()
@@ -182,11 +205,13 @@ class DomainStates:
     def invalidate(self, domain: str, _slug: str | None = None) -> None:
         """Forget a host name's state (the signature of mask.public.invalidation's `forget`)."""
         self._generation += 1
+        self.by_host = {}
         if domain != self.short_domain:
             self._entries.pop(domain, None)
 
     def clear(self) -> None:
         self._generation += 1
+        self.by_host = {}
         self._entries = {self.short_domain: self.short}
 
 

@@ -22,7 +22,7 @@ from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
 from mask.public.cache import MISS
-from mask.public.domains import DomainStates
+from mask.public.domains import EMPTY, NOINDEX, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
 from mask.redirect import fallback
 from mask.redirect.destination import Utm
@@ -69,10 +69,12 @@ class RedirectApp:
         if method != "GET" and not head:
             await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
             return
-        domain = self.hosts.domain_of(host)
         now = time.time()
-        # Only a verified domain (or the default short domain) serves links: the state is a dict read.
-        state = self.domains.cached(domain, now) or await self.domains.load(domain)
+        # Host → the domain's state in one dict read: only a verified domain (or the default short domain) serves.
+        state = self.domains.by_host.get(host)
+        if state is None or state.deadline <= now:
+            state = await self.domains.of_host(host)
+        domain = state.domain
         if not state.serves:
             await fallback.page(send, NOT_VERIFIED, accept, head=head)
             return
@@ -116,7 +118,8 @@ class RedirectApp:
             )
             if not self.tracker.buffer_row(row):
                 await self.tracker.submit(RawClick(*row))
-        await send({"type": "http.response.start", "status": 302, "headers": (location_header, *state.redirect_tail)})
+        headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
+        await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send(EMPTY_BODY)
 
 
