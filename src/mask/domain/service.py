@@ -301,11 +301,12 @@ async def check_domain(
 async def is_short_domain(session: AsyncSession, *, settings: Settings, url: ParsedUrl) -> bool:
     """Whether a URL leads back to MASK (a redirect there would loop): the default short domain, however the
     URL spells it (capitals, a trailing dot; for a loopback short domain every loopback name and address on its
-    port), or any workspace's domain."""
+    port), or any workspace's verified domain. A claim nobody verified serves nothing, so it loops nothing: it
+    must not let a squatter forbid links to someone else's site (`https://yourbrand.com/…`)."""
     short_name, short_port = split_host(settings.short_domain)
     if url.site == short_name or (is_loopback(url.site) and is_loopback(short_name)):
         return short_port is None or url.port == short_port
-    return await DomainRepository(session).exists(url.site)
+    return await DomainRepository(session).verified_claim(url.site) is not None
 
 
 async def check_destination(
@@ -480,7 +481,8 @@ async def _try_to_win(session: AsyncSession, *, settings: Settings, domain: Doma
     if holder is not None and holder.id != domain.id:
         _verified_elsewhere(domain, now)
         return
-    if holder is not None:  # verified meanwhile by a concurrent check of this same claim: nothing more to do
+    if holder is not None:  # verified meanwhile by a concurrent check of this same claim: show what it did
+        await session.refresh(domain)
         return
     _mark_verified(domain, now, next_check=now + timedelta(seconds=settings.domain_recheck_interval))
     try:
