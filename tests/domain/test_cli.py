@@ -12,6 +12,7 @@ import httpx
 from mask.app import MaskApp
 from tests.conftest import Tenant
 from tests.dns_zone import Zone
+from tests.domain.conftest import checker_of
 
 MASK = str(Path(sys.executable).with_name("mask"))
 
@@ -25,6 +26,7 @@ async def test_an_operator_adds_lists_and_checks_domains(
     database_url: str, app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, zone: Zone, dns: tuple[Zone, str]
 ) -> None:
     resolver = dns[1]
+    await checker_of(app).stop()  # only the commands check here
     verified = mask(database_url, resolver, "domains", "add", "go.ops.test", "--workspace", tenant.slug, "--verified")
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.strip().startswith("dom_")
@@ -43,7 +45,7 @@ async def test_an_operator_adds_lists_and_checks_domains(
     )
     zone.set(domain["verification"]["record"]["name"], "TXT", domain["verification"]["record"]["value"])
     found = mask(database_url, resolver, "domains", "check", "go.later.test", "--workspace", tenant.slug)
-    assert found.stdout.strip() == "go.later.test: verified"
+    assert found.stdout.strip() == "go.later.test: verified", found.stderr
 
     refused = mask(database_url, resolver, "domains", "add", "co.uk", "--workspace", tenant.slug)
     assert refused.returncode == 1 and "public suffix" in refused.stderr and "Traceback" not in refused.stderr
