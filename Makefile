@@ -30,7 +30,7 @@ run: $(VENV)/.deps-run
 
 ## The whole test suite. PostgreSQL/Redis/browser tests skip without their servers, unless CI=true.
 test: $(VENV)/.deps-dev
-	bash scripts/debian-packages.sh chromium
+	bash scripts/debian-packages.sh chromium caddy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20 $(PYTEST_ARGS)
 
 ## The gates CI applies: ruff (lint and format), mypy --strict, and the import contracts (pyproject.toml).

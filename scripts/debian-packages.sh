@@ -2,7 +2,7 @@
 # Install the Debian packages a test or bench needs, when missing: `scripts/debian-packages.sh chromium wrk`.
 # Needs root (CI and the developer machines run as root); elsewhere it says what to install and goes on.
 set -euo pipefail
-declare -A binary=([chromium]=/usr/bin/chromium [wrk]=/usr/bin/wrk [nginx-light]=/usr/sbin/nginx)
+declare -A binary=([chromium]=/usr/bin/chromium [wrk]=/usr/bin/wrk [nginx-light]=/usr/sbin/nginx [caddy]=/usr/bin/caddy)
 missing=()
 for package in "$@"; do
   path=${binary[$package]:-}

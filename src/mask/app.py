@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mask.click.pipeline import ClickPipeline
 from mask.context import AppContext
+from mask.domain.tasks import DomainChecker
 from mask.public.pages import Hosts
 from mask.rate_limit.limiter import Limiter
 from mask.redirect.app import RedirectApp
@@ -32,6 +33,7 @@ class Services:
     clicks: ClickPipeline
     webhooks: WebhookRuntime
     rate_limiter: Limiter | None
+    domain_checker: DomainChecker | None = None  # custom domains' DNS re-checks (a background service)
 
 
 class MaskApp:
@@ -48,6 +50,7 @@ class MaskApp:
         redirect: RedirectApp,
         bio_pages: ASGIApp,
         dashboard: ASGIApp,
+        internal: ASGIApp,
     ) -> None:
         self.context = context
         self.services = services
@@ -57,6 +60,9 @@ class MaskApp:
         self.redirect = redirect
         self.bio_pages = bio_pages
         self.dashboard = dashboard
+        self.internal = internal  # /internal/…: the TLS proxy's questions (mask.public.tls), on every host
+        # The app host's root is the dashboard, unless MASK_ROOT_URL sends visitors elsewhere (the redirect app).
+        self.root = redirect if context.settings.root_url else dashboard
         # The app host's paths, first match wins; anything unmatched is a short link. A prefix ending in "/"
         # or "@" matches as is ("/@" → /@handle); any other matches whole segments ("/docs": /docs, /docs/x,
         # not /docsx). One line per mounted app.
@@ -66,6 +72,7 @@ class MaskApp:
             ("/health", self.api),
             ("/@", self.bio_pages),
             ("/app", self.dashboard),
+            ("/internal/", self.internal),
         ]
         self._route_initials = frozenset(prefix[1] for prefix, _ in self.routes)  # "/@" (bio pages) included
 
@@ -81,9 +88,11 @@ class MaskApp:
                 break
         if self.hosts.domain_of(host) != self.hosts.short_domain:
             # Workspace domains serve bio pages (/@handle) besides their short links.
-            return self.bio_pages if path.startswith("/@") else self.redirect
-        if path == "/":  # the app host's front page is the dashboard
-            return self.dashboard
+            if path.startswith("/@"):
+                return self.bio_pages
+            return self.internal if path.startswith("/internal/") else self.redirect
+        if path == "/":  # the app host's front page: the dashboard, or MASK_ROOT_URL
+            return self.root
         for prefix, app in self.routes:
             if path.startswith(prefix) and (len(path) == len(prefix) or prefix[-1] in "/@" or path[len(prefix)] == "/"):
                 return app

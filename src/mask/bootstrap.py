@@ -7,7 +7,11 @@ Read top to bottom, it says who reacts to what:
   in the batch's transaction: `link.clicked` events (webhooks), bio page counters, analytics rollups.
 - After a commit (mask.signals): LinkChanged → the redirect cache forgets the link (here, then in every worker via
   Redis); BioPageChanged → the bio page cache likewise; WebhooksChanged and EventsRecorded → the webhook
-  dispatcher looks for work at once; MailQueued → the mail sender sends at once.
+  dispatcher looks for work at once; MailQueued → the mail sender sends at once; DomainChanged → every worker's
+  domain states forget the host name (whether it serves, whose links, its fallbacks), and the domain checker looks
+  for due checks.
+- Background services (the background process): click storing, webhook delivery, the mail sender, audit log
+  retention, and the DomainChecker, which re-checks custom domains' DNS records when due.
 
 Two roles: `create_app` builds an HTTP process (`mask serve`'s workers, the tests), `create_worker` the background
 process (`mask worker`) with only what it runs: click storing and webhook delivery, no ASGI apps.
@@ -19,6 +23,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.analytics import service as analytics_service
 from mask.api.app import api_stack, create_api
@@ -36,17 +42,21 @@ from mask.config import Settings, get_settings
 from mask.context import AppContext, BackgroundService
 from mask.dashboard.app import create_dashboard
 from mask.db import create_sessionmaker
+from mask.domain.dns import Dns
+from mask.domain.tasks import DomainChecker
 from mask.kit.cpu import CpuGate
 from mask.mail.sender import MailSender
 from mask.public.bio_pages import BioPagePublic, create_bio_pages_app, page_cache
 from mask.public.cache import PublicCache
-from mask.public.invalidation import BIO_PAGES, REDIRECTS, CacheInvalidation, channel_name
+from mask.public.domains import DomainStates, VerifiedDomains
+from mask.public.invalidation import BIO_PAGES, DOMAINS, REDIRECTS, CacheInvalidation, channel_name
 from mask.public.pages import Hosts
+from mask.public.tls import TlsAsk
 from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.middleware import RateLimitGuard
 from mask.redirect.app import RedirectApp
 from mask.redirect.resolver import Resolver, Target, lookup_engine
-from mask.signals import BioPageChanged, EventsRecorded, LinkChanged, MailQueued, WebhooksChanged
+from mask.signals import BioPageChanged, DomainChanged, EventsRecorded, LinkChanged, MailQueued, WebhooksChanged
 from mask.webhook.clicks import LinkClickedRecorder
 from mask.webhook.dispatcher import WebhookDispatcher
 from mask.webhook.runtime import WebhookRuntime
@@ -150,7 +160,44 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
         analytics_service.record_clicks,  # analytics rollups
     ]
     clicks = build_click_pipeline(context, listeners)
-    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None)
+    checker = build_domain_checker(context)
+    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None, domain_checker=checker)
+
+
+# --- custom domains: the background checks --------------------------------------------------------------------
+def build_domain_checker(context: AppContext) -> DomainChecker:
+    """The DomainChecker, a background service; a claim added in this process wakes it."""
+    checker = DomainChecker(settings=context.settings, sessionmaker=context.sessionmaker, dns=Dns(context.settings))
+    context.background.append(BackgroundService("domain checker", checker.start, checker.stop))
+
+    async def wake_checker(_signal: DomainChanged) -> None:
+        checker.wake()
+
+    if context.run_background:
+        context.signals.connect(DomainChanged, wake_checker)
+    return checker
+
+
+# --- custom domains: what each host name answers, per worker ----------------------------------------------------
+def build_domain_states(context: AppContext, hosts: Hosts, engine: AsyncEngine) -> DomainStates:
+    """The per-worker domain states (mask.public.domains), dropped on DomainChanged here and, through Redis, in
+    every other worker."""
+    settings = context.settings
+    domains = DomainStates(settings, hosts, VerifiedDomains(engine), ttl=settings.redirect_cache_ttl)
+    invalidation = CacheInvalidation(
+        forget=domains.invalidate,
+        clear=domains.clear,
+        redis=context.redis,
+        channel=channel_name(settings.redis_prefix, DOMAINS),
+    )
+    context.on_startup.append(invalidation.start)
+    context.on_shutdown.append(invalidation.stop)
+
+    async def forget_domain(signal: DomainChanged) -> None:
+        await invalidation.invalidate(signal.domain, None)
+
+    context.signals.connect(DomainChanged, forget_domain)
+    return domains
 
 
 def _invalidation(context: AppContext, cache: PublicCache[Any], name: str) -> CacheInvalidation:
@@ -191,8 +238,13 @@ def create_app(settings: Settings | None = None) -> MaskApp:
     context.signals.connect(LinkChanged, forget_link)
     engine = lookup_engine(settings)
     context.on_shutdown.append(engine.dispose)
+    domains = build_domain_states(context, hosts, engine)
     redirect = RedirectApp(
-        settings=settings, hosts=hosts, resolver=Resolver(engine, redirect_cache), tracker=services.clicks.tracker
+        settings=settings,
+        hosts=hosts,
+        domains=domains,
+        resolver=Resolver(engine, redirect_cache),
+        tracker=services.clicks.tracker,
     )
 
     pages = page_cache(ttl=settings.redirect_cache_ttl, negative_ttl=settings.redirect_negative_ttl)
@@ -203,7 +255,13 @@ def create_app(settings: Settings | None = None) -> MaskApp:
 
     context.signals.connect(BioPageChanged, forget_bio_page)
     bio_pages = create_bio_pages_app(
-        BioPagePublic(hosts=hosts, cache=pages, sessionmaker=context.sessionmaker, tracker=services.clicks.tracker)
+        BioPagePublic(
+            hosts=hosts,
+            domains=domains,
+            cache=pages,
+            sessionmaker=context.sessionmaker,
+            tracker=services.clicks.tracker,
+        )
     )
 
     if settings.rate_limit_enabled:
@@ -222,6 +280,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
         redirect=redirect,
         bio_pages=bio_pages,
         dashboard=dashboard,
+        internal=TlsAsk(settings=settings, domains=domains),
     )
 
 

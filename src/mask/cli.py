@@ -34,6 +34,8 @@ users_cli = typer.Typer(help="Dashboard users, for self-hosters without mail.", 
 cli.add_typer(users_cli, name="users")
 plans_cli = typer.Typer(help="Plans' API rate limits (the plan_limits table).", no_args_is_help=True)
 cli.add_typer(plans_cli, name="plans")
+domains_cli = typer.Typer(help="Workspaces' custom domains, and the operator's word on them.", no_args_is_help=True)
+cli.add_typer(domains_cli, name="domains")
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -273,6 +275,84 @@ def plans_set_limit(
         ),
     )
     typer.echo(f"{plan.value}: {requests} requests per {window_seconds} s", err=True)
+
+
+@domains_cli.command("add")
+def domains_add(
+    name: Annotated[str, typer.Argument(help="The host name, e.g. go.yourbrand.com.")],
+    workspace: Annotated[str, typer.Option(help="Workspace handle or ws_ id.")],
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verified",
+            help="Vouch for it as the operator: verified now without DNS, never re-checked, other workspaces' "
+            "claims released. Also verifies the workspace's existing claim.",
+        ),
+    ] = False,
+) -> None:
+    """Add a domain to a workspace (pending until its DNS record is found, unless --verified); prints its id."""
+    from mask.domain import service as domain_service
+
+    async def work(session: AsyncSession) -> str:
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
+        settings = get_settings()
+        if verified:
+            domain = await domain_service.operator_verify(session, settings=settings, workspace_id=found.id, name=name)
+        else:
+            domain = await domain_service.create(session, settings=settings, workspace_id=found.id, name=name)
+        return domain.id
+
+    typer.echo(_run(get_settings(), work))
+
+
+@domains_cli.command("list")
+def domains_list(
+    workspace: Annotated[str | None, typer.Option(help="Only this workspace's (handle or ws_ id).")] = None,
+) -> None:
+    """List domains: id, host name, workspace, status, method, last check."""
+    from mask.domain import service as domain_service
+
+    async def work(session: AsyncSession) -> list[str]:
+        workspace_id = (await workspace_service.get_by_slug_or_id(session, ref=workspace)).id if workspace else None
+        return [
+            "\t".join(
+                [
+                    domain.id,
+                    domain.domain,
+                    domain.workspace_id,
+                    domain.verification_status,
+                    domain.verification_method,
+                    domain.last_checked_at.isoformat() if domain.last_checked_at else "never checked",
+                ]
+            )
+            for domain in await domain_service.list_all(session, workspace_id=workspace_id)
+        ]
+
+    for line in _run(get_settings(), work):
+        typer.echo(line)
+
+
+@domains_cli.command("check")
+def domains_check(
+    name: Annotated[str, typer.Argument(help="The host name.")],
+    workspace: Annotated[str, typer.Option(help="The workspace whose claim to check (handle or ws_ id).")],
+) -> None:
+    """Look a claim's DNS records up now (as the dashboard's "Check now"); prints its status and what was found."""
+    from mask.domain import service as domain_service
+    from mask.domain.dns import Dns
+
+    async def work(session: AsyncSession) -> str:
+        settings = get_settings()
+        found = await workspace_service.get_by_slug_or_id(session, ref=workspace)
+        claim = await domain_service.get_by_name(session, workspace_id=found.id, name=name)
+        domain = await domain_service.check_now(
+            session, settings=settings, dns=Dns(settings), workspace_id=found.id, domain_id=claim.id
+        )
+        return f"{domain.domain}: {domain.verification_status}" + (
+            f" ({domain.last_error_message})" if domain.last_error_message else ""
+        )
+
+    typer.echo(_run(get_settings(), work))
 
 
 @users_cli.command("create")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from mask.kit.association import AssociationProblem, check_apple_app_site_association, check_asset_links
 from mask.kit.net import IPNetwork
+from mask.kit.url import UrlProblem, parse_destination, split_host
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production, see below
 
@@ -72,6 +75,22 @@ class Settings(BaseSettings):
     mail_dir: str = "var/mail"
     # How long the audit log keeps its entries.
     audit_retention_days: int = Field(default=365, ge=1)
+    # Custom domains (mask.domain): the routing record users create (a CNAME to this host name, or A/AAAA
+    # records to these addresses), the DNS servers verification asks (empty: the system's), and the schedule.
+    cname_target: str | None = None
+    public_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    dns_resolvers: Annotated[list[str], NoDecode] = Field(default_factory=list)  # "ip" or "ip:port"
+    dns_timeout: float = Field(default=5.0, gt=0)  # seconds for one lookup, every server tried
+    domain_recheck_interval: float = Field(default=86_400.0, gt=0)  # seconds between checks of verified domains
+    domain_pending_window: float = Field(default=7 * 86_400.0, gt=0)  # seconds pending domains are re-checked
+    domain_grace_period: float = Field(default=72 * 3_600.0, ge=0)  # seconds a vanished record is tolerated
+    # What the default short domain answers besides links (workspace domains: PATCH /v1/domains/{id}).
+    root_url: str | None = None
+    not_found_url: str | None = None
+    expired_url: str | None = None
+    robots: Literal["deny", "allow"] = "deny"
+    apple_app_site_association_file: str | None = None
+    asset_links_file: str | None = None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -97,10 +116,70 @@ class Settings(BaseSettings):
             return value.strip()
         return None
 
+    @field_validator("public_ips", "dns_resolvers", mode="before")
+    @classmethod
+    def _split_lists(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("public_ips")
+    @classmethod
+    def _check_public_ips(cls, value: list[str]) -> list[str]:
+        return [str(ipaddress.ip_address(item)) for item in value]
+
+    @field_validator("dns_resolvers")
+    @classmethod
+    def _check_resolvers(cls, value: list[str]) -> list[str]:
+        for item in value:
+            name, port = split_host(item)
+            ipaddress.ip_address(name.strip("[]"))  # raises ValueError: an address, not a name
+            if port is not None and not 0 < port < 65536:
+                raise ValueError(f"{item}: the port must be 1–65535")
+        return value
+
+    @field_validator("cname_target")
+    @classmethod
+    def _check_cname_target(cls, value: str | None) -> str | None:
+        return value.strip().lower().rstrip(".") or None if value is not None else None
+
+    @field_validator("root_url", "not_found_url", "expired_url")
+    @classmethod
+    def _check_fallback_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return parse_destination(value).href
+        except UrlProblem as problem:
+            raise ValueError(problem.message) from problem
+
+    @field_validator("apple_app_site_association_file", "asset_links_file")
+    @classmethod
+    def _check_association_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        Path(value).read_bytes()  # raises OSError: the path is wrong
+        return value
+
     @field_validator("short_domain")
     @classmethod
     def _lower_domain(cls, value: str) -> str:
         return value.strip().lower()
+
+    @model_validator(mode="after")
+    def _check_short_domain_answers(self) -> Settings:
+        short_name, _ = split_host(self.short_domain)
+        for name in ("root_url", "not_found_url", "expired_url"):
+            value = getattr(self, name)
+            if value is not None and parse_destination(value).site == short_name:
+                raise ValueError(f"MASK_{name.upper()} points at MASK_SHORT_DOMAIN itself: a redirect loop")
+        try:
+            _ = self.apple_app_site_association, self.asset_links
+        except AssociationProblem as problem:
+            raise ValueError(f"an app association file: {problem}") from problem
+        except ValueError as error:
+            raise ValueError(f"an app association file is not JSON: {error}") from error
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -127,6 +206,20 @@ class Settings(BaseSettings):
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+
+    @cached_property
+    def apple_app_site_association(self) -> dict[str, Any] | None:
+        """MASK_APPLE_APP_SITE_ASSOCIATION_FILE, read and checked once."""
+        if not self.apple_app_site_association_file:
+            return None
+        return check_apple_app_site_association(json.loads(Path(self.apple_app_site_association_file).read_bytes()))
+
+    @cached_property
+    def asset_links(self) -> list[Any] | None:
+        """MASK_ASSET_LINKS_FILE, read and checked once."""
+        if not self.asset_links_file:
+            return None
+        return check_asset_links(json.loads(Path(self.asset_links_file).read_bytes()))
 
     @property
     def click_spill_path(self) -> Path | None:

@@ -36,6 +36,13 @@ class LinkChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainChanged:
+    """What the host name `domain` answers changed: verified or not any more, its per-domain settings, removed."""
+
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
 class BioPageChanged:
     """The public bio page (domain, handle) looks different now, or exists or vanished."""
 
@@ -60,8 +67,8 @@ class MailQueued:
     """Mails were written to the outbox: there is something to send."""
 
 
-Signal = LinkChanged | BioPageChanged | WebhooksChanged | EventsRecorded | MailQueued
-S = TypeVar("S", LinkChanged, BioPageChanged, WebhooksChanged, EventsRecorded, MailQueued)
+Signal = LinkChanged | DomainChanged | BioPageChanged | WebhooksChanged | EventsRecorded | MailQueued
+S = TypeVar("S", LinkChanged, DomainChanged, BioPageChanged, WebhooksChanged, EventsRecorded, MailQueued)
 Receiver = Callable[[S], Awaitable[None]]
 
 

@@ -3,25 +3,33 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from mask.app import MaskApp
 from tests.conftest import Tenant, TenantFactory
+from tests.domains import verify_domain
 
 
-async def test_a_domain_is_usable_by_its_workspace_and_taken_for_every_other(
-    client: httpx.AsyncClient, make_tenant: TenantFactory
+async def test_a_domain_is_claimed_per_workspace_and_taken_for_all_once_verified(
+    client: httpx.AsyncClient, make_tenant: TenantFactory, app: MaskApp
 ) -> None:
-    owner, other = await make_tenant(), await make_tenant()
+    owner, other, third = await make_tenant(), await make_tenant(), await make_tenant()
     created = await client.post("/v1/domains", json={"domain": "Go.YourBrand.com"}, headers=owner.headers)
     assert created.status_code == 201
     body = created.json()
     assert body["id"].startswith("dom_") and body["domain"] == "go.yourbrand.com" and body["verified"] is False
-    taken = await client.post("/v1/domains", json={"domain": "go.yourbrand.com"}, headers=other.headers)
-    assert taken.status_code == 409 and taken.json()["error"]["code"] == "domain_taken"
     again = await client.post("/v1/domains", json={"domain": "go.yourbrand.com."}, headers=owner.headers)
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["error"]["code"] == "domain_taken"
+    # Unverified, a claim blocks nobody: the owner of the DNS may be another workspace.
+    assert (
+        await client.post("/v1/domains", json={"domain": "go.yourbrand.com"}, headers=other.headers)
+    ).status_code == 201
+    await verify_domain(app, owner, "go.yourbrand.com")
+    taken = await client.post("/v1/domains", json={"domain": "go.yourbrand.com"}, headers=third.headers)
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "domain_taken"
     listed = (await client.get("/v1/domains", headers=owner.headers)).json()
     assert [d["domain"] for d in listed["data"]] == ["go.yourbrand.com"] and listed["has_more"] is False
-    assert (await client.get("/v1/domains", headers=other.headers)).json()["data"] == []
-    assert (await client.get(f"/v1/domains/{body['id']}", headers=owner.headers)).json() == body
+    assert (await client.get("/v1/domains", headers=third.headers)).json()["data"] == []
+    fetched = (await client.get(f"/v1/domains/{body['id']}", headers=owner.headers)).json()
+    assert fetched["id"] == body["id"] and fetched["verified"] is True
 
 
 async def test_internationalised_domains_are_stored_as_punycode(client: httpx.AsyncClient, tenant: Tenant) -> None:

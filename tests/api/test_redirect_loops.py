@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from mask.app import MaskApp
 from mask.bootstrap import create_app
 from mask.config import Settings
 from tests.conftest import Tenant, TenantFactory
+from tests.domains import verify_domain
 
 LOOPS_TO_THE_LOCAL_SHORT_DOMAIN = [
     "http://localhost:8000/x",
@@ -59,13 +61,17 @@ async def test_another_port_on_this_machine_is_not_mask(client: httpx.AsyncClien
         "http://go.brand.test:8080/",
     ],
 )
-async def test_every_spelling_of_a_workspace_domain_is_a_loop(
-    client: httpx.AsyncClient, make_tenant: TenantFactory, url: str
+async def test_every_spelling_of_a_verified_workspace_domain_is_a_loop(
+    client: httpx.AsyncClient, make_tenant: TenantFactory, url: str, app: MaskApp
 ) -> None:
     owner, other = await make_tenant(), await make_tenant()
     assert (
         await client.post("/v1/domains", json={"domain": "go.brand.test"}, headers=owner.headers)
     ).status_code == 201
+    # A mere claim serves nothing: it must not forbid links to the site (a squatter would block its owner).
+    pending = await client.post("/v1/links", json={"url": url}, headers=other.headers)
+    assert pending.status_code == 201, pending.text
+    await verify_domain(app, owner, "go.brand.test")
     assert await _refused(client, other, {"url": url}) == {"url": "redirect_loop"}
     page = await client.post(
         "/v1/bio-pages",

@@ -13,6 +13,7 @@ from mask.bio_page import themes
 from mask.public.bio_pages import CONTENT_SECURITY_POLICY
 from tests.bio_page.conftest import GOOGLEBOT, create_page, flush_clicks, parse, stored_clicks
 from tests.conftest import Tenant, TenantFactory
+from tests.domains import verify_domain
 
 
 async def test_page_renders_blocks_in_order_with_security_headers(
@@ -118,13 +119,16 @@ async def test_missing_unpublished_and_deleted_pages_are_404(
     assert (await public.get(f"/@ada/b/{page['blocks'][0]['id']}")).status_code == 404
 
 
-async def test_pages_live_on_their_own_domain_only(
-    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory
+async def test_pages_live_on_their_own_verified_domain_only(
+    client: httpx.AsyncClient, public: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory, app: MaskApp
 ) -> None:
     await client.post("/v1/domains", json={"domain": "go.brand.example"}, headers=tenant.headers)
     page = await create_page(client, tenant, domain="go.brand.example")
     assert page["url"] == "https://go.brand.example/@ada"
     assert (await public.get("/@ada")).status_code == 404  # not on the default short domain
+    pending = await public.get("/@ada", headers={"Host": "go.brand.example"})
+    assert pending.status_code == 404 and "Ada" not in pending.text  # the domain is not verified yet
+    await verify_domain(app, tenant, "go.brand.example")
     response = await public.get("/@ada", headers={"Host": "go.brand.example"})
     assert response.status_code == 200
     assert '<link rel="canonical" href="https://go.brand.example/@ada">' in response.text

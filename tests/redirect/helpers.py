@@ -12,6 +12,7 @@ from mask.app import MaskApp
 from mask.db import session_scope
 from mask.models.click import Click, ClickInboxEntry
 from tests.conftest import Tenant
+from tests.domains import add_verified_domain
 
 BROWSER = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
@@ -26,9 +27,9 @@ async def create_link(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) 
     return data
 
 
-async def add_domain(client: httpx.AsyncClient, tenant: Tenant, name: str) -> None:
-    response = await client.post("/v1/domains", json={"domain": name}, headers=tenant.headers)
-    assert response.status_code == 201, response.text
+async def add_domain(client: httpx.AsyncClient, app: MaskApp, tenant: Tenant, name: str) -> None:
+    """A custom domain of the tenant's, verified (only verified domains serve links)."""
+    await add_verified_domain(client, app, tenant, name)
 
 
 async def click_totals(engine: AsyncEngine) -> tuple[int, int]:

@@ -21,7 +21,7 @@ CUSTOM = "go.brand.test"
 async def test_short_link_redirects_with_302_no_store_on_default_and_custom_domain(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
 ) -> None:
-    await add_domain(client, tenant, CUSTOM)
+    await add_domain(client, app, tenant, CUSTOM)
     await create_link(client, tenant, slug="spring", url="https://example.com/a")
     await create_link(client, tenant, slug="spring", url="https://example.org/b", domain=CUSTOM)
 

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Response
 from mask.auth.dependencies import DomainsRead, DomainsWrite
 from mask.dependencies import ContextDep, SessionDep
 from mask.domain import service as domain_service
-from mask.domain.schemas import Domain, DomainCreate
+from mask.domain.dns import Dns
+from mask.domain.schemas import Domain, DomainCreate, DomainUpdate
 from mask.kit.pagination import Page
 from mask.kit.schemas import error_responses
 
@@ -20,13 +21,16 @@ router = APIRouter(prefix="/domains", tags=["Domains"])
     response_model=Domain,
     responses=error_responses(400, 403, 409, 422),
     summary="Add a custom short domain",
-    description="Scope: `domains:write`. A domain used by any workspace is `409`.",
+    description="Scope: `domains:write`. The domain is `pending` until the TXT record in `verification.record` "
+    "exists (MASK checks it in the background, or at once with `POST /v1/domains/{id}/verify`); links can be "
+    "created on it meanwhile, but answer only once it is verified. `409` when this workspace already has it, "
+    "another workspace has verified it, or it is the default short domain.",
 )
 async def create_domain(body: DomainCreate, auth: DomainsWrite, session: SessionDep, context: ContextDep) -> Domain:
     domain = await domain_service.create(
         session, settings=context.settings, workspace_id=auth.workspace_id, name=body.domain
     )
-    return Domain.model_validate(domain)
+    return domain_service.to_schema(domain, context.settings)
 
 
 @router.get(
@@ -39,6 +43,7 @@ async def create_domain(body: DomainCreate, auth: DomainsWrite, session: Session
 async def list_domains(
     auth: DomainsRead,
     session: SessionDep,
+    context: ContextDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[Domain]:
@@ -46,7 +51,9 @@ async def list_domains(
         session, workspace_id=auth.workspace_id, limit=limit, cursor=cursor
     )
     return Page[Domain](
-        data=[Domain.model_validate(row) for row in rows], has_more=next_cursor is not None, next_cursor=next_cursor
+        data=[domain_service.to_schema(row, context.settings) for row in rows],
+        has_more=next_cursor is not None,
+        next_cursor=next_cursor,
     )
 
 
@@ -57,8 +64,47 @@ async def list_domains(
     summary="Get a domain",
     description="Scope: `domains:read`.",
 )
-async def get_domain(domain_id: str, auth: DomainsRead, session: SessionDep) -> Domain:
-    return Domain.model_validate(await domain_service.get(session, workspace_id=auth.workspace_id, domain_id=domain_id))
+async def get_domain(domain_id: str, auth: DomainsRead, session: SessionDep, context: ContextDep) -> Domain:
+    domain = await domain_service.get(session, workspace_id=auth.workspace_id, domain_id=domain_id)
+    return domain_service.to_schema(domain, context.settings)
+
+
+@router.patch(
+    "/{domain_id}",
+    response_model=Domain,
+    responses=error_responses(400, 403, 404, 422),
+    summary="Change what a domain answers besides links",
+    description="Scope: `domains:write`. Every field optional; `null` clears one: `root_url`, `not_found_url`, "
+    "`expired_url`, `robots`, `apple_app_site_association`, `asset_links`.",
+)
+async def update_domain(
+    domain_id: str, body: DomainUpdate, auth: DomainsWrite, session: SessionDep, context: ContextDep
+) -> Domain:
+    domain = await domain_service.update(
+        session, settings=context.settings, workspace_id=auth.workspace_id, domain_id=domain_id, data=body
+    )
+    return domain_service.to_schema(domain, context.settings)
+
+
+@router.post(
+    "/{domain_id}/verify",
+    response_model=Domain,
+    responses=error_responses(403, 404),
+    summary="Check a domain's DNS records now",
+    description="Scope: `domains:write`. Looks the TXT record (and the routing record) up now and answers with "
+    "the result: `verification.status` becomes `verified` when the record is there (and no other workspace has "
+    "verified the domain), else `verification.error` says what was found. A `failed` domain gets another week of "
+    "background checks.",
+)
+async def verify_domain(domain_id: str, auth: DomainsWrite, session: SessionDep, context: ContextDep) -> Domain:
+    domain = await domain_service.check_now(
+        session,
+        settings=context.settings,
+        dns=Dns(context.settings),
+        workspace_id=auth.workspace_id,
+        domain_id=domain_id,
+    )
+    return domain_service.to_schema(domain, context.settings)
 
 
 @router.delete(
@@ -68,6 +114,6 @@ async def get_domain(domain_id: str, auth: DomainsRead, session: SessionDep) -> 
     summary="Remove a domain",
     description="Scope: `domains:write`. `409` while links use it.",
 )
-async def delete_domain(domain_id: str, auth: DomainsWrite, session: SessionDep) -> Response:
-    await domain_service.delete(session, workspace_id=auth.workspace_id, domain_id=domain_id)
+async def delete_domain(domain_id: str, auth: DomainsWrite, session: SessionDep, context: ContextDep) -> Response:
+    await domain_service.delete(session, settings=context.settings, workspace_id=auth.workspace_id, domain_id=domain_id)
     return Response(status_code=204)

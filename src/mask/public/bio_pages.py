@@ -25,6 +25,7 @@ from mask.bio_page import themes
 from mask.bio_page.rendering import ASSETS, NOT_FOUND_HTML, PublishedPage, snapshot
 from mask.click.tracker import ClickTracker
 from mask.public.cache import Key, PublicCache
+from mask.public.domains import DomainStates
 from mask.public.pages import Hosts, SingleFlight, is_tracked, prefetch_of
 
 HANDLE = re.compile(r"[a-z0-9_.-]{3,30}")
@@ -95,11 +96,13 @@ class BioPagePublic:
         self,
         *,
         hosts: Hosts,
+        domains: DomainStates,
         cache: PublicCache[PublishedPage],
         sessionmaker: async_sessionmaker[AsyncSession],
         tracker: ClickTracker,
     ) -> None:
         self.hosts = hosts
+        self.domains = domains
         self.pages = SingleFlight(
             cache, PublishedPages(sessionmaker), max_keys=MAX_PAGES_PER_LOAD, max_concurrent=MAX_CONCURRENT_LOADS
         )
@@ -110,8 +113,13 @@ class BioPagePublic:
         if not HANDLE.fullmatch(handle):
             return None
         domain = self.hosts.domain_of(request.headers.get("host", "").encode("latin-1"))
+        state = await self.domains.get(domain)  # only verified domains serve, and only their owner's pages
+        if not state.serves:
+            return None
         page = await self.pages.get((domain, handle))
-        return None if page is None else (domain, page)
+        if page is None or (state.workspace_id is not None and page.workspace_id != state.workspace_id):
+            return None
+        return domain, page
 
     def _tracked(self, request: Request) -> bool:
         return is_tracked(request.method, prefetch=prefetch_of(request.scope["headers"]))

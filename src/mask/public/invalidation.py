@@ -22,6 +22,7 @@ logger = logging.getLogger("mask.public")
 
 REDIRECTS = "redirect-invalidate"
 BIO_PAGES = "bio-page-invalidate"
+DOMAINS = "domain-invalidate"
 
 
 def channel_name(prefix: str, cache: str = REDIRECTS) -> str:

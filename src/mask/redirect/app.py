@@ -22,22 +22,26 @@ from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
 from mask.public.cache import MISS
+from mask.public.domains import EMPTY, NOINDEX, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
+from mask.redirect import fallback
 from mask.redirect.destination import Utm
-from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_FOUND, Page, wants_json
+from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_VERIFIED, Page, wants_json
 from mask.redirect.resolver import Resolver, Target
 
 # The link service's slug rule; anything else cannot be a link and never reaches the cache or the database.
 SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
-EMPTY = (b"content-length", b"0")
 EMPTY_BODY = {"type": "http.response.body", "body": b""}  # the same message every time: servers only read it
 NO_UTM: Utm = (None, None, None, None, None)
 
 
 class RedirectApp:
-    def __init__(self, *, settings: Settings, hosts: Hosts, resolver: Resolver, tracker: ClickTracker) -> None:
+    def __init__(
+        self, *, settings: Settings, hosts: Hosts, domains: DomainStates, resolver: Resolver, tracker: ClickTracker
+    ) -> None:
         self.settings = settings
         self.hosts = hosts
+        self.domains = domains  # custom domains: which serve, whose links, their fallbacks (mask.public.domains)
         self.resolver = resolver
         self.tracker = tracker
         self.trusted = settings.trusted_proxy_networks
@@ -65,7 +69,15 @@ class RedirectApp:
         if method != "GET" and not head:
             await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
             return
-        domain = self.hosts.domain_of(host)
+        now = time.time()
+        # Host → the domain's state in one dict read: only a verified domain (or the default short domain) serves.
+        state = self.domains.by_host.get(host)
+        if state is None or state.deadline <= now:
+            state = await self.domains.of_host(host)
+        domain = state.domain
+        if not state.serves:
+            await fallback.page(send, NOT_VERIFIED, accept, head=head)
+            return
         slug = scope["path"][1:]
         if slug.endswith("/"):
             slug = slug[:-1]
@@ -74,15 +86,18 @@ class RedirectApp:
         target = self.resolver.cached(key)
         if target is MISS:
             target = await self.resolver.load(key) if SLUG.fullmatch(slug) else None
-        if target is None:
-            await _page(send, NOT_FOUND, accept, head=head)
+        if not isinstance(target, Target) or (
+            state.workspace_id is not None and target.workspace_id != state.workspace_id
+        ):  # not a link, or one of another workspace's claim that lost (never served): root, robots.txt, …
+            await fallback.answer(send, state, slug, accept, head=head)
             return
-        assert isinstance(target, Target)
-        now = time.time()
         query = scope["query_string"]
         if target.expires_at is not None and now >= target.expires_at:
             if target.expired_location is None:
-                await _page(send, EXPIRED, accept, head=head)
+                if state.expired_url is not None:
+                    await fallback.redirect(send, state, state.expired_url)
+                else:
+                    await fallback.page(send, EXPIRED, accept, head=head, noindex=state.noindex)
                 return
             location_header, utm = (b"location", target.expired_location.encode("latin-1")), NO_UTM
         elif not query:
@@ -103,7 +118,8 @@ class RedirectApp:
             )
             if not self.tracker.buffer_row(row):
                 await self.tracker.submit(RawClick(*row))
-        await send({"type": "http.response.start", "status": 302, "headers": (location_header, NO_STORE, EMPTY)})
+        headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
+        await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send(EMPTY_BODY)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from html import escape
 
 from mask.kit.http import json_dumps
+from mask.public.domains import NOT_VERIFIED_HTML, NOT_VERIFIED_JSON
 
 NO_STORE = (b"cache-control", b"private, no-store, max-age=0")
 
@@ -46,3 +47,7 @@ METHOD_NOT_ALLOWED = _page(405, "method_not_allowed", "Method not allowed", "Sho
 def wants_json(accept: bytes) -> bool:
     """JSON when the client asks for JSON and not for HTML (browsers always list text/html)."""
     return b"json" in accept and b"text/html" not in accept
+
+
+# A host name nobody has verified (or not yet): neutral, so a squatter's claim shows nothing of theirs.
+NOT_VERIFIED = Page(404, NOT_VERIFIED_HTML, NOT_VERIFIED_JSON)

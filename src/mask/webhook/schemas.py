@@ -18,7 +18,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "bio_page.updated",
     "bio_page.deleted",
     "domain.created",
+    "domain.updated",
     "domain.deleted",
+    "domain.verified",
+    "domain.verification_failed",
 )
 PING = "ping"  # sent by `POST /v1/webhooks/{id}/test`; never subscribed to
 

@@ -147,12 +147,59 @@ class DomainCreate(Params):
     domain: str
 
 
+class DomainUpdate(Params):
+    root_url: str | None = None
+    not_found_url: str | None = None
+    expired_url: str | None = None
+    robots: str | None = None
+    apple_app_site_association: dict[str, Any] | None = None
+    asset_links: list[Any] | None = None
+
+
+class DnsRecord(Model):
+    type: str
+    name: str
+    value: str
+
+
+class CheckProblem(Model):
+    code: str
+    message: str
+
+
+class Verification(Model):
+    """`status`: `pending`, `verified` or `failed`; `method`: `dns_txt` or `operator`."""
+
+    status: str
+    method: str
+    record: DnsRecord | None
+    verified_at: datetime | None
+    last_checked_at: datetime | None
+    next_check_at: datetime | None
+    record_missing_since: datetime | None
+    error: CheckProblem | None
+
+
+class Routing(Model):
+    status: str | None
+    records: list[DnsRecord]
+
+
 class Domain(Model):
     id: str
     domain: str
     verified: bool
+    verification: Verification
+    routing: Routing
+    root_url: str | None
+    not_found_url: str | None
+    expired_url: str | None
+    robots: str
+    apple_app_site_association: dict[str, Any] | None
+    asset_links: list[Any] | None
     workspace_id: str
     created_at: datetime
+    updated_at: datetime
 
 
 class Tag(Model):
@@ -706,7 +753,7 @@ class BioPageEvent(WebhookEvent):
 
 
 class DomainEvent(WebhookEvent):
-    type: Literal["domain.created", "domain.deleted"]
+    type: Literal["domain.created", "domain.updated", "domain.deleted", "domain.verified", "domain.verification_failed"]
     data: Domain
 
 
@@ -728,6 +775,9 @@ EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "bio_page.updated": BioPageEvent,
     "bio_page.deleted": BioPageEvent,
     "domain.created": DomainEvent,
+    "domain.updated": DomainEvent,
     "domain.deleted": DomainEvent,
+    "domain.verified": DomainEvent,
+    "domain.verification_failed": DomainEvent,
     "ping": PingEvent,
 }

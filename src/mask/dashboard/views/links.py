@@ -94,6 +94,8 @@ async def list_links(page: Page) -> Response:
     values: dict[str, Any] = dict(
         links=links, next_cursor=next_cursor, filters=filters, paged=cursor is not None, filtered=any(filters.values())
     )
+    # Links on domains whose claim is not verified do not answer yet: the list says so.
+    values["unverified"] = await domain_service.unverified_names(page.db, workspace_id=page.ws.workspace.id)
     if page.request.headers.get("hx-target", "").endswith("#link-results"):
         return page.render("links/_results.html", **values)
     tags = await tag_service.list_with_counts(page.db, workspace_id=page.ws.workspace.id)

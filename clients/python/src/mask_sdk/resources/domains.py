@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
-from mask_sdk._endpoint import Args, Json, NoContent, Resource, endpoint, given, paginated
-from mask_sdk.models import Domain, DomainCreate, Page
+from mask_sdk._endpoint import NOT_GIVEN, Args, Json, NoContent, NotGiven, Resource, endpoint, given, paginated
+from mask_sdk.models import Domain, DomainCreate, DomainUpdate, Page
 
 R = TypeVar("R")
 
@@ -13,7 +14,8 @@ R = TypeVar("R")
 class Domains(Resource[R]):
     @endpoint("POST", "/v1/domains", returns=Json(Domain), body=DomainCreate)
     def create(self, *, domain: str, idempotency_key: str | None = None) -> Args:
-        """Add a host name you control (`go.yourbrand.com`); one used by any workspace is `ConflictError`."""
+        """Claim a host name you control (`go.yourbrand.com`): `pending` until the TXT record in
+        `verification.record` exists. This workspace's already, or verified by another: `ConflictError`."""
         return given(locals())
 
     @paginated("/v1/domains", item=Domain)
@@ -29,6 +31,26 @@ class Domains(Resource[R]):
     @endpoint("GET", "/v1/domains/{domain_id}", returns=Json(Domain))
     def get(self, domain_id: str) -> Args:
         """One domain of the workspace."""
+        return given(locals())
+
+    @endpoint("PATCH", "/v1/domains/{domain_id}", returns=Json(Domain), body=DomainUpdate)
+    def update(
+        self,
+        domain_id: str,
+        *,
+        root_url: str | NotGiven | None = NOT_GIVEN,
+        not_found_url: str | NotGiven | None = NOT_GIVEN,
+        expired_url: str | NotGiven | None = NOT_GIVEN,
+        robots: str | NotGiven = NOT_GIVEN,
+        apple_app_site_association: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        asset_links: Sequence[Any] | NotGiven | None = NOT_GIVEN,
+    ) -> Args:
+        """Change what the domain answers besides links; `None` clears a setting."""
+        return given(locals())
+
+    @endpoint("POST", "/v1/domains/{domain_id}/verify", returns=Json(Domain))
+    def verify(self, domain_id: str, *, idempotency_key: str | None = None) -> Args:
+        """Check the domain's DNS records now; the domain with the result (`verification`)."""
         return given(locals())
 
     @endpoint("DELETE", "/v1/domains/{domain_id}", returns=NoContent())
