@@ -28,10 +28,9 @@ class DomainRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, workspace_id: str, domain_id: str) -> Domain | None:
-        result = await self.session.execute(
-            select(Domain).where(Domain.id == domain_id, Domain.workspace_id == workspace_id)
-        )
+    async def get(self, workspace_id: str, domain_id: str, *, fresh: bool = False) -> Domain | None:
+        statement = select(Domain).where(Domain.id == domain_id, Domain.workspace_id == workspace_id)
+        result = await self.session.execute(statement.execution_options(populate_existing=fresh))
         return result.scalar_one_or_none()
 
     async def get_by_id(self, domain_id: str) -> Domain | None:

@@ -210,9 +210,9 @@ async def operator_verify(session: AsyncSession, *, settings: Settings, workspac
     return domain
 
 
-async def get(session: AsyncSession, *, workspace_id: str, domain_id: str) -> Domain:
-    """One of the workspace's domains, or DomainNotFound."""
-    domain = await DomainRepository(session).get(workspace_id, domain_id)
+async def get(session: AsyncSession, *, workspace_id: str, domain_id: str, fresh: bool = False) -> Domain:
+    """One of the workspace's domains, or DomainNotFound; `fresh` reloads a row the session already holds."""
+    domain = await DomainRepository(session).get(workspace_id, domain_id, fresh=fresh)
     if domain is None:
         raise DomainNotFound(f"No domain `{domain_id}` in this workspace.", param="id")
     return domain
@@ -514,7 +514,12 @@ async def check_now(
 ) -> Domain:
     """`POST /v1/domains/{id}/verify`: look the record up now and apply what was found."""
     domain = await get(session, workspace_id=workspace_id, domain_id=domain_id)
-    result = await verification.check(dns, settings, domain=domain.domain, token=domain.verification_token)
+    # End the transaction before the lookup (seconds at worst): no pooled connection waits on DNS, and on SQLite a
+    # read snapshot taken before another writer's commit could not be upgraded to this write ("database is locked").
+    await session.commit()
+    name, token = domain.domain, domain.verification_token
+    result = await verification.check(dns, settings, domain=name, token=token)
+    domain = await get(session, workspace_id=workspace_id, domain_id=domain_id, fresh=True)  # deleted meanwhile: 404
     await apply_check(session, settings=settings, domain=domain, result=result, now=utcnow(), manual=True)
     await session.flush()
     return domain
