@@ -53,8 +53,8 @@ async def _admin(statement: str) -> None:
 
 
 @contextmanager
-def throwaway_database(backend: str) -> Iterator[str]:
-    """A fresh migrated database URL, removed afterwards."""
+def throwaway_database(backend: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh migrated database URL, removed afterwards (PostgreSQL: unless `keep`)."""
     from mask.migrate import upgrade
 
     if backend == "sqlite":
@@ -70,7 +70,8 @@ def throwaway_database(backend: str) -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], *, timeout: float) -> None:

@@ -151,6 +151,7 @@ async def run(backend: str, url: str, *, links: int, clicks: int, rounds: int) -
             short_domain="localhost:8000",
             rate_limit_enabled=False,
             serve_background=False,
+            title_fetch_enabled=False,
         )
     )
     await app.context.startup()

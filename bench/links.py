@@ -37,7 +37,7 @@ SERVICE_BATCH = 100  # service calls per transaction: what a bulk import would d
 
 
 async def create_via_service(url: str, count: int) -> tuple[str, str, list[float], float]:
-    context = AppContext.create(Settings(database_url=url, short_domain="bench.local"))
+    context = AppContext.create(Settings(database_url=url, short_domain="bench.local", title_fetch_enabled=False))
     async with session_scope(context.sessionmaker) as session:
         workspace = await workspace_service.create(session, slug="bench", plan="enterprise")
         token = (await auth_service.create(session, workspace=workspace)).token
@@ -158,7 +158,7 @@ def run_backend(backend: str, links: int, http_links: int) -> None:
         print(f"{'baseline: bare INSERT of the same rows':<38} n={links:>7}  {links / base_wall:>9.0f}/s")
         print(f"  ratio service/baseline throughput: {(links / service_wall) / (links / base_wall):.2f}")
         asyncio.run(_drop_baseline_rows(url))
-        with served(url) as base:
+        with served(url, extra_env={"MASK_TITLE_FETCH_ENABLED": "false"}) as base:
             http_times, http_wall = asyncio.run(create_via_http(base, token, http_links))
             print(summary("create (HTTP, 16 concurrent)", http_times, http_wall))
             page_times, page_wall, seen = asyncio.run(list_via_http(base, token))

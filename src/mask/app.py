@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mask.click.pipeline import ClickPipeline
 from mask.context import AppContext
 from mask.domain.tasks import DomainChecker
+from mask.link.titles import TitleFetcher
 from mask.public.pages import Hosts
 from mask.rate_limit.limiter import Limiter
 from mask.redirect.app import RedirectApp
@@ -34,6 +35,7 @@ class Services:
     webhooks: WebhookRuntime
     rate_limiter: Limiter | None
     domain_checker: DomainChecker | None = None  # custom domains' DNS re-checks (a background service)
+    titles: TitleFetcher | None = None  # links' page titles (background)
 
 
 class MaskApp:

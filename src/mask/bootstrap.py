@@ -7,11 +7,11 @@ Read top to bottom, it says who reacts to what:
   in the batch's transaction: `link.clicked` events (webhooks), bio page counters, analytics rollups.
 - After a commit (mask.signals): LinkChanged → the redirect cache forgets the link (here, then in every worker via
   Redis); BioPageChanged → the bio page cache likewise; WebhooksChanged and EventsRecorded → the webhook
-  dispatcher looks for work at once; MailQueued → the mail sender sends at once; DomainChanged → every worker's
-  domain states forget the host name (whether it serves, whose links, its fallbacks), and the domain checker looks
-  for due checks.
+  dispatcher looks for work at once; MailQueued → the mail sender sends at once; TitlesWanted → the title fetcher
+  fetches new links' page titles at once; DomainChanged → every worker's domain states forget the host name
+  (whether it serves, whose links, its fallbacks), and the domain checker looks for due checks.
 - Background services (the background process): click storing, webhook delivery, the mail sender, audit log
-  retention, and the DomainChecker, which re-checks custom domains' DNS records when due.
+  retention, the link title fetcher, and the DomainChecker, which re-checks custom domains' DNS records when due.
 
 Two roles: `create_app` builds an HTTP process (`mask serve`'s workers, the tests), `create_worker` the background
 process (`mask worker`) with only what it runs: click storing and webhook delivery, no ASGI apps.
@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.analytics import service as analytics_service
@@ -45,6 +46,7 @@ from mask.db import create_sessionmaker
 from mask.domain.dns import Dns
 from mask.domain.tasks import DomainChecker
 from mask.kit.cpu import CpuGate
+from mask.link.titles import TitleFetcher
 from mask.mail.sender import MailSender
 from mask.public.bio_pages import BioPagePublic, create_bio_pages_app, page_cache
 from mask.public.cache import PublicCache
@@ -56,10 +58,19 @@ from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.middleware import RateLimitGuard
 from mask.redirect.app import RedirectApp
 from mask.redirect.resolver import Resolver, Target, lookup_engine
-from mask.signals import BioPageChanged, DomainChanged, EventsRecorded, LinkChanged, MailQueued, WebhooksChanged
+from mask.signals import (
+    BioPageChanged,
+    DomainChanged,
+    EventsRecorded,
+    LinkChanged,
+    MailQueued,
+    TitlesWanted,
+    WebhooksChanged,
+)
 from mask.webhook.clicks import LinkClickedRecorder
 from mask.webhook.dispatcher import WebhookDispatcher
 from mask.webhook.runtime import WebhookRuntime
+from mask.webhook.ssrf import GuardedTransport
 
 logger = logging.getLogger("mask")
 
@@ -138,6 +149,16 @@ def build_click_pipeline(context: AppContext, listeners: list[ClickListener]) ->
     return ClickPipeline(tracker, writer, processor, consumer, enricher, listeners)
 
 
+def title_client(settings: Settings) -> httpx.AsyncClient:
+    """The page title fetcher's HTTP client: through the webhooks' SSRF guard (every hop's addresses checked,
+    MASK_TITLE_FETCH_ALLOWED_NETWORKS excepted), redirects followed (5 at most), no proxy from the environment."""
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=8)
+    transport = GuardedTransport(allow_private=False, limits=limits, allowed_networks=settings.title_fetch_networks)
+    return httpx.AsyncClient(
+        transport=transport, follow_redirects=True, max_redirects=5, timeout=httpx.Timeout(3.0), trust_env=False
+    )
+
+
 def build_services(settings: Settings, *, run_background: bool) -> tuple[AppContext, Services]:
     """What every MASK process has: the context, webhooks, the click pipeline and their wiring."""
     context = AppContext.create(settings, run_background=run_background)
@@ -160,8 +181,12 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
         analytics_service.record_clicks,  # analytics rollups
     ]
     clicks = build_click_pipeline(context, listeners)
+    # Link page titles: queued with the link, fetched here in the background process, never on a request.
+    titles = TitleFetcher(sessionmaker=context.sessionmaker, client_factory=lambda: title_client(settings))
+    context.background.append(BackgroundService("link title fetcher", titles.start, titles.stop))
+    context.signals.connect(TitlesWanted, titles.on_titles_wanted)
     checker = build_domain_checker(context)
-    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None, domain_checker=checker)
+    return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None, domain_checker=checker, titles=titles)
 
 
 # --- custom domains: the background checks --------------------------------------------------------------------

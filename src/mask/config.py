@@ -91,15 +91,20 @@ class Settings(BaseSettings):
     robots: Literal["deny", "allow"] = "deny"
     apple_app_site_association_file: str | None = None
     asset_links_file: str | None = None
+    # Link titles (mask.link.titles): the background process fetches a new link's destination <title> through
+    # the webhooks' SSRF guard. Off: no outgoing request, links without a title keep none. The networks are
+    # non-public addresses it may reach all the same (an intranet's pages), as CIDRs.
+    title_fetch_enabled: bool = True
+    title_fetch_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "title_fetch_allowed_networks", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "title_fetch_allowed_networks")
     @classmethod
     def _check_proxies(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -220,6 +225,10 @@ class Settings(BaseSettings):
         if not self.asset_links_file:
             return None
         return check_asset_links(json.loads(Path(self.asset_links_file).read_bytes()))
+
+    @cached_property
+    def title_fetch_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.title_fetch_allowed_networks)
 
     @property
     def click_spill_path(self) -> Path | None:

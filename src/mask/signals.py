@@ -67,8 +67,13 @@ class MailQueued:
     """Mails were written to the outbox: there is something to send."""
 
 
-Signal = LinkChanged | DomainChanged | BioPageChanged | WebhooksChanged | EventsRecorded | MailQueued
-S = TypeVar("S", LinkChanged, DomainChanged, BioPageChanged, WebhooksChanged, EventsRecorded, MailQueued)
+@dataclass(frozen=True, slots=True)
+class TitlesWanted:
+    """Links were queued for a fetch of their destination's <title> (mask.link.titles)."""
+
+
+Signal = LinkChanged | DomainChanged | BioPageChanged | WebhooksChanged | EventsRecorded | MailQueued | TitlesWanted
+S = TypeVar("S", LinkChanged, DomainChanged, BioPageChanged, WebhooksChanged, EventsRecorded, MailQueued, TitlesWanted)
 Receiver = Callable[[S], Awaitable[None]]
 
 

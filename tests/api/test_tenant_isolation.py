@@ -23,6 +23,8 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
         )
     ).json()
     ids = {"link_id": link["id"], "domain_id": domain["id"]}
+    tags = (await client.get("/v1/tags", headers=tenant.headers)).json()["data"]
+    ids["tag_id"] = next(tag["id"] for tag in tags if tag["name"] == "secret")
     # Packages that add resources register them here as they land (webhooks, bio pages, …).
     webhook = await client.post(
         "/v1/webhooks", json={"url": "http://127.0.0.1:9/mask", "events": ["link.created"]}, headers=tenant.headers

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from mask_sdk import Mask
-from mask_sdk._endpoint import OPTIONS, ChosenBy, Endpoint, ListEndpoint, NoContent, Text, endpoints_of
+from mask_sdk._endpoint import OPTIONS, Binary, ChosenBy, Endpoint, ListEndpoint, NoContent, Text, endpoints_of
 from mask_sdk.models import ErrorBody
 from pydantic import BaseModel
 
@@ -264,6 +264,10 @@ def test_response_models_have_the_fields_of_the_response_schemas(openapi: dict[s
         if isinstance(returns, NoContent):
             if status != "204" or content:
                 problems.append(f"{name}: the SDK expects no content, the API answers {status} with {list(content)}")
+            continue
+        if isinstance(returns, Binary):
+            if not any(kind.startswith("image/") for kind in content):
+                problems.append(f"{name}: the SDK expects an image, the API answers {list(content)}")
             continue
         if isinstance(returns, Text):
             if "text/csv" not in content:

@@ -23,6 +23,7 @@ DIMENSIONS = (
     "utm_campaign",
     "utm_term",
     "utm_content",
+    "trigger",
 )
 # What a click belongs to: the link, or the bio page (and its block).
 TARGETS = ("link_id", "bio_page_id", "bio_block_id")
@@ -50,6 +51,7 @@ class ValueFilter:
     column: str  # a DIMENSIONS or TARGETS name, "domain", or TAG
     include: frozenset[str] | None = None
     exclude: frozenset[str] = frozenset()
+    all_of: bool = False  # TAG only: the link carries every included tag, not any of them
 
 
 @dataclass(frozen=True)

@@ -529,12 +529,17 @@ class SqlClickStore:
 
     # --- pieces --------------------------------------------------------------------------------------------
 
-    def _tagged_links(self, workspace_id: str, names: Iterable[str]) -> Select[Any]:
-        return (
+    def _tagged_links(self, workspace_id: str, names: Iterable[str], *, all_of: bool = False) -> Select[Any]:
+        """The workspace's links carrying any of the named tags, or every one of them (`all_of`)."""
+        wanted = sorted(set(names))
+        statement = (
             select(link_tags.c.link_id)
             .join(Tag, Tag.id == link_tags.c.tag_id)
-            .where(Tag.workspace_id == workspace_id, Tag.name.in_(sorted(names)))
+            .where(Tag.workspace_id == workspace_id, Tag.name.in_(wanted))
         )
+        if all_of and len(wanted) > 1:
+            statement = statement.group_by(link_tags.c.link_id).having(func.count() == len(wanted))
+        return statement
 
     def _raw_filter(self, workspace_id: str, value_filter: ValueFilter) -> ColumnElement[bool]:
         column: Any = Click.link_id if value_filter.column == TAG else getattr(Click, value_filter.column)
@@ -542,7 +547,9 @@ class SqlClickStore:
         conditions: list[ColumnElement[bool]] = []
         if value_filter.include is not None:
             if value_filter.column == TAG:
-                conditions.append(column.in_(self._tagged_links(workspace_id, value_filter.include)))
+                conditions.append(
+                    column.in_(self._tagged_links(workspace_id, value_filter.include, all_of=value_filter.all_of))
+                )
             else:
                 conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
         if value_filter.exclude:
@@ -565,7 +572,9 @@ class SqlClickStore:
         conditions: list[ColumnElement[bool]] = []
         if value_filter.include is not None:
             if value_filter.column == TAG:
-                conditions.append(column.in_(self._tagged_links(workspace_id, value_filter.include)))
+                conditions.append(
+                    column.in_(self._tagged_links(workspace_id, value_filter.include, all_of=value_filter.all_of))
+                )
             else:
                 conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
         if value_filter.exclude:

@@ -32,6 +32,7 @@ class GroupBy(StrEnum):
     utm_contents = "utm_contents"
     bio_pages = "bio_pages"
     bio_blocks = "bio_blocks"
+    triggers = "triggers"
 
 
 # A breakdown's row key (singular) and what it means; the key is also the clicks column grouped on.
@@ -51,6 +52,7 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
     GroupBy.utm_contents: ("utm_content", "null when the click had none."),
     GroupBy.tags: ("tag", "Tag name; a click on a link with two tags counts for both."),
     GroupBy.bio_pages: ("bio_page_id", "The bio page (whose blocks were clicked, or that was viewed)."),
+    GroupBy.triggers: ("trigger", "What led to the click: `link` (the short URL), `qr` (a QR code scan) or `bio`."),
 }
 
 FILTER_HELP = "A value, a comma list (any of them), or values prefixed with `-` to exclude them."
@@ -94,6 +96,15 @@ class AnalyticsParams(BaseModel):
     tag: str | None = Field(
         default=None, max_length=2000, description=FILTER_HELP + " Tag names; matches the links that carry the tag now."
     )
+    tags: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Tag names, comma-separated, `-name` to exclude; with `tag_match` (the same as `tag`, which "
+        "it replaces; not both).",
+    )
+    tag_match: Literal["any", "all"] = Field(
+        default="any", description="`any`: links carrying any of the named tags; `all`: carrying every one of them."
+    )
     bio_page_id: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
     country: str | None = Field(default=None, max_length=2000, description=FILTER_HELP + " ISO alpha-2 codes.")
     city: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
@@ -106,6 +117,9 @@ class AnalyticsParams(BaseModel):
     utm_campaign: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
     utm_term: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
     utm_content: str | None = Field(default=None, max_length=2000, description=FILTER_HELP)
+    trigger: str | None = Field(
+        default=None, max_length=2000, description=FILTER_HELP + " `link`, `qr` (QR code scans) or `bio`."
+    )
     bots: BotMode = Field(
         default=BotMode.exclude,
         description="`exclude` (default): human clicks only, as the "
@@ -138,6 +152,7 @@ FILTER_PARAMS = (
     "utm_campaign",
     "utm_term",
     "utm_content",
+    "trigger",
 )
 
 

@@ -46,7 +46,7 @@ from mask.analytics.timerange import (
     interval_start,
     zone,
 )
-from mask.click.schemas import EnrichedClick
+from mask.click.schemas import TRIGGERS, EnrichedClick
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
 from mask.kit.time import as_utc, utcnow
 from mask.link.service import short_url
@@ -102,8 +102,11 @@ async def clicks(
     filters = [
         value_filter
         for name in FILTER_PARAMS
-        if (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None
+        if name != "tag" and (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None
     ]
+    tag_filter = _tags_filter(params, errors)
+    if tag_filter is not None:
+        filters.append(tag_filter)
     start, end = _resolve_range(params, tz or ZoneInfo("UTC"), now, errors)
     if errors:
         raise ValidationFailed(errors)
@@ -235,9 +238,19 @@ def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> Value
         elif name == "domain":
             value = value.lower()
         (exclude if negative else include).add(value)
-    column = TAG if name == "tag" else name
+    column = TAG if name in ("tag", "tags") else name
     assert column in (*DIMENSIONS, TAG, "link_id", "bio_page_id", "domain")
     return ValueFilter(column, frozenset(include) if include else None, frozenset(exclude))
+
+
+def _tags_filter(params: AnalyticsParams, errors: list[FieldError]) -> ValueFilter | None:
+    """`tags=a,b,-c` with `tag_match=any|all`; `tag` is the older spelling of `tags` (not both)."""
+    if params.tag is not None and params.tags is not None:
+        errors.append(FieldError("tags", "conflicting_filters", "Give either `tag` or `tags`, not both."))
+        return None
+    name, raw = ("tags", params.tags) if params.tags is not None else ("tag", params.tag)
+    parsed = _parse_filter(name, raw, errors)
+    return None if parsed is None else replace(parsed, all_of=params.tag_match == "all")
 
 
 def _check_value(name: str, value: str) -> tuple[str, str] | None:
@@ -247,6 +260,8 @@ def _check_value(name: str, value: str) -> tuple[str, str] | None:
         return "invalid_value", "Control characters are not allowed."
     if name == "country" and not (len(value) == 2 and value.isascii() and value.isalpha()):
         return "invalid_country", f"`{value}` is not an ISO 3166-1 alpha-2 country code (e.g. US, DE)."
+    if name == "trigger" and value not in TRIGGERS:
+        return "invalid_trigger", f"`{value}` is not a trigger; one of {', '.join(TRIGGERS)}."
     return None
 
 

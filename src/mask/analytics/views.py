@@ -62,13 +62,13 @@ def view_columns(group_by: GroupBy) -> list[str]:
 
 async def views(session: AsyncSession, *, workspace_id: str, params: AnalyticsParams) -> dict[str, Any]:
     """Page views of the workspace's bio pages, with every time, filter and breakdown option of click analytics
-    that applies to a page (not `link_id`, `tag`, or the `links`, `tags`, `bio_blocks` breakdowns)."""
+    that applies to a page (not `link_id`, `tag`/`tags`, or the `links`, `tags`, `bio_blocks` breakdowns)."""
     errors: list[FieldError] = []
     if params.group_by in NOT_FOR_VIEWS:
         errors.append(
             FieldError("group_by", "invalid_for_views", f"`{params.group_by.value}` does not apply to page views.")
         )
-    for name in ("link_id", "tag"):
+    for name in ("link_id", "tag", "tags"):
         if getattr(params, name) is not None:
             errors.append(FieldError(name, "invalid_for_views", f"`{name}` does not apply to page views."))
     if errors:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 from starlette.types import ASGIApp
@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from mask.analytics.endpoints import router as analytics_router
 from mask.api.docs import install_docs
 from mask.api.edge import ApiEdgeMiddleware, EdgeGuard
+from mask.api.query import refuse_unknown_query_parameters
 from mask.audit_log.endpoints import router as audit_router
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
@@ -21,6 +22,7 @@ from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
 from mask.kit.http import install_error_handlers
 from mask.link.endpoints import router as link_router
+from mask.qr.endpoints import router as qr_router
 from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.openapi import document_rate_limits
 from mask.tag.endpoints import router as tag_router
@@ -34,11 +36,13 @@ POST requests accept an `Idempotency-Key` header: a retry with the same key and 
 Rate limits (Hobby 60, Pro 600, Enterprise 6,000 requests/minute per workspace): every /v1 response carries
 `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix time, seconds); over the limit,
 `429` with `Retry-After` (seconds) and code `rate_limit_exceeded`.
-Timestamps are UTC ISO 8601 with `Z`. Lists are newest first with opaque cursors (`next_cursor` → `?cursor=`).
+Unknown query parameters are `422` too (`unknown_parameter`). Timestamps are UTC ISO 8601 with `Z`.
+Lists are newest first by default, with opaque cursors (`next_cursor` → `?cursor=`).
 """
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(link_router)
+v1.include_router(qr_router)
 v1.include_router(analytics_router)
 v1.include_router(domain_router)
 v1.include_router(tag_router)
@@ -56,6 +60,7 @@ def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> F
         openapi_url="/v1/openapi.json",
         docs_url=None,  # served by mask.api.docs, with its assets
         redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query_parameters)],  # unknown query parameters are 422 everywhere
     )
     api.state.context = context
     api.include_router(v1)

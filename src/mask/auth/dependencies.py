@@ -66,6 +66,7 @@ class Authenticator:
 
 LinksRead = Annotated[AuthSubject, Depends(Authenticator(Scope.links_read))]
 LinksWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.links_write))]
+TagsWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.tags_write))]
 DomainsRead = Annotated[AuthSubject, Depends(Authenticator(Scope.domains_read))]
 DomainsWrite = Annotated[AuthSubject, Depends(Authenticator(Scope.domains_write))]
 AnalyticsRead = Annotated[AuthSubject, Depends(Authenticator(Scope.analytics_read))]

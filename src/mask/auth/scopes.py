@@ -8,6 +8,7 @@ from enum import StrEnum
 class Scope(StrEnum):
     links_read = "links:read"
     links_write = "links:write"
+    tags_write = "tags:write"
     domains_read = "domains:read"
     domains_write = "domains:write"
     analytics_read = "analytics:read"

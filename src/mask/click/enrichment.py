@@ -222,6 +222,7 @@ class Enricher:
             utm_term=raw.utm_term,
             utm_content=raw.utm_content,
             is_bot=agent.is_bot,
+            trigger=raw.trigger,
         )
 
     def enrich_all(self, raws: list[RawClick]) -> list[EnrichedClick]:

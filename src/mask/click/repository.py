@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, case, or_, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,7 @@ from mask.models.link import Link
 CLICKS: Table = Click.__table__  # type: ignore[assignment]
 VISITORS: Table = ClickVisitor.__table__  # type: ignore[assignment]
 LINKS: Table = Link.__table__  # type: ignore[assignment]
-# SQLite allows 32,766 bound parameters per statement; a click row binds 22.
+# SQLite allows 32,766 bound parameters per statement; a click row binds 23.
 INSERT_CHUNK = 1000
 CLICK_COLUMNS = [column.name for column in CLICKS.columns if column.name != "id"]
 # The SQLite statements below are built from these column names and `?` placeholders only (hence the S608
@@ -139,25 +139,39 @@ class ClickRepository:
         for chunk in _chunks(click_ids):
             await self.session.execute(update(Click).where(Click.click_id.in_(chunk)).values(is_unique=True))
 
-    async def add_link_clicks(self, counts: Counter[str]) -> None:
-        """One row write per link per batch: a hot link costs one UPDATE per flush, not one per click."""
+    async def add_link_clicks(self, counts: Counter[str], latest: dict[str, datetime]) -> None:
+        """One row write per link per batch: a hot link costs one UPDATE per flush, not one per click. Adds
+        `counts` to `clicks` and moves `last_clicked_at` forward to `latest` (never back: batches may arrive
+        out of order)."""
         if not counts:
             return
         ordered = sorted(counts.items())  # concurrent PostgreSQL writers lock rows in the same order
         if not self.sqlite:
+            at = bindparam("at", type_=LINKS.c.last_clicked_at.type)
+            last = LINKS.c.last_clicked_at
             statement = (
                 update(LINKS)
                 .where(LINKS.c.id == bindparam("link_id"))
-                .values(clicks=LINKS.c.clicks + bindparam("added"))
+                .values(
+                    clicks=LINKS.c.clicks + bindparam("added"),
+                    last_clicked_at=case((or_(last.is_(None), last < at), at), else_=last),
+                )
             )
-            await self.session.execute(statement, [{"link_id": link_id, "added": n} for link_id, n in ordered])
+            await self.session.execute(
+                statement, [{"link_id": link_id, "added": n, "at": latest[link_id]} for link_id, n in ordered]
+            )
             return
+        to_text = LINKS.c.last_clicked_at.type.bind_processor(self.dialect)
+        assert to_text is not None
         for chunk in _chunks(ordered, 500):
             cases = " ".join(["WHEN ? THEN ?"] * len(chunk))
             params = [value for link_id, added in chunk for value in (link_id, added)]
+            params += [value for link_id, _ in chunk for value in (link_id, to_text(latest[link_id]))]
             params += [link_id for link_id, _ in chunk]
+            # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text, which sorts as time does; '' is before any of it.
             await self._raw(
-                f"UPDATE links SET clicks = clicks + CASE id {cases} END "  # noqa: S608
+                f"UPDATE links SET clicks = clicks + CASE id {cases} END, "  # noqa: S608
+                f"last_clicked_at = max(coalesce(last_clicked_at, ''), CASE id {cases} END) "
                 f"WHERE id IN ({','.join('?' * len(chunk))})",
                 params,
             )
@@ -187,4 +201,5 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "is_bot": click.is_bot,
         "visitor_hash": click.visitor_hash,
         "is_unique": False,
+        "trigger": click.trigger,
     }

@@ -8,6 +8,9 @@ from typing import Any
 from mask.kit.ids import new_click_ids
 from mask.kit.time import isoformat_z
 
+# What led to a click (clicks.trigger): the short URL itself, a QR code scan, a bio page.
+TRIGGERS = ("link", "qr", "bio")
+
 
 @dataclass(slots=True)
 class EnrichedClick:
@@ -36,6 +39,7 @@ class EnrichedClick:
     utm_content: str | None = None
     is_bot: bool = False
     is_unique: bool = False  # decided by record_batch
+    trigger: str = "link"  # TRIGGERS
 
     @property
     def target_id(self) -> str:
@@ -85,6 +89,7 @@ class RawClick:
     utm_campaign: str | None = None
     utm_term: str | None = None
     utm_content: str | None = None
+    trigger: str = "link"  # TRIGGERS; the row's last field, absent from rows written before it existed
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields for a Redis stream entry (empty values left out)."""
@@ -98,6 +103,8 @@ class RawClick:
             value = getattr(self, name)
             if value:
                 fields[name] = value
+        if self.trigger != "link":
+            fields["trigger"] = self.trigger
         return fields
 
     def to_row(self) -> ClickRow:
@@ -120,13 +127,21 @@ class RawClick:
             self.utm_campaign,
             self.utm_term,
             self.utm_content,
+            self.trigger,
         )
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RawClick:
-        """Inverse of `to_row` (also from a decoded JSON list); raises ValueError on anything else."""
-        if not isinstance(row, list | tuple) or len(row) != len(RAW_FIELDS):
+        """Inverse of `to_row` (also from a decoded JSON list); raises ValueError on anything else. A row
+        without the trailing `trigger` (written before it existed) is a `link` click."""
+        if not isinstance(row, list | tuple) or len(row) not in (len(RAW_FIELDS), len(RAW_FIELDS) - 1):
             raise ValueError("not a click row")
+        if len(row) == len(RAW_FIELDS):
+            *row, trigger = row
+            if trigger not in TRIGGERS:
+                raise ValueError("not a click row")
+        else:
+            trigger = "link"
         click_id, at, workspace_id, domain, *optional = row
         user_agent, referrer = optional[4], optional[5]
         if not (
@@ -140,7 +155,9 @@ class RawClick:
             and all(value is None or isinstance(value, str) for value in optional)
         ):
             raise ValueError("not a click row")
-        return cls(*row)
+        click = cls(*row)
+        click.trigger = trigger
+        return click
 
     @classmethod
     def from_fields(cls, fields: dict[bytes, bytes] | dict[str, str]) -> RawClick:
@@ -161,6 +178,7 @@ class RawClick:
             user_agent=data.get("user_agent", ""),
             referrer=data.get("referrer", ""),
             **{name: data.get(name) for name in UTM_NAMES},
+            trigger=data.get("trigger", "link") if data.get("trigger") in TRIGGERS else "link",
         )
 
 
@@ -177,6 +195,7 @@ RAW_FIELDS = (
     "user_agent",
     "referrer",
     *UTM_NAMES,
+    "trigger",
 )
 
 
@@ -190,10 +209,11 @@ def link_click_row(
     user_agent: str,
     referrer: str,
     utm: Sequence[str | None],
+    trigger: str = "link",
 ) -> ClickRow:
     """A click on a short link in row form (`RawClick.to_row()`'s layout), as the redirect's hot path hands it
     over: no RawClick built only to be taken apart again. The id is minted later, per batch."""
-    return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm)
+    return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm, trigger)
 
 
 def mint_click_ids(clicks: Sequence[RawClick]) -> None:

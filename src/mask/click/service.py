@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -49,7 +50,11 @@ async def record_batch(
             click.is_unique = True
             unique_ids.append(click.click_id)
     await repository.mark_unique(unique_ids)
-    await repository.add_link_clicks(Counter(click.link_id for click in humans if click.link_id))
+    latest: dict[str, datetime] = {}
+    for click in humans:
+        if click.link_id and (click.link_id not in latest or click.clicked_at > latest[click.link_id]):
+            latest[click.link_id] = click.clicked_at
+    await repository.add_link_clicks(Counter(click.link_id for click in humans if click.link_id), latest)
     for listener in listeners:
         await listener(session, new)
     return new

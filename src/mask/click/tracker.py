@@ -68,8 +68,10 @@ class ClickTracker:
         bio_page_id: str | None = None,
         bio_block_id: str | None = None,
         utm: dict[str, str] | None = None,
+        trigger: str | None = None,
     ) -> None:
-        """Record a click on a link, or on a bio page (and the block clicked), from an ASGI HTTP scope."""
+        """Record a click on a link, or on a bio page (and the block clicked), from an ASGI HTTP scope. The
+        trigger is `bio` for a bio page's traffic and `link` otherwise unless given."""
         if not self.enabled:
             return
         click = RawClick(
@@ -84,6 +86,7 @@ class ClickTracker:
             user_agent=_header(scope, b"user-agent"),
             referrer=_header(scope, b"referer"),
             **(utm or {}),
+            trigger=trigger or ("bio" if bio_page_id is not None else "link"),
         )
         await self.submit(click)
 

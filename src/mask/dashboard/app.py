@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mask.auth.scopes import ALL_SCOPES
 from mask.config import Settings
 from mask.context import AppContext
-from mask.dashboard.views import account, analytics, audit, auth, bio, domains, links, settings, webhooks
+from mask.dashboard.views import account, analytics, audit, auth, bio, domains, links, qr, settings, tags, webhooks
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
@@ -117,8 +117,17 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/links/{link_id:str}", links.link_detail, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}", links.update_link, methods=["POST"]),
                 Route(ws + "/links/{link_id:str}/delete", links.delete_link, methods=["POST"]),
+                Route(ws + "/links/{link_id:str}/state", links.change_state, methods=["POST"]),
+                Route(ws + "/links/{link_id:str}/qr", links.qr_preview, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}/qr.svg", links.qr_svg, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}/qr.png", links.qr_png, methods=["GET"]),
+                Route(ws + "/tags", tags.list_tags, methods=["GET"]),
+                Route(ws + "/tags", tags.create_tag, methods=["POST"]),
+                Route(ws + "/tags/{tag_id:str}", tags.update_tag, methods=["POST"]),
+                Route(ws + "/tags/{tag_id:str}/delete", tags.delete_tag, methods=["POST"]),
+                Route(ws + "/qr", qr.qr_style, methods=["GET"]),
+                Route(ws + "/qr", qr.save_qr_style, methods=["POST"]),
+                Route(ws + "/qr/preview.svg", qr.preview, methods=["GET"]),
                 Route("/bio-presets/{preset:str}.svg", bio.preset_image, methods=["GET"]),
                 Route(ws + "/bio", bio.list_bio_pages, methods=["GET"]),
                 Route(ws + "/bio", bio.create_bio_page, methods=["POST"]),
@@ -214,4 +223,4 @@ def create_dashboard(context: AppContext, *, rate_limiter: Limiter | None) -> AS
 
 def extra_nav() -> list[tuple[str, str]]:
     """Sidebar entries (path under the workspace, label) of the areas beyond links and domains."""
-    return [("analytics", "Analytics"), ("bio", "Bio pages")]
+    return [("analytics", "Analytics"), ("tags", "Tags"), ("qr", "QR style"), ("bio", "Bio pages")]

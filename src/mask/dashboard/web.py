@@ -50,6 +50,15 @@ NOTICES = {
     "link-created": "Link created.",
     "link-updated": "Link saved.",
     "link-deleted": "Link deleted.",
+    "link-archived": "Link archived: it still redirects, and leaves the default list.",
+    "link-unarchived": "Link back in the list.",
+    "link-disabled": "Link disabled: it stopped redirecting.",
+    "link-enabled": "Link enabled: it redirects again.",
+    "tag-created": "Tag created.",
+    "tag-saved": "Tag saved.",
+    "tag-merged": "Tags merged.",
+    "tag-deleted": "Tag deleted. Its links keep their other tags.",
+    "qr-style-saved": "QR style saved. New and existing QR codes use it.",
     "domain-added": "Domain added. Create the DNS records below; its links answer once it is verified.",
     "domain-verified": "Verified: the domain's links answer now.",
     "domain-checked": "Checked: the record is not there yet. MASK keeps checking in the background.",
@@ -208,7 +217,8 @@ class Page:
 
     async def form(self) -> FormData:
         if self._form is None:
-            self._form = await self.request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
+            # One file at most (the QR logo upload, mask.dashboard.views.qr); its size is checked where it is read.
+            self._form = await self.request.form(max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
         return self._form
 
     async def field(self, name: str) -> str:

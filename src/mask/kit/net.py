@@ -9,6 +9,10 @@ from typing import Any
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+class BlockedDestination(Exception):
+    """An outgoing request (a webhook, a page title fetch) would reach an address it may not (mask.webhook.ssrf)."""
+
+
 def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"

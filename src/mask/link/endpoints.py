@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -8,6 +8,7 @@ from mask.auth.dependencies import LinksRead, LinksWrite
 from mask.dependencies import ContextDep, SessionDep
 from mask.kit.schemas import error_responses
 from mask.link import service as link_service
+from mask.link.repository import Archived, Order, Sort
 from mask.link.schemas import Link, LinkCreate, LinkPage, LinkUpdate
 
 router = APIRouter(prefix="/links", tags=["Links"])
@@ -17,30 +18,58 @@ router = APIRouter(prefix="/links", tags=["Links"])
     "",
     status_code=201,
     response_model=Link,
-    responses=error_responses(400, 403, 409, 422),
-    summary="Create a link",
-    description="Scope: `links:write`. A taken slug on the domain is `409`.",
+    responses={
+        **error_responses(400, 403, 409, 422),
+        200: {"model": Link, "description": '`if_exists: "return"` found the same link: this is it.'},
+    },
+    summary="Create a link (or find the same one)",
+    description="Scope: `links:write`. A taken slug on the domain, or an external id the workspace already uses, "
+    'is `409`. With `"if_exists": "return"`, a link of the workspace to the same URL on the same domain with '
+    "the same value for every other field sent is answered with `200` instead of a new link (`201`). Without "
+    '`title`, the destination\'s `<title>` is fetched in the background (`title_source: "page"`).',
 )
-async def create_link(body: LinkCreate, auth: LinksWrite, session: SessionDep, context: ContextDep) -> Link:
-    view = await link_service.create(session, settings=context.settings, workspace_id=auth.workspace_id, data=body)
+async def create_link(
+    body: LinkCreate, auth: LinksWrite, session: SessionDep, context: ContextDep, response: Response
+) -> Link:
+    view, created = await link_service.create_or_find(
+        session, settings=context.settings, workspace_id=auth.workspace_id, data=body
+    )
+    if not created:
+        response.status_code = 200
     return link_service.to_schema(view)
+
+
+TAGS_HELP = (
+    "Tag names, comma-separated; `-name` excludes links carrying that tag. With `tag_match=all`, links "
+    "carrying every named tag."
+)
 
 
 @router.get(
     "",
     response_model=LinkPage,
     responses=error_responses(403, 422),
-    summary="List links, newest first",
-    description="Scope: `links:read`. Cursor pagination.",
+    summary="List links",
+    description="Scope: `links:read`. Newest first unless `sort`/`order` say otherwise; keyset cursors for every "
+    "sort (`next_cursor` → `cursor`, with the same `sort` and `order`). Links without a `last_clicked_at` or a "
+    "`title` come last when sorted by it, in either order. Archived links are left out unless `archived=true` "
+    "(only them) or `archived=all`.",
 )
 async def list_links(
     auth: LinksRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
+    cursor: Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")] = None,
+    sort: Annotated[Sort, Query(description="What to sort by.")] = Sort.created_at,
+    order: Annotated[Order, Query(description="`desc` (default) or `asc`.")] = Order.desc,
+    archived: Annotated[Archived, Query(description="`false` (default), `true` (only archived) or `all`.")] = (
+        Archived.false
+    ),
+    tags: Annotated[str | None, Query(max_length=2000, description=TAGS_HELP)] = None,
+    tag_match: Annotated[Literal["any", "all"], Query(description="How `tags` combine.")] = "any",
+    tag: Annotated[str | None, Query(max_length=50, description="One tag's exact name (older; see `tags`).")] = None,
     domain: Annotated[str | None, Query(max_length=253)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search in URL and slug")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search in URL, slug and title")] = None,
     created_by: Annotated[
         str | None,
         Query(
@@ -58,14 +87,48 @@ async def list_links(
         workspace_id=auth.workspace_id,
         limit=limit,
         cursor=cursor,
-        domain=domain,
-        tag=tag,
-        query=q,
-        created_by=created_by,
+        query=link_service.ListQuery(
+            sort=sort,
+            order=order,
+            archived=archived,
+            domain=domain,
+            query=q,
+            tags=tags,
+            tag_match=tag_match,
+            tag=tag,
+            created_by=created_by,
+        ),
     )
     return LinkPage(
         data=[link_service.to_schema(view) for view in views], has_more=next_cursor is not None, next_cursor=next_cursor
     )
+
+
+@router.get(
+    "/info",
+    response_model=Link,
+    responses=error_responses(403, 404, 422),
+    summary="Find a link by short URL or external id",
+    description="Scope: `links:read`. `?domain=&slug=` (the default short domain when `domain` is absent) or "
+    "`?external_id=`. A link of another workspace is `404`, as an unknown one is.",
+)
+async def link_info(
+    auth: LinksRead,
+    session: SessionDep,
+    context: ContextDep,
+    domain: Annotated[str | None, Query(max_length=253)] = None,
+    slug: Annotated[str | None, Query(max_length=64)] = None,
+    external_id: Annotated[str | None, Query(max_length=255)] = None,
+) -> Link:
+    view = await link_service.find(
+        session,
+        settings=context.settings,
+        workspace_id=auth.workspace_id,
+        domain=domain,
+        slug=slug,
+        external_id=external_id,
+    )
+    return link_service.to_schema(view)
 
 
 @router.get(
@@ -84,7 +147,9 @@ async def get_link(link_id: str, auth: LinksRead, session: SessionDep) -> Link:
     response_model=Link,
     responses=error_responses(400, 403, 404, 409, 422),
     summary="Update a link",
-    description="Scope: `links:write`. `null` clears an optional field.",
+    description="Scope: `links:write`. `null` clears an optional field; `title: null` goes back to the "
+    "destination page's title. `disabled: true` stops the redirect at once; `archived: true` hides the link from "
+    "default lists (it still redirects).",
 )
 async def update_link(
     link_id: str, body: LinkUpdate, auth: LinksWrite, session: SessionDep, context: ContextDep

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
@@ -20,6 +22,22 @@ class LinkFields(RequestSchema):
         examples=["go.yourbrand.com"],
         description="The default short domain or one of the workspace's domains.",
     )
+    title: str | None = Field(
+        default=None,
+        max_length=255,
+        examples=["Spring sale"],
+        description="At most 255 characters, no control characters. Without one, MASK fetches the destination "
+        'page\'s `<title>` in the background (`title_source: "page"`); `null` on update goes back to that.',
+    )
+    notes: str | None = Field(
+        default=None, max_length=2000, description="Free text for your team, at most 2,000 characters."
+    )
+    external_id: str | None = Field(
+        default=None,
+        max_length=255,
+        examples=["crm-4711"],
+        description="Your own id for the link, unique in the workspace (`GET /v1/links/info?external_id=`).",
+    )
     tags: list[str] | None = Field(
         default=None, examples=[["campaign-q1"]], description="Up to 25 tags, each 1–50 characters once trimmed."
     )
@@ -32,6 +50,12 @@ class LinkFields(RequestSchema):
     expired_url: str | None = Field(
         default=None, max_length=2048, description="Where an expired link redirects (otherwise it answers 410)."
     )
+    archived: bool | None = Field(
+        default=None, description="Archived links still redirect but leave the default lists (`?archived=`)."
+    )
+    disabled: bool | None = Field(
+        default=None, description="A disabled link stops redirecting at once (a 404 page; no click counted)."
+    )
 
 
 class LinkCreate(LinkFields):
@@ -39,6 +63,11 @@ class LinkCreate(LinkFields):
         max_length=2048,
         examples=["https://example.com/long-page"],
         description="Absolute http(s) URL, at most 2,048 characters, without credentials.",
+    )
+    if_exists: Literal["create", "return"] = Field(
+        default="create",
+        description="`return`: when the workspace already has a link to this URL on this domain with the same "
+        "value for every other field sent, answer it (`200`) instead of creating another (`201`).",
     )
 
 
@@ -54,8 +83,18 @@ class Link(Schema):
     short_url: str = Field(examples=["https://go.yourbrand.com/my-link"])
     slug: str
     domain: str
+    title: str | None = Field(description="The title sent, or the destination page's (see `title_source`).")
+    title_source: Literal["user", "page"] | None = Field(
+        description="`user`: sent with the API or dashboard; `page`: the destination's `<title>`; null: no title "
+        "(yet: a page title is fetched in the background after the link is created or its URL changes)."
+    )
+    notes: str | None
+    external_id: str | None
     tags: list[str]
-    clicks: int = Field(description="Human clicks recorded (bots excluded).")
+    clicks: int = Field(description="Human clicks recorded (bots excluded), QR code scans included.")
+    last_clicked_at: UTCDatetime | None = Field(description="The latest human click recorded; null before the first.")
+    archived: bool
+    disabled: bool
     utm_source: str | None
     utm_medium: str | None
     utm_campaign: str | None

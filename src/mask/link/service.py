@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,15 +17,15 @@ from mask.domain import service as domain_service
 from mask.event import service as event_service
 from mask.kit.errors import Conflict, FieldError, Forbidden, NotFound, RateLimited, ValidationFailed
 from mask.kit.ids import ALPHABET, new_id, random_string
-from mask.kit.pagination import decode_cursor, encode_cursor
+from mask.kit.pagination import CursorValue, decode_sort_cursor, encode_sort_cursor
 from mask.kit.reserved import is_reserved
 from mask.kit.time import as_utc, utcnow
-from mask.link.repository import LinkRepository
+from mask.link.repository import Archived, Keyset, LinkFilters, LinkRepository, Order, Sort
 from mask.link.schemas import Link as LinkSchema
-from mask.link.schemas import LinkCreate, LinkUpdate
+from mask.link.schemas import LinkCreate, LinkFields, LinkUpdate
 from mask.models.link import Link
 from mask.models.workspace import Plan
-from mask.signals import LinkChanged, emit
+from mask.signals import LinkChanged, TitlesWanted, emit
 from mask.tag import service as tag_service
 from mask.tag.repository import TagRepository
 from mask.workspace import members as workspace_members
@@ -36,6 +36,7 @@ GENERATED_SLUG_LENGTH = 7
 GENERATION_ATTEMPTS = 8
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+NOTES_WHITESPACE = frozenset("\t\n\r")
 
 
 class LinkNotFound(NotFound):
@@ -82,6 +83,10 @@ async def _check_may_create(session: AsyncSession, *, settings: Settings, worksp
     )
 
 
+class ExternalIdTaken(Conflict):
+    code = "external_id_taken"
+
+
 @dataclass(frozen=True)
 class LinkView:
     """A link with what its API form needs beyond the row."""
@@ -105,8 +110,15 @@ def to_schema(view: LinkView) -> LinkSchema:
         short_url=short_url(link.domain, link.slug),
         slug=link.slug,
         domain=link.domain,
+        title=link.title,
+        title_source=link.title_source,
+        notes=link.notes,
+        external_id=link.external_id,
         tags=view.tags,
         clicks=link.clicks,
+        last_clicked_at=link.last_clicked_at,
+        archived=link.archived,
+        disabled=link.disabled,
         utm_source=link.utm_source,
         utm_medium=link.utm_medium,
         utm_campaign=link.utm_campaign,
@@ -136,6 +148,29 @@ def _check_expiry(value: datetime | None, errors: list[FieldError]) -> datetime 
     return None if value is None else as_utc(value)
 
 
+def _control(char: str) -> bool:
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+
+
+def _check_text(param: str, value: str | None, errors: list[FieldError], *, multiline: bool = False) -> str | None:
+    """A title, an external id (one line) or notes (`multiline`): stored as sent, never blank, no control
+    characters (notes may have tabs and line breaks)."""
+    if value is None:
+        return None
+    if not value.strip():
+        errors.append(FieldError(param, "blank", f"`{param}` cannot be blank; send null to leave it out."))
+    elif any(_control(char) and not (multiline and char in NOTES_WHITESPACE) for char in value):
+        errors.append(FieldError(param, "control_characters", f"`{param}` cannot contain control characters."))
+    return value
+
+
+def _check_flag(name: str, data: LinkFields, errors: list[FieldError]) -> bool | None:
+    if name in data.model_fields_set and getattr(data, name) is None:
+        errors.append(FieldError(name, "required", f"`{name}` is true or false, never null."))
+    value: bool | None = getattr(data, name)
+    return value
+
+
 async def _generate_slug(repository: LinkRepository, domain: str) -> str:
     for _ in range(GENERATION_ATTEMPTS):
         slug = random_string(GENERATED_SLUG_LENGTH, ALPHABET)
@@ -144,12 +179,22 @@ async def _generate_slug(repository: LinkRepository, domain: str) -> str:
     raise Conflict("Could not find a free random slug; try again or choose one.", code="slug_generation_failed")
 
 
+def _external_id_taken(external_id: str) -> ExternalIdTaken:
+    return ExternalIdTaken(f"Another link of this workspace has the external id `{external_id}`.", param="external_id")
+
+
 async def _insert(session: AsyncSession, link: Link) -> None:
-    """Flush the new/changed row in a savepoint, so a lost race on (domain, slug) becomes a clean 409."""
+    """Flush the new/changed row in a savepoint, so that a lost race on (domain, slug) or (workspace,
+    external_id) becomes a clean 409."""
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as error:
+        repository = LinkRepository(session)
+        if link.external_id is not None and await repository.external_id_taken(
+            link.workspace_id, link.external_id, besides=link.id
+        ):
+            raise _external_id_taken(link.external_id) from error
         raise SlugTaken(f"The slug `{link.slug}` is already taken on {link.domain}.", param="slug") from error
 
 
@@ -158,8 +203,33 @@ async def _view(session: AsyncSession, link: Link) -> LinkView:
     return LinkView(link=link, tags=names.get(link.id, []))
 
 
-async def create(session: AsyncSession, *, settings: Settings, workspace_id: str, data: LinkCreate) -> LinkView:
-    """Create a link; every invalid field is reported at once (422), a taken slug is 409."""
+async def _want_title(session: AsyncSession, settings: Settings, link: Link) -> None:
+    """Queue a fetch of the destination's <title> for the background process, woken after the commit."""
+    if not settings.title_fetch_enabled:
+        return
+    await LinkRepository(session).want_title(link.id, link.url, utcnow())
+    emit(session, TitlesWanted())
+
+
+@dataclass
+class NewLink:
+    """A create request, validated: what the link will hold."""
+
+    url: str
+    domain: str
+    slug: str | None
+    tags: list[str]
+    expires_at: datetime | None
+    expired_url: str | None
+    title: str | None
+    notes: str | None
+    external_id: str | None
+    archived: bool
+    disabled: bool
+    utm: dict[str, str | None] = field(default_factory=dict)
+
+
+async def _validate_new(session: AsyncSession, settings: Settings, workspace_id: str, data: LinkCreate) -> NewLink:
     errors: list[FieldError] = []
     url = await domain_service.check_destination(session, settings=settings, param="url", raw=data.url, errors=errors)
     expired_url = (
@@ -176,17 +246,85 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
         check_slug(data.slug, errors)
     tags = tag_service.clean_names(data.tags or [], errors)
     expires_at = _check_expiry(data.expires_at, errors)
+    title = _check_text("title", data.title, errors)
+    notes = _check_text("notes", data.notes, errors, multiline=True)
+    external_id = _check_text("external_id", data.external_id, errors)
+    archived = _check_flag("archived", data, errors)
+    disabled = _check_flag("disabled", data, errors)
     if errors:
         raise ValidationFailed(errors)
     assert url is not None and domain is not None
+    return NewLink(
+        url=url,
+        domain=domain,
+        slug=data.slug,
+        tags=tags,
+        expires_at=expires_at,
+        expired_url=expired_url,
+        title=title,
+        notes=notes,
+        external_id=external_id,
+        archived=bool(archived),
+        disabled=bool(disabled),
+        utm={name: getattr(data, name) for name in UTM_FIELDS},
+    )
+
+
+def _same(link: Link, tags: list[str], new: NewLink, sent: set[str]) -> bool:
+    """Whether an existing link holds every value the create request sent (url and domain already match)."""
+    wanted: dict[str, Any] = {
+        "slug": new.slug,
+        "title": new.title,
+        "notes": new.notes,
+        "external_id": new.external_id,
+        "expires_at": new.expires_at,
+        "expired_url": new.expired_url,
+        "archived": new.archived,
+        "disabled": new.disabled,
+        **new.utm,
+    }
+    for name, value in wanted.items():
+        if name in sent and getattr(link, name) != value:
+            return False
+    return "tags" not in sent or sorted(tags) == sorted(new.tags)
+
+
+async def create_or_find(
+    session: AsyncSession, *, settings: Settings, workspace_id: str, data: LinkCreate
+) -> tuple[LinkView, bool]:
+    """Create a link (True), or with `if_exists: "return"` answer the workspace's oldest link to the same URL
+    on the same domain whose fields equal every other field sent (False)."""
+    new = await _validate_new(session, settings, workspace_id, data)
+    if data.if_exists == "return":
+        repository = LinkRepository(session)
+        candidates = await repository.with_url(workspace_id, new.domain, new.url)
+        names = await TagRepository(session).names_for_links(link.id for link in candidates)
+        sent = set(data.model_fields_set) - {"url", "domain", "if_exists"}
+        for link in candidates:
+            if _same(link, names.get(link.id, []), new, sent):
+                return LinkView(link=link, tags=names.get(link.id, [])), False
+    return await _create(session, settings, workspace_id, new), True
+
+
+async def create(session: AsyncSession, *, settings: Settings, workspace_id: str, data: LinkCreate) -> LinkView:
+    """Create a link; every invalid field is reported at once (422), a taken slug or external id is 409."""
+    view, _created = await create_or_find(
+        session, settings=settings, workspace_id=workspace_id, data=data.model_copy(update={"if_exists": "create"})
+    )
+    return view
+
+
+async def _create(session: AsyncSession, settings: Settings, workspace_id: str, new: NewLink) -> LinkView:
     await _check_may_create(session, settings=settings, workspace_id=workspace_id)
     repository = LinkRepository(session)
-    if data.slug is None:
-        slug = await _generate_slug(repository, domain)
+    if new.slug is None:
+        slug = await _generate_slug(repository, new.domain)
     else:
-        slug = data.slug
-        if await repository.slug_taken(domain, slug):
-            raise SlugTaken(f"The slug `{slug}` is already taken on {domain}.", param="slug")
+        slug = new.slug
+        if await repository.slug_taken(new.domain, slug):
+            raise SlugTaken(f"The slug `{slug}` is already taken on {new.domain}.", param="slug")
+    if new.external_id is not None and await repository.external_id_taken(workspace_id, new.external_id):
+        raise _external_id_taken(new.external_id)
     now = utcnow()
     actor = audit.actor_of(session)
     link = Link(
@@ -194,22 +332,30 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
         created_by_user_id=actor.user_id,
         created_by_key_id=actor.id if actor.kind == "api_key" else None,
         workspace_id=workspace_id,
-        domain=domain,
+        domain=new.domain,
         slug=slug,
-        url=url,
-        expires_at=expires_at,
-        expired_url=expired_url,
+        url=new.url,
+        title=new.title,
+        title_source="user" if new.title is not None else None,
+        notes=new.notes,
+        external_id=new.external_id,
+        expires_at=new.expires_at,
+        expired_url=new.expired_url,
+        archived=new.archived,
+        disabled=new.disabled,
         clicks=0,
         created_at=now,
         updated_at=now,
-        **{name: getattr(data, name) for name in UTM_FIELDS},
+        **new.utm,
     )
     repository.add(link)
     await _insert(session, link)
-    await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=tags)
-    view = LinkView(link=link, tags=sorted(tags))
+    await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=new.tags)
+    if new.title is None:
+        await _want_title(session, settings, link)
+    view = LinkView(link=link, tags=sorted(new.tags))
     await _record(session, "link.created", view)
-    emit(session, LinkChanged(domain, slug))  # a cached "no such link" must go
+    emit(session, LinkChanged(new.domain, slug))  # a cached "no such link" must go
     return view
 
 
@@ -218,6 +364,36 @@ async def get(session: AsyncSession, *, workspace_id: str, link_id: str) -> Link
     link = await LinkRepository(session).get(workspace_id, link_id)
     if link is None:
         raise LinkNotFound(f"No link `{link_id}` in this workspace.", param="id")
+    return await _view(session, link)
+
+
+async def find(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    workspace_id: str,
+    domain: str | None,
+    slug: str | None,
+    external_id: str | None,
+) -> LinkView:
+    """The workspace's link at `domain`/`slug` (the default short domain when no domain is given), or with
+    `external_id`: exactly one of the two ways."""
+    if (slug is None) == (external_id is None):
+        param = "slug" if slug is None else "external_id"
+        raise ValidationFailed.single(param, "required", "Give either `slug` (with `domain`) or `external_id`.")
+    if external_id is not None and domain is not None:
+        raise ValidationFailed.single("domain", "conflicting_lookup", "`domain` goes with `slug`, not `external_id`.")
+    repository = LinkRepository(session)
+    if external_id is not None:
+        link = await repository.find_by_external_id(workspace_id, external_id)
+        described = f"with the external id `{external_id}`"
+    else:
+        assert slug is not None
+        host = domain.strip().lower().rstrip(".") if domain else settings.short_domain
+        link = await repository.find_by_slug(workspace_id, host, slug)
+        described = f"at {host}/{slug}"
+    if link is None:
+        raise LinkNotFound(f"No link {described} in this workspace.", param="external_id" if external_id else "slug")
     return await _view(session, link)
 
 
@@ -263,21 +439,46 @@ async def update(
     for name in UTM_FIELDS:
         if name in sent:
             changes[name] = getattr(data, name)
+    if "title" in sent:
+        changes["title"] = _check_text("title", data.title, errors)
+    if "notes" in sent:
+        changes["notes"] = _check_text("notes", data.notes, errors, multiline=True)
+    if "external_id" in sent:
+        changes["external_id"] = _check_text("external_id", data.external_id, errors)
+    for name in ("archived", "disabled"):
+        if name in sent:
+            changes[name] = _check_flag(name, data, errors)
     if errors:
         raise ValidationFailed(errors)
+    repository = LinkRepository(session)
     new_domain = changes.get("domain", link.domain)
     new_slug = changes.get("slug", link.slug)
-    if (new_domain, new_slug) != (link.domain, link.slug) and await LinkRepository(session).slug_taken(
-        new_domain, new_slug
-    ):
+    if (new_domain, new_slug) != (link.domain, link.slug) and await repository.slug_taken(new_domain, new_slug):
         raise SlugTaken(f"The slug `{new_slug}` is already taken on {new_domain}.", param="slug")
+    external_id = changes.get("external_id")
+    if external_id is not None and await repository.external_id_taken(workspace_id, external_id, besides=link.id):
+        raise _external_id_taken(external_id)
     emit(session, LinkChanged(link.domain, link.slug))
     if (new_domain, new_slug) != (link.domain, link.slug):
         emit(session, LinkChanged(new_domain, new_slug))
+    url_changed = "url" in changes and changes["url"] != link.url
     for name, value in changes.items():
-        setattr(link, name, value)
+        if name != "title":
+            setattr(link, name, value)
+    fetch_title = False
+    if "title" in sent:
+        link.title = changes["title"]
+        link.title_source = "user" if link.title is not None else None
+        fetch_title = link.title is None  # null: the page's title again
+        if not fetch_title:
+            await repository.forget_title_fetch(link.id)
+    elif url_changed and link.title_source != "user":
+        link.title, link.title_source = None, None  # the old page's title: the new page's comes
+        fetch_title = True
     link.updated_at = utcnow()
     await _insert(session, link)
+    if fetch_title:
+        await _want_title(session, settings, link)
     if tags is not None:
         await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=tags)
         view = LinkView(link=link, tags=sorted(tags))
@@ -295,39 +496,98 @@ async def delete(session: AsyncSession, *, workspace_id: str, link_id: str) -> L
     return view
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """What a list of links is asked for (`GET /v1/links`, the dashboard's table)."""
+
+    sort: Sort = Sort.created_at
+    order: Order = Order.desc
+    archived: Archived = Archived.false
+    domain: str | None = None
+    query: str | None = None
+    tags: str | None = None  # `a,b,-c`
+    tag_match: str = "any"
+    tag: str | None = None  # one tag's exact name (the older filter)
+    tag_names: tuple[str, ...] = ()  # exact names, combined per `tag_match` (the dashboard's tag picker)
+    created_by: str | None = None  # a user's (`usr_…`) or an API key's (`key_…`) links only
+
+
+def _cursor_value(sort: Sort, link: Link) -> CursorValue:
+    value = getattr(link, sort.value)
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()  # to the microsecond: a rounded key would skip or repeat rows
+    return value  # type: ignore[no-any-return]
+
+
+def _keyset(sort: Sort, value: CursorValue, row_id: str) -> Keyset:
+    """The cursor's sort key in the column's type (422 for one that does not fit the sort)."""
+    if value is None:
+        return Keyset(None, row_id)
+    try:
+        if sort in (Sort.created_at, Sort.last_clicked_at):
+            if not isinstance(value, str):
+                raise ValueError("not a time")
+            return Keyset(as_utc(datetime.fromisoformat(value)), row_id)
+        if sort is Sort.clicks:
+            if not isinstance(value, int):
+                raise ValueError("not a count")
+            return Keyset(value, row_id)
+        if not isinstance(value, str):
+            raise ValueError("not a title")
+        return Keyset(value, row_id)
+    except ValueError as error:
+        raise ValidationFailed.single(
+            "cursor", "invalid_cursor", "The cursor is not one this API returned; pass `next_cursor` back as is."
+        ) from error
+
+
 async def list_page(
-    session: AsyncSession,
-    *,
-    workspace_id: str,
-    limit: int,
-    cursor: str | None,
-    domain: str | None,
-    tag: str | None,
-    query: str | None,
-    created_by: str | None = None,
+    session: AsyncSession, *, workspace_id: str, limit: int, cursor: str | None, query: ListQuery
 ) -> tuple[list[LinkView], str | None]:
-    """A page of the workspace's links, newest first, and the next page's cursor (None on the last).
-    `created_by`: a user's (`usr_…`) or an API key's (`key_…`) links only."""
-    after = decode_cursor(cursor) if cursor else None
-    tag_id = None
-    if tag is not None:
-        found = await TagRepository(session).get_by_name(workspace_id, tag.strip())
-        if found is None:
-            return [], None
-        tag_id = found.id
+    """A page of the workspace's links in the asked order, and the next page's cursor (None on the last)."""
+    after = None
+    if cursor:
+        value, row_id = decode_sort_cursor(cursor, query.sort.value, query.order.value)
+        after = _keyset(query.sort, value, row_id)
+    errors: list[FieldError] = []
+    tag_filter = tag_service.TagFilter()
+    parsed: tuple[list[str], list[str]] | None = None
+    if query.tag is not None and query.tags is not None:
+        errors.append(FieldError("tags", "conflicting_filters", "Give either `tag` or `tags`, not both."))
+    elif query.tags is not None:
+        parsed = tag_service.parse_filter("tags", query.tags, errors)
+    elif query.tag is not None:
+        parsed = ([query.tag.strip()], [])
+    elif query.tag_names:
+        parsed = (list(query.tag_names), [])
+    if parsed is not None:
+        tag_filter = await tag_service.resolve_filter(
+            session,
+            workspace_id=workspace_id,
+            include=parsed[0],
+            exclude=parsed[1],
+            match_all=query.tag_match == "all",
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    filters = LinkFilters(
+        domain=query.domain.strip().lower() if query.domain else None,
+        query=query.query or None,
+        archived=query.archived,
+        any_tags=tag_filter.any_of,
+        all_tags=tag_filter.all_of,
+        no_tags=tag_filter.none_of,
+        created_by=query.created_by,
+        nothing=tag_filter.impossible,
+    )
     links = await LinkRepository(session).list_page(
-        workspace_id,
-        limit=limit + 1,
-        after=after,
-        domain=domain.strip().lower() if domain else None,
-        tag_id=tag_id,
-        query=query or None,
-        created_by=created_by,
+        workspace_id, limit=limit + 1, sort=query.sort, order=query.order, after=after, filters=filters
     )
     next_cursor = None
     if len(links) > limit:
         links = links[:limit]
-        next_cursor = encode_cursor(links[-1].created_at, links[-1].id)
+        last = links[-1]
+        next_cursor = encode_sort_cursor(query.sort.value, query.order.value, _cursor_value(query.sort, last), last.id)
     names = await TagRepository(session).names_for_links(link.id for link in links)
     return [LinkView(link=link, tags=names.get(link.id, [])) for link in links], next_cursor
 

@@ -10,8 +10,9 @@ from mask.models.click import Click, ClickVisitor
 from mask.models.domain import Domain
 from mask.models.event import Event
 from mask.models.idempotency import IdempotencyRecord
-from mask.models.link import Link
+from mask.models.link import Link, LinkTitleFetch
 from mask.models.mail import OutboxMail
+from mask.models.qr import QrStyle
 from mask.models.rate_limit import PlanLimit
 from mask.models.tag import Tag, link_tags
 from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -33,9 +34,11 @@ __all__ = [
     "Invite",
     "KnownNetwork",
     "Link",
+    "LinkTitleFetch",
     "Membership",
     "OutboxMail",
     "PlanLimit",
+    "QrStyle",
     "Tag",
     "TargetDimensionRollup",
     "TargetRollup",

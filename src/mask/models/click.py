@@ -53,6 +53,9 @@ class Click(Base):
     is_bot: Mapped[bool] = mapped_column(default=False)
     visitor_hash: Mapped[str] = mapped_column(String(32))
     is_unique: Mapped[bool] = mapped_column(default=False)
+    # What led to the click: "link" (the short URL itself), "qr" (a scan: the QR code's URL carries the marker
+    # the redirect strips, mask.redirect.destination.QR_MARKER) or "bio" (a bio page's view or block click).
+    trigger: Mapped[str] = mapped_column(String(8), default="link", server_default="link")
 
 
 class ClickVisitor(Base):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -15,10 +15,17 @@ class Link(Base):
     __tablename__ = "links"
     __table_args__ = (
         UniqueConstraint("domain", "slug"),
-        # Newest-first keyset pagination within a workspace, and the domain filter on it.
+        UniqueConstraint("workspace_id", "external_id"),
+        # Keyset pagination within a workspace, one index per sort key (mask.link.sorting): page N costs what
+        # page 1 does. The domain filter has its own for the default (newest first) order.
         Index(None, "workspace_id", "created_at", "id"),
         Index(None, "workspace_id", "domain", "created_at", "id"),
         Index(None, "workspace_id", "created_by_user_id", "created_at"),
+        Index(None, "workspace_id", "clicks", "id"),
+        Index(None, "workspace_id", "last_clicked_at", "id"),
+        Index(None, "workspace_id", "title", "id"),
+        # Find-or-create (`if_exists: "return"`) looks links up by destination.
+        Index(None, "workspace_id", "url"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -26,6 +33,12 @@ class Link(Base):
     domain: Mapped[str] = mapped_column(String(253))
     slug: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Where `title` came from: "user" (sent by the API or the dashboard) or "page" (the destination's <title>,
+    # fetched in the background); None while there is no title.
+    title_source: Mapped[str | None] = mapped_column(String(10), default=None)
+    notes: Mapped[str | None] = mapped_column(Text, default=None)
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
     utm_source: Mapped[str | None] = mapped_column(String(255), default=None)
     utm_medium: Mapped[str | None] = mapped_column(String(255), default=None)
     utm_campaign: Mapped[str | None] = mapped_column(String(255), default=None)
@@ -33,7 +46,12 @@ class Link(Base):
     utm_content: Mapped[str | None] = mapped_column(String(255), default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     expired_url: Mapped[str | None] = mapped_column(Text, default=None)
+    # Archived links still redirect but leave the default lists; disabled links stop redirecting at once.
+    archived: Mapped[bool] = mapped_column(default=False, server_default=false())
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The latest human click stored (maintained by click storing, per batch, like `clicks`).
+    last_clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Who created it: a member in the dashboard, or an API key (and then the member who made the key, if any).
@@ -42,3 +60,19 @@ class Link(Base):
     # Disabled by an operator (abuse) or by a blocklist refresh: answers 451 and counts no clicks.
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspended_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class LinkTitleFetch(Base):
+    """A destination whose <title> the background process is to fetch (mask.link.titles): written in the
+    transaction that creates the link or changes its URL, deleted once the title is stored or given up on.
+    A due row is leased by pushing `next_attempt_at` forward while the fetch runs."""
+
+    __tablename__ = "link_title_fetches"
+    __table_args__ = (Index(None, "next_attempt_at"),)
+
+    link_id: Mapped[str] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,7 @@ class Tag(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(50))
+    color: Mapped[str] = mapped_column(String(10), default="gray", server_default="gray")  # mask.tag.service.COLORS
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -25,8 +25,8 @@ from mask.public.cache import MISS
 from mask.public.domains import EMPTY, NOINDEX, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
 from mask.redirect import fallback
-from mask.redirect.destination import Utm
-from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_VERIFIED, Page, wants_json
+from mask.redirect.destination import Utm, split_trigger
+from mask.redirect.pages import DISABLED, EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_VERIFIED, Page, wants_json
 from mask.redirect.resolver import Resolver, Target
 
 # The link service's slug rule; anything else cannot be a link and never reaches the cache or the database.
@@ -91,7 +91,10 @@ class RedirectApp:
         ):  # not a link, or one of another workspace's claim that lost (never served): root, robots.txt, …
             await fallback.answer(send, state, slug, accept, head=head)
             return
-        query = scope["query_string"]
+        if target.disabled:
+            await fallback.page(send, DISABLED, accept, head=head, noindex=state.noindex)
+            return
+        query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
             if target.expired_location is None:
                 if state.expired_url is not None:
@@ -115,6 +118,7 @@ class RedirectApp:
                 user_agent=user_agent.decode("latin-1"),
                 referrer=referrer.decode("latin-1"),
                 utm=utm,
+                trigger=trigger,
             )
             if not self.tracker.buffer_row(row):
                 await self.tracker.submit(RawClick(*row))

@@ -14,12 +14,28 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus
 
 from mask.click.schemas import UTM_NAMES
+from mask.qr.marker import QR_MARKER as QR_PAIR
 
 # Characters a query may carry as they are (RFC 3986 query = pchar / "/" / "?"); the rest is percent-encoded,
 # which also keeps CR/LF and other control bytes out of the Location header.
 _QUERY_SAFE = "/?:@!$&'()*+,;=-._~%"
 
 Utm = tuple[str | None, str | None, str | None, str | None, str | None]
+
+# The pair a QR code's URL ends with (mask.qr.marker): a click that carries it is a scan. The redirect strips
+# it, so the destination never sees it; any other `qr` value passes through as usual.
+QR_MARKER = QR_PAIR.encode()
+
+
+def split_trigger(query: bytes) -> tuple[bytes, str]:
+    """The short URL's query without the QR marker, and the click's trigger: `qr` when it was there."""
+    if not query or QR_MARKER not in query:
+        return query, "link"
+    pairs = query.split(b"&")
+    kept = [pair for pair in pairs if pair != QR_MARKER]
+    if len(kept) == len(pairs):
+        return query, "link"
+    return b"&".join(kept), "qr"
 
 
 def _key(pair: str) -> str:

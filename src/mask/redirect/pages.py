@@ -40,6 +40,9 @@ NOT_FOUND = _page(
     "Link not found",
     "This short link does not exist. Check the address, or ask whoever shared it.",
 )
+DISABLED = _page(
+    404, "link_disabled", "Link unavailable", "This short link has been turned off by its owner and does not redirect."
+)
 EXPIRED = _page(410, "link_expired", "Link expired", "This short link has expired and no longer redirects.")
 METHOD_NOT_ALLOWED = _page(405, "method_not_allowed", "Method not allowed", "Short links answer GET and HEAD only.")
 

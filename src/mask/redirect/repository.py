@@ -21,6 +21,7 @@ _COLUMNS = (
     Link.utm_content,
     Link.expires_at,
     Link.expired_url,
+    Link.disabled,
 )
 
 

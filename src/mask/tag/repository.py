@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db_dialect import insert_ignore
@@ -51,9 +51,29 @@ class TagRepository:
             names[link_id].append(name)
         return names
 
+    async def get(self, workspace_id: str, tag_id: str) -> Tag | None:
+        result = await self.session.execute(select(Tag).where(Tag.workspace_id == workspace_id, Tag.id == tag_id))
+        return result.scalar_one_or_none()
+
     async def get_by_name(self, workspace_id: str, name: str) -> Tag | None:
         result = await self.session.execute(select(Tag).where(Tag.workspace_id == workspace_id, Tag.name == name))
         return result.scalar_one_or_none()
+
+    async def ids_by_name(self, workspace_id: str, names: Iterable[str]) -> dict[str, str]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        result = await self.session.execute(
+            select(Tag.name, Tag.id).where(Tag.workspace_id == workspace_id, Tag.name.in_(wanted))
+        )
+        return {str(row[0]): str(row[1]) for row in result}
+
+    async def colors(self, workspace_id: str) -> dict[str, str]:
+        result = await self.session.execute(select(Tag.name, Tag.color).where(Tag.workspace_id == workspace_id))
+        return {str(row[0]): str(row[1]) for row in result}
+
+    async def link_count(self, tag_id: str) -> int:
+        return int(await self.session.scalar(select(func.count()).where(link_tags.c.tag_id == tag_id)) or 0)
 
     async def list_with_counts(self, workspace_id: str) -> list[tuple[Tag, int]]:
         counts = select(link_tags.c.tag_id, func.count().label("n")).group_by(link_tags.c.tag_id).subquery()
@@ -64,3 +84,31 @@ class TagRepository:
             .order_by(Tag.name)
         )
         return [(tag, int(count)) for tag, count in result]
+
+    def add(self, tag: Tag) -> None:
+        self.session.add(tag)
+
+    async def rename(self, tag: Tag, *, name: str | None, color: str | None) -> None:
+        values: dict[str, str] = {}
+        if name is not None:
+            values["name"] = name
+        if color is not None:
+            values["color"] = color
+        if values:
+            await self.session.execute(update(Tag).where(Tag.id == tag.id).values(**values))
+            for key, value in values.items():
+                setattr(tag, key, value)
+
+    async def merge(self, source: Tag, target: Tag) -> None:
+        """Give every link of `source` the tag `target` (once), then delete `source`."""
+        moved = select(link_tags.c.link_id, literal(target.id)).where(link_tags.c.tag_id == source.id)
+        existing = select(link_tags.c.link_id).where(link_tags.c.tag_id == target.id)
+        await self.session.execute(
+            link_tags.insert().from_select(["link_id", "tag_id"], moved.where(link_tags.c.link_id.not_in(existing)))
+        )
+        await self.delete(source)
+
+    async def delete(self, tag: Tag) -> None:
+        """Delete the tag; its links lose it and are otherwise untouched."""
+        await self.session.execute(delete(link_tags).where(link_tags.c.tag_id == tag.id))
+        await self.session.execute(delete(Tag).where(Tag.id == tag.id))

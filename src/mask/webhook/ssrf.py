@@ -15,11 +15,13 @@ import functools
 import ipaddress
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import httpcore
 import httpx
 
+from mask.kit.net import BlockedDestination as BlockedDestination  # raised here, caught by the callers
+from mask.kit.net import IPNetwork
 from mask.kit.url import UrlProblem, parse_destination
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -58,10 +60,6 @@ METADATA_ADDRESSES = frozenset(
     )
 )
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
-
-class BlockedDestination(Exception):
-    """The destination resolves to an address webhooks may not reach."""
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -149,9 +147,12 @@ async def resolve(hostname: str, port: int, *, within: float = RESOLVE_TIMEOUT) 
     return addresses
 
 
-def check_addresses(hostname: str, addresses: Iterable[IPAddress]) -> None:
-    """Raise BlockedDestination if any address is not public (one bad answer is enough to refuse)."""
+def check_addresses(hostname: str, addresses: Iterable[IPAddress], allowed: Sequence[IPNetwork] = ()) -> None:
+    """Raise BlockedDestination if any address is not public (one bad answer is enough to refuse), unless it is
+    in one of the `allowed` networks (an operator's explicit exception, e.g. MASK_TITLE_FETCH_ALLOWED_NETWORKS)."""
     for address in addresses:
+        if any(address in network for network in allowed):
+            continue
         problem = address_problem(address)
         if problem is not None:
             raise BlockedDestination(f"{hostname} resolves to {address}, {problem}")
@@ -181,8 +182,9 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     connections stay keyed by host name.
     """
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, *, allow_private: bool, allowed_networks: Sequence[IPNetwork] = ()) -> None:
         self.allow_private = allow_private
+        self.allowed_networks = tuple(allowed_networks)
         self._backend = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -199,7 +201,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         except (OSError, UnicodeError) as error:
             raise httpcore.ConnectError(f"cannot resolve {hostname}: {error}") from error
         if not self.allow_private:
-            check_addresses(hostname, addresses)
+            check_addresses(hostname, addresses, self.allowed_networks)
         last_error: Exception | None = None
         for address in addresses:
             try:
@@ -240,7 +242,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     with ours (no proxy: webhooks go straight to the checked address; environment proxies are ignored).
     """
 
-    def __init__(self, *, allow_private: bool, limits: httpx.Limits) -> None:
+    def __init__(
+        self, *, allow_private: bool, limits: httpx.Limits, allowed_networks: Sequence[IPNetwork] = ()
+    ) -> None:
         super().__init__(verify=_ssl_context(), limits=limits, trust_env=False)
         assert isinstance(self._pool, httpcore.AsyncConnectionPool), "httpx changed how it builds its pool"
         self._pool = httpcore.AsyncConnectionPool(
@@ -248,5 +252,5 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(allow_private=allow_private),
+            network_backend=GuardedNetworkBackend(allow_private=allow_private, allowed_networks=allowed_networks),
         )

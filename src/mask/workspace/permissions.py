@@ -18,6 +18,7 @@ from mask.models.account import Role
 class Permission(StrEnum):
     links_read = "links:read"
     links_write = "links:write"
+    tags_write = "tags:write"
     domains_read = "domains:read"
     domains_write = "domains:write"
     analytics_read = "analytics:read"
@@ -36,7 +37,7 @@ class Permission(StrEnum):
 
 P = Permission
 _READ = frozenset({P.links_read, P.domains_read, P.analytics_read, P.bio_pages_read, P.members_read})
-_MEMBER = _READ | {P.links_write, P.bio_pages_write, P.keys_own}
+_MEMBER = _READ | {P.links_write, P.tags_write, P.bio_pages_write, P.keys_own}
 _ADMIN = _MEMBER | {
     P.domains_write,
     P.webhooks_read,
@@ -56,6 +57,7 @@ ROLE_ORDER = (Role.viewer, Role.member, Role.admin, Role.owner)
 API_SCOPES = (
     P.links_read,
     P.links_write,
+    P.tags_write,
     P.domains_read,
     P.domains_write,
     P.analytics_read,

@@ -23,6 +23,7 @@ from mask_sdk.resources.audit_log import AuditLog
 from mask_sdk.resources.bio_pages import BioPages
 from mask_sdk.resources.domains import Domains
 from mask_sdk.resources.links import Links
+from mask_sdk.resources.qr import Qr
 from mask_sdk.resources.tags import Tags
 from mask_sdk.resources.webhooks import Webhooks
 
@@ -101,6 +102,7 @@ class _Resources(Generic[R]):
         self.links: Links[R] = Links(runner)
         self.domains: Domains[R] = Domains(runner)
         self.tags: Tags[R] = Tags(runner)
+        self.qr: Qr[R] = Qr(runner)
         self.analytics: Analytics[R] = Analytics(runner)
         self.bio_pages: BioPages[R] = BioPages(runner)
         self.webhooks: Webhooks[R] = Webhooks(runner)

@@ -137,6 +137,15 @@ class Text(Returns[str]):
         return response.text
 
 
+class Binary(Returns[bytes]):
+    """The body as bytes (images: QR codes)."""
+
+    schema = bytes
+
+    def parse(self, response: httpx.Response, args: Mapping[str, Any]) -> bytes:
+        return response.content
+
+
 class NoContent(Returns[None]):
     """`204 No Content`."""
 

@@ -73,6 +73,9 @@ class LinkCreate(Params):
     url: str
     slug: str | None = None
     domain: str | None = None
+    title: str | None = None
+    notes: str | None = None
+    external_id: str | None = None
     tags: list[str] | None = None
     utm_source: str | None = None
     utm_medium: str | None = None
@@ -81,12 +84,18 @@ class LinkCreate(Params):
     utm_content: str | None = None
     expires_at: datetime | None = None
     expired_url: str | None = None
+    archived: bool | None = None
+    disabled: bool | None = None
+    if_exists: Literal["create", "return"] | None = None
 
 
 class LinkUpdate(Params):
     url: str | None = None
     slug: str | None = None
     domain: str | None = None
+    title: str | None = None
+    notes: str | None = None
+    external_id: str | None = None
     tags: list[str] | None = None
     utm_source: str | None = None
     utm_medium: str | None = None
@@ -95,6 +104,8 @@ class LinkUpdate(Params):
     utm_content: str | None = None
     expires_at: datetime | None = None
     expired_url: str | None = None
+    archived: bool | None = None
+    disabled: bool | None = None
 
 
 class Link(Model):
@@ -103,8 +114,15 @@ class Link(Model):
     short_url: str
     slug: str
     domain: str
+    title: str | None
+    title_source: Literal["user", "page"] | None
+    notes: str | None
+    external_id: str | None
     tags: list[str]
     clicks: int
+    last_clicked_at: datetime | None
+    archived: bool
+    disabled: bool
     utm_source: str | None
     utm_medium: str | None
     utm_campaign: str | None
@@ -205,8 +223,52 @@ class Domain(Model):
 class Tag(Model):
     id: str
     name: str
+    color: str
     link_count: int
     created_at: datetime
+
+
+class TagCreate(Params):
+    name: str
+    color: str | None = None
+
+
+class TagUpdate(Params):
+    name: str | None = None
+    color: str | None = None
+    merge: bool | None = None
+
+
+# QR codes
+
+
+class QrLogo(Model):
+    media_type: Literal["image/png"]
+    width: int
+    height: int
+    sha256: str
+
+
+class QrStyle(Model):
+    fg: str
+    bg: str
+    ecc: Literal["L", "M", "Q", "H"]
+    margin: int
+    logo: QrLogo | None
+    updated_at: datetime | None
+
+
+class QrLogoUpload(Params):
+    media_type: Literal["image/png", "image/svg+xml"]
+    data: str  # base64
+
+
+class QrStyleUpdate(Params):
+    fg: str | None = None
+    bg: str | None = None
+    ecc: Literal["L", "M", "Q", "H"] | None = None
+    margin: int | None = None
+    logo: QrLogoUpload | None = None
 
 
 class TagList(Model):
@@ -581,6 +643,10 @@ class BioPageIdClicks(ClickRow):
     bio_page_id: str | None
 
 
+class TriggerClicks(ClickRow):
+    trigger: str | None
+
+
 GroupBy = Literal[
     "count",
     "timeseries",
@@ -601,6 +667,7 @@ GroupBy = Literal[
     "utm_contents",
     "bio_pages",
     "bio_blocks",
+    "triggers",
 ]
 
 CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
@@ -623,6 +690,7 @@ CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
     "utm_terms": Breakdown[UtmTermClicks],
     "utm_contents": Breakdown[UtmContentClicks],
     "bio_pages": Breakdown[BioPageIdClicks],
+    "triggers": Breakdown[TriggerClicks],
 }
 
 # What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
@@ -646,6 +714,7 @@ ClickAnalytics = (
     | Breakdown[UtmTermClicks]
     | Breakdown[UtmContentClicks]
     | Breakdown[BioPageIdClicks]
+    | Breakdown[TriggerClicks]
     | Breakdown[ClickRow]  # a `group_by` added by a newer server: the row's key is in `model_extra`
 )
 
@@ -708,6 +777,7 @@ class Click(Model):
     os: str | None = None
     referrer: str | None = None
     referrer_url: str | None = None
+    trigger: Literal["link", "qr", "bio"] = "link"
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None

@@ -152,4 +152,22 @@
     var input = event.target;
     if (input.hasAttribute && input.hasAttribute("data-select-on-focus")) input.select();
   });
+  // QR style: the sample code follows the form's controls before they are saved.
+  var qrPreview = document.getElementById("qr-style-preview");
+  if (qrPreview) {
+    var hint = document.getElementById("qr-style-hint");
+    var hintText = hint ? hint.textContent : "";
+    var redraw = function (event) {
+      if (!event.target.matches || !event.target.matches("[data-qr-preview]")) return;
+      var params = new URLSearchParams();
+      document.querySelectorAll("[data-qr-preview]").forEach(function (input) { params.set(input.name, input.value); });
+      qrPreview.src = qrPreview.getAttribute("data-base") + "?" + params.toString();
+    };
+    qrPreview.addEventListener("error", function () {
+      if (hint) hint.textContent = "These colours would make an unreadable code: choose a darker foreground or a lighter background.";
+    });
+    qrPreview.addEventListener("load", function () { if (hint) hint.textContent = hintText; });
+    document.addEventListener("input", redraw);
+    document.addEventListener("change", redraw);
+  }
 })();

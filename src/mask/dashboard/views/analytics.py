@@ -20,6 +20,7 @@ from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
 from mask.dashboard.web import Page, view
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
+from mask.tag import service as tag_service
 from mask.workspace.permissions import Permission
 
 INTERVALS = [
@@ -43,14 +44,24 @@ BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
     (GroupBy.utm_mediums, "UTM mediums", "utm_medium"),
     (GroupBy.utm_campaigns, "UTM campaigns", "utm_campaign"),
     (GroupBy.tags, "Tags", "tag"),
+    (GroupBy.triggers, "Clicks, QR scans, bio pages", "trigger"),
 ]
 LINK_BREAKDOWNS = [
     item
     for item in BREAKDOWNS
     if item[0]
-    in (GroupBy.countries, GroupBy.referrers, GroupBy.devices, GroupBy.browsers, GroupBy.os, GroupBy.utm_sources)
+    in (
+        GroupBy.countries,
+        GroupBy.referrers,
+        GroupBy.devices,
+        GroupBy.browsers,
+        GroupBy.os,
+        GroupBy.utm_sources,
+        GroupBy.triggers,
+    )
 ]
-ACCEPTED = ("interval", "bots", *FILTER_PARAMS)
+ACCEPTED = ("interval", "bots", *FILTER_PARAMS, "tags", "tag_match")
+TRIGGER_LABELS = {"link": "Link clicks", "qr": "QR code scans", "bio": "Bio page"}
 ROWS = 8
 
 
@@ -61,6 +72,7 @@ class Row:
     clicks: int
     unique_clicks: int
     share: float
+    color: str | None = None  # a tag's colour
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> Analytics
     return AnalyticsParams.model_validate({**query, "group_by": group_by.value, **extra})
 
 
-def _rows(result: BaseModel, key: str) -> list[Row]:
+def _rows(result: BaseModel, key: str, colors: dict[str, str] | None = None) -> list[Row]:
     """A breakdown's rows; each bar is as long as its share of the top row (one query, no separate total)."""
     rows = []
     items = analytics_service.rows_of(result)
@@ -101,6 +113,9 @@ def _rows(result: BaseModel, key: str) -> list[Row]:
         if key == "link_id":
             label = (item.get("short_url") or "(deleted link)").split("://", 1)[-1]
             value = item["link_id"]
+        elif key == "trigger":
+            value = item.get(key)
+            label = TRIGGER_LABELS.get(value or "", value or "Unknown")
         else:
             label = item.get(key) or ("Direct / none" if key in ("referrer", "utm_source") else "Unknown")
             value = item.get(key)
@@ -111,6 +126,7 @@ def _rows(result: BaseModel, key: str) -> list[Row]:
                 clicks=item["clicks"],
                 unique_clicks=item["unique_clicks"],
                 share=item["clicks"] / top if top else 0.0,
+                color=(colors or {}).get(str(value)) if key == "tag" else None,
             )
         )
     return rows
@@ -154,7 +170,9 @@ async def report(
         "unique": [point["unique_clicks"] for point in points],
     }
     filters = [
-        (name, value, _url(base, query, **{name: None})) for name, value in query.items() if name in FILTER_PARAMS
+        (name, value, _url(base, query, **{name: None}))
+        for name, value in query.items()
+        if name in FILTER_PARAMS or name == "tags"
     ]
     return {
         "query": query,
@@ -207,7 +225,9 @@ async def breakdown(page: Page) -> Response:
         title=title,
         csv_url=card.csv_url,
         load_url=card.load_url,
-        rows=_rows(result, key),
+        rows=_rows(
+            result, key, await tag_service.colors(page.db, workspace_id=page.ws.workspace.id) if key == "tag" else None
+        ),
     )
     base = f"{page.base}/analytics"
     values: dict[str, Any] = {"section": card, "filter_url": lambda name, value: _url(base, query, **{name: value})}

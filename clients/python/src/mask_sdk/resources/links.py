@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from mask_sdk._endpoint import NOT_GIVEN, Args, Json, NoContent, NotGiven, Resource, endpoint, given, paginated
+from mask_sdk._endpoint import (
+    NOT_GIVEN,
+    Args,
+    Binary,
+    Json,
+    NoContent,
+    NotGiven,
+    Resource,
+    endpoint,
+    given,
+    paginated,
+)
 from mask_sdk.models import Link, LinkCreate, LinkUpdate, Page
 
 R = TypeVar("R")
+Sort = Literal["created_at", "clicks", "last_clicked_at", "title"]
+Order = Literal["asc", "desc"]
+Archived = Literal["false", "true", "all"]
 
 
 class Links(Resource[R]):
@@ -20,6 +34,9 @@ class Links(Resource[R]):
         url: str,
         slug: str | None = None,
         domain: str | None = None,
+        title: str | None = None,
+        notes: str | None = None,
+        external_id: str | None = None,
         tags: Sequence[str] | None = None,
         utm_source: str | None = None,
         utm_medium: str | None = None,
@@ -28,16 +45,26 @@ class Links(Resource[R]):
         utm_content: str | None = None,
         expires_at: datetime | None = None,
         expired_url: str | None = None,
+        archived: bool | None = None,
+        disabled: bool | None = None,
+        if_exists: Literal["create", "return"] | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
-        """Create a link. Without `slug`, 7 random characters; without `domain`, the default short domain.
-        A slug taken on the domain is `ConflictError` (`slug_taken`)."""
+        """Create a link. Without `slug`, 7 random characters; without `domain`, the default short domain;
+        without `title`, the destination page's title, fetched in the background. A slug taken on the domain is
+        `ConflictError` (`slug_taken`). `if_exists="return"` answers the workspace's link to the same URL with
+        the same fields sent, if there is one, instead of creating another."""
         return given(locals())
 
     @paginated("/v1/links", item=Link)
     def list(
         self,
         *,
+        sort: Sort | None = None,
+        order: Order | None = None,
+        archived: Archived | None = None,
+        tags: str | None = None,
+        tag_match: Literal["any", "all"] | None = None,
         tag: str | None = None,
         domain: str | None = None,
         q: str | None = None,
@@ -45,15 +72,20 @@ class Links(Resource[R]):
         limit: int | None = None,
         max_items: int | None = None,
     ) -> Args:
-        """Every link, newest first, optionally with a tag, on a domain, matching `q` (URL and slug), or created
-        by `created_by` (`"me"`, a `usr_…` or a `key_…` id). `limit` is the page size; `max_items` stops after
-        that many."""
+        """Every link, newest first unless `sort`/`order` say otherwise; `tags="a,b,-c"` with `tag_match`,
+        on a domain, matching `q` (URL, slug, title), or created by `created_by` (`"me"`, a `usr_…` or a `key_…`
+        id). `limit` is the page size; `max_items` stops after that many."""
         return given(locals())
 
     @endpoint("GET", "/v1/links", returns=Json(Page[Link]))
     def list_page(
         self,
         *,
+        sort: Sort | None = None,
+        order: Order | None = None,
+        archived: Archived | None = None,
+        tags: str | None = None,
+        tag_match: Literal["any", "all"] | None = None,
         tag: str | None = None,
         domain: str | None = None,
         q: str | None = None,
@@ -61,12 +93,35 @@ class Links(Resource[R]):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Args:
-        """One page of links; pass its `next_cursor` back as `cursor` for the next."""
+        """One page of links; pass its `next_cursor` back as `cursor` (with the same sort) for the next."""
+        return given(locals())
+
+    @endpoint("GET", "/v1/links/info", returns=Json(Link))
+    def info(self, *, domain: str | None = None, slug: str | None = None, external_id: str | None = None) -> Args:
+        """The workspace's link at `domain`/`slug` (the default short domain without `domain`), or with
+        `external_id`."""
         return given(locals())
 
     @endpoint("GET", "/v1/links/{link_id}", returns=Json(Link))
     def get(self, link_id: str) -> Args:
         """One link of the workspace (another workspace's id is `NotFoundError`)."""
+        return given(locals())
+
+    @endpoint("GET", "/v1/links/{link_id}/qr", returns=Binary())
+    def qr(
+        self,
+        link_id: str,
+        *,
+        format: Literal["svg", "png"] | None = None,
+        size: int | None = None,
+        margin: int | None = None,
+        ecc: Literal["L", "M", "Q", "H"] | None = None,
+        fg: str | None = None,
+        bg: str | None = None,
+        logo: bool | None = None,
+        download: bool | None = None,
+    ) -> Args:
+        """The link's QR code as PNG (default) or SVG bytes, in the workspace's style unless overridden."""
         return given(locals())
 
     @endpoint("PATCH", "/v1/links/{link_id}", returns=Json(Link), body=LinkUpdate)
@@ -77,6 +132,9 @@ class Links(Resource[R]):
         url: str | NotGiven = NOT_GIVEN,
         slug: str | NotGiven = NOT_GIVEN,
         domain: str | NotGiven | None = NOT_GIVEN,
+        title: str | NotGiven | None = NOT_GIVEN,
+        notes: str | NotGiven | None = NOT_GIVEN,
+        external_id: str | NotGiven | None = NOT_GIVEN,
         tags: Sequence[str] | NotGiven | None = NOT_GIVEN,
         utm_source: str | NotGiven | None = NOT_GIVEN,
         utm_medium: str | NotGiven | None = NOT_GIVEN,
@@ -85,9 +143,11 @@ class Links(Resource[R]):
         utm_content: str | NotGiven | None = NOT_GIVEN,
         expires_at: datetime | NotGiven | None = NOT_GIVEN,
         expired_url: str | NotGiven | None = NOT_GIVEN,
+        archived: bool | NotGiven = NOT_GIVEN,
+        disabled: bool | NotGiven = NOT_GIVEN,
     ) -> Args:
         """Change the fields given, only those; `None` clears an optional field (`domain=None` moves the link
-        to the default domain)."""
+        to the default domain, `title=None` goes back to the page's title)."""
         return given(locals())
 
     @endpoint("DELETE", "/v1/links/{link_id}", returns=NoContent())

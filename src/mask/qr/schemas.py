@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
+
+ECC_HELP = "Error correction: L (7 %), M (15 %), Q (25 %), H (30 %). A logo always uses H."
+
+
+class QrLogo(Schema):
+    media_type: Literal["image/png"] = Field(description="Stored as a PNG MASK drew (an SVG upload is rasterised).")
+    width: int
+    height: int
+    sha256: str
+
+
+class QrStyle(Schema):
+    """The workspace's default QR code style: what `GET /v1/links/{id}/qr` uses for every parameter not given."""
+
+    fg: str = Field(examples=["#111827"], description="Dark modules, `#rrggbb`.")
+    bg: str = Field(examples=["#ffffff"], description="Light modules and quiet zone, `#rrggbb`.")
+    ecc: Literal["L", "M", "Q", "H"] = Field(description=ECC_HELP)
+    margin: int = Field(description="Quiet zone in modules (4 is the standard's minimum).")
+    logo: QrLogo | None
+    updated_at: UTCDatetime | None
+
+
+class QrLogoUpload(RequestSchema):
+    media_type: Literal["image/png", "image/svg+xml"]
+    data: str = Field(max_length=360_000, description="The image, base64-encoded: at most 256 KiB once decoded.")
+
+
+class QrStyleUpdate(RequestSchema):
+    """Fields sent change; `logo: null` removes the logo."""
+
+    fg: str | None = Field(default=None, max_length=7)
+    bg: str | None = Field(default=None, max_length=7)
+    ecc: Literal["L", "M", "Q", "H"] | None = None
+    margin: int | None = Field(default=None, ge=0, le=20)
+    logo: QrLogoUpload | None = Field(
+        default=None,
+        description="A PNG or SVG (sanitised: re-encoded, or rasterised; never fetched from a URL), or null.",
+    )
