@@ -189,9 +189,13 @@ class TimeseriesPoint(BaseModel):
     unique_clicks: int = _unique()
 
 
+GRANULARITY_HELP = "The size of the buckets: `granularity` when given, else chosen from the range."
+
+
 class ClickTimeseries(BaseModel):
     """`group_by=timeseries`: every bucket of the range, empty ones included, oldest first."""
 
+    granularity: Granularity = Field(description=GRANULARITY_HELP)
     data: list[TimeseriesPoint]
 
 
@@ -268,6 +272,7 @@ class ViewPoint(BaseModel):
 class ViewTimeseries(BaseModel):
     """`group_by=timeseries`: every bucket of the range, empty ones included, oldest first."""
 
+    granularity: Granularity = Field(description=GRANULARITY_HELP)
     data: list[ViewPoint]
 
 

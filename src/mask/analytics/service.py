@@ -182,10 +182,11 @@ async def _timeseries(
     starts = bucket_starts(start, query.end, tz, granularity)
     counts = await store.timeseries(query, starts)
     return ClickTimeseries(
+        granularity=granularity,
         data=[
             TimeseriesPoint(start=bucket, clicks=c.clicks, unique_clicks=c.unique_clicks)
             for bucket, c in zip(starts, counts, strict=True)
-        ]
+        ],
     )
 
 

@@ -565,6 +565,7 @@ class TimeseriesPoint(Model):
 class ClickTimeseries(Model):
     """`group_by="timeseries"`: every bucket of the range, empty ones included, oldest first."""
 
+    granularity: Literal["hour", "day", "month"]
     data: list[TimeseriesPoint]
 
 
@@ -765,6 +766,7 @@ class ViewPoint(Model):
 class ViewTimeseries(Model):
     """`group_by="timeseries"`."""
 
+    granularity: Literal["hour", "day", "month"]
     data: list[ViewPoint]
 
 
