@@ -8,6 +8,7 @@ import logging
 import secrets
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +21,7 @@ from mask.kit.errors import (
     MaskError,
     MethodNotAllowed,
     NotFound,
+    ServiceUnavailable,
     ValidationFailed,
 )
 
@@ -94,7 +96,16 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_response(InternalError("Something went wrong on our side. The request id identifies it."))
 
+    async def on_pool_timeout(request: Request, exc: Exception) -> Response:
+        # Every pooled database connection stayed busy for the pool's whole timeout: a retry may well succeed.
+        logger.warning("no database connection for %s %s: %s", request.method, request.url.path, exc)
+        busy = ServiceUnavailable(
+            "The server is too busy to answer this request; retry shortly.", headers={"Retry-After": "2"}
+        )
+        return error_response(busy)
+
     app.add_exception_handler(MaskError, on_mask_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_pool_timeout)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(Exception, on_unexpected)
