@@ -65,5 +65,10 @@ def test_a_pipelined_request_after_a_large_body_is_parsed_with_its_own_head_budg
     first = head("POST", "/", {"Content-Length": "60000"}) + b"a" * 60_000
     with connect(server) as sock:
         sock.sendall(first + head("GET", "/", {}))
-        assert read_response(sock).status == 200
-        assert read_response(sock).status == 200
+        sock.settimeout(60)
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 2:
+            received = sock.recv(65536)
+            assert received, answers
+            answers += received
+        assert answers.count(b"HTTP/1.1 200 OK\r\n") == 2, answers

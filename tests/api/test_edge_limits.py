@@ -227,3 +227,21 @@ async def test_an_error_escaping_the_api_still_answers_in_the_error_shape(settin
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
     assert response.json()["error"]["request_id"] == response.headers["x-request-id"]
+
+
+@pytest.mark.slow
+async def test_the_dashboards_forms_get_the_same_body_limits(serve: StartServer) -> None:
+    server = serve(body_read_timeout="3")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with connect(server.port) as sock:  # chunked, never ending: 413 once 1 MB is passed
+        sock.sendall(head("POST", "/app/login", {**form, "Transfer-Encoding": "chunked"}))
+        for _ in range(40):
+            if not send_quietly(sock, chunk(b"a" * 65536)):
+                break
+        assert_error_shape(read_response(sock), 413, "payload_too_large")
+    with connect(server.port) as sock:  # one byte of 1,000: 408, and no session waited meanwhile
+        sock.sendall(head("POST", "/app/login", {**form, "Content-Length": "1000"}) + b"e")
+        assert_error_shape(read_response(sock), 408, "request_timeout")
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:  # an ordinary form is served
+        page = await http.post("/app/login", data={"email": "nobody@example.com", "password": "x"})
+        assert page.status_code < 500 and "text/html" in page.headers["content-type"]

@@ -86,13 +86,13 @@ class ApiEdgeMiddleware:
             if self.guard is not None:
                 guard_headers, refusal = await self.guard(scope)
                 if refusal is not None:
-                    await error_response(refusal)(scope, receive, send_with_headers)
+                    await _refuse(refusal, scope, receive, send_with_headers)
                     return
             if self.settings.is_production and not secure and scope["path"] != "/health":
                 error: MaskError = Forbidden(
                     "The API is served over HTTPS only; repeat the request with https://.", code="https_required"
                 )
-                await error_response(error)(scope, receive, send_with_headers)
+                await _refuse(error, scope, receive, send_with_headers)
                 return
             length = _content_length(scope)
             if length is not None and length > MAX_BODY_BYTES:
@@ -185,6 +185,42 @@ class ApiEdgeMiddleware:
         return resolved.error if resolved.subject is None else None
 
 
+class BodyFirst:
+    """For an app outside the API that reads bodies (the dashboard's forms): the body read whole before the app
+    (and its database session) sees the request, on the API's terms: MAX_BODY_BYTES whatever the framing
+    (`413`), within `body_read_timeout` (`408`), answered in the error shape."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        length = _content_length(scope)
+        body: bytes | MaskError
+        if length is not None and length > MAX_BODY_BYTES:
+            body = PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        else:
+            body = await _read_body(receive, seconds=self.settings.body_read_timeout)
+        if isinstance(body, MaskError):
+            request_id = new_request_id()
+            token = request_id_var.set(request_id)
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                await send(message)
+
+            try:
+                await _refuse_unread(body, scope, receive, send_with_id)
+            finally:
+                request_id_var.reset(token)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
 def _has_body(scope: Scope) -> bool:
     """Whether the request announces a body: a non-zero Content-Length, or any Transfer-Encoding (chunked)."""
     length = _content_length(scope)
@@ -233,6 +269,14 @@ async def _refuse_unread(error: MaskError, scope: Scope, receive: Receive, send:
     server does not read (and discard) whatever the client goes on sending."""
     error.headers.setdefault("Connection", "close")
     await error_response(error)(scope, receive, send)
+
+
+async def _refuse(error: MaskError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer `error` before the body was read: closing the connection if there is one to come."""
+    if _has_body(scope):
+        await _refuse_unread(error, scope, receive, send)
+    else:
+        await error_response(error)(scope, receive, send)
 
 
 def _bearer_token(scope: Scope) -> str | None:
