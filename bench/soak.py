@@ -68,9 +68,20 @@ class Tally:
         self.health: list[float] = []
         self.redirects = 0
         self.replay_mismatches = 0
+        self.server_errors: Counter[str] = Counter()  # 5xx answers by status and error code
 
     def count(self, kind: str, status: int) -> None:
         self.statuses.setdefault(kind, Counter())[status] += 1
+
+    def answered(self, kind: str, response: httpx.Response) -> None:
+        """Count an answer; a 5xx also by its error code (the error shape's), or `not_error_shape`."""
+        self.count(kind, response.status_code)
+        if response.status_code >= 500:
+            try:
+                code = str(response.json()["error"]["code"])
+            except (ValueError, KeyError, TypeError):
+                code = "not_error_shape"
+            self.server_errors[f"{response.status_code} {code}"] += 1
 
     def five_hundreds(self) -> int:
         return sum(n for counter in self.statuses.values() for status, n in counter.items() if status >= 500)
@@ -176,7 +187,7 @@ async def api_client(http: httpx.AsyncClient, headers: dict[str, str], tally: Ta
                 response = await http.get(f"/v1/links/{random.choice(ids)}", headers=headers)
             else:
                 continue
-            tally.count("api", response.status_code)
+            tally.answered("api", response)
         except httpx.HTTPError:
             tally.errors["api"] += 1
 
@@ -186,7 +197,7 @@ async def redirect_client(http: httpx.AsyncClient, slugs: list[str], tally: Tall
     while not stop.is_set():
         try:
             response = await http.get(f"/{random.choice(slugs)}", headers=headers)
-            tally.count("redirect", response.status_code)
+            tally.answered("redirect", response)
             if response.status_code == 302:
                 tally.redirects += 1
         except httpx.HTTPError:
@@ -198,7 +209,7 @@ async def health_probe(http: httpx.AsyncClient, tally: Tally, stop: asyncio.Even
         started = time.perf_counter()
         try:
             response = await http.get("/health")
-            tally.count("health", response.status_code)
+            tally.answered("health", response)
             if response.status_code == 200:
                 tally.health.append(time.perf_counter() - started)
         except httpx.HTTPError:
@@ -222,8 +233,8 @@ async def burst(http: httpx.AsyncClient, headers: dict[str, str], size: int, tal
         tally.errors["burst"] += 1
         return
     for one, two in zip(first, again, strict=True):
-        tally.count("burst", one.status_code)
-        tally.count("burst_replay", two.status_code)
+        tally.answered("burst", one)
+        tally.answered("burst_replay", two)
         if one.status_code == 201 and (two.headers.get("idempotent-replayed") != "true" or two.json() != one.json()):
             tally.replay_mismatches += 1
 
@@ -329,6 +340,7 @@ async def soak(
         "statuses": {kind: dict(sorted(counter.items())) for kind, counter in sorted(tally.statuses.items())},
         "connection_errors": dict(tally.errors),
         "five_hundreds": tally.five_hundreds(),
+        "five_hundreds_by_code": dict(tally.server_errors),
         "replay_mismatches": tally.replay_mismatches,
         "memory_peak_kb": peaks,
         "redirects_answered": tally.redirects,
@@ -392,7 +404,7 @@ def main() -> None:
         for kind, counts in result["statuses"].items():
             print(f"  {kind:<20} {counts}")
         print(f"connection errors: {result['connection_errors'] or 'none'}")
-        print(f"5xx answers: {result['five_hundreds']}")
+        print(f"5xx answers: {result['five_hundreds']} {result['five_hundreds_by_code'] or ''}")
         for name, peak in result["memory_peak_kb"].items():
             print(f"memory peak {name}: {peak / 1024:.0f} MB")
         print(f"clicks stored {result['clicks_stored']} == redirects answered {result['redirects_answered']}")

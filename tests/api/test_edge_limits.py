@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -245,3 +246,21 @@ async def test_the_dashboards_forms_get_the_same_body_limits(serve: StartServer)
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:  # an ordinary form is served
         page = await http.post("/app/login", data={"email": "nobody@example.com", "password": "x"})
         assert page.status_code < 500 and "text/html" in page.headers["content-type"]
+
+
+async def test_a_write_that_waits_out_sqlites_lock_answers_503_with_retry_after(
+    client: httpx.AsyncClient, tenant: Tenant, settings: Settings
+) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's write lock; PostgreSQL has row locks")
+    holder = sqlite3.connect(settings.database_url.split("///", 1)[1], timeout=1)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing for longer than the busy timeout (10 s)
+    try:
+        response = await client.post("/v1/links", json={"url": "https://example.com/locked"}, headers=tenant.headers)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "2"
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert (await client.post("/v1/links", json={"url": "https://example.com/x"}, headers=tenant.headers)).is_success

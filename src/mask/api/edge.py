@@ -13,7 +13,6 @@ from typing import Protocol
 
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +29,7 @@ from mask.kit.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
-from mask.kit.http import HSTS, error_response, new_request_id, request_id_var
+from mask.kit.http import HSTS, busy_error, database_busy, error_response, new_request_id, request_id_var
 from mask.kit.net import is_secure
 
 logger = logging.getLogger("mask.api")
@@ -144,11 +143,9 @@ class ApiEdgeMiddleware:
             if started:
                 raise
             error: MaskError
-            if isinstance(exc, (SQLAlchemyTimeout, OSError)):
+            if database_busy(exc) or isinstance(exc, OSError):
                 logger.warning("database unavailable for %s %s: %r", scope["method"], scope["path"], exc)
-                error = ServiceUnavailable(
-                    "The server is too busy to answer this request; retry shortly.", headers={"Retry-After": "2"}
-                )
+                error = busy_error()
             else:
                 logger.exception(
                     "unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id_var.get()
