@@ -130,8 +130,8 @@ async def slow_body(port: int, token: str, tally: Tally, stop: asyncio.Event) ->
             writer.write(raw_head(port, "POST", "/v1/links", headers) + b"{")
             await writer.drain()
             tally.count("slow", await read_status(reader))
-        except (OSError, ValueError, IndexError):
-            tally.errors["slow"] += 1
+        except (OSError, ValueError, IndexError) as error:
+            tally.errors[f"slow {type(error).__name__}"] += 1
             await asyncio.sleep(0.5)
         finally:
             if writer is not None:
@@ -159,8 +159,8 @@ async def oversized(port: int, token: str | None, tally: Tally, stop: asyncio.Ev
                 except OSError:
                     break
             tally.count(kind, await answer)
-        except (OSError, ValueError, IndexError):
-            tally.errors[kind] += 1
+        except (OSError, ValueError, IndexError) as error:
+            tally.errors[f"{kind} {type(error).__name__}"] += 1
             await asyncio.sleep(0.5)
         finally:
             if writer is not None:
@@ -188,8 +188,8 @@ async def api_client(http: httpx.AsyncClient, headers: dict[str, str], tally: Ta
             else:
                 continue
             tally.answered("api", response)
-        except httpx.HTTPError:
-            tally.errors["api"] += 1
+        except httpx.HTTPError as error:
+            tally.errors[f"api {type(error).__name__}"] += 1
 
 
 async def redirect_client(http: httpx.AsyncClient, slugs: list[str], tally: Tally, stop: asyncio.Event) -> None:
@@ -200,8 +200,8 @@ async def redirect_client(http: httpx.AsyncClient, slugs: list[str], tally: Tall
             tally.answered("redirect", response)
             if response.status_code == 302:
                 tally.redirects += 1
-        except httpx.HTTPError:
-            tally.errors["redirect"] += 1
+        except httpx.HTTPError as error:
+            tally.errors[f"redirect {type(error).__name__}"] += 1
 
 
 async def health_probe(http: httpx.AsyncClient, tally: Tally, stop: asyncio.Event) -> None:
@@ -212,8 +212,8 @@ async def health_probe(http: httpx.AsyncClient, tally: Tally, stop: asyncio.Even
             tally.answered("health", response)
             if response.status_code == 200:
                 tally.health.append(time.perf_counter() - started)
-        except httpx.HTTPError:
-            tally.errors["health"] += 1
+        except httpx.HTTPError as error:
+            tally.errors[f"health {type(error).__name__}"] += 1
         await asyncio.sleep(0.1)
 
 
@@ -229,8 +229,8 @@ async def burst(http: httpx.AsyncClient, headers: dict[str, str], size: int, tal
     try:
         first = await asyncio.gather(*(post(key) for key in keys))
         again = await asyncio.gather(*(post(key) for key in keys))
-    except httpx.HTTPError:
-        tally.errors["burst"] += 1
+    except httpx.HTTPError as error:
+        tally.errors[f"burst {type(error).__name__}"] += 1
         return
     for one, two in zip(first, again, strict=True):
         tally.answered("burst", one)
@@ -353,8 +353,9 @@ def problems(result: dict[str, Any]) -> list[str]:
     if result["five_hundreds"]:
         found.append(f"{result['five_hundreds']} answers were 5xx")
     health = result["statuses"].get("health", {})
-    if not result["health"]["answered"] or set(health) != {200} or result["connection_errors"].get("health"):
-        found.append(f"/health did not always answer 200: {health} {result['connection_errors'].get('health', 0)}")
+    health_failures = {kind: n for kind, n in result["connection_errors"].items() if kind.startswith("health ")}
+    if not result["health"]["answered"] or set(health) != {200} or health_failures:
+        found.append(f"/health did not always answer 200: {health} {health_failures}")
     for kind, expected in EXPECTED.items():
         seen = set(result["statuses"].get(kind, {}))
         if not seen or not seen <= expected:
