@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from mask.kit.errors import (
     BadRequest,
@@ -65,6 +66,19 @@ def _validation_error(exc: RequestValidationError) -> MaskError:
     return ValidationFailed(field_errors)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this path (Starlette's 405 names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every failure the API can produce goes through one of these, into the one error shape."""
 
@@ -81,9 +95,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return error_response(NotFound(f"No route {request.method} {request.url.path}.", code="route_not_found"))
         if exc.status_code == 405:
+            allowed = _allowed_methods(request)
             error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
             error.headers.update(exc.headers or {})
+            if allowed:
+                error.headers["Allow"] = ", ".join(allowed)
             return error_response(error)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError | ValueError):
+            # FastAPI's body parsing: bytes that are not UTF-8, nesting deeper than the parser goes, an integer
+            # of more digits than Python converts. JSON that cannot be read, like a syntax error.
+            return error_response(BadRequest("The request body is not valid JSON.", code="invalid_json"))
         generic = MaskError(str(exc.detail), code="http_error")
         generic.status_code = exc.status_code  # type: ignore[misc]
         return error_response(generic)
