@@ -147,3 +147,25 @@ async def test_click_analytics_of_another_workspaces_bio_page_is_404(
         response = await client.get(path, params={"bio_page_id": page["id"]}, headers=other.headers)
         assert response.status_code == 404, (path, response.text)
         assert response.json()["error"]["param"] == "bio_page_id"
+
+
+@pytest.mark.parametrize("value", [0, 1, "off", "true", "yes", 1.0])
+async def test_booleans_are_json_booleans_only(client: httpx.AsyncClient, tenant: Tenant, value: object) -> None:
+    link = (await client.post("/v1/links", json={"url": "https://example.com"}, headers=tenant.headers)).json()
+    for path, body in (
+        ("/v1/links", {"url": "https://example.com/b", "archived": value}),
+        (f"/v1/links/{link['id']}", {"disabled": value}),
+        ("/v1/webhooks", {"url": "https://hooks.example.com/x", "events": ["link.created"], "enabled": value}),
+        ("/v1/bio-pages", {"handle": "strict", "published": value}),
+    ):
+        method = client.patch if path.startswith("/v1/links/") else client.post
+        response = await method(path, json=body, headers=tenant.headers)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"]["errors"][0]["code"] == "bool_type", (path, response.text)
+
+
+async def test_numbers_are_json_numbers_only(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    for margin in ("4", True, 4.5):
+        response = await client.patch("/v1/qr-style", json={"margin": margin}, headers=tenant.headers)
+        assert response.status_code == 422, response.text
+    assert (await client.patch("/v1/qr-style", json={"margin": 4}, headers=tenant.headers)).status_code == 200

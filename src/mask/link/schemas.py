@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
@@ -50,10 +50,10 @@ class LinkFields(RequestSchema):
     expired_url: str | None = Field(
         default=None, max_length=2048, description="Where an expired link redirects (otherwise it answers 410)."
     )
-    archived: bool | None = Field(
+    archived: StrictBool | None = Field(
         default=None, description="Archived links still redirect but leave the default lists (`?archived=`)."
     )
-    disabled: bool | None = Field(
+    disabled: StrictBool | None = Field(
         default=None, description="A disabled link stops redirecting at once (a 404 page; no click counted)."
     )
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
@@ -38,7 +38,7 @@ class QrStyleUpdate(RequestSchema):
     fg: str | None = Field(default=None, max_length=7)
     bg: str | None = Field(default=None, max_length=7)
     ecc: Literal["L", "M", "Q", "H"] | None = None
-    margin: int | None = Field(default=None, ge=0, le=20)
+    margin: StrictInt | None = Field(default=None, ge=0, le=20)
     logo: QrLogoUpload | None = Field(
         default=None,
         description="A PNG or SVG (sanitised: re-encoded, or rasterised; never fetched from a URL), or null.",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 from mask.kit.time import isoformat_z
@@ -40,7 +40,7 @@ class WebhookCreate(RequestSchema):
         description=EVENTS_DESCRIPTION,
     )
     description: str = Field(default="", max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookUpdate(RequestSchema):
@@ -49,7 +49,7 @@ class WebhookUpdate(RequestSchema):
     url: str | None = Field(default=None, max_length=2048)
     events: list[str] | None = Field(default=None, max_length=len(EVENT_TYPES) * 2, description=EVENTS_DESCRIPTION)
     description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class Webhook(Schema):
