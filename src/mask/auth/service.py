@@ -188,6 +188,17 @@ async def authenticate(session: AsyncSession, *, token: str, ip: str | None = No
     return subject
 
 
+async def resolve(session: AsyncSession, *, token: str) -> ResolvedKey:
+    """What a bearer token stands for, without recording its use: for a layer that must know the caller before
+    the endpoint authenticates (idempotency)."""
+    try:
+        key = await ApiKeyRepository(session).get_by_hash(token_hash(token))
+        workspace = await WorkspaceRepository(session).get(key.workspace_id) if key is not None else None
+        return ResolvedKey(token=token, subject=admit(key, workspace), error=None)
+    except Unauthenticated as error:
+        return ResolvedKey(token=token, subject=None, error=error)
+
+
 async def list_keys(session: AsyncSession, *, workspace: Workspace) -> list[ApiKey]:
     """The workspace's keys, newest first (revoked ones included, marked)."""
     return await ApiKeyRepository(session).list_for_workspace(workspace.id)
