@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -70,13 +71,33 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app answers on this path (Starlette's 405 names only the first route's)."""
+    """Every method the path answers (Starlette's 405 names only the first matching route's): as the OpenAPI
+    document lists them, where a path it names literally (`/v1/links/info`) is that resource's, not also one of
+    a template's (`/v1/links/{link_id}`); for an undocumented path, the methods of the routes matching it."""
+    documented = _documented_methods(request.app.openapi().get("paths", {}), request.url.path)
+    if documented:
+        return documented
     routes = request.app.router.routes
     return [
         method
         for method in METHODS
         if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
     ]
+
+
+def _documented_methods(paths: dict[str, Any], path: str) -> list[str]:
+    literal = paths.get(path)
+    matching = (
+        [literal]
+        if literal is not None
+        else [
+            item
+            for template, item in paths.items()
+            if "{" in template and re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path)
+        ]
+    )
+    named = {method.upper() for item in matching for method in item}
+    return [method for method in METHODS if method in named]
 
 
 def install_error_handlers(app: FastAPI) -> None:
