@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_WORKERS ?= 2  # pytest-xdist processes: most tests wait on I/O, two keep both cores busy
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint docs bench-links bench-redirect bench-analytics bench-ratelimit bench-webhooks clean
+.PHONY: run test lint docs bench-links bench-redirect bench-analytics bench-ratelimit bench-webhooks clean fuzz
 
 $(VENV)/.deps-run: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ lint: $(VENV)/.deps-dev
 ## NO_MKDOCS_2_WARNING mutes Material's end-of-life notice, nothing else.
 docs: $(VENV)/.deps-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+## Schemathesis over /v1/openapi.json against a real `mask serve` on SQLite: every check, every phase (stateful
+## too), bounded (FUZZ_SECONDS, default 180). Zero failures expected. scripts/fuzz.sh, scripts/schemathesis.toml.
+fuzz: $(VENV)/.deps-dev
+	bash scripts/fuzz.sh
 
 bench-links: $(VENV)/.deps-dev
 	$(BIN)/python bench/links.py

@@ -4,6 +4,11 @@ import asyncio
 
 import httpx
 
+from mask.app import MaskApp
+from mask.auth.repository import ApiKeyRepository
+from mask.db import session_scope
+from mask.kit.crypto import hash_token
+from mask.kit.time import utcnow
 from tests.conftest import Tenant, TenantFactory
 
 
@@ -80,3 +85,34 @@ async def test_domains_are_idempotent_too(client: httpx.AsyncClient, tenant: Ten
     first = await client.post("/v1/domains", json={"domain": "go.idem.test"}, headers=headers)
     second = await client.post("/v1/domains", json={"domain": "go.idem.test"}, headers=headers)
     assert first.status_code == second.status_code == 201 and first.json() == second.json()
+
+
+async def test_a_revoked_key_gets_401_not_the_replay_of_its_earlier_answer(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    headers = tenant.headers | {"Idempotency-Key": "before-revoking"}
+    first = await client.post("/v1/links", json={"url": "https://example.com/r"}, headers=headers)
+    assert first.status_code == 201
+    async with session_scope(app.context.sessionmaker) as session:
+        key = await ApiKeyRepository(session).get_by_hash(hash_token(tenant.token))
+        assert key is not None
+        key.revoked_at = utcnow()
+    again = await client.post("/v1/links", json={"url": "https://example.com/r"}, headers=headers)
+    assert again.status_code == 401, again.text
+    assert "idempotent-replayed" not in again.headers
+
+
+async def test_the_scope_is_the_api_key_not_the_spelling_of_the_header(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    body = {"url": "https://example.com/spelt"}
+    first = await client.post(
+        "/v1/links", json=body, headers={"Authorization": f"Bearer {tenant.token}", "Idempotency-Key": "spelling"}
+    )
+    second = await client.post(
+        "/v1/links", json=body, headers={"Authorization": f"bearer  {tenant.token} ", "Idempotency-Key": "spelling"}
+    )
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert second.json()["id"] == first.json()["id"]
+    assert await count_links(client, tenant) == 1

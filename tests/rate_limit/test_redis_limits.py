@@ -133,3 +133,19 @@ async def test_the_api_keeps_answering_when_redis_stops_and_shares_counts_again_
         back = await call()
         assert back.status_code == 200 and limit_headers(back) == (60, 59)
         assert (await http.get("/health")).json()["rate_limit"]["redis_available"] is True
+
+
+async def test_each_concurrent_response_reports_its_own_remaining_count(
+    shared_redis: str, settings: Settings, tenant: Tenant
+) -> None:
+    """Counted and reported in one step: 40 requests at once see 40 different counts, none repeated."""
+    app = create_app(settings.model_copy(update={"redis_url": shared_redis}))
+    await app.context.startup()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
+            responses = await asyncio.gather(*(http.get("/v1/tags", headers=tenant.headers) for _ in range(40)))
+        assert all(response.status_code == 200 for response in responses)
+        remaining = sorted(limit_headers(response)[1] for response in responses)
+        assert remaining == list(range(60 - 40, 60)), remaining
+    finally:
+        await app.context.shutdown()

@@ -6,7 +6,8 @@ Counting rules (what makes the numbers explainable):
   rotates daily, so a visitor seen on two days counts once per day. Unique counts add up across rows.
 - Every breakdown includes unknown values (null), so the rows of a complete breakdown add up to `count`;
   `tags` and `links` only see clicks on links (and a link with two tags counts for both tags).
-- A `link_id` filter naming a link that is not the workspace's (or no longer exists) is `404`.
+- A `link_id` or `bio_page_id` filter naming a link or page that is not the workspace's (or no longer exists) is
+  `404`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from mask.analytics.timerange import (
     interval_start,
     zone,
 )
+from mask.bio_page.repository import BioPageRepository
+from mask.bio_page.service import BioPageNotFound
 from mask.click.schemas import TRIGGERS, EnrichedClick
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
 from mask.kit.time import as_utc, utcnow
@@ -160,6 +163,7 @@ async def resolve_query(
         raise ValidationFailed(errors)
     assert start is not None and end is not None
     await _check_links(session, workspace_id, filters)
+    await _check_bio_pages(session, workspace_id, params.bio_page_id)
     return ClickQuery(workspace_id=workspace_id, start=start, end=end, filters=tuple(filters), bots=params.bots)
 
 
@@ -220,6 +224,16 @@ async def _check_links(session: AsyncSession, workspace_id: str, filters: Sequen
     missing = sorted(named - await AnalyticsLinkRepository(session).existing_ids(workspace_id, named))
     if missing:
         raise AnalyticsLinkNotFound(f"No link `{missing[0]}` in this workspace.", param="link_id")
+
+
+async def _check_bio_pages(session: AsyncSession, workspace_id: str, raw: str | None) -> None:
+    """A `bio_page_id` filter naming a page that is not the workspace's is `404`, for clicks as for views."""
+    if raw is None:
+        return
+    named = {item.strip().removeprefix("-").strip() for item in raw.split(",")} - {""}
+    missing = sorted(named - await BioPageRepository(session).existing_ids(workspace_id, named))
+    if missing:
+        raise BioPageNotFound(f"No bio page `{missing[0]}` in this workspace.", param="bio_page_id")
 
 
 def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> ValueFilter | None:

@@ -13,8 +13,6 @@ from mask.analytics import service as analytics_service
 from mask.analytics.query import ClickQuery, Counts, Event, Row
 from mask.analytics.schemas import AnalyticsParams, GroupBy
 from mask.analytics.store import ClickStore
-from mask.bio_page.repository import BioPageRepository
-from mask.bio_page.service import BioPageNotFound
 from mask.click.schemas import EnrichedClick
 from mask.kit.errors import FieldError, ValidationFailed
 
@@ -73,11 +71,6 @@ async def views(session: AsyncSession, *, workspace_id: str, params: AnalyticsPa
             errors.append(FieldError(name, "invalid_for_views", f"`{name}` does not apply to page views."))
     if errors:
         raise ValidationFailed(errors)
-    if params.bio_page_id is not None:
-        named = {item.strip().removeprefix("-").strip() for item in params.bio_page_id.split(",")} - {""}
-        missing = sorted(named - await BioPageRepository(session).existing_ids(workspace_id, named))
-        if missing:
-            raise BioPageNotFound(f"No bio page `{missing[0]}` in this workspace.", param="bio_page_id")
     store = ViewStore(analytics_service.click_store(session))
     result = await analytics_service.clicks(session, workspace_id=workspace_id, params=params, store=store)
     return as_views(result.model_dump(mode="json"))

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from mask.analytics.endpoints import router as analytics_router
 from mask.api.docs import install_docs
 from mask.api.edge import ApiEdgeMiddleware, EdgeGuard
+from mask.api.openapi import document_body_errors
 from mask.api.query import refuse_unknown_query_parameters
 from mask.audit_log.endpoints import router as audit_router
 from mask.auth.scopes import ALL_SCOPES
@@ -80,7 +81,7 @@ def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> F
                 "bearerFormat": "mk_live_…",
                 "description": "Workspace API key. Scopes: " + ", ".join(f"`{s}`" for s in ALL_SCOPES),
             }
-            api.openapi_schema = document_rate_limits(schema)
+            api.openapi_schema = document_rate_limits(document_body_errors(schema))
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

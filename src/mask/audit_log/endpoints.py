@@ -8,7 +8,7 @@ from mask.audit_log import service as audit_service
 from mask.audit_log.schemas import AuditActor, AuditEntry, AuditPage
 from mask.auth.dependencies import AuditRead
 from mask.dependencies import SessionDep
-from mask.kit.schemas import error_responses
+from mask.kit.schemas import CURSOR_SCHEMA, error_responses
 from mask.models.audit import AuditEntry as AuditRow
 
 router = APIRouter(prefix="/audit-log", tags=["Audit log"])
@@ -40,7 +40,10 @@ async def list_audit_log(
     auth: AuditRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of the previous page", json_schema_extra=CURSOR_SCHEMA),
+    ] = None,
     action: Annotated[
         str | None,
         Query(

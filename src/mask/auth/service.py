@@ -189,8 +189,9 @@ async def authenticate(session: AsyncSession, *, token: str, ip: str | None = No
 
 
 async def resolve(session: AsyncSession, *, token: str) -> ResolvedKey:
-    """The key behind a bearer token, or why it admits nobody, without recording its use (the API's edge
-    authenticates a request that has a body before reading it; the Authenticator reuses the answer)."""
+    """The key behind a bearer token, or why it admits nobody, without recording its use: for the layers that
+    must know the caller before the endpoint authenticates (the API's edge, before reading a body; idempotency,
+    before a replay). The Authenticator reuses the answer."""
     try:
         key = await ApiKeyRepository(session).get_by_hash(token_hash(token))
         workspace = await WorkspaceRepository(session).get(key.workspace_id) if key is not None else None

@@ -8,7 +8,7 @@ from mask.auth.dependencies import BioPagesRead, BioPagesWrite
 from mask.bio_page import service as bio_page_service
 from mask.bio_page.schemas import BioPage, BioPageCreate, BioPagePage, BioPageUpdate
 from mask.dependencies import ContextDep, SessionDep
-from mask.kit.schemas import error_responses
+from mask.kit.schemas import CURSOR_SCHEMA, error_responses
 
 pages = APIRouter(prefix="/bio-pages", tags=["Bio pages"])
 
@@ -40,7 +40,10 @@ async def list_bio_pages(
     auth: BioPagesRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of the previous page", json_schema_extra=CURSOR_SCHEMA),
+    ] = None,
     domain: Annotated[str | None, Query(max_length=253)] = None,
 ) -> BioPagePage:
     views, next_cursor = await bio_page_service.list_page(

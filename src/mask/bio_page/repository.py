@@ -21,6 +21,20 @@ class BioPageRepository:
         )
         return result.scalar_one_or_none()
 
+    async def lock(self, workspace_id: str, page_id: str) -> bool:
+        """Lock the page's row until this transaction ends; False if the workspace has no such page.
+
+        A no-op UPDATE rather than SELECT … FOR UPDATE, which SQLite lacks: there it takes the database's write
+        lock. A concurrent change or delete of the page waits for this transaction, then sees its outcome (a
+        PATCH racing a DELETE answers 404, two DELETEs delete once)."""
+        statement = (
+            update(BioPage)
+            .where(BioPage.id == page_id, BioPage.workspace_id == workspace_id)
+            .values(id=BioPage.id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
     async def get_by_handle(self, domain: str, handle: str) -> BioPage | None:
         result = await self.session.execute(select(BioPage).where(BioPage.domain == domain, BioPage.handle == handle))
         return result.scalar_one_or_none()

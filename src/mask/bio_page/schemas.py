@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
@@ -46,7 +46,7 @@ class LinkBlockIn(RequestSchema):
     type: Literal["link"]
     title: str = Field(description="The button's label, 1 to 100 characters.")
     url: str = Field(max_length=2048, description="http(s) URL, same rules as a link's destination.")
-    enabled: bool = Field(default=True, description="Disabled links are kept but not shown.")
+    enabled: StrictBool = Field(default=True, description="Disabled links are kept but not shown.")
 
 
 class HeaderBlockIn(RequestSchema):
@@ -85,7 +85,7 @@ class BioPageFields(RequestSchema):
     avatar_url: str | None = Field(default=None, max_length=2048, description="An https image URL.")
     theme: ThemeIn | None = None
     blocks: list[BlockIn] | None = Field(default=None, description="Ordered; at most 100.")
-    published: bool | None = Field(default=None, description="Unpublished pages answer 404 in public.")
+    published: StrictBool | None = Field(default=None, description="Unpublished pages answer 404 in public.")
     seo_title: str | None = Field(default=None, max_length=100)
     seo_description: str | None = Field(default=None, max_length=300)
     og_image_url: str | None = Field(default=None, max_length=2048, description="An https image URL.")

@@ -192,10 +192,15 @@ async def create(session: AsyncSession, *, settings: Settings, workspace_id: str
     return view
 
 
-async def get(session: AsyncSession, *, workspace_id: str, page_id: str) -> BioPageView:
-    """One of the workspace's pages, or BioPageNotFound (also for other workspaces' ids)."""
+async def get(session: AsyncSession, *, workspace_id: str, page_id: str, lock: bool = False) -> BioPageView:
+    """One of the workspace's pages, or BioPageNotFound (also for other workspaces' ids). `lock`: for a change,
+    the row is locked first, so a concurrent change or delete is done before it is read (or waits for this one)."""
     repository = BioPageRepository(session)
-    page = await repository.get(workspace_id, page_id)
+    page = (
+        await repository.get(workspace_id, page_id)
+        if not lock or await repository.lock(workspace_id, page_id)
+        else None
+    )
     if page is None:
         raise BioPageNotFound(f"No bio page `{page_id}` in this workspace.", param="id")
     blocks = await repository.blocks_for([page.id])
@@ -206,7 +211,7 @@ async def update(
     session: AsyncSession, *, settings: Settings, workspace_id: str, page_id: str, data: BioPageUpdate
 ) -> BioPageView:
     """Change the fields present in `data`; `blocks` replaces the list, keeping the blocks whose ids are sent."""
-    view = await get(session, workspace_id=workspace_id, page_id=page_id)
+    view = await get(session, workspace_id=workspace_id, page_id=page_id, lock=True)
     page = view.page
     sent = data.model_fields_set
     errors: list[FieldError] = []
@@ -251,7 +256,7 @@ async def update(
 
 async def delete(session: AsyncSession, *, workspace_id: str, page_id: str) -> BioPageView:
     """Delete a page and its blocks; its public address answers 404 at once. Its clicks stay in analytics."""
-    view = await get(session, workspace_id=workspace_id, page_id=page_id)
+    view = await get(session, workspace_id=workspace_id, page_id=page_id, lock=True)
     emit(session, BioPageChanged(view.page.domain, view.page.handle))
     await _record(session, "bio_page.deleted", view)
     await BioPageRepository(session).delete(view.page)

@@ -12,6 +12,7 @@ from mask.bio_page import themes
 from mask.bio_page.schemas import BioPageFields, BlockIn, HeaderBlockIn, LinkBlockIn, SocialBlockIn, TextBlockIn
 from mask.config import Settings
 from mask.domain import service as domain_service
+from mask.kit.addresses import host_problem
 from mask.kit.errors import FieldError
 from mask.kit.reserved import is_reserved
 from mask.kit.url import UrlProblem, normalize_hostname, parse_destination
@@ -68,14 +69,28 @@ def check_handle(raw: str, errors: list[FieldError]) -> str | None:
     return handle
 
 
-def _check_image(param: str, raw: str | None, errors: list[FieldError]) -> str | None:
+async def _check_image(
+    session: AsyncSession, settings: Settings, param: str, raw: str | None, errors: list[FieldError]
+) -> str | None:
+    """An image every visitor's browser fetches: https, a public host (never loopback, a private address or an
+    intranet name, which would make visitors' browsers probe their own networks) and none of MASK's short
+    domains (each view would be a click)."""
     if raw is None or raw == "":
         return None
     try:
-        return parse_destination(raw, schemes=IMAGE_SCHEMES).href
+        parsed = parse_destination(raw, schemes=IMAGE_SCHEMES)
     except UrlProblem as problem:
         errors.append(FieldError(param, problem.code, problem.message))
         return None
+    blocked = host_problem(parsed.hostname)
+    if blocked is not None:
+        errors.append(
+            FieldError(param, "blocked_destination", f"Images cannot come from {parsed.hostname}: it is {blocked}.")
+        )
+        return None
+    return await domain_service.check_destination(
+        session, settings=settings, param=param, raw=parsed.href, errors=errors
+    )
 
 
 def check_email(param: str, raw: str, errors: list[FieldError]) -> str | None:
@@ -151,7 +166,7 @@ async def check_common(
             changes[name] = _clean_text(name, getattr(data, name), errors, required=False)
     for name in ("avatar_url", "og_image_url"):
         if name in sent:
-            changes[name] = _check_image(name, getattr(data, name), errors)
+            changes[name] = await _check_image(session, settings, name, getattr(data, name), errors)
     if "theme" in sent:
         raw_theme = data.theme.model_dump(exclude_none=True) if data.theme is not None else {}
         changes["theme"] = themes.clean(raw_theme, errors)

@@ -57,6 +57,9 @@ class SecurityHeaders:
         if self.settings.is_production and not secure:
             # The session cookie is Secure in production: over plain HTTP nobody could stay logged in.
             url = f"https://{self.settings.short_domain}{scope['path']}"
+            query = scope.get("query_string", b"")
+            if query:  # `/app/login?next=…` keeps where it was going
+                url += "?" + query.decode("latin-1")
             await RedirectResponse(url, status_code=308)(scope, receive, send)
             return
         static = scope["path"].startswith("/app/static/") and b"v=" in scope.get("query_string", b"")

@@ -10,7 +10,7 @@ from mask.domain import service as domain_service
 from mask.domain.dns import Dns
 from mask.domain.schemas import Domain, DomainCreate, DomainUpdate
 from mask.kit.pagination import Page
-from mask.kit.schemas import error_responses
+from mask.kit.schemas import CURSOR_SCHEMA, error_responses
 
 router = APIRouter(prefix="/domains", tags=["Domains"])
 
@@ -45,7 +45,7 @@ async def list_domains(
     session: SessionDep,
     context: ContextDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, json_schema_extra=CURSOR_SCHEMA)] = None,
 ) -> Page[Domain]:
     rows, next_cursor = await domain_service.list_page(
         session, workspace_id=auth.workspace_id, limit=limit, cursor=cursor

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
+from mask.kit.schemas import RequestSchema, Schema, UTCDatetime, stated
 
 URL_RULES = "An http(s) URL, with the same rules as a link's `url` (never one of MASK's own short domains)."
 
@@ -41,6 +41,7 @@ class DomainUpdate(RequestSchema):
     )
     robots: Literal["deny", "allow"] | None = Field(
         default=None,
+        json_schema_extra=stated(nullable=False),
         description="`deny` (the default): `robots.txt` disallows everything and redirects carry "
         "`X-Robots-Tag: noindex`. `allow`: `robots.txt` allows everything, no `X-Robots-Tag`.",
     )

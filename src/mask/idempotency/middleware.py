@@ -1,8 +1,10 @@
 """`Idempotency-Key` on POST: a retry with the same key and body gets the first answer back (for 24 hours).
 
-Keys are scoped to the credential that sent them (a hash of the Authorization header). The first request
-claims the key with a pending row; a concurrent duplicate gets 409, a different body under the same key 422,
-and a finished one is replayed with `Idempotent-Replayed: true`. Server errors release the key so a retry runs.
+Keys are scoped to the API key that sent them (its id), and the API key is checked first: a request without a
+valid key (unknown, revoked, expired, or its workspace suspended) is not replayed but goes on to be refused.
+The first request claims the key with a pending row; a concurrent duplicate gets 409, a different body under the
+same key 422, and a finished one is replayed with `Idempotent-Replayed: true`. Server errors release the key so
+a retry runs.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mask.auth import service as auth_service
+from mask.auth.service import ResolvedKey
 from mask.context import AppContext
 from mask.db import session_scope
 from mask.idempotency.repository import IdempotencyRepository
@@ -32,6 +37,17 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _bearer_token(scope: Scope) -> str | None:
+    """The token as the Authenticator reads it: `Bearer` in any case, then the credentials stripped."""
+    authorization = _header(scope, b"authorization")
+    if authorization is None:
+        return None
+    scheme, credentials = get_authorization_scheme_param(authorization.decode("latin-1"))
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, context: AppContext) -> None:
         self.app = app
@@ -42,8 +58,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         raw_key = _header(scope, b"idempotency-key")
-        authorization = _header(scope, b"authorization")
-        if raw_key is None or authorization is None:
+        token = _bearer_token(scope)
+        if raw_key is None or token is None:
             await self.app(scope, receive, send)
             return
         key = raw_key.decode("latin-1").strip()
@@ -55,8 +71,11 @@ class IdempotencyMiddleware:
             )
             await error_response(error)(scope, receive, send)
             return
+        owner = await self._owner(scope, token)
+        if owner is None:  # no valid key: never a replay; the endpoint refuses it (401, 403)
+            await self.app(scope, receive, send)
+            return
         body = await _read_body(receive)
-        owner = hashlib.sha256(authorization).hexdigest()
         request_hash = hashlib.sha256(
             b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])
         ).hexdigest()
@@ -84,6 +103,17 @@ class IdempotencyMiddleware:
                     owner, key, captured.status_code, captured.body.decode("utf-8")
                 )
         await captured.forward(send)
+
+    async def _owner(self, scope: Scope, token: str) -> str | None:
+        """The id of the API key behind `token`, if it may act now; None otherwise."""
+        resolved = scope.get("state", {}).get(ResolvedKey.STATE)
+        if not isinstance(resolved, ResolvedKey) or resolved.token != token:  # the rate limiter did not look it up
+            async with session_scope(self.context.sessionmaker) as session:
+                resolved = await auth_service.resolve(session, token=token)
+        subject = resolved.subject
+        if subject is None or subject.workspace.suspended_at is not None:
+            return None
+        return subject.key.id
 
     async def _claim(self, owner: str, key: str, request_hash: str) -> tuple[MaskError | None, tuple[int, str] | None]:
         now = utcnow()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from mask.kit.errors import (
     BadRequest,
@@ -81,6 +83,39 @@ def busy_error() -> ServiceUnavailable:
     )
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path answers (Starlette's 405 names only the first matching route's): as the OpenAPI
+    document lists them, where a path it names literally (`/v1/links/info`) is that resource's, not also one of
+    a template's (`/v1/links/{link_id}`); for an undocumented path, the methods of the routes matching it."""
+    documented = _documented_methods(request.app.openapi().get("paths", {}), request.url.path)
+    if documented:
+        return documented
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
+def _documented_methods(paths: dict[str, Any], path: str) -> list[str]:
+    literal = paths.get(path)
+    matching = (
+        [literal]
+        if literal is not None
+        else [
+            item
+            for template, item in paths.items()
+            if "{" in template and re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path)
+        ]
+    )
+    named = {method.upper() for item in matching for method in item}
+    return [method for method in METHODS if method in named]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every failure the API can produce goes through one of these, into the one error shape."""
 
@@ -97,9 +132,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return error_response(NotFound(f"No route {request.method} {request.url.path}.", code="route_not_found"))
         if exc.status_code == 405:
+            allowed = _allowed_methods(request)
             error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
             error.headers.update(exc.headers or {})
+            if allowed:
+                error.headers["Allow"] = ", ".join(allowed)
             return error_response(error)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError | ValueError):
+            # FastAPI's body parsing: bytes that are not UTF-8, nesting deeper than the parser goes, an integer
+            # of more digits than Python converts. JSON that cannot be read, like a syntax error.
+            return error_response(BadRequest("The request body is not valid JSON.", code="invalid_json"))
         generic = MaskError(str(exc.detail), code="http_error")
         generic.status_code = exc.status_code  # type: ignore[misc]
         return error_response(generic)

@@ -64,7 +64,8 @@ def is_secure(scope: Mapping[str, Any], trusted: tuple[IPNetwork, ...]) -> bool:
     client = scope.get("client")
     if trusted and _is_trusted(client[0] if client else None, trusted):
         proto = _header(scope, b"x-forwarded-proto")
-        return proto is not None and proto.split(",")[0].strip().lower() == "https"
+        # The right-most value: the one our own proxy appended (a client can send any value before it).
+        return proto is not None and proto.split(",")[-1].strip().lower() == "https"
     return False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,6 +16,30 @@ UTCDatetime = Annotated[
     AfterValidator(as_utc),
     PlainSerializer(isoformat_z, return_type=str, when_used="json-unless-none"),
 ]
+
+
+# What the OpenAPI document states about a cursor (`next_cursor` is base64url without padding; empty is the first
+# page). Stated, not enforced by Pydantic: the service refuses a malformed cursor with its own code.
+CURSOR_SCHEMA: dict[str, Any] = {"pattern": "^[A-Za-z0-9_-]*$"}
+
+
+def stated(*, nullable: bool = True, **rules: Any) -> Callable[[dict[str, Any]], None]:
+    """A Field's `json_schema_extra`: rules the OpenAPI document states that the service checks itself (so its
+    error codes stay its own). `nullable=False`: the field may be left out but `null` is refused, so the document
+    does not offer `null`."""
+
+    def state(schema: dict[str, Any]) -> None:
+        options = schema.pop("anyOf", None)
+        if options is not None:
+            kept = [option for option in options if nullable or option.get("type") != "null"]
+            if len(kept) == 1:
+                schema.update(kept[0])
+            else:
+                schema["anyOf"] = kept
+        target = schema if "anyOf" not in schema else next(o for o in schema["anyOf"] if o.get("type") != "null")
+        target.update(rules)
+
+    return state
 
 
 class Schema(BaseModel):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from mask.auth.dependencies import LinksRead, LinksWrite
 from mask.dependencies import ContextDep, SessionDep
-from mask.kit.schemas import error_responses
+from mask.kit.schemas import CURSOR_SCHEMA, error_responses
 from mask.link import service as link_service
 from mask.link.repository import Archived, Order, Sort
 from mask.link.schemas import Link, LinkCreate, LinkPage, LinkUpdate
@@ -59,7 +59,10 @@ async def list_links(
     auth: LinksRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2000, description="`next_cursor` of the previous page", json_schema_extra=CURSOR_SCHEMA),
+    ] = None,
     sort: Annotated[Sort, Query(description="What to sort by.")] = Sort.created_at,
     order: Annotated[Order, Query(description="`desc` (default) or `asc`.")] = Order.desc,
     archived: Annotated[Archived, Query(description="`false` (default), `true` (only archived) or `all`.")] = (

@@ -73,6 +73,20 @@ class LinkRepository:
         result = await self.session.execute(select(Link).where(Link.id == link_id, Link.workspace_id == workspace_id))
         return result.scalar_one_or_none()
 
+    async def lock(self, workspace_id: str, link_id: str) -> bool:
+        """Lock the link's row until this transaction ends; False if the workspace has no such link.
+
+        A no-op UPDATE rather than SELECT … FOR UPDATE, which SQLite lacks: there it takes the database's write
+        lock. A concurrent change or delete of the link waits for this transaction, then sees its outcome (a
+        PATCH racing a DELETE answers 404, two DELETEs delete once)."""
+        statement = (
+            update(Link)
+            .where(Link.id == link_id, Link.workspace_id == workspace_id)
+            .values(id=Link.id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
     async def find_by_slug(self, workspace_id: str, domain: str, slug: str) -> Link | None:
         result = await self.session.execute(
             select(Link).where(Link.workspace_id == workspace_id, Link.domain == domain, Link.slug == slug)

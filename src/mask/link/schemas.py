@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
+from mask.kit.schemas import RequestSchema, Schema, UTCDatetime, stated
 
 UTM = Field(default=None, max_length=255)
 
@@ -15,6 +15,7 @@ class LinkFields(RequestSchema):
         max_length=64,
         examples=["my-link"],
         description="1–64 of [a-zA-Z0-9_-], case-sensitive; generated (7 characters) if absent.",
+        json_schema_extra=stated(pattern="^[A-Za-z0-9_-]{1,64}$"),
     )
     domain: str | None = Field(
         default=None,
@@ -50,11 +51,15 @@ class LinkFields(RequestSchema):
     expired_url: str | None = Field(
         default=None, max_length=2048, description="Where an expired link redirects (otherwise it answers 410)."
     )
-    archived: bool | None = Field(
-        default=None, description="Archived links still redirect but leave the default lists (`?archived=`)."
+    archived: StrictBool | None = Field(
+        default=None,
+        json_schema_extra=stated(nullable=False),
+        description="Archived links still redirect but leave the default lists (`?archived=`).",
     )
-    disabled: bool | None = Field(
-        default=None, description="A disabled link stops redirecting at once (a 404 page; no click counted)."
+    disabled: StrictBool | None = Field(
+        default=None,
+        json_schema_extra=stated(nullable=False),
+        description="A disabled link stops redirecting at once (a 404 page; no click counted).",
     )
 
 
@@ -74,7 +79,7 @@ class LinkCreate(LinkFields):
 class LinkUpdate(LinkFields):
     """Every field optional; `null` clears an optional field (`domain: null` moves to the default domain)."""
 
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, max_length=2048, json_schema_extra=stated(nullable=False))
 
 
 class Link(Schema):

@@ -359,9 +359,15 @@ async def _create(session: AsyncSession, settings: Settings, workspace_id: str, 
     return view
 
 
-async def get(session: AsyncSession, *, workspace_id: str, link_id: str) -> LinkView:
-    """One of the workspace's links, or LinkNotFound (also for other workspaces' ids)."""
-    link = await LinkRepository(session).get(workspace_id, link_id)
+async def get(session: AsyncSession, *, workspace_id: str, link_id: str, lock: bool = False) -> LinkView:
+    """One of the workspace's links, or LinkNotFound (also for other workspaces' ids). `lock`: for a change,
+    the row is locked first, so a concurrent change or delete is done before it is read (or waits for this one)."""
+    repository = LinkRepository(session)
+    link = (
+        await repository.get(workspace_id, link_id)
+        if not lock or await repository.lock(workspace_id, link_id)
+        else None
+    )
     if link is None:
         raise LinkNotFound(f"No link `{link_id}` in this workspace.", param="id")
     return await _view(session, link)
@@ -401,7 +407,7 @@ async def update(
     session: AsyncSession, *, settings: Settings, workspace_id: str, link_id: str, data: LinkUpdate
 ) -> LinkView:
     """Change the fields present in `data`; `null` clears optional ones. Slug/domain changes re-check uniqueness."""
-    view = await get(session, workspace_id=workspace_id, link_id=link_id)
+    view = await get(session, workspace_id=workspace_id, link_id=link_id, lock=True)
     link = view.link
     sent = data.model_fields_set
     errors: list[FieldError] = []
@@ -487,8 +493,9 @@ async def update(
 
 
 async def delete(session: AsyncSession, *, workspace_id: str, link_id: str) -> LinkView:
-    """Delete a link; it is gone for the API at once (and stops redirecting)."""
-    view = await get(session, workspace_id=workspace_id, link_id=link_id)
+    """Delete a link; it is gone for the API at once (and stops redirecting). Of concurrent deletes, one deletes
+    it (one `link.deleted` event) and the others find no link."""
+    view = await get(session, workspace_id=workspace_id, link_id=link_id, lock=True)
     await _record(session, "link.deleted", view)
     await LinkRepository(session).delete(view.link)
     await session.flush()

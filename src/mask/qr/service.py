@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import io
 from dataclasses import dataclass
@@ -67,10 +66,12 @@ async def update_style(session: AsyncSession, *, workspace_id: str, data: QrStyl
         logo_png = None
         if data.logo is not None:
             try:
-                raw = base64.b64decode(data.logo.data, validate=True)
-                logo_png = logos.sanitize(raw, data.logo.media_type)
-            except binascii.Error:
+                raw: bytes | None = base64.b64decode(data.logo.data, validate=True)
+            except ValueError:  # binascii.Error, or characters outside ASCII
+                raw = None
                 errors.append(FieldError("logo.data", "invalid_base64", "`data` is not valid base64."))
+            try:
+                logo_png = logos.sanitize(raw, data.logo.media_type) if raw is not None else None
             except logos.LogoRefused as refused:
                 errors.append(FieldError("logo.data", "invalid_logo", str(refused)))
     if errors:

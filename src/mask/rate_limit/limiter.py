@@ -3,7 +3,9 @@
 A sliding log keeps the time of each accepted request and accepts a new one only if fewer than `requests` of
 them fall in the last `window_seconds`: no double burst at a window boundary, and an exact answer to "when is
 the next request accepted?" (when the oldest counted one leaves the window), which is what Retry-After says.
-In Redis the check-and-record is one Lua script, so every worker and server shares one atomic count.
+In Redis the check, the record and the count are one Lua script (ACQUIRE_AND_COUNT, on `limits`' own list of
+request times), so every worker and server shares one atomic count and each response reports its own
+`X-RateLimit-Remaining`, even among concurrent ones.
 
 If Redis fails, the API keeps answering: the request is counted in process memory instead (each worker then
 limits on its own, so the limit can only be looser, never stricter), the failure is logged at most once a
@@ -22,9 +24,10 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import BlockingConnectionPool
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from mask.config import Settings
 
@@ -42,6 +45,39 @@ LOG_EVERY = 60.0  # seconds between two log lines about Redis being unavailable
 # Timestamps round-trip through Redis as text; a request sent exactly at the reset instant is still refused
 # (the library accepts only once the oldest entry is strictly older than the window). Round up past both.
 CLOCK_SLACK = 0.01
+
+# `limits`' moving window in Redis (a list of request times, newest first, at most `limit` long), checked,
+# recorded and counted in one step: the acquire of its acquire_moving_window.lua, then the count of
+# moving_window.lua. Returns {allowed (1 or 0), requests in the window, the oldest one's time}.
+ACQUIRE_AND_COUNT = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local start = now - expiry
+local allowed = 0
+local last = redis.call('lindex', KEYS[1], limit - 1)
+if not (last and tonumber(last) >= start) then
+    redis.call('lpush', KEYS[1], ARGV[1])
+    redis.call('ltrim', KEYS[1], 0, limit - 1)
+    redis.call('expire', KEYS[1], expiry)
+    allowed = 1
+end
+local low, high, found = 0, redis.call('llen', KEYS[1]) - 1, -1
+while low <= high do
+    local middle = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('lindex', KEYS[1], middle))
+    if value and value >= start then
+        found = middle
+        low = middle + 1
+    else
+        high = middle - 1
+    end
+end
+if found < 0 then
+    return {allowed, 0, ARGV[1]}
+end
+return {allowed, found + 1, redis.call('lindex', KEYS[1], found)}
+"""
 
 
 @dataclass(frozen=True)
@@ -97,6 +133,8 @@ class Limiter:
         self.memory = MovingWindowRateLimiter(MemoryStorage())
         self.redis: MovingWindowRateLimiter | None = None
         self._pool: BlockingConnectionPool | None = None
+        self._acquire: Any = None  # ACQUIRE_AND_COUNT, registered on the pool
+        self._key_prefix = f"{settings.redis_prefix}ratelimit"
         if settings.redis_url:
             # An own pool, bounded, without retries or backoff: a dead Redis costs one quick failure, then
             # REDIS_RETRY_AFTER seconds without trying (the shared client's defaults retry for seconds).
@@ -113,10 +151,11 @@ class Limiter:
                 _limits_uri(settings.redis_url),
                 wrap_exceptions=True,
                 implementation="redispy",
-                key_prefix=f"{settings.redis_prefix}ratelimit",
+                key_prefix=self._key_prefix,
                 **options,
             )
             self.redis = MovingWindowRateLimiter(storage)
+            self._acquire = Redis(connection_pool=self._pool).register_script(ACQUIRE_AND_COUNT)
         self.health = StorageHealth(backend="redis" if self.redis else "memory")
         self._redis_down_until = 0.0
         self._last_logged = -math.inf
@@ -127,7 +166,7 @@ class Limiter:
         if self.redis is not None:
             if time.monotonic() >= self._redis_down_until:
                 try:
-                    decision = await _decide(self.redis, item, bucket)
+                    decision = await self._decide_in_redis(item, bucket)
                 except StorageError as error:
                     self._redis_failed(error)
                 else:
@@ -137,6 +176,22 @@ class Limiter:
                     return decision
             self.health.decided_in_memory_while_redis_down += 1
         return await _decide(self.memory, item, bucket)
+
+    async def _decide_in_redis(self, item: _Limit, bucket: str) -> Decision:
+        """One round trip: accepted or not, and this request's own count (limits' key layout, so `peek` and
+        `clear` read and drop the same list)."""
+        now = time.time()
+        key = f"{self._key_prefix}:{item.key_for(bucket)}"
+        try:
+            allowed, count, oldest = await self._acquire(keys=[key], args=[repr(now), item.amount, item.get_expiry()])
+        except (RedisError, OSError) as error:
+            raise StorageError(error) from error
+        return Decision(
+            allowed=bool(allowed),
+            limit=item.amount,
+            remaining=max(0, item.amount - int(count)),
+            reset_at=float(oldest) + item.get_expiry(),
+        )
 
     def _redis_failed(self, error: StorageError) -> None:
         now = time.monotonic()
@@ -187,8 +242,7 @@ class Limiter:
 
 async def _decide(strategy: MovingWindowRateLimiter, item: _Limit, bucket: str) -> Decision:
     allowed = await strategy.hit(item, bucket)
-    # A second call, because `limits` has no hit-and-report; under contention Remaining may already
-    # include requests that arrived in between, which is still true at the time it is sent.
+    # In process memory (Redis has ACQUIRE_AND_COUNT): a second call, because `limits` has no hit-and-report.
     stats = await strategy.get_window_stats(item, bucket)
     return Decision(allowed=allowed, limit=item.amount, remaining=max(0, stats.remaining), reset_at=stats.reset_time)
 

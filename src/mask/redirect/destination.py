@@ -20,6 +20,10 @@ from mask.qr.marker import QR_MARKER as QR_PAIR
 # which also keeps CR/LF and other control bytes out of the Location header.
 _QUERY_SAFE = "/?:@!$&'()*+,;=-._~%"
 
+# The most of a short URL's query (once encoded) that is passed on; a longer one is dropped, not cut (a cut
+# value would be wrong), and the visitor goes to the destination as without a query.
+MAX_PASSED_QUERY = 2048
+
 Utm = tuple[str | None, str | None, str | None, str | None, str | None]
 
 # The pair a QR code's URL ends with (mask.qr.marker): a click that carries it is a scan. The redirect strips
@@ -89,6 +93,8 @@ class Destination:
         if not query_string:
             return self.location, self.utm
         query = quote(query_string.decode("latin-1"), safe=_QUERY_SAFE)
+        if len(query) > MAX_PASSED_QUERY:  # dropped: the visitor still gets to the destination
+            return self.location, self.utm
         extra = [pair for pair in query.split("&") if pair]
         if not extra:
             return self.location, self.utm

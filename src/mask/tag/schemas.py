@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
@@ -31,7 +31,7 @@ class TagUpdate(RequestSchema):
         description="A new name. The name of another tag is `409` unless `merge` is true.",
     )
     color: str | None = Field(default=None, max_length=20, description=COLOR_HELP)
-    merge: bool = Field(
+    merge: StrictBool = Field(
         default=False,
         description="With `name` of another tag: move this tag's links to that tag and delete this one; the "
         "answer is the tag merged into.",

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from mask.auth.dependencies import WebhooksRead, WebhooksWrite
 from mask.dependencies import ContextDep, SessionDep
 from mask.kit.pagination import Page
-from mask.kit.schemas import error_responses
+from mask.kit.schemas import CURSOR_SCHEMA, error_responses
 from mask.webhook import service as webhook_service
 from mask.webhook.schemas import (
     Delivery,
@@ -21,7 +21,9 @@ from mask.webhook.schemas import (
 router = APIRouter(prefix="/webhooks", tags=["Webhooks"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="`next_cursor` of the previous page", json_schema_extra=CURSOR_SCHEMA)
+]
 
 
 def _with_secret(created: webhook_service.CreatedWebhook) -> WebhookWithSecret:

@@ -45,6 +45,20 @@ class WebhookRepository:
         )
         return result.scalar_one_or_none()
 
+    async def lock(self, workspace_id: str, endpoint_id: str) -> bool:
+        """Lock the endpoint's row until this transaction ends; False if the workspace has no such endpoint.
+
+        A no-op UPDATE rather than SELECT … FOR UPDATE, which SQLite lacks: there it takes the database's write
+        lock. A concurrent change or delete of the endpoint waits for this transaction, then sees its outcome (a
+        PATCH racing a DELETE answers 404, two DELETEs delete once)."""
+        statement = (
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.workspace_id == workspace_id)
+            .values(id=WebhookEndpoint.id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
     async def list_page(
         self, workspace_id: str, *, limit: int, after: tuple[datetime, str] | None
     ) -> list[WebhookEndpoint]:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
+from mask.kit.schemas import RequestSchema, Schema, UTCDatetime, stated
 from mask.kit.time import isoformat_z
 from mask.models.event import Event
 
@@ -36,20 +36,26 @@ class WebhookCreate(RequestSchema):
     )
     events: list[str] = Field(
         max_length=len(EVENT_TYPES) * 2,
+        json_schema_extra=stated(minItems=1),
         examples=[["link.created", "link.clicked"]],
         description=EVENTS_DESCRIPTION,
     )
     description: str = Field(default="", max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookUpdate(RequestSchema):
     """Every field optional. `enabled: true` re-enables a disabled endpoint (and resets its failures)."""
 
-    url: str | None = Field(default=None, max_length=2048)
-    events: list[str] | None = Field(default=None, max_length=len(EVENT_TYPES) * 2, description=EVENTS_DESCRIPTION)
+    url: str | None = Field(default=None, max_length=2048, json_schema_extra=stated(nullable=False))
+    events: list[str] | None = Field(
+        default=None,
+        max_length=len(EVENT_TYPES) * 2,
+        json_schema_extra=stated(nullable=False, minItems=1),
+        description=EVENTS_DESCRIPTION,
+    )
     description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    enabled: StrictBool | None = Field(default=None, json_schema_extra=stated(nullable=False))
 
 
 class Webhook(Schema):

@@ -176,9 +176,12 @@ async def create(
     return CreatedWebhook(endpoint=endpoint, secret=secret)
 
 
-async def get(session: AsyncSession, *, workspace_id: str, webhook_id: str) -> WebhookEndpoint:
-    """One of the workspace's endpoints, or WebhookNotFound (also for other workspaces' ids)."""
-    endpoint = await WebhookRepository(session).get(workspace_id, webhook_id)
+async def get(session: AsyncSession, *, workspace_id: str, webhook_id: str, lock: bool = False) -> WebhookEndpoint:
+    """One of the workspace's endpoints, or WebhookNotFound (also for other workspaces' ids). `lock`: for a
+    change, the row is locked first, so a concurrent change or delete is done before it is read (or waits)."""
+    repository = WebhookRepository(session)
+    locked = not lock or await repository.lock(workspace_id, webhook_id)
+    endpoint = await repository.get(workspace_id, webhook_id) if locked else None
     if endpoint is None:
         raise WebhookNotFound(f"No webhook `{webhook_id}` in this workspace.", param="id")
     return endpoint
@@ -215,6 +218,10 @@ async def update(
         changes["description"] = (data.description or "").strip()
     if errors:
         raise ValidationFailed(errors)
+    # Locked only now: the URL check above waits on DNS, which must not hold SQLite's write lock.
+    if not await WebhookRepository(session).lock(workspace_id, webhook_id):
+        raise WebhookNotFound(f"No webhook `{webhook_id}` in this workspace.", param="id")
+    await session.refresh(endpoint)
     now = utcnow()
     if data.enabled is True and not endpoint.enabled:
         changes.update(enabled=True, disabled_reason=None, disabled_at=None, consecutive_failures=0, failing_since=None)
@@ -231,7 +238,7 @@ async def update(
 
 async def delete(session: AsyncSession, *, workspace_id: str, webhook_id: str) -> None:
     """Remove an endpoint with its delivery log; nothing more is sent to it."""
-    endpoint = await get(session, workspace_id=workspace_id, webhook_id=webhook_id)
+    endpoint = await get(session, workspace_id=workspace_id, webhook_id=webhook_id, lock=True)
     _audit(session, endpoint, "webhook.deleted")
     await WebhookRepository(session).delete(endpoint)
     await session.flush()

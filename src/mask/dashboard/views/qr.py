@@ -45,11 +45,12 @@ async def qr_style(page: Page) -> Response:
 @view(workspace=True, permission=Permission.links_write)
 async def save_qr_style(page: Page) -> Response:
     form = await page.form()
+    margin = (await page.field("margin") or "").strip()
     changes: dict[str, Any] = {
         "fg": await page.field("fg"),
         "bg": await page.field("bg"),
         "ecc": await page.field("ecc") or None,
-        "margin": await page.field("margin") or None,
+        "margin": int(margin) if margin.isascii() and margin.isdigit() else margin or None,  # the API wants a number
     }
     upload = form.get("logo")
     if await page.field("remove_logo") == "1":
