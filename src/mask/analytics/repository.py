@@ -659,6 +659,8 @@ class ClickEventRepository:
         conditions = SqlClickStore(self.session).raw_conditions(query, [(query.start, query.end)])
         if before is not None:
             at, click_id = before
+            # The bare `<=` lets the planner seek the (workspace_id, clicked_at) index; the OR alone would scan.
+            conditions.append(Click.clicked_at <= at)
             conditions.append(or_(Click.clicked_at < at, and_(Click.clicked_at == at, Click.click_id < click_id)))
         statement = (
             select(*(getattr(Click, name) for name in columns))
