@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -36,11 +36,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Subquery
 
-from mask.analytics.planner import TOTAL, Source, Table, choose_source, plan_ranges
+from mask.analytics.planner import TOTAL, Source, Table, choose_source, floor_grain, plan_ranges
 from mask.analytics.query import DIMENSIONS, TAG, TARGETS, BotMode, ClickQuery, Counts, Event, Row, ValueFilter
 from mask.analytics.rollup import rollup_deltas
 from mask.click.repository import bind_processor
 from mask.click.schemas import EnrichedClick
+from mask.kit.time import as_utc
 from mask.models.analytics import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
 from mask.models.click import Click
 from mask.models.link import Link
@@ -138,18 +139,42 @@ class SqlClickStore:
                 tuple(params),
             )
 
-    async def rebuild(self, workspace_id: str | None = None) -> None:
-        """Recompute every rollup from the raw clicks with INSERT … SELECT … GROUP BY (a backfill, or a bulk
-        load that bypassed the click listener). Hours and per-target days from raw; the rest from those.
-        Every row lands in shard 0."""
+    async def rebuild(
+        self, workspace_id: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> None:
+        """Recompute the rollups from the raw clicks with INSERT … SELECT … GROUP BY (a backfill, a repair, or a
+        bulk load that bypassed the click listener), of one workspace or all, of the UTC days in [start, end)
+        or all time. Hours and per-target days from raw; the rest from those; the months the days touch from
+        their day rows. Every row lands in shard 0. On PostgreSQL the rollup tables are locked against click
+        batches for the transaction (a batch waits, then adds its clicks to the rebuilt rows); on SQLite the
+        first DELETE takes the database's write lock."""
+        for bound in (start, end):
+            assert bound is None or floor_grain(bound, Grain.day) == bound, "whole UTC days"
         if self.dialect == "postgresql":  # big GROUP BYs: hash them in memory rather than sorting on disk
             await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
-        for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
-            statement = delete(model)
-            if workspace_id is not None:
-                statement = statement.where(model.workspace_id == workspace_id)
+            for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
+                await self.session.execute(text(f"LOCK TABLE {model.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
+        # The months the days touch: rebuilt whole, from their day rows (those outside [start, end) are kept).
+        months = (
+            floor_grain(start, Grain.month) if start is not None else None,
+            floor_grain(floor_grain(end - timedelta(microseconds=1), Grain.month) + timedelta(days=32), Grain.month)
+            if end is not None
+            else None,
+        )
+        rollups: tuple[Any, ...] = (TargetRollup, DimensionRollup, TargetDimensionRollup)
+        for model in rollups:
+            statement = delete(model).where(*self._scope(model, workspace_id))
+            if model is TargetDimensionRollup:
+                statement = statement.where(*_within(model.day, start, end))
+            else:
+                statement = statement.where(
+                    or_(
+                        and_(model.grain != Grain.month.value, *_within(model.bucket, start, end)),
+                        and_(model.grain == Grain.month.value, *_within(model.bucket, *months)),
+                    )
+                )
             await self.session.execute(statement)
-        raw_scope = [Click.workspace_id == workspace_id] if workspace_id is not None else []
+        raw_scope = [*self._scope(Click, workspace_id), *_within(Click.clicked_at, start, end)]
         raw_sums = [
             func.sum(case((Click.is_bot, 0), else_=1)),
             func.sum(case((Click.is_unique, 1), else_=0)),
@@ -206,13 +231,13 @@ class SqlClickStore:
             {"workspace_id": t.workspace_id, "event": t.event, "bucket": t.bucket, "domain": t.domain},
             {"dimension": TOTAL, "grain": Grain.hour.value, "value": ""},
             self._sums(t),
-            [t.grain == Grain.hour.value, *self._scope(t, workspace_id)],
+            [t.grain == Grain.hour.value, *self._scope(t, workspace_id), *_within(t.bucket, start, end)],
         )
         for model, columns in (
             (TargetRollup, ("link_id", "bio_page_id", "bio_block_id", "domain")),
             (DimensionRollup, ("dimension", "domain", "value")),
         ):
-            for finer, coarser in ((Grain.hour, Grain.day), (Grain.day, Grain.month)):
+            for finer, coarser, scope in ((Grain.hour, Grain.day, (start, end)), (Grain.day, Grain.month, months)):
                 await self._insert_grouped(
                     model,
                     {
@@ -223,8 +248,23 @@ class SqlClickStore:
                     },
                     {"grain": coarser.value},
                     self._sums(model),
-                    [model.grain == finer.value, *self._scope(model, workspace_id)],
+                    [model.grain == finer.value, *self._scope(model, workspace_id), *_within(model.bucket, *scope)],
                 )
+
+    async def click_workspaces(self) -> list[str]:
+        """The workspaces that have stored clicks."""
+        result = await self.session.execute(select(Click.workspace_id).distinct().order_by(Click.workspace_id))
+        return list(result.scalars())
+
+    async def click_days(self, workspace_id: str | None = None) -> tuple[datetime, datetime] | None:
+        """The first and last clicked_at of the stored clicks (of a workspace), or None without any."""
+        scope = self._scope(Click, workspace_id)
+        row = (
+            await self.session.execute(select(func.min(Click.clicked_at), func.max(Click.clicked_at)).where(*scope))
+        ).one()
+        if row[0] is None:
+            return None
+        return as_utc(row[0]), as_utc(row[1])
 
     @staticmethod
     def _sums(model: Any) -> list[Any]:
@@ -565,6 +605,16 @@ class SqlClickStore:
             Grain.month: "'%Y-%m-01 00:00:00.000000'",
         }[grain]
         return func.strftime(literal_column(pattern), column)
+
+
+def _within(column: Any, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """column in [start, end), either end open when None."""
+    conditions: list[ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column < end)
+    return conditions
 
 
 class AnalyticsLinkRepository:
