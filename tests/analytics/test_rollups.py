@@ -35,7 +35,9 @@ REFERRERS = [
 UTM = ["twitter", "newsletter", None, None]
 
 
-def _random_clicks(tenant: Tenant, links: list[str], rng: random.Random, n: int) -> list[EnrichedClick]:
+def _random_clicks(
+    tenant: Tenant, links: list[str], rng: random.Random, n: int, bio_page_id: str = "bio_1"
+) -> list[EnrichedClick]:
     start = at("2026-03-06T00:00")
     clicks = []
     for _ in range(n):
@@ -46,9 +48,9 @@ def _random_clicks(tenant: Tenant, links: list[str], rng: random.Random, n: int)
         if roll < 0.8:
             target = {"link_id": rng.choice(links), "domain": "localhost:8000"}
         elif roll < 0.9:
-            target = {"bio_page_id": "bio_1", "bio_block_id": rng.choice(["blk_1", "blk_2"])}
+            target = {"bio_page_id": bio_page_id, "bio_block_id": rng.choice(["blk_1", "blk_2"])}
         else:
-            target = {"bio_page_id": "bio_1"}  # a page view
+            target = {"bio_page_id": bio_page_id}  # a page view
         clicks.append(
             click(
                 tenant,
@@ -84,7 +86,7 @@ FILTERS: list[dict[str, Any]] = [
     {"device": "mobile"},
     {"tag": "hot"},
     {"tag": "-hot", "referrer": "t.co,google.com"},
-    {"bio_page_id": "bio_1"},
+    {"bio_page_id": "{bio_page_id}"},  # the test's own page: another workspace's, or none, is 404
     {"domain": "localhost:8000", "bots": "include"},
     {"bots": "only"},
     {"utm_source": "-twitter", "unique": True},
@@ -100,7 +102,7 @@ def _cases() -> list[tuple[GroupBy | str, dict[str, Any], dict[str, Any]]]:
     return cases
 
 
-async def _answers(app: MaskApp, tenant: Tenant, *, rollups: bool) -> list[Any]:
+async def _answers(app: MaskApp, tenant: Tenant, *, rollups: bool, bio_page_id: str) -> list[Any]:
     answers = []
     async with session_scope(app.context.sessionmaker) as session:
         store = SqlClickStore(session, use_rollups=rollups)
@@ -112,7 +114,8 @@ async def _answers(app: MaskApp, tenant: Tenant, *, rollups: bool) -> list[Any]:
                 extra["group_by"] = group_by
                 if group_by is GroupBy.timeseries and "interval" not in window:
                     extra["granularity"] = "hour"
-            params = AnalyticsParams(**window, **filters, **extra)
+            named = {k: v.format(bio_page_id=bio_page_id) if isinstance(v, str) else v for k, v in filters.items()}
+            params = AnalyticsParams(**window, **named, **extra)
             result = await analytics_service.clicks(
                 session, workspace_id=tenant.workspace_id, params=params, store=store
             )
@@ -140,12 +143,15 @@ async def test_rollups_answer_like_a_group_by_over_raw_clicks_for_every_group_by
 ) -> None:
     rng = random.Random(4)
     links = [await create_link(client, tenant, f"l{i}", tags=["hot"] if i == 0 else []) for i in range(4)]
-    clicks = _random_clicks(tenant, links, rng, 600)
+    page = await client.post("/v1/bio-pages", headers=tenant.headers, json={"handle": "rollups"})
+    assert page.status_code == 201, page.text
+    bio_page_id = page.json()["id"]
+    clicks = _random_clicks(tenant, links, rng, 600, bio_page_id)
     for start in range(0, len(clicks), 150):  # several batches, as the click writer sends them
         await record(app, clicks[start : start + 150])
 
-    from_rollups = await _answers(app, tenant, rollups=True)
-    from_raw = await _answers(app, tenant, rollups=False)
+    from_rollups = await _answers(app, tenant, rollups=True, bio_page_id=bio_page_id)
+    from_raw = await _answers(app, tenant, rollups=False, bio_page_id=bio_page_id)
     assert len(from_rollups) == len(from_raw)
     for rolled, raw in zip(from_rollups, from_raw, strict=True):
         assert rolled == raw

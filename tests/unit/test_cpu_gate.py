@@ -80,3 +80,43 @@ async def test_a_bound_of_zero_never_waits() -> None:
 async def test_this_machines_proc_stat_gives_a_share() -> None:
     share = await CpuGate(longest=1.0).others_share()
     assert share is not None and 0.0 <= share <= 1.0
+
+
+async def test_after_pausing_its_bound_it_waits_no_more_until_the_waiter_has_caught_up() -> None:
+    machine = Machine(others=1.0)
+    gate = machine.gate(longest=3.0)
+    assert await gate.wait() >= 3.0
+    assert [await gate.wait() for _ in range(5)] == [0.0] * 5  # still behind: no pause at all
+    gate.caught_up()
+    assert await gate.wait() >= 3.0  # nothing was left to do: the next burst may hold it back again
+
+
+async def test_under_load_that_never_lets_up_the_lag_of_storing_stays_bounded() -> None:
+    """A click store that takes `batch` clicks per go at 10,000 clicks/s, fed 2,000 clicks/s, beside other
+    processes that keep every CPU busy for ten minutes: the oldest click waiting is never older than the
+    gate's bound plus the time to store what arrived during the pause (with a pause of up to the bound before
+    every batch, it would store 500 clicks per 10 s and fall behind without end)."""
+    machine = Machine(others=1.0)
+    longest, arriving, storing, batch = 10.0, 2_000.0, 10_000.0, 500
+    gate = machine.gate(longest=longest)
+    backlog, worst = 0.0, 0.0
+
+    async def elapse(seconds: float) -> None:
+        nonlocal backlog
+        backlog += seconds * arriving
+        await machine.sleep(seconds)
+
+    gate._sleep = elapse  # the gate's own pauses let clicks arrive too
+    while machine.now < 600.0:
+        await gate.wait()
+        if backlog < 1:
+            gate.caught_up()
+            await elapse(0.1)  # the poll interval
+            continue
+        worst = max(worst, backlog / arriving)  # first in, first out: the age of the oldest click waiting
+        taken = min(batch, backlog)
+        await elapse(taken / storing)
+        backlog -= taken
+    bound = longest + longest * arriving / (storing - arriving)
+    assert worst <= bound + 1.0  # plus a sample of the CPUs and a batch
+    assert worst >= longest  # it did hold storing back for its bound

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,6 @@ from sqlalchemy import (
     Integer,
     Select,
     SmallInteger,
-    Text,
     and_,
     case,
     cast,
@@ -32,25 +31,26 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import CTE, Subquery
+from sqlalchemy.sql.expression import Subquery
 
-from mask.analytics.planner import TOTAL, Source, Table, choose_source, plan_ranges
+from mask.analytics.planner import TOTAL, Source, Table, choose_source, floor_grain, plan_ranges
 from mask.analytics.query import DIMENSIONS, TAG, TARGETS, BotMode, ClickQuery, Counts, Event, Row, ValueFilter
+from mask.analytics.rollup import rollup_deltas
+from mask.click.repository import bind_processor
 from mask.click.schemas import EnrichedClick
+from mask.kit.time import as_utc
 from mask.models.analytics import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
 from mask.models.click import Click
 from mask.models.link import Link
 from mask.models.tag import Tag, link_tags
 
 SHARDS = 8
-RECORD_CHUNK = 1000  # click ids per rollup statement (SQLite binds at most 32,766 parameters)
+UPSERT_CHUNK = 2000  # rollup rows per SQLite statement (12 parameters each; SQLite binds at most 32,766)
+COUNTS = ("clicks", "unique_clicks", "bot_clicks")
 # Time ranges per partial aggregate (an OR of ranges); more become further UNION ALL parts.
 RANGES_PER_PART = 100
 
@@ -81,164 +81,101 @@ class SqlClickStore:
     # --- writing -------------------------------------------------------------------------------------------
 
     async def record(self, clicks: Sequence[EnrichedClick]) -> None:
-        """Add a batch of just-stored clicks to every rollup, in SQL: the database groups and upserts.
+        """Add a batch of just-stored clicks to every rollup.
 
-        The batch's clicks are first summed per hour and distinct set of values (a few rows per hundred
-        clicks for the workspace-wide rollups), then fanned out over grains and dimensions and added with
-        INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE: three statements per batch, nothing built per
-        counter row in Python (that cost more than storing the clicks, on the event loop that answers
-        redirects), and SQLite runs each statement without holding the GIL.
+        The batch is summed in Python (`mask.analytics.rollup`: known dimension values only), then each table's
+        rows are added with one upsert per table and chunk, in key order (concurrent writers on one shard take
+        row locks in the same order: no deadlock): on PostgreSQL INSERT … SELECT FROM unnest(one array per
+        column) ON CONFLICT DO UPDATE, a single statement whatever the number of rows; on SQLite a multi-row
+        VALUES upsert of up to UPSERT_CHUNK rows (few steps: see mask.click.repository on the GIL).
         """
         if not clicks:
             return
         # One shard per writer process: concurrent writers rarely share one, so they rarely wait on the same
         # rows, and a row is split over at most as many shards as there are writers.
         shard = os.getpid() % SHARDS
-        ids = sorted({click.click_id for click in clicks})
-        for start in range(0, len(ids), RECORD_CHUNK):
-            await self._record(ids[start : start + RECORD_CHUNK], shard)
+        deltas = rollup_deltas(clicks)
+        for model, rows in (
+            (TargetRollup, deltas.target),
+            (DimensionRollup, deltas.dimension),
+            (TargetDimensionRollup, deltas.target_dimension),
+        ):
+            await self._upsert(model.__table__, rows, shard)
 
-    async def _record(self, click_ids: list[str], shard: int) -> None:
-        grains = _constants("grain", [grain.value for grain in Grain])
-        dimensions = _constants("dimension", list(DIMENSIONS))
-        dimensions_and_total = _constants("dimension", [TOTAL, *DIMENSIONS])
-
-        def bucket(hour: Any) -> ColumnElement[Any]:
-            return case(
-                (grains.c.grain == literal_column(str(Grain.hour.value)), hour),
-                (grains.c.grain == literal_column(str(Grain.day.value)), self._truncate(hour, Grain.day)),
-                else_=self._truncate(hour, Grain.month),
+    async def _upsert(self, table: Any, rows: dict[Key, list[int]], shard: int) -> None:
+        if not rows:
+            return
+        keys = [column.name for column in table.primary_key if column.name != "shard"]
+        names = [*keys, "shard", *COUNTS]
+        conflict = f"ON CONFLICT ({', '.join([*keys, 'shard'])}) DO UPDATE SET " + ", ".join(
+            f"{name} = {table.name}.{name} + excluded.{name}" for name in COUNTS
+        )
+        ordered = sorted(rows.items())
+        connection = await self.session.connection()
+        dialect = connection.dialect
+        if self.dialect == "postgresql":
+            arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+            columns: list[list[Any]] = [list(column) for column in zip(*(key for key, _ in ordered), strict=True)]
+            columns.append([shard] * len(ordered))
+            columns += [list(column) for column in zip(*(counts for _, counts in ordered), strict=True)]
+            await self.session.execute(
+                text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"),  # noqa: S608
+                dict(zip(names, columns, strict=True)),
+            )
+            return
+        processors = [bind_processor(table.c[name].type, dialect) for name in keys]
+        marks = "(" + ",".join("?" * len(names)) + ")"
+        for start in range(0, len(ordered), UPSERT_CHUNK):
+            chunk = ordered[start : start + UPSERT_CHUNK]
+            params: list[Any] = []
+            for key, counts in chunk:
+                params.extend(
+                    process(value) if process else value for value, process in zip(key, processors, strict=True)
+                )
+                params.append(shard)
+                params.extend(counts)
+            await connection.exec_driver_sql(
+                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "  # noqa: S608
+                f"{','.join([marks] * len(chunk))} {conflict}",
+                tuple(params),
             )
 
-        def value_of(dimension: Any, batch: CTE) -> ColumnElement[Any]:
-            return case(
-                *((dimension == literal_column(f"'{name}'"), batch.c[name]) for name in DIMENSIONS), else_=EMPTY
-            )  # TOTAL
-
-        batch = self._batch(click_ids, per_target=True)
-        await self._add_grouped(
-            TargetRollup,
-            batch,
-            [grains],
-            {
-                "workspace_id": batch.c.workspace_id,
-                "event": batch.c.event,
-                "grain": grains.c.grain,
-                "bucket": bucket(batch.c.hour),
-                "link_id": batch.c.link_id,
-                "bio_page_id": batch.c.bio_page_id,
-                "bio_block_id": batch.c.bio_block_id,
-                "domain": batch.c.domain,
-            },
-            shard,
-        )
-        await self._add_grouped(
-            TargetDimensionRollup,
-            batch,
-            [dimensions],
-            {
-                "workspace_id": batch.c.workspace_id,
-                "event": batch.c.event,
-                "dimension": dimensions.c.dimension,
-                "day": self._truncate(batch.c.hour, Grain.day),
-                "link_id": batch.c.link_id,
-                "bio_page_id": batch.c.bio_page_id,
-                "domain": batch.c.domain,
-                "value": value_of(dimensions.c.dimension, batch),
-            },
-            shard,
-        )
-        batch = self._batch(click_ids, per_target=False)
-        await self._add_grouped(
-            DimensionRollup,
-            batch,
-            [grains, dimensions_and_total],
-            {
-                "workspace_id": batch.c.workspace_id,
-                "event": batch.c.event,
-                "dimension": dimensions_and_total.c.dimension,
-                "grain": grains.c.grain,
-                "bucket": bucket(batch.c.hour),
-                "domain": batch.c.domain,
-                "value": value_of(dimensions_and_total.c.dimension, batch),
-            },
-            shard,
-        )
-
-    def _batch(self, click_ids: list[str], *, per_target: bool) -> CTE:
-        """The batch's clicks summed per hour, target (`per_target`) and dimension values: what the rollups
-        are then computed from. Materialized, so that each click is read once, not once per grain and
-        dimension it is fanned out to."""
-        # PostgreSQL: `IN (SELECT unnest(text[]))`, a semi-join. With `= ANY(varchar(32)[])`, the generic plan
-        # that asyncpg's prepared statement falls into after five runs scanned every click, compared it with
-        # every id of the batch and coerced the array again per row: perf showed that as nearly all of a
-        # batch's time once the table held 100k clicks (bench/redirect.py's -worker catch-up: 654 s → 58 s).
-        selected = (
-            Click.click_id.in_(select(func.unnest(cast(literal(click_ids), ARRAY(Text())))))
-            if self.dialect == "postgresql"
-            else Click.click_id.in_(click_ids)
-        )
-        event = case(
-            (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
-        )
-        keys: list[ColumnElement[Any]] = [
-            Click.workspace_id.label("workspace_id"),
-            event.label("event"),
-            Click.domain.label("domain"),
-            self._truncate(Click.clicked_at, Grain.hour).label("hour"),
-        ]
-        if per_target:
-            keys += [
-                func.coalesce(Click.link_id, EMPTY).label("link_id"),
-                func.coalesce(Click.bio_page_id, EMPTY).label("bio_page_id"),
-                func.coalesce(Click.bio_block_id, EMPTY).label("bio_block_id"),
-            ]
-        keys += [self._raw_value(name).label(name) for name in DIMENSIONS]
-        positions: list[ColumnElement[Any]] = [literal_column(str(i)) for i in range(1, len(keys) + 1)]
-        sums = [
-            func.sum(case((Click.is_bot, 0), else_=1)).label("clicks"),
-            func.sum(case((Click.is_unique, 1), else_=0)).label("unique_clicks"),
-            func.sum(case((Click.is_bot, 1), else_=0)).label("bot_clicks"),
-        ]
-        return select(*keys, *sums).where(selected).group_by(*positions).cte("batch").prefix_with("MATERIALIZED")
-
-    async def _add_grouped(
-        self, model: Any, batch: CTE, constants: list[Subquery], keys: dict[str, Any], shard: int
+    async def rebuild(
+        self, workspace_id: str | None = None, start: datetime | None = None, end: datetime | None = None
     ) -> None:
-        """INSERT INTO model SELECT keys, shard, counts FROM the batch crossed with the constant tables the
-        keys use, GROUP BY keys ON CONFLICT add the counts."""
-        table = model.__table__
-        counts = ("clicks", "unique_clicks", "bot_clicks")
-        source: Any = batch
-        for table_of_constants in constants:
-            source = source.join(table_of_constants, true())
-        positions: list[ColumnElement[Any]] = [literal_column(str(i)) for i in range(1, len(keys) + 1)]
-        # Ordered like the key: concurrent writers on one shard take row locks in the same order (no deadlock).
-        rows = (
-            select(*keys.values(), literal_column(str(shard)), *(func.sum(batch.c[name]) for name in counts))
-            .select_from(source)
-            .group_by(*positions)
-            .order_by(*positions)
-        )
-        insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
-        statement = insert.from_select([*keys, "shard", *counts], rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=[*keys, "shard"], set_={name: table.c[name] + statement.excluded[name] for name in counts}
-        )
-        await self.session.execute(statement)
-
-    async def rebuild(self, workspace_id: str | None = None) -> None:
-        """Recompute every rollup from the raw clicks with INSERT … SELECT … GROUP BY (a backfill, or a bulk
-        load that bypassed the click listener). Hours and per-target days from raw; the rest from those.
-        Every row lands in shard 0."""
+        """Recompute the rollups from the raw clicks with INSERT … SELECT … GROUP BY (a backfill, a repair, or a
+        bulk load that bypassed the click listener), of one workspace or all, of the UTC days in [start, end)
+        or all time. Hours and per-target days from raw; the rest from those; the months the days touch from
+        their day rows. Every row lands in shard 0. On PostgreSQL the rollup tables are locked against click
+        batches for the transaction (a batch waits, then adds its clicks to the rebuilt rows); on SQLite the
+        first DELETE takes the database's write lock."""
+        for bound in (start, end):
+            assert bound is None or floor_grain(bound, Grain.day) == bound, "whole UTC days"
         if self.dialect == "postgresql":  # big GROUP BYs: hash them in memory rather than sorting on disk
             await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
-        for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
-            statement = delete(model)
-            if workspace_id is not None:
-                statement = statement.where(model.workspace_id == workspace_id)
+            for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
+                await self.session.execute(text(f"LOCK TABLE {model.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
+        # The months the days touch: rebuilt whole, from their day rows (those outside [start, end) are kept).
+        months = (
+            floor_grain(start, Grain.month) if start is not None else None,
+            floor_grain(floor_grain(end - timedelta(microseconds=1), Grain.month) + timedelta(days=32), Grain.month)
+            if end is not None
+            else None,
+        )
+        rollups: tuple[Any, ...] = (TargetRollup, DimensionRollup, TargetDimensionRollup)
+        for model in rollups:
+            statement = delete(model).where(*self._scope(model, workspace_id))
+            if model is TargetDimensionRollup:
+                statement = statement.where(*_within(model.day, start, end))
+            else:
+                statement = statement.where(
+                    or_(
+                        and_(model.grain != Grain.month.value, *_within(model.bucket, start, end)),
+                        and_(model.grain == Grain.month.value, *_within(model.bucket, *months)),
+                    )
+                )
             await self.session.execute(statement)
-        raw_scope = [Click.workspace_id == workspace_id] if workspace_id is not None else []
+        raw_scope = [*self._scope(Click, workspace_id), *_within(Click.clicked_at, start, end)]
         raw_sums = [
             func.sum(case((Click.is_bot, 0), else_=1)),
             func.sum(case((Click.is_unique, 1), else_=0)),
@@ -278,14 +215,14 @@ class SqlClickStore:
                 },
                 {"dimension": dimension, "grain": Grain.hour.value},
                 raw_sums,
-                raw_scope,
+                [*raw_scope, value != EMPTY],  # unknown values: derived from the totals when read
             )
             await self._insert_grouped(
                 TargetDimensionRollup,
                 {**target, "day": day, "value": value},
                 {"dimension": dimension},
                 raw_sums,
-                raw_scope,
+                [*raw_scope, value != EMPTY],
             )
 
         # From the hour rows: workspace totals per hour, then every day row, then every month row.
@@ -295,13 +232,13 @@ class SqlClickStore:
             {"workspace_id": t.workspace_id, "event": t.event, "bucket": t.bucket, "domain": t.domain},
             {"dimension": TOTAL, "grain": Grain.hour.value, "value": ""},
             self._sums(t),
-            [t.grain == Grain.hour.value, *self._scope(t, workspace_id)],
+            [t.grain == Grain.hour.value, *self._scope(t, workspace_id), *_within(t.bucket, start, end)],
         )
         for model, columns in (
             (TargetRollup, ("link_id", "bio_page_id", "bio_block_id", "domain")),
             (DimensionRollup, ("dimension", "domain", "value")),
         ):
-            for finer, coarser in ((Grain.hour, Grain.day), (Grain.day, Grain.month)):
+            for finer, coarser, scope in ((Grain.hour, Grain.day, (start, end)), (Grain.day, Grain.month, months)):
                 await self._insert_grouped(
                     model,
                     {
@@ -312,8 +249,23 @@ class SqlClickStore:
                     },
                     {"grain": coarser.value},
                     self._sums(model),
-                    [model.grain == finer.value, *self._scope(model, workspace_id)],
+                    [model.grain == finer.value, *self._scope(model, workspace_id), *_within(model.bucket, *scope)],
                 )
+
+    async def click_workspaces(self) -> list[str]:
+        """The workspaces that have stored clicks."""
+        result = await self.session.execute(select(Click.workspace_id).distinct().order_by(Click.workspace_id))
+        return list(result.scalars())
+
+    async def click_days(self, workspace_id: str | None = None) -> tuple[datetime, datetime] | None:
+        """The first and last clicked_at of the stored clicks (of a workspace), or None without any."""
+        scope = self._scope(Click, workspace_id)
+        row = (
+            await self.session.execute(select(func.min(Click.clicked_at), func.max(Click.clicked_at)).where(*scope))
+        ).one()
+        if row[0] is None:
+            return None
+        return as_utc(row[0]), as_utc(row[1])
 
     @staticmethod
     def _sums(model: Any) -> list[Any]:
@@ -453,7 +405,7 @@ class SqlClickStore:
                 if grain is None:
                     parts.append(self._raw_part(query, columns, chunk, by_minute))
                 else:
-                    parts.append(self._rollup_part(query, source, grain, columns, chunk, by_minute))
+                    parts += self._rollup_parts(query, source, grain, columns, chunk, by_minute)
         return parts
 
     def _raw_part(
@@ -474,7 +426,7 @@ class SqlClickStore:
             .group_by(*keys)
         )
 
-    def _rollup_part(
+    def _rollup_parts(
         self,
         query: ClickQuery,
         source: Source,
@@ -482,17 +434,48 @@ class SqlClickStore:
         columns: tuple[str, ...],
         ranges: list[tuple[datetime, datetime]],
         by_minute: bool,
+    ) -> list[Select[Any]]:
+        """The rollup rows of `grain` answering the question; with a dimension, the unknown value too.
+
+        Rollups keep known values only (`mask.analytics.rollup`). When unknown values belong in the answer
+        (a breakdown of the dimension, or a filter that only excludes values of it), they are the totals
+        (the `total` rows, or the per-target day rows) minus every known value, as two more parts: the
+        totals with the dimension as '', and the known values, negated, with the dimension as ''."""
+        model = {Table.target: TargetRollup, Table.dimension: DimensionRollup}.get(source.table, TargetDimensionRollup)
+        parts = [self._rollup_part(query, model, source.dimension, grain, columns, ranges, by_minute)]
+        dimension = source.dimension
+        if dimension is None or dimension == TOTAL:
+            return parts
+        if any(f.column == dimension and f.include is not None for f in query.filters):
+            return parts  # only named values pass the filter: never the unknown one
+        totals: tuple[Any, str | None] = (
+            (DimensionRollup, TOTAL) if model is DimensionRollup else (TargetRollup, None)  # per-target: day rows
+        )
+        parts.append(self._rollup_part(query, *totals, grain, columns, ranges, by_minute, unknown_of=dimension))
+        parts.append(
+            self._rollup_part(query, model, dimension, grain, columns, ranges, by_minute, unknown_of=dimension, sign=-1)
+        )
+        return parts
+
+    def _rollup_part(
+        self,
+        query: ClickQuery,
+        model: Any,
+        dimension: str | None,
+        grain: Grain,
+        columns: tuple[str, ...],
+        ranges: list[tuple[datetime, datetime]],
+        by_minute: bool,
+        *,
+        unknown_of: str | None = None,
+        sign: int = 1,
     ) -> Select[Any]:
-        model: Any
-        if source.table is Table.target:
-            model = TargetRollup
-        elif source.table is Table.dimension:
-            model = DimensionRollup
-        else:
-            model = TargetDimensionRollup
+        """Rows of `model` (of `dimension`) summed per key. `unknown_of`: that dimension's key is '' and its
+        filters are not applied (every row counts toward the unknown value); `sign` -1 negates the sums."""
         bucket = model.day if model is TargetDimensionRollup else model.bucket
         keys: list[ColumnElement[Any]] = [
-            model.value if column in DIMENSIONS else getattr(model, column) for column in columns
+            EMPTY if column == unknown_of else model.value if column in DIMENSIONS else getattr(model, column)
+            for column in columns
         ]
         if by_minute:
             keys.append(self._epoch_minute(bucket))
@@ -503,20 +486,27 @@ class SqlClickStore:
         ]
         if model is not TargetDimensionRollup:
             conditions.append(model.grain == grain.value)
-        if source.dimension is not None:
-            conditions.append(model.dimension == source.dimension)
+        if dimension is not None:
+            conditions.append(model.dimension == dimension)
         for value_filter in query.filters:
+            if value_filter.column == unknown_of:
+                continue
             column = model.value if value_filter.column in DIMENSIONS else None
             conditions.append(self._rollup_filter(query.workspace_id, model, value_filter, column))
+        sums: list[ColumnElement[Any]] = [
+            func.sum(model.clicks),
+            func.sum(model.unique_clicks),
+            func.sum(model.bot_clicks),
+        ]
+        if sign < 0:
+            sums = [-total for total in sums]
         return (
             select(
                 *(key.label(f"k{i}") for i, key in enumerate(keys)),
-                func.sum(model.clicks).label("c"),
-                func.sum(model.unique_clicks).label("u"),
-                func.sum(model.bot_clicks).label("b"),
+                *(total.label(name) for total, name in zip(sums, "cub", strict=True)),
             )
             .where(*conditions)
-            .group_by(*keys)
+            .group_by(*(key for key in keys if key is not EMPTY))  # PostgreSQL refuses GROUP BY ''
         )
 
     # --- pieces --------------------------------------------------------------------------------------------
@@ -621,6 +611,16 @@ class SqlClickStore:
             Grain.month: "'%Y-%m-01 00:00:00.000000'",
         }[grain]
         return func.strftime(literal_column(pattern), column)
+
+
+def _within(column: Any, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """column in [start, end), either end open when None."""
+    conditions: list[ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column < end)
+    return conditions
 
 
 class AnalyticsLinkRepository:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,9 +74,40 @@ async def record_clicks(session: AsyncSession, clicks: list[EnrichedClick]) -> N
     await SqlClickStore(session).record(clicks)
 
 
-async def rebuild_rollups(session: AsyncSession, *, workspace_id: str | None = None) -> None:
-    """Recompute the rollups of one workspace (or all) from the raw clicks: backfills and bulk loads."""
-    await SqlClickStore(session).rebuild(workspace_id)
+async def rebuild_rollups(
+    session: AsyncSession,
+    *,
+    workspace_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> None:
+    """Recompute the rollups of one workspace (or all), of the UTC days in [start, end) (or all time), from
+    the raw clicks: backfills, bulk loads and repairs."""
+    await SqlClickStore(session).rebuild(workspace_id, start, end)
+
+
+async def rebuild_days(
+    session: AsyncSession, *, workspace_id: str | None = None, since: date | None = None, until: date | None = None
+) -> list[tuple[str, datetime]]:
+    """The (workspace, UTC day) steps of a rebuild: every day from a workspace's first stored click to its
+    last, within [since, until] when given."""
+    store = SqlClickStore(session)
+    workspaces = [workspace_id] if workspace_id is not None else await store.click_workspaces()
+    steps: list[tuple[str, datetime]] = []
+    for workspace in workspaces:
+        span = await store.click_days(workspace)
+        if span is None:
+            continue
+        first, last = (as_utc(value).replace(hour=0, minute=0, second=0, microsecond=0) for value in span)
+        if since is not None:
+            first = max(first, datetime(since.year, since.month, since.day, tzinfo=UTC))
+        if until is not None:
+            last = min(last, datetime(until.year, until.month, until.day, tzinfo=UTC))
+        day = first
+        while day <= last:
+            steps.append((workspace, day))
+            day += timedelta(days=1)
+    return steps
 
 
 async def clicks(

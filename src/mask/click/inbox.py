@@ -140,6 +140,8 @@ class InboxProcessor:
                 if await self.process_batch():
                     pause = self.poll_interval
                     continue
+                if self.cpu_gate is not None:
+                    self.cpu_gate.caught_up()  # nothing waiting: the next burst may hold storing back again
             except Exception:
                 logger.exception("storing clicks from the inbox failed; they stay there to be retried")
                 pause = min(max(pause * 2, 0.5), MAX_RETRY_PAUSE)

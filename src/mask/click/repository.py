@@ -18,12 +18,12 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, or_, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.click.schemas import EnrichedClick
+from mask.kit.time import as_utc
 from mask.models.click import Click, ClickVisitor
 from mask.models.link import Link
 
@@ -39,11 +39,15 @@ CLICK_COLUMNS = [column.name for column in CLICKS.columns if column.name != "id"
 
 @cache
 def _processors(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    """The bind processors SQLAlchemy itself would apply to each click column (datetimes, booleans).
+    """The bind processors SQLAlchemy itself would apply to each click column (datetimes, booleans)."""
+    return [bind_processor(CLICKS.c[name].type, dialect) for name in CLICK_COLUMNS]
 
-    Through `dialect_impl`: the bare type's processor stops at a naive datetime, which sqlite3 then writes
-    without microseconds when they are zero, a text that sorts before the ORM's own spelling of that instant."""
-    return [CLICKS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in CLICK_COLUMNS]
+
+def bind_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy applies to a bound value of this type: a TypeDecorator's own step and then its
+    implementation's (on SQLite, a UTCDateTime's text form: 'YYYY-MM-DD HH:MM:SS.ffffff', always with the
+    microseconds, so that stored values compare as text with the ones queries bind)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
 def _chunks(items: list[Any], size: int = INSERT_CHUNK) -> list[list[Any]]:
@@ -65,20 +69,17 @@ class ClickRepository:
         value = (await self._raw(sql, params)).scalar()
         return value.split(",") if value else []
 
-    async def insert_new(self, clicks: list[EnrichedClick]) -> set[str]:
-        """Insert clicks whose click_id is new; return the click_ids actually inserted."""
-        if not clicks:
+    async def existing_ids(self, click_ids: list[str]) -> set[str]:
+        """The click_ids among `click_ids` that are already stored (a re-delivered batch)."""
+        if not click_ids:
             return set()
         if not self.sqlite:
-            statement = (
-                postgresql.insert(CLICKS)
-                .on_conflict_do_nothing(index_elements=["click_id"])
-                .returning(CLICKS.c.click_id)
+            result = await self.session.execute(
+                text("SELECT click_id FROM clicks WHERE click_id = ANY(CAST(:ids AS VARCHAR[]))"), {"ids": click_ids}
             )
-            result = await self.session.execute(statement, [_row(click) for click in clicks])
             return set(result.scalars())
         existing: set[str] = set()
-        for chunk in _chunks([click.click_id for click in clicks]):
+        for chunk in _chunks(click_ids):
             marks = ",".join("?" * len(chunk))
             existing.update(
                 await self._aggregate(
@@ -86,13 +87,27 @@ class ClickRepository:
                     chunk,
                 )
             )
-        fresh = [click for click in clicks if click.click_id not in existing]
+        return existing
+
+    async def insert_new(self, clicks: list[EnrichedClick]) -> set[str]:
+        """Insert clicks (their `is_unique` decided) whose click_id is new; return the click_ids inserted.
+
+        PostgreSQL: one INSERT … SELECT FROM unnest(one array per column) per batch, a single statement
+        however many clicks. SQLite: multi-row VALUES of up to INSERT_CHUNK rows."""
+        if not clicks:
+            return set()
+        rows = [_row(click) for click in clicks]
+        if not self.sqlite:
+            statement = unnest_insert(CLICKS, CLICK_COLUMNS, self.dialect, "ON CONFLICT (click_id) DO NOTHING")
+            result = await self.session.execute(
+                text(f"{statement} RETURNING click_id"), columns_of(rows, CLICK_COLUMNS)
+            )
+            return set(result.scalars())
         processors = _processors(self.dialect)
         row_marks = "(" + ",".join("?" * len(CLICK_COLUMNS)) + ")"
-        for chunk in _chunks(fresh):
+        for chunk in _chunks(rows):
             params: list[Any] = []
-            for click in chunk:
-                row = _row(click)
+            for row in chunk:
                 params.extend(
                     process(row[name]) if process else row[name]
                     for name, process in zip(CLICK_COLUMNS, processors, strict=True)
@@ -102,20 +117,21 @@ class ClickRepository:
                 f"{','.join([row_marks] * len(chunk))} ON CONFLICT (click_id) DO NOTHING",
                 params,
             )
-        return {click.click_id for click in fresh}
+        # Under BEGIN IMMEDIATE (the click engine) nobody wrote between existing_ids() and here.
+        return {click.click_id for click in clicks}
 
     async def first_sightings(self, keys: list[tuple[str, date, str]]) -> set[tuple[str, date, str]]:
         """Record (target, day, visitor) sightings; return those that were new."""
         if not keys:
             return set()
         if not self.sqlite:
-            statement = (
-                postgresql.insert(VISITORS)
-                .on_conflict_do_nothing(index_elements=["target_id", "day", "visitor_hash"])
-                .returning(VISITORS.c.target_id, VISITORS.c.day, VISITORS.c.visitor_hash)
+            names = ["target_id", "day", "visitor_hash"]
+            statement = unnest_insert(VISITORS, names, self.dialect, "ON CONFLICT DO NOTHING")
+            rows = [dict(zip(names, key, strict=True)) for key in keys]
+            result = await self.session.execute(
+                text(f"{statement} RETURNING target_id, day, visitor_hash"), columns_of(rows, names)
             )
-            rows = [{"target_id": t, "day": d, "visitor_hash": v} for t, d, v in keys]
-            return {(row[0], row[1], row[2]) for row in await self.session.execute(statement, rows)}
+            return {(row[0], row[1], row[2]) for row in result}
         seen: set[tuple[str, date, str]] = set()
         new: list[tuple[str, date, str]] = []
         for chunk in _chunks(keys):
@@ -139,6 +155,7 @@ class ClickRepository:
         return set(new)
 
     async def mark_unique(self, click_ids: list[str]) -> None:
+        """Flag stored clicks unique (the rare repair when a click chosen unique was stored by someone else)."""
         for chunk in _chunks(click_ids):
             await self.session.execute(update(Click).where(Click.click_id.in_(chunk)).values(is_unique=True))
 
@@ -150,21 +167,25 @@ class ClickRepository:
             return
         ordered = sorted(counts.items())  # concurrent PostgreSQL writers lock rows in the same order
         if not self.sqlite:
-            at = bindparam("at", type_=LINKS.c.last_clicked_at.type)
-            last = LINKS.c.last_clicked_at
-            statement = (
-                update(LINKS)
-                .where(LINKS.c.id == bindparam("link_id"))
-                .values(
-                    clicks=LINKS.c.clicks + bindparam("added"),
-                    last_clicked_at=case((or_(last.is_(None), last < at), at), else_=last),
-                )
-            )
+            # One statement; the rows are locked first, in id order (concurrent writers never deadlock).
             await self.session.execute(
-                statement, [{"link_id": link_id, "added": n, "at": latest[link_id]} for link_id, n in ordered]
+                text(
+                    "UPDATE links SET clicks = links.clicks + d.added, "
+                    "last_clicked_at = CASE WHEN links.last_clicked_at IS NULL OR links.last_clicked_at < d.at "
+                    "THEN d.at ELSE links.last_clicked_at END "
+                    "FROM (SELECT * FROM unnest(CAST(:ids AS VARCHAR[]), CAST(:added AS BIGINT[]), "
+                    "CAST(:at AS TIMESTAMPTZ[])) AS u(id, added, at)) AS d "
+                    "WHERE links.id = d.id AND links.id IN "
+                    "(SELECT id FROM links WHERE id = ANY(CAST(:ids AS VARCHAR[])) ORDER BY id FOR UPDATE)"
+                ),
+                {
+                    "ids": [link_id for link_id, _ in ordered],
+                    "added": [n for _, n in ordered],
+                    "at": [as_utc(latest[link_id]) for link_id, _ in ordered],
+                },
             )
             return
-        to_text = LINKS.c.last_clicked_at.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        to_text = bind_processor(LINKS.c.last_clicked_at.type, self.dialect)
         assert to_text is not None
         for chunk in _chunks(ordered, 500):
             cases = " ".join(["WHEN ? THEN ?"] * len(chunk))
@@ -180,6 +201,18 @@ class ClickRepository:
             )
 
 
+def unnest_insert(table: Table, names: list[str], dialect: Dialect, conflict: str) -> str:
+    """PostgreSQL: INSERT INTO table (names) SELECT FROM unnest(one typed array parameter per column), each
+    parameter named like its column (`columns_of`)."""
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+    return f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+
+
+def columns_of(rows: list[dict[str, Any]], names: list[str]) -> dict[str, list[Any]]:
+    """Rows turned into one list per column, for `unnest_insert`."""
+    return {name: [row[name] for row in rows] for name in names}
+
+
 def _row(click: EnrichedClick) -> dict[str, Any]:
     return {
         "click_id": click.click_id,
@@ -188,7 +221,7 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "bio_page_id": click.bio_page_id,
         "bio_block_id": click.bio_block_id,
         "domain": click.domain,
-        "clicked_at": click.clicked_at,
+        "clicked_at": as_utc(click.clicked_at),
         "country": click.country,
         "city": click.city,
         "device": click.device,
@@ -203,6 +236,6 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "utm_content": click.utm_content,
         "is_bot": click.is_bot,
         "visitor_hash": click.visitor_hash,
-        "is_unique": False,
+        "is_unique": click.is_unique,
         "trigger": click.trigger,
     }

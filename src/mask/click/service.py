@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,20 +36,26 @@ async def record_batch(
         return []
     repository = ClickRepository(session)
     by_id = {click.click_id: click for click in clicks}  # a batch may repeat a re-delivered click
-    inserted = await repository.insert_new(list(by_id.values()))
-    new = [click for click in by_id.values() if click.click_id in inserted]
-    humans = [click for click in new if not click.is_bot]
+    existing = await repository.existing_ids(sorted(by_id))
+    candidates = [click for click_id, click in by_id.items() if click_id not in existing]
+    # Uniqueness is decided before the clicks are inserted, so that they are written once, flag included.
+    for click in candidates:
+        click.is_unique = False  # decided here, afresh if a failed batch is retried
+    humans = [click for click in candidates if not click.is_bot]
     keys = sorted({(c.target_id, as_utc(c.clicked_at).date(), c.visitor_hash) for c in humans})
     first = await repository.first_sightings(keys)
-    unique_ids: list[str] = []
-    seen: set[tuple[object, ...]] = set()
+    chosen: dict[tuple[str, date, str], EnrichedClick] = {}
     for click in sorted(humans, key=lambda c: c.clicked_at):
         key = (click.target_id, as_utc(click.clicked_at).date(), click.visitor_hash)
-        if key in first and key not in seen:
-            seen.add(key)
+        if key in first and key not in chosen:
+            chosen[key] = click
             click.is_unique = True
-            unique_ids.append(click.click_id)
-    await repository.mark_unique(unique_ids)
+    inserted = await repository.insert_new(candidates)
+    new = [click for click in candidates if click.click_id in inserted]
+    humans = [click for click in new if not click.is_bot]
+    lost = {key for key, click in chosen.items() if click.click_id not in inserted}
+    if lost:  # another writer stored the click chosen unique meanwhile: the next one of its key inherits it
+        await repository.mark_unique(_inherit_unique(humans, lost))
     latest: dict[str, datetime] = {}
     for click in humans:
         if click.link_id and (click.link_id not in latest or click.clicked_at > latest[click.link_id]):
@@ -58,6 +64,18 @@ async def record_batch(
     for listener in listeners:
         await listener(session, new)
     return new
+
+
+def _inherit_unique(humans: list[EnrichedClick], lost: set[tuple[str, date, str]]) -> list[str]:
+    """The earliest stored click of each key whose chosen unique click was not stored, flagged unique."""
+    heirs: list[str] = []
+    for click in sorted(humans, key=lambda c: c.clicked_at):
+        key = (click.target_id, as_utc(click.clicked_at).date(), click.visitor_hash)
+        if key in lost:
+            lost.discard(key)
+            click.is_unique = True
+            heirs.append(click.click_id)
+    return heirs
 
 
 async def enrich(enricher: Enricher, raws: Sequence[RawClick]) -> list[EnrichedClick]:

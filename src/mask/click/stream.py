@@ -210,6 +210,8 @@ class ClickStreamConsumer:
                     entries = await self._read_new()
                 if entries:
                     await self._handle(entries)
+                elif self.cpu_gate is not None:
+                    self.cpu_gate.caught_up()  # nothing waiting: the next burst may hold storing back again
                 retry_own = False
                 pause = 0.2
             except Exception:

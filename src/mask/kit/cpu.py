@@ -43,7 +43,12 @@ def read_proc_stat() -> Sample | None:
 class CpuGate:
     """Wait while other processes use more than `busy_share` of the CPU time this one leaves, up to a bound.
 
-    The bound keeps the waiter alive under a load that never lets up: it goes ahead at least once per bound.
+    The bound is on how far the waiter can fall behind, not on each wait: from its first pause after it last
+    caught up (`caught_up()`: nothing left to do), it pauses `longest` seconds in all; after that every wait
+    returns at once until it catches up again. So under a load that never lets up, background work
+    (storing clicks) is held back once by at most `longest`, then runs flat out until it has caught up:
+    its lag is at most `longest` plus the time to store what arrived meanwhile, instead of growing without
+    end, as a pause of up to `longest` before every batch would let it.
     """
 
     def __init__(
@@ -58,6 +63,7 @@ class CpuGate:
         self.busy_share = busy_share
         self.longest = longest
         self.waited = 0.0  # seconds spent waiting in all (health, tests)
+        self._behind_since: float | None = None  # the first pause since the waiter last caught up
         self._last: Sample | None = None  # the previous sample: the share since then is known
         # Where readings and time come from: /proc/stat and the real clock, or a test's own.
         self._sample = sample or read_proc_stat
@@ -87,15 +93,24 @@ class CpuGate:
             return None
         return min(1.0, max(0.0, ((after[0] - before[0]) - own) / left))
 
+    def caught_up(self) -> None:
+        """The waiter has nothing left to do: its next wait may pause a full `longest` again."""
+        self._behind_since = None
+
     async def wait(self, *, give_up: Callable[[], bool] = lambda: False) -> float:
-        """Return once the CPUs have room, after `longest` seconds, or when `give_up()`; the seconds waited."""
+        """Return once the CPUs have room, once the waiter has paused `longest` seconds since it last caught
+        up, or when `give_up()`; the seconds waited."""
         if self.longest <= 0:
             return 0.0
         started = self._clock()
-        while self._clock() - started < self.longest and not give_up():
+        while not give_up():
+            if self._behind_since is not None and self._clock() >= self._behind_since + self.longest:
+                break  # paused long enough since it last caught up: on its way until it catches up again
             share = await self.others_share()
             if share is None or share < self.busy_share:
                 break
+            if self._behind_since is None:
+                self._behind_since = started
         waited = self._clock() - started
         self.waited += waited
         return waited
