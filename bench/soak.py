@@ -289,7 +289,7 @@ def serve(database_url: str, port: int, workers: int, extra: dict[str, str]) -> 
     mask = str(Path(sys.executable).with_name("mask"))
     process = subprocess.Popen([mask, "serve", "--port", str(port), "--workers", str(workers)], env=env)
     try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", process, timeout=120)
+        wait_until_healthy(f"http://127.0.0.1:{port}", process, timeout=300)  # a busy machine starts slowly
         yield process
     finally:
         process.terminate()
