@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.abuse import service as abuse_service
 from mask.account import service as account_service
 from mask.auth import service as auth_service
 from mask.config import Settings, get_settings
@@ -36,6 +37,10 @@ plans_cli = typer.Typer(help="Plans' API rate limits (the plan_limits table).", 
 cli.add_typer(plans_cli, name="plans")
 domains_cli = typer.Typer(help="Workspaces' custom domains, and the operator's word on them.", no_args_is_help=True)
 cli.add_typer(domains_cli, name="domains")
+blocklist_cli = typer.Typer(help="The destination blocklist: harmful sites no link may point at.", no_args_is_help=True)
+cli.add_typer(blocklist_cli, name="blocklist")
+abuse_cli = typer.Typer(help="Reports from the public; suspending links and workspaces.", no_args_is_help=True)
+cli.add_typer(abuse_cli, name="abuse")
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -393,6 +398,96 @@ def users_reset_password(
     """Set a user's password and log them out everywhere."""
     _run(get_settings(), lambda s: account_service.reset_password(s, email=email, new_password=password))
     typer.echo(f"password changed for {email.strip().lower()}; their sessions are ended", err=True)
+
+
+@blocklist_cli.command("update")
+def blocklist_update(
+    from_: Annotated[
+        str, typer.Option("--from", help="A local file or an http(s) URL: plain list, hosts file or URLhaus CSV.")
+    ],
+    source: Annotated[str, typer.Option(help="Which list this is; other lists' entries are kept.")] = "default",
+) -> None:
+    """Replace one list's entries with what FROM holds, then suspend the links that now point at a blocked site."""
+    text = asyncio.run(_read_list(from_))
+
+    async def work(session: AsyncSession) -> abuse_service.BlocklistUpdate:
+        return await abuse_service.update_blocklist(session, text=text, source=source)
+
+    result = _run(get_settings(), work)
+    for number, problem in result.problems[:20]:
+        typer.echo(f"skipped line {number}: {problem}", err=True)
+    if len(result.problems) > 20:
+        typer.echo(f"… and {len(result.problems) - 20} more lines skipped", err=True)
+    typer.echo(
+        f"{result.source}: {result.entries} entries (+{result.added}, -{result.removed}); "
+        f"{len(result.problems)} lines skipped; {len(result.suspended)} links suspended",
+        err=True,
+    )
+    for link_id in result.suspended:
+        typer.echo(link_id)
+
+
+async def _read_list(where: str) -> str:
+    try:
+        return await abuse_service.read_list(where)
+    except MaskError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from error
+
+
+@blocklist_cli.command("status")
+def blocklist_status() -> None:
+    """How many entries each list holds."""
+    for source, count in _run(get_settings(), abuse_service.blocklist_counts):
+        typer.echo(f"{source}\t{count}")
+
+
+@abuse_cli.command("list")
+def abuse_list(
+    all_: Annotated[bool, typer.Option("--all", help="Resolved reports too.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
+) -> None:
+    """Reports sent through /report: id, when, reason, short URL, link, workspace, details."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        rows = await abuse_service.reports(session, status=None if all_ else "open", limit=limit)
+        return [
+            "\t".join(
+                [
+                    row.id,
+                    row.created_at.isoformat(timespec="seconds"),
+                    row.status,
+                    row.reason,
+                    row.short_url,
+                    row.link_id or "-",
+                    row.workspace_id or "-",
+                    row.details.replace("\n", " ")[:200],
+                ]
+            )
+            for row in rows
+        ]
+
+    for line in _run(get_settings(), work):
+        typer.echo(line)
+
+
+@abuse_cli.command("suspend")
+def abuse_suspend(
+    ref: Annotated[str, typer.Argument(help="A link (lnk_… or its short URL) or a workspace (ws_… or its handle).")],
+    reason: Annotated[str, typer.Option(help="Why; kept with the suspension and in the audit log.")] = "",
+) -> None:
+    """Suspend a link (it answers 451 and counts no clicks) or a workspace (all its links, and its API keys)."""
+    done = _run(get_settings(), lambda session: abuse_service.suspend(session, ref=ref, reason=reason))
+    typer.echo(f"suspended {done.kind} {done.id} ({done.label})", err=True)
+
+
+@abuse_cli.command("restore")
+def abuse_restore(
+    ref: Annotated[str, typer.Argument(help="A link (lnk_… or its short URL) or a workspace (ws_… or its handle).")],
+) -> None:
+    """Lift a suspension."""
+    done = _run(get_settings(), lambda session: abuse_service.restore(session, ref=ref))
+    typer.echo(f"restored {done.kind} {done.id} ({done.label})", err=True)
 
 
 def main() -> None:

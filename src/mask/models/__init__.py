@@ -1,6 +1,7 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
 from mask.db import Base
+from mask.models.abuse import AbuseReport, BlocklistEntry
 from mask.models.account import EmailToken, Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
 from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.models.audit import AuditEntry
@@ -19,11 +20,13 @@ from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.models.workspace import Workspace
 
 __all__ = [
+    "AbuseReport",
     "ApiKey",
     "AuditEntry",
     "Base",
     "BioBlock",
     "BioPage",
+    "BlocklistEntry",
     "Click",
     "ClickVisitor",
     "DimensionRollup",
