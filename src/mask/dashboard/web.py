@@ -85,6 +85,9 @@ NOTICES = {
     "webhook-deleted": "Webhook deleted. Nothing more is sent to it.",
     "webhook-test-sent": "Test event queued: it appears in the delivery log below within seconds.",
     "webhook-retried": "Delivery queued again.",
+    "two-factor-disabled": "Two-factor sign-in is off.",
+    "two-factor-required": "Every member now needs two-factor sign-in to open this workspace.",
+    "two-factor-optional": "Two-factor sign-in is no longer required in this workspace.",
 }
 
 
@@ -366,6 +369,9 @@ async def _dispatch(
         page.access = next((item for item in page.workspaces if item.workspace.slug == slug), None)
         if page.access is None:
             raise workspace_members.MembershipNotFound(f"No workspace `{slug}` among yours.")
+        if page.access.workspace.require_two_factor and page.me.totp_enabled_at is None:
+            # The workspace's owner requires two-factor sign-in: enrol first (mask.dashboard.views.two_factor).
+            return page.redirect(f"/app/account/two-factor?{urlencode({'required': slug})}")
         if permission is not None:
             workspace_members.require(page.access, permission)
     return await handler(page)

@@ -2,7 +2,16 @@
 
 from mask.db import Base
 from mask.models.abuse import AbuseReport, BlocklistEntry
-from mask.models.account import EmailToken, Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
+from mask.models.account import (
+    EmailToken,
+    Invite,
+    KnownNetwork,
+    Membership,
+    RecoveryCode,
+    ThrottleCounter,
+    User,
+    UserSession,
+)
 from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.models.audit import AuditEntry
 from mask.models.auth import ApiKey
@@ -42,6 +51,7 @@ __all__ = [
     "OutboxMail",
     "PlanLimit",
     "QrStyle",
+    "RecoveryCode",
     "Tag",
     "TargetDimensionRollup",
     "TargetRollup",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.responses import Response
 
 from mask.account import service as account_service
+from mask.account import two_factor
 from mask.dashboard import security
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError, ValidationFailed
@@ -55,6 +58,11 @@ async def login(page: Page) -> Response:
                 signup_open=page.settings.signup == "open",
             )
         ) from error
+    if user.totp_secret is not None:  # the password was right; a code from their app comes next
+        token = two_factor.challenge_token(page.settings, user)
+        page.cookies.append((security.cookie_name(page.settings, "mask_2fa"), token, two_factor.CHALLENGE_LIFETIME))
+        query = f"?{urlencode({'next': next_url})}" if next_url != "/app" else ""
+        return page.redirect(f"/app/login/two-factor{query}")
     if page.user_session is not None:
         await account_service.end_session(page.db, session_id=page.user_session.id)
     started = await account_service.start_session(
