@@ -14,6 +14,7 @@ from mask.app import MaskApp
 from mask.db import session_scope
 from mask.models.audit import AuditEntry
 from tests.conftest import Tenant, TenantFactory
+from tests.dashboard.conftest import make_person
 from tests.redirect.helpers import BROWSER, create_link, stored_clicks
 
 LIST = """# test list
@@ -132,6 +133,13 @@ async def test_a_suspended_workspace_serves_no_link_and_its_keys_are_refused_unt
     app: MaskApp, client: httpx.AsyncClient, make_tenant: TenantFactory
 ) -> None:
     bad, other = await make_tenant(slug="spammer"), await make_tenant()
+    bio = {
+        "handle": "spammer",
+        "title": "Deals",
+        "blocks": [{"type": "link", "title": "Deal", "url": "https://example.com/"}],
+    }
+    assert (await client.post("/v1/bio-pages", json=bio, headers=bad.headers)).status_code == 201
+    assert (await client.get("/@spammer")).status_code == 200
     spam = await create_link(client, bad, slug="spam1", url="https://example.com/1")
     fine = await create_link(client, other, slug="fine1", url="https://example.com/2")
     assert (await client.get("/spam1", headers={"User-Agent": BROWSER})).status_code == 302
@@ -141,14 +149,31 @@ async def test_a_suspended_workspace_serves_no_link_and_its_keys_are_refused_unt
     assert (done.kind, done.id) == ("workspace", bad.workspace_id)
 
     assert (await client.get("/spam1", headers={"User-Agent": BROWSER})).status_code == 451
+    assert (await client.get("/@spammer")).status_code == 404
     assert (await client.get("/fine1", headers={"User-Agent": BROWSER})).status_code == 302
     refused = await client.get("/v1/links", headers=bad.headers)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "workspace_suspended")
     assert (await client.get("/v1/links", headers=other.headers)).status_code == 200
-    assert [click.link_id for click in await stored_clicks(app)] == [spam["id"], fine["id"]]
+    link_clicks = [click.link_id for click in await stored_clicks(app) if click.link_id]  # bio page views aside
+    assert link_clicks == [spam["id"], fine["id"]]
 
     async with session_scope(app.context.sessionmaker) as session:
         await abuse_service.restore(session, ref=bad.workspace_id)
     assert (await client.get("/spam1")).status_code == 302
+    assert (await client.get("/@spammer")).status_code == 200
     assert (await client.get("/v1/links", headers=bad.headers)).status_code == 200
     assert {"workspace.suspended", "workspace.restored"} <= set(await actions(app, bad.workspace_id))
+
+
+async def test_the_dashboard_marks_a_suspended_link(app: MaskApp) -> None:
+    ada = await make_person(app, "ada@example.com")
+    created = await ada.post(
+        f"{ada.base}/links", {"url": "https://example.com/x", "slug": "sus"}, form_page=f"{ada.base}/links/new"
+    )
+    assert created.status_code == 303, created.text
+    async with session_scope(app.context.sessionmaker) as session:
+        done = await abuse_service.suspend(session, ref="localhost:8000/sus", reason="phishing")
+    listing = await ada.http.get(f"{ada.base}/links")
+    assert '<span class="badge badge-off">Suspended</span>' in listing.text
+    detail = await ada.http.get(f"{ada.base}/links/{done.id}")
+    assert "The operator of this server suspended this link" in detail.text

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.models.abuse import AbuseReport, BlocklistEntry
+from mask.models.bio_page import BioPage
 from mask.models.link import Link
 from mask.models.workspace import Workspace
 
@@ -80,6 +81,12 @@ class AbuseRepository:
     async def workspace_domains(self, workspace_id: str) -> list[str]:
         rows = await self.session.scalars(select(Link.domain).where(Link.workspace_id == workspace_id).distinct())
         return list(rows.all())
+
+    async def workspace_bio_pages(self, workspace_id: str) -> list[tuple[str, str]]:
+        rows = await self.session.execute(
+            select(BioPage.domain, BioPage.handle).where(BioPage.workspace_id == workspace_id)
+        )
+        return [(domain, handle) for domain, handle in rows]
 
     def add_report(self, report: AbuseReport) -> None:
         self.session.add(report)

@@ -6,7 +6,7 @@ A refresh of a list (`mask blocklist update`) suspends the links that point at w
 an operator restored are not suspended again by entries that were already there.
 
 A suspended link answers a neutral 451 page and counts no clicks (mask.redirect); a suspended workspace's links
-all do, and its API keys are refused (mask.auth.service.check_workspace).
+all do, its bio pages are not found, and its API keys are refused (mask.auth.service.check_workspace).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from mask.kit.time import utcnow
 from mask.models.abuse import AbuseReport
 from mask.models.link import Link
 from mask.models.workspace import Workspace
-from mask.signals import LinkChanged, emit
+from mask.signals import BioPageChanged, LinkChanged, emit
 
 logger = logging.getLogger("mask.abuse")
 
@@ -186,6 +186,15 @@ async def _suspend_link(session: AsyncSession, link: Link, reason: str) -> None:
     emit(session, LinkChanged(link.domain, link.slug))
 
 
+async def _workspace_changed(session: AsyncSession, workspace_id: str) -> None:
+    """Every link and bio page of the workspace answers differently now: drop them from the public caches."""
+    repository = AbuseRepository(session)
+    for domain in await repository.workspace_domains(workspace_id):
+        emit(session, LinkChanged(domain))
+    for domain, handle in await repository.workspace_bio_pages(workspace_id):
+        emit(session, BioPageChanged(domain, handle))
+
+
 async def suspend(session: AsyncSession, *, ref: str, reason: str) -> Suspendable:
     """Suspend a link or a whole workspace (see `_find` for `ref`); the reports about it are resolved."""
     target = await _find(session, ref)
@@ -206,8 +215,7 @@ async def suspend(session: AsyncSession, *, ref: str, reason: str) -> Suspendabl
         actor=OPERATOR,
     )
     await repository.resolve_reports(workspace_id=target.id)
-    for domain in await repository.workspace_domains(target.id):
-        emit(session, LinkChanged(domain))
+    await _workspace_changed(session, target.id)
     return Suspendable("workspace", target.id, target.slug)
 
 
@@ -235,8 +243,7 @@ async def restore(session: AsyncSession, *, ref: str) -> Suspendable:
         target_id=target.id,
         actor=OPERATOR,
     )
-    for domain in await AbuseRepository(session).workspace_domains(target.id):
-        emit(session, LinkChanged(domain))
+    await _workspace_changed(session, target.id)
     return Suspendable("workspace", target.id, target.slug)
 
 
