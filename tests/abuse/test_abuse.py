@@ -177,3 +177,12 @@ async def test_the_dashboard_marks_a_suspended_link(app: MaskApp) -> None:
     assert '<span class="badge badge-off">Suspended</span>' in listing.text
     detail = await ada.http.get(f"{ada.base}/links/{done.id}")
     assert "The operator of this server suspended this link" in detail.text
+
+
+async def test_a_suspended_workspace_is_read_only_in_the_dashboard(app: MaskApp) -> None:
+    ada = await make_person(app, "ada@example.com")
+    async with session_scope(app.context.sessionmaker) as session:
+        await abuse_service.suspend(session, ref=ada.workspace, reason="spam")
+    assert (await ada.http.get(f"{ada.base}/links")).status_code == 200
+    refused = await ada.post(f"{ada.base}/links", {"url": "https://example.com/"}, form_page=f"{ada.base}/links/new")
+    assert refused.status_code == 403 and "suspended by the operator" in refused.text
