@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.abuse import service as abuse_service
 from mask.account import service as account_service
+from mask.account import two_factor
 from mask.auth import service as auth_service
 from mask.config import Settings, get_settings
 from mask.context import AppContext
@@ -398,6 +399,13 @@ def users_reset_password(
     """Set a user's password and log them out everywhere."""
     _run(get_settings(), lambda s: account_service.reset_password(s, email=email, new_password=password))
     typer.echo(f"password changed for {email.strip().lower()}; their sessions are ended", err=True)
+
+
+@users_cli.command("disable-two-factor")
+def users_disable_two_factor(email: Annotated[str, typer.Argument(help="The user's email.")]) -> None:
+    """Turn a user's two-factor sign-in off (a lost phone and lost recovery codes) and end their sessions."""
+    _run(get_settings(), lambda session: two_factor.turn_off_by_operator(session, email=email))
+    typer.echo(f"two-factor sign-in is off for {email.strip().lower()}; their sessions are ended", err=True)
 
 
 @blocklist_cli.command("update")

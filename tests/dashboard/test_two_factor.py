@@ -4,6 +4,7 @@ requiring it of every member; every change in the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -14,6 +15,7 @@ from mask.app import MaskApp
 from mask.db import session_scope
 from mask.models.account import RecoveryCode, User
 from mask.models.audit import AuditEntry
+from tests.cli.test_cli import mask
 from tests.dashboard.conftest import PASSWORD, Person, csrf_of, log_in, make_person, new_client
 from tests.dashboard.test_roles import _person_with_role
 
@@ -169,3 +171,14 @@ async def test_an_owner_requires_two_factor_sign_in_of_every_member(app: MaskApp
     async with session_scope(app.context.sessionmaker) as session:
         actions = list((await session.scalars(select(AuditEntry.action).order_by(AuditEntry.at))).all())
     assert "workspace.two_factor_required" in actions and actions[-1] == "workspace.two_factor_optional"
+
+
+async def test_the_operator_turns_it_off_for_someone_who_lost_phone_and_codes(app: MaskApp, database_url: str) -> None:
+    dee = await make_person(app, "dee@example.com")
+    await enrol(dee)
+    done = await asyncio.to_thread(mask, database_url, "users", "disable-two-factor", "DEE@example.com")
+    assert done.returncode == 0, done.stderr
+    assert (await dee.http.get("/app")).headers["location"] == "/app/login"  # sessions ended
+    assert (await log_in(dee.http, dee.email)).headers["location"] == "/app"  # the password alone again
+    unknown = await asyncio.to_thread(mask, database_url, "users", "disable-two-factor", "nobody@example.com")
+    assert unknown.returncode == 1 and "No user" in unknown.stderr

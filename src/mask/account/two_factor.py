@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask import audit
 from mask.account import passwords, throttle
-from mask.account.repository import RecoveryCodeRepository, UserRepository
+from mask.account.repository import RecoveryCodeRepository, SessionRepository, UserRepository
 from mask.config import Settings
-from mask.kit.errors import FieldError, Forbidden, RateLimited, ValidationFailed
+from mask.kit.errors import FieldError, Forbidden, NotFound, RateLimited, ValidationFailed
 from mask.kit.ids import new_id
 from mask.kit.net import network_prefix
 from mask.kit.time import utcnow
@@ -168,6 +168,29 @@ async def disable(session: AsyncSession, *, user: User, password: str, ip: str |
     user.totp_secret = user.totp_pending_secret = user.totp_enabled_at = user.totp_last_step = None
     await RecoveryCodeRepository(session).delete_for(user.id)
     _record(session, user, "user.two_factor_disabled", await _workspace_ids(session, user), ip)
+
+
+async def turn_off_by_operator(session: AsyncSession, *, email: str) -> User:
+    """Turn a user's two-factor sign-in off without proof (`mask users disable-two-factor`: a lost phone and lost
+    recovery codes); their sessions end. Workspaces that require it send them to enrol again."""
+    user = await UserRepository(session).get_by_email(email.strip().lower())
+    if user is None:
+        raise NotFound(f"No user with the email `{email.strip().lower()}`.", param="email", code="user_not_found")
+    user.totp_secret = user.totp_pending_secret = user.totp_enabled_at = user.totp_last_step = None
+    await RecoveryCodeRepository(session).delete_for(user.id)
+    await SessionRepository(session).delete_for_user(user.id)
+    actor = audit.Actor(kind="system", id=None, label="operator")
+    for workspace_id in await _workspace_ids(session, user):
+        audit.record(
+            session,
+            workspace_id=workspace_id,
+            action="user.two_factor_disabled",
+            target_type="user",
+            target_id=user.id,
+            details={"by": "operator"},
+            actor=actor,
+        )
+    return user
 
 
 async def remaining_recovery_codes(session: AsyncSession, *, user: User) -> int:
