@@ -18,6 +18,8 @@ from mask.context import AppContext
 from mask.db import session_scope
 from mask.kit.errors import MaskError
 from mask.models.workspace import Plan
+from mask.public.invalidation import BIO_PAGES, REDIRECTS, CacheInvalidation, channel_name
+from mask.signals import BioPageChanged, LinkChanged
 from mask.workspace import service as workspace_service
 
 T = TypeVar("T")
@@ -44,12 +46,15 @@ abuse_cli = typer.Typer(help="Reports from the public; suspending links and work
 cli.add_typer(abuse_cli, name="abuse")
 
 
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run one unit of work in one transaction, turning domain errors into a clean exit."""
+def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, announce: bool = False) -> T:
+    """Run one unit of work in one transaction, turning domain errors into a clean exit. `announce`: tell running
+    servers through Redis which links and bio pages changed (see `_announce`)."""
 
     async def main() -> T:
         # A bare context: a command's changes reach running processes through the caches' TTLs.
         context = AppContext.create(settings, run_background=False)
+        if announce:
+            _announce(context)
         try:
             async with session_scope(context.sessionmaker) as session:
                 return await work(session)
@@ -63,6 +68,30 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except MaskError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from error
+
+
+def _announce(context: AppContext) -> None:
+    """With Redis, publish the command's changed links and bio pages on the channels the servers' caches listen
+    to, so that they drop them at once (a suspension takes effect now); without Redis, within their TTL."""
+    if context.redis is None:
+        return
+    prefix = context.settings.redis_prefix
+
+    def channel(name: str) -> CacheInvalidation:
+        return CacheInvalidation(
+            forget=lambda domain, key: None, clear=lambda: None, redis=context.redis, channel=channel_name(prefix, name)
+        )
+
+    redirects, bio_pages = channel(REDIRECTS), channel(BIO_PAGES)
+
+    async def link_changed(signal: LinkChanged) -> None:
+        await redirects.invalidate(signal.domain, signal.slug)
+
+    async def bio_page_changed(signal: BioPageChanged) -> None:
+        await bio_pages.invalidate(signal.domain, signal.handle)
+
+    context.signals.connect(LinkChanged, link_changed)
+    context.signals.connect(BioPageChanged, bio_page_changed)
 
 
 @cli.command()
@@ -421,7 +450,7 @@ def blocklist_update(
     async def work(session: AsyncSession) -> abuse_service.BlocklistUpdate:
         return await abuse_service.update_blocklist(session, text=text, source=source)
 
-    result = _run(get_settings(), work)
+    result = _run(get_settings(), work, announce=True)
     for number, problem in result.problems[:20]:
         typer.echo(f"skipped line {number}: {problem}", err=True)
     if len(result.problems) > 20:
@@ -485,7 +514,7 @@ def abuse_suspend(
     reason: Annotated[str, typer.Option(help="Why; kept with the suspension and in the audit log.")] = "",
 ) -> None:
     """Suspend a link (it answers 451 and counts no clicks) or a workspace (all its links, and its API keys)."""
-    done = _run(get_settings(), lambda session: abuse_service.suspend(session, ref=ref, reason=reason))
+    done = _run(get_settings(), lambda session: abuse_service.suspend(session, ref=ref, reason=reason), announce=True)
     typer.echo(f"suspended {done.kind} {done.id} ({done.label})", err=True)
 
 
@@ -494,7 +523,7 @@ def abuse_restore(
     ref: Annotated[str, typer.Argument(help="A link (lnk_… or its short URL) or a workspace (ws_… or its handle).")],
 ) -> None:
     """Lift a suspension."""
-    done = _run(get_settings(), lambda session: abuse_service.restore(session, ref=ref))
+    done = _run(get_settings(), lambda session: abuse_service.restore(session, ref=ref), announce=True)
     typer.echo(f"restored {done.kind} {done.id} ({done.label})", err=True)
 
 

@@ -25,6 +25,13 @@ garbage line here
 """
 
 
+BIO_PAGE: dict[str, Any] = {
+    "handle": "spammer",
+    "title": "Deals",
+    "blocks": [{"type": "link", "title": "Deal", "url": "https://example.com/"}],
+}
+
+
 async def load(app: MaskApp, text: str = LIST, source: str = "default") -> abuse_service.BlocklistUpdate:
     async with session_scope(app.context.sessionmaker) as session:
         return await abuse_service.update_blocklist(session, text=text, source=source)
@@ -133,12 +140,7 @@ async def test_a_suspended_workspace_serves_no_link_and_its_keys_are_refused_unt
     app: MaskApp, client: httpx.AsyncClient, make_tenant: TenantFactory
 ) -> None:
     bad, other = await make_tenant(slug="spammer"), await make_tenant()
-    bio = {
-        "handle": "spammer",
-        "title": "Deals",
-        "blocks": [{"type": "link", "title": "Deal", "url": "https://example.com/"}],
-    }
-    assert (await client.post("/v1/bio-pages", json=bio, headers=bad.headers)).status_code == 201
+    assert (await client.post("/v1/bio-pages", json=BIO_PAGE, headers=bad.headers)).status_code == 201
     assert (await client.get("/@spammer")).status_code == 200
     spam = await create_link(client, bad, slug="spam1", url="https://example.com/1")
     fine = await create_link(client, other, slug="fine1", url="https://example.com/2")
