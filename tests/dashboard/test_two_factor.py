@@ -16,7 +16,7 @@ from mask.db import session_scope
 from mask.models.account import RecoveryCode, User
 from mask.models.audit import AuditEntry
 from tests.cli.test_cli import mask
-from tests.dashboard.conftest import PASSWORD, Person, csrf_of, log_in, make_person, new_client
+from tests.dashboard.conftest import PASSWORD, Person, csrf_of, log_in, mailed_link, make_person, new_client
 from tests.dashboard.test_roles import _person_with_role
 
 SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
@@ -182,3 +182,23 @@ async def test_the_operator_turns_it_off_for_someone_who_lost_phone_and_codes(ap
     assert (await log_in(dee.http, dee.email)).headers["location"] == "/app"  # the password alone again
     unknown = await asyncio.to_thread(mask, database_url, "users", "disable-two-factor", "nobody@example.com")
     assert unknown.returncode == 1 and "No user" in unknown.stderr
+
+
+async def test_a_password_reset_by_mail_does_not_get_past_the_code_step(app: MaskApp) -> None:
+    eve = await make_person(app, "eve@example.com")
+    codes = await enrol(eve)
+    mailbox_thief = new_client(app, "198.51.100.9")
+    form = await mailbox_thief.get("/app/password-reset")
+    sent = await mailbox_thief.post("/app/password-reset", data={"email": eve.email, "csrf_token": csrf_of(form.text)})
+    assert sent.status_code == 303
+    path = await mailed_link(app, eve.email, "password_reset")
+    page = await mailbox_thief.get(path)
+    done = await mailbox_thief.post(path, data={"password": "a brand new passphrase", "csrf_token": csrf_of(page.text)})
+    assert done.status_code == 303 and done.headers["location"] == "/app/login/two-factor?done=password-reset"
+    assert (await mailbox_thief.get("/app")).headers["location"] == "/app/login"  # no session without a code
+    code_step = await mailbox_thief.get("/app/login/two-factor")
+    assert code_step.status_code == 200
+    finished = await mailbox_thief.post(
+        "/app/login/two-factor", data={"code": codes[0], "csrf_token": csrf_of(code_step.text)}
+    )
+    assert finished.status_code == 303  # the owner, with a recovery code, is in
