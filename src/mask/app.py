@@ -53,6 +53,7 @@ class MaskApp:
         bio_pages: ASGIApp,
         dashboard: ASGIApp,
         internal: ASGIApp,
+        report: ASGIApp | None = None,
     ) -> None:
         self.context = context
         self.services = services
@@ -63,6 +64,7 @@ class MaskApp:
         self.bio_pages = bio_pages
         self.dashboard = dashboard
         self.internal = internal  # /internal/…: the TLS proxy's questions (mask.public.tls), on every host
+        self.report = report or redirect  # /report: the public's abuse reports (mask.public.report), on every host
         # The app host's root is the dashboard, unless MASK_ROOT_URL sends visitors elsewhere (the redirect app).
         self.root = redirect if context.settings.root_url else dashboard
         # The app host's paths, first match wins; anything unmatched is a short link. A prefix ending in "/"
@@ -75,6 +77,7 @@ class MaskApp:
             ("/@", self.bio_pages),
             ("/app", self.dashboard),
             ("/internal/", self.internal),
+            ("/report", self.report),
         ]
         self._route_initials = frozenset(prefix[1] for prefix, _ in self.routes)  # "/@" (bio pages) included
 
@@ -92,6 +95,8 @@ class MaskApp:
             # Workspace domains serve bio pages (/@handle) besides their short links.
             if path.startswith("/@"):
                 return self.bio_pages
+            if path == "/report" or path == "/report/":
+                return self.report
             return self.internal if path.startswith("/internal/") else self.redirect
         if path == "/":  # the app host's front page: the dashboard, or MASK_ROOT_URL
             return self.root

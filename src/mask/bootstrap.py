@@ -54,6 +54,7 @@ from mask.public.cache import PublicCache
 from mask.public.domains import DomainStates, VerifiedDomains
 from mask.public.invalidation import BIO_PAGES, DOMAINS, REDIRECTS, CacheInvalidation, channel_name
 from mask.public.pages import Hosts
+from mask.public.report import ReportPage
 from mask.public.tls import TlsAsk
 from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.middleware import RateLimitGuard
@@ -308,6 +309,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
         bio_pages=bio_pages,
         dashboard=dashboard,
         internal=TlsAsk(settings=settings, domains=domains),
+        report=ReportPage(settings=settings, sessionmaker=context.sessionmaker),
     )
 
 

@@ -10,13 +10,17 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.abuse import service as abuse_service
 from mask.account import service as account_service
+from mask.account import two_factor
 from mask.auth import service as auth_service
 from mask.config import Settings, get_settings
 from mask.context import AppContext
 from mask.db import session_scope
 from mask.kit.errors import MaskError
 from mask.models.workspace import Plan
+from mask.public.invalidation import BIO_PAGES, REDIRECTS, CacheInvalidation, channel_name
+from mask.signals import BioPageChanged, LinkChanged
 from mask.workspace import service as workspace_service
 
 T = TypeVar("T")
@@ -41,12 +45,21 @@ clicks_cli = typer.Typer(help="Stored clicks and their analytics rollups.", no_a
 cli.add_typer(clicks_cli, name="clicks")
 
 
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run one unit of work in one transaction, turning domain errors into a clean exit."""
+blocklist_cli = typer.Typer(help="The destination blocklist: harmful sites no link may point at.", no_args_is_help=True)
+cli.add_typer(blocklist_cli, name="blocklist")
+abuse_cli = typer.Typer(help="Reports from the public; suspending links and workspaces.", no_args_is_help=True)
+cli.add_typer(abuse_cli, name="abuse")
+
+
+def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, announce: bool = False) -> T:
+    """Run one unit of work in one transaction, turning domain errors into a clean exit. `announce`: tell running
+    servers through Redis which links and bio pages changed (see `_announce`)."""
 
     async def main() -> T:
         # A bare context: a command's changes reach running processes through the caches' TTLs.
         context = AppContext.create(settings, run_background=False)
+        if announce:
+            _announce(context)
         try:
             async with session_scope(context.sessionmaker) as session:
                 return await work(session)
@@ -60,6 +73,30 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except MaskError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from error
+
+
+def _announce(context: AppContext) -> None:
+    """With Redis, publish the command's changed links and bio pages on the channels the servers' caches listen
+    to, so that they drop them at once (a suspension takes effect now); without Redis, within their TTL."""
+    if context.redis is None:
+        return
+    prefix = context.settings.redis_prefix
+
+    def channel(name: str) -> CacheInvalidation:
+        return CacheInvalidation(
+            forget=lambda domain, key: None, clear=lambda: None, redis=context.redis, channel=channel_name(prefix, name)
+        )
+
+    redirects, bio_pages = channel(REDIRECTS), channel(BIO_PAGES)
+
+    async def link_changed(signal: LinkChanged) -> None:
+        await redirects.invalidate(signal.domain, signal.slug)
+
+    async def bio_page_changed(signal: BioPageChanged) -> None:
+        await bio_pages.invalidate(signal.domain, signal.handle)
+
+    context.signals.connect(LinkChanged, link_changed)
+    context.signals.connect(BioPageChanged, bio_page_changed)
 
 
 @cli.command()
@@ -453,6 +490,103 @@ def clicks_rebuild_rollups(
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"rebuilt {days} workspace-day(s) of rollups", err=True)
+
+
+@users_cli.command("disable-two-factor")
+def users_disable_two_factor(email: Annotated[str, typer.Argument(help="The user's email.")]) -> None:
+    """Turn a user's two-factor sign-in off (a lost phone and lost recovery codes) and end their sessions."""
+    _run(get_settings(), lambda session: two_factor.turn_off_by_operator(session, email=email))
+    typer.echo(f"two-factor sign-in is off for {email.strip().lower()}; their sessions are ended", err=True)
+
+
+@blocklist_cli.command("update")
+def blocklist_update(
+    from_: Annotated[
+        str, typer.Option("--from", help="A local file or an http(s) URL: plain list, hosts file or URLhaus CSV.")
+    ],
+    source: Annotated[str, typer.Option(help="Which list this is; other lists' entries are kept.")] = "default",
+) -> None:
+    """Replace one list's entries with what FROM holds, then suspend the links that now point at a blocked site."""
+    text = asyncio.run(_read_list(from_))
+
+    async def work(session: AsyncSession) -> abuse_service.BlocklistUpdate:
+        return await abuse_service.update_blocklist(session, text=text, source=source)
+
+    result = _run(get_settings(), work, announce=True)
+    for number, problem in result.problems[:20]:
+        typer.echo(f"skipped line {number}: {problem}", err=True)
+    if len(result.problems) > 20:
+        typer.echo(f"… and {len(result.problems) - 20} more lines skipped", err=True)
+    typer.echo(
+        f"{result.source}: {result.entries} entries (+{result.added}, -{result.removed}); "
+        f"{len(result.problems)} lines skipped; {len(result.suspended)} links suspended",
+        err=True,
+    )
+    for link_id in result.suspended:
+        typer.echo(link_id)
+
+
+async def _read_list(where: str) -> str:
+    try:
+        return await abuse_service.read_list(where)
+    except MaskError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from error
+
+
+@blocklist_cli.command("status")
+def blocklist_status() -> None:
+    """How many entries each list holds."""
+    for source, count in _run(get_settings(), abuse_service.blocklist_counts):
+        typer.echo(f"{source}\t{count}")
+
+
+@abuse_cli.command("list")
+def abuse_list(
+    all_: Annotated[bool, typer.Option("--all", help="Resolved reports too.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
+) -> None:
+    """Reports sent through /report: id, when, reason, short URL, link, workspace, details."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        rows = await abuse_service.reports(session, status=None if all_ else "open", limit=limit)
+        return [
+            "\t".join(
+                [
+                    row.id,
+                    row.created_at.isoformat(timespec="seconds"),
+                    row.status,
+                    row.reason,
+                    row.short_url,
+                    row.link_id or "-",
+                    row.workspace_id or "-",
+                    row.details.replace("\n", " ")[:200],
+                ]
+            )
+            for row in rows
+        ]
+
+    for line in _run(get_settings(), work):
+        typer.echo(line)
+
+
+@abuse_cli.command("suspend")
+def abuse_suspend(
+    ref: Annotated[str, typer.Argument(help="A link (lnk_… or its short URL) or a workspace (ws_… or its handle).")],
+    reason: Annotated[str, typer.Option(help="Why; kept with the suspension and in the audit log.")] = "",
+) -> None:
+    """Suspend a link (it answers 451 and counts no clicks) or a workspace (all its links, and its API keys)."""
+    done = _run(get_settings(), lambda session: abuse_service.suspend(session, ref=ref, reason=reason), announce=True)
+    typer.echo(f"suspended {done.kind} {done.id} ({done.label})", err=True)
+
+
+@abuse_cli.command("restore")
+def abuse_restore(
+    ref: Annotated[str, typer.Argument(help="A link (lnk_… or its short URL) or a workspace (ws_… or its handle).")],
+) -> None:
+    """Lift a suspension."""
+    done = _run(get_settings(), lambda session: abuse_service.restore(session, ref=ref), announce=True)
+    typer.echo(f"restored {done.kind} {done.id} ({done.label})", err=True)
 
 
 def main() -> None:

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     mail_dir: str = "var/mail"
     # How long the audit log keeps its entries.
     audit_retention_days: int = Field(default=365, ge=1)
+    # Abuse reports (`/report` on every short domain) accepted per network (/24, /48) per hour.
+    reports_per_hour: int = Field(default=10, ge=1)
     # Custom domains (mask.domain): the routing record users create (a CNAME to this host name, or A/AAAA
     # records to these addresses), the DNS servers verification asks (empty: the system's), and the schedule.
     cname_target: str | None = None

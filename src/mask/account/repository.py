@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, delete, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db import UTCDateTime
 from mask.db_dialect import dialect_insert
-from mask.models.account import EmailToken, KnownNetwork, ThrottleCounter, User, UserSession
+from mask.models.account import EmailToken, KnownNetwork, RecoveryCode, ThrottleCounter, User, UserSession
 
 
 class UserRepository:
@@ -144,3 +144,28 @@ class EmailTokenRepository:
 
     async def purge_before(self, when: datetime) -> None:
         await self.session.execute(delete(EmailToken).where(EmailToken.expires_at < when))
+
+
+class RecoveryCodeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, code: RecoveryCode) -> None:
+        self.session.add(code)
+
+    async def delete_for(self, user_id: str) -> None:
+        await self.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+    async def count_unused(self, user_id: str) -> int:
+        statement = select(func.count()).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        return int(await self.session.scalar(statement) or 0)
+
+    async def use(self, user_id: str, code_hash: str, now: datetime) -> bool:
+        """Use the code up, if it is the user's and unused: one conditional update, so it works once."""
+        result = await self.session.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == code_hash, RecoveryCode.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(int, getattr(result, "rowcount", 0)) == 1

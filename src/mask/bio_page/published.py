@@ -12,10 +12,11 @@ from mask.click.schemas import EnrichedClick
 
 
 async def find_published(session: AsyncSession, *, domain: str, handle: str) -> BioPageView | None:
-    """The published page at `domain`/@`handle` with its blocks, or None."""
+    """The published page at `domain`/@`handle` with its blocks, or None (also when the operator suspended its
+    workspace: mask.abuse)."""
     repository = BioPageRepository(session)
     page = await repository.get_by_handle(domain, handle)
-    if page is None or not page.published:
+    if page is None or not page.published or await repository.workspace_suspended(page.workspace_id):
         return None
     blocks = await repository.blocks_for([page.id])
     return BioPageView(page=page, blocks=blocks[page.id])

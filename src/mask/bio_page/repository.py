@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.db import keyset
 from mask.models.bio_page import BioBlock, BioPage
+from mask.models.workspace import Workspace
 
 
 class BioPageRepository:
@@ -38,6 +39,10 @@ class BioPageRepository:
     async def get_by_handle(self, domain: str, handle: str) -> BioPage | None:
         result = await self.session.execute(select(BioPage).where(BioPage.domain == domain, BioPage.handle == handle))
         return result.scalar_one_or_none()
+
+    async def workspace_suspended(self, workspace_id: str) -> bool:
+        suspended = await self.session.scalar(select(Workspace.suspended_at).where(Workspace.id == workspace_id))
+        return suspended is not None
 
     async def existing_ids(self, workspace_id: str, page_ids: Iterable[str]) -> set[str]:
         result = await self.session.execute(

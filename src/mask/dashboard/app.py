@@ -19,7 +19,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mask.auth.scopes import ALL_SCOPES
 from mask.config import Settings
 from mask.context import AppContext
-from mask.dashboard.views import account, analytics, audit, auth, bio, domains, links, qr, settings, tags, webhooks
+from mask.dashboard.views import (
+    account,
+    analytics,
+    audit,
+    auth,
+    bio,
+    domains,
+    links,
+    qr,
+    settings,
+    tags,
+    two_factor,
+    webhooks,
+)
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
@@ -110,6 +123,12 @@ def routes() -> list[BaseRoute]:
                 Route("/account/profile", account.save_profile, methods=["POST"]),
                 Route("/account/password", account.change_password, methods=["POST"]),
                 Route("/account/verify", account.resend_verification, methods=["POST"]),
+                Route("/account/two-factor", two_factor.two_factor_page, methods=["GET"]),
+                Route("/account/two-factor/enable", two_factor.enable, methods=["POST"]),
+                Route("/account/two-factor/disable", two_factor.disable, methods=["POST"]),
+                Route("/account/two-factor/recovery-codes", two_factor.regenerate_codes, methods=["POST"]),
+                Route("/login/two-factor", two_factor.login_code_form, methods=["GET"]),
+                Route("/login/two-factor", two_factor.login_code, methods=["POST"]),
                 Route("/workspaces/new", auth.new_workspace_form, methods=["GET"]),
                 Route("/workspaces/new", auth.new_workspace, methods=["POST"]),
                 Route("/invites/{token:str}", auth.invite, methods=["GET"]),
@@ -172,6 +191,7 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/settings", settings.workspace_settings, methods=["GET"]),
                 Route(ws + "/settings", settings.rename_workspace, methods=["POST"]),
                 Route(ws + "/settings/invites", settings.create_invite, methods=["POST"]),
+                Route(ws + "/settings/two-factor", two_factor.require, methods=["POST"]),
                 Route(ws + "/settings/invites/{invite_id:str}/revoke", settings.revoke_invite, methods=["POST"]),
                 Route(ws + "/settings/members/{user_id:str}/remove", settings.remove_member, methods=["POST"]),
                 Route(ws + "/settings/members/{user_id:str}/role", settings.change_role, methods=["POST"]),

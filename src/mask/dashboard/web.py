@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mask import audit
 from mask.account import service as account_service
+from mask.auth.service import WorkspaceSuspended
 from mask.config import Settings
 from mask.context import AppContext
 from mask.dashboard import security
@@ -85,6 +86,9 @@ NOTICES = {
     "webhook-deleted": "Webhook deleted. Nothing more is sent to it.",
     "webhook-test-sent": "Test event queued: it appears in the delivery log below within seconds.",
     "webhook-retried": "Delivery queued again.",
+    "two-factor-disabled": "Two-factor sign-in is off.",
+    "two-factor-required": "Every member now needs two-factor sign-in to open this workspace.",
+    "two-factor-optional": "Two-factor sign-in is no longer required in this workspace.",
 }
 
 
@@ -366,6 +370,12 @@ async def _dispatch(
         page.access = next((item for item in page.workspaces if item.workspace.slug == slug), None)
         if page.access is None:
             raise workspace_members.MembershipNotFound(f"No workspace `{slug}` among yours.")
+        if page.access.workspace.require_two_factor and page.me.totp_enabled_at is None:
+            # The workspace's owner requires two-factor sign-in: enrol first (mask.dashboard.views.two_factor).
+            return page.redirect(f"/app/account/two-factor?{urlencode({'required': slug})}")
+        if page.access.workspace.suspended_at is not None and request.method not in security.SAFE_METHODS:
+            # Suspended by the operator (mask.abuse): readable, changed by nobody, like its refused API keys.
+            raise WorkspaceSuspended("This workspace has been suspended by the operator of this server.")
         if permission is not None:
             workspace_members.require(page.access, permission)
     return await handler(page)

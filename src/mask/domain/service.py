@@ -18,6 +18,7 @@ from publicsuffixlist import PublicSuffixList
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.abuse import service as abuse_service
 from mask.config import Settings
 from mask.domain import verification
 from mask.domain.dns import Dns, challenge_name, challenge_value
@@ -313,7 +314,8 @@ async def check_destination(
     session: AsyncSession, *, settings: Settings, param: str, raw: str, errors: list[FieldError]
 ) -> str | None:
     """A URL visitors are sent to (a link's `url` and `expired_url`, a bio page's buttons, …): the WHATWG rules
-    of mask.kit.url, and never one of MASK's own short domains. Adds its problem to `errors`; the stored form."""
+    of mask.kit.url, never one of MASK's own short domains, never a blocklisted one (mask.abuse). Adds its
+    problem to `errors`; the stored form."""
     try:
         parsed = parse_destination(raw)
     except UrlProblem as problem:
@@ -321,6 +323,11 @@ async def check_destination(
         return None
     if await is_short_domain(session, settings=settings, url=parsed):
         errors.append(FieldError(param, "redirect_loop", "The URL points at one of MASK's own short domains."))
+        return None
+    if await abuse_service.blocked_by(session, href=parsed.href) is not None:
+        errors.append(
+            FieldError(param, "destination_blocked", "This destination is on this server's blocklist of harmful sites.")
+        )
         return None
     return parsed.href
 

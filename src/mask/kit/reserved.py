@@ -48,6 +48,7 @@ RESERVED_WORDS: frozenset[str] = frozenset(
         "security",
         "www",
         "mail",
+        "report",
         "favicon.ico",
         "robots.txt",
         "sitemap.xml",

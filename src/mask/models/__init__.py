@@ -1,7 +1,17 @@
 """Every table, imported once so that Alembic and the test schema see the whole metadata."""
 
 from mask.db import Base
-from mask.models.account import EmailToken, Invite, KnownNetwork, Membership, ThrottleCounter, User, UserSession
+from mask.models.abuse import AbuseReport, BlocklistEntry
+from mask.models.account import (
+    EmailToken,
+    Invite,
+    KnownNetwork,
+    Membership,
+    RecoveryCode,
+    ThrottleCounter,
+    User,
+    UserSession,
+)
 from mask.models.analytics import DimensionRollup, TargetDimensionRollup, TargetRollup
 from mask.models.audit import AuditEntry
 from mask.models.auth import ApiKey
@@ -19,11 +29,13 @@ from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.models.workspace import Workspace
 
 __all__ = [
+    "AbuseReport",
     "ApiKey",
     "AuditEntry",
     "Base",
     "BioBlock",
     "BioPage",
+    "BlocklistEntry",
     "Click",
     "ClickVisitor",
     "DimensionRollup",
@@ -39,6 +51,7 @@ __all__ = [
     "OutboxMail",
     "PlanLimit",
     "QrStyle",
+    "RecoveryCode",
     "Tag",
     "TargetDimensionRollup",
     "TargetRollup",

@@ -26,7 +26,16 @@ from mask.public.domains import EMPTY, NOINDEX, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
 from mask.redirect import fallback
 from mask.redirect.destination import Utm, split_trigger
-from mask.redirect.pages import DISABLED, EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_VERIFIED, Page, wants_json
+from mask.redirect.pages import (
+    DISABLED,
+    EXPIRED,
+    METHOD_NOT_ALLOWED,
+    NO_STORE,
+    NOT_VERIFIED,
+    SUSPENDED,
+    Page,
+    wants_json,
+)
 from mask.redirect.resolver import Resolver, Target
 
 # The link service's slug rule; anything else cannot be a link and never reaches the cache or the database.
@@ -91,8 +100,9 @@ class RedirectApp:
         ):  # not a link, or one of another workspace's claim that lost (never served): root, robots.txt, …
             await fallback.answer(send, state, slug, accept, head=head)
             return
-        if target.disabled:
-            await fallback.page(send, DISABLED, accept, head=head, noindex=state.noindex)
+        if target.disabled or target.suspended:
+            page = SUSPENDED if target.suspended else DISABLED
+            await fallback.page(send, page, accept, head=head, noindex=state.noindex)
             return
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:

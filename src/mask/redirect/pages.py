@@ -43,6 +43,8 @@ NOT_FOUND = _page(
 DISABLED = _page(
     404, "link_disabled", "Link unavailable", "This short link has been turned off by its owner and does not redirect."
 )
+# Suspended by the operator (abuse, a blocklisted destination): neutral, 451 Unavailable For Legal Reasons.
+SUSPENDED = _page(451, "link_suspended", "Link disabled", "This link has been disabled.")
 EXPIRED = _page(410, "link_expired", "Link expired", "This short link has expired and no longer redirects.")
 METHOD_NOT_ALLOWED = _page(405, "method_not_allowed", "Method not allowed", "Short links answer GET and HEAD only.")
 

@@ -37,10 +37,11 @@ class Target:
     expires_at: float | None  # Unix time
     expired_location: str | None
     disabled: bool = False  # answers a 404 page, counts no click (changing it drops the entry: LinkChanged)
+    suspended: bool = False  # by the operator (the link or its workspace): a 451 page, no click
 
 
 def _target(domain: str, row: tuple[object, ...]) -> Target:
-    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled = row
+    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled, suspended = row
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
@@ -52,6 +53,7 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
         expires_at=expiry,
         expired_location=expired_url if isinstance(expired_url, str) and expired_url else None,
         disabled=bool(disabled),
+        suspended=bool(suspended),
     )
 
 

@@ -7,7 +7,7 @@ import re
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask import audit
-from mask.kit.errors import Conflict, NotFound, ValidationFailed
+from mask.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from mask.kit.ids import new_id
 from mask.models.workspace import Plan, Workspace
 from mask.workspace.repository import WorkspaceRepository
@@ -83,4 +83,36 @@ async def rename(session: AsyncSession, *, workspace: Workspace, name: str) -> W
         target_id=workspace.id,
         details={"from": previous, "to": clean},
     )
+    return workspace
+
+
+class TwoFactorNotEnrolled(ValidationFailed):
+    code = "two_factor_not_enrolled"
+
+
+async def set_require_two_factor(
+    session: AsyncSession, *, workspace: Workspace, require: bool, actor_enrolled: bool
+) -> Workspace:
+    """Require (or stop requiring) two-factor sign-in of every member: members without it are sent to enrol
+    before they see the workspace. Only an owner who uses it may turn it on (nobody locks themselves out)."""
+    if require and not actor_enrolled:
+        raise TwoFactorNotEnrolled(
+            [
+                FieldError(
+                    "require_two_factor",
+                    "two_factor_not_enrolled",
+                    "Turn on two-factor sign-in for your own account first (Account → Two-factor sign-in).",
+                )
+            ]
+        )
+    if workspace.require_two_factor != require:
+        workspace.require_two_factor = require
+        await session.flush()
+        audit.record(
+            session,
+            workspace_id=workspace.id,
+            action="workspace.two_factor_required" if require else "workspace.two_factor_optional",
+            target_type="workspace",
+            target_id=workspace.id,
+        )
     return workspace

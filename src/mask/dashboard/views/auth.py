@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.responses import Response
 
 from mask.account import service as account_service
+from mask.account import two_factor
 from mask.dashboard import security
 from mask.dashboard.web import Page, Rerender, field_errors, view
 from mask.kit.errors import MaskError, ValidationFailed
+from mask.models.account import User
 from mask.workspace import members as workspace_members
 
 
@@ -55,13 +59,27 @@ async def login(page: Page) -> Response:
                 signup_open=page.settings.signup == "open",
             )
         ) from error
+    return await _sign_in(page, user, next_url)
+
+
+async def _sign_in(page: Page, user: User, next_url: str, *, done: str | None = None) -> Response:
+    """A session for someone who proved who they are, or, with two-factor sign-in on, the code step first (a
+    password, a mailed link: neither is enough alone)."""
+    if user.totp_secret is not None:
+        page.end_session()
+        if page.user_session is not None:
+            await account_service.end_session(page.db, session_id=page.user_session.id)
+        token = two_factor.challenge_token(page.settings, user)
+        page.cookies.append((security.cookie_name(page.settings, "mask_2fa"), token, two_factor.CHALLENGE_LIFETIME))
+        query = f"?{urlencode({'next': next_url})}" if next_url != "/app" else ""
+        return page.redirect(f"/app/login/two-factor{query}", done=done)
     if page.user_session is not None:
         await account_service.end_session(page.db, session_id=page.user_session.id)
     started = await account_service.start_session(
         page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
     )
     page.start_session(started.token)
-    return page.redirect(next_url)
+    return page.redirect(next_url, done=done)
 
 
 def _closed(page: Page, message: str) -> Response:
@@ -146,12 +164,7 @@ async def verify_form(page: Page) -> Response:
 async def verify(page: Page) -> Response:
     user = await account_service.verify_email(page.db, token=page.request.path_params["token"])
     if page.user is None or page.user.id != user.id:
-        if page.user_session is not None:
-            await account_service.end_session(page.db, session_id=page.user_session.id)
-        started = await account_service.start_session(
-            page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
-        )
-        page.start_session(started.token)
+        return await _sign_in(page, user, "/app", done="email-verified")
     return page.redirect("/app", done="email-verified")
 
 
@@ -215,11 +228,9 @@ async def reset(page: Page) -> Response:
             )
         ) from error
     page.end_session()
-    started = await account_service.start_session(
-        page.db, user=user, ip=page.ip, user_agent=page.request.headers.get("user-agent")
-    )
-    page.start_session(started.token)
-    return page.redirect("/app", done="password-reset")
+    # Every session of the account ended with the reset (this browser's too, if it had one).
+    page.user_session = None
+    return await _sign_in(page, user, "/app", done="password-reset")
 
 
 @view(login=False)
