@@ -9,6 +9,7 @@ from mask.app import MaskApp
 from tests.api.people import Someone, fast_argon2, join
 from tests.conftest import TenantFactory
 from tests.dashboard.conftest import delivered, link_in
+from tests.domains import add_verified_domain
 from tests.waiting import eventually
 
 __all__ = ["fast_argon2"]
@@ -211,3 +212,51 @@ async def test_another_workspaces_members_and_invitations_are_not_found(
     assert (await client.get("/v1/invitations", headers=attacker.headers)).json()["data"] == []
     assert (await client.get(f"/v1/members/{member.user_id}", headers=victim.headers)).json()["role"] == "member"
     assert len((await client.get("/v1/invitations", headers=victim.headers)).json()["data"]) == 1
+
+
+async def test_the_default_domain_is_where_links_go_when_they_name_none(
+    app: MaskApp, client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    tenant = await make_tenant()
+    assert (await client.get("/v1/workspace", headers=tenant.headers)).json()["default_domain"] == "localhost:8000"
+    domain = await add_verified_domain(client, app, tenant, "go.acme.example")
+    pending = await client.post("/v1/domains", json={"domain": "later.acme.example"}, headers=tenant.headers)
+    assert pending.status_code == 201
+    refused = await client.patch("/v1/workspace", json={"default_domain": "later.acme.example"}, headers=tenant.headers)
+    assert refused.status_code == 422 and refused.json()["error"]["errors"][0]["code"] == "domain_not_verified"
+    for unknown in ("elsewhere.example", "not a domain"):
+        answer = await client.patch("/v1/workspace", json={"default_domain": unknown}, headers=tenant.headers)
+        assert answer.status_code == 422 and answer.json()["error"]["param"] == "default_domain"
+    chosen = await client.patch("/v1/workspace", json={"default_domain": "Go.Acme.Example."}, headers=tenant.headers)
+    assert chosen.status_code == 200 and chosen.json()["default_domain"] == "go.acme.example"
+    link = (
+        await client.post("/v1/links", json={"url": "https://example.com/d", "slug": "d"}, headers=tenant.headers)
+    ).json()
+    assert link["domain"] == "go.acme.example" and link["short_url"] == "https://go.acme.example/d"
+    found = await client.get("/v1/links/info", params={"slug": "d"}, headers=tenant.headers)
+    assert found.status_code == 200 and found.json()["id"] == link["id"]
+    named = await client.post(
+        "/v1/links", json={"url": "https://example.com/e", "domain": "localhost:8000"}, headers=tenant.headers
+    )
+    assert named.json()["domain"] == "localhost:8000"
+    # Another workspace's default is its own business.
+    other = await make_tenant()
+    theirs = (await client.post("/v1/links", json={"url": "https://example.com/f"}, headers=other.headers)).json()
+    assert theirs["domain"] == "localhost:8000"
+    stolen = await client.patch("/v1/workspace", json={"default_domain": "go.acme.example"}, headers=other.headers)
+    assert stolen.status_code == 422
+    # Back to the short domain; a removed domain stops being the default.
+    reset = await client.patch("/v1/workspace", json={"default_domain": None}, headers=tenant.headers)
+    assert reset.json()["default_domain"] == "localhost:8000"
+    await client.patch("/v1/workspace", json={"default_domain": "go.acme.example"}, headers=tenant.headers)
+    await client.delete(f"/v1/links/{link['id']}", headers=tenant.headers)
+    assert (await client.delete(f"/v1/domains/{domain['id']}", headers=tenant.headers)).status_code == 204
+    assert (await client.get("/v1/workspace", headers=tenant.headers)).json()["default_domain"] == "localhost:8000"
+    after = (await client.post("/v1/links", json={"url": "https://example.com/g"}, headers=tenant.headers)).json()
+    assert after["domain"] == "localhost:8000"
+    entries = (await client.get("/v1/audit-log", headers=tenant.headers)).json()["data"]
+    assert [e["details"]["to"] for e in entries if e["action"] == "workspace.default_domain_changed"] == [
+        "go.acme.example",
+        None,
+        "go.acme.example",
+    ]

@@ -82,6 +82,10 @@ async def test_the_workspace_is_read_and_changed_with_the_async_client(server: S
     async with server.async_client(workspace.key) as client:
         current = await client.workspace.get()
         assert (current.id, current.slug, current.qr_style.fg) == (workspace.id, workspace.slug, "#000000")
+        assert current.default_domain == server.url.removeprefix("http://")
+        with pytest.raises(UnprocessableEntityError) as unknown:
+            await client.workspace.update(default_domain="go.unknown.example")
+        assert unknown.value.param == "default_domain"
         changed = await client.workspace.update(name="Acme", qr_style=QrStyleUpdate(fg="#1f2937"))
         assert (changed.name, changed.qr_style.fg, changed.slug) == ("Acme", "#1f2937", workspace.slug)
         with pytest.raises(UnprocessableEntityError) as invalid:

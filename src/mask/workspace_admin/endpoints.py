@@ -34,8 +34,8 @@ ACTS_AS = (
     summary="The key's workspace",
     description="Scope: `workspace:read`.",
 )
-async def get_workspace(auth: WorkspaceRead, session: SessionDep) -> WorkspaceSettings:
-    return await service.get_workspace(session, subject=auth)
+async def get_workspace(auth: WorkspaceRead, session: SessionDep, context: ContextDep) -> WorkspaceSettings:
+    return await service.get_workspace(session, subject=auth, settings=context.settings)
 
 
 @router.patch(
@@ -45,10 +45,13 @@ async def get_workspace(auth: WorkspaceRead, session: SessionDep) -> WorkspaceSe
     tags=["Workspace"],
     summary="Rename the workspace or change its defaults",
     description="Scope: `workspace:write` (admins and owners)." + ACTS_AS + " The fields sent change; the handle "
-    "(`slug`) never does.",
+    "(`slug`) never does. `default_domain` is where links and bio pages go when they name no `domain` (and "
+    "where `GET /v1/links/info?slug=` looks): one of the workspace's verified domains.",
 )
-async def update_workspace(body: WorkspaceUpdate, auth: WorkspaceWrite, session: SessionDep) -> WorkspaceSettings:
-    return await service.update_workspace(session, subject=auth, data=body)
+async def update_workspace(
+    body: WorkspaceUpdate, auth: WorkspaceWrite, session: SessionDep, context: ContextDep
+) -> WorkspaceSettings:
+    return await service.update_workspace(session, subject=auth, settings=context.settings, data=body)
 
 
 @router.get(

@@ -62,6 +62,10 @@ class WorkspaceSettings(Schema):
     name: str
     plan: str
     created_at: UTCDatetime
+    default_domain: str = Field(
+        description="Where links and bio pages go when they name no `domain`: one of the workspace's verified "
+        "domains, or the server's short domain."
+    )
     qr_style: QrStyle = Field(description="The default style of its links' QR codes (`GET /v1/qr-style`).")
 
 
@@ -69,4 +73,10 @@ class WorkspaceUpdate(RequestSchema):
     """Fields sent change."""
 
     name: str | None = Field(default=None, max_length=200, description="1–100 characters once trimmed.")
+    default_domain: str | None = Field(
+        default=None,
+        max_length=300,
+        description="One of the workspace's verified domains (`422 domain_not_verified` for a pending one); "
+        "`null` or the short domain: the short domain.",
+    )
     qr_style: QrStyleUpdate | None = Field(default=None, description="As `PATCH /v1/qr-style`.")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mask.account.repository import UserRepository
 from mask.auth.service import AuthSubject
 from mask.config import Settings
+from mask.domain import service as domain_service
 from mask.kit.errors import Unauthenticated
 from mask.mail import outbox as mail_outbox
 from mask.models.account import Invite, Membership, Role, User
@@ -113,7 +114,7 @@ async def revoke_invitation(session: AsyncSession, *, subject: AuthSubject, invi
     await workspace_members.revoke_invite(session, actor=actor, invite_id=invitation_id)
 
 
-async def get_workspace(session: AsyncSession, *, subject: AuthSubject) -> WorkspaceSettings:
+async def get_workspace(session: AsyncSession, *, subject: AuthSubject, settings: Settings) -> WorkspaceSettings:
     workspace = subject.workspace
     return WorkspaceSettings(
         id=workspace.id,
@@ -121,16 +122,24 @@ async def get_workspace(session: AsyncSession, *, subject: AuthSubject) -> Works
         name=workspace.name,
         plan=workspace.plan,
         created_at=workspace.created_at,
+        default_domain=await domain_service.default_domain(session, settings=settings, workspace_id=workspace.id),
         qr_style=await qr_service.get_style(session, workspace_id=workspace.id),
     )
 
 
-async def update_workspace(session: AsyncSession, *, subject: AuthSubject, data: WorkspaceUpdate) -> WorkspaceSettings:
-    """Rename, restyle: who may manage the workspace (admins, owners), as in Settings."""
+async def update_workspace(
+    session: AsyncSession, *, subject: AuthSubject, settings: Settings, data: WorkspaceUpdate
+) -> WorkspaceSettings:
+    """Rename, choose the default domain, restyle: who may manage the workspace (admins, owners), as in
+    Settings."""
     actor = await access_of(session, subject=subject)
     workspace_members.require(actor, Permission.workspace_manage)
     if data.name is not None:
         await workspace_service.rename(session, workspace=subject.workspace, name=data.name)
+    if "default_domain" in data.model_fields_set:
+        await domain_service.set_default_domain(
+            session, settings=settings, workspace=subject.workspace, raw=data.default_domain
+        )
     if data.qr_style is not None:
         await qr_service.update_style(session, workspace_id=subject.workspace_id, data=data.qr_style)
-    return await get_workspace(session, subject=subject)
+    return await get_workspace(session, subject=subject, settings=settings)

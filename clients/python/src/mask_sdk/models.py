@@ -365,11 +365,13 @@ class Workspace(Model):
     name: str
     plan: str
     created_at: datetime
+    default_domain: str  # where links and bio pages go when they name no domain
     qr_style: QrStyle
 
 
 class WorkspaceUpdate(Params):
     name: str | None = None
+    default_domain: str | None = None
     qr_style: QrStyleUpdate | None = None
 
 

@@ -14,10 +14,17 @@ R = TypeVar("R")
 class WorkspaceSettings(Resource[R]):
     @endpoint("GET", "/v1/workspace", returns=Json(Workspace))
     def get(self) -> Args:
-        """The workspace: id, handle, name, plan and its default QR style."""
+        """The workspace: id, handle, name, plan, default domain and default QR style."""
         return given(locals())
 
     @endpoint("PATCH", "/v1/workspace", returns=Json(Workspace), body=WorkspaceUpdate)
-    def update(self, *, name: str | NotGiven = NOT_GIVEN, qr_style: QrStyleUpdate | NotGiven = NOT_GIVEN) -> Args:
-        """Rename it or change its defaults (admins and owners); the fields given change."""
+    def update(
+        self,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        default_domain: str | NotGiven | None = NOT_GIVEN,
+        qr_style: QrStyleUpdate | NotGiven = NOT_GIVEN,
+    ) -> Args:
+        """Rename it or change its defaults (admins and owners); the fields given change. `default_domain`: one
+        of its verified domains, where links go when they name none (`None`: the server's short domain)."""
         return given(locals())
