@@ -56,6 +56,7 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/settings/members/{{user_id:str}}/role": [("PATCH", "/v1/members/{user_id}")],
     f"{WS}/settings/keys": [("POST", "/v1/keys")],
     f"{WS}/settings/keys/{{key_id:str}}/revoke": [("DELETE", "/v1/keys/{key_id}")],
+    f"{WS}/settings/default-domain": [("PATCH", "/v1/workspace")],
 }
 
 # Forms about the person signed in, not about a workspace: no API key acts for them.
