@@ -3,9 +3,14 @@ its rules: a key acts for its member with their role; no one promotes themself; 
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from mask.app import MaskApp
+from mask.auth import service as auth_service
+from mask.db import session_scope
+from mask.workspace import service as workspace_service
 from tests.api.people import Someone, fast_argon2, join
 from tests.conftest import TenantFactory
 from tests.dashboard.conftest import delivered, link_in
@@ -260,3 +265,37 @@ async def test_the_default_domain_is_where_links_go_when_they_name_none(
         None,
         "go.acme.example",
     ]
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(
+    app: MaskApp, client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    tenant = await make_tenant()
+    first = await join(app, tenant.workspace_id, "first@example.com", "owner")
+    second = await join(app, tenant.workspace_id, "second@example.com", "owner")
+    for _ in range(3):
+        answers = await asyncio.gather(
+            client.patch(f"/v1/members/{second.user_id}", json={"role": "admin"}, headers=first.headers),
+            client.patch(f"/v1/members/{first.user_id}", json={"role": "admin"}, headers=second.headers),
+        )
+        owners = [
+            m for m in (await client.get("/v1/members", headers=tenant.headers)).json()["data"] if m["role"] == "owner"
+        ]
+        assert len(owners) == 1, [answer.text for answer in answers]
+        # The other is refused: it was no longer an owner (403), or it found the last owner (409).
+        assert sorted(answer.status_code for answer in answers) in ([200, 403], [200, 409]), [a.text for a in answers]
+        # Both owners again for the next round (the operator's key acts as an owner).
+        demoted = first if owners[0]["user_id"] == second.user_id else second
+        await client.patch(f"/v1/members/{demoted.user_id}", json={"role": "owner"}, headers=tenant.headers)
+        # Their keys lost the owners' scopes with the demotion: make new ones.
+        first, second = (
+            (await _rekey(app, tenant.workspace_id, first)),
+            (await _rekey(app, tenant.workspace_id, second)),
+        )
+
+
+async def _rekey(app: MaskApp, workspace_id: str, someone: Someone) -> Someone:
+    async with session_scope(app.context.sessionmaker) as session:
+        workspace = await workspace_service.get_by_slug_or_id(session, ref=workspace_id)
+        created = await auth_service.create(session, workspace=workspace, created_by=someone.user_id, role="owner")
+    return Someone(someone.user_id, someone.email, "owner", created.token, created.key.id)
