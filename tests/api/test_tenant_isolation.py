@@ -9,10 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
+from mask.app import MaskApp
+from tests.api.people import fast_argon2, join
 from tests.conftest import Tenant, TenantFactory
 
+__all__ = ["fast_argon2"]
 
-async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:
+
+async def _resources_of(client: httpx.AsyncClient, tenant: Tenant, app: MaskApp | None = None) -> dict[str, str]:
     """Create one of every resource the API has, returning {path parameter name: id}."""
     domain = (await client.post("/v1/domains", json={"domain": "go.victim.test"}, headers=tenant.headers)).json()
     link = (
@@ -40,6 +44,12 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
     )
     assert bio_page.status_code == 201, bio_page.text
     ids["bio_page_id"] = bio_page.json()["id"]
+    key = await client.post("/v1/keys", json={"name": "victim"}, headers=tenant.headers)
+    ids["key_id"] = key.json()["id"]
+    invitation = await client.post("/v1/invitations", json={"role": "member"}, headers=tenant.headers)
+    ids["invitation_id"] = invitation.json()["id"]
+    if app is not None:
+        ids["user_id"] = (await join(app, tenant.workspace_id, f"{tenant.slug}@example.com", "member")).user_id
     return ids
 
 
@@ -49,10 +59,10 @@ def settings_overrides() -> dict[str, Any]:
 
 
 async def test_every_endpoint_answers_404_for_another_workspaces_ids(
-    client: httpx.AsyncClient, make_tenant: TenantFactory
+    app: MaskApp, client: httpx.AsyncClient, make_tenant: TenantFactory
 ) -> None:
     victim, attacker = await make_tenant(), await make_tenant()
-    ids = await _resources_of(client, victim)
+    ids = await _resources_of(client, victim, app)
     schema = (await client.get("/v1/openapi.json")).json()
     checked = 0
     for path, operations in schema["paths"].items():
@@ -74,8 +84,10 @@ async def test_every_endpoint_answers_404_for_another_workspaces_ids(
     link = await client.get(f"/v1/links/{ids['link_id']}", headers=victim.headers)
     assert link.status_code == 200 and link.json()["url"] == "https://example.com/private"
     assert (await client.get(f"/v1/domains/{ids['domain_id']}", headers=victim.headers)).status_code == 200
-    for listing in ("/v1/links", "/v1/domains", "/v1/tags", "/v1/webhooks", "/v1/bio-pages"):
+    for listing in ("/v1/links", "/v1/domains", "/v1/tags", "/v1/webhooks", "/v1/bio-pages", "/v1/members"):
         assert (await client.get(listing, headers=attacker.headers)).json()["data"] == []
+    assert (await client.get(f"/v1/keys/{ids['key_id']}", headers=victim.headers)).json()["revoked_at"] is None
+    assert (await client.get(f"/v1/members/{ids['user_id']}", headers=victim.headers)).json()["role"] == "member"
     assert (await client.get("/v1/links", params={"tag": "secret"}, headers=attacker.headers)).json()["data"] == []
 
 

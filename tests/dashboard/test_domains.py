@@ -89,3 +89,34 @@ async def test_a_claim_released_to_another_workspace_is_announced(app: MaskApp, 
     page = await squatter.http.get(f"{squatter.base}/domains")
     assert "Claimed elsewhere" in page.text and "Another workspace proved it owns" in page.text
     zone.records.clear()
+
+
+async def test_the_default_domain_is_chosen_among_verified_domains_and_preselected(app: MaskApp) -> None:
+    person = await make_person(app, "grace@example.com")
+    added = await person.post(f"{person.base}/domains", {"domain": "go.grace.test"})
+    assert added.status_code == 303
+    page = await person.http.get(f"{person.base}/domains")
+    assert "Default domain" not in page.text  # nothing verified yet: nothing to choose
+    async with session_scope(app.context.sessionmaker) as session:
+        claim = (await session.execute(select(Domain))).scalar_one()
+        claim.verified, claim.verification_status = True, "verified"
+    page = await person.http.get(f"{person.base}/domains")
+    assert '<option value="go.grace.test">' in page.text
+    chosen = await person.post(
+        f"{person.base}/settings/default-domain",
+        {"default_domain": "go.grace.test"},
+        form_page=f"{person.base}/domains",
+    )
+    assert chosen.status_code == 303 and "done=default-domain-set" in chosen.headers["location"]
+    form = await person.http.get(f"{person.base}/links/new")
+    assert '<option value="go.grace.test" selected>' in form.text
+    created = await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "g"})
+    assert created.status_code == 303
+    links = await person.http.get(f"{person.base}/links")
+    assert "go.grace.test/g" in links.text
+    refused = await person.post(
+        f"{person.base}/settings/default-domain",
+        {"default_domain": "elsewhere.test"},
+        form_page=f"{person.base}/domains",
+    )
+    assert refused.status_code == 422 and "not one of this workspace" in refused.text

@@ -24,6 +24,7 @@ import pytest
 from mask_sdk import AsyncMask, Mask
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.account import service as account_service
 from mask.auth import service as auth_service
 from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker, session_scope
@@ -63,6 +64,19 @@ class SdkServer:
             workspace = await workspace_service.create(session, slug=slug, plan=plan)
             created = await auth_service.create(session, workspace=workspace, name="sdk tests", scopes=None)
             return Workspace(id=workspace.id, slug=workspace.slug, key=created.token)
+
+        return self._in_database(work)
+
+    def member(self, workspace: Workspace, email: str, role: str) -> Workspace:
+        """A user with `role` in the workspace, and the key they made: what the dashboard's Settings make."""
+
+        async def work(session: AsyncSession) -> Workspace:
+            found = await workspace_service.get_by_slug_or_id(session, ref=workspace.id)
+            user = await account_service.create_user(
+                session, email=email, password=secrets.token_urlsafe(16), workspace=found, role=role
+            )
+            created = await auth_service.create(session, workspace=found, name=email, created_by=user.id, role=role)
+            return Workspace(id=found.id, slug=found.slug, key=created.token)
 
         return self._in_database(work)
 

@@ -15,6 +15,7 @@ from mask.api.edge import ApiEdgeMiddleware, EdgeGuard
 from mask.api.openapi import document_body_errors
 from mask.api.query import refuse_unknown_query_parameters
 from mask.audit_log.endpoints import router as audit_router
+from mask.auth.endpoints import router as key_router
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
 from mask.context import AppContext
@@ -28,6 +29,7 @@ from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.openapi import document_rate_limits
 from mask.tag.endpoints import router as tag_router
 from mask.webhook.endpoints import router as webhook_router
+from mask.workspace_admin.endpoints import router as workspace_admin_router
 
 API_DESCRIPTION = """
 MASK's REST API. Authenticate with a workspace API key: `Authorization: Bearer mk_live_…`.
@@ -50,6 +52,8 @@ v1.include_router(tag_router)
 v1.include_router(webhook_router)
 v1.include_router(bio_page_router)
 v1.include_router(audit_router)
+v1.include_router(key_router)
+v1.include_router(workspace_admin_router)
 
 
 def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> FastAPI:

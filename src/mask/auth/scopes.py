@@ -17,6 +17,12 @@ class Scope(StrEnum):
     webhooks_read = "webhooks:read"
     webhooks_write = "webhooks:write"
     audit_read = "audit:read"
+    keys_read = "keys:read"
+    keys_write = "keys:write"
+    members_read = "members:read"
+    members_write = "members:write"
+    workspace_read = "workspace:read"
+    workspace_write = "workspace:write"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(scope.value for scope in Scope)

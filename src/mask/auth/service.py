@@ -19,7 +19,7 @@ from mask.kit.time import as_utc, utcnow
 from mask.models.auth import ApiKey
 from mask.models.workspace import Workspace
 from mask.workspace import permissions
-from mask.workspace.repository import WorkspaceRepository
+from mask.workspace.repository import MembershipRepository, WorkspaceRepository
 
 KEY_PREFIX = "mk_live_"
 # Recording every use would turn each read into a write; a minute's precision is what people look at.
@@ -36,6 +36,12 @@ class ApiKeyExpired(Unauthenticated):
 
 class WorkspaceSuspended(Forbidden):
     code = "workspace_suspended"
+
+
+class ScopeNotHeld(Forbidden):
+    """A key asked to make a key with a scope it does not have itself (privilege escalation)."""
+
+    code = "scope_not_held"
 
 
 @dataclass(frozen=True)
@@ -59,14 +65,20 @@ class CreatedApiKey:
     token: str  # shown once, never stored
 
 
-def _check_scopes(scopes: list[str] | None, role: str | None) -> list[str]:
+def _check_scopes(scopes: list[str] | None, role: str | None, within: list[str] | None = None) -> list[str]:
     allowed = ALL_SCOPES if role is None else tuple(permissions.grantable_scopes(role))
+    if within is not None:
+        allowed = tuple(scope for scope in allowed if scope in within)
     if not scopes:
         return list(allowed)
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
         raise ValidationFailed.single(
             "scopes", "invalid_scope", f"Unknown scope(s) {', '.join(unknown)}; valid: {', '.join(ALL_SCOPES)}."
+        )
+    if within is not None and (lacking := sorted(set(scopes) - set(within))):
+        raise ScopeNotHeld(
+            f"An API key cannot give a new key a scope it lacks itself: {', '.join(lacking)}.", param="scopes"
         )
     beyond = sorted(set(scopes) - set(allowed))
     if beyond:
@@ -96,10 +108,12 @@ async def create(
     created_by: str | None = None,
     role: str | None = None,
     expires_at: datetime | None = None,
+    within: list[str] | None = None,
 ) -> CreatedApiKey:
     """Create a key for the workspace. No scopes means every scope the creator's `role` may grant (all of them
     for the CLI, which has no role); a scope beyond the role is refused (422). `expires_at`: it stops working
-    then (401 `api_key_expired`)."""
+    then (401 `api_key_expired`). `within`: the scopes of the key that asks for this one (the API); a scope
+    beyond them is refused (403 `scope_not_held`), and no scopes means the asking key's."""
     token = generate_token(KEY_PREFIX)
     key = ApiKey(
         id=new_id("key"),
@@ -107,7 +121,7 @@ async def create(
         name=(name or "API key").strip()[:100] or "API key",
         prefix=token[: len(KEY_PREFIX) + 4],
         token_hash=hash_token(token),
-        scopes=_check_scopes(scopes, role),
+        scopes=_check_scopes(scopes, role, within),
         created_by=created_by,
         expires_at=_check_expiry(expires_at),
     )
@@ -229,3 +243,57 @@ async def revoke(session: AsyncSession, *, workspace: Workspace, key_id: str, on
         )
     await session.flush()
     return key
+
+
+# The API's own key management: the asking key acts for the member who made it, within its own scopes.
+
+
+async def acting_role(session: AsyncSession, *, subject: AuthSubject) -> str | None:
+    """The role of the member behind a key (None: a key the operator made with the CLI, bounded by nothing but
+    its scopes). A key whose member has left is revoked with their membership, so it never gets here."""
+    if subject.key.created_by is None:
+        return None
+    membership = await MembershipRepository(session).get(subject.workspace_id, subject.key.created_by)
+    if membership is None:
+        raise Unauthenticated("The API key is unknown or has been revoked.")
+    return membership.role
+
+
+async def create_with_key(
+    session: AsyncSession,
+    *,
+    subject: AuthSubject,
+    name: str | None,
+    scopes: list[str] | None,
+    expires_at: datetime | None,
+) -> CreatedApiKey:
+    """A key made through the API by another key: it belongs to the same member (revoked when they leave,
+    narrowed when their role changes) and has no scope the asking key lacks (403 `scope_not_held`)."""
+    return await create(
+        session,
+        workspace=subject.workspace,
+        name=name,
+        scopes=scopes,
+        created_by=subject.key.created_by,
+        role=await acting_role(session, subject=subject),
+        expires_at=expires_at,
+        within=list(subject.key.scopes),
+    )
+
+
+async def get_key(session: AsyncSession, *, workspace: Workspace, key_id: str) -> ApiKey:
+    """One of the workspace's keys (another workspace's is ApiKeyNotFound)."""
+    key = await ApiKeyRepository(session).get(workspace.id, key_id)
+    if key is None:
+        raise ApiKeyNotFound(f"No API key `{key_id}` in this workspace.")
+    return key
+
+
+async def revoke_with_key(session: AsyncSession, *, subject: AuthSubject, key_id: str) -> ApiKey:
+    """Revoke a key through the API: as in the dashboard, a member whose role cannot manage keys revokes only
+    the keys they made (any other is 404)."""
+    role = await acting_role(session, subject=subject)
+    manages = role is None or permissions.allows(role, permissions.Permission.keys_manage)
+    return await revoke(
+        session, workspace=subject.workspace, key_id=key_id, only_of=None if manages else subject.key.created_by
+    )

@@ -199,6 +199,7 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/settings/keys", settings.api_keys, methods=["GET"]),
                 Route(ws + "/settings/keys", settings.create_api_key, methods=["POST"]),
                 Route(ws + "/settings/keys/{key_id:str}/revoke", settings.revoke_api_key, methods=["POST"]),
+                Route(ws + "/settings/default-domain", domains.set_default_domain, methods=["POST"]),
             ],
         ),
     ]

@@ -65,6 +65,7 @@ NOTICES = {
     "domain-checked": "Checked: the record is not there yet. MASK keeps checking in the background.",
     "domain-saved": "Domain settings saved.",
     "domain-removed": "Domain removed.",
+    "default-domain-set": "Default domain saved: new links and bio pages go there unless you pick another.",
     "key-revoked": "API key revoked. It stops working at once.",
     "workspace-renamed": "Workspace renamed.",
     "workspace-created": "Workspace created. Create your first link below.",

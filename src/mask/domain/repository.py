@@ -10,6 +10,7 @@ from mask.db import keyset
 from mask.models.bio_page import BioPage
 from mask.models.domain import Domain
 from mask.models.link import Link
+from mask.models.workspace import Workspace
 
 # What a public page needs to know about a verified host name (mask.public.domains).
 _STATE_COLUMNS = (
@@ -42,6 +43,11 @@ class DomainRepository:
             select(Domain).where(Domain.domain == name, Domain.workspace_id == workspace_id)
         )
         return result.scalar_one_or_none()
+
+    async def workspace_default(self, workspace_id: str) -> str | None:
+        """The workspace's chosen default domain (its row is usually in the session already: no query then)."""
+        workspace = await self.session.get(Workspace, workspace_id)
+        return workspace.default_domain if workspace is not None else None
 
     async def verified_claim(self, name: str) -> Domain | None:
         """The one verified claim of `name`, if any workspace has proved it owns it."""

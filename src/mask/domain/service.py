@@ -18,6 +18,7 @@ from publicsuffixlist import PublicSuffixList
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask import audit
 from mask.abuse import service as abuse_service
 from mask.config import Settings
 from mask.domain import verification
@@ -33,6 +34,7 @@ from mask.kit.pagination import decode_cursor, encode_cursor
 from mask.kit.time import as_utc, utcnow
 from mask.kit.url import ParsedUrl, UrlProblem, is_loopback, normalize_hostname, parse_destination, split_host
 from mask.models.domain import Domain
+from mask.models.workspace import Workspace
 from mask.signals import DomainChanged, LinkChanged, emit
 
 TOKEN_BYTES = 24
@@ -277,13 +279,62 @@ async def workspace_owns(session: AsyncSession, *, workspace_id: str, name: str)
     return verified is None or verified.workspace_id == workspace_id
 
 
+async def default_domain(session: AsyncSession, *, settings: Settings, workspace_id: str) -> str:
+    """Where the workspace's links and bio pages go when none is named: its chosen default domain while that is
+    still one of its domains (one it removed, or lost to its verified owner, no longer counts), else the
+    server's short domain."""
+    chosen = await DomainRepository(session).workspace_default(workspace_id)
+    if chosen is not None and await workspace_owns(session, workspace_id=workspace_id, name=chosen):
+        return chosen
+    return settings.short_domain
+
+
+async def set_default_domain(
+    session: AsyncSession, *, settings: Settings, workspace: Workspace, raw: str | None
+) -> str:
+    """Choose where links and bio pages go when none is named: one of the workspace's verified domains, or the
+    short domain (`raw` None or the short domain itself). A pending or unknown domain is refused (422)."""
+    text = (raw or "").strip().lower().rstrip(".")
+    if not text or text == settings.short_domain:
+        chosen = None
+    else:
+        try:
+            name = normalize_hostname(text)
+        except UrlProblem as problem:
+            raise ValidationFailed.single("default_domain", problem.code, problem.message) from problem
+        claim = await DomainRepository(session).claim(workspace.id, name)
+        if claim is None:
+            raise ValidationFailed.single(
+                "default_domain", "unknown_domain", f"`{raw}` is not one of this workspace's domains."
+            )
+        if not claim.verified:
+            raise ValidationFailed.single(
+                "default_domain",
+                "domain_not_verified",
+                f"`{name}` is not verified yet: links made there would not answer. Verify it first.",
+            )
+        chosen = name
+    previous, workspace.default_domain = workspace.default_domain, chosen
+    await session.flush()
+    if previous != chosen:
+        audit.record(
+            session,
+            workspace_id=workspace.id,
+            action="workspace.default_domain_changed",
+            target_type="workspace",
+            target_id=workspace.id,
+            details={"from": previous, "to": chosen},
+        )
+    return chosen or settings.short_domain
+
+
 async def check_domain(
     session: AsyncSession, *, settings: Settings, workspace_id: str, raw: str | None, errors: list[FieldError]
 ) -> str | None:
-    """Where a link or bio page lives: the default short domain when `raw` is None, else one of the
+    """Where a link or bio page lives: the workspace's default domain when `raw` is None, else one of the
     workspace's domains; anything else adds an `unknown_domain` error for the `domain` field."""
     if raw is None:
-        return settings.short_domain
+        return await default_domain(session, settings=settings, workspace_id=workspace_id)
     name = raw.strip().lower()
     if name == settings.short_domain:
         return name

@@ -10,6 +10,7 @@ a retry runs.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 from fastapi.security.utils import get_authorization_scheme_param
@@ -21,7 +22,7 @@ from mask.context import AppContext
 from mask.db import session_scope
 from mask.idempotency.repository import IdempotencyRepository
 from mask.kit.errors import Conflict, MaskError, ValidationFailed
-from mask.kit.http import error_response
+from mask.kit.http import error_response, request_id_var
 from mask.kit.time import utcnow
 
 KEEP_FOR = timedelta(hours=24)
@@ -98,10 +99,11 @@ class IdempotencyMiddleware:
         if captured.status_code >= 500 or captured.status_code in NOT_STORED:
             await self._release(owner, key)
         else:
+            status_code, stored = captured.status_code, captured.body.decode("utf-8")
+            if captured.holds_secret:  # a credential shown once is never kept: a retry learns it was made
+                status_code, stored = _secret_not_replayed(stored)
             async with session_scope(self.context.sessionmaker) as session:
-                await IdempotencyRepository(session).complete(
-                    owner, key, captured.status_code, captured.body.decode("utf-8")
-                )
+                await IdempotencyRepository(session).complete(owner, key, status_code, stored)
         await captured.forward(send)
 
     async def _owner(self, scope: Scope, token: str) -> str | None:
@@ -143,6 +145,21 @@ class IdempotencyMiddleware:
             await IdempotencyRepository(session).release(owner, key)
 
 
+def _secret_not_replayed(body: str) -> tuple[int, str]:
+    """What a retry of a request whose answer held a secret gets instead of that answer: 409, naming what the
+    first request made (it exists; its secret is gone)."""
+    try:
+        made = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        made = None
+    error = Conflict(
+        f"A request with this Idempotency-Key already succeeded{f' and made `{made}`' if made else ''}; its "
+        "answer held a secret, which is shown once and not kept. Revoke it if that answer was lost.",
+        code="idempotency_secret_not_replayed",
+    )
+    return error.status_code, json.dumps(error.body(request_id_var.get()))
+
+
 async def _read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -180,6 +197,12 @@ class _Capture:
             self.status_code = int(message["status"])
         elif message["type"] == "http.response.body":
             self.chunks.append(message.get("body", b""))
+
+    @property
+    def holds_secret(self) -> bool:
+        """An answer marked `Cache-Control: no-store` (a new API key's secret)."""
+        headers = self.start["headers"] if self.start is not None else []
+        return any(name.lower() == b"cache-control" and b"no-store" in value.lower() for name, value in headers)
 
     @property
     def body(self) -> bytes:

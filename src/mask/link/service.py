@@ -382,7 +382,7 @@ async def find(
     slug: str | None,
     external_id: str | None,
 ) -> LinkView:
-    """The workspace's link at `domain`/`slug` (the default short domain when no domain is given), or with
+    """The workspace's link at `domain`/`slug` (the workspace's default domain when no domain is given), or with
     `external_id`: exactly one of the two ways."""
     if (slug is None) == (external_id is None):
         param = "slug" if slug is None else "external_id"
@@ -395,7 +395,11 @@ async def find(
         described = f"with the external id `{external_id}`"
     else:
         assert slug is not None
-        host = domain.strip().lower().rstrip(".") if domain else settings.short_domain
+        host = (
+            domain.strip().lower().rstrip(".")
+            if domain
+            else await domain_service.default_domain(session, settings=settings, workspace_id=workspace_id)
+        )
         link = await repository.find_by_slug(workspace_id, host, slug)
         described = f"at {host}/{slug}"
     if link is None:

@@ -29,3 +29,6 @@ class Workspace(Base):
     # Disabled by an operator (`mask abuse suspend`): its links answer 451, its API keys 403.
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspended_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Where a link or bio page goes when none is named (mask.domain.service.check_domain): one of its verified
+    # domains, or None for the server's short domain.
+    default_domain: Mapped[str | None] = mapped_column(String(253), default=None)

@@ -33,11 +33,18 @@ class Permission(StrEnum):
     keys_manage = "keys:manage"  # revoke anyone's keys
     workspace_manage = "workspace:manage"  # rename
     workspace_security = "workspace:security"  # require two-factor sign-in of every member
+    # The API's scopes for what the dashboard's settings pages do (keys, members and invites, the workspace);
+    # each is held by the same roles as the permission the service checks (keys:write ~ keys:own, …).
+    keys_read = "keys:read"
+    keys_write = "keys:write"
+    members_write = "members:write"
+    workspace_read = "workspace:read"
+    workspace_write = "workspace:write"
 
 
 P = Permission
-_READ = frozenset({P.links_read, P.domains_read, P.analytics_read, P.bio_pages_read, P.members_read})
-_MEMBER = _READ | {P.links_write, P.tags_write, P.bio_pages_write, P.keys_own}
+_READ = frozenset({P.links_read, P.domains_read, P.analytics_read, P.bio_pages_read, P.members_read, P.workspace_read})
+_MEMBER = _READ | {P.links_write, P.tags_write, P.bio_pages_write, P.keys_own, P.keys_read, P.keys_write}
 _ADMIN = _MEMBER | {
     P.domains_write,
     P.webhooks_read,
@@ -46,6 +53,8 @@ _ADMIN = _MEMBER | {
     P.members_manage,
     P.keys_manage,
     P.workspace_manage,
+    P.members_write,
+    P.workspace_write,
 }
 MATRIX: dict[str, frozenset[Permission]] = {
     Role.owner: frozenset(Permission),  # everything, and only owners make or unmake owners
@@ -66,6 +75,12 @@ API_SCOPES = (
     P.webhooks_read,
     P.webhooks_write,
     P.audit_read,
+    P.keys_read,
+    P.keys_write,
+    P.members_read,
+    P.members_write,
+    P.workspace_read,
+    P.workspace_write,
 )
 
 

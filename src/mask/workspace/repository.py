@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.kit.time import utcnow
@@ -65,12 +65,16 @@ class MembershipRepository:
         return [(user, membership) for user, membership in result.all()]
 
     async def count_owners(self, workspace_id: str) -> int:
+        """The workspace's owners, their rows locked until the transaction ends (in one order, so two callers
+        never deadlock): of two owners demoting each other at once, the second counts after the first commits
+        and finds the last owner. (SQLite has no row locks; its one writer at a time does the same.)"""
         result = await self.session.execute(
-            select(func.count())
-            .select_from(Membership)
+            select(Membership.user_id)
             .where(Membership.workspace_id == workspace_id, Membership.role == "owner")
+            .order_by(Membership.user_id)
+            .with_for_update()
         )
-        return int(result.scalar_one())
+        return len(result.all())
 
     async def verified_or_unowned(self, workspace_id: str) -> bool:
         any_member = await self.session.scalar(

@@ -22,10 +22,13 @@ from mask_sdk.resources.analytics import Analytics
 from mask_sdk.resources.audit_log import AuditLog
 from mask_sdk.resources.bio_pages import BioPages
 from mask_sdk.resources.domains import Domains
+from mask_sdk.resources.keys import Keys
 from mask_sdk.resources.links import Links
+from mask_sdk.resources.members import Invitations, Members
 from mask_sdk.resources.qr import Qr
 from mask_sdk.resources.tags import Tags
 from mask_sdk.resources.webhooks import Webhooks
+from mask_sdk.resources.workspace import WorkspaceSettings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -107,6 +110,10 @@ class _Resources(Generic[R]):
         self.bio_pages: BioPages[R] = BioPages(runner)
         self.webhooks: Webhooks[R] = Webhooks(runner)
         self.audit_log: AuditLog[R] = AuditLog(runner)
+        self.keys: Keys[R] = Keys(runner)
+        self.members: Members[R] = Members(runner)
+        self.invitations: Invitations[R] = Invitations(runner)
+        self.workspace: WorkspaceSettings[R] = WorkspaceSettings(runner)
 
 
 def _core(api_key: str | None, base_url: str | None, timeout: httpx.Timeout | float, max_retries: int) -> ClientCore:

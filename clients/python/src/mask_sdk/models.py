@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator
+from pydantic import BaseModel, ConfigDict, Discriminator, SerializerFunctionWrapHandler, model_serializer
 from pydantic import Tag as Variant
 
 T = TypeVar("T")
@@ -264,15 +264,115 @@ class QrLogoUpload(Params):
 
 
 class QrStyleUpdate(Params):
+    """The fields set change (`logo=None` removes the logo); inside `workspace.update(qr_style=…)` too."""
+
     fg: str | None = None
     bg: str | None = None
     ecc: Literal["L", "M", "Q", "H"] | None = None
     margin: int | None = None
     logo: QrLogoUpload | None = None
 
+    @model_serializer(mode="wrap")
+    def _only_what_was_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A field left out is unchanged, `null` means remove: a nested update must not send every field as null.
+        data: dict[str, Any] = handler(self)
+        return {name: value for name, value in data.items() if name in self.model_fields_set}
+
 
 class TagList(Model):
     data: list[Tag]
+
+
+# API keys, members, invitations, the workspace
+
+Role = Literal["owner", "admin", "member", "viewer"]
+
+
+class ApiKey(Model):
+    """An API key as listed: never its secret."""
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    last_used_ip_prefix: str | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKey):
+    """The answer of `keys.create()`: the only one that carries the key itself (`secret`)."""
+
+    secret: str
+
+
+class ApiKeyList(Model):
+    data: list[ApiKey]
+
+
+class ApiKeyCreate(Params):
+    name: str | None = None
+    scopes: list[str] | None = None
+    expires_at: datetime | None = None
+
+
+class Member(Model):
+    user_id: str
+    email: str
+    name: str | None
+    role: str  # owner, admin, member or viewer
+    joined_at: datetime
+
+
+class MemberList(Model):
+    data: list[Member]
+
+
+class MemberUpdate(Params):
+    role: Role | None = None
+
+
+class Invitation(Model):
+    id: str
+    role: str
+    email: str | None
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationCreated(Invitation):
+    """The answer of `invitations.create()`: the only one that carries the invite link (`url`)."""
+
+    url: str
+
+
+class InvitationList(Model):
+    data: list[Invitation]
+
+
+class InvitationCreate(Params):
+    role: Role = "member"
+    email: str | None = None
+
+
+class Workspace(Model):
+    id: str
+    slug: str
+    name: str
+    plan: str
+    created_at: datetime
+    default_domain: str  # where links and bio pages go when they name no domain
+    qr_style: QrStyle
+
+
+class WorkspaceUpdate(Params):
+    name: str | None = None
+    default_domain: str | None = None
+    qr_style: QrStyleUpdate | None = None
 
 
 # Bio pages

@@ -21,6 +21,7 @@ from mask.bio_page.schemas import BioPageCreate, BioPageUpdate
 from mask.bio_page.service import BioPageView
 from mask.dashboard.views.links import domain_choices
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.domain import service as domain_service
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
 from mask.models.bio_page import BioBlock
 from mask.workspace.permissions import Permission
@@ -173,7 +174,11 @@ async def list_bio_pages(page: Page) -> Response:
         "bio/list.html",
         pages=[bio_page_service.to_schema(item) for item in views],
         domains=await domain_choices(page),
-        values={"domain": page.settings.short_domain},
+        values={
+            "domain": await domain_service.default_domain(
+                page.db, settings=page.settings, workspace_id=page.ws.workspace.id
+            )
+        },
     )
 
 

@@ -24,6 +24,7 @@ async def _render(
     page: Page, *, status: int = 200, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
 ) -> Response:
     rows, _ = await domain_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None)
+    default = await domain_service.default_domain(page.db, settings=page.settings, workspace_id=page.ws.workspace.id)
     return page.render(
         "domains.html",
         status=status,
@@ -31,6 +32,8 @@ async def _render(
         errors=errors or {},
         values=values or {},
         server_host=domain_service.default_hostname(page.settings),
+        default_domain=default,
+        default_choices=[page.settings.short_domain, *sorted(row.domain for row in rows if row.verified)],
     )
 
 
@@ -138,3 +141,14 @@ async def remove_domain(page: Page) -> Response:
     except domain_service.DomainInUse as error:
         raise Rerender(await _render(page, status=error.status_code, errors={"__all__": error.message})) from error
     return page.redirect(f"{page.base}/domains", done="domain-removed")
+
+
+@view(workspace=True, permission=Permission.workspace_manage)
+async def set_default_domain(page: Page) -> Response:
+    """Where the workspace's links and bio pages go when they name no domain (as `PATCH /v1/workspace`)."""
+    name = await page.field("default_domain")
+    try:
+        await domain_service.set_default_domain(page.db, settings=page.settings, workspace=page.ws.workspace, raw=name)
+    except MaskError as error:
+        raise Rerender(await _render(page, status=error.status_code, errors=field_errors(error))) from error
+    return page.redirect(f"{page.base}/domains", done="default-domain-set")

@@ -176,9 +176,8 @@ async def list_links(page: Page) -> Response:
 
 @view(workspace=True, permission=Permission.links_write)
 async def new_link_form(page: Page) -> Response:
-    return page.render(
-        "links/form.html", link=None, domains=await domain_choices(page), values={"domain": page.settings.short_domain}
-    )
+    default = await domain_service.default_domain(page.db, settings=page.settings, workspace_id=page.ws.workspace.id)
+    return page.render("links/form.html", link=None, domains=await domain_choices(page), values={"domain": default})
 
 
 @view(workspace=True, permission=Permission.links_write)

@@ -28,6 +28,9 @@ SCOPE_LABELS = {
     "analytics": "Analytics",
     "bio_pages": "Bio pages",
     "webhooks": "Webhooks",
+    "keys": "API keys",
+    "members": "Members and invitations",
+    "workspace": "Workspace settings",
 }
 
 
