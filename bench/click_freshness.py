@@ -5,9 +5,10 @@
 
 Needs Debian's `wrk` (`bash scripts/debian-packages.sh wrk`). Starts `mask serve --workers 2` (its background
 process stores the clicks), seeds links and an API key, and measures the redirect capacity with wrk at 64
-connections. Then, for each load level (a share of that capacity), wrk sends redirects at that steady rate
-(16 connections, each pausing between requests: a Lua `delay()`) while a probe follows a link of its own: a
-redirect, then `GET /v1/analytics/clicks?link_id=…&group_by=count` every 20 ms until the count includes it,
+connections (HEAD requests: the redirect path without clicks to store). Then, for each load level (a share of
+that capacity), wrk sends redirects at that steady rate (16 connections, each pausing between requests: a Lua
+`delay()`) while a probe follows a link of its own: a redirect,
+then `GET /v1/analytics/clicks?link_id=…&group_by=count` every 20 ms until the count includes it,
 and again. It prints p50/p99 of redirect → visible per level. Last, a burst at 64 connections (saturating)
 for `--burst` seconds, and the time after it until every redirect answered so far is stored (the drain).
 
@@ -129,15 +130,17 @@ def main() -> None:
             domain = base.removeprefix("http://")
             token, probe = asyncio.run(setup(url, domain, slugs))
             capacity = args.capacity
-            if not capacity:
-                measured = parse_wrk("capacity", wrk(base, full, duration=8, connections=64))
-                capacity, answered = measured.rps, answered + measured.requests - measured.non_3xx
+            if not capacity:  # HEAD: the redirect path without a click to store (no backlog before the levels)
+                head = directory / "head.lua"
+                head.write_text(WRK_SCRIPT.format(slugs=", ".join(f'"{s}"' for s in slugs), method="HEAD"))
+                measured = parse_wrk("capacity", wrk(base, head, duration=8, connections=64))
+                capacity = measured.rps * (1 - measured.non_3xx / max(1, measured.requests))
             print(
                 f"{args.backend}, {args.workers} worker(s), store yield "
                 f"{'default' if args.yield_seconds is None else args.yield_seconds}: "
-                f"redirect capacity {capacity:,.0f}/s (wrk, 64 connections)"
+                f"redirect capacity {capacity:,.0f}/s (wrk, HEAD, 64 connections)"
             )
-            settle_until(url, answered, patience=120)
+            settle_until(url, answered, patience=600)
             for level in (float(value) for value in args.levels.split(",")):
                 stop = threading.Event()
                 found: list[float] = []
@@ -159,7 +162,7 @@ def main() -> None:
                     f"n={len(found)}{verdict}"
                 )
                 sys.stdout.flush()
-                settle_until(url, answered, patience=120)
+                settle_until(url, answered, patience=600)
             burst = parse_wrk("burst", wrk(base, full, duration=args.burst, connections=64))
             answered += burst.requests - burst.non_3xx
             ended = time.monotonic()
