@@ -57,6 +57,7 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/settings/keys": [("POST", "/v1/keys")],
     f"{WS}/settings/keys/{{key_id:str}}/revoke": [("DELETE", "/v1/keys/{key_id}")],
     f"{WS}/settings/default-domain": [("PATCH", "/v1/workspace")],
+    f"{WS}/settings/two-factor": [("PATCH", "/v1/workspace")],  # require_two_factor
 }
 
 # Forms about the person signed in, not about a workspace: no API key acts for them.
@@ -72,6 +73,10 @@ PERSONAL_FORMS: dict[str, str] = {
     "/app/account/verify": "a person's confirmation mail",
     "/app/workspaces/new": "a person's new workspace: a key belongs to one workspace and cannot make another",
     "/app/invites/{token:str}": "a person accepts an invitation (the API makes and withdraws them)",
+    "/app/account/two-factor/enable": "a person's second factor (the API is key-only: no sign-in to protect)",
+    "/app/account/two-factor/disable": "a person's second factor",
+    "/app/account/two-factor/recovery-codes": "a person's recovery codes",
+    "/app/login/two-factor": "the code step of a browser session's sign-in",
 }
 
 

@@ -7,9 +7,11 @@ import asyncio
 
 import httpx
 
+from mask.account.repository import UserRepository
 from mask.app import MaskApp
 from mask.auth import service as auth_service
 from mask.db import session_scope
+from mask.kit.time import utcnow
 from mask.workspace import service as workspace_service
 from tests.api.people import Someone, fast_argon2, join
 from tests.conftest import TenantFactory
@@ -174,6 +176,29 @@ async def test_the_workspace_is_read_and_renamed_by_who_may(
     unreadable = await client.patch("/v1/workspace", json={"qr_style": {"fg": "#ffffff"}}, headers=tenant.headers)
     assert unreadable.status_code == 422
     assert (await client.get("/v1/workspace", headers=tenant.headers)).json()["name"] == "Acme"
+
+
+async def test_only_an_owner_who_uses_two_factor_sign_in_requires_it_of_everyone(
+    app: MaskApp, client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    tenant = await make_tenant()
+    team = await _team(app, tenant.workspace_id)
+    assert (await client.get("/v1/workspace", headers=tenant.headers)).json()["require_two_factor"] is False
+    admin = await client.patch("/v1/workspace", json={"require_two_factor": True}, headers=team["admin"].headers)
+    assert admin.status_code == 403
+    owner = team["owner"]
+    not_enrolled = await client.patch("/v1/workspace", json={"require_two_factor": True}, headers=owner.headers)
+    assert not_enrolled.status_code == 422
+    assert not_enrolled.json()["error"]["errors"][0]["code"] == "two_factor_not_enrolled"
+    async with session_scope(app.context.sessionmaker) as session:
+        user = await UserRepository(session).get(owner.user_id)
+        assert user is not None
+        user.totp_enabled_at = utcnow()  # enrolled (the enrolment itself is tests/dashboard/test_two_factor.py)
+    required = await client.patch("/v1/workspace", json={"require_two_factor": True}, headers=owner.headers)
+    assert required.status_code == 200 and required.json()["require_two_factor"] is True
+    stranger = await make_tenant()
+    theirs = await client.get("/v1/workspace", headers=stranger.headers)
+    assert theirs.json()["require_two_factor"] is False  # another workspace's setting is its own
 
 
 async def test_changes_are_in_the_audit_log_as_the_api_key_that_made_them(

@@ -67,6 +67,10 @@ class WorkspaceSettings(Schema):
         "domains, or the server's short domain."
     )
     qr_style: QrStyle = Field(description="The default style of its links' QR codes (`GET /v1/qr-style`).")
+    require_two_factor: bool = Field(
+        description="Every member must sign in to the dashboard with a second factor (members without it are "
+        "sent to enrol)."
+    )
 
 
 class WorkspaceUpdate(RequestSchema):
@@ -80,3 +84,9 @@ class WorkspaceUpdate(RequestSchema):
         "`null` or the short domain: the short domain.",
     )
     qr_style: QrStyleUpdate | None = Field(default=None, description="As `PATCH /v1/qr-style`.")
+    require_two_factor: bool | None = Field(
+        default=None,
+        description="Owners only (`403` otherwise). Turning it on needs the key's member to use two-factor "
+        "sign-in themself (`422 two_factor_not_enrolled`), so nobody locks themself out; an operator's key "
+        "(`mask keys create`) has no member and may not turn it on.",
+    )

@@ -124,6 +124,7 @@ async def get_workspace(session: AsyncSession, *, subject: AuthSubject, settings
         created_at=workspace.created_at,
         default_domain=await domain_service.default_domain(session, settings=settings, workspace_id=workspace.id),
         qr_style=await qr_service.get_style(session, workspace_id=workspace.id),
+        require_two_factor=workspace.require_two_factor,
     )
 
 
@@ -142,4 +143,13 @@ async def update_workspace(
         )
     if data.qr_style is not None:
         await qr_service.update_style(session, workspace_id=subject.workspace_id, data=data.qr_style)
+    if data.require_two_factor is not None:
+        workspace_members.require(actor, Permission.workspace_security)
+        member = await UserRepository(session).get(subject.key.created_by) if subject.key.created_by else None
+        await workspace_service.set_require_two_factor(
+            session,
+            workspace=subject.workspace,
+            require=data.require_two_factor,
+            actor_enrolled=member is not None and member.totp_enabled_at is not None,
+        )
     return await get_workspace(session, subject=subject, settings=settings)

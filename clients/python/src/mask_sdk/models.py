@@ -367,12 +367,14 @@ class Workspace(Model):
     created_at: datetime
     default_domain: str  # where links and bio pages go when they name no domain
     qr_style: QrStyle
+    require_two_factor: bool  # every member signs in to the dashboard with a second factor
 
 
 class WorkspaceUpdate(Params):
     name: str | None = None
     default_domain: str | None = None
     qr_style: QrStyleUpdate | None = None
+    require_two_factor: bool | None = None
 
 
 # Bio pages

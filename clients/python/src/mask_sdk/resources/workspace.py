@@ -24,7 +24,9 @@ class WorkspaceSettings(Resource[R]):
         name: str | NotGiven = NOT_GIVEN,
         default_domain: str | NotGiven | None = NOT_GIVEN,
         qr_style: QrStyleUpdate | NotGiven = NOT_GIVEN,
+        require_two_factor: bool | NotGiven = NOT_GIVEN,
     ) -> Args:
         """Rename it or change its defaults (admins and owners); the fields given change. `default_domain`: one
-        of its verified domains, where links go when they name none (`None`: the server's short domain)."""
+        of its verified domains, where links go when they name none (`None`: the server's short domain).
+        `require_two_factor` (owners who use it themselves): every member signs in with a second factor."""
         return given(locals())
