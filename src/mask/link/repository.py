@@ -73,6 +73,10 @@ class LinkRepository:
         result = await self.session.execute(select(Link).where(Link.id == link_id, Link.workspace_id == workspace_id))
         return result.scalar_one_or_none()
 
+    async def get_any(self, link_id: str) -> Link | None:
+        """A link by id, whichever workspace it belongs to (for the background, never for a request's caller)."""
+        return await self.session.get(Link, link_id)
+
     async def find_by_slug(self, workspace_id: str, domain: str, slug: str) -> Link | None:
         result = await self.session.execute(
             select(Link).where(Link.workspace_id == workspace_id, Link.domain == domain, Link.slug == slug)

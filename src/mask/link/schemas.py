@@ -56,6 +56,31 @@ class LinkFields(RequestSchema):
     disabled: bool | None = Field(
         default=None, description="A disabled link stops redirecting at once (a 404 page; no click counted)."
     )
+    password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="Write-only. Visitors must enter it before being redirected (a small form on the short URL; "
+        "stored as an Argon2id hash, never shown again). `null` on update removes it; responses say "
+        "`password_protected`.",
+    )
+    starts_at: UTCDatetime | None = Field(
+        default=None,
+        description="Before it the link answers a not-yet-active page (`404`) and counts nothing; before "
+        "`expires_at` when both are set.",
+    )
+    max_clicks: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000_000,
+        description="After this many clicks let through (human visitors; HEAD, prefetches and bots are not "
+        "counted) the link behaves as expired (`expired_url`, else `410`). Exact across workers.",
+    )
+    redirect_status: Literal[301, 302, 307, 308] | None = Field(
+        default=None,
+        description="`302` (default), `301`, `307` or `308`. Permanent ones (301, 308) may be remembered by "
+        "browsers and crawlers, whose repeat visits then never reach MASK and are not counted.",
+    )
 
 
 class LinkCreate(LinkFields):
@@ -102,6 +127,13 @@ class Link(Schema):
     utm_content: str | None
     expires_at: UTCDatetime | None
     expired_url: str | None
+    password_protected: bool = Field(description="Visitors must enter the link's password first.")
+    starts_at: UTCDatetime | None
+    max_clicks: int | None
+    clicks_remaining: int | None = Field(
+        description="Clicks left before `max_clicks` is reached (exact: reserved as they happen); null without a limit."
+    )
+    redirect_status: Literal[301, 302, 307, 308]
     workspace_id: str
     created_at: UTCDatetime
     updated_at: UTCDatetime

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -60,6 +60,16 @@ class Link(Base):
     # Disabled by an operator (abuse) or by a blocklist refresh: answers 451 and counts no clicks.
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspended_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # What a click gets (mask.link.access, mask.redirect.decision). Argon2id hash of the link's password: the
+    # short URL asks for it first. Never the password itself.
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    # Before it the link answers a not-yet-active page and counts nothing.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # After this many clicks let through the link behaves as expired; `clicks_reserved` is the exact count of
+    # clicks let through, reserved one by one on the redirect path (only for limited links).
+    max_clicks: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    clicks_reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    redirect_status: Mapped[int] = mapped_column(SmallInteger, default=302, server_default=text("302"))
 
 
 class LinkTitleFetch(Base):

@@ -22,9 +22,10 @@ from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
 from mask.public.cache import MISS
-from mask.public.domains import EMPTY, NOINDEX, DomainStates
+from mask.public.domains import EMPTY, NOINDEX, DomainState, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
 from mask.redirect import fallback
+from mask.redirect.decision import Decider, Verdict
 from mask.redirect.destination import Utm, split_trigger
 from mask.redirect.pages import DISABLED, EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_VERIFIED, Page, wants_json
 from mask.redirect.resolver import Resolver, Target
@@ -37,9 +38,17 @@ NO_UTM: Utm = (None, None, None, None, None)
 
 class RedirectApp:
     def __init__(
-        self, *, settings: Settings, hosts: Hosts, domains: DomainStates, resolver: Resolver, tracker: ClickTracker
+        self,
+        *,
+        settings: Settings,
+        hosts: Hosts,
+        domains: DomainStates,
+        resolver: Resolver,
+        tracker: ClickTracker,
+        decider: Decider | None = None,
     ) -> None:
         self.settings = settings
+        self.decider = decider  # what a click gets beyond "302 to the URL" (mask.redirect.decision)
         self.hosts = hosts
         self.domains = domains  # custom domains: which serve, whose links, their fallbacks (mask.public.domains)
         self.resolver = resolver
@@ -66,7 +75,7 @@ class RedirectApp:
             elif name in PREFETCH_HEADERS:
                 prefetch = is_prefetch(value)
         head = method == "HEAD"
-        if method != "GET" and not head:
+        if method != "GET" and not head and (method != "POST" or self.decider is None):  # POST: a password form
             await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
             return
         now = time.time()
@@ -89,11 +98,23 @@ class RedirectApp:
         if not isinstance(target, Target) or (
             state.workspace_id is not None and target.workspace_id != state.workspace_id
         ):  # not a link, or one of another workspace's claim that lost (never served): root, robots.txt, …
+            if method == "POST":
+                await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
+                return
             await fallback.answer(send, state, slug, accept, head=head)
             return
         if target.disabled:
             await fallback.page(send, DISABLED, accept, head=head, noindex=state.noindex)
             return
+        # --- decision hook (mask.redirect.decision): start time, click limit, password, status. A plain link
+        # has no policy and pays this one attribute check.
+        destination, status = target.destination, 302
+        if target.policy is not None or method == "POST":
+            verdict = await self._decide(target, scope, receive, send, now, accept, prefetch, state)
+            if verdict is None:
+                return  # answered: a password page, not yet active, a spent limit, …
+            destination, status = verdict.destination, verdict.status
+        # --- end of the decision hook
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
             if target.expired_location is None:
@@ -104,9 +125,9 @@ class RedirectApp:
                 return
             location_header, utm = (b"location", target.expired_location.encode("latin-1")), NO_UTM
         elif not query:
-            location_header, utm = target.destination.location_header, target.destination.utm
+            location_header, utm = destination.location_header, destination.utm
         else:
-            location, utm = target.destination.with_query(query)
+            location, utm = destination.with_query(query)
             location_header = (b"location", location.encode("latin-1"))
         if is_tracked(method, prefetch=prefetch) and self.tracker.enabled:
             row = link_click_row(
@@ -123,8 +144,28 @@ class RedirectApp:
             if not self.tracker.buffer_row(row):
                 await self.tracker.submit(RawClick(*row))
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
-        await send({"type": "http.response.start", "status": 302, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(EMPTY_BODY)
+
+    async def _decide(
+        self,
+        target: Target,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        now: float,
+        accept: bytes,
+        prefetch: bool,
+        state: DomainState,
+    ) -> Verdict | None:
+        """The decision engine's verdict for a link with a policy (a POST to a plain link is 405)."""
+        if target.policy is None or self.decider is None:
+            await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
+            return None
+        tracked = is_tracked(scope["method"], prefetch=prefetch)
+        return await self.decider.decide(
+            target, target.policy, scope, receive, send, now=now, accept=accept, tracked=tracked, state=state
+        )
 
 
 async def _page(

@@ -20,6 +20,7 @@ from mask.kit.time import as_utc
 from mask.public.cache import Key, PublicCache
 from mask.public.pages import SingleFlight
 from mask.redirect.destination import Destination
+from mask.redirect.policy import Policy
 from mask.redirect.repository import find_links
 
 MAX_KEYS_PER_LOOKUP = 200
@@ -37,10 +38,13 @@ class Target:
     expires_at: float | None  # Unix time
     expired_location: str | None
     disabled: bool = False  # answers a 404 page, counts no click (changing it drops the entry: LinkChanged)
+    # Password, start time, click limit, status (mask.redirect.decision); None for a plain link: the fast path.
+    policy: Policy | None = None
 
 
 def _target(domain: str, row: tuple[object, ...]) -> Target:
-    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled = row
+    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled = row[:12]
+    password_hash, starts_at, max_clicks, clicks_reserved, redirect_status = row[12:17]
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
@@ -52,6 +56,13 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
         expires_at=expiry,
         expired_location=expired_url if isinstance(expired_url, str) and expired_url else None,
         disabled=bool(disabled),
+        policy=Policy.build(
+            password_hash=password_hash if isinstance(password_hash, str) else None,
+            starts_at=as_utc(starts_at).timestamp() if isinstance(starts_at, datetime) else None,
+            max_clicks=max_clicks if isinstance(max_clicks, int) else None,
+            clicks_reserved=clicks_reserved if isinstance(clicks_reserved, int) else 0,
+            status=redirect_status if isinstance(redirect_status, int) else 302,
+        ),
     )
 
 

@@ -86,6 +86,10 @@ class LinkCreate(Params):
     expired_url: str | None = None
     archived: bool | None = None
     disabled: bool | None = None
+    password: str | None = None
+    starts_at: datetime | None = None
+    max_clicks: int | None = None
+    redirect_status: Literal[301, 302, 307, 308] | None = None
     if_exists: Literal["create", "return"] | None = None
 
 
@@ -106,6 +110,10 @@ class LinkUpdate(Params):
     expired_url: str | None = None
     archived: bool | None = None
     disabled: bool | None = None
+    password: str | None = None
+    starts_at: datetime | None = None
+    max_clicks: int | None = None
+    redirect_status: Literal[301, 302, 307, 308] | None = None
 
 
 class Link(Model):
@@ -136,6 +144,11 @@ class Link(Model):
     created_by_user_id: str | None
     created_by_key_id: str | None
     suspended: bool
+    password_protected: bool
+    starts_at: datetime | None
+    max_clicks: int | None
+    clicks_remaining: int | None
+    redirect_status: Literal[301, 302, 307, 308]
 
 
 # The audit log

@@ -47,13 +47,18 @@ class Links(Resource[R]):
         expired_url: str | None = None,
         archived: bool | None = None,
         disabled: bool | None = None,
+        password: str | None = None,
+        starts_at: datetime | None = None,
+        max_clicks: int | None = None,
+        redirect_status: Literal[301, 302, 307, 308] | None = None,
         if_exists: Literal["create", "return"] | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         """Create a link. Without `slug`, 7 random characters; without `domain`, the default short domain;
         without `title`, the destination page's title, fetched in the background. A slug taken on the domain is
         `ConflictError` (`slug_taken`). `if_exists="return"` answers the workspace's link to the same URL with
-        the same fields sent, if there is one, instead of creating another."""
+        the same fields sent, if there is one, instead of creating another. `password` (write-only), `starts_at`,
+        `max_clicks` and `redirect_status` decide what a click gets."""
         return given(locals())
 
     @paginated("/v1/links", item=Link)
@@ -145,6 +150,10 @@ class Links(Resource[R]):
         expired_url: str | NotGiven | None = NOT_GIVEN,
         archived: bool | NotGiven = NOT_GIVEN,
         disabled: bool | NotGiven = NOT_GIVEN,
+        password: str | NotGiven | None = NOT_GIVEN,
+        starts_at: datetime | NotGiven | None = NOT_GIVEN,
+        max_clicks: int | NotGiven | None = NOT_GIVEN,
+        redirect_status: Literal[301, 302, 307, 308] | NotGiven | None = NOT_GIVEN,
     ) -> Args:
         """Change the fields given, only those; `None` clears an optional field (`domain=None` moves the link
         to the default domain, `title=None` goes back to the page's title)."""
