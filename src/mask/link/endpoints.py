@@ -160,6 +160,19 @@ async def update_link(
     return link_service.to_schema(view)
 
 
+@router.post(
+    "/{link_id}/variants/{n}/promote",
+    response_model=Link,
+    responses=error_responses(403, 404),
+    summary="Promote an A/B variant",
+    description="Scope: `links:write`. Variant `n` (0-based, as in `variants`) becomes the link's `url`; the "
+    "test ends (`variants` empty, `test_ends_at` null).",
+)
+async def promote_variant(link_id: str, n: int, auth: LinksWrite, session: SessionDep) -> Link:
+    view = await link_service.promote_variant(session, workspace_id=auth.workspace_id, link_id=link_id, index=n)
+    return link_service.to_schema(view)
+
+
 @router.delete(
     "/{link_id}",
     status_code=204,

@@ -9,6 +9,29 @@ from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 UTM = Field(default=None, max_length=255)
 
 
+class RuleCondition(RequestSchema):
+    type: str = Field(
+        max_length=20,
+        examples=["device"],
+        description="`device` (mobile, desktop, tablet), `os` (ios, android, windows, macos, linux, chromeos), "
+        "`browser` (chrome, safari, firefox, edge, opera, samsung), `language` (`es` matches `es-AR`), "
+        "`country` (two letters), `city` (only with a city database), `query_param` (`name`, optional `value`), "
+        "`ip` (an address or CIDR, v4 or v6), `before` / `after` (an ISO 8601 time).",
+    )
+    value: str | None = Field(default=None, max_length=500, examples=["mobile"])
+    name: str | None = Field(default=None, max_length=100, description="The query parameter's name (`query_param`).")
+
+
+class LinkRule(RequestSchema):
+    url: str = Field(max_length=2048, description="Where a click matching every condition goes.")
+    conditions: list[RuleCondition] = Field(max_length=10, description="1–10 conditions, all of which must hold.")
+
+
+class LinkVariant(RequestSchema):
+    url: str = Field(max_length=2048)
+    weight: int = Field(ge=1, le=100, description="Percent of visitors; the weights sum to 100.")
+
+
 class LinkFields(RequestSchema):
     slug: str | None = Field(
         default=None,
@@ -81,6 +104,35 @@ class LinkFields(RequestSchema):
         description="`302` (default), `301`, `307` or `308`. Permanent ones (301, 308) may be remembered by "
         "browsers and crawlers, whose repeat visits then never reach MASK and are not counted.",
     )
+    rules: list[LinkRule] | None = Field(
+        default=None,
+        max_length=25,
+        description="Targeting rules, in order: the first whose conditions all hold decides the destination; "
+        "otherwise `variants` or `url`. `null` or `[]` removes them.",
+    )
+    ios_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Write-only shortcut: a rule `os: ios` → this URL (`null` removes it).",
+    )
+    android_url: str | None = Field(
+        default=None, max_length=2048, description="Write-only shortcut: a rule `os: android` → this URL."
+    )
+    geo: dict[str, str] | None = Field(
+        default=None,
+        max_length=50,
+        examples=[{"US": "https://example.com/us"}],
+        description="Write-only shortcut: one rule `country: XX` → URL per entry (`null` removes them).",
+    )
+    variants: list[LinkVariant] | None = Field(
+        default=None,
+        max_length=5,
+        description="An A/B test: 2–5 destinations whose weights sum to 100. A visitor always gets the same one "
+        "(a hash of visitor and link, no cookie); bots get the first. `null` ends the test.",
+    )
+    test_ends_at: UTCDatetime | None = Field(
+        default=None, description="After it, clicks go to `url` again (promote the winner to keep it)."
+    )
 
 
 class LinkCreate(LinkFields):
@@ -100,6 +152,22 @@ class LinkUpdate(LinkFields):
     """Every field optional; `null` clears an optional field (`domain: null` moves to the default domain)."""
 
     url: str | None = Field(default=None, max_length=2048)
+
+
+class RuleConditionOut(Schema):
+    type: str
+    value: str | None
+    name: str | None = None
+
+
+class LinkRuleOut(Schema):
+    url: str
+    conditions: list[RuleConditionOut]
+
+
+class LinkVariantOut(Schema):
+    url: str
+    weight: int
 
 
 class Link(Schema):
@@ -134,6 +202,9 @@ class Link(Schema):
         description="Clicks left before `max_clicks` is reached (exact: reserved as they happen); null without a limit."
     )
     redirect_status: Literal[301, 302, 307, 308]
+    rules: list[LinkRuleOut] = Field(description="Targeting rules, shortcuts included, in order.")
+    variants: list[LinkVariantOut] = Field(description="The A/B test's destinations; empty without a test.")
+    test_ends_at: UTCDatetime | None
     workspace_id: str
     created_at: UTCDatetime
     updated_at: UTCDatetime

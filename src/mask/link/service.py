@@ -21,6 +21,7 @@ from mask.kit.pagination import CursorValue, decode_sort_cursor, encode_sort_cur
 from mask.kit.reserved import is_reserved
 from mask.kit.time import as_utc, utcnow
 from mask.link import access
+from mask.link import rules as link_rules
 from mask.link.repository import Archived, Keyset, LinkFilters, LinkRepository, Order, Sort
 from mask.link.schemas import Link as LinkSchema
 from mask.link.schemas import LinkCreate, LinkFields, LinkUpdate
@@ -132,6 +133,9 @@ def to_schema(view: LinkView) -> LinkSchema:
         max_clicks=link.max_clicks,
         clicks_remaining=None if link.max_clicks is None else max(0, link.max_clicks - (link.clicks_reserved or 0)),
         redirect_status=link.redirect_status or 302,
+        rules=link.rules or [],
+        variants=link.variants or [],
+        test_ends_at=link.test_ends_at,
         workspace_id=link.workspace_id,
         created_at=link.created_at,
         updated_at=link.updated_at,
@@ -258,7 +262,14 @@ async def _validate_new(session: AsyncSession, settings: Settings, workspace_id:
     external_id = _check_text("external_id", data.external_id, errors)
     archived = _check_flag("archived", data, errors)
     disabled = _check_flag("disabled", data, errors)
-    access_columns = await access.changes(data, data.model_fields_set, errors, link=None, expires_at=expires_at)
+    sent = data.model_fields_set
+    access_columns = await access.changes(data, sent, errors, link=None, expires_at=expires_at)
+    access_columns.update(
+        await link_rules.rule_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
+    )
+    access_columns.update(
+        await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
+    )
     if errors:
         raise ValidationFailed(errors)
     assert url is not None and domain is not None
@@ -294,6 +305,8 @@ def _same(link: Link, tags: list[str], new: NewLink, sent: set[str]) -> bool:
     }
     if "password" in sent:
         return False  # a password cannot be compared without its hash's work: a new link
+    if sent & set(link_rules.RULE_FIELDS):
+        sent = sent | {"rules"}  # shortcuts are compared as the rules they make
     wanted.update({name: value for name, value in new.access.items() if name != "clicks_reserved"})
     for name, value in wanted.items():
         if name in sent and getattr(link, name) != value:
@@ -463,6 +476,12 @@ async def update(
             changes[name] = _check_flag(name, data, errors)
     expires_at = changes["expires_at"] if "expires_at" in changes else link.expires_at
     changes.update(await access.changes(data, sent, errors, link=link, expires_at=expires_at))
+    changes.update(
+        await link_rules.rule_changes(session, settings=settings, data=data, sent=sent, link=link, errors=errors)
+    )
+    changes.update(
+        await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=link, errors=errors)
+    )
     if errors:
         raise ValidationFailed(errors)
     repository = LinkRepository(session)
@@ -497,6 +516,26 @@ async def update(
     if tags is not None:
         await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=tags)
         view = LinkView(link=link, tags=sorted(tags))
+    await _record(session, "link.updated", view)
+    return view
+
+
+class VariantNotFound(NotFound):
+    code = "variant_not_found"
+
+
+async def promote_variant(session: AsyncSession, *, workspace_id: str, link_id: str, index: int) -> LinkView:
+    """Make variant `index` (0-based) the link's URL and end its A/B test."""
+    view = await get(session, workspace_id=workspace_id, link_id=link_id)
+    link = view.link
+    variants = link.variants or []
+    if not 0 <= index < len(variants):
+        raise VariantNotFound(f"The link has no variant {index} (variants are numbered from 0).", param="n")
+    link.url = variants[index]["url"]
+    link.variants, link.test_ends_at = None, None
+    link.updated_at = utcnow()
+    await session.flush()
+    emit(session, LinkChanged(link.domain, link.slug))
     await _record(session, "link.updated", view)
     return view
 

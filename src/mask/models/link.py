@@ -1,8 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, false, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -70,6 +83,11 @@ class Link(Base):
     max_clicks: Mapped[int | None] = mapped_column(BigInteger, default=None)
     clicks_reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     redirect_status: Mapped[int] = mapped_column(SmallInteger, default=302, server_default=text("302"))
+    # Targeting rules ([{url, conditions: [{type, value, name?}]}], first match wins) and an A/B test
+    # ([{url, weight}]), as mask.link.rules stores them and mask.redirect.rules compiles them.
+    rules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    test_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class LinkTitleFetch(Base):

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Receive, Scope, Send
 
 from mask.account import passwords
-from mask.click.enrichment import parse_agent
+from mask.click.enrichment import GeoLocator, parse_agent
 from mask.config import Settings
 from mask.kit.http import json_dumps
 from mask.kit.net import client_ip
@@ -35,8 +35,9 @@ from mask.rate_limit.limiter import Limiter, Quota
 from mask.redirect import fallback
 from mask.redirect.destination import Destination
 from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_YET_ACTIVE, TOO_LARGE, Page, wants_json
-from mask.redirect.policy import Policy
+from mask.redirect.policy import Policy, Verdict
 from mask.redirect.repository import reserve_click
+from mask.redirect.rules import Facts
 
 if TYPE_CHECKING:
     from mask.redirect.resolver import Target
@@ -50,6 +51,7 @@ PASSWORD_ATTEMPTS = Quota(requests=5, window_seconds=300)
 PASSWORD_COOKIE = "mask_pass"  # noqa: S105 - a cookie name
 PASSWORD_COOKIE_SECONDS = 12 * 3600  # how long a visitor who gave the password is let through without asking
 MAX_FORM_BYTES = 4096  # a password form is small; anything larger is refused unread
+MAX_ROUTES = 1024  # remembered rule answers per link (per distinct user agent, languages and query)
 
 PASSWORD_REQUIRED_JSON = json_dumps(
     {
@@ -82,16 +84,6 @@ PAGE_HEADERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Where the app redirects this click, and with which status."""
-
-    destination: Destination
-    status: int = 302
-    password: bool = False  # let through a password (with its cookie)
-    extra_headers: tuple[tuple[bytes, bytes], ...] = ()
-
-
 @dataclass
 class Request:
     """The request facts the engine reads, taken from the scope only for links with a policy."""
@@ -102,17 +94,20 @@ class Request:
     accept: bytes
     cookie: bytes
     user_agent: str
+    accept_language: bytes
     ip: str | None
     tracked: bool
 
     @classmethod
     def of(cls, scope: Scope, *, ip: str | None, accept: bytes, tracked: bool) -> Request:
-        cookie = user_agent = b""
+        cookie = user_agent = accept_language = b""
         for name, value in scope["headers"]:
             if name == b"cookie":
                 cookie = value if not cookie else cookie + b"; " + value
             elif name == b"user-agent":
                 user_agent = value
+            elif name == b"accept-language":
+                accept_language = value
         return cls(
             scope["method"],
             scope["path"],
@@ -120,6 +115,7 @@ class Request:
             accept,
             cookie,
             user_agent.decode("latin-1"),
+            accept_language,
             ip,
             tracked,
         )
@@ -143,6 +139,7 @@ class Decider:
     on_limit_reached: LimitReached | None = None  # `link.limit_reached` (an outbox event), after the last click
     _key: bytes = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _locate: Callable[[str | None], tuple[str | None, str | None]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._key = hmac.new(self.settings.secret_key.encode(), b"mask link password cookie", "sha256").digest()
@@ -167,7 +164,7 @@ class Decider:
             await fallback.page(send, NOT_YET_ACTIVE, accept, head=head, noindex=state.noindex)
             return None
         if target.expires_at is not None and now >= target.expires_at:
-            return Verdict(target.destination)  # the app's expiry branch answers
+            return policy.default  # the app's expiry branch answers
         if policy.exhausted:
             return await self._spent(target, send, accept, head=head, state=state)
         request = Request.of(scope, ip=client_ip(scope, self.trusted), accept=accept, tracked=tracked)
@@ -191,7 +188,57 @@ class Decider:
             if reserved >= policy.max_clicks:
                 policy.exhausted = True
                 self._limit_reached(target.link_id)
-        return Verdict(target.destination, policy.status, password=let_through)
+        if not policy.rules and policy.variants is None:
+            return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
+        if policy.rules:
+            index = await self._rule_for(policy, request, now)
+            if index >= 0:
+                verdict = policy.rule_verdicts[index]
+                return verdict.let_through() if let_through else verdict
+        variants = policy.variants
+        if variants is not None and (variants.ends_at is None or now < variants.ends_at):
+            # Bots (link previews, crawlers) always get the first variant: they would skew the split.
+            chosen = 0 if request.is_bot else variants.pick(target.link_id, request.ip, request.user_agent)
+            verdict = policy.variant_verdicts[chosen]
+            return verdict.let_through() if let_through else verdict
+        return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
+
+    async def _rule_for(self, policy: Policy, request: Request, now: float) -> int:
+        """The index of the first rule this click matches, or -1. Rules that read only the user agent,
+        Accept-Language and query decide the same for the same three values: their answer is remembered per
+        link (browsers send few distinct ones), so a repeat costs one dict lookup."""
+        key = (request.user_agent, request.accept_language, request.query)
+        if policy.routes is not None:
+            index = policy.routes.get(key)
+            if index is not None:
+                return index
+        facts = Facts(
+            user_agent=request.user_agent,
+            accept_language=request.accept_language,
+            query=request.query,
+            ip=request.ip,
+            now=now,
+            locate=await self._locator() if policy.needs_place else None,
+        )
+        index = next((number for number, rule in enumerate(policy.rules) if rule.matches(facts)), -1)
+        if policy.routes is not None:
+            if len(policy.routes) >= MAX_ROUTES:
+                policy.routes.clear()
+            policy.routes[key] = index
+        return index
+
+    async def _locator(self) -> Callable[[str | None], tuple[str | None, str | None]]:
+        """IP → (country, city), loaded on the first click of a link with a country or city rule (in a thread:
+        the IP database takes a moment to read). Other links never load it."""
+        if self._locate is None:
+            geo = await asyncio.to_thread(GeoLocator, self.settings.geoip_mmdb_path)
+
+            def locate(ip: str | None) -> tuple[str | None, str | None]:
+                place = geo.locate(ip)
+                return place.country, place.city
+
+            self._locate = locate
+        return self._locate
 
     async def _spent(
         self, target: Target, send: Send, accept: bytes, *, head: bool, state: DomainState

@@ -27,6 +27,9 @@ _COLUMNS = (
     Link.max_clicks,
     Link.clicks_reserved,
     Link.redirect_status,
+    Link.rules,
+    Link.variants,
+    Link.test_ends_at,
 )
 
 
@@ -34,7 +37,7 @@ async def find_links(connection: AsyncConnection, domain: str, slugs: list[str])
     """The links among `slugs` on `domain` (one index range per query, whatever the number of slugs);
     each row starts with the slug."""
     result = await connection.execute(select(*_COLUMNS).where(Link.domain == domain, Link.slug.in_(slugs)))
-    rows: list[Row[Any]] = list(result.all())  # type: ignore[arg-type]
+    rows: list[Row[Any]] = list(result.all())
     return rows
 
 

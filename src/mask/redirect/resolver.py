@@ -44,15 +44,16 @@ class Target:
 
 def _target(domain: str, row: tuple[object, ...]) -> Target:
     _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled = row[:12]
-    password_hash, starts_at, max_clicks, clicks_reserved, redirect_status = row[12:17]
+    password_hash, starts_at, max_clicks, clicks_reserved, redirect_status, rules, variants, test_ends_at = row[12:20]
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
+    destination = Destination.build(url, utm)
     return Target(
         link_id=link_id,
         workspace_id=workspace_id,
         domain=domain,
-        destination=Destination.build(url, utm),
+        destination=destination,
         expires_at=expiry,
         expired_location=expired_url if isinstance(expired_url, str) and expired_url else None,
         disabled=bool(disabled),
@@ -62,6 +63,11 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
             max_clicks=max_clicks if isinstance(max_clicks, int) else None,
             clicks_reserved=clicks_reserved if isinstance(clicks_reserved, int) else 0,
             status=redirect_status if isinstance(redirect_status, int) else 302,
+            destination=destination,
+            rules=rules,
+            variants=variants,
+            test_ends_at=as_utc(test_ends_at).timestamp() if isinstance(test_ends_at, datetime) else None,
+            utm=utm,
         ),
     )
 

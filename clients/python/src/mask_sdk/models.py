@@ -69,6 +69,26 @@ class ErrorBody(Model):
 # Links
 
 
+class RuleCondition(Params):
+    """`type`: device, os, browser, language, country, city, query_param (with `name`), ip, before, after."""
+
+    type: str
+    value: str | None = None
+    name: str | None = None
+
+
+class LinkRule(Params):
+    """A targeting rule: clicks matching every condition go to `url`; the first matching rule wins."""
+
+    url: str
+    conditions: list[RuleCondition]
+
+
+class LinkVariant(Params):
+    url: str
+    weight: int
+
+
 class LinkCreate(Params):
     url: str
     slug: str | None = None
@@ -90,6 +110,12 @@ class LinkCreate(Params):
     starts_at: datetime | None = None
     max_clicks: int | None = None
     redirect_status: Literal[301, 302, 307, 308] | None = None
+    rules: list[LinkRule] | None = None
+    ios_url: str | None = None
+    android_url: str | None = None
+    geo: dict[str, str] | None = None
+    variants: list[LinkVariant] | None = None
+    test_ends_at: datetime | None = None
     if_exists: Literal["create", "return"] | None = None
 
 
@@ -114,6 +140,28 @@ class LinkUpdate(Params):
     starts_at: datetime | None = None
     max_clicks: int | None = None
     redirect_status: Literal[301, 302, 307, 308] | None = None
+    rules: list[LinkRule] | None = None
+    ios_url: str | None = None
+    android_url: str | None = None
+    geo: dict[str, str] | None = None
+    variants: list[LinkVariant] | None = None
+    test_ends_at: datetime | None = None
+
+
+class RuleConditionOut(Model):
+    type: str
+    value: str | None
+    name: str | None = None
+
+
+class LinkRuleOut(Model):
+    url: str
+    conditions: list[RuleConditionOut]
+
+
+class LinkVariantOut(Model):
+    url: str
+    weight: int
 
 
 class Link(Model):
@@ -149,6 +197,9 @@ class Link(Model):
     max_clicks: int | None
     clicks_remaining: int | None
     redirect_status: Literal[301, 302, 307, 308]
+    rules: list[LinkRuleOut]
+    variants: list[LinkVariantOut]
+    test_ends_at: datetime | None
 
 
 # The audit log
