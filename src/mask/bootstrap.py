@@ -312,6 +312,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
         context.on_shutdown.append(services.rate_limiter.close)
     guard = RateLimitGuard(context, services.rate_limiter) if services.rate_limiter is not None else None
     api_app = create_api(context, rate_limiter=services.rate_limiter)
+    api_app.state.page_client = lambda: title_client(settings)  # GET /v1/links/metadata: through the SSRF guard
     api = api_stack(api_app, context, guard=guard)
     dashboard = create_dashboard(context, rate_limiter=services.rate_limiter)
     return MaskApp(

@@ -8,7 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from mask.account import passwords
+from mask.config import Settings
+from mask.domain import service as domain_service
 from mask.kit.errors import FieldError
 from mask.kit.time import as_utc
 from mask.link.schemas import LinkFields
@@ -50,3 +54,29 @@ async def changes(
     if "redirect_status" in sent:
         found["redirect_status"] = data.redirect_status or 302
     return found
+
+
+async def preview_changes(
+    session: AsyncSession, *, settings: Settings, data: LinkFields, sent: set[str], errors: list[FieldError]
+) -> dict[str, Any]:
+    """The `preview` column for a sent `preview`: a title, an optional description, an https image."""
+    if "preview" not in sent:
+        return {}
+    preview = data.preview
+    if preview is None:
+        return {"preview": None}
+    before = len(errors)
+    title = preview.title.strip()
+    if not title:
+        errors.append(FieldError("preview.title", "blank", "`preview.title` cannot be blank."))
+    description = preview.description.strip() if preview.description else None
+    image_url = None
+    if preview.image_url is not None:
+        image_url = await domain_service.check_destination(
+            session, settings=settings, param="preview.image_url", raw=preview.image_url, errors=errors
+        )
+        if image_url is not None and not image_url.startswith("https://"):
+            errors.append(FieldError("preview.image_url", "https_required", "Preview images must be https URLs."))
+    if len(errors) != before:
+        return {}
+    return {"preview": {"title": title, "description": description or None, "image_url": image_url}}

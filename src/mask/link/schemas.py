@@ -32,6 +32,12 @@ class LinkVariant(RequestSchema):
     weight: int = Field(ge=1, le=100, description="Percent of visitors; the weights sum to 100.")
 
 
+class LinkPreview(RequestSchema):
+    title: str = Field(max_length=200, description="1–200 characters.")
+    description: str | None = Field(default=None, max_length=500)
+    image_url: str | None = Field(default=None, max_length=2048, description="An absolute https URL.")
+
+
 class LinkFields(RequestSchema):
     slug: str | None = Field(
         default=None,
@@ -133,6 +139,12 @@ class LinkFields(RequestSchema):
     test_ends_at: UTCDatetime | None = Field(
         default=None, description="After it, clicks go to `url` again (promote the winner to keep it)."
     )
+    preview: LinkPreview | None = Field(
+        default=None,
+        description="What link-preview bots (Slack, WhatsApp, X, Facebook, LinkedIn, Discord, Telegram, …) show: "
+        "they get a small page with these Open Graph and Twitter tags; people and search crawlers get the "
+        "redirect. `null` removes it.",
+    )
 
 
 class LinkCreate(LinkFields):
@@ -170,6 +182,12 @@ class LinkVariantOut(Schema):
     weight: int
 
 
+class LinkPreviewOut(Schema):
+    title: str
+    description: str | None
+    image_url: str | None
+
+
 class Link(Schema):
     id: str = Field(examples=["lnk_0Ks5Jx3b9pQ2h1Vw8mZtRc"])
     url: str
@@ -205,6 +223,7 @@ class Link(Schema):
     rules: list[LinkRuleOut] = Field(description="Targeting rules, shortcuts included, in order.")
     variants: list[LinkVariantOut] = Field(description="The A/B test's destinations; empty without a test.")
     test_ends_at: UTCDatetime | None
+    preview: LinkPreviewOut | None
     workspace_id: str
     created_at: UTCDatetime
     updated_at: UTCDatetime
@@ -223,3 +242,12 @@ class LinkPage(Schema):
     data: list[Link]
     has_more: bool
     next_cursor: str | None
+
+
+class LinkMetadata(Schema):
+    """A page's preview fields, to pre-fill `preview`."""
+
+    url: str
+    title: str | None
+    description: str | None
+    image_url: str | None = Field(description="Only an https image (previews take no other).")

@@ -136,6 +136,7 @@ def to_schema(view: LinkView) -> LinkSchema:
         rules=link.rules or [],
         variants=link.variants or [],
         test_ends_at=link.test_ends_at,
+        preview=link.preview,
         workspace_id=link.workspace_id,
         created_at=link.created_at,
         updated_at=link.updated_at,
@@ -270,6 +271,7 @@ async def _validate_new(session: AsyncSession, settings: Settings, workspace_id:
     access_columns.update(
         await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
     )
+    access_columns.update(await access.preview_changes(session, settings=settings, data=data, sent=sent, errors=errors))
     if errors:
         raise ValidationFailed(errors)
     assert url is not None and domain is not None
@@ -482,6 +484,7 @@ async def update(
     changes.update(
         await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=link, errors=errors)
     )
+    changes.update(await access.preview_changes(session, settings=settings, data=data, sent=sent, errors=errors))
     if errors:
         raise ValidationFailed(errors)
     repository = LinkRepository(session)
@@ -658,3 +661,12 @@ async def record_limit_reached(session: AsyncSession, *, link_id: str) -> None:
     if link is None or link.max_clicks is None:
         return
     await _record(session, "link.limit_reached", await _view(session, link))
+
+
+async def check_page_url(session: AsyncSession, *, settings: Settings, url: str) -> str:
+    """A URL whose page may be read for metadata: the rules of a link's `url` (422 otherwise)."""
+    errors: list[FieldError] = []
+    checked = await domain_service.check_destination(session, settings=settings, param="url", raw=url, errors=errors)
+    if errors or checked is None:
+        raise ValidationFailed(errors)
+    return checked

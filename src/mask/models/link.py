@@ -88,6 +88,8 @@ class Link(Base):
     rules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     test_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # What link-preview bots show: {title, description, image_url} (mask.redirect.previews).
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class LinkTitleFetch(Base):

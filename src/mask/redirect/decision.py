@@ -36,6 +36,7 @@ from mask.redirect import fallback
 from mask.redirect.destination import Destination
 from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_YET_ACTIVE, TOO_LARGE, Page, wants_json
 from mask.redirect.policy import Policy, Verdict
+from mask.redirect.previews import is_preview_bot
 from mask.redirect.repository import reserve_click
 from mask.redirect.rules import Facts
 
@@ -168,6 +169,9 @@ class Decider:
         if policy.exhausted:
             return await self._spent(target, send, accept, head=head, state=state)
         request = Request.of(scope, ip=client_ip(scope, self.trusted), accept=accept, tracked=tracked)
+        if policy.preview is not None and is_preview_bot(request.user_agent):
+            await _preview(send, policy.preview, head=head)
+            return None
         let_through = False
         if policy.password_hash is not None:
             if request.method == "POST":
@@ -417,3 +421,14 @@ async def _password_page(
     headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _preview(send: Send, page: bytes, *, head: bool) -> None:
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(page)).encode()),
+        NO_STORE,
+        (b"x-robots-tag", b"noindex"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else page})

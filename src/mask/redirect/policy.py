@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mask.redirect.destination import Destination
+from mask.redirect.previews import preview_page
 from mask.redirect.rules import Rule, Variants, compile_rules, compile_variants
 
 
@@ -46,6 +47,7 @@ class Policy:
     # Rule answers by (user agent, Accept-Language, query), when no rule reads the IP or the time.
     routes: dict[tuple[str, bytes, bytes], int] | None = None
     rule_verdicts: tuple[Verdict, ...] = ()
+    preview: bytes | None = None  # the page link-preview bots get (mask.redirect.previews)
     variant_verdicts: tuple[Verdict, ...] = ()
 
     @classmethod
@@ -62,6 +64,8 @@ class Policy:
         variants: Any = None,
         test_ends_at: float | None = None,
         utm: dict[str, str | None] | None = None,
+        preview: Any = None,
+        short_url: str = "",
     ) -> Policy | None:
         """The policy of a link, or None for a link that uses none of it (the fast path)."""
         if (
@@ -71,6 +75,7 @@ class Policy:
             and status == 302
             and not rules
             and not variants
+            and not preview
         ):
             return None
         compiled = compile_rules(rules, utm or {})
@@ -88,6 +93,7 @@ class Policy:
             needs_place=any(rule.needs_place for rule in compiled),
             routes={} if compiled and not any(rule.reads_click for rule in compiled) else None,
             default=Verdict(destination, status),
+            preview=preview_page(preview, short_url),
             rule_verdicts=tuple(Verdict(rule.destination, status, rule_index=n) for n, rule in enumerate(compiled)),
             variant_verdicts=tuple(Verdict(d, status, variant=n) for n, d in enumerate(ab.destinations)) if ab else (),
         )

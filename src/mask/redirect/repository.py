@@ -30,6 +30,7 @@ _COLUMNS = (
     Link.rules,
     Link.variants,
     Link.test_ends_at,
+    Link.preview,
 )
 
 

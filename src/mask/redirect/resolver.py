@@ -17,6 +17,7 @@ from mask.click.schemas import UTM_NAMES
 from mask.config import Settings
 from mask.db import create_engine
 from mask.kit.time import as_utc
+from mask.link.service import short_url
 from mask.public.cache import Key, PublicCache
 from mask.public.pages import SingleFlight
 from mask.redirect.destination import Destination
@@ -45,6 +46,7 @@ class Target:
 def _target(domain: str, row: tuple[object, ...]) -> Target:
     _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled = row[:12]
     password_hash, starts_at, max_clicks, clicks_reserved, redirect_status, rules, variants, test_ends_at = row[12:20]
+    preview = row[20]
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
@@ -68,6 +70,8 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
             variants=variants,
             test_ends_at=as_utc(test_ends_at).timestamp() if isinstance(test_ends_at, datetime) else None,
             utm=utm,
+            preview=preview,
+            short_url=short_url(domain, str(row[0])),
         ),
     )
 

@@ -89,6 +89,14 @@ class LinkVariant(Params):
     weight: int
 
 
+class LinkPreview(Params):
+    """What link-preview bots show (Open Graph and Twitter tags)."""
+
+    title: str
+    description: str | None = None
+    image_url: str | None = None
+
+
 class LinkCreate(Params):
     url: str
     slug: str | None = None
@@ -116,6 +124,7 @@ class LinkCreate(Params):
     geo: dict[str, str] | None = None
     variants: list[LinkVariant] | None = None
     test_ends_at: datetime | None = None
+    preview: LinkPreview | None = None
     if_exists: Literal["create", "return"] | None = None
 
 
@@ -146,6 +155,7 @@ class LinkUpdate(Params):
     geo: dict[str, str] | None = None
     variants: list[LinkVariant] | None = None
     test_ends_at: datetime | None = None
+    preview: LinkPreview | None = None
 
 
 class RuleConditionOut(Model):
@@ -162,6 +172,19 @@ class LinkRuleOut(Model):
 class LinkVariantOut(Model):
     url: str
     weight: int
+
+
+class LinkPreviewOut(Model):
+    title: str
+    description: str | None
+    image_url: str | None
+
+
+class LinkMetadata(Model):
+    url: str
+    title: str | None
+    description: str | None
+    image_url: str | None
 
 
 class Link(Model):
@@ -200,6 +223,7 @@ class Link(Model):
     rules: list[LinkRuleOut]
     variants: list[LinkVariantOut]
     test_ends_at: datetime | None
+    preview: LinkPreviewOut | None
 
 
 # The audit log

@@ -18,7 +18,7 @@ from mask_sdk._endpoint import (
     given,
     paginated,
 )
-from mask_sdk.models import Link, LinkCreate, LinkRule, LinkUpdate, LinkVariant, Page
+from mask_sdk.models import Link, LinkCreate, LinkMetadata, LinkPreview, LinkRule, LinkUpdate, LinkVariant, Page
 
 R = TypeVar("R")
 Sort = Literal["created_at", "clicks", "last_clicked_at", "title"]
@@ -57,6 +57,7 @@ class Links(Resource[R]):
         geo: Mapping[str, str] | None = None,
         variants: Sequence[LinkVariant | Mapping[str, Any]] | None = None,
         test_ends_at: datetime | None = None,
+        preview: LinkPreview | Mapping[str, Any] | None = None,
         if_exists: Literal["create", "return"] | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
@@ -113,6 +114,11 @@ class Links(Resource[R]):
         `external_id`."""
         return given(locals())
 
+    @endpoint("GET", "/v1/links/metadata", returns=Json(LinkMetadata))
+    def metadata(self, *, url: str) -> Args:
+        """A page's Open Graph title, description and https image, to pre-fill a link's `preview`."""
+        return given(locals())
+
     @endpoint("GET", "/v1/links/{link_id}", returns=Json(Link))
     def get(self, link_id: str) -> Args:
         """One link of the workspace (another workspace's id is `NotFoundError`)."""
@@ -166,6 +172,7 @@ class Links(Resource[R]):
         geo: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         variants: Sequence[LinkVariant | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
         test_ends_at: datetime | NotGiven | None = NOT_GIVEN,
+        preview: LinkPreview | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
     ) -> Args:
         """Change the fields given, only those; `None` clears an optional field (`domain=None` moves the link
         to the default domain, `title=None` goes back to the page's title)."""
