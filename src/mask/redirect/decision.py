@@ -81,7 +81,7 @@ PAGE_HEADERS = (
     (b"x-robots-tag", b"noindex"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
+    (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
 )
 
 
@@ -377,7 +377,8 @@ def password_html(error: str | None) -> bytes:
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex,nofollow"><title>Password required</title>
 <style>body{{font:16px/1.5 system-ui,sans-serif;color:#1f2328;display:grid;place-items:center;
-min-height:90vh;margin:0}} main{{max-width:24rem;width:100%;padding:2rem}} h1{{font-size:1.5rem;margin:0 0 .5rem}}
+min-height:90vh;margin:0}} main{{max-width:24rem;width:100%;box-sizing:border-box;padding:2rem}}
+h1{{font-size:1.5rem;margin:0 0 .5rem}}
 p{{color:#59636e}} .error{{color:#b42318}} label{{display:block;font-weight:600;margin:1rem 0 .25rem}}
 input{{font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #8c959f;border-radius:6px}}
 button{{font:inherit;margin-top:1rem;padding:.5rem 1rem;border:0;border-radius:6px;background:#1f6feb;color:#fff}}
