@@ -106,8 +106,9 @@ class RedirectApp:
         if target.disabled:
             await fallback.page(send, DISABLED, accept, head=head, noindex=state.noindex)
             return
-        # --- decision hook (mask.redirect.decision): start time, click limit, password, status. A plain link
-        # has no policy and pays this one attribute check.
+        # --- decision hook (mask.redirect.decision): start time, click limit, preview, password, rules, A/B
+        # variants, status. A plain link has no policy and pays this one attribute check. The verdict also says
+        # which rule or variant decided and whether a password let the visitor through (for click recording).
         destination, status = target.destination, 302
         if target.policy is not None or method == "POST":
             verdict = await self._decide(target, scope, receive, send, now, accept, prefetch, state)
