@@ -22,10 +22,10 @@ from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
 from mask.public.cache import MISS
-from mask.public.domains import EMPTY, NOINDEX, DomainState, DomainStates
+from mask.public.domains import EMPTY, NOINDEX, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
 from mask.redirect import fallback
-from mask.redirect.decision import Decider, Verdict
+from mask.redirect.decision import Decider
 from mask.redirect.destination import Utm, split_trigger
 from mask.redirect.pages import DISABLED, EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_VERIFIED, Page, wants_json
 from mask.redirect.resolver import Resolver, Target
@@ -110,8 +110,10 @@ class RedirectApp:
         # variants, status. A plain link has no policy and pays this one attribute check. The verdict also says
         # which rule or variant decided and whether a password let the visitor through (for click recording).
         destination, status = target.destination, 302
-        if target.policy is not None or method == "POST":
-            verdict = await self._decide(target, scope, receive, send, now, accept, prefetch, state)
+        if (target.policy is not None or method == "POST") and self.decider is not None:
+            verdict = await self.decider.decide(
+                target, scope, receive, send, now=now, accept=accept, prefetch=prefetch, state=state
+            )
             if verdict is None:
                 return  # answered: a password page, not yet active, a spent limit, …
             destination, status = verdict.destination, verdict.status
@@ -147,26 +149,6 @@ class RedirectApp:
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(EMPTY_BODY)
-
-    async def _decide(
-        self,
-        target: Target,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        now: float,
-        accept: bytes,
-        prefetch: bool,
-        state: DomainState,
-    ) -> Verdict | None:
-        """The decision engine's verdict for a link with a policy (a POST to a plain link is 405)."""
-        if target.policy is None or self.decider is None:
-            await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
-            return None
-        tracked = is_tracked(scope["method"], prefetch=prefetch)
-        return await self.decider.decide(
-            target, target.policy, scope, receive, send, now=now, accept=accept, tracked=tracked, state=state
-        )
 
 
 async def _page(

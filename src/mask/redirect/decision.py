@@ -149,18 +149,24 @@ class Decider:
     async def decide(
         self,
         target: Target,
-        policy: Policy,
         scope: Scope,
         receive: Receive,
         send: Send,
         *,
         now: float,
         accept: bytes,
-        tracked: bool,
+        prefetch: bool,
         state: DomainState,
     ) -> Verdict | None:
-        """The verdict for this click, or None when this answered the request itself."""
-        head = scope["method"] == "HEAD"
+        """The verdict for this click, or None when this answered the request itself (a POST to a link
+        without a policy is 405)."""
+        policy = target.policy
+        if policy is None:
+            await _plain(send, METHOD_NOT_ALLOWED, accept, extra=((b"allow", b"GET, HEAD"),))
+            return None
+        method = scope["method"]
+        head = method == "HEAD"
+        tracked = method == "GET" and not prefetch  # as mask.public.pages.is_tracked
         if policy.starts_at is not None and now < policy.starts_at:
             await fallback.page(send, NOT_YET_ACTIVE, accept, head=head, noindex=state.noindex)
             return None
@@ -195,7 +201,12 @@ class Decider:
         if not policy.rules and policy.variants is None:
             return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
         if policy.rules:
-            index = await self._rule_for(policy, request, now)
+            routes = policy.routes
+            index = (
+                routes.get((request.user_agent, request.accept_language, request.query)) if routes is not None else None
+            )
+            if index is None:
+                index = await self._rule_for(policy, request, now)
             if index >= 0:
                 verdict = policy.rule_verdicts[index]
                 return verdict.let_through() if let_through else verdict
@@ -212,10 +223,6 @@ class Decider:
         Accept-Language and query decide the same for the same three values: their answer is remembered per
         link (browsers send few distinct ones), so a repeat costs one dict lookup."""
         key = (request.user_agent, request.accept_language, request.query)
-        if policy.routes is not None:
-            index = policy.routes.get(key)
-            if index is not None:
-                return index
         facts = Facts(
             user_agent=request.user_agent,
             accept_language=request.accept_language,
