@@ -43,10 +43,11 @@ from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings, get_settings
 from mask.context import AppContext, BackgroundService
 from mask.dashboard.app import create_dashboard
-from mask.db import create_sessionmaker
+from mask.db import create_sessionmaker, session_scope
 from mask.domain.dns import Dns
 from mask.domain.tasks import DomainChecker
 from mask.kit.cpu import CpuGate
+from mask.link import service as link_service
 from mask.link.titles import TitleFetcher
 from mask.mail.sender import MailSender
 from mask.public.bio_pages import BioPagePublic, create_bio_pages_app, page_cache
@@ -59,6 +60,7 @@ from mask.public.tls import TlsAsk
 from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.middleware import RateLimitGuard
 from mask.redirect.app import RedirectApp
+from mask.redirect.decision import Decider
 from mask.redirect.resolver import Resolver, Target, lookup_engine
 from mask.signals import (
     BioPageChanged,
@@ -241,6 +243,21 @@ def _invalidation(context: AppContext, cache: PublicCache[Any], name: str) -> Ca
     return invalidation
 
 
+# --- what a click gets: passwords, start times, click limits (mask.redirect.decision) ---------------------------
+def build_decider(context: AppContext, engine: AsyncEngine) -> Decider:
+    """The redirect path's decision engine: reservations on the resolver's engine, wrong password attempts
+    counted by their own limiter (Redis when configured), `link.limit_reached` recorded in the outbox."""
+    attempts = Limiter(context.settings)
+    attempts.namespace = "link-password"
+    context.on_shutdown.append(attempts.close)
+
+    async def limit_reached(link_id: str) -> None:
+        async with session_scope(context.sessionmaker) as session:
+            await link_service.record_limit_reached(session, link_id=link_id)
+
+    return Decider(settings=context.settings, engine=engine, attempts=attempts, on_limit_reached=limit_reached)
+
+
 def create_app(settings: Settings | None = None) -> MaskApp:
     """An HTTP process: the API, the redirects, bio pages and the dashboard (the ASGI factory `mask serve` runs).
 
@@ -272,6 +289,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
         domains=domains,
         resolver=Resolver(engine, redirect_cache),
         tracker=services.clicks.tracker,
+        decider=build_decider(context, engine),
     )
 
     pages = page_cache(ttl=settings.redirect_cache_ttl, negative_ttl=settings.redirect_negative_ttl)
@@ -296,6 +314,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
         context.on_shutdown.append(services.rate_limiter.close)
     guard = RateLimitGuard(context, services.rate_limiter) if services.rate_limiter is not None else None
     api_app = create_api(context, rate_limiter=services.rate_limiter)
+    api_app.state.page_client = lambda: title_client(settings)  # GET /v1/links/metadata: through the SSRF guard
     api = api_stack(api_app, context, guard=guard)
     # Forms read at the door, on the API's body terms: no session waits for a slow client (mask.api.edge).
     dashboard = BodyFirst(create_dashboard(context, rate_limiter=services.rate_limiter), settings)

@@ -22,11 +22,19 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant, app: MaskApp 
     link = (
         await client.post(
             "/v1/links",
-            json={"url": "https://example.com/private", "slug": "victim", "tags": ["secret"]},
+            json={
+                "url": "https://example.com/private",
+                "slug": "victim",
+                "tags": ["secret"],
+                "variants": [
+                    {"url": "https://example.com/a", "weight": 50},
+                    {"url": "https://example.com/b", "weight": 50},
+                ],
+            },
             headers=tenant.headers,
         )
     ).json()
-    ids = {"link_id": link["id"], "domain_id": domain["id"]}
+    ids = {"link_id": link["id"], "domain_id": domain["id"], "n": "0"}  # n: the link's first A/B variant
     tags = (await client.get("/v1/tags", headers=tenant.headers)).json()["data"]
     ids["tag_id"] = next(tag["id"] for tag in tags if tag["name"] == "secret")
     # Packages that add resources register them here as they land (webhooks, bio pages, …).

@@ -177,7 +177,9 @@ def _compare_scalar(schema: dict[str, Any], annotation: Any, where: str) -> list
         enum = schema.get("enum", schema.get("const") and [schema["const"]])
         if enum is not None and set(values) != set(enum):
             return [f"{where}: values {sorted(enum)} in the API, {sorted(values)} in the SDK"]
-        return [] if kind == "string" and all(isinstance(value, str) for value in values) else [f"{where}: {kind}"]
+        scalar = {"string": str, "integer": int}.get(str(kind))
+        same = scalar is not None and all(type(value) is scalar for value in values)
+        return [] if same else [f"{where}: {kind}"]
     if kind == "string" and schema.get("format") == "date-time":
         return [] if annotation is datetime else [f"{where}: a date-time, the SDK has {annotation}"]
     if kind == "string" and annotation is datetime:

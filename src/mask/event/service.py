@@ -12,7 +12,7 @@ from mask.kit.time import utcnow
 from mask.models.event import Event
 from mask.signals import EventsRecorded, emit
 
-NOT_AUDITED = frozenset({"link.clicked"})  # visits, not changes
+NOT_AUDITED = frozenset({"link.clicked", "link.limit_reached"})  # visits (and what they lead to), not changes
 SUMMARY_FIELDS = ("short_url", "url", "domain", "handle", "title")
 
 

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+import httpx
+from fastapi import APIRouter, Query, Request, Response
 
 from mask.auth.dependencies import LinksRead, LinksWrite
 from mask.dependencies import ContextDep, SessionDep
 from mask.kit.schemas import CURSOR_SCHEMA, error_responses
 from mask.link import service as link_service
+from mask.link.metadata import fetch_metadata
 from mask.link.repository import Archived, Order, Sort
-from mask.link.schemas import Link, LinkCreate, LinkPage, LinkUpdate
+from mask.link.schemas import Link, LinkCreate, LinkMetadata, LinkPage, LinkUpdate
 
 router = APIRouter(prefix="/links", tags=["Links"])
 
@@ -134,6 +137,34 @@ async def link_info(
     return link_service.to_schema(view)
 
 
+def _page_client(request: Request) -> httpx.AsyncClient:
+    """The SSRF-guarded client the composition root gives the API for fetching pages (mask.bootstrap)."""
+    factory: Callable[[], httpx.AsyncClient] = request.app.state.page_client
+    return factory()
+
+
+@router.get(
+    "/metadata",
+    response_model=LinkMetadata,
+    responses=error_responses(400, 403, 422),
+    summary="Read a page's preview fields",
+    description="Scope: `links:write`. Fetches `url` (through the SSRF guard: public addresses only, 3 s, 1 MB) "
+    "and answers its Open Graph title, description and https image, to pre-fill a link's `preview`. A page "
+    "that cannot be read is `400 metadata_unavailable`.",
+)
+async def link_metadata(
+    request: Request,
+    auth: LinksWrite,
+    session: SessionDep,
+    context: ContextDep,
+    url: Annotated[str, Query(max_length=2048)],
+) -> LinkMetadata:
+    checked = await link_service.check_page_url(session, settings=context.settings, url=url)
+    async with _page_client(request) as client:
+        found = await fetch_metadata(client, checked)
+    return LinkMetadata(url=checked, title=found.title, description=found.description, image_url=found.image_url)
+
+
 @router.get(
     "/{link_id}",
     response_model=Link,
@@ -160,6 +191,19 @@ async def update_link(
     view = await link_service.update(
         session, settings=context.settings, workspace_id=auth.workspace_id, link_id=link_id, data=body
     )
+    return link_service.to_schema(view)
+
+
+@router.post(
+    "/{link_id}/variants/{n}/promote",
+    response_model=Link,
+    responses=error_responses(403, 404),
+    summary="Promote an A/B variant",
+    description="Scope: `links:write`. Variant `n` (0-based, as in `variants`) becomes the link's `url`; the "
+    "test ends (`variants` empty, `test_ends_at` null).",
+)
+async def promote_variant(link_id: str, n: int, auth: LinksWrite, session: SessionDep) -> Link:
+    view = await link_service.promote_variant(session, workspace_id=auth.workspace_id, link_id=link_id, index=n)
     return link_service.to_schema(view)
 
 

@@ -87,6 +87,10 @@ class LinkRepository:
         )
         return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
 
+    async def get_any(self, link_id: str) -> Link | None:
+        """A link by id, whichever workspace it belongs to (for the background, never for a request's caller)."""
+        return await self.session.get(Link, link_id)
+
     async def find_by_slug(self, workspace_id: str, domain: str, slug: str) -> Link | None:
         result = await self.session.execute(
             select(Link).where(Link.workspace_id == workspace_id, Link.domain == domain, Link.slug == slug)

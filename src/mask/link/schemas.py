@@ -9,6 +9,35 @@ from mask.kit.schemas import RequestSchema, Schema, UTCDatetime, stated
 UTM = Field(default=None, max_length=255)
 
 
+class RuleCondition(RequestSchema):
+    type: str = Field(
+        max_length=20,
+        examples=["device"],
+        description="`device` (mobile, desktop, tablet), `os` (ios, android, windows, macos, linux, chromeos), "
+        "`browser` (chrome, safari, firefox, edge, opera, samsung), `language` (`es` matches `es-AR`), "
+        "`country` (two letters), `city` (only with a city database), `query_param` (`name`, optional `value`), "
+        "`ip` (an address or CIDR, v4 or v6), `before` / `after` (an ISO 8601 time).",
+    )
+    value: str | None = Field(default=None, max_length=500, examples=["mobile"])
+    name: str | None = Field(default=None, max_length=100, description="The query parameter's name (`query_param`).")
+
+
+class LinkRule(RequestSchema):
+    url: str = Field(max_length=2048, description="Where a click matching every condition goes.")
+    conditions: list[RuleCondition] = Field(max_length=10, description="1–10 conditions, all of which must hold.")
+
+
+class LinkVariant(RequestSchema):
+    url: str = Field(max_length=2048)
+    weight: int = Field(ge=1, le=100, description="Percent of visitors; the weights sum to 100.")
+
+
+class LinkPreview(RequestSchema):
+    title: str = Field(max_length=200, description="1–200 characters.")
+    description: str | None = Field(default=None, max_length=500)
+    image_url: str | None = Field(default=None, max_length=2048, description="An absolute https URL.")
+
+
 class LinkFields(RequestSchema):
     slug: str | None = Field(
         default=None,
@@ -61,6 +90,66 @@ class LinkFields(RequestSchema):
         json_schema_extra=stated(nullable=False),
         description="A disabled link stops redirecting at once (a 404 page; no click counted).",
     )
+    password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="Write-only. Visitors must enter it before being redirected (a small form on the short URL; "
+        "stored as an Argon2id hash, never shown again). `null` on update removes it; responses say "
+        "`password_protected`.",
+    )
+    starts_at: UTCDatetime | None = Field(
+        default=None,
+        description="Before it the link answers a not-yet-active page (`404`) and counts nothing; before "
+        "`expires_at` when both are set.",
+    )
+    max_clicks: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000_000,
+        description="After this many clicks let through (human visitors; HEAD, prefetches and bots are not "
+        "counted) the link behaves as expired (`expired_url`, else `410`). Exact across workers.",
+    )
+    redirect_status: Literal[301, 302, 307, 308] | None = Field(
+        default=None,
+        description="`302` (default), `301`, `307` or `308`. Permanent ones (301, 308) may be remembered by "
+        "browsers and crawlers, whose repeat visits then never reach MASK and are not counted.",
+    )
+    rules: list[LinkRule] | None = Field(
+        default=None,
+        max_length=25,
+        description="Targeting rules, in order: the first whose conditions all hold decides the destination; "
+        "otherwise `variants` or `url`. `null` or `[]` removes them.",
+    )
+    ios_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Write-only shortcut: a rule `os: ios` → this URL (`null` removes it).",
+    )
+    android_url: str | None = Field(
+        default=None, max_length=2048, description="Write-only shortcut: a rule `os: android` → this URL."
+    )
+    geo: dict[str, str] | None = Field(
+        default=None,
+        max_length=50,
+        examples=[{"US": "https://example.com/us"}],
+        description="Write-only shortcut: one rule `country: XX` → URL per entry (`null` removes them).",
+    )
+    variants: list[LinkVariant] | None = Field(
+        default=None,
+        max_length=5,
+        description="An A/B test: 2–5 destinations whose weights sum to 100. A visitor always gets the same one "
+        "(a hash of visitor and link, no cookie); bots get the first. `null` ends the test.",
+    )
+    test_ends_at: UTCDatetime | None = Field(
+        default=None, description="After it, clicks go to `url` again (promote the winner to keep it)."
+    )
+    preview: LinkPreview | None = Field(
+        default=None,
+        description="What link-preview bots (Slack, WhatsApp, X, Facebook, LinkedIn, Discord, Telegram, …) show: "
+        "they get a small page with these Open Graph and Twitter tags; people and search crawlers get the "
+        "redirect. `null` removes it.",
+    )
 
 
 class LinkCreate(LinkFields):
@@ -80,6 +169,28 @@ class LinkUpdate(LinkFields):
     """Every field optional; `null` clears an optional field (`domain: null` moves to the default domain)."""
 
     url: str | None = Field(default=None, max_length=2048, json_schema_extra=stated(nullable=False))
+
+
+class RuleConditionOut(Schema):
+    type: str
+    value: str | None
+    name: str | None = None
+
+
+class LinkRuleOut(Schema):
+    url: str
+    conditions: list[RuleConditionOut]
+
+
+class LinkVariantOut(Schema):
+    url: str
+    weight: int
+
+
+class LinkPreviewOut(Schema):
+    title: str
+    description: str | None
+    image_url: str | None
 
 
 class Link(Schema):
@@ -107,6 +218,17 @@ class Link(Schema):
     utm_content: str | None
     expires_at: UTCDatetime | None
     expired_url: str | None
+    password_protected: bool = Field(description="Visitors must enter the link's password first.")
+    starts_at: UTCDatetime | None
+    max_clicks: int | None
+    clicks_remaining: int | None = Field(
+        description="Clicks left before `max_clicks` is reached (exact: reserved as they happen); null without a limit."
+    )
+    redirect_status: Literal[301, 302, 307, 308]
+    rules: list[LinkRuleOut] = Field(description="Targeting rules, shortcuts included, in order.")
+    variants: list[LinkVariantOut] = Field(description="The A/B test's destinations; empty without a test.")
+    test_ends_at: UTCDatetime | None
+    preview: LinkPreviewOut | None
     workspace_id: str
     created_at: UTCDatetime
     updated_at: UTCDatetime
@@ -125,3 +247,12 @@ class LinkPage(Schema):
     data: list[Link]
     has_more: bool
     next_cursor: str | None
+
+
+class LinkMetadata(Schema):
+    """A page's preview fields, to pre-fill `preview`."""
+
+    url: str
+    title: str | None
+    description: str | None
+    image_url: str | None = Field(description="Only an https image (previews take no other).")

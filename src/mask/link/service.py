@@ -20,6 +20,8 @@ from mask.kit.ids import ALPHABET, new_id, random_string
 from mask.kit.pagination import CursorValue, decode_sort_cursor, encode_sort_cursor
 from mask.kit.reserved import is_reserved
 from mask.kit.time import as_utc, utcnow
+from mask.link import access
+from mask.link import rules as link_rules
 from mask.link.repository import Archived, Keyset, LinkFilters, LinkRepository, Order, Sort
 from mask.link.schemas import Link as LinkSchema
 from mask.link.schemas import LinkCreate, LinkFields, LinkUpdate
@@ -126,6 +128,15 @@ def to_schema(view: LinkView) -> LinkSchema:
         utm_content=link.utm_content,
         expires_at=link.expires_at,
         expired_url=link.expired_url,
+        password_protected=link.password_hash is not None,
+        starts_at=link.starts_at,
+        max_clicks=link.max_clicks,
+        clicks_remaining=None if link.max_clicks is None else max(0, link.max_clicks - (link.clicks_reserved or 0)),
+        redirect_status=link.redirect_status or 302,
+        rules=link.rules or [],
+        variants=link.variants or [],
+        test_ends_at=link.test_ends_at,
+        preview=link.preview,
         workspace_id=link.workspace_id,
         created_at=link.created_at,
         updated_at=link.updated_at,
@@ -227,6 +238,7 @@ class NewLink:
     archived: bool
     disabled: bool
     utm: dict[str, str | None] = field(default_factory=dict)
+    access: dict[str, Any] = field(default_factory=dict)  # password hash, start, click limit, status
 
 
 async def _validate_new(session: AsyncSession, settings: Settings, workspace_id: str, data: LinkCreate) -> NewLink:
@@ -251,6 +263,15 @@ async def _validate_new(session: AsyncSession, settings: Settings, workspace_id:
     external_id = _check_text("external_id", data.external_id, errors)
     archived = _check_flag("archived", data, errors)
     disabled = _check_flag("disabled", data, errors)
+    sent = data.model_fields_set
+    access_columns = await access.changes(data, sent, errors, link=None, expires_at=expires_at)
+    access_columns.update(
+        await link_rules.rule_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
+    )
+    access_columns.update(
+        await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
+    )
+    access_columns.update(await access.preview_changes(session, settings=settings, data=data, sent=sent, errors=errors))
     if errors:
         raise ValidationFailed(errors)
     assert url is not None and domain is not None
@@ -267,6 +288,7 @@ async def _validate_new(session: AsyncSession, settings: Settings, workspace_id:
         archived=bool(archived),
         disabled=bool(disabled),
         utm={name: getattr(data, name) for name in UTM_FIELDS},
+        access=access_columns,
     )
 
 
@@ -283,6 +305,11 @@ def _same(link: Link, tags: list[str], new: NewLink, sent: set[str]) -> bool:
         "disabled": new.disabled,
         **new.utm,
     }
+    if "password" in sent:
+        return False  # a password cannot be compared without its hash's work: a new link
+    if sent & set(link_rules.RULE_FIELDS):
+        sent = sent | {"rules"}  # shortcuts are compared as the rules they make
+    wanted.update({name: value for name, value in new.access.items() if name != "clicks_reserved"})
     for name, value in wanted.items():
         if name in sent and getattr(link, name) != value:
             return False
@@ -347,6 +374,7 @@ async def _create(session: AsyncSession, settings: Settings, workspace_id: str, 
         created_at=now,
         updated_at=now,
         **new.utm,
+        **new.access,
     )
     repository.add(link)
     await _insert(session, link)
@@ -458,6 +486,15 @@ async def update(
     for name in ("archived", "disabled"):
         if name in sent:
             changes[name] = _check_flag(name, data, errors)
+    expires_at = changes["expires_at"] if "expires_at" in changes else link.expires_at
+    changes.update(await access.changes(data, sent, errors, link=link, expires_at=expires_at))
+    changes.update(
+        await link_rules.rule_changes(session, settings=settings, data=data, sent=sent, link=link, errors=errors)
+    )
+    changes.update(
+        await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=link, errors=errors)
+    )
+    changes.update(await access.preview_changes(session, settings=settings, data=data, sent=sent, errors=errors))
     if errors:
         raise ValidationFailed(errors)
     repository = LinkRepository(session)
@@ -492,6 +529,26 @@ async def update(
     if tags is not None:
         await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=tags)
         view = LinkView(link=link, tags=sorted(tags))
+    await _record(session, "link.updated", view)
+    return view
+
+
+class VariantNotFound(NotFound):
+    code = "variant_not_found"
+
+
+async def promote_variant(session: AsyncSession, *, workspace_id: str, link_id: str, index: int) -> LinkView:
+    """Make variant `index` (0-based) the link's URL and end its A/B test."""
+    view = await get(session, workspace_id=workspace_id, link_id=link_id)
+    link = view.link
+    variants = link.variants or []
+    if not 0 <= index < len(variants):
+        raise VariantNotFound(f"The link has no variant {index} (variants are numbered from 0).", param="n")
+    link.url = variants[index]["url"]
+    link.variants, link.test_ends_at = None, None
+    link.updated_at = utcnow()
+    await session.flush()
+    emit(session, LinkChanged(link.domain, link.slug))
     await _record(session, "link.updated", view)
     return view
 
@@ -607,3 +664,20 @@ async def _record(session: AsyncSession, type: str, view: LinkView) -> None:
     await event_service.record(
         session, workspace_id=view.link.workspace_id, type=type, data=to_schema(view).model_dump(mode="json")
     )
+
+
+async def record_limit_reached(session: AsyncSession, *, link_id: str) -> None:
+    """The `link.limit_reached` event, once a limited link's last click has been let through."""
+    link = await LinkRepository(session).get_any(link_id)
+    if link is None or link.max_clicks is None:
+        return
+    await _record(session, "link.limit_reached", await _view(session, link))
+
+
+async def check_page_url(session: AsyncSession, *, settings: Settings, url: str) -> str:
+    """A URL whose page may be read for metadata: the rules of a link's `url` (422 otherwise)."""
+    errors: list[FieldError] = []
+    checked = await domain_service.check_destination(session, settings=settings, param="url", raw=url, errors=errors)
+    if errors or checked is None:
+        raise ValidationFailed(errors)
+    return checked

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -60,6 +73,23 @@ class Link(Base):
     # Disabled by an operator (abuse) or by a blocklist refresh: answers 451 and counts no clicks.
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspended_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # What a click gets (mask.link.access, mask.redirect.decision). Argon2id hash of the link's password: the
+    # short URL asks for it first. Never the password itself.
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    # Before it the link answers a not-yet-active page and counts nothing.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # After this many clicks let through the link behaves as expired; `clicks_reserved` is the exact count of
+    # clicks let through, reserved one by one on the redirect path (only for limited links).
+    max_clicks: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    clicks_reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    redirect_status: Mapped[int] = mapped_column(SmallInteger, default=302, server_default=text("302"))
+    # Targeting rules ([{url, conditions: [{type, value, name?}]}], first match wins) and an A/B test
+    # ([{url, weight}]), as mask.link.rules stores them and mask.redirect.rules compiles them.
+    rules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    test_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # What link-preview bots show: {title, description, image_url} (mask.redirect.previews).
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class LinkTitleFetch(Base):

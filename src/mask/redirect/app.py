@@ -25,6 +25,7 @@ from mask.public.cache import MISS
 from mask.public.domains import EMPTY, NOINDEX, DomainStates
 from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
 from mask.redirect import fallback
+from mask.redirect.decision import Decider
 from mask.redirect.destination import Utm, split_trigger
 from mask.redirect.pages import (
     DISABLED,
@@ -46,9 +47,17 @@ NO_UTM: Utm = (None, None, None, None, None)
 
 class RedirectApp:
     def __init__(
-        self, *, settings: Settings, hosts: Hosts, domains: DomainStates, resolver: Resolver, tracker: ClickTracker
+        self,
+        *,
+        settings: Settings,
+        hosts: Hosts,
+        domains: DomainStates,
+        resolver: Resolver,
+        tracker: ClickTracker,
+        decider: Decider | None = None,
     ) -> None:
         self.settings = settings
+        self.decider = decider  # what a click gets beyond "302 to the URL" (mask.redirect.decision)
         self.hosts = hosts
         self.domains = domains  # custom domains: which serve, whose links, their fallbacks (mask.public.domains)
         self.resolver = resolver
@@ -75,7 +84,7 @@ class RedirectApp:
             elif name in PREFETCH_HEADERS:
                 prefetch = is_prefetch(value)
         head = method == "HEAD"
-        if method != "GET" and not head:
+        if method != "GET" and not head and (method != "POST" or self.decider is None):  # POST: a password form
             await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
             return
         now = time.time()
@@ -98,12 +107,27 @@ class RedirectApp:
         if not isinstance(target, Target) or (
             state.workspace_id is not None and target.workspace_id != state.workspace_id
         ):  # not a link, or one of another workspace's claim that lost (never served): root, robots.txt, …
+            if method == "POST":
+                await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
+                return
             await fallback.answer(send, state, slug, accept, head=head)
             return
         if target.disabled or target.suspended:
             page = SUSPENDED if target.suspended else DISABLED
             await fallback.page(send, page, accept, head=head, noindex=state.noindex)
             return
+        # --- decision hook (mask.redirect.decision): start time, click limit, preview, password, rules, A/B
+        # variants, status. A plain link has no policy and pays this one attribute check. The verdict also says
+        # which rule or variant decided and whether a password let the visitor through (for click recording).
+        destination, status = target.destination, 302
+        if (target.policy is not None or method == "POST") and self.decider is not None:
+            verdict = await self.decider.decide(
+                target, scope, receive, send, now=now, accept=accept, prefetch=prefetch, state=state
+            )
+            if verdict is None:
+                return  # answered: a password page, not yet active, a spent limit, …
+            destination, status = verdict.destination, verdict.status
+        # --- end of the decision hook
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
             if target.expired_location is None:
@@ -114,9 +138,9 @@ class RedirectApp:
                 return
             location_header, utm = (b"location", target.expired_location.encode("latin-1")), NO_UTM
         elif not query:
-            location_header, utm = target.destination.location_header, target.destination.utm
+            location_header, utm = destination.location_header, destination.utm
         else:
-            location, utm = target.destination.with_query(query)
+            location, utm = destination.with_query(query)
             location_header = (b"location", location.encode("latin-1"))
         if is_tracked(method, prefetch=prefetch) and self.tracker.enabled:
             row = link_click_row(
@@ -133,7 +157,7 @@ class RedirectApp:
             if not self.tracker.buffer_row(row):
                 await self.tracker.submit(RawClick(*row))
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
-        await send({"type": "http.response.start", "status": 302, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(EMPTY_BODY)
 
 

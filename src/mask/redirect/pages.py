@@ -47,6 +47,10 @@ DISABLED = _page(
 SUSPENDED = _page(451, "link_suspended", "Link disabled", "This link has been disabled.")
 EXPIRED = _page(410, "link_expired", "Link expired", "This short link has expired and no longer redirects.")
 METHOD_NOT_ALLOWED = _page(405, "method_not_allowed", "Method not allowed", "Short links answer GET and HEAD only.")
+NOT_YET_ACTIVE = _page(
+    404, "link_not_active", "Link not active yet", "This short link is not active yet. Try again later."
+)
+TOO_LARGE = _page(413, "request_too_large", "Request too large", "A password form is at most 4 KB.")
 
 
 def wants_json(accept: bytes) -> bool:

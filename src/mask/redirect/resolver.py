@@ -17,9 +17,11 @@ from mask.click.schemas import UTM_NAMES
 from mask.config import Settings
 from mask.db import create_engine
 from mask.kit.time import as_utc
+from mask.link.service import short_url
 from mask.public.cache import Key, PublicCache
 from mask.public.pages import SingleFlight
 from mask.redirect.destination import Destination
+from mask.redirect.policy import Policy
 from mask.redirect.repository import find_links
 
 MAX_KEYS_PER_LOOKUP = 200
@@ -38,22 +40,41 @@ class Target:
     expired_location: str | None
     disabled: bool = False  # answers a 404 page, counts no click (changing it drops the entry: LinkChanged)
     suspended: bool = False  # by the operator (the link or its workspace): a 451 page, no click
+    # Password, start time, click limit, status (mask.redirect.decision); None for a plain link: the fast path.
+    policy: Policy | None = None
 
 
 def _target(domain: str, row: tuple[object, ...]) -> Target:
-    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled, suspended = row
+    _slug, link_id, workspace_id, url, *utm_values, expires_at, expired_url, disabled = row[:12]
+    password_hash, starts_at, max_clicks, clicks_reserved, redirect_status, rules, variants, test_ends_at = row[12:20]
+    preview, suspended = row[20], row[21]
     assert isinstance(link_id, str) and isinstance(workspace_id, str) and isinstance(url, str)
     utm = {name: str(value) if value else None for name, value in zip(UTM_NAMES, utm_values, strict=True)}
     expiry = as_utc(expires_at).timestamp() if isinstance(expires_at, datetime) else None
+    destination = Destination.build(url, utm)
     return Target(
         link_id=link_id,
         workspace_id=workspace_id,
         domain=domain,
-        destination=Destination.build(url, utm),
+        destination=destination,
         expires_at=expiry,
         expired_location=expired_url if isinstance(expired_url, str) and expired_url else None,
         disabled=bool(disabled),
         suspended=bool(suspended),
+        policy=Policy.build(
+            password_hash=password_hash if isinstance(password_hash, str) else None,
+            starts_at=as_utc(starts_at).timestamp() if isinstance(starts_at, datetime) else None,
+            max_clicks=max_clicks if isinstance(max_clicks, int) else None,
+            clicks_reserved=clicks_reserved if isinstance(clicks_reserved, int) else 0,
+            status=redirect_status if isinstance(redirect_status, int) else 302,
+            destination=destination,
+            rules=rules,
+            variants=variants,
+            test_ends_at=as_utc(test_ends_at).timestamp() if isinstance(test_ends_at, datetime) else None,
+            utm=utm,
+            preview=preview,
+            short_url=short_url(domain, str(row[0])),
+        ),
     )
 
 

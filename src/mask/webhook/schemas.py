@@ -14,6 +14,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "link.updated",
     "link.deleted",
     "link.clicked",
+    "link.limit_reached",
     "bio_page.created",
     "bio_page.updated",
     "bio_page.deleted",

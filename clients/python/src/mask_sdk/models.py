@@ -69,6 +69,34 @@ class ErrorBody(Model):
 # Links
 
 
+class RuleCondition(Params):
+    """`type`: device, os, browser, language, country, city, query_param (with `name`), ip, before, after."""
+
+    type: str
+    value: str | None = None
+    name: str | None = None
+
+
+class LinkRule(Params):
+    """A targeting rule: clicks matching every condition go to `url`; the first matching rule wins."""
+
+    url: str
+    conditions: list[RuleCondition]
+
+
+class LinkVariant(Params):
+    url: str
+    weight: int
+
+
+class LinkPreview(Params):
+    """What link-preview bots show (Open Graph and Twitter tags)."""
+
+    title: str
+    description: str | None = None
+    image_url: str | None = None
+
+
 class LinkCreate(Params):
     url: str
     slug: str | None = None
@@ -86,6 +114,17 @@ class LinkCreate(Params):
     expired_url: str | None = None
     archived: bool | None = None
     disabled: bool | None = None
+    password: str | None = None
+    starts_at: datetime | None = None
+    max_clicks: int | None = None
+    redirect_status: Literal[301, 302, 307, 308] | None = None
+    rules: list[LinkRule] | None = None
+    ios_url: str | None = None
+    android_url: str | None = None
+    geo: dict[str, str] | None = None
+    variants: list[LinkVariant] | None = None
+    test_ends_at: datetime | None = None
+    preview: LinkPreview | None = None
     if_exists: Literal["create", "return"] | None = None
 
 
@@ -106,6 +145,46 @@ class LinkUpdate(Params):
     expired_url: str | None = None
     archived: bool | None = None
     disabled: bool | None = None
+    password: str | None = None
+    starts_at: datetime | None = None
+    max_clicks: int | None = None
+    redirect_status: Literal[301, 302, 307, 308] | None = None
+    rules: list[LinkRule] | None = None
+    ios_url: str | None = None
+    android_url: str | None = None
+    geo: dict[str, str] | None = None
+    variants: list[LinkVariant] | None = None
+    test_ends_at: datetime | None = None
+    preview: LinkPreview | None = None
+
+
+class RuleConditionOut(Model):
+    type: str
+    value: str | None
+    name: str | None = None
+
+
+class LinkRuleOut(Model):
+    url: str
+    conditions: list[RuleConditionOut]
+
+
+class LinkVariantOut(Model):
+    url: str
+    weight: int
+
+
+class LinkPreviewOut(Model):
+    title: str
+    description: str | None
+    image_url: str | None
+
+
+class LinkMetadata(Model):
+    url: str
+    title: str | None
+    description: str | None
+    image_url: str | None
 
 
 class Link(Model):
@@ -136,6 +215,15 @@ class Link(Model):
     created_by_user_id: str | None
     created_by_key_id: str | None
     suspended: bool
+    password_protected: bool
+    starts_at: datetime | None
+    max_clicks: int | None
+    clicks_remaining: int | None
+    redirect_status: Literal[301, 302, 307, 308]
+    rules: list[LinkRuleOut]
+    variants: list[LinkVariantOut]
+    test_ends_at: datetime | None
+    preview: LinkPreviewOut | None
 
 
 # The audit log

@@ -37,8 +37,13 @@ FORM_FIELDS = (
     "utm_content",
     "expires_at",
     "expired_url",
+    "starts_at",
+    "max_clicks",
+    "redirect_status",
 )
 OPTIONAL_ON_EDIT = frozenset(FORM_FIELDS) - {"url", "slug"}
+NUMBERS = frozenset({"max_clicks", "redirect_status"})  # sent to the API as integers when they are ones
+TIMES = ("expires_at", "starts_at")
 MULTILINE = frozenset({"notes"})
 
 
@@ -61,11 +66,26 @@ async def _form_values(page: Page) -> dict[str, str]:
     return values
 
 
+def _typed(name: str, value: str) -> Any:
+    if name in NUMBERS and value.isdigit():
+        return int(value)
+    return _tags(value) if name == "tags" else value
+
+
+async def _password_fields(page: Page, body: dict[str, Any]) -> None:
+    """The password box is never filled in: typed into, it sets a new password; `remove_password` removes it."""
+    password = await page.field("password")
+    if password:
+        body["password"] = password
+    elif await page.field("remove_password"):
+        body["password"] = None
+
+
 def _create_body(values: dict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name, value in values.items():
         if value:
-            body[name] = _tags(value) if name == "tags" else value
+            body[name] = _typed(name, value)
     body.setdefault("url", "")
     return body
 
@@ -78,8 +98,10 @@ def _update_body(values: dict[str, str]) -> dict[str, Any]:
             body[name] = _tags(value)
         elif name == "domain" and not value:
             body[name] = None
+        elif name == "redirect_status" and not value:
+            body[name] = 302
         else:
-            body[name] = value if value or name not in OPTIONAL_ON_EDIT else None
+            body[name] = _typed(name, value) if value or name not in OPTIONAL_ON_EDIT else None
     return body
 
 
@@ -184,7 +206,9 @@ async def new_link_form(page: Page) -> Response:
 async def create_link(page: Page) -> Response:
     values = await _form_values(page)
     try:
-        data = LinkCreate.model_validate(_create_body(values))
+        body = _create_body(values)
+        await _password_fields(page, body)
+        data = LinkCreate.model_validate(body)
         await link_service.create(page.db, settings=page.settings, workspace_id=page.ws.workspace.id, data=data)
     except (MaskError, ValidationError) as error:
         raise Rerender(
@@ -204,10 +228,12 @@ def _values_of(link: Any) -> dict[str, str]:
     values = {
         name: "" if getattr(link, name) is None else str(getattr(link, name))
         for name in FORM_FIELDS
-        if name not in ("tags", "expires_at")
+        if name not in ("tags", *TIMES)
     }
     values["tags"] = ", ".join(link.tags)
-    values["expires_at"] = link.expires_at.strftime("%Y-%m-%dT%H:%M") if link.expires_at else ""
+    for name in TIMES:
+        moment = getattr(link, name)
+        values[name] = moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
     return values
 
 
@@ -242,6 +268,7 @@ async def update_link(page: Page) -> Response:
     values = await _form_values(page)
     current = await link_service.get(page.db, workspace_id=page.ws.workspace.id, link_id=link_id)
     body = _update_body(values)
+    await _password_fields(page, body)
     if values["title"] == (current.link.title or ""):
         del body["title"]  # untouched: a page title stays the page's (and follows the URL)
     try:

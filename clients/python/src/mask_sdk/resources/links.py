@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mask_sdk._endpoint import (
     NOT_GIVEN,
@@ -18,7 +18,7 @@ from mask_sdk._endpoint import (
     given,
     paginated,
 )
-from mask_sdk.models import Link, LinkCreate, LinkUpdate, Page
+from mask_sdk.models import Link, LinkCreate, LinkMetadata, LinkPreview, LinkRule, LinkUpdate, LinkVariant, Page
 
 R = TypeVar("R")
 Sort = Literal["created_at", "clicks", "last_clicked_at", "title"]
@@ -47,13 +47,25 @@ class Links(Resource[R]):
         expired_url: str | None = None,
         archived: bool | None = None,
         disabled: bool | None = None,
+        password: str | None = None,
+        starts_at: datetime | None = None,
+        max_clicks: int | None = None,
+        redirect_status: Literal[301, 302, 307, 308] | None = None,
+        rules: Sequence[LinkRule | Mapping[str, Any]] | None = None,
+        ios_url: str | None = None,
+        android_url: str | None = None,
+        geo: Mapping[str, str] | None = None,
+        variants: Sequence[LinkVariant | Mapping[str, Any]] | None = None,
+        test_ends_at: datetime | None = None,
+        preview: LinkPreview | Mapping[str, Any] | None = None,
         if_exists: Literal["create", "return"] | None = None,
         idempotency_key: str | None = None,
     ) -> Args:
         """Create a link. Without `slug`, 7 random characters; without `domain`, the default short domain;
         without `title`, the destination page's title, fetched in the background. A slug taken on the domain is
         `ConflictError` (`slug_taken`). `if_exists="return"` answers the workspace's link to the same URL with
-        the same fields sent, if there is one, instead of creating another."""
+        the same fields sent, if there is one, instead of creating another. `password` (write-only), `starts_at`,
+        `max_clicks` and `redirect_status` decide what a click gets."""
         return given(locals())
 
     @paginated("/v1/links", item=Link)
@@ -102,6 +114,11 @@ class Links(Resource[R]):
         `external_id`."""
         return given(locals())
 
+    @endpoint("GET", "/v1/links/metadata", returns=Json(LinkMetadata))
+    def metadata(self, *, url: str) -> Args:
+        """A page's Open Graph title, description and https image, to pre-fill a link's `preview`."""
+        return given(locals())
+
     @endpoint("GET", "/v1/links/{link_id}", returns=Json(Link))
     def get(self, link_id: str) -> Args:
         """One link of the workspace (another workspace's id is `NotFoundError`)."""
@@ -145,9 +162,25 @@ class Links(Resource[R]):
         expired_url: str | NotGiven | None = NOT_GIVEN,
         archived: bool | NotGiven = NOT_GIVEN,
         disabled: bool | NotGiven = NOT_GIVEN,
+        password: str | NotGiven | None = NOT_GIVEN,
+        starts_at: datetime | NotGiven | None = NOT_GIVEN,
+        max_clicks: int | NotGiven | None = NOT_GIVEN,
+        redirect_status: Literal[301, 302, 307, 308] | NotGiven | None = NOT_GIVEN,
+        rules: Sequence[LinkRule | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        ios_url: str | NotGiven | None = NOT_GIVEN,
+        android_url: str | NotGiven | None = NOT_GIVEN,
+        geo: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        variants: Sequence[LinkVariant | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        test_ends_at: datetime | NotGiven | None = NOT_GIVEN,
+        preview: LinkPreview | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
     ) -> Args:
         """Change the fields given, only those; `None` clears an optional field (`domain=None` moves the link
         to the default domain, `title=None` goes back to the page's title)."""
+        return given(locals())
+
+    @endpoint("POST", "/v1/links/{link_id}/variants/{n}/promote", returns=Json(Link))
+    def promote_variant(self, link_id: str, n: int, *, idempotency_key: str | None = None) -> Args:
+        """Make A/B variant `n` (0-based) the link's URL and end the test."""
         return given(locals())
 
     @endpoint("DELETE", "/v1/links/{link_id}", returns=NoContent())
