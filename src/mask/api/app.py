@@ -16,6 +16,7 @@ from mask.api.query import refuse_unknown_query_parameters
 from mask.audit_log.endpoints import router as audit_router
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
+from mask.bulk.endpoints import router as bulk_router
 from mask.context import AppContext
 from mask.dependencies import SessionDep
 from mask.domain.endpoints import router as domain_router
@@ -41,6 +42,7 @@ Lists are newest first by default, with opaque cursors (`next_cursor` → `?curs
 """
 
 v1 = APIRouter(prefix="/v1")
+v1.include_router(bulk_router)  # before the links router: `/links/bulk` is no link id
 v1.include_router(link_router)
 v1.include_router(qr_router)
 v1.include_router(analytics_router)

@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -63,6 +64,11 @@ def _validation_error(exc: RequestValidationError) -> MaskError:
             kind, message = "required", "This field is required."
         field_errors.append(FieldError(_param_from_loc(loc), kind, message))
     return ValidationFailed(field_errors)
+
+
+def validation_failed(errors: Sequence[Any]) -> MaskError:
+    """What the API answers for these Pydantic errors (a bulk item validated on its own)."""
+    return _validation_error(RequestValidationError(errors))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -596,3 +596,9 @@ async def _record(session: AsyncSession, type: str, view: LinkView) -> None:
     await event_service.record(
         session, workspace_id=view.link.workspace_id, type=type, data=to_schema(view).model_dump(mode="json")
     )
+
+
+# The same rules for bulk creation and imports (mask.bulk), applied item by item.
+validate_new = _validate_new
+check_may_create = _check_may_create
+external_id_taken = _external_id_taken
