@@ -135,9 +135,7 @@ async def export_links(
         sort=sort, order=order, archived=archived, domain=domain, query=q, tags=tags, tag_match=tag_match
     )
     first = await export.first_page(session, workspace_id=auth.workspace_id, query=query)
-    body = export.stream(
-        context.sessionmaker, workspace_id=auth.workspace_id, query=query, format=format, first=first
-    )
+    body = export.stream(context.sessionmaker, workspace_id=auth.workspace_id, query=query, format=format, first=first)
     filename = f"links.{format}"
     return StreamingResponse(
         body,
