@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     # non-public addresses it may reach all the same (an intranet's pages), as CIDRs.
     title_fetch_enabled: bool = True
     title_fetch_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Imports from a Bitly account (mask.imports.bitly): the API's address (a stand-in server in tests).
+    import_bitly_api_url: str = "https://api-ssl.bitly.com"
 
     @field_validator("trusted_proxies", "title_fetch_allowed_networks", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from mask.context import AppContext
 from mask.dependencies import SessionDep
 from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
+from mask.imports.endpoints import router as import_router
 from mask.kit.http import install_error_handlers
 from mask.link.endpoints import router as link_router
 from mask.qr.endpoints import router as qr_router
@@ -51,6 +52,7 @@ v1.include_router(tag_router)
 v1.include_router(webhook_router)
 v1.include_router(bio_page_router)
 v1.include_router(audit_router)
+v1.include_router(import_router)
 
 
 def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> FastAPI:

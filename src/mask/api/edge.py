@@ -8,11 +8,15 @@ from typing import Protocol
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mask.config import Settings
+from mask.imports.service import MAX_IMPORT_BYTES
 from mask.kit.errors import Forbidden, MaskError, PayloadTooLarge, UnsupportedMediaType
 from mask.kit.http import HSTS, error_response, new_request_id, request_id_var
 from mask.kit.net import is_secure
 
 MAX_BODY_BYTES = 1_000_000
+# An import's file (`POST /v1/imports`, multipart): the one body allowed to be large, and not JSON.
+UPLOAD_PATH = "/v1/imports"
+MAX_UPLOAD_BYTES = MAX_IMPORT_BYTES + 100_000  # the file and the form around it
 
 
 class EdgeGuard(Protocol):
@@ -64,15 +68,17 @@ class ApiEdgeMiddleware:
                 await error_response(error)(scope, receive, send_with_headers)
                 return
             length = _content_length(scope)
-            if length is not None and length > MAX_BODY_BYTES:
-                error = PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            upload = scope["path"] == UPLOAD_PATH and scope["method"] == "POST"
+            limit = MAX_UPLOAD_BYTES if upload else MAX_BODY_BYTES
+            if length is not None and length > limit:
+                error = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
                 await error_response(error)(scope, receive, send_with_headers)
                 return
             if scope["method"] in ("POST", "PATCH", "PUT"):
                 content_type = _header(scope, b"content-type")
                 if content_type is None:  # `curl -d` without a type: read the body as JSON, the API's only format
                     scope = dict(scope, headers=[*scope["headers"], (b"content-type", b"application/json")])
-                elif not _is_json(content_type):
+                elif not _is_json(content_type) and not (upload and _is_multipart(content_type)):
                     error = UnsupportedMediaType(
                         "Send the body as JSON with `Content-Type: application/json`.", code="unsupported_media_type"
                     )
@@ -97,6 +103,10 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 def _is_json(content_type: bytes) -> bool:
     media_type = content_type.split(b";", 1)[0].strip().lower()
     return media_type == b"application/json" or media_type.endswith(b"+json")
+
+
+def _is_multipart(content_type: bytes) -> bool:
+    return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
 
 
 def _content_length(scope: Scope) -> int | None:

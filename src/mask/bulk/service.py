@@ -131,6 +131,7 @@ async def create_many(
     created_at: Sequence[datetime | None] | None = None,
     on_conflict: OnConflict = "error",
     dry_run: bool = False,
+    record_event: bool = True,
 ) -> list[Outcome]:
     """Create links, each validated as `POST /v1/links` would; one outcome per item, in order. A taken slug is
     refused (`error`), left alone (`skip`), given a generated slug (`rename`) or, when the link is this
@@ -171,7 +172,7 @@ async def create_many(
         await _overwrite(session, batch, index, link_id, _valid(items[index]))
     outcomes = [batch.outcomes[index] for index in range(len(items))]
     written = [outcome.view for outcome in outcomes if outcome.view is not None and outcome.kind == "created"]
-    if written:
+    if written and record_event:
         await _record(session, workspace_id, "link.bulk_created", [view.link for view in written])
     return outcomes
 
