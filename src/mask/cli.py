@@ -14,6 +14,7 @@ from mask.auth import service as auth_service
 from mask.config import Settings, get_settings
 from mask.context import AppContext
 from mask.db import session_scope
+from mask.imports.command import import_command
 from mask.kit.errors import MaskError
 from mask.models.workspace import Plan
 from mask.workspace import service as workspace_service
@@ -36,6 +37,7 @@ plans_cli = typer.Typer(help="Plans' API rate limits (the plan_limits table).", 
 cli.add_typer(plans_cli, name="plans")
 domains_cli = typer.Typer(help="Workspaces' custom domains, and the operator's word on them.", no_args_is_help=True)
 cli.add_typer(domains_cli, name="domains")
+cli.command("import")(import_command)
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -105,10 +105,16 @@ class ImportRunner:
             import_id = await repository.next_due(now)
             if import_id is None or not await repository.lease(import_id, now, now + LEASE):
                 return import_id is not None
-            job = await repository.by_id(import_id)
+        await self.run(import_id)
+        return True
+
+    async def run(self, import_id: str) -> None:
+        """Run a job this runner holds the lease of, to its end (completed or failed)."""
+        async with session_scope(self.sessionmaker) as session:
+            job = await ImportRepository(session).by_id(import_id)
             assert job is not None
             if job.started_at is None:
-                job.started_at = now
+                job.started_at = utcnow()
         try:
             if job.source in formats.SOURCES:
                 await self._run_file(import_id)
@@ -121,7 +127,6 @@ class ImportRunner:
             await self._finish(import_id, f"The import stopped on an unexpected error ({type(error).__name__}).")
         else:
             await self._finish(import_id, None)
-        return True
 
     async def _finish(self, import_id: str, error: str | None) -> None:
         async with session_scope(self.sessionmaker) as session:

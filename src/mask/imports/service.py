@@ -6,7 +6,7 @@ job's progress commit together or not at all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,6 +142,13 @@ async def create(
     ImportRepository(session).add(job, content if file_source else None)
     emit(session, ImportQueued())
     return job
+
+
+async def hold(session: AsyncSession, *, job: Import, lease: timedelta) -> None:
+    """Lease a job just created to the caller (the CLI runs it itself, with a progress bar)."""
+    await session.flush()
+    now = utcnow()
+    await ImportRepository(session).lease(job.id, now, now + lease)
 
 
 async def get(session: AsyncSession, *, workspace_id: str, import_id: str) -> Import:
