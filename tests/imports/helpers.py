@@ -50,4 +50,4 @@ async def report(client: httpx.AsyncClient, tenant: Tenant, import_id: str) -> l
 
 async def all_links(client: httpx.AsyncClient, tenant: Tenant) -> list[dict[str, Any]]:
     response = await client.get("/v1/links/export?format=ndjson&archived=all", headers=tenant.headers)
-    return [json.loads(line) for line in response.text.splitlines()]
+    return [json.loads(line) for line in response.text.split("\n") if line]

@@ -98,7 +98,8 @@ def _csv_text(rows: list[dict[str, str]], *, header: bool) -> bytes:
 
 def _ndjson(views: list[LinkView]) -> bytes:
     return b"".join(
-        json.dumps(link_service.to_schema(view).model_dump(mode="json"), ensure_ascii=False).encode() + b"\n"
+        json.dumps(link_service.to_schema(view).model_dump(mode="json")).encode()
+        + b"\n"  # ASCII: no U+2028 to split on
         for view in views
     )
 
