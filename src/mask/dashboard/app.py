@@ -19,7 +19,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mask.auth.scopes import ALL_SCOPES
 from mask.config import Settings
 from mask.context import AppContext
-from mask.dashboard.views import account, analytics, audit, auth, bio, domains, links, qr, settings, tags, webhooks
+from mask.dashboard.views import (
+    account,
+    analytics,
+    audit,
+    auth,
+    bio,
+    domains,
+    imports,
+    links,
+    qr,
+    settings,
+    tags,
+    webhooks,
+)
 from mask.dashboard.web import STATIC_DIR, build_templates
 from mask.kit.http import HSTS
 from mask.kit.net import is_secure
@@ -114,6 +127,12 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/links", links.list_links, methods=["GET"]),
                 Route(ws + "/links", links.create_link, methods=["POST"]),
                 Route(ws + "/links/new", links.new_link_form, methods=["GET"]),
+                Route(ws + "/links/export.csv", imports.export_links, methods=["GET"]),
+                Route(ws + "/imports", imports.imports_page, methods=["GET"]),
+                Route(ws + "/imports", imports.start_import, methods=["POST"]),
+                Route(ws + "/imports/preview", imports.preview, methods=["POST"]),
+                Route(ws + "/imports/{import_id:str}", imports.import_detail, methods=["GET"]),
+                Route(ws + "/imports/{import_id:str}/report.csv", imports.import_report, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}", links.link_detail, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}", links.update_link, methods=["POST"]),
                 Route(ws + "/links/{link_id:str}/delete", links.delete_link, methods=["POST"]),
