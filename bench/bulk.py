@@ -60,7 +60,7 @@ async def create_bulk(base: str, token: str, count: int) -> tuple[list[float], f
                 for n in batch
             ]
             began = time.perf_counter()
-            response = await client.post("/v1/links/bulk", json=items, headers=headers)
+            response = await client.post("/v1/links/bulk", json={"links": items}, headers=headers)
             timings.append(time.perf_counter() - began)
             if response.status_code != 200 or response.json()["failed"]:
                 raise RuntimeError(f"bulk create failed: {response.status_code} {response.text[:500]}")

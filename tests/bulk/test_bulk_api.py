@@ -17,7 +17,7 @@ from tests.conftest import Tenant, TenantFactory, corpus_path
 
 
 async def bulk(client: httpx.AsyncClient, tenant: Tenant, items: Sequence[object], **headers: str) -> httpx.Response:
-    return await client.post("/v1/links/bulk", json=list(items), headers={**tenant.headers, **headers})
+    return await client.post("/v1/links/bulk", json={"links": list(items)}, headers={**tenant.headers, **headers})
 
 
 async def link_count(app: MaskApp, workspace_id: str) -> int:

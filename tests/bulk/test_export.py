@@ -12,7 +12,7 @@ from tests.conftest import Tenant, TenantFactory
 
 
 async def seed(client: httpx.AsyncClient, tenant: Tenant, items: list[dict[str, object]]) -> list[dict[str, object]]:
-    response = await client.post("/v1/links/bulk", json=items, headers=tenant.headers)
+    response = await client.post("/v1/links/bulk", json={"links": items}, headers=tenant.headers)
     assert response.json()["failed"] == 0, response.text
     return [result["link"] for result in response.json()["data"]]
 

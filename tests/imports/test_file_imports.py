@@ -29,7 +29,7 @@ async def test_a_mask_export_imports_back_into_the_same_links(client: httpx.Asyn
         {"url": "https://example.com/3?q=1&r=2", "title": "'quoted", "utm_source": "-mail", "archived": True},
         {"url": "https://example.com/4", "external_id": "crm-4", "title": "Café ünïcödé 🎉"},
     ]
-    await client.post("/v1/links/bulk", json=items, headers=tenant.headers)
+    await client.post("/v1/links/bulk", json={"links": items}, headers=tenant.headers)
     before = sorted((essence(link) for link in await all_links(client, tenant)), key=lambda link: link["url"])
     exported = (await client.get("/v1/links/export?archived=all", headers=tenant.headers)).content
     ids = [link["id"] for link in await all_links(client, tenant)]
@@ -240,3 +240,17 @@ async def test_naughty_strings_in_every_text_column_are_stored_exactly_or_refuse
         unescaped = text[1:] if text.startswith("'") else text
         stored = unescaped if text.strip() and unescaped else None
         assert link["title"] == stored and link["notes"] == stored and link["utm_source"] == stored, text
+
+
+async def test_a_json_body_carries_the_file_as_text(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    response = await client.post(
+        "/v1/imports",
+        json={"source": "mask-csv", "file_content": "url,slug\nhttps://example.com/j,json\n"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 202, response.text
+    from tests.imports.helpers import finished
+
+    job = await finished(client, tenant, response.json()["id"])
+    assert job["counts"]["created"] == 1
+    assert [link["slug"] for link in await all_links(client, tenant)] == ["json"]

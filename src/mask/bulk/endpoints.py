@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from mask.auth.dependencies import LinksRead, LinksWrite
 from mask.bulk import export
 from mask.bulk import service as bulk_service
-from mask.bulk.schemas import MAX_BULK_ITEMS, BulkAnswer, BulkDelete, BulkResult, BulkUpdate, item_schema
+from mask.bulk.schemas import BulkAnswer, BulkCreate, BulkDelete, BulkResult, BulkUpdate, create_schema
 from mask.dependencies import ContextDep, SessionDep
 from mask.kit.http import request_id_var
 from mask.kit.schemas import ErrorObject, error_responses
@@ -49,19 +49,19 @@ def _answer(outcomes: list[bulk_service.Outcome]) -> BulkAnswer:
     description="Scope: `links:write`. The body is an array of link objects, each as `POST /v1/links` takes. "
     + PER_ITEM
     + " One `link.bulk_created` webhook event lists the links created.",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": item_schema()}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": create_schema()}}}},
 )
 async def create_links(
     auth: LinksWrite,
     session: SessionDep,
     context: ContextDep,
-    body: Annotated[list[Any], Body(max_length=MAX_BULK_ITEMS, min_length=1)],
+    body: BulkCreate,
 ) -> BulkAnswer:
     outcomes = await bulk_service.create_many(
         session,
         settings=context.settings,
         workspace_id=auth.workspace_id,
-        items=[bulk_service.parse_item(item) for item in body],
+        items=[bulk_service.parse_item(item) for item in body.links],
     )
     return _answer(outcomes)
 

@@ -60,12 +60,28 @@ class BulkDelete(RequestSchema):
     ids: list[str] = Field(max_length=MAX_BULK_ITEMS, examples=[["lnk_0Ks5Jx3b9pQ2h1Vw8mZtRc"]])
 
 
-def item_schema() -> dict[str, Any]:
-    """OpenAPI for the create body: an array of link create objects (validated one by one)."""
+class BulkCreate(RequestSchema):
+    """Each item is validated on its own (`parse_item`), so that one bad item is that item's error."""
+
+    links: list[Any] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+
+
+def create_schema() -> dict[str, Any]:
+    """OpenAPI for the create body: `links`, an array of link create objects."""
     return {
-        "type": "array",
-        "maxItems": MAX_BULK_ITEMS,
-        "items": {"$ref": "#/components/schemas/LinkCreate"},
+        "title": "BulkCreate",
+        "type": "object",
+        "required": ["links"],
+        "additionalProperties": False,
+        "properties": {
+            "links": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BULK_ITEMS,
+                "items": {"$ref": "#/components/schemas/LinkCreate"},
+                "description": "Up to 1,000 links, each as `POST /v1/links` takes it.",
+            }
+        },
     }
 
 

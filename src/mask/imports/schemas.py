@@ -44,6 +44,10 @@ class ImportOptions(RequestSchema):
         "Fields: url, slug, domain, short_url, title, notes, tags, external_id, created_at, clicks, archived, "
         "expires_at, utm_source, utm_medium, utm_campaign, utm_term, utm_content.",
     )
+    file_content: str | None = Field(
+        default=None,
+        description="The file's text, for a JSON body (a file source); or upload it as `file` with multipart.",
+    )
     token: str | None = Field(
         default=None, max_length=500, description="The account's API token (`bitly`); never shown again."
     )

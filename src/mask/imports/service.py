@@ -75,6 +75,12 @@ async def create(
     """A queued import job, once its options and (for a file) its header are found sound; 422 otherwise."""
     errors: list[FieldError] = []
     file_source = options.source in FILE_SOURCES
+    if options.file_content is not None:
+        if content is not None:
+            errors.append(
+                FieldError("file_content", "conflicting_file", "Send the file once: `file` or `file_content`.")
+            )
+        content = options.file_content.encode("utf-8")
     if file_source and content is None:
         errors.append(FieldError("file", "required", f"Upload the file to import (`source: {options.source}`)."))
     if not file_source and content is not None:
@@ -125,7 +131,7 @@ async def create(
         workspace_id=workspace_id,
         source=options.source,
         status="queued",
-        options=options.model_dump(mode="json", exclude={"token"})
+        options=options.model_dump(mode="json", exclude={"token", "file_content"})
         | {"domains": domains, "domain": domain, "tags": tags},
         secret=options.token,
         filename=(filename or None) and filename[:255],
