@@ -93,7 +93,7 @@ async def _options_and_file(request: Request) -> tuple[ImportOptions, bytes | No
                         },
                     }
                 },
-                "application/json": {"schema": {"$ref": "#/components/schemas/ImportOptions"}},
+                "application/json": {"schema": ImportOptions.model_json_schema()},
             },
         }
     },

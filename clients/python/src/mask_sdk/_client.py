@@ -22,6 +22,7 @@ from mask_sdk.resources.analytics import Analytics
 from mask_sdk.resources.audit_log import AuditLog
 from mask_sdk.resources.bio_pages import BioPages
 from mask_sdk.resources.domains import Domains
+from mask_sdk.resources.imports import Imports
 from mask_sdk.resources.links import Links
 from mask_sdk.resources.qr import Qr
 from mask_sdk.resources.tags import Tags
@@ -107,6 +108,7 @@ class _Resources(Generic[R]):
         self.bio_pages: BioPages[R] = BioPages(runner)
         self.webhooks: Webhooks[R] = Webhooks(runner)
         self.audit_log: AuditLog[R] = AuditLog(runner)
+        self.imports: Imports[R] = Imports(runner)
 
 
 def _core(api_key: str | None, base_url: str | None, timeout: httpx.Timeout | float, max_retries: int) -> ClientCore:
