@@ -26,9 +26,12 @@ from mask.imports import service as import_service
 from mask.imports.bitly import Bitly, BitlyError, Cursor, to_parsed
 from mask.imports.formats import Parsed
 from mask.imports.repository import ImportRepository
+from mask.imports.shlink import Shlink, ShlinkError
+from mask.imports.shlink import to_parsed as shlink_row
 from mask.kit.aio import wait_for_wake
 from mask.kit.time import utcnow
 from mask.models.imports import Import
+from mask.webhook.ssrf import GuardedTransport
 
 logger = logging.getLogger("mask.imports")
 
@@ -118,15 +121,18 @@ class ImportRunner:
         try:
             if job.source in formats.SOURCES:
                 await self._run_file(import_id)
+            elif job.source == "shlink":
+                await self._run_shlink(import_id)
             else:
                 await self._run_bitly(import_id)
-        except BitlyError as error:
+        except (BitlyError, ShlinkError) as error:
             await self._finish(import_id, str(error))
         except Exception as error:
             logger.exception("import %s failed", import_id)
             await self._finish(import_id, f"The import stopped on an unexpected error ({type(error).__name__}).")
         else:
-            await self._finish(import_id, None)
+            if not self._stopping:  # stopped between batches: the lease runs out and the job resumes elsewhere
+                await self._finish(import_id, None)
 
     async def _finish(self, import_id: str, error: str | None) -> None:
         async with session_scope(self.sessionmaker) as session:
@@ -203,4 +209,36 @@ class ImportRunner:
                     cursor.group, cursor.search_after = cursor.group + 1, ""
                 await self._batch(import_id, rows, cursor=json.dumps(cursor.dump()))
                 if self._stopping:
+                    return
+
+    async def _run_shlink(self, import_id: str) -> None:
+        async with session_scope(self.sessionmaker) as session:
+            job = await ImportRepository(session).by_id(import_id)
+            assert job is not None
+            token, options, stored, done = job.secret, dict(job.options), job.cursor, job.done
+        if not token:
+            raise ShlinkError("The API key is gone (the job was interrupted after it ended); start a new import.")
+        transport = GuardedTransport(
+            allow_private=False,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+            allowed_networks=self.settings.import_networks,
+        )
+        async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(30.0), trust_env=False) as client:
+            shlink = Shlink(client, base_url=str(options["server_url"]), api_key=token)
+            page = int(json.loads(stored)["page"]) if stored else 1
+            number = done
+            while True:
+                items, pages, total = await shlink.page(page)
+                if total is not None:
+                    async with session_scope(self.sessionmaker) as session:
+                        job = await ImportRepository(session).by_id(import_id)
+                        if job is not None and job.total is None:
+                            job.total = total
+                rows: list[tuple[int, Parsed | str]] = []
+                for item in items:
+                    number += 1
+                    rows.append((number, shlink_row(item)))
+                page += 1
+                await self._batch(import_id, rows, cursor=json.dumps({"page": page}))
+                if page > pages or not items or self._stopping:
                     return

@@ -8,15 +8,16 @@ from pydantic import Field
 
 from mask.kit.schemas import RequestSchema, Schema, UTCDatetime
 
-Source = Literal["mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly"]
+Source = Literal["mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly", "shlink"]
 FILE_SOURCES = ("mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv")
-ACCOUNT_SOURCES = ("bitly",)
+ACCOUNT_SOURCES = ("bitly", "shlink")
 
 
 class ImportOptions(RequestSchema):
     source: Source = Field(
         description="The file's format (`mask-csv`, `bitly-csv`, `dub-csv`, `shlink-csv`, `yourls-csv`, "
-        "`kutt-csv`, or `csv` with a `mapping`), or an account to read (`bitly`, with `token`)."
+        "`kutt-csv`, or `csv` with a `mapping`), or an account to read (`bitly` with `token`; `shlink` with "
+        "`server_url` and its API key as `token`)."
     )
     dry_run: bool = Field(default=False, description="Check every row and report; write no link.")
     on_conflict: Literal["skip", "rename", "overwrite"] = Field(
@@ -50,6 +51,9 @@ class ImportOptions(RequestSchema):
     )
     token: str | None = Field(
         default=None, max_length=500, description="The account's API token (`bitly`); never shown again."
+    )
+    server_url: str | None = Field(
+        default=None, max_length=2048, description="`shlink`: the server's address (`https://s.example.com`)."
     )
     group_guid: str | None = Field(
         default=None, max_length=64, description="`bitly`: one group only (every group of the account if absent)."

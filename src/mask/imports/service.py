@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +88,10 @@ async def create(
         errors.append(FieldError("file", "unexpected_file", f"`{options.source}` reads an account, not a file."))
     if not file_source and not options.token:
         errors.append(FieldError("token", "required", f"`{options.source}` needs the account's API token."))
+    if options.source == "shlink":
+        server = urlsplit(options.server_url or "")
+        if server.scheme not in ("http", "https") or not server.hostname:
+            errors.append(FieldError("server_url", "invalid_url", "`shlink` needs the server's http(s) address."))
     if options.source == "csv" and not options.mapping:
         errors.append(FieldError("mapping", "required", "A generic CSV needs a `mapping` of fields to columns."))
     for name in options.mapping or {}:

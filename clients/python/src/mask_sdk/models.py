@@ -911,7 +911,9 @@ class BulkAnswer(Model):
 
 
 class ImportOptions(Params):
-    source: Literal["mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly"]
+    source: Literal[
+        "mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly", "shlink"
+    ]
     dry_run: bool | None = None
     on_conflict: Literal["skip", "rename", "overwrite"] | None = None
     domains: dict[str, str] | None = None
@@ -922,6 +924,7 @@ class ImportOptions(Params):
     mapping: dict[str, str] | None = None
     file_content: str | None = None
     token: str | None = None
+    server_url: str | None = None
     group_guid: str | None = None
     import_clicks: bool | None = None
 

@@ -9,7 +9,7 @@ from mask_sdk._endpoint import Args, Json, Resource, Text, endpoint, given
 from mask_sdk.models import ImportJob, ImportOptions, ImportPage
 
 R = TypeVar("R")
-Source = Literal["mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly"]
+Source = Literal["mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly", "shlink"]
 
 
 class Imports(Resource[R]):
@@ -28,6 +28,7 @@ class Imports(Resource[R]):
         tags: Sequence[str] | None = None,
         mapping: Mapping[str, str] | None = None,
         token: str | None = None,
+        server_url: str | None = None,
         group_guid: str | None = None,
         import_clicks: bool | None = None,
         idempotency_key: str | None = None,
