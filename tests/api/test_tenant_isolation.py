@@ -40,6 +40,13 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
     )
     assert bio_page.status_code == 201, bio_page.text
     ids["bio_page_id"] = bio_page.json()["id"]
+    imported = await client.post(
+        "/v1/imports",
+        json={"source": "mask-csv", "file_content": "url\nhttps://example.com/i\n"},
+        headers=tenant.headers,
+    )
+    assert imported.status_code == 202, imported.text
+    ids["import_id"] = imported.json()["id"]
     return ids
 
 
