@@ -15,7 +15,21 @@ from tests.conftest import Tenant, TenantFactory
 from tests.domains import verify_domain
 from tests.imports.helpers import all_links, report, run, start
 
-KEYS = ("slug", "domain", "url", "title", "notes", "external_id", "tags", "utm_source", "archived", "created_at")
+KEYS = (
+    "slug",
+    "domain",
+    "url",
+    "title",
+    "notes",
+    "external_id",
+    "tags",
+    "utm_source",
+    "archived",
+    "disabled",
+    "expires_at",
+    "expired_url",
+    "created_at",
+)
 
 
 def essence(link: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +41,12 @@ async def test_a_mask_export_imports_back_into_the_same_links(client: httpx.Asyn
         {"url": "https://example.com/1", "slug": "one", "title": '=HYPERLINK("x")', "tags": ["a", "b"]},
         {"url": "https://example.com/2", "slug": "two", "notes": "line\nbreak, comma", "tags": ["x,y"]},
         {"url": "https://example.com/3?q=1&r=2", "title": "'quoted", "utm_source": "-mail", "archived": True},
-        {"url": "https://example.com/4", "external_id": "crm-4", "title": "Café ünïcödé 🎉"},
+        {"url": "https://example.com/4", "external_id": "crm-4", "title": "Café ünïcödé 🎉", "disabled": True},
+        {
+            "url": "https://example.com/5",
+            "expires_at": "2099-01-01T00:00:00Z",
+            "expired_url": "https://example.com/gone",
+        },
     ]
     await client.post("/v1/links/bulk", json={"links": items}, headers=tenant.headers)
     before = sorted((essence(link) for link in await all_links(client, tenant)), key=lambda link: link["url"])
@@ -35,8 +54,8 @@ async def test_a_mask_export_imports_back_into_the_same_links(client: httpx.Asyn
     ids = [link["id"] for link in await all_links(client, tenant)]
     await client.request("DELETE", "/v1/links/bulk", json={"ids": ids}, headers=tenant.headers)
     job = await run(client, tenant, exported, source="mask-csv")
-    assert job["status"] == "completed" and job["counts"]["created"] == 4, job
-    assert job["progress"] == {"done": 4, "total": 4}
+    assert job["status"] == "completed" and job["counts"]["created"] == 5, job
+    assert job["progress"] == {"done": 5, "total": 5}
     after = sorted((essence(link) for link in await all_links(client, tenant)), key=lambda link: link["url"])
     assert after == before
 

@@ -35,7 +35,9 @@ FIELDS = (
     "created_at",
     "clicks",
     "archived",
+    "disabled",
     "expires_at",
+    "expired_url",
     "utm_source",
     "utm_medium",
     "utm_campaign",
@@ -286,6 +288,7 @@ def parse_row(source: str, cells: Mapping[str, str], columns: Mapping[str, list[
         "title",
         "notes",
         "external_id",
+        "expired_url",
         *(f"utm_{part}" for part in ("source", "medium", "campaign", "term", "content")),
     ):
         if values.get(name):
@@ -310,10 +313,11 @@ def parse_row(source: str, cells: Mapping[str, str], columns: Mapping[str, list[
             parsed.clicks = max(0, int(values["clicks"].strip().replace(",", "")))
         except ValueError:
             parsed.problems.append(("clicks", "invalid_count", f"`{values['clicks']}` is not a number of clicks."))
-    if values.get("archived", "").strip():
-        flag = parse_bool(values["archived"])
-        if flag is None:
-            parsed.problems.append(("archived", "invalid_flag", "`archived` is true or false."))
-        else:
-            link["archived"] = flag
+    for name in ("archived", "disabled"):
+        if values.get(name, "").strip():
+            flag = parse_bool(values[name])
+            if flag is None:
+                parsed.problems.append((name, "invalid_flag", f"`{name}` is true or false."))
+            else:
+                link[name] = flag
     return parsed
