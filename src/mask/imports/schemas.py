@@ -42,8 +42,8 @@ class ImportOptions(RequestSchema):
         default=None,
         examples=[{"url": "Destination", "slug": "Code", "title": "Name"}],
         description="MASK field → the file's column header (required for `csv`; overrides a source's guess). "
-        "Fields: url, slug, domain, short_url, title, notes, tags, external_id, created_at, clicks, archived, disabled, "
-        "expires_at, expired_url, utm_source, utm_medium, utm_campaign, utm_term, utm_content.",
+        "Fields: url, slug, domain, short_url, title, notes, tags, external_id, created_at, clicks, archived, "
+        "disabled, expires_at, expired_url, utm_source, utm_medium, utm_campaign, utm_term, utm_content.",
     )
     file_content: str | None = Field(
         default=None,
