@@ -46,6 +46,7 @@ from mask.dashboard.app import create_dashboard
 from mask.db import create_sessionmaker, session_scope
 from mask.domain.dns import Dns
 from mask.domain.tasks import DomainChecker
+from mask.imports.runner import ImportRunner
 from mask.kit.cpu import CpuGate
 from mask.link import service as link_service
 from mask.link.titles import TitleFetcher
@@ -66,6 +67,7 @@ from mask.signals import (
     BioPageChanged,
     DomainChanged,
     EventsRecorded,
+    ImportQueued,
     LinkChanged,
     MailQueued,
     TitlesWanted,
@@ -189,6 +191,14 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
     titles = TitleFetcher(sessionmaker=context.sessionmaker, client_factory=lambda: title_client(settings))
     context.background.append(BackgroundService("link title fetcher", titles.start, titles.stop))
     context.signals.connect(TitlesWanted, titles.on_titles_wanted)
+    # Imports (mask.imports): created by the API or the CLI, run batch by batch here.
+    imports = ImportRunner(
+        settings=settings,
+        sessionmaker=context.sessionmaker,
+        client_factory=lambda: httpx.AsyncClient(timeout=httpx.Timeout(30.0), trust_env=False),
+    )
+    context.background.append(BackgroundService("import runner", imports.start, imports.stop))
+    context.signals.connect(ImportQueued, imports.on_import_queued)
     checker = build_domain_checker(context)
     return context, Services(clicks=clicks, webhooks=webhooks, rate_limiter=None, domain_checker=checker, titles=titles)
 

@@ -17,6 +17,7 @@ from mask.auth import service as auth_service
 from mask.config import Settings, get_settings
 from mask.context import AppContext
 from mask.db import session_scope
+from mask.imports.command import import_command
 from mask.kit.errors import MaskError
 from mask.models.workspace import Plan
 from mask.public.invalidation import BIO_PAGES, REDIRECTS, CacheInvalidation, channel_name
@@ -43,6 +44,7 @@ domains_cli = typer.Typer(help="Workspaces' custom domains, and the operator's w
 cli.add_typer(domains_cli, name="domains")
 clicks_cli = typer.Typer(help="Stored clicks and their analytics rollups.", no_args_is_help=True)
 cli.add_typer(clicks_cli, name="clicks")
+cli.command("import")(import_command)
 
 
 blocklist_cli = typer.Typer(help="The destination blocklist: harmful sites no link may point at.", no_args_is_help=True)

@@ -102,15 +102,20 @@ class Settings(BaseSettings):
     # one HTTP worker serves at once (more are answered 503 with Retry-After at once; 0: no cap).
     body_read_timeout: float = Field(default=10.0, gt=0)
     max_concurrent_requests: int = Field(default=1000, ge=0)
+    # Imports from a Bitly account (mask.imports.bitly): the API's address (a stand-in server in tests).
+    import_bitly_api_url: str = "https://api-ssl.bitly.com"
+    # Imports from a Shlink server the user names go through the webhooks' SSRF guard; these non-public networks
+    # are allowed all the same (a Shlink on the intranet), as CIDRs.
+    import_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("trusted_proxies", "title_fetch_allowed_networks", mode="before")
+    @field_validator("trusted_proxies", "title_fetch_allowed_networks", "import_allowed_networks", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("trusted_proxies", "title_fetch_allowed_networks")
+    @field_validator("trusted_proxies", "title_fetch_allowed_networks", "import_allowed_networks")
     @classmethod
     def _check_proxies(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -235,6 +240,10 @@ class Settings(BaseSettings):
     @cached_property
     def title_fetch_networks(self) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(item, strict=False) for item in self.title_fetch_allowed_networks)
+
+    @cached_property
+    def import_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.import_allowed_networks)
 
     @property
     def click_spill_path(self) -> Path | None:

@@ -72,8 +72,32 @@ class TitlesWanted:
     """Links were queued for a fetch of their destination's <title> (mask.link.titles)."""
 
 
-Signal = LinkChanged | DomainChanged | BioPageChanged | WebhooksChanged | EventsRecorded | MailQueued | TitlesWanted
-S = TypeVar("S", LinkChanged, DomainChanged, BioPageChanged, WebhooksChanged, EventsRecorded, MailQueued, TitlesWanted)
+@dataclass(frozen=True, slots=True)
+class ImportQueued:
+    """An import job was created: there is something for the import runner (mask.imports.runner)."""
+
+
+Signal = (
+    LinkChanged
+    | DomainChanged
+    | BioPageChanged
+    | WebhooksChanged
+    | EventsRecorded
+    | MailQueued
+    | TitlesWanted
+    | ImportQueued
+)
+S = TypeVar(
+    "S",
+    LinkChanged,
+    DomainChanged,
+    BioPageChanged,
+    WebhooksChanged,
+    EventsRecorded,
+    MailQueued,
+    TitlesWanted,
+    ImportQueued,
+)
 Receiver = Callable[[S], Awaitable[None]]
 
 

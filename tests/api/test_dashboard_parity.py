@@ -58,6 +58,8 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/settings/keys/{{key_id:str}}/revoke": [("DELETE", "/v1/keys/{key_id}")],
     f"{WS}/settings/default-domain": [("PATCH", "/v1/workspace")],
     f"{WS}/settings/two-factor": [("PATCH", "/v1/workspace")],  # require_two_factor
+    f"{WS}/imports": [("POST", "/v1/imports")],
+    f"{WS}/imports/preview": [("POST", "/v1/imports")],  # the API previews with dry_run
 }
 
 # Forms about the person signed in, not about a workspace: no API key acts for them.

@@ -58,6 +58,13 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant, app: MaskApp 
     ids["invitation_id"] = invitation.json()["id"]
     if app is not None:
         ids["user_id"] = (await join(app, tenant.workspace_id, f"{tenant.slug}@example.com", "member")).user_id
+    imported = await client.post(
+        "/v1/imports",
+        json={"source": "mask-csv", "file_content": "url\nhttps://example.com/i\n"},
+        headers=tenant.headers,
+    )
+    assert imported.status_code == 202, imported.text
+    ids["import_id"] = imported.json()["id"]
     return ids
 
 

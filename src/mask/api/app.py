@@ -18,10 +18,12 @@ from mask.audit_log.endpoints import router as audit_router
 from mask.auth.endpoints import router as key_router
 from mask.auth.scopes import ALL_SCOPES
 from mask.bio_page.endpoints import router as bio_page_router
+from mask.bulk.endpoints import router as bulk_router
 from mask.context import AppContext
 from mask.dependencies import SessionDep
 from mask.domain.endpoints import router as domain_router
 from mask.idempotency.middleware import IdempotencyMiddleware
+from mask.imports.endpoints import router as import_router
 from mask.kit.http import install_error_handlers
 from mask.link.endpoints import router as link_router
 from mask.qr.endpoints import router as qr_router
@@ -44,6 +46,7 @@ Lists are newest first by default, with opaque cursors (`next_cursor` → `?curs
 """
 
 v1 = APIRouter(prefix="/v1")
+v1.include_router(bulk_router)  # before the links router: `/links/bulk` is no link id
 v1.include_router(link_router)
 v1.include_router(qr_router)
 v1.include_router(analytics_router)
@@ -54,6 +57,7 @@ v1.include_router(bio_page_router)
 v1.include_router(audit_router)
 v1.include_router(key_router)
 v1.include_router(workspace_admin_router)
+v1.include_router(import_router)
 
 
 def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> FastAPI:

@@ -20,6 +20,7 @@ from mask.auth import service as auth_service
 from mask.auth.service import ResolvedKey
 from mask.config import Settings
 from mask.dependencies import REQUEST_SESSION_STATE
+from mask.imports.service import MAX_IMPORT_BYTES
 from mask.kit.errors import (
     Forbidden,
     InternalError,
@@ -35,6 +36,9 @@ from mask.kit.net import is_secure
 logger = logging.getLogger("mask.api")
 
 MAX_BODY_BYTES = 1_000_000
+# An import's file (`POST /v1/imports`, multipart): the one body allowed to be large, and not JSON.
+UPLOAD_PATH = "/v1/imports"
+MAX_UPLOAD_BYTES = MAX_IMPORT_BYTES + 100_000  # the file and the form around it
 
 
 class EdgeGuard(Protocol):
@@ -94,15 +98,17 @@ class ApiEdgeMiddleware:
                 await _refuse(error, scope, receive, send_with_headers)
                 return
             length = _content_length(scope)
-            if length is not None and length > MAX_BODY_BYTES:
-                error = PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            upload = scope["path"] == UPLOAD_PATH and scope["method"] == "POST"
+            limit = MAX_UPLOAD_BYTES if upload else MAX_BODY_BYTES
+            if length is not None and length > limit:
+                error = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
                 await _refuse_unread(error, scope, receive, send_with_headers)
                 return
             if scope["method"] in ("POST", "PATCH", "PUT"):
                 content_type = _header(scope, b"content-type")
                 if content_type is None:  # `curl -d` without a type: read the body as JSON, the API's only format
                     scope = dict(scope, headers=[*scope["headers"], (b"content-type", b"application/json")])
-                elif not _is_json(content_type):
+                elif not _is_json(content_type) and not (upload and _is_multipart(content_type)):
                     error = UnsupportedMediaType(
                         "Send the body as JSON with `Content-Type: application/json`.", code="unsupported_media_type"
                     )
@@ -111,7 +117,9 @@ class ApiEdgeMiddleware:
             if _has_body(scope):
                 # Who is asking before what they send: a client without a valid key never gets its body read.
                 refusal = await self._authenticate(scope) if scope["path"].startswith("/v1/") else None
-                body = refusal or await _read_body(receive, seconds=self.settings.body_read_timeout)
+                # An import's file may be 50 times a JSON body: it gets as many times the time to arrive.
+                seconds = self.settings.body_read_timeout * (MAX_UPLOAD_BYTES // MAX_BODY_BYTES if upload else 1)
+                body = refusal or await _read_body(receive, seconds=seconds, limit=limit)
                 if isinstance(body, MaskError):
                     await _refuse_unread(body, scope, receive, send_with_headers)
                     return
@@ -224,8 +232,8 @@ def _has_body(scope: Scope) -> bool:
     return bool(length) or _header(scope, b"transfer-encoding") is not None
 
 
-async def _read_body(receive: Receive, *, seconds: float) -> bytes | MaskError:
-    """The whole body, refused (413) as soon as it passes MAX_BODY_BYTES whatever the framing, or when it
+async def _read_body(receive: Receive, *, seconds: float, limit: int = MAX_BODY_BYTES) -> bytes | MaskError:
+    """The whole body, refused (413) as soon as it passes `limit` bytes whatever the framing, or when it
     takes longer than `seconds` to arrive (408). Nothing waits for the database meanwhile."""
     chunks: list[bytes] = []
     size = 0
@@ -237,8 +245,8 @@ async def _read_body(receive: Receive, *, seconds: float) -> bytes | MaskError:
                     break
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    return PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+                if size > limit:
+                    return PayloadTooLarge(f"The request body is larger than {limit} bytes.")
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
@@ -297,6 +305,10 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 def _is_json(content_type: bytes) -> bool:
     media_type = content_type.split(b";", 1)[0].strip().lower()
     return media_type == b"application/json" or media_type.endswith(b"+json")
+
+
+def _is_multipart(content_type: bytes) -> bool:
+    return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
 
 
 def _content_length(scope: Scope) -> int | None:

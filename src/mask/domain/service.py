@@ -272,11 +272,27 @@ async def delete(session: AsyncSession, *, settings: Settings, workspace_id: str
 async def workspace_owns(session: AsyncSession, *, workspace_id: str, name: str) -> bool:
     """Whether `name` is one of this workspace's domains that may carry links: claimed by it, and not verified by
     another workspace (links may be prepared on a pending domain; they answer once it is verified)."""
+    memo: dict[tuple[str, ...], bool] | None = session.info.get(LOOKUP_MEMO)
+    if memo is not None and ("owns", workspace_id, name) in memo:
+        return memo["owns", workspace_id, name]
     repository = DomainRepository(session)
     if await repository.claim(workspace_id, name) is None:
-        return False
-    verified = await repository.verified_claim(name)
-    return verified is None or verified.workspace_id == workspace_id
+        owns = False
+    else:
+        verified = await repository.verified_claim(name)
+        owns = verified is None or verified.workspace_id == workspace_id
+    if memo is not None:
+        memo["owns", workspace_id, name] = owns
+    return owns
+
+
+LOOKUP_MEMO = "mask.domain.lookups"
+
+
+def remember_lookups(session: AsyncSession) -> None:
+    """Answer this session's repeated domain lookups (`check_domain`, `check_destination`) from memory: a bulk
+    create or an import checks thousands of links against a few host names in one short unit of work."""
+    session.info.setdefault(LOOKUP_MEMO, {})
 
 
 async def default_domain(session: AsyncSession, *, settings: Settings, workspace_id: str) -> str:
@@ -358,7 +374,13 @@ async def is_short_domain(session: AsyncSession, *, settings: Settings, url: Par
     short_name, short_port = split_host(settings.short_domain)
     if url.site == short_name or (is_loopback(url.site) and is_loopback(short_name)):
         return short_port is None or url.port == short_port
-    return await DomainRepository(session).verified_claim(url.site) is not None
+    memo: dict[tuple[str, ...], bool] | None = session.info.get(LOOKUP_MEMO)
+    if memo is not None and ("loop", url.site) in memo:
+        return memo["loop", url.site]
+    loops = await DomainRepository(session).verified_claim(url.site) is not None
+    if memo is not None:
+        memo["loop", url.site] = loops
+    return loops
 
 
 async def check_destination(

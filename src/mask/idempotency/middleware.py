@@ -31,6 +31,11 @@ MAX_KEY_LENGTH = 255
 NOT_STORED = frozenset({401, 403, 429})
 
 
+def _keyed(scope: Scope) -> bool:
+    """POST requests, and the bulk link changes (`PATCH|DELETE /v1/links/bulk`)."""
+    return bool(scope["method"] == "POST" or str(scope["path"]).endswith("/links/bulk"))
+
+
 def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope["headers"]:
         if key == name:
@@ -55,7 +60,7 @@ class IdempotencyMiddleware:
         self.context = context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or not _keyed(scope):
             await self.app(scope, receive, send)
             return
         raw_key = _header(scope, b"idempotency-key")

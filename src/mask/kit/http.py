@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy.exc
@@ -114,6 +115,11 @@ def _documented_methods(paths: dict[str, Any], path: str) -> list[str]:
     )
     named = {method.upper() for item in matching for method in item}
     return [method for method in METHODS if method in named]
+
+
+def validation_failed(errors: Sequence[Any]) -> MaskError:
+    """What the API answers for these Pydantic errors (a bulk item validated on its own)."""
+    return _validation_error(RequestValidationError(errors))
 
 
 def install_error_handlers(app: FastAPI) -> None:

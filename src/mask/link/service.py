@@ -681,3 +681,9 @@ async def check_page_url(session: AsyncSession, *, settings: Settings, url: str)
     if errors or checked is None:
         raise ValidationFailed(errors)
     return checked
+
+
+# The same rules for bulk creation and imports (mask.bulk), applied item by item.
+validate_new = _validate_new
+check_may_create = _check_may_create
+external_id_taken = _external_id_taken

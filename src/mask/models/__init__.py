@@ -20,6 +20,7 @@ from mask.models.click import Click, ClickVisitor
 from mask.models.domain import Domain
 from mask.models.event import Event
 from mask.models.idempotency import IdempotencyRecord
+from mask.models.imports import Import, ImportedLinkStats, ImportFile, ImportIssue
 from mask.models.link import Link, LinkTitleFetch
 from mask.models.mail import OutboxMail
 from mask.models.qr import QrStyle
@@ -43,6 +44,10 @@ __all__ = [
     "EmailToken",
     "Event",
     "IdempotencyRecord",
+    "Import",
+    "ImportFile",
+    "ImportIssue",
+    "ImportedLinkStats",
     "Invite",
     "KnownNetwork",
     "Link",

@@ -23,6 +23,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "domain.deleted",
     "domain.verified",
     "domain.verification_failed",
+    "link.bulk_created",
+    "link.bulk_updated",
+    "link.bulk_deleted",
+    "import.completed",
 )
 PING = "ping"  # sent by `POST /v1/webhooks/{id}/test`; never subscribed to
 

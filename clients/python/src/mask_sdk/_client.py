@@ -22,6 +22,7 @@ from mask_sdk.resources.analytics import Analytics
 from mask_sdk.resources.audit_log import AuditLog
 from mask_sdk.resources.bio_pages import BioPages
 from mask_sdk.resources.domains import Domains
+from mask_sdk.resources.imports import Imports
 from mask_sdk.resources.keys import Keys
 from mask_sdk.resources.links import Links
 from mask_sdk.resources.members import Invitations, Members
@@ -114,6 +115,7 @@ class _Resources(Generic[R]):
         self.members: Members[R] = Members(runner)
         self.invitations: Invitations[R] = Invitations(runner)
         self.workspace: WorkspaceSettings[R] = WorkspaceSettings(runner)
+        self.imports: Imports[R] = Imports(runner)
 
 
 def _core(api_key: str | None, base_url: str | None, timeout: httpx.Timeout | float, max_retries: int) -> ClientCore:

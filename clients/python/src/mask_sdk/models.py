@@ -13,7 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
 from pydantic import Tag as Variant
 
 T = TypeVar("T")
@@ -1070,3 +1077,110 @@ EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "domain.verification_failed": DomainEvent,
     "ping": PingEvent,
 }
+
+
+# Bulk operations, imports and exports
+
+
+class BulkCreate(Params):
+    links: list[LinkCreate]
+
+    @field_serializer("links")
+    def _links(self, links: list[LinkCreate]) -> list[dict[str, Any]]:
+        # As one create: a field left out is absent, never null (`archived: null` would be refused).
+        return [link.model_dump(mode="json", exclude_none=True) for link in links]
+
+
+class BulkSet(Params):
+    tags_add: list[str] | None = None
+    tags_remove: list[str] | None = None
+    archived: bool | None = None
+    disabled: bool | None = None
+    expires_at: datetime | None = None
+    expired_url: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+
+
+class BulkUpdate(Params):
+    ids: list[str] | None = None
+    external_ids: list[str] | None = None
+    set: BulkSet
+
+    @field_serializer("set")
+    def _set(self, changes: BulkSet) -> dict[str, Any]:
+        # Only the changes given: `None` given clears a field (`expires_at=None`), a field not given stays.
+        return changes.model_dump(mode="json", exclude_unset=True)
+
+
+class BulkDelete(Params):
+    ids: list[str]
+
+
+class BulkResult(Model):
+    """One item's outcome at its place in the request: `link`, or `error` in the API's error shape."""
+
+    index: int
+    status: int
+    id: str | None = None
+    link: Link | None = None
+    error: ErrorObject | None = None
+
+
+class BulkAnswer(Model):
+    data: list[BulkResult]
+    succeeded: int
+    failed: int
+
+
+class ImportOptions(Params):
+    source: Literal[
+        "mask-csv", "bitly-csv", "dub-csv", "shlink-csv", "yourls-csv", "kutt-csv", "csv", "bitly", "shlink"
+    ]
+    dry_run: bool | None = None
+    on_conflict: Literal["skip", "rename", "overwrite"] | None = None
+    domains: dict[str, str] | None = None
+    domain: str | None = None
+    keep_slugs: bool | None = None
+    keep_created_at: bool | None = None
+    tags: list[str] | None = None
+    mapping: dict[str, str] | None = None
+    file_content: str | None = None
+    token: str | None = None
+    server_url: str | None = None
+    group_guid: str | None = None
+    import_clicks: bool | None = None
+
+
+class ImportCounts(Model):
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+
+
+class ImportProgress(Model):
+    done: int
+    total: int | None
+
+
+class ImportJob(Model):
+    id: str
+    source: str
+    status: Literal["queued", "running", "completed", "failed"]
+    dry_run: bool
+    filename: str | None
+    progress: ImportProgress
+    counts: ImportCounts
+    error: str | None
+    report_url: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ImportPage(Model):
+    data: list[ImportJob]

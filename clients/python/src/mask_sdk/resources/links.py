@@ -14,11 +14,26 @@ from mask_sdk._endpoint import (
     NoContent,
     NotGiven,
     Resource,
+    Text,
     endpoint,
     given,
     paginated,
 )
-from mask_sdk.models import Link, LinkCreate, LinkMetadata, LinkPreview, LinkRule, LinkUpdate, LinkVariant, Page
+from mask_sdk.models import (
+    BulkAnswer,
+    BulkCreate,
+    BulkDelete,
+    BulkSet,
+    BulkUpdate,
+    Link,
+    LinkCreate,
+    LinkMetadata,
+    LinkPreview,
+    LinkRule,
+    LinkUpdate,
+    LinkVariant,
+    Page,
+)
 
 R = TypeVar("R")
 Sort = Literal["created_at", "clicks", "last_clicked_at", "title"]
@@ -186,4 +201,45 @@ class Links(Resource[R]):
     @endpoint("DELETE", "/v1/links/{link_id}", returns=NoContent())
     def delete(self, link_id: str) -> Args:
         """Delete a link; it stops redirecting at once."""
+        return given(locals())
+
+    @endpoint("POST", "/v1/links/bulk", returns=Json(BulkAnswer), body=BulkCreate)
+    def bulk_create(
+        self, *, links: Sequence[LinkCreate | Mapping[str, Any]], idempotency_key: str | None = None
+    ) -> Args:
+        """Create up to 1,000 links; each gets its own result (`link`, or `error` in the API's error shape)
+        at its `index`, and one bad link never stops the others."""
+        return given(locals())
+
+    @endpoint("PATCH", "/v1/links/bulk", returns=Json(BulkAnswer), body=BulkUpdate)
+    def bulk_update(
+        self,
+        *,
+        set: BulkSet | Mapping[str, Any],
+        ids: Sequence[str] | None = None,
+        external_ids: Sequence[str] | None = None,
+    ) -> Args:
+        """Apply `set` (tags_add, tags_remove, archived, disabled, expiry, UTM) to up to 1,000 links named by
+        `ids` or `external_ids`; a link that is not this workspace's is a 404 result."""
+        return given(locals())
+
+    @endpoint("DELETE", "/v1/links/bulk", returns=Json(BulkAnswer), body=BulkDelete)
+    def bulk_delete(self, *, ids: Sequence[str]) -> Args:
+        """Delete up to 1,000 links; a link that is not this workspace's is a 404 result."""
+        return given(locals())
+
+    @endpoint("GET", "/v1/links/export", returns=Text())
+    def export(
+        self,
+        *,
+        format: Literal["csv", "ndjson"] | None = None,
+        sort: Sort | None = None,
+        order: Order | None = None,
+        archived: Archived | None = None,
+        tags: str | None = None,
+        tag_match: Literal["any", "all"] | None = None,
+        domain: str | None = None,
+        q: str | None = None,
+    ) -> Args:
+        """Every link the filters select, as CSV (the columns the `mask-csv` import reads back) or NDJSON."""
         return given(locals())

@@ -1,0 +1,117 @@
+"""The SQL of bulk link operations: multi-row statements, chunked under the backends' parameter limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mask.db_dialect import insert_ignore
+from mask.models.link import Link, LinkTitleFetch
+from mask.models.tag import link_tags
+
+CHUNK = 500  # rows per IN list or multi-row statement: under SQLite's and asyncpg's parameter limits
+T = TypeVar("T")
+LINKS: Table = Link.__table__  # type: ignore[assignment]
+TITLE_FETCHES: Table = LinkTitleFetch.__table__  # type: ignore[assignment]
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class BulkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def slug_owners(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(domain, slug) → (workspace id, link id) of the links already holding any of `pairs`."""
+        wanted = sorted(set(pairs))
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        for part in chunks(wanted):
+            by_domain: dict[str, list[str]] = {}
+            for domain, slug in part:
+                by_domain.setdefault(domain, []).append(slug)
+            condition = or_(*(and_(Link.domain == domain, Link.slug.in_(slugs)) for domain, slugs in by_domain.items()))
+            result = await self.session.execute(
+                select(Link.domain, Link.slug, Link.workspace_id, Link.id).where(condition)
+            )
+            for domain, slug, workspace_id, link_id in result:
+                found[str(domain), str(slug)] = (str(workspace_id), str(link_id))
+        return found
+
+    async def external_ids_taken(self, workspace_id: str, external_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(external_ids))
+        taken: set[str] = set()
+        for part in chunks(wanted):
+            result = await self.session.execute(
+                select(Link.external_id).where(Link.workspace_id == workspace_id, Link.external_id.in_(part))
+            )
+            taken.update(str(row[0]) for row in result)
+        return taken
+
+    async def insert_links(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(LINKS.insert(), rows)
+
+    async def insert_link_tags(self, rows: list[dict[str, str]]) -> None:
+        if rows:
+            await self.session.execute(link_tags.insert(), rows)
+
+    async def add_link_tags(self, rows: list[dict[str, str]]) -> None:
+        """Attach tags, leaving those a link already has."""
+        for part in chunks(rows):
+            await self.session.execute(
+                insert_ignore(self.session, link_tags, list(part), conflict=["link_id", "tag_id"])
+            )
+
+    async def remove_link_tags(self, link_ids: Sequence[str], tag_ids: Sequence[str]) -> None:
+        if not tag_ids:
+            return
+        for part in chunks(link_ids):
+            await self.session.execute(
+                delete(link_tags).where(link_tags.c.link_id.in_(part), link_tags.c.tag_id.in_(tag_ids))
+            )
+
+    async def tag_counts(self, link_ids: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for part in chunks(link_ids):
+            result = await self.session.execute(
+                select(link_tags.c.link_id, func.count())
+                .where(link_tags.c.link_id.in_(part))
+                .group_by(link_tags.c.link_id)
+            )
+            counts.update({str(link_id): int(count) for link_id, count in result})
+        return counts
+
+    async def insert_title_fetches(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(TITLE_FETCHES.insert(), rows)
+
+    async def links(
+        self, workspace_id: str, *, ids: Sequence[str] = (), external_ids: Sequence[str] = (), fresh: bool = False
+    ) -> list[Link]:
+        """The workspace's links among `ids` or `external_ids` (others' and unknown ones are left out); `fresh`
+        reloads rows the session already holds (after a multi-row UPDATE)."""
+        found: list[Link] = []
+        column = Link.id if ids else Link.external_id
+        for part in chunks(list(ids or external_ids)):
+            statement = select(Link).where(Link.workspace_id == workspace_id, column.in_(part))
+            result = await self.session.execute(statement.execution_options(populate_existing=fresh))
+            found.extend(result.scalars())
+        return found
+
+    async def update_links(self, link_ids: Sequence[str], values: dict[str, Any]) -> None:
+        for part in chunks(link_ids):
+            await self.session.execute(
+                update(Link).where(Link.id.in_(part)).values(**values).execution_options(synchronize_session=False)
+            )
+
+    async def delete_links(self, link_ids: Sequence[str]) -> None:
+        for part in chunks(link_ids):
+            await self.session.execute(
+                delete(Link).where(Link.id.in_(part)).execution_options(synchronize_session=False)
+            )
