@@ -11,6 +11,11 @@ Then, per backend, it times every `group_by` through the analytics service for t
 `all` and `30d` and for the hottest link over `all` and `30d`, printing p50/p95, and in the same run the p50
 of a plain GROUP BY over the raw clicks table answering the same question, and the ratio between them.
 Targets (PostgreSQL, 20M clicks): p95 < 150 ms for count and timeseries, < 500 ms for every breakdown.
+
+Click events: p50/p99 of a page of 100 events (the first page, and the page after 10 pages of cursors), for the
+workspace and for the hot link (target p99 < 50 ms), and a whole export (every click of the workspace, as NDJSON,
+through the streaming code the API uses) in events/s with the process's peak memory before and after, against a
+plain `SELECT` of the same rows in the same run. `--export-limit` caps the clicks exported.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import resource
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +40,10 @@ from _common import percentile, throwaway_database
 from sqlalchemy import Select, and_, case, func, insert, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.analytics import events as events_service
 from mask.analytics import service as analytics_service
-from mask.analytics.schemas import DIMENSION_KEYS, AnalyticsParams, GroupBy
+from mask.analytics.schemas import DIMENSION_KEYS, AnalyticsParams, EventsParams, GroupBy
+from mask.analytics.timerange import Interval
 from mask.click import service as click_service
 from mask.click.enrichment import parse_agent
 from mask.click.schemas import EnrichedClick
@@ -497,6 +506,56 @@ async def table_sizes(context: AppContext) -> dict[str, int]:
     return sizes
 
 
+async def events_results(context: AppContext, workspace_id: str, hot_link: str, repeat: int, cap: int) -> None:
+    """Pages of events (p50/p99) and a whole export at constant memory, against a plain SELECT."""
+    for label, link in (("workspace", None), ("hot link", hot_link)):
+        async with context.sessionmaker() as session:
+            page_of = partial(events_service.page, session, workspace_id=workspace_id)
+            params = EventsParams(interval=Interval.all, link_id=link)
+            first = await timed(repeat, partial(page_of, params=params))
+            cursor_params = params
+            for _ in range(10):
+                page = await events_service.page(session, workspace_id=workspace_id, params=cursor_params)
+                if page.next_cursor is None:
+                    break
+                cursor_params = params.model_copy(update={"cursor": page.next_cursor})
+            deep = await timed(repeat, partial(page_of, params=cursor_params))
+        print(
+            f"  events page of 100 ({label}): first p50 {percentile(first, 50) * 1000:.1f} ms p99 "
+            f"{percentile(first, 99) * 1000:.1f} ms; 11th p50 {percentile(deep, 50) * 1000:.1f} ms p99 "
+            f"{percentile(deep, 99) * 1000:.1f} ms (target p99 < 50)"
+        )
+    async with context.sessionmaker() as session:
+        query = await analytics_service.resolve_query(
+            session, workspace_id=workspace_id, params=EventsParams(interval=Interval.all)
+        )
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, exported, size = time.perf_counter(), 0, 0
+    async for chunk in events_service.export(context.sessionmaker, query, format="ndjson"):
+        exported += chunk.count(b"\n")
+        size += len(chunk)
+        if exported >= cap:
+            break
+    ours = time.perf_counter() - started
+    peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    async with context.sessionmaker() as session:
+        plain = (
+            await session.execute(
+                select(Click)
+                .where(Click.workspace_id == workspace_id)
+                .order_by(Click.clicked_at.desc())
+                .limit(exported)
+            )
+        ).all()
+    baseline = time.perf_counter() - started
+    print(
+        f"  export of {exported:,} events ({size / 1e6:.0f} MB NDJSON): {exported / ours:,.0f} events/s, peak RSS "
+        f"{peak_before / 1024:.0f} → {peak_after / 1024:.0f} MB; a plain SELECT of the same rows into memory: "
+        f"{len(plain) / baseline:,.0f} rows/s (ratio x{baseline / ours:.2f})"
+    )
+
+
 async def bench(url: str, args: argparse.Namespace) -> None:
     context = AppContext.create(Settings(database_url=url, short_domain=DEFAULT_DOMAIN))
     try:
@@ -516,6 +575,7 @@ async def bench(url: str, args: argparse.Namespace) -> None:
         print(f"  hot link {hot_link}: links.clicks {link_clicks:,}, group_by=count {counted.model_dump()}")
         assert counted.model_dump()["clicks"] == link_clicks, "the link's clicks and group_by=count disagree"
         results = await run_queries(context, workspace_id, hot_link, args.repeat, args.baseline_repeat)
+        await events_results(context, workspace_id, hot_link, args.repeat, args.export_limit)
         with_rollups, without = await listener_cost(context, workspace_id, link_ids, domains)
         listener_p50, plain_p50 = percentile(with_rollups, 50), percentile(without, 50)
         print(
@@ -542,6 +602,7 @@ def main() -> None:
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per query (p50/p95)")
     parser.add_argument("--baseline-repeat", type=int, default=3, help="timed runs of each raw GROUP BY")
+    parser.add_argument("--export-limit", type=int, default=1_000_000, help="at most this many events exported")
     args = parser.parse_args()
     print(f"bench/analytics.py: {args.clicks:,} clicks, {args.links:,} links, {args.days} days")
     for backend in args.backends.split(","):

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.analytics import service as analytics_service
 from mask.api.app import api_stack, create_api
+from mask.api.edge import BodyFirst
 from mask.app import MaskApp, Services
 from mask.audit_log.service import AuditRetention
 from mask.bio_page import published as bio_page_published
@@ -295,7 +296,8 @@ def create_app(settings: Settings | None = None) -> MaskApp:
     guard = RateLimitGuard(context, services.rate_limiter) if services.rate_limiter is not None else None
     api_app = create_api(context, rate_limiter=services.rate_limiter)
     api = api_stack(api_app, context, guard=guard)
-    dashboard = create_dashboard(context, rate_limiter=services.rate_limiter)
+    # Forms read at the door, on the API's body terms: no session waits for a slow client (mask.api.edge).
+    dashboard = BodyFirst(create_dashboard(context, rate_limiter=services.rate_limiter), settings)
     return MaskApp(
         context,
         services,

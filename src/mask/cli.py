@@ -104,7 +104,7 @@ def serve(
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
             loop="uvloop",
-            http="httptools",
+            http="mask.serving:MaskHttpProtocol",  # httptools, with MASK's limits and its error shape
             lifespan="on",
             proxy_headers=False,  # MASK reads X-Forwarded-* itself, only from MASK_TRUSTED_PROXIES
             server_header=False,

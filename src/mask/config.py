@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     # non-public addresses it may reach all the same (an intranet's pages), as CIDRs.
     title_fetch_enabled: bool = True
     title_fetch_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Hardening (docs/operations.md): seconds a client has to send a request's whole body (then 408), and requests
+    # one HTTP worker serves at once (more are answered 503 with Retry-After at once; 0: no cap).
+    body_read_timeout: float = Field(default=10.0, gt=0)
+    max_concurrent_requests: int = Field(default=1000, ge=0)
 
     @field_validator("trusted_proxies", "title_fetch_allowed_networks", mode="before")
     @classmethod

@@ -141,6 +141,7 @@ async def test_berlin_month_and_dst_day_buckets(app: MaskApp, client: httpx.Asyn
     months = await analytics(
         client, tenant, group_by="timeseries", granularity="month", start="2026-10-01", end="2026-12-01", **tz
     )
+    assert months["granularity"] == "month"
     assert [(p["start"], p["clicks"]) for p in months["data"]] == [
         ("2026-09-30T22:00:00Z", 2),
         ("2026-10-31T23:00:00Z", 2),
@@ -214,6 +215,7 @@ async def test_rolling_and_calendar_intervals_end_now(app: MaskApp, client: http
     assert sum(p["clicks"] for p in series["data"]) == len(times)
     first = datetime.fromisoformat(series["data"][0]["start"])
     assert first <= now - timedelta(days=40) < first + timedelta(days=1)  # day buckets from the first click
+    assert series["granularity"] == "day"  # chosen from the range, and said
 
 
 async def _filter_fixture(app: MaskApp, client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:

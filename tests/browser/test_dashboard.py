@@ -265,6 +265,17 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
         return label.contains(document.elementFromPoint(box.left + 3, box.top + box.height / 2));
     }""")
     assert label_on_top, "a breakdown's bar hides its label"
+    count_whole = page.evaluate("""() => [...document.querySelectorAll("#bd-links .count")]
+        .every((count) => count.scrollWidth <= count.clientWidth)""")
+    assert count_whole, "a breakdown's count is cut off by its label"
+    assert page.locator(".chart").get_attribute("data-drawn-as") == "line"  # hour buckets
+    page.goto(workspace + "/analytics?interval=7d")
+    page.wait_for_selector(".chart canvas")
+    assert page.locator(".chart").get_attribute("data-drawn-as") == "bars"  # day buckets: counts per day
+    page.goto(workspace + "/analytics?interval=all")
+    page.wait_for_selector(".chart canvas")
+    span = page.evaluate("() => { const x = document.querySelector('.chart')._chart.scales.x; return x.max - x.min; }")
+    assert 0 < span <= 3 * 86400, f"all time, every click in one bucket: the axis spans {span} s"
     shot("analytics")
     shot("readme-analytics", full_page=False)
 

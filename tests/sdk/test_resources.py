@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -208,6 +209,17 @@ def test_analytics_count_what_a_real_click_and_a_real_view_recorded(server: SdkS
         exported = client.analytics.clicks_csv(group_by="links", interval="30d")
         rows = list(csv.DictReader(io.StringIO(exported)))
         assert [(row["link_id"], row["clicks"]) for row in rows] == [(link.id, "1")]
+
+        events = list(client.analytics.events.list(interval="all", link_id=link.id, limit=1))
+        assert [(e.link_id, e.utm_source, e.is_bot, e.trigger) for e in events] == [
+            (link.id, "newsletter", False, "link")
+        ]
+        page_of_events = client.analytics.events.page(interval="all", link_id=link.id)
+        assert [e.click_id for e in page_of_events.data] == [events[0].click_id] and not page_of_events.has_more
+        exported_events = client.analytics.events.csv(interval="all", link_id=link.id)
+        assert [row["click_id"] for row in csv.DictReader(io.StringIO(exported_events))] == [events[0].click_id]
+        lines = client.analytics.events.ndjson(interval="all", link_id=link.id).splitlines()
+        assert [json.loads(line)["click_id"] for line in lines] == [events[0].click_id]
 
         handle = f"viewed{datetime.now(UTC).strftime('%H%M%S%f')}"
         page = client.bio_pages.create(handle=handle)

@@ -3,13 +3,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
+from mask.analytics import events as events_service
 from mask.analytics import service as analytics_service
 from mask.analytics import views as views_service
 from mask.analytics.export import to_csv
-from mask.analytics.schemas import ANALYTICS_RESPONSE, AnalyticsParams, ViewsResponse
+from mask.analytics.schemas import (
+    ANALYTICS_RESPONSE,
+    AnalyticsParams,
+    ClickEventPage,
+    EventsExportParams,
+    EventsParams,
+    ViewsResponse,
+)
 from mask.auth.dependencies import AnalyticsRead
-from mask.dependencies import SessionDep
+from mask.dependencies import ContextDep, SessionDep
 from mask.kit.schemas import error_responses
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"])
@@ -118,3 +127,69 @@ async def get_views(
             headers={"Content-Disposition": f'attachment; filename="views-{params.group_by.value}.csv"'},
         )
     return data
+
+
+EVENTS_DESCRIPTION = """
+Scope: `analytics:read`. The clicks themselves, newest first, each with the fields of the `link.clicked`
+webhook's click (never an IP address or a raw user agent). Every time option and filter of
+`GET /v1/analytics/clicks` applies (`interval`, `start`/`end`, `link_id`, `tags`, `country`, `bots`, …); bio
+page views are not clicks and are left out. Pages of `limit` events follow `next_cursor`; for every event of a
+range in one request, use `GET /v1/analytics/events/export`.
+"""
+
+
+@router.get(
+    "/events",
+    response_model=ClickEventPage,
+    responses=error_responses(403, 404, 422),
+    summary="Click events: the clicks themselves, a page at a time",
+    description=EVENTS_DESCRIPTION,
+)
+async def get_events(
+    auth: AnalyticsRead, session: SessionDep, params: Annotated[EventsParams, Query()]
+) -> ClickEventPage:
+    return await events_service.page(session, workspace_id=auth.workspace_id, params=params)
+
+
+EXPORT_DESCRIPTION = """
+Scope: `analytics:read`. Every click event of the range and filters of `GET /v1/analytics/events`, newest
+first, streamed at constant memory: an export of millions of clicks is one request. CSV (the default; cells a
+spreadsheet would read as formulas are prefixed with `'`) or NDJSON (`format=ndjson`, or `Accept:
+application/x-ndjson`), one event per line.
+"""
+
+EXPORT_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+
+
+@router.get(
+    "/events/export",
+    responses={
+        **error_responses(403, 404, 422),
+        200: {
+            "description": "Every event, as CSV or NDJSON.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+    },
+    response_class=StreamingResponse,
+    summary="Export click events as CSV or NDJSON",
+    description=EXPORT_DESCRIPTION,
+)
+async def export_events(
+    request: Request,
+    auth: AnalyticsRead,
+    session: SessionDep,
+    context: ContextDep,
+    params: Annotated[EventsExportParams, Query()],
+) -> StreamingResponse:
+    kind = params.format
+    if kind is None:
+        kind = "ndjson" if "application/x-ndjson" in request.headers.get("accept", "").lower() else "csv"
+    query = await analytics_service.resolve_query(session, workspace_id=auth.workspace_id, params=params)
+    return StreamingResponse(
+        events_service.export(context.sessionmaker, query, format=kind),
+        media_type=EXPORT_MEDIA_TYPES[kind],
+        headers={"Content-Disposition": f'attachment; filename="clicks.{kind}"'},
+    )

@@ -58,12 +58,11 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
 FILTER_HELP = "A value, a comma list (any of them), or values prefixed with `-` to exclude them."
 
 
-class AnalyticsParams(BaseModel):
-    """Query parameters of GET /v1/analytics/clicks. Unknown parameters are refused (422)."""
+class ClickFilterParams(BaseModel):
+    """Which clicks a question is about: the range and the filters (shared by `/clicks` and `/events`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    group_by: GroupBy = Field(default=GroupBy.count, description="What to count by.")
     interval: Interval | None = Field(
         default=None,
         description="Range ending now (default `24h`); `mtd`/`qtd`/`ytd` start at local midnight "
@@ -81,11 +80,6 @@ class AnalyticsParams(BaseModel):
         max_length=64,
         examples=["Europe/Berlin"],
         description="IANA timezone for day/month buckets and `mtd`/`qtd`/`ytd` (DST included).",
-    )
-    granularity: Granularity | None = Field(
-        default=None,
-        description="Time-series bucket size; default chosen from the range (hour up to 3 days, "
-        "day up to ~6 months, month beyond). At most 5,000 buckets.",
     )
     link_id: str | None = Field(
         default=None,
@@ -124,6 +118,17 @@ class AnalyticsParams(BaseModel):
         default=BotMode.exclude,
         description="`exclude` (default): human clicks only, as the "
         "link's `clicks` counts them; `include`: humans and bots; `only`: bots only.",
+    )
+
+
+class AnalyticsParams(ClickFilterParams):
+    """Query parameters of GET /v1/analytics/clicks. Unknown parameters are refused (422)."""
+
+    group_by: GroupBy = Field(default=GroupBy.count, description="What to count by.")
+    granularity: Granularity | None = Field(
+        default=None,
+        description="Time-series bucket size; default chosen from the range (hour up to 3 days, "
+        "day up to ~6 months, month beyond). At most 5,000 buckets.",
     )
     unique: bool = Field(
         default=False,
@@ -184,9 +189,13 @@ class TimeseriesPoint(BaseModel):
     unique_clicks: int = _unique()
 
 
+GRANULARITY_HELP = "The size of the buckets: `granularity` when given, else chosen from the range."
+
+
 class ClickTimeseries(BaseModel):
     """`group_by=timeseries`: every bucket of the range, empty ones included, oldest first."""
 
+    granularity: Granularity = Field(description=GRANULARITY_HELP)
     data: list[TimeseriesPoint]
 
 
@@ -263,6 +272,7 @@ class ViewPoint(BaseModel):
 class ViewTimeseries(BaseModel):
     """`group_by=timeseries`: every bucket of the range, empty ones included, oldest first."""
 
+    granularity: Granularity = Field(description=GRANULARITY_HELP)
     data: list[ViewPoint]
 
 
@@ -282,3 +292,63 @@ class ViewBreakdown(BaseModel):
 
 
 ViewsResponse = ViewCount | ViewTimeseries | ViewBreakdown
+
+
+# ---- click events (GET /v1/analytics/events) ----
+
+
+class EventsParams(ClickFilterParams):
+    """Query parameters of GET /v1/analytics/events. Unknown parameters are refused (422)."""
+
+    limit: int = Field(default=100, ge=1, le=1000, description="Events per page.")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` of the previous page, passed back as is."
+    )
+
+
+class EventsExportParams(ClickFilterParams):
+    """Query parameters of GET /v1/analytics/events/export. Unknown parameters are refused (422)."""
+
+    format: Literal["csv", "ndjson"] | None = Field(
+        default=None,
+        description="`csv` (the default) or `ndjson` (one JSON event per line); without it, `Accept: "
+        "application/x-ndjson` chooses NDJSON.",
+    )
+
+
+class ClickEvent(BaseModel):
+    """One click as the `link.clicked` webhook shows it: never the IP address or the raw user agent."""
+
+    click_id: str = Field(description="The click's id, stable across exports and webhooks.")
+    clicked_at: UTCDatetime
+    workspace_id: str
+    domain: str = Field(description="The short domain the click came through.")
+    link_id: str | None = Field(description="The link clicked; null for a bio block click.")
+    bio_page_id: str | None
+    bio_block_id: str | None
+    country: str | None = Field(description="ISO 3166-1 alpha-2; null when unknown.")
+    city: str | None
+    device: str | None = Field(description="desktop, mobile, tablet, bot or other; null when unknown.")
+    browser: str | None
+    os: str | None
+    referrer: str | None = Field(description="Referring host; null for a direct visit.")
+    referrer_url: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    is_bot: bool
+    is_unique: bool = Field(description="The visitor's first human click of the (UTC) day on this target.")
+    trigger: str = Field(description="`link`, `qr` (a QR code scan) or `bio`.")
+
+
+class ClickEventPage(BaseModel):
+    """Newest first; `next_cursor` fetches the next (older) page while `has_more`."""
+
+    data: list[ClickEvent]
+    has_more: bool
+    next_cursor: str | None
+
+
+EVENT_FIELDS = tuple(ClickEvent.model_fields)

@@ -31,6 +31,7 @@ from mask.analytics.schemas import (
     BioBlockClicks,
     BioBlocksBreakdown,
     ClickCount,
+    ClickFilterParams,
     ClickTimeseries,
     GroupBy,
     LinkClicks,
@@ -92,38 +93,10 @@ async def clicks(
     """
     store = store or click_store(session)
     now = as_utc(now or utcnow())
-    errors: list[FieldError] = []
+    query = await resolve_query(session, workspace_id=workspace_id, params=params, now=now)
+    query = replace(query, rank_by_unique=params.unique)
     tz = zone(params.timezone)
-    if tz is None:
-        errors.append(
-            FieldError(
-                "timezone",
-                "unknown_timezone",
-                f"`{params.timezone}` is not an IANA timezone name (e.g. Europe/Berlin).",
-            )
-        )
-    filters = [
-        value_filter
-        for name in FILTER_PARAMS
-        if name != "tag" and (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None
-    ]
-    tag_filter = _tags_filter(params, errors)
-    if tag_filter is not None:
-        filters.append(tag_filter)
-    start, end = _resolve_range(params, tz or ZoneInfo("UTC"), now, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    assert tz is not None and start is not None and end is not None
-    await _check_links(session, workspace_id, filters)
-    await _check_bio_pages(session, workspace_id, params.bio_page_id)
-    query = ClickQuery(
-        workspace_id=workspace_id,
-        start=start,
-        end=end,
-        filters=tuple(filters),
-        bots=params.bots,
-        rank_by_unique=params.unique,
-    )
+    assert tz is not None  # resolve_query refused an unknown one
     group_by = params.group_by
     if group_by is GroupBy.count:
         counts = await store.totals(query)
@@ -161,6 +134,39 @@ async def clicks(
     )
 
 
+async def resolve_query(
+    session: AsyncSession, *, workspace_id: str, params: ClickFilterParams, now: datetime | None = None
+) -> ClickQuery:
+    """The range and filters of a request as a store question (422 naming each bad parameter; 404 for a
+    `link_id` that is not the workspace's)."""
+    now = as_utc(now or utcnow())
+    errors: list[FieldError] = []
+    tz = zone(params.timezone)
+    if tz is None:
+        errors.append(
+            FieldError(
+                "timezone",
+                "unknown_timezone",
+                f"`{params.timezone}` is not an IANA timezone name (e.g. Europe/Berlin).",
+            )
+        )
+    filters = [
+        value_filter
+        for name in FILTER_PARAMS
+        if name != "tag" and (value_filter := _parse_filter(name, getattr(params, name), errors)) is not None
+    ]
+    tag_filter = _tags_filter(params, errors)
+    if tag_filter is not None:
+        filters.append(tag_filter)
+    start, end = _resolve_range(params, tz or ZoneInfo("UTC"), now, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert start is not None and end is not None
+    await _check_links(session, workspace_id, filters)
+    await _check_bio_pages(session, workspace_id, params.bio_page_id)
+    return ClickQuery(workspace_id=workspace_id, start=start, end=end, filters=tuple(filters), bots=params.bots)
+
+
 async def _timeseries(
     store: ClickStore, query: ClickQuery, params: AnalyticsParams, tz: ZoneInfo, now: datetime
 ) -> ClickTimeseries:
@@ -180,10 +186,11 @@ async def _timeseries(
     starts = bucket_starts(start, query.end, tz, granularity)
     counts = await store.timeseries(query, starts)
     return ClickTimeseries(
+        granularity=granularity,
         data=[
             TimeseriesPoint(start=bucket, clicks=c.clicks, unique_clicks=c.unique_clicks)
             for bucket, c in zip(starts, counts, strict=True)
-        ]
+        ],
     )
 
 
@@ -257,7 +264,7 @@ def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> Value
     return ValueFilter(column, frozenset(include) if include else None, frozenset(exclude))
 
 
-def _tags_filter(params: AnalyticsParams, errors: list[FieldError]) -> ValueFilter | None:
+def _tags_filter(params: ClickFilterParams, errors: list[FieldError]) -> ValueFilter | None:
     """`tags=a,b,-c` with `tag_match=any|all`; `tag` is the older spelling of `tags` (not both)."""
     if params.tag is not None and params.tags is not None:
         errors.append(FieldError("tags", "conflicting_filters", "Give either `tag` or `tags`, not both."))
@@ -297,7 +304,7 @@ def _parse_instant(name: str, raw: str, tz: ZoneInfo, errors: list[FieldError]) 
 
 
 def _resolve_range(
-    params: AnalyticsParams, tz: ZoneInfo, now: datetime, errors: list[FieldError]
+    params: ClickFilterParams, tz: ZoneInfo, now: datetime, errors: list[FieldError]
 ) -> tuple[datetime | None, datetime | None]:
     if params.start is None and params.end is None:
         interval = params.interval or Interval.h24

@@ -93,4 +93,4 @@ def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> F
 def api_stack(api: FastAPI, context: AppContext, *, guard: EdgeGuard | None) -> ASGIApp:
     """The API as served: edge (request id, rate limit `guard`, HTTPS, body limits) → idempotency → FastAPI."""
     app: ASGIApp = IdempotencyMiddleware(api, context)
-    return ApiEdgeMiddleware(app, context.settings, guard=guard)
+    return ApiEdgeMiddleware(app, context.settings, guard=guard, sessionmaker=context.sessionmaker)

@@ -16,7 +16,7 @@ from mask.auth.scopes import Scope
 from mask.auth.service import AuthSubject, ResolvedKey
 from mask.context import AppContext
 from mask.dependencies import SessionDep
-from mask.kit.errors import InsufficientScope, Unauthenticated
+from mask.kit.errors import InsufficientScope
 from mask.kit.net import client_ip, network_prefix
 
 _bearer = HTTPBearer(auto_error=False, bearerFormat="mk_live_…", description="A workspace API key.")
@@ -33,10 +33,7 @@ class Authenticator:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> AuthSubject:
         if credentials is None:
-            header = request.headers.get("authorization")
-            if header is None:
-                raise Unauthenticated("No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key")
-            raise Unauthenticated("The Authorization header must be `Bearer <API key>`.")
+            raise auth_service.no_credentials(header_sent="authorization" in request.headers)
         token = credentials.credentials.strip()
         context: AppContext = request.app.state.context
         ip = client_ip(request.scope, context.settings.trusted_proxy_networks)

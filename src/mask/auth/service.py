@@ -189,14 +189,22 @@ async def authenticate(session: AsyncSession, *, token: str, ip: str | None = No
 
 
 async def resolve(session: AsyncSession, *, token: str) -> ResolvedKey:
-    """What a bearer token stands for, without recording its use: for a layer that must know the caller before
-    the endpoint authenticates (idempotency)."""
+    """The key behind a bearer token, or why it admits nobody, without recording its use: for the layers that
+    must know the caller before the endpoint authenticates (the API's edge, before reading a body; idempotency,
+    before a replay). The Authenticator reuses the answer."""
     try:
         key = await ApiKeyRepository(session).get_by_hash(token_hash(token))
         workspace = await WorkspaceRepository(session).get(key.workspace_id) if key is not None else None
         return ResolvedKey(token=token, subject=admit(key, workspace), error=None)
     except Unauthenticated as error:
         return ResolvedKey(token=token, subject=None, error=error)
+
+
+def no_credentials(*, header_sent: bool) -> Unauthenticated:
+    """The 401 for a request without a bearer token: none at all, or an Authorization header of another kind."""
+    if not header_sent:
+        return Unauthenticated("No API key. Send `Authorization: Bearer mk_live_…`.", code="missing_api_key")
+    return Unauthenticated("The Authorization header must be `Bearer <API key>`.")
 
 
 async def list_keys(session: AsyncSession, *, workspace: Workspace) -> list[ApiKey]:

@@ -39,8 +39,11 @@ CLICK_COLUMNS = [column.name for column in CLICKS.columns if column.name != "id"
 
 @cache
 def _processors(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    """The bind processors SQLAlchemy itself would apply to each click column (datetimes, booleans)."""
-    return [CLICKS.c[name].type.bind_processor(dialect) for name in CLICK_COLUMNS]
+    """The bind processors SQLAlchemy itself would apply to each click column (datetimes, booleans).
+
+    Through `dialect_impl`: the bare type's processor stops at a naive datetime, which sqlite3 then writes
+    without microseconds when they are zero, a text that sorts before the ORM's own spelling of that instant."""
+    return [CLICKS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in CLICK_COLUMNS]
 
 
 def _chunks(items: list[Any], size: int = INSERT_CHUNK) -> list[list[Any]]:
@@ -161,7 +164,7 @@ class ClickRepository:
                 statement, [{"link_id": link_id, "added": n, "at": latest[link_id]} for link_id, n in ordered]
             )
             return
-        to_text = LINKS.c.last_clicked_at.type.bind_processor(self.dialect)
+        to_text = LINKS.c.last_clicked_at.type.dialect_impl(self.dialect).bind_processor(self.dialect)
         assert to_text is not None
         for chunk in _chunks(ordered, 500):
             cases = " ".join(["WHEN ? THEN ?"] * len(chunk))

@@ -135,3 +135,21 @@ class InternalError(MaskError):
     status_code = 500
     type = "api_error"
     code = "internal_error"
+
+
+class RequestTimeout(MaskError):
+    status_code = 408
+    code = "request_timeout"
+
+
+class HeadersTooLarge(MaskError):
+    status_code = 431
+    code = "headers_too_large"
+
+
+class ServiceUnavailable(MaskError):
+    """503: this server cannot take the request now (too many at once, the database out of reach); retry."""
+
+    status_code = 503
+    type = "api_error"
+    code = "service_unavailable"

@@ -9,6 +9,7 @@ import re
 import secrets
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,6 +23,7 @@ from mask.kit.errors import (
     MaskError,
     MethodNotAllowed,
     NotFound,
+    ServiceUnavailable,
     ValidationFailed,
 )
 
@@ -65,6 +67,20 @@ def _validation_error(exc: RequestValidationError) -> MaskError:
             kind, message = "required", "This field is required."
         field_errors.append(FieldError(_param_from_loc(loc), kind, message))
     return ValidationFailed(field_errors)
+
+
+def database_busy(exc: BaseException) -> bool:
+    """A failure that a retry may well not meet: every pooled connection stayed busy for the pool's whole
+    timeout, or SQLite's write lock stayed taken for its whole busy timeout."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):
+        return True
+    return isinstance(exc, sqlalchemy.exc.OperationalError) and "database is locked" in str(exc.orig)
+
+
+def busy_error() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The server is too busy to answer this request; retry shortly.", headers={"Retry-After": "2"}
+    )
 
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -136,7 +152,15 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_response(InternalError("Something went wrong on our side. The request id identifies it."))
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        if not database_busy(exc):
+            return await on_unexpected(request, exc)
+        logger.warning("database busy for %s %s: %s", request.method, request.url.path, exc)
+        return error_response(busy_error())
+
     app.add_exception_handler(MaskError, on_mask_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_database_error)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(Exception, on_unexpected)

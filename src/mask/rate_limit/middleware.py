@@ -17,7 +17,7 @@ from starlette.types import Scope
 from mask.auth.service import ResolvedKey
 from mask.context import AppContext
 from mask.dependencies import REQUEST_SESSION_STATE
-from mask.kit.errors import MaskError, RateLimited
+from mask.kit.errors import MaskError, RateLimited, ServiceUnavailable
 from mask.kit.net import client_ip
 from mask.rate_limit import service as rate_limit_service
 from mask.rate_limit.limiter import Limiter
@@ -41,6 +41,8 @@ class RateLimitGuard:
         if not (path == "/v1" or path.startswith("/v1/")):
             return [], None
         caller = await self._identify(scope)
+        if isinstance(caller, MaskError):
+            return [], caller
         if caller.resolved is not None:
             # Authenticator (mask.auth.dependencies) reuses this instead of looking the key up again.
             scope.setdefault("state", {})[ResolvedKey.STATE] = caller.resolved
@@ -63,22 +65,25 @@ class RateLimitGuard:
         if session is not None:
             await session.close()
 
-    async def _identify(self, scope: Scope) -> Caller:
+    async def _identify(self, scope: Scope) -> Caller | MaskError:
         ip = client_ip(scope, self.settings.trusted_proxy_networks)
         token = _bearer_token(scope)
         if token is None:
             return rate_limit_service.anonymous(settings=self.settings, client_ip=ip)
-        # The lookup runs in the request's own session, which the endpoint then adopts (mask.dependencies):
-        # one connection checkout and one transaction per request, as without the limiter.
+        # The lookup runs in the request's own session, which the endpoint then adopts (mask.dependencies), its
+        # key and workspace loaded. The lookup's transaction ends at once: its connection goes back to the pool
+        # before the body is read and while the limiter counts, so a client that sends slowly holds none.
         session = self.context.sessionmaker()
         try:
             caller = await rate_limit_service.identify(session, settings=self.settings, token=token, client_ip=ip)
+            await session.commit()
         except (SQLAlchemyError, OSError):
             await session.close()
-            # Count it per IP and let the request go on: authentication meets the same failure and answers
-            # it in the API's error shape.
+            # Never counted as anonymous: a valid key would be refused with a misleading 429.
             logger.exception("could not resolve the API key for rate limiting")
-            return rate_limit_service.anonymous(settings=self.settings, client_ip=ip)
+            return ServiceUnavailable(
+                "The server cannot check API keys right now; retry shortly.", headers={"Retry-After": "2"}
+            )
         scope.setdefault("state", {})[REQUEST_SESSION_STATE] = session
         return caller
 

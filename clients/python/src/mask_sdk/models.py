@@ -522,6 +522,33 @@ class DeliveryDetail(Delivery):
 # Click analytics: one shape per `group_by`
 
 
+class ClickEvent(Model):
+    """One click (`client.analytics.events()`), as the `link.clicked` webhook shows it."""
+
+    click_id: str
+    clicked_at: datetime
+    workspace_id: str
+    domain: str
+    link_id: str | None
+    bio_page_id: str | None
+    bio_block_id: str | None
+    country: str | None
+    city: str | None
+    device: str | None
+    browser: str | None
+    os: str | None
+    referrer: str | None
+    referrer_url: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    is_bot: bool
+    is_unique: bool
+    trigger: str
+
+
 class ClickCount(Model):
     """`group_by="count"`."""
 
@@ -538,6 +565,7 @@ class TimeseriesPoint(Model):
 class ClickTimeseries(Model):
     """`group_by="timeseries"`: every bucket of the range, empty ones included, oldest first."""
 
+    granularity: Literal["hour", "day", "month"]
     data: list[TimeseriesPoint]
 
 
@@ -738,6 +766,7 @@ class ViewPoint(Model):
 class ViewTimeseries(Model):
     """`group_by="timeseries"`."""
 
+    granularity: Literal["hour", "day", "month"]
     data: list[ViewPoint]
 
 

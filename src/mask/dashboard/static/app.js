@@ -127,13 +127,26 @@
       var xs = data.t.map(function (iso) { return Date.parse(iso) / 1000; });
       var accent = color("--accent"), muted = color("--muted"), border = color("--border");
       var axis = { stroke: muted, grid: { stroke: border, width: 1 }, ticks: { stroke: border, width: 1 } };
+      // Day and month buckets are counts per period, drawn as bars (a line would suggest values between them);
+      // hours as a line. The x range is the buckets' own span, so one bucket never stretches the axis for years.
+      var step = { hour: 3600, day: 86400, month: 86400 * 30.44 }[data.granularity] || 86400;
+      var asBars = data.granularity !== "hour" && window.uPlot.paths && window.uPlot.paths.bars;
+      var first = xs.length ? xs[0] : 0, last = xs.length ? xs[xs.length - 1] : 0;
+      var clicks = { label: "Clicks", stroke: accent, width: 2, fill: accent + "22", points: { show: xs.length < 60 } };
+      if (asBars) {
+        clicks = { label: "Clicks", stroke: accent, width: 1, fill: accent + "99", points: { show: false },
+                   paths: window.uPlot.paths.bars({ size: [0.7, 48], align: 1 }) };
+      }
       var options = {
         width: box.clientWidth, height: 260,
-        scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.15))]; } } },
+        scales: {
+          x: { time: true, range: function () { return asBars ? [first, last + step] : (first === last ? [first - step, last + step] : [first, last]); } },
+          y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.15))]; } }
+        },
         series: [
           { value: function (u, ts) { return ts == null ? "" : new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC"; } },
-          { label: "Clicks", stroke: accent, width: 2, fill: accent + "22", points: { show: xs.length < 60 } },
-          { label: "Unique", stroke: muted, width: 1.5, dash: [5, 4], points: { show: false } }
+          clicks,
+          { label: "Unique", stroke: muted, width: 1.5, dash: [5, 4], points: { show: asBars || xs.length < 60 } }
         ],
         axes: [Object.assign({}, axis), Object.assign({ size: 48 }, axis)],
         legend: { live: true },
@@ -141,6 +154,7 @@
       };
       options.tzDate = function (ts) { return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); };
       box._chart = new window.uPlot(options, [xs, data.clicks, data.unique], box);
+      box.setAttribute("data-drawn-as", asBars ? "bars" : "line");
       if (window.ResizeObserver) {
         new ResizeObserver(function () { box._chart.setSize({ width: box.clientWidth, height: 260 }); }).observe(box);
       }

@@ -159,12 +159,15 @@ async def report(
     totals = await analytics_service.clicks(page.db, workspace_id=workspace_id, params=_params(query, GroupBy.count))
     total = int(getattr(totals, "clicks", 0))
     points: list[dict[str, Any]] = []
+    granularity = "day"
     if total:  # without clicks there is no chart to draw and nothing to break down
         series = await analytics_service.clicks(
             page.db, workspace_id=workspace_id, params=_params(query, GroupBy.timeseries)
         )
         points = analytics_service.rows_of(series)
+        granularity = str(getattr(series, "granularity", granularity))
     chart = {
+        "granularity": granularity,
         "t": [point["start"] for point in points],
         "clicks": [point["clicks"] for point in points],
         "unique": [point["unique_clicks"] for point in points],

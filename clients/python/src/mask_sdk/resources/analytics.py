@@ -12,14 +12,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal, TypeAlias, TypeVar
 
-from mask_sdk._endpoint import Args, ChosenBy, Resource, Text, endpoint, given
+from mask_sdk._endpoint import Args, ChosenBy, Json, Resource, Text, endpoint, given, paginated
 from mask_sdk.models import (
     CLICKS_BY_GROUP,
     VIEWS_BY_GROUP,
     Breakdown,
     ClickAnalytics,
+    ClickEvent,
     ClickRow,
     GroupBy,
+    Page,
     ViewAnalytics,
     ViewBreakdown,
 )
@@ -65,6 +67,10 @@ def _query(
 
 
 class Analytics(Resource[R]):
+    def __init__(self, runner: R) -> None:
+        super().__init__(runner)
+        self.events: Events[R] = Events(runner)
+
     clicks = endpoint(
         "GET",
         "/v1/analytics/clicks",
@@ -93,3 +99,118 @@ class Analytics(Resource[R]):
         query={"format": "csv"},
         doc="The same rows as `views()`, as CSV text.",
     )(_query)
+
+
+def _events(
+    self: object,
+    *,
+    interval: Interval | None = None,
+    start: str | date | datetime | None = None,
+    end: str | date | datetime | None = None,
+    timezone: str | None = None,
+    link_id: Filter = None,
+    domain: Filter = None,
+    tag: Filter = None,
+    tags: Filter = None,
+    tag_match: Literal["any", "all"] | None = None,
+    bio_page_id: Filter = None,
+    country: Filter = None,
+    city: Filter = None,
+    device: Filter = None,
+    browser: Filter = None,
+    os: Filter = None,
+    referrer: Filter = None,
+    utm_source: Filter = None,
+    utm_medium: Filter = None,
+    utm_campaign: Filter = None,
+    utm_term: Filter = None,
+    utm_content: Filter = None,
+    trigger: Filter = None,
+    bots: Literal["exclude", "include", "only"] | None = None,
+) -> Args:
+    return given(locals())
+
+
+class Events(Resource[R]):
+    """`client.analytics.events`: the clicks themselves, newest first, with the filters of `clicks()`."""
+
+    @paginated("/v1/analytics/events", item=ClickEvent)
+    def list(
+        self,
+        *,
+        interval: Interval | None = None,
+        start: str | date | datetime | None = None,
+        end: str | date | datetime | None = None,
+        timezone: str | None = None,
+        link_id: Filter = None,
+        domain: Filter = None,
+        tag: Filter = None,
+        tags: Filter = None,
+        tag_match: Literal["any", "all"] | None = None,
+        bio_page_id: Filter = None,
+        country: Filter = None,
+        city: Filter = None,
+        device: Filter = None,
+        browser: Filter = None,
+        os: Filter = None,
+        referrer: Filter = None,
+        utm_source: Filter = None,
+        utm_medium: Filter = None,
+        utm_campaign: Filter = None,
+        utm_term: Filter = None,
+        utm_content: Filter = None,
+        trigger: Filter = None,
+        bots: Literal["exclude", "include", "only"] | None = None,
+        limit: int | None = None,
+        max_items: int | None = None,
+    ) -> Args:
+        """Every click event, page after page (`limit` per page); `max_items` stops after that many."""
+        return given(locals())
+
+    @endpoint("GET", "/v1/analytics/events", returns=Json(Page[ClickEvent]))
+    def page(
+        self,
+        *,
+        interval: Interval | None = None,
+        start: str | date | datetime | None = None,
+        end: str | date | datetime | None = None,
+        timezone: str | None = None,
+        link_id: Filter = None,
+        domain: Filter = None,
+        tag: Filter = None,
+        tags: Filter = None,
+        tag_match: Literal["any", "all"] | None = None,
+        bio_page_id: Filter = None,
+        country: Filter = None,
+        city: Filter = None,
+        device: Filter = None,
+        browser: Filter = None,
+        os: Filter = None,
+        referrer: Filter = None,
+        utm_source: Filter = None,
+        utm_medium: Filter = None,
+        utm_campaign: Filter = None,
+        utm_term: Filter = None,
+        utm_content: Filter = None,
+        trigger: Filter = None,
+        bots: Literal["exclude", "include", "only"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Args:
+        """One page of click events; pass its `next_cursor` back as `cursor` for the next (older) one."""
+        return given(locals())
+
+    csv = endpoint(
+        "GET",
+        "/v1/analytics/events/export",
+        returns=Text(),
+        query={"format": "csv"},
+        doc="Every click event of the range and filters as CSV text (newest first).",
+    )(_events)
+    ndjson = endpoint(
+        "GET",
+        "/v1/analytics/events/export",
+        returns=Text(),
+        query={"format": "ndjson"},
+        doc="Every click event as NDJSON text, one JSON object per line (newest first).",
+    )(_events)
