@@ -55,7 +55,7 @@ async def test_title_notes_and_external_id_round_trip(client: httpx.AsyncClient,
         ({"external_id": "e" * 256}, "external_id", "string_too_long"),
         ({"external_id": "two\nlines"}, "external_id", "control_characters"),
         ({"archived": None}, "archived", "required"),
-        ({"disabled": "maybe"}, "disabled", "bool_parsing"),
+        ({"disabled": "maybe"}, "disabled", "bool_type"),
         ({"if_exists": "merge"}, "if_exists", "literal_error"),
     ],
 )

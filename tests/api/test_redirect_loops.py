@@ -99,3 +99,24 @@ async def test_every_spelling_of_a_production_short_domain_is_a_loop(
 ) -> None:
     tenant = await make_tenant()
     assert await _refused(production_like, tenant, {"url": url}) == {"url": "redirect_loop"}
+
+
+async def test_every_url_field_is_loop_checked_on_update_too_and_bio_images(
+    production_like: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    """`url` and `expired_url` on PATCH, and a bio page's images (each view would be a click)."""
+    tenant = await make_tenant()
+    link = await production_like.post("/v1/links", json={"url": "https://example.com/"}, headers=tenant.headers)
+    assert link.status_code == 201, link.text
+    for field in ("url", "expired_url"):
+        response = await production_like.patch(
+            f"/v1/links/{link.json()['id']}", json={field: "HTTPS://SHO.RT./x"}, headers=tenant.headers
+        )
+        assert response.status_code == 422, response.text
+        assert {e["param"]: e["code"] for e in response.json()["error"]["errors"]} == {field: "redirect_loop"}
+    for field in ("avatar_url", "og_image_url"):
+        response = await production_like.post(
+            "/v1/bio-pages", json={"handle": "pics", field: "https://sho.rt./me.png"}, headers=tenant.headers
+        )
+        assert response.status_code == 422, response.text
+        assert {e["param"]: e["code"] for e in response.json()["error"]["errors"]} == {field: "redirect_loop"}

@@ -12,14 +12,23 @@ BODY_ERRORS = {
 }
 
 
+HEAD_TOO_LARGE = (
+    "The request line and headers are larger than 16 KB (`headers_too_large`): long query values can add up "
+    "to more than that, whatever each parameter allows."
+)
+
+
 def document_body_errors(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add 400, 413 and 415 in the error shape to every operation with a request body."""
+    """Add 400, 413 and 415 in the error shape to every operation with a request body, and 431 (the server's cap
+    on the request head) to every operation."""
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     for item in schema.get("paths", {}).values():
         for operation in item.values():
-            if not isinstance(operation, dict) or "requestBody" not in operation:
+            if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            for status, description in BODY_ERRORS.items():
-                responses.setdefault(status, {"description": description, "content": error_body})
+            responses.setdefault("431", {"description": HEAD_TOO_LARGE, "content": error_body})
+            if "requestBody" in operation:
+                for status, description in BODY_ERRORS.items():
+                    responses.setdefault(status, {"description": description, "content": error_body})
     return schema
