@@ -73,6 +73,7 @@ def settings(database_url: str, settings_overrides: dict[str, Any], tmp_path: Pa
         "redis_url": None,
         "rate_limit_enabled": False,
         "mail_dir": str(tmp_path / "mail"),  # no SMTP server: mails are written here (tests read them)
+        "click_journal_dir": str(tmp_path / "clicks"),  # each test's app its own click journal
         # No page title fetches to made-up destinations (example.com) unless a test serves the pages itself
         # (tests/link/test_titles.py turns it on).
         "title_fetch_enabled": False,
