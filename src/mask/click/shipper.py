@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mask.click.enrichment import Enricher
@@ -278,7 +279,7 @@ class JournalShipper:
     def segments(self) -> list[str]:
         try:
             names = os.listdir(self.directory)
-        except FileNotFoundError:
+        except OSError:  # not there yet (no click so far), or no directory at all (the workers count losses)
             return []
         return sorted(name for name in names if is_segment(name))
 
@@ -341,10 +342,16 @@ class JournalShipper:
                 if moved.rowcount == 0:  # type: ignore[attr-defined]
                     if position != 0:
                         raise PositionConflict(key)
-                    await session.execute(insert(POSITIONS).values(journal=key, position=end))
+                    try:
+                        await session.execute(insert(POSITIONS).values(journal=key, position=end))
+                    except IntegrityError as error:
+                        raise PositionConflict(key) from error
                 await record_batch(session, enriched, self.listeners)
+        except PositionConflict:
+            self._positions.pop(key, None)  # another shipper stored these first: read where it got to
+            return
         except Exception:
-            self._positions.pop(key, None)  # read it again: another shipper may have moved it
+            self._positions.pop(key, None)
             raise
         self._positions[key] = end
         self.stored += len(clicks)
@@ -360,6 +367,8 @@ class JournalShipper:
 
     async def _forget_orphans(self) -> None:
         """Positions of this journal's segments whose file is gone (a crash between the two deletions)."""
+        if not (self.directory / ID_FILE).exists():
+            return  # a journal never shipped has no positions
         present = {self.key(name) for name in self.segments()}
         prefix = f"{self.id}/"
         async with self.read_sessionmaker() as session:
@@ -391,7 +400,7 @@ class JournalShipper:
         """Remove segments a writer created but died before naming (empty, unlocked, a minute old)."""
         try:
             names = [name for name in os.listdir(self.directory) if name.endswith(NEW_SUFFIX)]
-        except FileNotFoundError:
+        except OSError:
             return
         for name in names:
             path = self.directory / name
