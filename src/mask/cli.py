@@ -81,6 +81,7 @@ def serve(
     """Serve the API, the redirects and the dashboard (and, unless MASK_SERVE_BACKGROUND=false, run the
     background services in a process of their own beside the HTTP workers)."""
     import os
+    import signal
 
     import uvicorn
 
@@ -94,6 +95,10 @@ def serve(
     os.environ["MASK_SERVE_BACKGROUND"] = "false"
     if background is not None:
         background.start()
+        # uvicorn re-raises the SIGTERM it handled once its workers are done; with the default action that
+        # would end this process before the background process is stopped (and has shipped the workers' last
+        # clicks). A handler of ours takes the re-raised signal instead, and the `finally` below runs.
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     try:
         uvicorn.run(
             "mask.bootstrap:create_app",
