@@ -240,10 +240,12 @@ def serve_mask(
     """`mask serve --workers N` on a free port; `app` "bare" is bench/_bare_redirect_app.py under uvicorn
     with `mask serve`'s options. `separate_worker`: background services in a `mask worker` process."""
     port = free_port()
+    journal = tempfile.mkdtemp(prefix="mask-bench-clicks-")  # each server its own click journal
     env = (
         os.environ
         | {
             "MASK_DATABASE_URL": database_url,
+            "MASK_CLICK_JOURNAL_DIR": journal,
             "MASK_LOG_LEVEL": "warning",
             "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
             "PYTHONPATH": str(Path(__file__).parent),
@@ -289,8 +291,9 @@ def serve_mask(
         wait_until_healthy(base, processes[0], timeout=60)
         yield base
     finally:
-        for process in processes:  # the server first: its last clicks reach the stream before the worker stops
+        for process in processes:  # the server first: its last clicks are in the journal before the worker stops
             _stop(process)
+        shutil.rmtree(journal, ignore_errors=True)
 
 
 @contextmanager
