@@ -238,3 +238,53 @@ def test_two_hosts_behind_caddy_one_killed_during_load_and_restarted_lose_no_cli
     assert answered <= stored <= answered + failed, (answered, stored, failed)
     assert counted == stored
     assert [_segments(journal) for journal in journals] == [[], []]
+
+
+def test_a_worker_that_may_not_grow_its_journal_keeps_answering_and_counts_what_it_lost(
+    sqlite_template: SqliteTemplate, tmp_path: Path
+) -> None:
+    """RLIMIT_FSIZE on the running HTTP worker (as a full disk would): every write() fails with EFBIG."""
+    import resource
+
+    import httpx
+
+    url = sqlite_template.clone()
+    port = free_port()
+    domain = f"127.0.0.1:{port}"
+    _seed_links(url, domain)
+    journal = tmp_path / "clicks"
+    env = {
+        "MASK_DATABASE_URL": url,
+        "MASK_SHORT_DOMAIN": domain,
+        "MASK_CLICK_JOURNAL_DIR": str(journal),
+        "MASK_CLICK_DRAIN_SECONDS": "120",
+    }
+    server = MaskServer(env, workers=1, port=port, log=tmp_path / "server.log").start()  # serves in its own pid
+    assert server.process is not None
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+
+            def redirects(count: int) -> None:
+                for i in range(count):
+                    assert client.get(f"/load{i % 20}", headers={"User-Agent": "Mozilla/5.0"}).status_code == 302
+
+            redirects(10)
+            _soft, hard = resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE)
+            resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE, (1, hard))  # the soft limit: undone below
+            redirects(15)  # still answered
+            clicks = client.get("/health").json()["clicks"]
+            assert (clicks["written"], clicks["lost"]) == (10, 15)
+            assert "File too large" in clicks["last_error"]
+            resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE, (hard, hard))
+            redirects(5)
+            clicks = client.get("/health").json()["clicks"]
+            assert (clicks["written"], clicks["lost"]) == (15, 15)
+            # The failed writes (one byte of each got through) were cut back: no torn record was left behind.
+            assert clicks["quarantined"] == {"corrupt": 0, "torn": 0}
+        _settle(url, 15, timeout=120)
+    finally:
+        server.stop()
+    assert _count(url) == (15, 15)
+    assert _segments(journal) == []
+    # (Its log line could not be written either: the limit holds for the log file too. tests/click/test_journal.py
+    # checks that it is logged once, not per request.)

@@ -155,15 +155,19 @@ class ClickJournal:
         """Write rows as one record now (ids minted where missing); False (and counted) if the disk refused."""
         if not rows:
             return True
+        segment, start = None, 0
         try:
             record = encode_record(with_click_ids(rows))
             segment = self._current(len(record))
+            start = segment.size
             view = memoryview(record)
             while view:
                 written = os.write(segment.fd, view)
                 segment.size += written
                 view = view[written:]
         except OSError as error:
+            if segment is not None and segment.size != start:
+                self._cut(segment, start)  # a write that failed half-way: take its bytes back
             self._lost(len(rows), error)
             return False
         self.written += len(rows)
@@ -213,13 +217,21 @@ class ClickJournal:
         with self._lock:
             self._retired.append(segment)
 
+    def _cut(self, segment: _Segment, size: int) -> None:
+        """Truncate the segment to where the failed record began (shrinking is allowed on a full disk and under
+        a file size limit); if even that fails, stop appending to it: the shipper sets the torn tail aside."""
+        try:
+            os.ftruncate(segment.fd, size)
+            segment.size = size
+        except OSError:
+            self._retire()
+
     def _lost(self, count: int, error: OSError) -> None:
         health = self.health
         health.lost += count
         health.failures += 1
         health.last_error = f"{type(error).__name__}: {error}"
         health._unlogged += count
-        self._retire()  # a write that failed half-way leaves a torn record: never append after it
         now = time.monotonic()
         if now - health._last_log >= LOSS_LOG_EVERY:
             logger.error(
