@@ -288,7 +288,7 @@ def serve_mask(
         processes.append(subprocess.Popen([mask, "worker"], env=env))
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base, processes[0], timeout=60)
+        wait_until_healthy(base, processes[0], timeout=180)  # a busy machine starts slowly
         yield base
     finally:
         for process in processes:  # the server first: its last clicks are in the journal before the worker stops
