@@ -116,6 +116,9 @@ def serve(
             log_level=settings.log_level,
             access_log=False,
             timeout_graceful_shutdown=20,
+            # A worker answers the supervisor's pings once its imports are done: on a loaded machine that took
+            # longer than uvicorn's 5 s, and the supervisor killed and respawned every worker in a loop.
+            timeout_worker_healthcheck=30,
         )
     finally:
         if background is not None:  # after the workers: their last clicks are queued by now
