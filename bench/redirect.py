@@ -280,6 +280,8 @@ def serve_mask(
             "--no-proxy-headers",
             "--timeout-graceful-shutdown",
             "20",
+            "--timeout-worker-healthcheck",
+            "30",
             "--log-level",
             "warning",
         ]
