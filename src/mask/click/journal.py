@@ -8,7 +8,8 @@ process on the same host ships the segments to the database (mask.click.shipper)
 
 Files (in MASK_CLICK_JOURNAL_DIR):
 - `<ns>-<pid>-<random>.seg`, a segment: records, each `MKJ1`, the payload's length and CRC-32 (little-endian
-  unsigned 32-bit integers), and the payload, a JSON list of click rows (`RawClick.to_row()`, ids minted). The
+  unsigned 32-bit integers), and the payload, a JSON list of click rows (`RawClick.to_row()`; ids derived when
+  read, see `decode_payload`). The
   writer holds an exclusive `flock` on the segment while it may still append to it; it rotates to a new segment
   by size (MASK_CLICK_JOURNAL_SEGMENT_BYTES) and age (MASK_CLICK_JOURNAL_SEGMENT_SECONDS), after a failed write,
   and at shutdown. A segment nobody holds is finished: it never grows again (its writer moved on or died).
@@ -39,7 +40,8 @@ from typing import Any
 
 import orjson
 
-from mask.click.schemas import ClickRow, RawClick, with_click_ids
+from mask.click.schemas import ClickRow, RawClick
+from mask.kit.ids import derived_click_ids
 
 logger = logging.getLogger("mask.click")
 
@@ -58,14 +60,24 @@ def encode_record(rows: Sequence[ClickRow]) -> bytes:
     return HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
-def decode_payload(payload: bytes) -> list[RawClick]:
-    """The clicks of a record's payload; raises ValueError on anything else (then the record is corrupt)."""
+def decode_payload(payload: bytes, place: str = "") -> list[RawClick]:
+    """The clicks of a record's payload; raises ValueError on anything else (then the record is corrupt).
+
+    Workers write clicks without ids (minting them cost more than the rest of a loop turn's write): each gets
+    one derived from the record's `place` (journal, segment and offset) and its index in the record, the same
+    every time that record is read, so a record shipped twice is stored once."""
     try:
         items = orjson.loads(payload)
     except orjson.JSONDecodeError as error:
         raise ValueError("not JSON") from error
-    if not isinstance(items, list) or not items:
+    if not isinstance(items, list) or not items or not all(isinstance(item, list) and item for item in items):
         raise ValueError("not a list of clicks")
+    missing = [item for item in items if item[0] == ""]
+    if missing:
+        first = missing[0][1]
+        millis = int(first * 1000) if isinstance(first, int | float) else 0
+        for item, click_id in zip(missing, derived_click_ids(len(missing), millis, place.encode()), strict=True):
+            item[0] = click_id
     return [RawClick.from_row(item) for item in items]
 
 
@@ -152,12 +164,12 @@ class ClickJournal:
             turn.set_result(None)
 
     def write(self, rows: list[ClickRow]) -> bool:
-        """Write rows as one record now (ids minted where missing); False (and counted) if the disk refused."""
+        """Write rows as one record now; False (and counted) if the disk refused."""
         if not rows:
             return True
         segment, start = None, 0
         try:
-            record = encode_record(with_click_ids(rows))
+            record = encode_record(rows)  # ids: see decode_payload
             segment = self._current(len(record))
             start = segment.size
             view = memoryview(record)

@@ -109,7 +109,7 @@ class Batch:
     torn: bool = False  # `bad` is a finished segment's incomplete last record
 
 
-def _record_at(data: bytes, at: int) -> tuple[str, int, list[RawClick]]:
+def _record_at(data: bytes, at: int, place: str = "") -> tuple[str, int, list[RawClick]]:
     """("ok", end, clicks) for a whole valid record at `at`; ("short", needed end, []) when the bytes end first;
     ("bad", at, []) for anything else."""
     if len(data) - at < HEADER.size:
@@ -124,18 +124,19 @@ def _record_at(data: bytes, at: int) -> tuple[str, int, list[RawClick]]:
     if zlib.crc32(payload) != crc:
         return "bad", at, []
     try:
-        return "ok", end, decode_payload(payload)
+        return "ok", end, decode_payload(payload, place)
     except (ValueError, TypeError):
         return "bad", at, []
 
 
-def read_batch(fd: int, start: int, size: int, *, finished: bool, batch_size: int) -> Batch:
-    """Read records from `start` until about `batch_size` clicks, a problem, or the segment's `size`."""
+def read_batch(fd: int, start: int, size: int, *, finished: bool, batch_size: int, key: str = "") -> Batch:
+    """Read records from `start` until about `batch_size` clicks, a problem, or the segment's `size`; `key`
+    names the segment (click ids derive from it and each record's offset)."""
     data = os.pread(fd, min(size - start, READ_BYTES), start)
     batch = Batch(start=start, end=start)
     at = 0
     while at < len(data) and len(batch.clicks) < batch_size:
-        kind, end, clicks = _record_at(data, at)
+        kind, end, clicks = _record_at(data, at, f"{key}@{start + at}")
         if kind == "short" and not batch.clicks and start + len(data) < size:
             data += os.pread(fd, min(end, size - start) - len(data), start + len(data))  # one large record
             continue
@@ -308,7 +309,7 @@ class JournalShipper:
                     return False
                 await self._forget(path, key)
                 return True
-            batch = read_batch(fd, position, size, finished=finished, batch_size=self.batch_size)
+            batch = read_batch(fd, position, size, finished=finished, batch_size=self.batch_size, key=key)
         finally:
             os.close(fd)
         if batch.end == position:
