@@ -91,7 +91,7 @@ def serve(
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
     background = BackgroundProcess(nice=settings.serve_background_nice) if settings.serve_background else None
-    # The HTTP workers serve only: their clicks go to the inbox or the stream, the background process stores them.
+    # The HTTP workers serve only: their clicks go to their journal files, the background process stores them.
     os.environ["MASK_SERVE_BACKGROUND"] = "false"
     if background is not None:
         background.start()
@@ -130,7 +130,7 @@ def worker(
     nice: Annotated[int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much.")] = 0,
     parent_pid: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process is gone.")] = None,
 ) -> None:
-    """Run the background services (click inbox processor, click stream consumer, webhook dispatcher) without
+    """Run the background services (the click journal shipper, the webhook dispatcher, …) without
     HTTP.
 
     `mask serve` starts one itself unless MASK_SERVE_BACKGROUND=false; run it yourself then (another

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # Addresses/CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe. Empty: nobody.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "info"
-    # Background services (click inbox processor, stream consumer, webhook dispatcher) in a process `mask serve`
+    # Background services (click journal shipper, webhook dispatcher, …) in a process `mask serve`
     # starts beside its workers; set false in production when `mask worker` runs them instead. The nice value
     # lowers that process's CPU priority: redirects first, clicks stored with the CPU they leave.
     serve_background: bool = True

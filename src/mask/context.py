@@ -40,7 +40,7 @@ class AppContext:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     signals: Signals
-    redis: Redis | None = None  # when MASK_REDIS_URL is set: rate limits, cache invalidation, click stream
+    redis: Redis | None = None  # when MASK_REDIS_URL is set: rate limits, cache invalidation
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     background: list[BackgroundService] = field(default_factory=list)

@@ -14,8 +14,8 @@ BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 class Click(Base):
     """One recorded click, enriched. Never holds the raw IP address or user agent.
 
-    `click_id` is minted at redirect time and makes writes idempotent: a click re-delivered from the Redis
-    stream after a crash is inserted once. `link_id` has no foreign key: a deleted link's clicks stay counted
+    `click_id` comes from the click's place in the click journal and makes writes idempotent: a click read
+    again after a crash is inserted once. `link_id` has no foreign key: a deleted link's clicks stay counted
     in workspace analytics.
 
     Bio pages (mask.bio_page) send their traffic through the same pipeline: a row with `bio_page_id` and
