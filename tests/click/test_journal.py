@@ -249,3 +249,25 @@ class TestJournalThatCannotBeWritten:
         assert "NotADirectoryError" in clicks["last_error"]
         losses = [record for record in caplog.records if "cannot be written" in record.getMessage()]
         assert len(losses) == 1  # once a minute at most, not per request
+
+
+async def test_a_request_cancelled_while_its_turn_is_written_leaves_the_others_of_that_turn_alone(
+    tmp_path: Path,
+) -> None:
+    journal = ClickJournal(tmp_path)
+    await journal.start()
+    try:
+
+        async def request() -> str:
+            await journal.add_row(_rows("lnk_a", "ws_a", 1)[0])
+            return "answered"
+
+        tasks = [asyncio.create_task(request()) for _ in range(3)]
+        await asyncio.sleep(0)  # all three now wait for the same turn
+        tasks[0].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await journal.stop()
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert results[1:] == ["answered", "answered"]
+    assert journal.written == 3

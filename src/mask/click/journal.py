@@ -101,6 +101,15 @@ def quarantined(directory: Path) -> dict[str, int]:
     }
 
 
+class _Turn(asyncio.Future[None]):
+    """The future every request of a loop turn awaits. Cancelling one of those requests must not cancel it for
+    the others: a task being cancelled cancels the future it awaits, and this one refuses (the task itself is
+    still cancelled, once the turn is written)."""
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False
+
+
 @dataclass
 class _Segment:
     fd: int
@@ -152,7 +161,7 @@ class ClickJournal:
         turn = self._turn
         if turn is None:
             loop = asyncio.get_running_loop()
-            turn = self._turn = loop.create_future()
+            turn = self._turn = _Turn(loop=loop)
             loop.call_soon(self._write_turn)  # after every request of this turn added its click
         return turn
 
