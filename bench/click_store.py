@@ -83,7 +83,7 @@ async def run(url: str, backend: str, values: str, args: argparse.Namespace) -> 
     settings = Settings(database_url=url, short_domain=DEFAULT_DOMAIN)
     context, services = build_services(settings, run_background=True)
     pipeline = services.clicks
-    sessionmaker = pipeline.processor.sessionmaker  # the click engine (BEGIN IMMEDIATE on SQLite)
+    sessionmaker = pipeline.shipper.sessionmaker  # the click engine (BEGIN IMMEDIATE on SQLite)
     try:
         workspace_id, link_ids, domains = await setup_workspace(context, args.links)
         stream = clicks(workspace_id, link_ids, domains, args, values)

@@ -240,10 +240,12 @@ def serve_mask(
     """`mask serve --workers N` on a free port; `app` "bare" is bench/_bare_redirect_app.py under uvicorn
     with `mask serve`'s options. `separate_worker`: background services in a `mask worker` process."""
     port = free_port()
+    journal = tempfile.mkdtemp(prefix="mask-bench-clicks-")  # each server its own click journal
     env = (
         os.environ
         | {
             "MASK_DATABASE_URL": database_url,
+            "MASK_CLICK_JOURNAL_DIR": journal,
             "MASK_LOG_LEVEL": "warning",
             "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
             "PYTHONPATH": str(Path(__file__).parent),
@@ -278,6 +280,8 @@ def serve_mask(
             "--no-proxy-headers",
             "--timeout-graceful-shutdown",
             "20",
+            "--timeout-worker-healthcheck",
+            "30",
             "--log-level",
             "warning",
         ]
@@ -286,11 +290,12 @@ def serve_mask(
         processes.append(subprocess.Popen([mask, "worker"], env=env))
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base, processes[0], timeout=60)
+        wait_until_healthy(base, processes[0], timeout=180)  # a busy machine starts slowly
         yield base
     finally:
-        for process in processes:  # the server first: its last clicks reach the stream before the worker stops
+        for process in processes:  # the server first: its last clicks are in the journal before the worker stops
             _stop(process)
+        shutil.rmtree(journal, ignore_errors=True)
 
 
 @contextmanager

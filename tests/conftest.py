@@ -25,7 +25,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 def pytest_configure(config: pytest.Config) -> None:
     # Storing clicks yields to busy CPUs (MASK_CLICK_STORE_YIELD_SECONDS); with pytest-xdist the CPUs are busy
     # all along and tests wait for their clicks. For this process's apps and the servers tests start; tests of
-    # the yielding build their own gate (tests/unit/test_cpu_gate.py, tests/redirect/test_inbox.py).
+    # the yielding build their own gate (tests/unit/test_cpu_gate.py, tests/click/test_journal.py).
     os.environ["MASK_CLICK_STORE_YIELD_SECONDS"] = "0"
 
 
@@ -73,6 +73,7 @@ def settings(database_url: str, settings_overrides: dict[str, Any], tmp_path: Pa
         "redis_url": None,
         "rate_limit_enabled": False,
         "mail_dir": str(tmp_path / "mail"),  # no SMTP server: mails are written here (tests read them)
+        "click_journal_dir": str(tmp_path / "clicks"),  # each test's app its own click journal
         # No page title fetches to made-up destinations (example.com) unless a test serves the pages itself
         # (tests/link/test_titles.py turns it on).
         "title_fetch_enabled": False,

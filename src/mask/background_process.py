@@ -5,7 +5,7 @@ Why a process of its own: storing a click (enrichment, counters, analytics rollu
 tens of times what answering its redirect does. Inside the HTTP workers that work took the same event loop
 and the same CPU as the redirects (issue 3 measured 29 % of redirect throughput and a p99 of 138 ms on two
 cores). Here it runs at a lower CPU priority (MASK_SERVE_BACKGROUND_NICE): when a burst saturates the
-machine, redirects get the CPU first and clicks wait, durably, in the click inbox or the Redis stream, to be
+machine, redirects get the CPU first and clicks wait, durably, in the click journal, to be
 stored as soon as there is room. One process, whatever --workers says: one webhook dispatcher, one writer.
 """
 

@@ -1,10 +1,10 @@
 """The composition root: what a MASK process is made of, built and wired in one place.
 
 Read top to bottom, it says who reacts to what:
-- A click: the redirect app or a bio page hands it to the ClickTracker → in-process buffer (ClickWriter) → click
-  inbox table, or the Redis stream when MASK_REDIS_URL is set → in the background process, the InboxProcessor or
-  ClickStreamConsumer enrich and store each batch (mask.click.service.record_batch), running the click listeners
-  in the batch's transaction: `link.clicked` events (webhooks), bio page counters, analytics rollups.
+- A click: the redirect app or a bio page hands it to the ClickTracker → this worker's click journal file
+  (ClickJournal), before the answer → in the background process on the same host, the JournalShipper enriches
+  and stores each batch (mask.click.service.record_batch), running the click listeners in the batch's transaction:
+  `link.clicked` events (webhooks), bio page counters, analytics rollups.
 - After a commit (mask.signals): LinkChanged → the redirect cache forgets the link (here, then in every worker via
   Redis); BioPageChanged → the bio page cache likewise; WebhooksChanged and EventsRecorded → the webhook
   dispatcher looks for work at once; MailQueued → the mail sender sends at once; TitlesWanted → the title fetcher
@@ -34,12 +34,12 @@ from mask.app import MaskApp, Services
 from mask.audit_log.service import AuditRetention
 from mask.bio_page import published as bio_page_published
 from mask.click.enrichment import Enricher
-from mask.click.inbox import InboxProcessor
+from mask.click.journal import ClickJournal
+from mask.click.legacy import LegacyClicks
 from mask.click.pipeline import ClickPipeline
 from mask.click.service import ClickListener
-from mask.click.stream import ClickStreamConsumer, ensure_group
+from mask.click.shipper import JournalShipper, writer_engine
 from mask.click.tracker import ClickTracker
-from mask.click.writer import ClickWriter, writer_engine
 from mask.config import Settings, get_settings
 from mask.context import AppContext, BackgroundService
 from mask.dashboard.app import create_dashboard
@@ -90,11 +90,8 @@ class Worker:
 
 
 def build_click_pipeline(context: AppContext, listeners: list[ClickListener]) -> ClickPipeline:
-    """The tracker, its buffer writer, the inbox processor and (with Redis) the stream consumer.
-
-    The buffer writer runs in every process that serves requests (the buffer it empties lives there); the inbox
-    processor and the stream consumer are background services.
-    """
+    """The tracker, this worker's click journal and the shipper (a background service) that ships the host's
+    journal to the database, first storing what the hand-overs before the journal left (mask.click.legacy)."""
     settings = context.settings
     enricher = Enricher(secret_key=settings.secret_key, mmdb_path=settings.geoip_mmdb_path)
     engine = writer_engine(settings, context.engine)
@@ -103,56 +100,51 @@ def build_click_pipeline(context: AppContext, listeners: list[ClickListener]) ->
         if engine is context.engine
         else create_sessionmaker(engine, info=context.signals.session_info())
     )
-    processor = InboxProcessor(
+    journal = ClickJournal(
+        settings.click_journal_path,
+        fsync_ms=settings.click_journal_fsync_ms,
+        segment_bytes=settings.click_journal_segment_bytes,
+        segment_seconds=settings.click_journal_segment_seconds,
+    )
+    legacy = LegacyClicks(
+        sessionmaker=sessionmaker,
+        read_sessionmaker=context.sessionmaker,
+        enricher=enricher,
+        listeners=listeners,
+        batch_size=settings.click_batch_size,
+        spill_dir=settings.click_spill_path,
+        redis=context.redis,
+        redis_prefix=settings.redis_prefix,
+    )
+    shipper = JournalShipper(
+        directory=settings.click_journal_path,
         sessionmaker=sessionmaker,
         read_sessionmaker=context.sessionmaker,
         enricher=enricher,
         listeners=listeners,
         batch_size=settings.click_batch_size,
         poll_interval=settings.click_flush_interval,
+        drain_seconds=settings.click_drain_seconds,
         cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
+        before_start=legacy.store,
     )
-    writer = ClickWriter(
-        sessionmaker=sessionmaker,
-        flush_interval=settings.click_flush_interval,
-        spill_dir=settings.click_spill_path,
-        on_flushed=processor.wake if context.run_background else None,
-    )
-    tracker = ClickTracker(settings=settings, writer=writer, processor=processor, redis=context.redis)
-    consumer = None
-    if context.redis is not None:
-        consumer = ClickStreamConsumer(
-            redis=context.redis,
-            key=tracker.stream_key,
-            sessionmaker=sessionmaker,
-            enricher=enricher,
-            listeners=listeners,
-            batch_size=settings.click_batch_size,
-            claim_idle=settings.click_claim_idle,
-            cpu_gate=CpuGate(longest=settings.click_store_yield_seconds),
-        )
+    tracker = ClickTracker(settings=settings, journal=journal, shipper=shipper if context.run_background else None)
 
-    async def start_writer() -> None:
+    async def start_journal() -> None:
         if context.run_background:  # only the background process enriches
             await asyncio.to_thread(enricher.warm_up)
-        if context.redis is not None and settings.record_clicks:
-            try:  # before the first click: entries appended before the group exists must count too
-                await ensure_group(context.redis, tracker.stream_key)
-            except Exception:  # Redis away: redirects still work, clicks buffer in process meanwhile
-                logger.warning("could not create the click stream group; the consumer will retry", exc_info=True)
-        await writer.start()
+        await journal.start()
 
-    async def stop_writer() -> None:
-        await writer.stop()  # after the stream consumer: background services stop before these hooks
+    async def stop_journal() -> None:
+        await journal.stop()  # after the shipper: background services stop before these hooks
         if engine is not context.engine:
             await engine.dispose()
 
-    context.on_startup.append(start_writer)
-    context.on_shutdown.append(stop_writer)
-    context.background.append(BackgroundService("click inbox processor", processor.start, processor.stop))
-    if consumer is not None:
-        context.background.append(BackgroundService("click stream consumer", consumer.start, consumer.stop))
-    return ClickPipeline(tracker, writer, processor, consumer, enricher, listeners)
+    context.on_startup.append(start_journal)
+    context.on_shutdown.append(stop_journal)
+    context.background.append(BackgroundService("click journal shipper", shipper.start, shipper.stop))
+    context.health["clicks"] = journal.status
+    return ClickPipeline(tracker, journal, shipper, enricher, listeners)
 
 
 def title_client(settings: Settings) -> httpx.AsyncClient:

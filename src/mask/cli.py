@@ -123,6 +123,7 @@ def serve(
     """Serve the API, the redirects and the dashboard (and, unless MASK_SERVE_BACKGROUND=false, run the
     background services in a process of their own beside the HTTP workers)."""
     import os
+    import signal
 
     import uvicorn
 
@@ -132,10 +133,14 @@ def serve(
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
     background = BackgroundProcess(nice=settings.serve_background_nice) if settings.serve_background else None
-    # The HTTP workers serve only: their clicks go to the inbox or the stream, the background process stores them.
+    # The HTTP workers serve only: their clicks go to their journal files, the background process stores them.
     os.environ["MASK_SERVE_BACKGROUND"] = "false"
     if background is not None:
         background.start()
+        # uvicorn re-raises the SIGTERM it handled once its workers are done; with the default action that
+        # would end this process before the background process is stopped (and has shipped the workers' last
+        # clicks). A handler of ours takes the re-raised signal instead, and the `finally` below runs.
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     try:
         uvicorn.run(
             "mask.bootstrap:create_app",
@@ -153,6 +158,9 @@ def serve(
             log_level=settings.log_level,
             access_log=False,
             timeout_graceful_shutdown=20,
+            # A worker answers the supervisor's pings once its imports are done: on a loaded machine that took
+            # longer than uvicorn's 5 s, and the supervisor killed and respawned every worker in a loop.
+            timeout_worker_healthcheck=30,
         )
     finally:
         if background is not None:  # after the workers: their last clicks are queued by now
@@ -164,7 +172,7 @@ def worker(
     nice: Annotated[int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much.")] = 0,
     parent_pid: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process is gone.")] = None,
 ) -> None:
-    """Run the background services (click inbox processor, click stream consumer, webhook dispatcher) without
+    """Run the background services (the click journal shipper, the webhook dispatcher, …) without
     HTTP.
 
     `mask serve` starts one itself unless MASK_SERVE_BACKGROUND=false; run it yourself then (another

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # Addresses/CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe. Empty: nobody.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "info"
-    # Background services (click inbox processor, stream consumer, webhook dispatcher) in a process `mask serve`
+    # Background services (click journal shipper, webhook dispatcher, …) in a process `mask serve`
     # starts beside its workers; set false in production when `mask worker` runs them instead. The nice value
     # lowers that process's CPU priority: redirects first, clicks stored with the CPU they leave.
     serve_background: bool = True
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     redirect_cache_ttl: float = Field(default=60.0, gt=0)  # seconds; a safety net behind invalidation
     redirect_negative_ttl: float = Field(default=5.0, ge=0)  # seconds an unknown slug stays known-unknown
     record_clicks: bool = True  # false only to measure what recording costs (bench)
-    click_flush_interval: float = Field(default=0.2, gt=0)  # seconds between click batch writes
+    click_flush_interval: float = Field(default=0.2, gt=0)  # seconds between the shipper's looks at the journal
     click_batch_size: int = Field(default=500, ge=1)  # clicks per transaction at most
     # Where a process that cannot write its click buffer at shutdown leaves it for the next start ("" = nowhere).
     click_spill_dir: str = "var/click-spill"
@@ -57,7 +57,16 @@ class Settings(BaseSettings):
     # seconds before each batch: serving first, clicks stored when the burst passes (at least a batch per this
     # many seconds meanwhile). 0: never wait.
     click_store_yield_seconds: float = Field(default=10.0, ge=0)
-    click_claim_idle: float = Field(default=30.0, gt=0)  # seconds before a dead consumer's clicks are taken over
+    # The click journal (mask.click.journal): each HTTP worker appends its clicks to files here before answering;
+    # the background process on the same host ships them to the database. Unset: `clicks/` beside the SQLite
+    # file (var/clicks with PostgreSQL). Put it on persistent disk.
+    click_journal_dir: str | None = None
+    click_journal_fsync_ms: int = Field(default=1000, ge=0)  # fdatasync every this many ms; 0: after every write
+    click_journal_segment_bytes: int = Field(default=16 * 1024 * 1024, ge=4096)  # a segment rotates at this size
+    click_journal_segment_seconds: float = Field(default=60.0, gt=0)  # … or this age (when it holds clicks)
+    # On SIGTERM the background process keeps shipping the journal for up to this many seconds; the rest waits
+    # for its next start.
+    click_drain_seconds: float = Field(default=10.0, ge=0)
     geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
     # Dashboard sign-ups allowed per client (an IPv4 address, an IPv6 /64) per hour.
     signup_rate_per_hour: int = Field(default=10, ge=1)
@@ -248,6 +257,17 @@ class Settings(BaseSettings):
     @property
     def click_spill_path(self) -> Path | None:
         return Path(self.click_spill_dir) if self.click_spill_dir else None
+
+    @property
+    def click_journal_path(self) -> Path:
+        """MASK_CLICK_JOURNAL_DIR, or `clicks/` beside the SQLite file (`var/clicks` otherwise)."""
+        if self.click_journal_dir:
+            return Path(self.click_journal_dir)
+        if self.is_sqlite:
+            path = self.database_url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                return Path(path).parent / "clicks"
+        return Path("var/clicks")
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -39,12 +40,14 @@ class AppContext:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     signals: Signals
-    redis: Redis | None = None  # when MASK_REDIS_URL is set: rate limits, cache invalidation, click stream
+    redis: Redis | None = None  # when MASK_REDIS_URL is set: rate limits, cache invalidation
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     background: list[BackgroundService] = field(default_factory=list)
     run_background: bool = True
     started: bool = False
+    # Parts' figures for GET /health, by name (the click journal's lost clicks, …): called on each request.
+    health: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings, *, run_background: bool = False) -> AppContext:

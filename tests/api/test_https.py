@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +18,14 @@ STRONG = "k" * 48
 
 
 @pytest.fixture
-async def production_app(database_url: str) -> AsyncIterator[MaskApp]:
-    settings = Settings(env="production", database_url=database_url, secret_key=STRONG, trusted_proxies=["10.0.0.0/8"])
+async def production_app(database_url: str, tmp_path: Path) -> AsyncIterator[MaskApp]:
+    settings = Settings(
+        env="production",
+        database_url=database_url,
+        secret_key=STRONG,
+        trusted_proxies=["10.0.0.0/8"],
+        click_journal_dir=str(tmp_path / "clicks"),  # this test's own (never the working directory's var/)
+    )
     application = create_app(settings)
     await application.context.startup()
     yield application

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.app import MaskApp
 from mask.db import session_scope
-from mask.models.click import Click, ClickInboxEntry
+from mask.models.click import Click
 from tests.conftest import Tenant
 from tests.domains import add_verified_domain
 
@@ -32,16 +32,14 @@ async def add_domain(client: httpx.AsyncClient, app: MaskApp, tenant: Tenant, na
     await add_verified_domain(client, app, tenant, name)
 
 
-async def click_totals(engine: AsyncEngine) -> tuple[int, int]:
-    """(clicks stored, clicks waiting in the inbox)."""
+async def stored_count(engine: AsyncEngine) -> int:
+    """Clicks stored."""
     async with engine.connect() as connection:
-        stored = await connection.scalar(select(func.count()).select_from(Click))
-        waiting = await connection.scalar(select(func.coalesce(func.sum(ClickInboxEntry.n), 0)))
-    return int(stored or 0), int(waiting or 0)
+        return int(await connection.scalar(select(func.count()).select_from(Click)) or 0)
 
 
 async def stored_clicks(app: MaskApp) -> list[Click]:
-    """Write the click buffer, then read every stored click."""
+    """Ship the click journal, then read every stored click."""
     assert await app.services.clicks.tracker.flush()
     async with session_scope(app.context.sessionmaker) as session:
         return list((await session.execute(select(Click).order_by(Click.id))).scalars())

@@ -15,6 +15,22 @@ import httpx
 MASK = str(Path(sys.executable).with_name("mask"))
 
 
+def children(parent: int) -> dict[int, str]:
+    """pid → command line of every process whose parent is `parent` (Linux: /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found[int(entry.name)] = command
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,6 +75,15 @@ class MaskServer:
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"mask serve did not become ready in {timeout} s (log: {self.log})")
+
+    def http_workers(self) -> list[int]:
+        """The pids of the uvicorn workers (not the background process)."""
+        assert self.process is not None
+        return [pid for pid, command in children(self.process.pid).items() if "spawn_main" in command]
+
+    def background(self) -> list[int]:
+        assert self.process is not None
+        return [pid for pid, command in children(self.process.pid).items() if " -m mask worker " in command]
 
     def signal(self, signum: int) -> None:
         assert self.process is not None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import text
 
@@ -16,8 +16,9 @@ from mask.config import Settings
 from mask.db import create_engine
 from mask.models.click import Click
 from tests.conftest import Tenant
-from tests.redirect.helpers import BROWSER, click_totals, create_link, stored_clicks
+from tests.redirect.helpers import BROWSER, create_link, stored_clicks, stored_count
 from tests.redirect.test_enrichment import GOOGLEBOT, IPHONE
+from tests.waiting import eventually
 
 
 async def test_click_is_stored_enriched_without_ip_and_counted_on_the_link(
@@ -93,33 +94,20 @@ async def test_any_public_handler_can_track_a_bio_page_click(tenant: Tenant, app
     assert (click.country, click.referrer, click.is_unique) == ("GB", "t.co", True)
 
 
-async def _count(settings: Settings) -> tuple[int, int]:
-    """(clicks stored, clicks waiting in the inbox), read with an engine of its own."""
+async def _count(settings: Settings) -> int:
+    """Clicks stored, read with an engine of its own."""
     engine = create_engine(settings)
     try:
-        return await click_totals(engine)
+        return await stored_count(engine)
     finally:
         await engine.dispose()
 
 
-async def test_a_failed_append_stays_buffered_and_is_written_once_the_database_recovers(
-    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
-) -> None:
-    await create_link(client, tenant, slug="retry")
-    async with app.context.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE click_inbox RENAME TO click_inbox_away"))
-    for _ in range(3):
-        assert (await client.get("/retry")).status_code == 302
-    tracker = app.services.clicks.tracker
-    assert await tracker.flush() is False
-    assert len(tracker.writer.pending) == 3
-
-    async with app.context.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE click_inbox_away RENAME TO click_inbox"))
-    assert len(await stored_clicks(app)) == 3
+async def _reached(settings: Settings, clicks: int) -> bool:
+    return await _count(settings) >= clicks
 
 
-async def test_a_failed_batch_stays_in_the_inbox_and_is_stored_once_the_database_recovers(
+async def test_a_failed_batch_stays_in_the_journal_and_is_stored_once_the_database_recovers(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
 ) -> None:
     link = await create_link(client, tenant, slug="later")
@@ -128,71 +116,93 @@ async def test_a_failed_batch_stays_in_the_inbox_and_is_stored_once_the_database
     for _ in range(3):
         assert (await client.get("/later", headers={"User-Agent": BROWSER})).status_code == 302
     tracker = app.services.clicks.tracker
-    assert await tracker.flush() is False  # the buffer reached the inbox; storing it failed
-    assert tracker.writer.pending == []
+    assert await tracker.flush() is False  # in the journal; storing it failed
     async with app.context.engine.begin() as connection:
         await connection.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
-        # Nothing of the failed batches half-happened: the rollback left the counter alone.
+        # Nothing of the failed batches half-happened: the rollback left the counter and the position alone.
         assert await connection.scalar(text("SELECT clicks FROM links WHERE id = :id"), {"id": link["id"]}) == 0
+        assert await connection.scalar(text("SELECT count(*) FROM click_journal_positions")) == 0
 
     assert len(await stored_clicks(app)) == 3
-    assert await _count(settings) == (3, 0)
+    assert await _count(settings) == 3
     assert (await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)).json()["clicks"] == 3
 
 
-async def test_graceful_shutdown_queues_the_buffer_and_the_next_start_stores_it(
+async def test_graceful_shutdown_ships_the_journal(
     client: httpx.AsyncClient, tenant: Tenant, app: MaskApp, settings: Settings
 ) -> None:
     await create_link(client, tenant, slug="bye")
+    await app.services.clicks.shipper.stop()  # nothing shipped while the clicks arrive
     for _ in range(25):
         assert (await client.get("/bye")).status_code == 302
-    assert app.services.clicks.tracker.writer.pending  # still in memory: the writer runs every 0.2 s
-
+    assert await _count(settings) == 0
     await app.context.shutdown()
-    stored, waiting = await _count(settings)
-    assert stored + waiting == 25  # whatever the inbox processor had not taken yet is in the inbox
+    assert await _count(settings) == 25
+
+
+async def test_what_shutdown_could_not_ship_is_shipped_at_the_next_start(
+    client: httpx.AsyncClient, tenant: Tenant, settings: Settings
+) -> None:
+    stopping = create_app(settings.model_copy(update={"click_drain_seconds": 0}))
+    await stopping.context.startup()
+    await stopping.services.clicks.shipper.stop()
+    transport = httpx.ASGITransport(app=stopping, client=("203.0.113.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as other:
+        await create_link(other, tenant, slug="later")
+        for _ in range(25):
+            assert (await other.get("/later")).status_code == 302
+    await stopping.context.shutdown()
+    assert await _count(settings) == 0  # no drain: the clicks wait in the journal
 
     restarted = create_app(settings)
-    await restarted.context.startup()  # its inbox processor takes them
+    await restarted.context.startup()  # its shipper takes them
     try:
-        for _ in range(100):
-            if await _count(settings) == (25, 0):
-                break
-            await asyncio.sleep(0.05)
-        assert await _count(settings) == (25, 0)
+        await eventually(lambda: _reached(settings, 25), message="the journal shipped")
     finally:
         await restarted.context.shutdown()
+    assert await _count(settings) == 25
 
 
-async def test_clicks_the_database_refuses_at_shutdown_are_spilled_and_taken_back_at_the_next_start(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    app: MaskApp,
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_clicks_the_previous_version_left_in_the_inbox_and_spill_files_are_stored_at_start(
+    tenant: Tenant, settings: Settings, tmp_path: Path
 ) -> None:
-    import mask.click.writer as writer_module
+    from mask.click.schemas import RawClick, link_click_row
 
-    await create_link(client, tenant, slug="spill")
-    tracker = app.services.clicks.tracker
-    tracker.writer.spill_dir = tmp_path
-    monkeypatch.setattr(writer_module, "SHUTDOWN_FLUSH_SECONDS", 0.3)
-    async with app.context.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE click_inbox RENAME TO click_inbox_away"))
-    for _ in range(4):
-        assert (await client.get("/spill")).status_code == 302
-    await app.context.shutdown()  # the database refuses: the clicks go to a file
-    assert [path.name.endswith(".jsonl") for path in tmp_path.iterdir()] == [True]
-
+    rows = [
+        RawClick(f"clk_legacy{i:012d}", 1_700_000_000.0 + i, tenant.workspace_id, "localhost:8000", "lnk_x").to_row()
+        for i in range(7)
+    ]
     engine = create_engine(settings)
     async with engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE click_inbox_away RENAME TO click_inbox"))
+        await connection.execute(
+            text("INSERT INTO click_inbox (n, clicks) VALUES (4, :a), (3, :b)"),
+            {"a": orjson.dumps(rows[:4]).decode(), "b": orjson.dumps(rows[4:]).decode()},
+        )
     await engine.dispose()
-    restarted = create_app(settings.model_copy(update={"click_spill_dir": str(tmp_path)}))
-    await restarted.context.startup()
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    never_sent = link_click_row(
+        at=1_700_000_100.0,
+        workspace_id=tenant.workspace_id,
+        domain="localhost:8000",
+        link_id="lnk_x",
+        ip=None,
+        user_agent="",
+        referrer="",
+        utm=(None,) * 5,
+    )
+    (spill / "clicks-1-1.jsonl").write_text(orjson.dumps(rows[0]).decode() + "\n" + orjson.dumps(never_sent).decode())
+
+    app = create_app(settings.model_copy(update={"click_spill_dir": str(spill)}))
+    await app.context.startup()
     try:
-        assert len(await stored_clicks(restarted)) == 4
-        assert list(tmp_path.iterdir()) == []
+        await eventually(lambda: _reached(settings, 7), message="the inbox stored")
+        await eventually(lambda: not list(spill.iterdir()), message="the spill file stored")
+        assert await app.services.clicks.tracker.flush()
     finally:
-        await restarted.context.shutdown()
+        await app.context.shutdown()
+    assert await _count(settings) == 8  # rows[0] twice (inbox and spill file): stored once
+    engine = create_engine(settings)
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM click_inbox")) == 0
+    await engine.dispose()

@@ -78,7 +78,12 @@ def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> F
     async def health(session: SessionDep) -> dict[str, Any]:
         await session.execute(text("SELECT 1"))
         # The limiter's Redis failures are counted here.
-        return {"status": "ok", **({"rate_limit": rate_limiter.status()} if rate_limiter is not None else {})}
+        figures = {name: status() for name, status in context.health.items()}  # e.g. clicks: the journal's losses
+        return {
+            "status": "ok",
+            **({"rate_limit": rate_limiter.status()} if rate_limiter is not None else {}),
+            **figures,
+        }
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:

@@ -5,22 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mask.click.enrichment import Enricher
-from mask.click.inbox import InboxProcessor
+from mask.click.journal import ClickJournal
 from mask.click.service import ClickListener
-from mask.click.stream import ClickStreamConsumer
+from mask.click.shipper import JournalShipper
 from mask.click.tracker import ClickTracker
-from mask.click.writer import ClickWriter
 
 
 @dataclass
 class ClickPipeline:
-    """From the handler to the database: the tracker handlers hand clicks to, the buffer writer that appends them to
-    the inbox, and the background services that enrich and store them (the inbox processor; with Redis, the
-    stream consumer), running `listeners` in each batch's transaction."""
+    """From the handler to the database: the tracker handlers hand clicks to, the worker's journal it appends
+    them to, and the background service that ships the host's journal to the database (the shipper), running
+    `listeners` in each batch's transaction."""
 
     tracker: ClickTracker
-    writer: ClickWriter
-    processor: InboxProcessor
-    consumer: ClickStreamConsumer | None
+    journal: ClickJournal
+    shipper: JournalShipper
     enricher: Enricher
     listeners: list[ClickListener]

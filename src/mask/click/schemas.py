@@ -68,10 +68,11 @@ class RawClick:
     """A click as a public handler saw it, before enrichment: what it hands to the click tracker.
 
     It belongs to a link (`link_id`) or to a bio page (`bio_page_id`, and `bio_block_id` for the block
-    clicked). A handler leaves `click_id` empty: ids are minted for a whole batch before it becomes durable
-    (`mint_click_ids`, `with_click_ids`: cheaper than one per request) and travel with the click from then on,
-    so a re-delivery (Redis stream, inbox) is stored once. `ip` is the client address; it lives only in
-    memory, in the Redis stream or the click inbox until the click is stored, and never reaches `clicks`.
+    clicked). A handler leaves `click_id` empty: the shipper derives each click's id from its place in the
+    click journal (`mask.click.journal.decode_payload`), the same at every read, so a re-delivery is stored
+    once. `ip` is the client
+    address; it lives only in memory and the worker's journal file until the click is stored, and never reaches
+    `clicks`.
     """
 
     click_id: str
@@ -92,7 +93,7 @@ class RawClick:
     trigger: str = "link"  # TRIGGERS; the row's last field, absent from rows written before it existed
 
     def to_fields(self) -> dict[str, str]:
-        """Flat string fields for a Redis stream entry (empty values left out)."""
+        """Flat string fields, as Redis stream entries of older versions held them (empty values left out)."""
         fields = {
             "click_id": self.click_id,
             "at": repr(self.at),
@@ -108,7 +109,7 @@ class RawClick:
         return fields
 
     def to_row(self) -> ClickRow:
-        """Positional form (RAW_FIELDS order), for buffers, stream entries and inbox rows: cheaper to encode
+        """Positional form (RAW_FIELDS order), for journal records (and older versions' hand-overs): cheaper to encode
         than named fields, and a plain tuple of strings and numbers, which the garbage collector stops
         tracking, so thousands of buffered clicks do not make its full collections longer."""
         return (

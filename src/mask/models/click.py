@@ -14,8 +14,8 @@ BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 class Click(Base):
     """One recorded click, enriched. Never holds the raw IP address or user agent.
 
-    `click_id` is minted at redirect time and makes writes idempotent: a click re-delivered from the Redis
-    stream after a crash is inserted once. `link_id` has no foreign key: a deleted link's clicks stay counted
+    `click_id` comes from the click's place in the click journal and makes writes idempotent: a click read
+    again after a crash is inserted once. `link_id` has no foreign key: a deleted link's clicks stay counted
     in workspace analytics.
 
     Bio pages (mask.bio_page) send their traffic through the same pipeline: a row with `bio_page_id` and
@@ -73,13 +73,10 @@ class ClickVisitor(Base):
 
 
 class ClickInboxEntry(Base):
-    """Raw clicks on their way to `clicks`, when there is no Redis stream (or Redis refused them).
-
-    Each serving process appends its buffered clicks here, one row per batch (a JSON list, as a stream entry),
-    every MASK_CLICK_FLUSH_INTERVAL seconds and on graceful shutdown: one cheap INSERT. The background process
-    enriches them and deletes the row in the transaction that stores them (mask.click.inbox), so a click is
-    either here or in `clicks`, never both, never neither. Rows hold the client IP like the Redis stream does,
-    only until that transaction.
+    """Raw clicks on their way to `clicks` from versions before the click journal (0018j), which appended them
+    here. Nothing writes it any more: the background process stores the rows left at upgrade when it starts
+    (mask.click.legacy), deleting each in the transaction that stores its clicks. Rows hold the client IP only
+    until then.
     """
 
     __tablename__ = "click_inbox"
@@ -87,3 +84,14 @@ class ClickInboxEntry(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     n: Mapped[int] = mapped_column(Integer)  # clicks in the entry
     clicks: Mapped[str] = mapped_column(Text)  # JSON list of RawClick.to_row(), ids included
+
+
+class ClickJournalPosition(Base):
+    """How far the shipper has stored a journal segment (mask.click.shipper): updated in the transaction that
+    stores the clicks before `position`, so a click is stored once across crashes and restarts. `journal` is
+    `<journal id>/<segment file name>`: each host's journal has its own id. Deleted after the segment file."""
+
+    __tablename__ = "click_journal_positions"
+
+    journal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)  # bytes of the segment stored or set aside

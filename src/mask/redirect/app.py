@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mask.click.schemas import RawClick, link_click_row
+from mask.click.schemas import link_click_row
 from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -154,8 +154,7 @@ class RedirectApp:
                 utm=utm,
                 trigger=trigger,
             )
-            if not self.tracker.buffer_row(row):
-                await self.tracker.submit(RawClick(*row))
+            await self.tracker.record_row(row)  # in this worker's journal before the answer
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(EMPTY_BODY)
