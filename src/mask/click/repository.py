@@ -6,8 +6,8 @@ every row it steps through (each row of an executemany, each row a query returns
 busy answering redirects, every re-acquisition of the GIL waits for the loop's switch interval (5 ms), so a
 batch of 2,000 per-row steps held SQLite's write lock for seconds. Multi-row statements and aggregated reads
 keep a batch to a few steps. Exactness under concurrent writers: PostgreSQL's RETURNING says which rows were
-new; on SQLite the click engine's transactions start with BEGIN IMMEDIATE (`mask.click.shipper.writer_engine`), so reading
-"what exists" and then inserting the rest happens under the single write lock.
+new; on SQLite the click engine's transactions start with BEGIN IMMEDIATE (`mask.click.shipper.writer_engine`),
+so reading "what exists" and then inserting the rest happens under the single write lock.
 """
 
 from __future__ import annotations
