@@ -53,7 +53,7 @@ async def test_open_graph_tags_pre_fill_a_preview(client: httpx.AsyncClient, ten
 
 async def test_a_private_address_is_refused_by_the_guard(client: httpx.AsyncClient, tenant: Tenant) -> None:
     response = await client.get("/v1/links/metadata", params={"url": "http://127.0.0.3:9/"}, headers=tenant.headers)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "metadata_unavailable"
 
 

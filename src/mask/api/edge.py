@@ -108,7 +108,9 @@ class ApiEdgeMiddleware:
                 content_type = _header(scope, b"content-type")
                 if content_type is None:  # `curl -d` without a type: read the body as JSON, the API's only format
                     scope = dict(scope, headers=[*scope["headers"], (b"content-type", b"application/json")])
-                elif not _is_json(content_type) and not (upload and _is_multipart(content_type)):
+                elif not _is_json(content_type) and not (
+                    scope["path"] == UPLOAD_PATH and _is_multipart(content_type)  # any method: the router says 405
+                ):
                     error = UnsupportedMediaType(
                         "Send the body as JSON with `Content-Type: application/json`.", code="unsupported_media_type"
                     )

@@ -12,10 +12,7 @@ BODY_ERRORS = {
 }
 
 
-HEAD_TOO_LARGE = (
-    "The request line and headers are larger than 16 KB (`headers_too_large`): long query values can add up "
-    "to more than that, whatever each parameter allows."
-)
+HEAD_TOO_LARGE = "The request line and headers are larger than 64 KB (`headers_too_large`)."
 
 
 def document_body_errors(schema: dict[str, Any]) -> dict[str, Any]:

@@ -146,11 +146,11 @@ def _page_client(request: Request) -> httpx.AsyncClient:
 @router.get(
     "/metadata",
     response_model=LinkMetadata,
-    responses=error_responses(400, 403, 422),
+    responses=error_responses(403, 422),
     summary="Read a page's preview fields",
     description="Scope: `links:write`. Fetches `url` (through the SSRF guard: public addresses only, 3 s, 1 MB) "
     "and answers its Open Graph title, description and https image, to pre-fill a link's `preview`. A page "
-    "that cannot be read is `400 metadata_unavailable`.",
+    "that cannot be read is `422 metadata_unavailable`.",
 )
 async def link_metadata(
     request: Request,

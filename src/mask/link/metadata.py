@@ -23,6 +23,9 @@ MAX_TITLE, MAX_DESCRIPTION = 200, 500
 
 
 class MetadataUnavailable(BadRequest):
+    """422, not 400: the request was well formed; the page it names could not be read (or may not be)."""
+
+    status_code = 422
     code = "metadata_unavailable"
 
 
