@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 status=0
 "$BIN/schemathesis" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/v1/openapi.json" --url "http://127.0.0.1:$port" \
-    --wait-for-schema 30 --checks all --exclude-checks missing_required_header --max-time "$FUZZ_SECONDS" --workers 1 --seed 17 --generation-database none \
+    --wait-for-schema 30 --checks all --max-time "$FUZZ_SECONDS" --workers 1 --seed 17 --generation-database none \
     -H "Authorization: Bearer $key" --no-color ${FUZZ_ARGS:-} || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- mask serve's log (last 60 lines) ---"
