@@ -40,7 +40,13 @@ async def test_a_key_makes_a_key_that_is_shown_once_works_and_can_be_revoked(
     assert got.status_code == 200 and "secret" not in got.json() and got.json()["revoked_at"] is None
     assert (await client.delete(f"/v1/keys/{body['id']}", headers=tenant.headers)).status_code == 204
     assert (await client.get("/v1/links", headers=new)).status_code == 401
-    assert (await client.get(f"/v1/keys/{body['id']}", headers=tenant.headers)).json()["revoked_at"] is not None
+    gone = await client.get(f"/v1/keys/{body['id']}", headers=tenant.headers)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "api_key_not_found"
+    assert body["id"] not in [
+        key["id"] for key in (await client.get("/v1/keys", headers=tenant.headers)).json()["data"]
+    ]
+    again = await client.delete(f"/v1/keys/{body['id']}", headers=tenant.headers)
+    assert again.status_code == 404
 
 
 async def test_a_key_never_makes_a_key_with_a_scope_it_lacks(

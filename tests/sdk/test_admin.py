@@ -29,7 +29,9 @@ def test_keys_are_made_within_the_asking_keys_scopes_shown_once_and_revoked(serv
         assert not any(hasattr(key, "secret") for key in listed)
         assert client.keys.get(created.id).revoked_at is None
         assert client.keys.revoke(created.id) is None
-        assert client.keys.get(created.id).revoked_at is not None
+        with pytest.raises(NotFoundError):  # revoked: gone, as after any DELETE
+            client.keys.get(created.id)
+        assert created.id not in [key.id for key in client.keys.list()]
         with pytest.raises(UnprocessableEntityError) as invalid:
             client.keys.create(scopes=["links:everything"])
         assert invalid.value.errors[0].code == "invalid_scope"

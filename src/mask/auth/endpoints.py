@@ -18,11 +18,12 @@ router = APIRouter(prefix="/keys", tags=["API keys"])
     response_model=ApiKeyList,
     responses=error_responses(403),
     summary="List API keys",
-    description="Scope: `keys:read`. Every key of the workspace, newest first, revoked ones included; never a secret.",
+    description="Scope: `keys:read`. The workspace's keys that work (not revoked), newest first; never a secret. "
+    "Revoked keys are in the audit log (and on the dashboard's key page).",
 )
 async def list_keys(auth: KeysRead, session: SessionDep) -> ApiKeyList:
     keys = await auth_service.list_keys(session, workspace=auth.workspace)
-    return ApiKeyList(data=[ApiKey.model_validate(key) for key in keys])
+    return ApiKeyList(data=[ApiKey.model_validate(key) for key in keys if key.revoked_at is None])
 
 
 @router.post(
@@ -49,10 +50,11 @@ async def create_key(body: ApiKeyCreate, auth: KeysWrite, session: SessionDep, r
     response_model=ApiKey,
     responses=error_responses(403, 404),
     summary="Get an API key",
-    description="Scope: `keys:read`.",
+    description="Scope: `keys:read`. A revoked key is gone: `404`, as after any `DELETE`.",
 )
 async def get_key(key_id: str, auth: KeysRead, session: SessionDep) -> ApiKey:
-    return ApiKey.model_validate(await auth_service.get_key(session, workspace=auth.workspace, key_id=key_id))
+    key = await auth_service.get_key(session, workspace=auth.workspace, key_id=key_id, live=True)
+    return ApiKey.model_validate(key)
 
 
 @router.delete(

@@ -281,10 +281,10 @@ async def create_with_key(
     )
 
 
-async def get_key(session: AsyncSession, *, workspace: Workspace, key_id: str) -> ApiKey:
-    """One of the workspace's keys (another workspace's is ApiKeyNotFound)."""
+async def get_key(session: AsyncSession, *, workspace: Workspace, key_id: str, live: bool = False) -> ApiKey:
+    """One of the workspace's keys (another workspace's is ApiKeyNotFound; with `live`, a revoked one too)."""
     key = await ApiKeyRepository(session).get(workspace.id, key_id)
-    if key is None:
+    if key is None or (live and key.revoked_at is not None):
         raise ApiKeyNotFound(f"No API key `{key_id}` in this workspace.")
     return key
 
@@ -292,6 +292,7 @@ async def get_key(session: AsyncSession, *, workspace: Workspace, key_id: str) -
 async def revoke_with_key(session: AsyncSession, *, subject: AuthSubject, key_id: str) -> ApiKey:
     """Revoke a key through the API: as in the dashboard, a member whose role cannot manage keys revokes only
     the keys they made (any other is 404)."""
+    await get_key(session, workspace=subject.workspace, key_id=key_id, live=True)  # revoked already: gone, 404
     role = await acting_role(session, subject=subject)
     manages = role is None or permissions.allows(role, permissions.Permission.keys_manage)
     return await revoke(
