@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from mask.app import MaskApp
@@ -49,6 +50,26 @@ async def test_create_returns_the_secret_once_and_reads_never_show_it(
     assert [item["id"] for item in listed.json()["data"]] == [created["id"]]
     assert "secret" not in listed.json()["data"][0]
     assert created["secret"] not in fetched.text + listed.text
+
+
+async def test_a_retried_creation_or_rotation_never_keeps_the_secret_for_a_replay(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
+) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "one-webhook"}
+    body = {"url": receiver.url, "events": ["link.created"]}
+    first = await client.post("/v1/webhooks", headers=headers, json=body)
+    assert first.status_code == 201 and first.headers["cache-control"] == "no-store"
+    again = await client.post("/v1/webhooks", headers=headers, json=body)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "idempotency_secret_not_replayed"
+    assert first.json()["secret"] not in again.text
+    assert len((await client.get("/v1/webhooks", headers=tenant.headers)).json()["data"]) == 1  # made once
+    rotate = {**tenant.headers, "Idempotency-Key": "one-rotation"}
+    rotated = await client.post(f"/v1/webhooks/{first.json()['id']}/rotate-secret", headers=rotate)
+    assert rotated.status_code == 200 and rotated.headers["cache-control"] == "no-store"
+    secrets = (first.json()["secret"], rotated.json()["secret"])
+    async with session_scope(app.context.sessionmaker) as session:
+        stored = [row[0] or "" for row in await session.execute(text("SELECT response_body FROM idempotency_records"))]
+    assert all(secret not in each for secret in secrets for each in stored)
 
 
 async def test_list_is_newest_first_with_cursor_pagination(

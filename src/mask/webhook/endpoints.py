@@ -30,6 +30,11 @@ def _with_secret(created: webhook_service.CreatedWebhook) -> WebhookWithSecret:
     return WebhookWithSecret(**webhook_service.to_schema(created.endpoint).model_dump(), secret=created.secret)
 
 
+# An answer holding a secret shown once: never cached, and never kept for an idempotent replay (the idempotency
+# middleware answers a retry 409 idempotency_secret_not_replayed instead, as for API keys).
+NO_STORE = "no-store"
+
+
 @router.post(
     "",
     status_code=201,
@@ -40,11 +45,12 @@ def _with_secret(created: webhook_service.CreatedWebhook) -> WebhookWithSecret:
     "public (loopback, private, link-local, metadata, …) is `422`.",
 )
 async def create_webhook(
-    body: WebhookCreate, auth: WebhooksWrite, session: SessionDep, context: ContextDep
+    body: WebhookCreate, auth: WebhooksWrite, session: SessionDep, context: ContextDep, response: Response
 ) -> WebhookWithSecret:
     created = await webhook_service.create(
         session, settings=context.settings, workspace_id=auth.workspace_id, data=body
     )
+    response.headers["Cache-Control"] = NO_STORE
     return _with_secret(created)
 
 
@@ -117,10 +123,12 @@ async def delete_webhook(webhook_id: str, auth: WebhooksWrite, session: SessionD
     description="Scope: `webhooks:write`. The new `secret` is in this answer only; for 24 hours the old "
     "secret also signs (a second `v1,` signature), so receivers can switch without a gap.",
 )
-async def rotate_secret(webhook_id: str, auth: WebhooksWrite, session: SessionDep) -> WebhookWithSecret:
-    return _with_secret(
-        await webhook_service.rotate_secret(session, workspace_id=auth.workspace_id, webhook_id=webhook_id)
-    )
+async def rotate_secret(
+    webhook_id: str, auth: WebhooksWrite, session: SessionDep, response: Response
+) -> WebhookWithSecret:
+    rotated = await webhook_service.rotate_secret(session, workspace_id=auth.workspace_id, webhook_id=webhook_id)
+    response.headers["Cache-Control"] = NO_STORE
+    return _with_secret(rotated)
 
 
 @router.post(
