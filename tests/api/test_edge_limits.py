@@ -248,11 +248,11 @@ async def test_the_dashboards_forms_get_the_same_body_limits(serve: StartServer)
         assert page.status_code < 500 and "text/html" in page.headers["content-type"]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's write lock; PostgreSQL has row locks
 async def test_a_write_that_waits_out_sqlites_lock_answers_503_with_retry_after(
     client: httpx.AsyncClient, tenant: Tenant, settings: Settings
 ) -> None:
-    if not settings.is_sqlite:
-        pytest.skip("SQLite's write lock; PostgreSQL has row locks")
+    assert settings.is_sqlite
     holder = sqlite3.connect(settings.database_url.split("///", 1)[1], timeout=1)
     holder.execute("BEGIN IMMEDIATE")  # another process writing for longer than the busy timeout (10 s)
     try:

@@ -31,6 +31,7 @@ from mask.config import Settings
 from mask.kit.http import json_dumps
 from mask.kit.net import client_ip
 from mask.public.domains import DomainState
+from mask.public.pages import is_tracked
 from mask.rate_limit.limiter import Limiter, Quota
 from mask.redirect import fallback
 from mask.redirect.destination import Destination
@@ -166,7 +167,7 @@ class Decider:
             return None
         method = scope["method"]
         head = method == "HEAD"
-        tracked = method == "GET" and not prefetch  # as mask.public.pages.is_tracked
+        tracked = is_tracked(method, prefetch=prefetch)
         if policy.starts_at is not None and now < policy.starts_at:
             await fallback.page(send, NOT_YET_ACTIVE, accept, head=head, noindex=state.noindex)
             return None
