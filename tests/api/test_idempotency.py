@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from datetime import timedelta
 
 import httpx
+import pytest
+from sqlalchemy.exc import OperationalError
 
 from mask.app import MaskApp
 from mask.auth.repository import ApiKeyRepository
 from mask.db import session_scope
+from mask.idempotency.middleware import PENDING_LEASE
+from mask.idempotency.repository import IdempotencyRepository
 from mask.kit.crypto import hash_token
 from mask.kit.time import utcnow
 from tests.conftest import Tenant, TenantFactory
@@ -116,3 +122,60 @@ async def test_the_scope_is_the_api_key_not_the_spelling_of_the_header(
     assert second.headers.get("idempotent-replayed") == "true"
     assert second.json()["id"] == first.json()["id"]
     assert await count_links(client, tenant) == 1
+
+
+RETRIED_BODY = b'{"url": "https://example.com/retried"}'
+
+
+async def _abandon_claim(app: MaskApp, tenant: Tenant, key: str, *, minutes_ago: float) -> None:
+    """A claim of `POST /v1/links` with RETRIED_BODY left pending, as by a request whose worker died before it
+    finished: the real repository writes it, dated back."""
+    async with session_scope(app.context.sessionmaker) as session:
+        api_key = await ApiKeyRepository(session).get_by_hash(hash_token(tenant.token))
+        assert api_key is not None
+        request_hash = hashlib.sha256(b"\n".join([b"/v1/links", b"", RETRIED_BODY])).hexdigest()
+        await IdempotencyRepository(session).claim(
+            api_key.id, key, request_hash, utcnow() - timedelta(minutes=minutes_ago)
+        )
+
+
+async def test_a_claim_abandoned_past_its_lease_lets_the_retry_run(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    await _abandon_claim(app, tenant, "died-mid-request", minutes_ago=PENDING_LEASE.total_seconds() / 60 + 1)
+    headers = tenant.headers | {"Idempotency-Key": "died-mid-request", "Content-Type": "application/json"}
+    retry = await client.post("/v1/links", content=RETRIED_BODY, headers=headers)
+    assert retry.status_code == 201, retry.text
+    replay = await client.post("/v1/links", content=RETRIED_BODY, headers=headers)
+    assert replay.headers.get("idempotent-replayed") == "true" and replay.json()["id"] == retry.json()["id"]
+    assert await count_links(client, tenant) == 1
+
+
+async def test_a_claim_within_its_lease_is_still_in_progress(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    await _abandon_claim(app, tenant, "still-running", minutes_ago=0)
+    response = await client.post(
+        "/v1/links",
+        content=RETRIED_BODY,
+        headers=tenant.headers | {"Idempotency-Key": "still-running", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "idempotency_in_progress"
+    assert await count_links(client, tenant) == 0
+
+
+async def test_when_the_answer_cannot_be_kept_the_client_still_gets_it_and_a_retry_is_not_stuck(
+    client: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: the database refuses the statement that keeps the answer (as a lost connection would).
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise OperationalError("UPDATE idempotency_records", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(IdempotencyRepository, "complete", refuse)
+    headers = tenant.headers | {"Idempotency-Key": "unkept"}
+    first = await client.post("/v1/links", json={"url": "https://example.com/unkept"}, headers=headers)
+    assert first.status_code == 201, first.text
+    monkeypatch.undo()
+    retry = await client.post("/v1/links", json={"url": "https://example.com/unkept"}, headers=headers)
+    assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers

@@ -4,13 +4,15 @@ Keys are scoped to the API key that sent them (its id), and the API key is check
 valid key (unknown, revoked, expired, or its workspace suspended) is not replayed but goes on to be refused.
 The first request claims the key with a pending row; a concurrent duplicate gets 409, a different body under the
 same key 422, and a finished one is replayed with `Idempotent-Replayed: true`. Server errors release the key so
-a retry runs.
+a retry runs. A claim whose request died without finishing or releasing it (a crash, the database gone while
+storing the answer) is abandoned after PENDING_LEASE: a retry then runs instead of meeting 409 for 24 hours.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 
 from fastapi.security.utils import get_authorization_scheme_param
@@ -25,7 +27,12 @@ from mask.kit.errors import Conflict, MaskError, ValidationFailed
 from mask.kit.http import error_response, request_id_var
 from mask.kit.time import utcnow
 
+logger = logging.getLogger("mask.idempotency")
+
 KEEP_FOR = timedelta(hours=24)
+# How long a claim may stay pending before a retry may take it over. The body is read before the claim, so this
+# only has to outlast the endpoint's own work (a 1,000-link bulk request takes seconds).
+PENDING_LEASE = timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
 # Answers that depend on the moment, not on the request: never replayed.
 NOT_STORED = frozenset({401, 403, 429})
@@ -107,9 +114,21 @@ class IdempotencyMiddleware:
             status_code, stored = captured.status_code, captured.body.decode("utf-8")
             if captured.holds_secret:  # a credential shown once is never kept: a retry learns it was made
                 status_code, stored = _secret_not_replayed(stored)
+            await self._complete(owner, key, status_code, stored)
+        await captured.forward(send)
+
+    async def _complete(self, owner: str, key: str, status_code: int, stored: str) -> None:
+        """Keep the answer for replays. If that fails, the work is done all the same: the client gets its answer,
+        and the claim is released (or, if even that fails, abandoned after PENDING_LEASE)."""
+        try:
             async with session_scope(self.context.sessionmaker) as session:
                 await IdempotencyRepository(session).complete(owner, key, status_code, stored)
-        await captured.forward(send)
+        except Exception:
+            logger.exception("could not store the answer for an Idempotency-Key; releasing the key")
+            try:
+                await self._release(owner, key)
+            except Exception:
+                logger.exception("could not release an Idempotency-Key; it is abandoned after %s", PENDING_LEASE)
 
     async def _owner(self, scope: Scope, token: str) -> str | None:
         """The id of the API key behind `token`, if it may act now; None otherwise."""
@@ -128,6 +147,8 @@ class IdempotencyMiddleware:
             repository = IdempotencyRepository(session)
             await repository.purge_older_than(now - KEEP_FOR)
             if await repository.claim(owner, key, request_hash, now):
+                return None, None
+            if await repository.take_over_abandoned(owner, key, request_hash, now, now - PENDING_LEASE):
                 return None, None
             record = await repository.get(owner, key)
             if record is None:  # purged between our two statements: treat as new next time

@@ -30,6 +30,23 @@ class IdempotencyRepository:
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def take_over_abandoned(
+        self, owner: str, key: str, request_hash: str, now: datetime, pending_since: datetime
+    ) -> bool:
+        """Claim a record still pending since before `pending_since`: its request died (a crash, a lost
+        connection to the database) without completing or releasing it. True if this request now holds it."""
+        result = await self.session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.owner == owner,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.status_code.is_(None),
+                IdempotencyRecord.created_at < pending_since,
+            )
+            .values(request_hash=request_hash, created_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def complete(self, owner: str, key: str, status_code: int, body: str) -> None:
         await self.session.execute(
             update(IdempotencyRecord)
