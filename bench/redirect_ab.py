@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -116,6 +117,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=6, help="passes over every slug per wrk thread, with HEAD")
     args = parser.parse_args()
     configs = [config.strip() for config in args.configs.split(",") if config.strip()]
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: `bash scripts/debian-packages.sh wrk`")
     slugs = sorted({random_string(7, ALPHABET) for _ in range(args.links)})
     print(
         f"{len(slugs)} links, wrk -t2 -c{args.connections} -d{args.duration:g}s per turn, {args.rounds} rounds; "
