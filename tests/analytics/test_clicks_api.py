@@ -378,6 +378,13 @@ FILTER_CASES: list[tuple[dict[str, str], tuple[int, int]]] = [
     ({"device": "mobile", "os": "iOS,Android"}, (3, 2)),
     ({"bio_page_id": "bio_x"}, (1, 1)),
     ({"city": "Paris"}, (0, 0)),
+    # `(none)`: clicks without a value (rollups keep no row for them: answered from the raw clicks).
+    ({"country": "(none)"}, (1, 1)),
+    ({"country": "-(none)"}, (6, 5)),
+    ({"country": "-(none),-US"}, (4, 4)),
+    ({"referrer": "(none)"}, (3, 3)),
+    ({"utm_source": "(none),twitter"}, (6, 5)),
+    ({"city": "(none)"}, (7, 6)),
 ]
 
 
@@ -386,6 +393,30 @@ async def test_filters_with_lists_and_exclusions(app: MaskApp, client: httpx.Asy
     for params, expected in FILTER_CASES:
         result = await analytics(client, tenant, **params, **DAY)
         assert (result["clicks"], result["unique_clicks"]) == expected, params
+
+
+async def test_none_filters_the_rows_a_breakdown_shows_as_null(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    links = await _filter_fixture(app, client, tenant)
+    for group_by, key in (("countries", "country"), ("referrers", "referrer"), ("utm_sources", "utm_source")):
+        rows = (await analytics(client, tenant, group_by=group_by, **DAY))["data"]
+        unknown = next(row for row in rows if row[key] is None)
+        filtered = await analytics(client, tenant, **{key: "(none)"}, **DAY)
+        assert (filtered["clicks"], filtered["unique_clicks"]) == (unknown["clicks"], unknown["unique_clicks"])
+    direct = (await analytics(client, tenant, group_by="countries", referrer="(none)", **DAY))["data"]
+    assert sum(row["clicks"] for row in direct) == 3
+    one = await analytics(client, tenant, link_id=links["one"], referrer="(none)", **DAY)
+    events = await client.get(
+        "/v1/analytics/events", headers=tenant.headers, params={"link_id": links["one"], "referrer": "(none)", **DAY}
+    )
+    assert events.status_code == 200, events.text
+    assert len(events.json()["data"]) == one["clicks"]
+    assert all(event["referrer"] is None for event in events.json()["data"])
+    for params in ({"trigger": "(none)"}, {"domain": "(none)"}, {"link_id": "(none)"}):
+        response = await client.get("/v1/analytics/clicks", headers=tenant.headers, params={**params, **DAY})
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["error"]["param"] == next(iter(params))
 
 
 async def test_link_filters_and_breakdowns_over_two_dimensions(

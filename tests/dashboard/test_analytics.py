@@ -16,6 +16,7 @@ from mask.app import MaskApp
 from mask.auth import service as auth_service
 from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
+from mask.dashboard.views.analytics import BREAKDOWNS
 from mask.db import session_scope
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
@@ -74,18 +75,18 @@ async def test_the_analytics_page_counts_what_the_api_counts(app: MaskApp) -> No
     assert set(cards) >= {"links", "countries", "referrers", "devices", "browsers", "os", "tags"}
     countries = await person.http.get(cards["countries"], headers={"HX-Request": "true"})
     assert countries.text.lstrip().startswith('<section class="card breakdown" id="bd-countries"')
-    assert re.search(r'>US</a>\s*<span class="count"[^>]*>3<', countries.text)
-    assert re.search(r'>DE</a>\s*<span class="count"[^>]*>1<', countries.text)
+    assert re.search(r'>🇺🇸 United States</a>\s*<span class="count"[^>]*>3<', countries.text)
+    assert re.search(r'>🇩🇪 Germany</a>\s*<span class="count"[^>]*>1<', countries.text)
     referrers = await person.http.get(cards["referrers"])  # without htmx: a page of its own
     assert "<html" in referrers.text and re.search(r'>news.example</a>\s*<span class="count"[^>]*>2<', referrers.text)
     filter_link = re.search(r'href="([^"]*country=DE[^"]*)"', countries.text)
     assert filter_link
     filtered = await person.http.get(html.unescape(filter_link.group(1)))
-    assert _chart_total(filtered.text) == 1 and "country: DE" in filtered.text
+    assert _chart_total(filtered.text) == 1 and "country: 🇩🇪 Germany" in filtered.text
     assert _chart_total((await person.http.get(f"{person.base}/analytics", params={"bots": "include"})).text) == 6
     assert _chart_total((await person.http.get(f"{person.base}/analytics", params={"bots": "only"})).text) == 2
     germany = await person.http.get(f"{person.base}/analytics", params={"country": "DE"})
-    assert _chart_total(germany.text) == 1 and "country: DE" in germany.text
+    assert _chart_total(germany.text) == 1 and "country: 🇩🇪 Germany" in germany.text
     for interval in ("24h", "7d", "90d", "1y", "all"):
         assert (
             _chart_total((await person.http.get(f"{person.base}/analytics", params={"interval": interval})).text) == 4
@@ -133,3 +134,122 @@ async def test_another_workspaces_link_cannot_be_analysed(app: MaskApp) -> None:
     assert (await bob.http.get(f"{bob.base}/analytics.csv", params={"link_id": link_id})).status_code == 404
     own = await bob.http.get(f"{bob.base}/analytics")
     assert own.status_code == 200 and "No clicks in this range yet" in own.text and not CHART.search(own.text)
+
+
+async def test_every_breakdown_is_a_card_and_rows_without_a_value_filter_too(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    await _link_with_clicks(app, person)
+    page = await person.http.get(f"{person.base}/analytics")
+    cards = {name: html.unescape(url) for url, name in CARD.findall(page.text)}
+    assert set(cards) == {group_by.value for group_by, _, _ in BREAKDOWNS}
+    referrers = await person.http.get(cards["referrers"], headers={"HX-Request": "true"})
+    direct = re.search(r'<a class="bar-label" href="([^"]*)"[^>]*>Direct / none</a>', referrers.text)
+    assert direct, referrers.text
+    assert "referrer=%28none%29" in direct.group(1)
+    filtered = await person.http.get(html.unescape(direct.group(1)))
+    assert _chart_total(filtered.text) == 2 and "referrer: none" in filtered.text  # clicks 3 and 4
+    cities = await person.http.get(cards["cities"], headers={"HX-Request": "true"})
+    assert re.search(r'>Unknown</a>\s*<span class="count"[^>]*>4<', cities.text)
+
+
+async def test_a_card_shows_eight_rows_and_expands_to_all(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    link_id = await _link_with_clicks(app, person)
+    async with session_scope(app.context.sessionmaker) as db:
+        link = await db.get(Link, link_id)
+        assert link is not None
+        await click_service.record_batch(
+            db,
+            [
+                EnrichedClick(
+                    click_id=new_id("clk"),
+                    clicked_at=utcnow() - timedelta(minutes=30),
+                    workspace_id=link.workspace_id,
+                    domain=link.domain,
+                    visitor_hash=f"campaign-{n}",
+                    link_id=link.id,
+                    utm_campaign=f"campaign-{n:02d}",
+                )
+                for n in range(12)
+            ],
+            [analytics_service.record_clicks],
+        )
+    page = await person.http.get(f"{person.base}/analytics")
+    cards = {name: html.unescape(url) for url, name in CARD.findall(page.text)}
+    card = await person.http.get(cards["utm_campaigns"], headers={"HX-Request": "true"})
+    assert card.text.count('<span class="count"') == 8
+    more = re.search(r'<a class="btn btn-small btn-ghost" href="([^"]*rows=all[^"]*)"', card.text)
+    assert more and "Show all utm campaigns" in card.text
+    expanded = await person.http.get(html.unescape(more.group(1)), headers={"HX-Request": "true"})
+    assert expanded.text.count('<span class="count"') == 13  # 12 campaigns and the clicks without one
+    assert "rows=all" not in expanded.text and 'data-focus-row="9"' in expanded.text
+
+
+async def test_a_custom_range_in_a_timezone(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    await _link_with_clicks(app, person)
+    today = utcnow().date()
+    page = await person.http.get(
+        f"{person.base}/analytics",
+        params={
+            "start": (today - timedelta(days=1)).isoformat(),
+            "until": (today + timedelta(days=1)).isoformat(),
+            "timezone": "Asia/Tokyo",
+        },
+    )
+    assert page.status_code == 200
+    found = CHART.search(page.text)
+    assert found and json.loads(found.group(1))["timezone"] == "Asia/Tokyo"
+    assert _chart_total(page.text) == 4 and 'Clicks over time <span class="muted">(Asia/Tokyo)</span>' in page.text
+    cards = {name: html.unescape(url) for url, name in CARD.findall(page.text)}
+    assert "timezone=Asia%2FTokyo" in cards["countries"] and "start=" in cards["countries"]
+    long_ago = await person.http.get(
+        f"{person.base}/analytics", params={"start": "2020-01-01", "until": "2020-01-31", "timezone": "UTC"}
+    )
+    assert long_ago.status_code == 200 and not CHART.search(long_ago.text)
+    bad = await person.http.get(f"{person.base}/analytics", params={"start": "2026-01-01", "timezone": "Mars/Olympus"})
+    assert bad.status_code == 422 and "Reset the view" in bad.text
+
+
+async def test_a_bio_page_has_its_analytics_views_and_block_clicks(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    created = await person.post(
+        f"{person.base}/bio", {"handle": "ada", "domain": "localhost:8000", "title": "Ada Lovelace"}
+    )
+    editor = created.headers["location"].split("?")[0]
+    assert (
+        await person.post(f"{editor}/blocks", {"type": "link", "title": "My blog", "url": "https://example.com/b"})
+    ).status_code == 303
+    editor_page = await person.http.get(editor)
+    block_id = re.findall(r'data-id="(blk_\w+)"', editor_page.text)[0]
+    analytics_link = re.search(r'href="([^"]*/analytics\?bio_page_id=(bio_\w+))"', editor_page.text)
+    assert analytics_link, "the bio editor links to the page's analytics"
+    page_id = analytics_link.group(2)
+    async with session_scope(app.context.sessionmaker) as db:
+        workspace = await workspace_service.get_by_slug_or_id(db, ref=person.workspace)
+        base = utcnow() - timedelta(hours=1)
+        rows = [
+            EnrichedClick(
+                click_id=new_id("clk"),
+                clicked_at=base + timedelta(minutes=n),
+                workspace_id=workspace.id,
+                domain="localhost:8000",
+                visitor_hash=f"reader-{n}",
+                bio_page_id=page_id,
+                bio_block_id=block_id if n < 2 else None,  # two block clicks, three page views
+                trigger="bio",
+            )
+            for n in range(5)
+        ]
+        await click_service.record_batch(db, rows, [analytics_service.record_clicks])
+    page = await person.http.get(html.unescape(analytics_link.group(1)))
+    assert page.status_code == 200
+    assert "Bio page <a" in page.text and "Ada Lovelace" in page.text
+    assert re.search(r'Page views</span><span class="big-number">3<', page.text)
+    found = CHART.search(page.text)
+    assert found
+    chart = json.loads(found.group(1))
+    assert sum(chart["clicks"]) == 2 and sum(chart["views"]) == 3
+    cards = {name: html.unescape(url) for url, name in CARD.findall(page.text)}
+    blocks = await person.http.get(cards["bio_blocks"], headers={"HX-Request": "true"})
+    assert re.search(r">Ada Lovelace: My blog</a>\s*<span class=\"count\"[^>]*>2<", blocks.text), blocks.text

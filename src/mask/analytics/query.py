@@ -44,14 +44,24 @@ class BotMode(StrEnum):
     only = "only"  # bots only
 
 
+# A filter value meaning "no value": an unknown country, a direct visit (no referrer), no UTM source. The API
+# spells it `(none)` (as Plausible does); it is never a stored value.
+UNKNOWN = ""
+
+
 @dataclass(frozen=True)
 class ValueFilter:
-    """`column` IN include (when given) AND NOT IN exclude. Excluding keeps clicks with no value at all."""
+    """`column` IN include (when given) AND NOT IN exclude. Excluding keeps clicks with no value at all, unless
+    UNKNOWN is among the excluded values."""
 
     column: str  # a DIMENSIONS or TARGETS name, "domain", or TAG
     include: frozenset[str] | None = None
     exclude: frozenset[str] = frozenset()
     all_of: bool = False  # TAG only: the link carries every included tag, not any of them
+
+    @property
+    def names_unknown(self) -> bool:
+        return UNKNOWN in self.exclude or (self.include is not None and UNKNOWN in self.include)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,11 @@ class ClickQuery:
     @property
     def filter_columns(self) -> frozenset[str]:
         return frozenset(f.column for f in self.filters)
+
+    @property
+    def filters_unknown(self) -> bool:
+        """A filter names UNKNOWN: only the raw clicks can answer it (rollups keep no row for unknown values)."""
+        return any(f.names_unknown for f in self.filters)
 
 
 @dataclass(frozen=True)

@@ -346,7 +346,11 @@ class SqlClickStore:
         by_minute: bool = False,
         by_tag: bool = False,
     ) -> list[Row]:
-        source = choose_source(query.filter_columns, columns) if self.use_rollups else Source(Table.raw)
+        source = (
+            choose_source(query.filter_columns, columns)
+            if self.use_rollups and not query.filters_unknown
+            else Source(Table.raw)
+        )
         parts = self._parts(query, source, columns, windows, by_minute)
         if not parts:
             return []
@@ -540,6 +544,8 @@ class SqlClickStore:
     def _raw_filter(self, workspace_id: str, value_filter: ValueFilter) -> ColumnElement[bool]:
         column: Any = Click.link_id if value_filter.column == TAG else getattr(Click, value_filter.column)
         nullable = value_filter.column != "domain"
+        if value_filter.names_unknown:  # `(none)`: compare with no value as '' (never a stored value)
+            column, nullable = func.coalesce(column, EMPTY), False
         conditions: list[ColumnElement[bool]] = []
         if value_filter.include is not None:
             if value_filter.column == TAG:

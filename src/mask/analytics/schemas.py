@@ -55,7 +55,10 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
     GroupBy.triggers: ("trigger", "What led to the click: `link` (the short URL), `qr` (a QR code scan) or `bio`."),
 }
 
-FILTER_HELP = "A value, a comma list (any of them), or values prefixed with `-` to exclude them."
+FILTER_HELP = (
+    "A value, a comma list (any of them), or values prefixed with `-` to exclude them. On click attributes, "
+    "`(none)` matches clicks without a value (unknown country, direct visit) and `-(none)` those with one."
+)
 
 
 class ClickFilterParams(BaseModel):

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.analytics.query import DIMENSIONS, TAG, ClickQuery, ValueFilter
+from mask.analytics.query import DIMENSIONS, TAG, UNKNOWN, ClickQuery, ValueFilter
 from mask.analytics.repository import AnalyticsLinkRepository, SqlClickStore
 from mask.analytics.schemas import (
     BREAKDOWN_MODELS,
@@ -267,8 +267,13 @@ async def _check_bio_pages(session: AsyncSession, workspace_id: str, raw: str | 
         raise BioPageNotFound(f"No bio page `{missing[0]}` in this workspace.", param="bio_page_id")
 
 
+# `(none)` as a filter value: clicks without one (an unknown country, a direct visit, no UTM source).
+NONE_VALUE = "(none)"
+NONE_FILTERABLE = frozenset(DIMENSIONS) - {"trigger"}
+
+
 def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> ValueFilter | None:
-    """`a,b` (any of), `-a` (not a), or a mix: `a,b,-c`."""
+    """`a,b` (any of), `-a` (not a), or a mix: `a,b,-c`; `(none)` is "no value" (`-(none)`: any value)."""
     if raw is None:
         return None
     include: set[str] = set()
@@ -281,6 +286,14 @@ def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> Value
         text = item.strip()
         negative = text.startswith("-")
         value = text[1:].strip() if negative else text
+        if value == NONE_VALUE:
+            if name not in NONE_FILTERABLE:
+                errors.append(
+                    FieldError(name, "invalid_value", f"`{name}` always has a value; `(none)` matches nothing.")
+                )
+                return None
+            (exclude if negative else include).add(UNKNOWN)
+            continue
         problem = _check_value(name, value)
         if problem is not None:
             errors.append(FieldError(name, *problem))

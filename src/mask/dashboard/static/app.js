@@ -124,6 +124,16 @@
       var source = document.getElementById(box.getAttribute("data-chart"));
       if (!source || box._chart) return;
       var data = JSON.parse(source.textContent);
+      // Buckets and labels in the report's timezone (the page's `timezone`, UTC by default).
+      var zone = data.timezone && data.timezone !== "UTC" ? data.timezone : "Etc/UTC";
+      var stamp = function (ts) {
+        try {
+          return new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+            hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(new Date(ts * 1000));
+        } catch (error) {
+          return new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+        }
+      };
       var xs = data.t.map(function (iso) { return Date.parse(iso) / 1000; });
       var accent = color("--accent"), muted = color("--muted"), border = color("--border");
       var axis = { stroke: muted, grid: { stroke: border, width: 1 }, ticks: { stroke: border, width: 1 } };
@@ -144,7 +154,7 @@
           y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.15))]; } }
         },
         series: [
-          { value: function (u, ts) { return ts == null ? "" : new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC"; } },
+          { value: function (u, ts) { return ts == null ? "" : stamp(ts); } },
           clicks,
           { label: "Unique", stroke: muted, width: 1.5, dash: [5, 4], points: { show: asBars || xs.length < 60 } }
         ],
@@ -152,8 +162,13 @@
         legend: { live: true },
         cursor: { drag: { x: false, y: false } }
       };
-      options.tzDate = function (ts) { return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); };
-      box._chart = new window.uPlot(options, [xs, data.clicks, data.unique], box);
+      options.tzDate = function (ts) { return window.uPlot.tzDate(new Date(ts * 1000), zone); };
+      var columns = [xs, data.clicks, data.unique];
+      if (data.views) {  // a bio page's analytics: its views beside the clicks on its blocks
+        options.series.push({ label: "Page views", stroke: color("--text"), width: 1.5, points: { show: xs.length < 60 } });
+        columns.push(data.views);
+      }
+      box._chart = new window.uPlot(options, columns, box);
       box.setAttribute("data-drawn-as", asBars ? "bars" : "line");
       if (window.ResizeObserver) {
         new ResizeObserver(function () { box._chart.setSize({ width: box.clientWidth, height: 260 }); }).observe(box);
@@ -161,6 +176,23 @@
     });
   }
   if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
+
+  // "Show all" on a breakdown card: the expanded card replaces it; focus goes to its first new row.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var card = event.target && event.target.closest ? event.target.closest(".breakdown-expanded") : null;
+    if (!card || !card.hasAttribute("data-focus-row")) return;
+    var row = card.querySelector(".bars li:nth-child(" + card.getAttribute("data-focus-row") + ") a.bar-label");
+    (row || card.querySelector("h2")).focus();
+    card.removeAttribute("data-focus-row");
+  });
+  // The range form: the browser's own timezone is the picker's first suggestion when none was chosen yet.
+  document.querySelectorAll("select[data-browser-timezone]").forEach(function (select) {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { zone = null; }
+    if (!zone || select.value !== "UTC") return;
+    var known = Array.prototype.some.call(select.options, function (option) { return option.value === zone; });
+    if (!known) select.add(new Option(zone + " (this browser)", zone), 1);
+  });
 
   document.addEventListener("focusin", function (event) {
     var input = event.target;

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from mask.analytics import service as analytics_service
+from mask.analytics import views as views_service
 from mask.analytics.export import to_csv
 from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
+from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE
+from mask.bio_page import service as bio_page_service
 from mask.dashboard.web import Page, view
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
@@ -33,36 +38,65 @@ INTERVALS = [
 ]
 BOT_MODES = [("exclude", "Humans"), ("include", "Humans + bots"), ("only", "Bots only")]
 DEFAULT_INTERVAL = "30d"
+# Every breakdown the API answers, in the order a person looks for them.
 BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
     (GroupBy.links, "Top links", "link_id"),
     (GroupBy.countries, "Countries", "country"),
+    (GroupBy.cities, "Cities", "city"),
     (GroupBy.referrers, "Referrers", "referrer"),
+    (GroupBy.referrer_urls, "Referrer URLs", "referrer_url"),
     (GroupBy.devices, "Devices", "device"),
     (GroupBy.browsers, "Browsers", "browser"),
     (GroupBy.os, "Operating systems", "os"),
+    (GroupBy.domains, "Short domains", "domain"),
     (GroupBy.utm_sources, "UTM sources", "utm_source"),
     (GroupBy.utm_mediums, "UTM mediums", "utm_medium"),
     (GroupBy.utm_campaigns, "UTM campaigns", "utm_campaign"),
+    (GroupBy.utm_terms, "UTM terms", "utm_term"),
+    (GroupBy.utm_contents, "UTM contents", "utm_content"),
     (GroupBy.tags, "Tags", "tag"),
+    (GroupBy.bio_pages, "Bio pages", "bio_page_id"),
+    (GroupBy.bio_blocks, "Bio page blocks", "bio_block_id"),
     (GroupBy.triggers, "Clicks, QR scans, bio pages", "trigger"),
 ]
+# A link's own page: what varies between the clicks of one link.
 LINK_BREAKDOWNS = [
     item
     for item in BREAKDOWNS
-    if item[0]
-    in (
-        GroupBy.countries,
-        GroupBy.referrers,
-        GroupBy.devices,
-        GroupBy.browsers,
-        GroupBy.os,
-        GroupBy.utm_sources,
-        GroupBy.triggers,
-    )
+    if item[0] not in (GroupBy.links, GroupBy.domains, GroupBy.tags, GroupBy.bio_pages, GroupBy.bio_blocks)
 ]
-ACCEPTED = ("interval", "bots", *FILTER_PARAMS, "tags", "tag_match")
+ACCEPTED = ("interval", "start", "end", "timezone", "bots", *FILTER_PARAMS, "tags", "tag_match")
 TRIGGER_LABELS = {"link": "Link clicks", "qr": "QR code scans", "bio": "Bio page"}
-ROWS = 8
+ROWS = 8  # rows of a card before "Show all"
+ALL_ROWS = 100  # rows of an expanded card (the CSV has up to 1,000)
+# Timezones offered first in the picker; any IANA name can be typed (the API checks it).
+COMMON_TIMEZONES = (
+    "UTC",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Africa/Lagos",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+_COUNTRY_NAMES: dict[str, str] = dict(Locale("en").territories)
+
+
+def country_label(code: str) -> str:
+    """`🇩🇪 Germany` for `DE`: the flag from Unicode's regional indicators, the name from CLDR (Babel)."""
+    code = code.upper()
+    flag = "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code) if code.isalpha() else ""
+    return f"{flag} {_COUNTRY_NAMES.get(code, code)}".strip()
 
 
 @dataclass(frozen=True)
@@ -83,19 +117,34 @@ class Breakdown:
     csv_url: str
     load_url: str  # the card on its own: fetched by the page (htmx), or followed as a link without script
     rows: list[Row] | None = None  # None until loaded
+    more_url: str | None = None  # the card with every row (up to ALL_ROWS), when it has more than it shows
+    expanded: bool = False
+
+    @property
+    def filter_key(self) -> str:
+        """The filter a row sets: a bio block's row filters on its page (the API has no block filter)."""
+        return "bio_page_id" if self.key == "bio_block_id" else self.key
 
 
 def _query(page: Page) -> dict[str, str]:
-    """The accepted analytics parameters of this page's URL (the rest is ignored, not refused)."""
+    """The accepted analytics parameters of this page's URL (the rest is ignored, not refused). A custom range
+    (`start`, `end`) replaces the interval."""
     params = page.request.query_params
     query = {name: params[name].strip() for name in ACCEPTED if params.get(name, "").strip()}
-    query.setdefault("interval", DEFAULT_INTERVAL)
+    if "start" in query:
+        query.pop("interval", None)
+    else:
+        query.pop("end", None)
+        query.setdefault("interval", DEFAULT_INTERVAL)
+    if query.get("timezone") == "UTC":
+        del query["timezone"]
     return query
 
 
 def link_query(page: Page, link_id: str) -> dict[str, str]:
-    """A link page's question: its range and bot mode from the URL, filtered to the link."""
-    query = {name: value for name, value in _query(page).items() if name in ("interval", "bots")}
+    """A link page's question: its range, timezone and bot mode from the URL, filtered to the link."""
+    kept = ("interval", "start", "end", "timezone", "bots")
+    query = {name: value for name, value in _query(page).items() if name in kept}
     query["link_id"] = link_id
     return query
 
@@ -104,21 +153,34 @@ def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> Analytics
     return AnalyticsParams.model_validate({**query, "group_by": group_by.value, **extra})
 
 
-def _rows(result: BaseModel, key: str, colors: dict[str, str] | None = None) -> list[Row]:
+def _label(key: str, value: str | None, item: dict[str, Any], names: dict[str, str]) -> tuple[str, str | None]:
+    """What a row reads as, and the filter value a click on it sends (`(none)` for "no value"; None when the
+    row cannot be filtered on)."""
+    if key == "link_id":
+        return (item.get("short_url") or "(deleted link)").split("://", 1)[-1], value
+    if key == "trigger":
+        return TRIGGER_LABELS.get(value or "", value or "Unknown"), value
+    if key == "bio_page_id":
+        return names.get(value or "", value or "Unknown"), value
+    if key == "bio_block_id":  # no block filter in the API: the row filters on its page
+        return names.get(value or "", "Page views" if value is None else value), item.get("bio_page_id")
+    if value is None:
+        empty = "Direct / none" if key in ("referrer", "referrer_url") or key.startswith("utm_") else "Unknown"
+        return empty, NONE_VALUE if key in NONE_FILTERABLE else None
+    if key == "country":
+        return country_label(value), value
+    return value, value
+
+
+def _rows(
+    result: BaseModel, key: str, colors: dict[str, str] | None = None, names: dict[str, str] | None = None
+) -> list[Row]:
     """A breakdown's rows; each bar is as long as its share of the top row (one query, no separate total)."""
     rows = []
     items = analytics_service.rows_of(result)
     top = max((item["clicks"] for item in items), default=0)
     for item in items:
-        if key == "link_id":
-            label = (item.get("short_url") or "(deleted link)").split("://", 1)[-1]
-            value = item["link_id"]
-        elif key == "trigger":
-            value = item.get(key)
-            label = TRIGGER_LABELS.get(value or "", value or "Unknown")
-        else:
-            label = item.get(key) or ("Direct / none" if key in ("referrer", "utm_source") else "Unknown")
-            value = item.get(key)
+        label, value = _label(key, item.get(key), item, names or {})
         rows.append(
             Row(
                 label=label,
@@ -158,34 +220,48 @@ async def report(
     workspace_id = page.ws.workspace.id
     totals = await analytics_service.clicks(page.db, workspace_id=workspace_id, params=_params(query, GroupBy.count))
     total = int(getattr(totals, "clicks", 0))
+    views = await _page_views(page, query)
     points: list[dict[str, Any]] = []
     granularity = "day"
-    if total:  # without clicks there is no chart to draw and nothing to break down
+    if total or views:  # without clicks (or page views) there is no chart to draw and nothing to break down
         series = await analytics_service.clicks(
             page.db, workspace_id=workspace_id, params=_params(query, GroupBy.timeseries)
         )
         points = analytics_service.rows_of(series)
         granularity = str(getattr(series, "granularity", granularity))
-    chart = {
+    chart: dict[str, Any] = {
+        "timezone": query.get("timezone", "UTC"),
         "granularity": granularity,
         "t": [point["start"] for point in points],
         "clicks": [point["clicks"] for point in points],
         "unique": [point["unique_clicks"] for point in points],
     }
+    if views is not None and points:
+        view_series = await views_service.views(
+            page.db, workspace_id=workspace_id, params=_params(query, GroupBy.timeseries)
+        )
+        by_start = {point["start"]: point["views"] for point in view_series["data"]}
+        chart["views"] = [by_start.get(point["start"], 0) for point in points]
     filters = [
-        (name, value, _url(base, query, **{name: None}))
+        (name, _filter_text(name, value), _url(base, query, **{name: None}))
         for name, value in query.items()
         if name in FILTER_PARAMS or name == "tags"
     ]
     return {
         "query": query,
         "totals": totals,
+        "views": views,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
-        "breakdowns": _cards(page, query, breakdowns) if total else [],
+        "breakdowns": _cards(page, query, breakdowns) if total or views else [],
         "filters": filters,
         "base_url": base,
-        "intervals": [(value, label, _url(base, query, interval=value)) for value, label in INTERVALS],
+        "intervals": [
+            (value, label, _url(base, query, interval=value, start=None, end=None)) for value, label in INTERVALS
+        ],
+        "range_form": _range_form(query),
+        "timezone": query.get("timezone", "UTC"),
+        "timezones": COMMON_TIMEZONES,
         "bot_modes": [
             (value, label, _url(base, query, bots=None if value == "exclude" else value)) for value, label in BOT_MODES
         ],
@@ -193,10 +269,49 @@ async def report(
     }
 
 
+async def _page_views(page: Page, query: dict[str, str]) -> int | None:
+    """Views of the one bio page the question is about (None when it is not about exactly one page)."""
+    page_id = query.get("bio_page_id", "")
+    if not page_id or "," in page_id or page_id.startswith("-") or page_id == NONE_VALUE:
+        return None
+    if any(name in query for name in ("link_id", "tag", "tags")):
+        return None
+    counted = await views_service.views(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.count)
+    )
+    return int(counted["views"])
+
+
+def _filter_text(name: str, value: str) -> str:
+    """A filter chip's value as people read it."""
+    if value == NONE_VALUE:
+        return "none" if name in ("referrer", "referrer_url") or name.startswith("utm_") else "unknown"
+    if name == "country":
+        return ", ".join(
+            country_label(code) if not code.startswith("-") else f"not {code[1:]}" for code in value.split(",")
+        )
+    return value
+
+
+def _range_form(query: dict[str, str]) -> dict[str, Any]:
+    """The custom range form: its dates (the `start`/`end` days, `end` shown inclusive) and the hidden inputs
+    that keep the rest of the question."""
+    start, end = query.get("start", ""), query.get("end", "")
+    shown_end = ""
+    if len(end) == 10:
+        try:
+            shown_end = (date.fromisoformat(end) - timedelta(days=1)).isoformat()
+        except ValueError:
+            shown_end = ""
+    kept = {name: value for name, value in query.items() if name not in ("interval", "start", "end", "timezone")}
+    return {"start": start[:10], "end": shown_end, "kept": kept}
+
+
 @view(workspace=True, permission=Permission.analytics_read)
 async def workspace_analytics(page: Page) -> Response:
     query = _query(page)
     base = f"{page.base}/analytics"
+    _inclusive_end(page, query)
     try:
         values = await report(page, query, breakdowns=BREAKDOWNS, base=base)
     except (MaskError, ValidationError) as error:
@@ -207,20 +322,65 @@ async def workspace_analytics(page: Page) -> Response:
         link = link_service.to_schema(
             await link_service.get(page.db, workspace_id=page.ws.workspace.id, link_id=query["link_id"])
         )
-    return page.render("analytics.html", problem=None, link=link, **values)
+    bio = None
+    if values["views"] is not None:
+        bio = bio_page_service.to_schema(
+            await bio_page_service.get(page.db, workspace_id=page.ws.workspace.id, page_id=query["bio_page_id"])
+        )
+    return page.render("analytics.html", problem=None, link=link, bio=bio, **values)
+
+
+def _inclusive_end(page: Page, query: dict[str, str]) -> None:
+    """The range form sends the last day to include (`until`); the API's `end` is exclusive: the next day."""
+    until = page.request.query_params.get("until", "").strip()
+    if "start" in query and until:
+        try:
+            query["end"] = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
+        except ValueError:
+            query["end"] = until  # not a date: the API names the problem
+
+
+async def _names(page: Page, key: str) -> dict[str, str]:
+    """Bio page titles and block titles of this workspace, for the bio breakdowns' rows."""
+    if key not in ("bio_page_id", "bio_block_id"):
+        return {}
+    names: dict[str, str] = {}
+    pages, _ = await bio_page_service.list_page(
+        page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None, domain=None
+    )
+    for bio_view in pages:
+        schema = bio_page_service.to_schema(bio_view)
+        names[schema.id] = schema.title or schema.handle
+        for block in schema.blocks:
+            names[block.id] = f"{schema.title or schema.handle}: {_block_title(block)}"
+    return names
+
+
+def _block_title(block: Any) -> str:
+    for attribute in ("title", "label", "text", "url"):
+        value = getattr(block, attribute, None)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:60]
+    return str(getattr(block, "type", "block"))
 
 
 @view(workspace=True, permission=Permission.analytics_read)
 async def breakdown(page: Page) -> Response:
-    """One breakdown card: what the analytics page loads for each card (or, without script, a page of its own)."""
+    """One breakdown card: what the analytics page loads for each card (or, without script, a page of its own).
+    `rows=all` expands it to ALL_ROWS rows."""
     query = _query(page)
     chosen = next((item for item in BREAKDOWNS if item[0].value == page.request.query_params.get("group_by")), None)
     if chosen is None:
         raise analytics_service.AnalyticsLinkNotFound("No such breakdown.")
     group_by, title, key = chosen
+    expanded = page.request.query_params.get("rows") == "all"
+    wanted = ALL_ROWS if expanded else ROWS
+    # One row more than shown tells whether there are more.
     result = await analytics_service.clicks(
-        page.db, workspace_id=page.ws.workspace.id, params=_params(query, group_by, limit=ROWS)
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, group_by, limit=wanted + 1)
     )
+    colors = await tag_service.colors(page.db, workspace_id=page.ws.workspace.id) if key == "tag" else None
+    rows = _rows(result, key, colors, await _names(page, key))
     [card] = _cards(page, query, [chosen])
     card = Breakdown(
         group_by=card.group_by,
@@ -228,12 +388,16 @@ async def breakdown(page: Page) -> Response:
         title=title,
         csv_url=card.csv_url,
         load_url=card.load_url,
-        rows=_rows(
-            result, key, await tag_service.colors(page.db, workspace_id=page.ws.workspace.id) if key == "tag" else None
-        ),
+        rows=rows[:wanted],
+        more_url=f"{card.load_url}&rows=all" if len(rows) > wanted and not expanded else None,
+        expanded=expanded,
     )
     base = f"{page.base}/analytics"
-    values: dict[str, Any] = {"section": card, "filter_url": lambda name, value: _url(base, query, **{name: value})}
+    values: dict[str, Any] = {
+        "section": card,
+        "shown_before": ROWS,
+        "filter_url": lambda name, value: _url(base, query, **{name: value}),
+    }
     if page.request.headers.get("hx-request"):
         return page.render("analytics/_card.html", **values)
     return page.render("analytics/card.html", back_url=_url(base, query), **values)
