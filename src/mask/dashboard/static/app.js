@@ -178,9 +178,9 @@
   if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
 
   // "Show all" on a breakdown card: the expanded card replaces it; focus goes to its first new row.
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var card = event.target && event.target.closest ? event.target.closest(".breakdown-expanded") : null;
-    if (!card || !card.hasAttribute("data-focus-row")) return;
+  document.addEventListener("htmx:after:settle", function () {
+    var card = document.querySelector(".breakdown-expanded[data-focus-row]");
+    if (!card) return;
     var row = card.querySelector(".bars li:nth-child(" + card.getAttribute("data-focus-row") + ") a.bar-label");
     (row || card.querySelector("h2")).focus();
     card.removeAttribute("data-focus-row");

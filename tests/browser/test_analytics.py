@@ -1,0 +1,170 @@
+"""The analytics page's controls in a real browser (Debian's chromium, Playwright) against a real `mask serve`,
+at desktop (1440×900) and phone (390×844) sizes: expanding a card moves focus to its first new row, a
+"Direct / none" row filters, the custom range and timezone picker offers the browser's timezone and redraws the
+chart in it, and no page scrolls sideways even with long referrer names. Clicks are real redirects, stored by
+the server's background process. Screenshots go to test-artifacts/analytics/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.backends import SqliteTemplate
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.test_dashboard import PASSWORD, _until, confirmation_link
+from tests.redirect.servers import MaskServer, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "analytics"
+# Eleven referrers and direct visits: more rows than a card shows (8). One host is long enough to overflow a
+# phone's width if a label did not wrap or cut.
+REFERRERS = [f"https://site-{n:02d}.example/post" for n in range(10)] + [
+    "https://" + "a-really-long-referring-host-name-" * 2 + "example.org/with/a/path",
+]
+DIRECT = 3
+BROWSER_TIMEZONE = "Pacific/Auckland"  # not among the picker's usual zones: the page offers it from the browser
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
+    require_chromium()
+    port = free_port()
+    log = tmp_path_factory.mktemp("analytics-browser") / "server.log"
+    env = {
+        "MASK_DATABASE_URL": sqlite_template.clone(),
+        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+        "MASK_MAIL_DIR": str(log.parent / "mail"),
+    }
+    process = MaskServer(env, port=port, log=log).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any], str]]:
+    """A confirmed account with one link and its clicks (real redirects): the browser's storage state and the
+    workspace's dashboard URL."""
+    context = chromium.new_context(user_agent=USER_AGENT)
+    page = context.new_page()
+    page.goto(server.url + "/app/signup")
+    page.get_by_label("Email").fill("analyst@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/app/signup/sent"))
+    page.goto(server.url + confirmation_link(server, "analyst@example.com"))
+    page.get_by_role("button", name="Confirm and continue").click()
+    page.wait_for_url(re.compile(r"/app/[\w-]+/links"))
+    workspace = page.url.split("/links")[0]
+    # A link made in the dashboard's plainest form: a POST as the form sends it (the form itself is tested
+    # elsewhere), with the page's CSRF token.
+    page.goto(workspace + "/links/new")
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    made = page.request.post(
+        workspace + "/links",
+        form={"csrf_token": token, "url": "https://example.com/launch", "slug": "launch"},
+        max_redirects=0,
+    )
+    assert made.status == 303, made.text()
+    visits = [{"Referer": referrer} for referrer in REFERRERS] + [{}] * DIRECT
+    with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=30) as visitor:
+        for headers in visits:
+            assert visitor.get("/launch", headers=headers).status_code == 302
+    page.goto(workspace + "/analytics")
+    _until(lambda: _big_number(page.reload() and page) == len(visits), within=90)
+    yield context.storage_state(), workspace
+    context.close()
+
+
+def _big_number(page: Any) -> int:
+    return int(page.locator(".stat .big-number").first.inner_text().replace(",", ""))
+
+
+def _no_sideways_scroll(page: Any, where: str) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{where} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
+
+
+@pytest.mark.parametrize(
+    ("size", "viewport"),
+    [("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
+def test_analytics_controls(
+    signed_in: tuple[dict[str, Any], str], chromium: Any, size: str, viewport: dict[str, int]
+) -> None:
+    state, workspace = signed_in
+    options: dict[str, Any] = {"viewport": viewport, "user_agent": USER_AGENT, "timezone_id": BROWSER_TIMEZONE}
+    if size == "phone":
+        options |= {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    context = chromium.new_context(storage_state=state, **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(workspace + "/analytics")
+    referrers = page.locator("#bd-referrers")
+    referrers.get_by_role("link", name="Show all referrers").wait_for()
+    _until(lambda: page.locator(".breakdown[aria-busy]").count() == 0)  # every card has loaded
+    assert referrers.locator(".bars li").count() == 8
+    _no_sideways_scroll(page, "the analytics page")
+    page.screenshot(path=ARTIFACTS / f"{size}-1-page.png", full_page=True)
+
+    # "Show all": the card grows in place and focus lands on the first row it did not show before.
+    referrers.get_by_role("link", name="Show all referrers").click()
+    _until(lambda: page.locator("#bd-referrers .bars li").count() == len(REFERRERS) + 1)
+    _until(lambda: page.evaluate("document.activeElement.closest('li') !== null"))
+    assert (
+        page.evaluate(
+            "Array.from(document.activeElement.closest('ol').children).indexOf(document.activeElement.closest('li'))"
+        )
+        == 8
+    )
+    assert page.get_by_role("link", name="Show all referrers").count() == 0
+    _no_sideways_scroll(page, "the expanded referrers card")
+    page.screenshot(path=ARTIFACTS / f"{size}-2-expanded.png", full_page=True)
+
+    # Direct visits are a row like any other, and a filter.
+    page.locator("#bd-referrers").get_by_role("link", name="Direct / none").click()
+    page.wait_for_url(re.compile(r"referrer=%28none%29"))
+    assert _big_number(page) == DIRECT
+    assert page.get_by_role("link", name=re.compile("Remove filter referrer")).is_visible()
+
+    # A custom range in the browser's own timezone (offered first, since it is not among the usual ones).
+    page.locator(".range-picker summary").click()
+    zone = page.get_by_label("Timezone")
+    assert zone.locator("option").nth(1).get_attribute("value") == BROWSER_TIMEZONE
+    today = date.today()
+    page.get_by_label("From").fill((today - timedelta(days=2)).isoformat())
+    page.get_by_label("To (included)").fill((today + timedelta(days=1)).isoformat())
+    zone.select_option(BROWSER_TIMEZONE)
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_url(re.compile(r"timezone=Pacific%2FAuckland"))
+    assert "referrer=%28none%29" in page.url  # the range keeps the filters
+    assert _big_number(page) == DIRECT
+    assert page.get_by_role("heading", name=f"Clicks over time ({BROWSER_TIMEZONE})").is_visible()
+    _until(lambda: page.locator("[data-chart]").get_attribute("data-drawn-as") is not None)
+    _no_sideways_scroll(page, "the analytics page with a custom range")
+    page.screenshot(path=ARTIFACTS / f"{size}-3-range.png", full_page=True)
+    assert not errors, errors
+    context.close()
