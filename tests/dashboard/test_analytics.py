@@ -17,6 +17,7 @@ from mask.auth import service as auth_service
 from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
 from mask.dashboard.views.analytics import BREAKDOWNS
+from mask.dashboard.world_map import shade
 from mask.db import session_scope
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
@@ -253,3 +254,28 @@ async def test_a_bio_page_has_its_analytics_views_and_block_clicks(app: MaskApp)
     cards = {name: html.unescape(url) for url, name in CARD.findall(page.text)}
     blocks = await person.http.get(cards["bio_blocks"], headers={"HX-Request": "true"})
     assert re.search(r">Ada Lovelace: My blog</a>\s*<span class=\"count\"[^>]*>2<", blocks.text), blocks.text
+
+
+async def test_the_world_map_shades_each_country_by_its_clicks(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    await _link_with_clicks(app, person)
+    page = await person.http.get(f"{person.base}/analytics")
+    found = re.search(r'hx-get="([^"]*/analytics/map\?[^"]*)"', page.text)
+    assert found
+    card = await person.http.get(html.unescape(found.group(1)), headers={"HX-Request": "true"})
+    assert card.status_code == 200
+    assert '<svg class="world-map" role="img" aria-label="World map of clicks: 2 countries, 4 clicks"' in card.text
+    assert re.search(r'<g data-country="us" class="map-5"><title>🇺🇸 United States: 3 clicks</title>', card.text)
+    assert re.search(
+        r'<path data-country="de" d="[^"]*" class="map-1"><title>🇩🇪 Germany: 1 click</title></path>', card.text
+    )
+    assert 'data-country="fr"' in card.text and 'id="us"' not in card.text  # no shading, no clashing ids
+    germany = await person.http.get(
+        f"{person.base}/analytics/map", params={"country": "DE"}, headers={"HX-Request": "true"}
+    )
+    assert 'class="map-5"><title>🇩🇪 Germany: 1 click' in germany.text and "United States" not in germany.text
+
+
+def test_shades_are_logarithmic_and_bounded() -> None:
+    assert [shade(clicks, 10_000) for clicks in (0, 1, 10, 100, 1_000, 10_000)] == [0, 1, 2, 3, 4, 5]
+    assert shade(1, 1) == 5 and shade(5, 0) == 0

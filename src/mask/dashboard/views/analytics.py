@@ -23,6 +23,7 @@ from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
 from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE
 from mask.bio_page import service as bio_page_service
 from mask.dashboard.web import Page, view
+from mask.dashboard.world_map import shaded_map
 from mask.kit.errors import MaskError
 from mask.link import service as link_service
 from mask.tag import service as tag_service
@@ -266,6 +267,7 @@ async def report(
             (value, label, _url(base, query, bots=None if value == "exclude" else value)) for value, label in BOT_MODES
         ],
         "series_csv_url": _url(f"{page.base}/analytics.csv", query, group_by="timeseries"),
+        "map_url": _url(f"{page.base}/analytics/map", query),
     }
 
 
@@ -401,6 +403,26 @@ async def breakdown(page: Page) -> Response:
     if page.request.headers.get("hx-request"):
         return page.render("analytics/_card.html", **values)
     return page.render("analytics/card.html", back_url=_url(base, query), **values)
+
+
+@view(workspace=True, permission=Permission.analytics_read)
+async def world_map(page: Page) -> Response:
+    """The map card: every country's clicks (one query) shading an inline SVG; the Countries card is its list."""
+    query = _query(page)
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.countries, limit=300)
+    )
+    counts = {row["country"]: row["clicks"] for row in analytics_service.rows_of(result) if row["country"]}
+    total = sum(counts.values())
+
+    def describe(code: str, clicks: int) -> str:
+        return f"{country_label(code)}: {clicks:,} click{'' if clicks == 1 else 's'}"
+
+    svg = shaded_map(counts, describe, f"World map of clicks: {len(counts)} countries, {total:,} clicks")
+    values = {"svg": svg, "countries": len(counts)}
+    if page.request.headers.get("hx-request"):
+        return page.render("analytics/_map.html", **values)
+    return page.render("analytics/map.html", back_url=_url(f"{page.base}/analytics", query), **values)
 
 
 @view(workspace=True, permission=Permission.analytics_read)
