@@ -419,7 +419,7 @@ async def world_map(page: Page) -> Response:
         return f"{country_label(code)}: {clicks:,} click{'' if clicks == 1 else 's'}"
 
     svg = shaded_map(counts, describe, f"World map of clicks: {len(counts)} countries, {total:,} clicks")
-    values = {"svg": svg, "countries": len(counts)}
+    values: dict[str, Any] = {"svg": svg, "countries": len(counts)}
     if page.request.headers.get("hx-request"):
         return page.render("analytics/_map.html", **values)
     return page.render("analytics/map.html", back_url=_url(f"{page.base}/analytics", query), **values)
