@@ -171,19 +171,16 @@
         form.querySelector("[data-op=add-variant]").focus();
       }
     });
-    form.addEventListener("change", function (event) {
+    // A select typed into with the keyboard says "input" at once and "change" only on leaving: both redraw.
+    function changed(event) {
       var cond = event.target.closest("[data-cond]");
-      if (event.target.hasAttribute("data-cond-type") && cond) showInputs(cond);
-    });
-    form.addEventListener("input", function (event) {
+      if (cond && event.target.hasAttribute("data-cond-type")) showInputs(cond);
       var rule = event.target.closest("[data-rule]");
       if (rule) updateSentence(rule);
       if (event.target.hasAttribute("data-weight")) updateSum(form);
-    });
-    form.addEventListener("change", function (event) {
-      var rule = event.target.closest("[data-rule]");
-      if (rule) updateSentence(rule);
-    });
+    }
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
     limits(form);
   });
 
