@@ -357,8 +357,8 @@ def _field_of(param: str, rules: list[RuleRow]) -> str:
             return prefix + "type"
         if attribute == "name":
             return prefix + "qname"
-        row = rules[int(index)].conditions[int(number)] if int(index) < len(rules) else None
-        kind = row.type if row is not None and int(number) < len(rules[int(index)].conditions) else ""
+        conditions = rules[int(index)].conditions if int(index) < len(rules) else []
+        kind = conditions[int(number)].type if int(number) < len(conditions) else ""
         if kind == "query_param":
             return prefix + "qvalue"
         return prefix + INPUTS.get(kind, ("type",))[0]
