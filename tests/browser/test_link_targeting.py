@@ -30,6 +30,7 @@ IPHONE = (
     "Version/17.5 Mobile/15E148 Safari/604.1"
 )
 RULE_URL = "https://example.com/es-mobile"
+TABLET_URL = "https://example.com/tablet"
 VARIANTS = ["https://example.com/a", "https://example.com/b", "https://example.com/c"]
 
 
@@ -143,10 +144,20 @@ async def test_a_rule_and_an_ab_test_built_in_the_browser_decide_real_redirects(
         await tab.keyboard.type("es")
         sentence = f"If device is mobile and browser language is es → {RULE_URL}"
         assert (await tab.text_content("[data-rule] [data-sentence]")) == sentence
+        # A second rule, moved above the first: the rows are renumbered in place, and saved in the new order.
+        await tab.get_by_role("button", name="+ Add a rule").click()
+        assert await _active(tab) == "f-rules-1-url"
+        await tab.keyboard.type(TABLET_URL)
+        await tab.select_option("#f-rules-1-c-0-device", "tablet")
+        await tab.locator("[data-rule]").nth(1).get_by_role("button", name="↑ Move up").click()
+        assert await _active(tab) == "up-rule-0"
+        assert await tab.input_value("#f-rules-0-url") == TABLET_URL
+        tablet = f"If device is tablet → {TABLET_URL}"
+        assert await tab.locator("[data-rule] [data-sentence]").all_text_contents() == [tablet, sentence]
         await shot("rule-built")
         await tab.get_by_role("button", name="Save rules", exact=True).click()
         await tab.wait_for_url(re.compile(r"done=rules-saved"))
-        assert sentence in (await tab.text_content(".rule-summary") or "")
+        assert await tab.locator(".rule-summary li").all_text_contents() == [tablet, sentence]
 
         # An A/B test of three variants, typed with the keyboard: weights 50 / 30 / 10 first.
         await tab.get_by_role("button", name="+ Add a variant").click()

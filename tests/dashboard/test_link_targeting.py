@@ -177,6 +177,8 @@ async def test_an_ab_test_needs_weights_summing_to_100_and_its_end_is_in_the_per
     assert link.test_ends_at.replace(tzinfo=UTC) == datetime(2030, 6, 1, 10, 0, tzinfo=UTC)  # summer time, +2
     shown = await person.http.get(page_of(person, link_id))
     assert 'value="2030-06-01T12:00"' in shown.text and "Total: 100 %" in shown.text
+    tokyo = await person.http.get(page_of(person, link_id), params={"tz": "Asia/Tokyo"})  # the zone menu (GET)
+    assert 'value="2030-06-01T19:00"' in tokyo.text and "In Asia/Tokyo." in tokyo.text
 
     weightless = await person.post(f"{page_of(person, link_id)}/variants", {**variants, "variants-1-weight": "lots"})
     assert weightless.status_code == 422
