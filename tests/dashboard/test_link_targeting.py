@@ -333,3 +333,29 @@ async def test_a_viewer_sees_the_settings_read_only(app: MaskApp) -> None:
     refused = await viewer.post(f"{page_of(viewer, link_id)}/rules", {"op": "save"}, form_page=page_of(viewer, link_id))
     assert refused.status_code == 403
     assert (await the_link(app)).rules is not None
+
+
+async def test_the_largest_rule_set_fits_in_one_form(app: MaskApp) -> None:
+    """25 rules of 10 conditions each: every field of the form as the page sends it (the hidden types' inputs
+    are disabled, so not sent), within the dashboard's limit on form fields."""
+    person = await make_person(app, "ada@example.com")
+    link_id = await new_link(app, person)
+    form: dict[str, str] = {}
+    for rule in range(25):
+        form[f"rules-{rule}-url"] = f"https://example.com/{rule}"
+        for number in range(10):
+            form[f"rules-{rule}-c-{number}-type"] = "query_param"
+            form[f"rules-{rule}-c-{number}-qname"] = f"p{number}"
+            form[f"rules-{rule}-c-{number}-qvalue"] = str(rule)
+    saved = await person.post(f"{page_of(person, link_id)}/rules", form)
+    assert saved.status_code == 303, saved.text[:500]
+    rules = (await the_link(app)).rules or []
+    assert len(rules) == 25 and all(len(rule["conditions"]) == 10 for rule in rules)
+    assert rules[24]["conditions"][9] == {"type": "query_param", "name": "p9", "value": "24"}
+
+    page = await person.http.get(page_of(person, link_id))
+    # Of a condition's inputs only its type's are enabled: a device condition sends no country, language, ….
+    first = page.text.split("data-cond>", 2)[1]
+    assert re.search(r'name="rules-0-c-0-qname"[^>]*>', first)
+    assert re.search(r'name="rules-0-c-0-country"[^>]* disabled', first)
+    assert not re.search(r'name="rules-0-c-0-qname"[^>]* disabled', first)

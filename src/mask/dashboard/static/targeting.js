@@ -82,6 +82,8 @@
     var type = cond.querySelector("[data-cond-type]").value;
     cond.querySelectorAll("[data-types]").forEach(function (group) {
       group.hidden = group.getAttribute("data-types").split(" ").indexOf(type) < 0;
+      // Only the shown inputs are sent (a form has at most so many fields).
+      group.querySelectorAll("input, select").forEach(function (input) { input.disabled = group.hidden; });
     });
   }
 
