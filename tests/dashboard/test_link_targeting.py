@@ -183,6 +183,13 @@ async def test_an_ab_test_needs_weights_summing_to_100_and_its_end_is_in_the_per
     weightless = await person.post(f"{page_of(person, link_id)}/variants", {**variants, "variants-1-weight": "lots"})
     assert weightless.status_code == 422
     assert re.search(r'id="e-variants-1-weight">A whole number of percent', weightless.text)
+    # Out of range: the schema's limit (1–100), said the same way.
+    heavy = await person.post(
+        f"{page_of(person, link_id)}/variants",
+        {**variants, "variants-0-weight": "0", "variants-1-weight": "80", "variants-2-weight": "20"},
+    )
+    assert heavy.status_code == 422
+    assert re.search(r'id="e-variants-0-weight">A whole number of percent, 1 to 100.', heavy.text)
 
 
 async def test_promoting_a_variant_asks_first_then_makes_it_the_destination(app: MaskApp) -> None:
@@ -244,6 +251,10 @@ async def test_access_settings_keep_the_password_secret_and_name_problems(app: M
     assert re.search(r'id="e-max_clicks">A whole number, 1 or more', bad.text)
     assert re.search(r'id="e-expires_at">Choose a date and a time.', bad.text)
     assert 'id="error-summary"' in bad.text and "2 things to fix" in bad.text
+
+    zero = await person.post(access, {**kept, "max_clicks": "0"})
+    assert zero.status_code == 422
+    assert re.search(r'id="e-max_clicks">A whole number, 1 or more', zero.text)
 
     past = await person.post(access, {**kept, "max_clicks": "5", "expires_at": "2019-01-01T00:00"})
     assert past.status_code == 422

@@ -386,7 +386,13 @@ def _worded(code: str, message: str, param: str) -> str:
     return message.replace("`", "")
 
 
-def _pydantic_words(item: dict[str, Any]) -> str:
+NUMBER_WORDS = {
+    "max_clicks": "A whole number, 1 or more; leave it empty for no limit.",
+    "weight": "A whole number of percent, 1 to 100.",
+}
+
+
+def _pydantic_words(item: dict[str, Any], name: str) -> str:
     kind = str(item.get("type", ""))
     context = item.get("ctx") or {}
     if kind == "string_too_long":
@@ -394,7 +400,7 @@ def _pydantic_words(item: dict[str, Any]) -> str:
     if kind == "too_long":
         return f"At most {context.get('max_length')} of these."
     if kind in ("int_parsing", "int_type", "greater_than_equal", "less_than_equal"):
-        return "A whole number in the range shown."
+        return NUMBER_WORDS.get(name.split("-")[-1], "A whole number in the range shown.")
     if kind.startswith("datetime"):
         return "Choose a date and a time."
     return str(item.get("msg", "This is not valid.")).removeprefix("Value error, ")
@@ -408,7 +414,8 @@ def errors_of(
     if isinstance(error, ValidationError):
         for detail in error.errors():
             param = _param_of(tuple(detail.get("loc", ())))
-            found.setdefault(_field_of(param, rules or []), _pydantic_words(dict(detail)))
+            name = _field_of(param, rules or [])
+            found.setdefault(name, _pydantic_words(dict(detail), name))
         return found
     items: list[FieldError] = (
         error.errors
@@ -620,7 +627,7 @@ async def save_access(page: Page) -> Response:
         body[name] = moment.isoformat() if moment else None
     limit = forms.access["max_clicks"]
     if limit and not limit.isdigit():
-        local["max_clicks"] = "A whole number, 1 or more; leave it empty for no limit."
+        local["max_clicks"] = NUMBER_WORDS["max_clicks"]
     body["max_clicks"] = int(limit) if limit.isdigit() else None
     status = forms.access["redirect_status"] or "302"
     body["redirect_status"] = int(status) if status in ("301", "302", "307", "308") else status
@@ -670,7 +677,7 @@ async def save_variants(page: Page) -> Response:
     rows = [row for row in forms.variants if row.url or row.weight]
     for index, row in enumerate(forms.variants):
         if (row.url or row.weight) and not row.weight.isdigit():
-            local[f"variants-{index}-weight"] = "A whole number of percent, 1 to 100."
+            local[f"variants-{index}-weight"] = NUMBER_WORDS["weight"]
     if rows and len(rows) != len(forms.variants):
         local["variants"] = "Fill in or remove the empty variant."
     ends = forms.test_ends_at
