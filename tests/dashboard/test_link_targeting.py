@@ -305,6 +305,13 @@ async def test_the_social_preview_is_saved_checked_and_fetched_from_the_page(app
     removed = await person.post(preview, {"op": "remove"})
     assert removed.status_code == 303 and (await the_link(app)).preview is None
 
+    # A page the guard will not read (a private address): said next to the title, nothing filled in or saved.
+    guarded = await new_link(app, person, slug="guarded", url="http://127.0.0.3:9/")
+    refused = await person.post(f"{page_of(person, guarded)}/preview", {"op": "fetch"})
+    assert refused.status_code == 422
+    assert re.search(r'id="e-preview_title">The page could not be read: ', refused.text)
+    assert (await the_link(app, "guarded")).preview is None
+
 
 async def test_another_workspaces_link_is_not_found_on_every_form(app: MaskApp) -> None:
     owner = await make_person(app, "ada@example.com")
