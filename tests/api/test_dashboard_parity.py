@@ -24,6 +24,17 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/links/{{link_id:str}}": [("PATCH", "/v1/links/{link_id}")],
     f"{WS}/links/{{link_id:str}}/delete": [("DELETE", "/v1/links/{link_id}")],
     f"{WS}/links/{{link_id:str}}/state": [("PATCH", "/v1/links/{link_id}")],  # archived, disabled
+    # The targeting page: each form is part of a link's PATCH; "Fetch from the page" is the metadata endpoint.
+    f"{WS}/links/{{link_id:str}}/targeting/access": [("PATCH", "/v1/links/{link_id}")],
+    f"{WS}/links/{{link_id:str}}/targeting/rules": [("PATCH", "/v1/links/{link_id}")],
+    f"{WS}/links/{{link_id:str}}/targeting/variants": [("PATCH", "/v1/links/{link_id}")],
+    f"{WS}/links/{{link_id:str}}/targeting/variants/{{n:str}}/promote": [
+        ("POST", "/v1/links/{link_id}/variants/{n}/promote")
+    ],
+    f"{WS}/links/{{link_id:str}}/targeting/preview": [
+        ("PATCH", "/v1/links/{link_id}"),
+        ("GET", "/v1/links/metadata"),
+    ],
     f"{WS}/tags": [("POST", "/v1/tags")],
     f"{WS}/tags/{{tag_id:str}}": [("PATCH", "/v1/tags/{tag_id}")],
     f"{WS}/tags/{{tag_id:str}}/delete": [("DELETE", "/v1/tags/{tag_id}")],

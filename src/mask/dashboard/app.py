@@ -6,7 +6,9 @@ Mounted by mask.app on the app host under `/app` (pages) and `/app/static` (vend
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+import httpx
 import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,6 +29,7 @@ from mask.dashboard.views import (
     bio,
     domains,
     imports,
+    link_targeting,
     links,
     qr,
     settings,
@@ -147,6 +150,16 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/links/{link_id:str}", links.update_link, methods=["POST"]),
                 Route(ws + "/links/{link_id:str}/delete", links.delete_link, methods=["POST"]),
                 Route(ws + "/links/{link_id:str}/state", links.change_state, methods=["POST"]),
+                Route(ws + "/links/{link_id:str}/targeting", link_targeting.targeting_page, methods=["GET"]),
+                Route(ws + "/links/{link_id:str}/targeting/access", link_targeting.save_access, methods=["POST"]),
+                Route(ws + "/links/{link_id:str}/targeting/rules", link_targeting.save_rules, methods=["POST"]),
+                Route(ws + "/links/{link_id:str}/targeting/variants", link_targeting.save_variants, methods=["POST"]),
+                Route(
+                    ws + "/links/{link_id:str}/targeting/variants/{n:str}/promote",
+                    link_targeting.promote,
+                    methods=["POST"],
+                ),
+                Route(ws + "/links/{link_id:str}/targeting/preview", link_targeting.save_preview, methods=["POST"]),
                 Route(ws + "/links/{link_id:str}/qr", links.qr_preview, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}/qr.svg", links.qr_svg, methods=["GET"]),
                 Route(ws + "/links/{link_id:str}/qr.png", links.qr_png, methods=["GET"]),
@@ -240,12 +253,19 @@ async def _error(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, status_code=status)
 
 
-def create_dashboard(context: AppContext, *, rate_limiter: Limiter | None) -> ASGIApp:
+def create_dashboard(
+    context: AppContext,
+    *,
+    rate_limiter: Limiter | None,
+    page_client: Callable[[], httpx.AsyncClient] | None = None,
+) -> ASGIApp:
     """The dashboard app; it expects full paths (`/app/...`, and `/` for the redirect). `rate_limiter`: the API's,
-    whose counts the workspace settings page shows."""
+    whose counts the workspace settings page shows; `page_client`: the SSRF-guarded client that reads a link's
+    page for its preview ("Fetch from the page", as `GET /v1/links/metadata`)."""
     app = Starlette(routes=routes(), exception_handlers={404: _error, 405: _error, Exception: _error})
     app.state.context = context
     app.state.rate_limiter = rate_limiter
+    app.state.page_client = page_client
     templates = build_templates()
     templates.globals["extra_nav"] = extra_nav()
     templates.globals["all_scope_count"] = len(ALL_SCOPES)

@@ -43,7 +43,7 @@ from mask.workspace.permissions import Permission
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 STATIC_PREFIX = "/app/static"
-MAX_FORM_FIELDS = 200
+MAX_FORM_FIELDS = 1000  # a link's targeting rules: 25 rules of up to 10 conditions (views/link_targeting.py)
 MAX_FORM_PART = 64 * 1024
 
 # What a `?done=` key says after a redirect. Fixed texts: a crafted URL cannot put words on our page.
