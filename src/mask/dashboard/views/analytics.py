@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from babel import Locale
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
@@ -22,6 +21,7 @@ from mask.analytics.export import to_csv
 from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
 from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE
 from mask.bio_page import service as bio_page_service
+from mask.dashboard.countries import country_label
 from mask.dashboard.web import Page, view
 from mask.dashboard.world_map import shaded_map
 from mask.kit.errors import MaskError
@@ -90,14 +90,6 @@ COMMON_TIMEZONES = (
     "Asia/Tokyo",
     "Australia/Sydney",
 )
-_COUNTRY_NAMES: dict[str, str] = dict(Locale("en").territories)
-
-
-def country_label(code: str) -> str:
-    """`🇩🇪 Germany` for `DE`: the flag from Unicode's regional indicators, the name from CLDR (Babel)."""
-    code = code.upper()
-    flag = "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code) if code.isalpha() else ""
-    return f"{flag} {_COUNTRY_NAMES.get(code, code)}".strip()
 
 
 @dataclass(frozen=True)
