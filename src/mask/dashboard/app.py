@@ -30,6 +30,7 @@ from mask.dashboard.views import (
     links,
     qr,
     settings,
+    share,
     tags,
     two_factor,
     webhooks,
@@ -102,6 +103,9 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", to_dashboard),
         Route("/app", auth.home),
+        # Public on purpose: shared dashboards (mask.shared_dashboard), opened by their unguessable token.
+        Route("/share/{token:str}", share.shared_page, methods=["GET"]),
+        Route("/share/{token:str}", share.unlock, methods=["POST"]),
         Mount(
             "/app",
             routes=[
