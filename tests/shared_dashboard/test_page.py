@@ -106,7 +106,7 @@ async def test_unknown_rotated_revoked_expired_and_orphaned_addresses_are_the_sa
         (await client.post("/v1/shared-dashboards", headers=tenant.headers, json={"link_id": link["id"]})).json()
         for link in links
     ]
-    rotated, revoked, expired, orphaned = created
+    rotated, revoked, expired, _orphaned = created  # the last one: its link is deleted below
     assert (await client.post(f"/v1/shared-dashboards/{rotated['id']}/rotate", headers=tenant.headers)).is_success
     assert (await client.delete(f"/v1/shared-dashboards/{revoked['id']}", headers=tenant.headers)).is_success
     async with session_scope(app.context.sessionmaker) as session:
