@@ -31,6 +31,7 @@ from mask.dashboard.views import (
     qr,
     settings,
     share,
+    shared_dashboards,
     tags,
     two_factor,
     webhooks,
@@ -211,6 +212,23 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/settings/keys", settings.create_api_key, methods=["POST"]),
                 Route(ws + "/settings/keys/{key_id:str}/revoke", settings.revoke_api_key, methods=["POST"]),
                 Route(ws + "/settings/default-domain", domains.set_default_domain, methods=["POST"]),
+                Route(ws + "/settings/shared-dashboards", shared_dashboards.list_shared_dashboards, methods=["GET"]),
+                Route(ws + "/settings/shared-dashboards", shared_dashboards.create_shared_dashboard, methods=["POST"]),
+                Route(
+                    ws + "/settings/shared-dashboards/{dashboard_id:str}/rotate",
+                    shared_dashboards.rotate_shared_dashboard,
+                    methods=["POST"],
+                ),
+                Route(
+                    ws + "/settings/shared-dashboards/{dashboard_id:str}/password",
+                    shared_dashboards.set_password,
+                    methods=["POST"],
+                ),
+                Route(
+                    ws + "/settings/shared-dashboards/{dashboard_id:str}/revoke",
+                    shared_dashboards.revoke_shared_dashboard,
+                    methods=["POST"],
+                ),
             ],
         ),
     ]
