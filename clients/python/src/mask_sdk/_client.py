@@ -27,8 +27,8 @@ from mask_sdk.resources.keys import Keys
 from mask_sdk.resources.links import Links
 from mask_sdk.resources.members import Invitations, Members
 from mask_sdk.resources.qr import Qr
-from mask_sdk.resources.tags import Tags
 from mask_sdk.resources.shared_dashboards import SharedDashboards
+from mask_sdk.resources.tags import Tags
 from mask_sdk.resources.webhooks import Webhooks
 from mask_sdk.resources.workspace import WorkspaceSettings
 
