@@ -102,3 +102,21 @@ async def test_a_new_password_or_a_removed_page_ends_the_cookie(
     )
     assert removed.json()["password_protected"] is False
     assert total((await client.get(path)).text) == 1  # no password: open to anyone with the URL
+
+
+async def test_a_no_referrer_form_posts_with_origin_null_and_is_still_refused_from_another_site(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """With `Referrer-Policy: no-referrer` a browser sends `Origin: null`: the form is same-origin when the browser
+    says so (Sec-Fetch-Site), and refused as cross-site otherwise."""
+    _, path = await protected(app, client, tenant)
+    form = await client.get(path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    body = {"csrf_token": token.group(1), "password": PASSWORD}
+    same = await client.post(path, data=body, headers={"origin": "null", "sec-fetch-site": "same-origin"})
+    assert same.status_code == 303
+    for headers in ({"origin": "null"}, {"origin": "null", "sec-fetch-site": "cross-site"}):
+        client.cookies.delete("mask_share")
+        refused = await client.post(path, data=body, headers=headers)
+        assert refused.status_code == 403, headers
