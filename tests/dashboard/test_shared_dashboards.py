@@ -83,3 +83,16 @@ async def test_form_errors_name_the_field_and_another_workspaces_link_is_refused
     assert "share-url" not in refused.text
     async with session_scope(app.context.sessionmaker) as session:
         assert (await session.execute(text("SELECT count(*) FROM shared_dashboards"))).scalar_one() == 0
+    # Ada's shared dashboard: Eve's workspace's forms cannot touch it.
+    ada_page = f"{ada.base}/settings/shared-dashboards"
+    made = await ada.post(ada_page, {"kind": "link_id", "target": theirs}, form_page=ada_page)
+    assert made.status_code == 201
+    found = re.search(r"/settings/shared-dashboards/(shd_\w+)/rotate", made.text)
+    assert found
+    for action, data in (("rotate", {}), ("revoke", {}), ("password", {"password": "taken over!"})):
+        response = await eve.post(f"{settings_page}/{found.group(1)}/{action}", data, form_page=settings_page)
+        assert response.status_code == 404, action
+    assert "share-url" not in (await eve.http.get(settings_page)).text
+    assert found.group(1) not in (await eve.http.get(settings_page)).text
+    visitor = new_client(app, "198.51.100.8")
+    assert (await visitor.get(_path(made.text))).status_code == 200  # neither rotated nor revoked

@@ -170,6 +170,14 @@ async def test_rotation_gives_a_new_url_and_revocation_removes_it(client: httpx.
     assert (await client.get(new_path)).status_code == 404
     gone = await client.get(f"/v1/shared-dashboards/{created['id']}", headers=tenant.headers)
     assert gone.status_code == 404
+    audit = await client.get("/v1/audit-log", headers=tenant.headers)
+    entries = [entry for entry in audit.json()["data"] if entry["target_id"] == created["id"]]
+    assert [entry["action"] for entry in entries] == [
+        "shared_dashboard.revoked",
+        "shared_dashboard.rotated",
+        "shared_dashboard.created",
+    ]
+    assert new_path.rsplit("/", 1)[1] not in audit.text and old_path.rsplit("/", 1)[1] not in audit.text
 
 
 async def test_an_idempotent_retry_never_replays_the_url(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -117,8 +117,21 @@ async def test_unknown_rotated_revoked_expired_and_orphaned_addresses_are_the_sa
     assert (await client.delete(f"/v1/links/{links[3]['id']}", headers=tenant.headers)).is_success
     unknown = await client.get("/share/" + "A" * 43)
     assert unknown.status_code == 404
+    for other in ("/share/", "/share/a/b", "/share/" + "A" * 300):
+        response = await client.get(other)
+        assert (response.status_code, response.text) == (404, unknown.text), other
+        assert response.headers["x-robots-tag"].startswith("noindex")
     for item in created:
         response = await client.get(path_of(item["url"]))
         assert response.status_code == 404 and response.text == unknown.text
     listed = (await client.get(f"/v1/shared-dashboards/{expired['id']}", headers=tenant.headers)).json()
     assert listed["expired"] is True
+
+
+async def test_the_page_is_served_on_the_app_host_only(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """A workspace's own domain serves its short links under every path: /share/… there is a short link lookup."""
+    link = await client.post("/v1/links", headers=tenant.headers, json={"url": "https://example.com/", "slug": "h"})
+    path = await open_share(client, tenant, link_id=link.json()["id"])
+    assert (await client.get(path)).status_code == 200
+    elsewhere = await client.get(path, headers={"host": "go.brand.test"})
+    assert elsewhere.status_code == 404 and "data-total" not in elsewhere.text

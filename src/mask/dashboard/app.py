@@ -107,6 +107,7 @@ def routes() -> list[BaseRoute]:
         # Public on purpose: shared dashboards (mask.shared_dashboard), opened by their unguessable token.
         Route("/share/{token:str}", share.shared_page, methods=["GET"]),
         Route("/share/{token:str}", share.unlock, methods=["POST"]),
+        Route("/share/{rest:path}", share.not_a_page, methods=["GET"]),
         Mount(
             "/app",
             routes=[

@@ -45,6 +45,12 @@ def _set_cookie(page: Page, response: Response, token: str, value: str) -> None:
 
 
 @view(login=False)
+async def not_a_page(page: Page) -> Response:
+    """Any other address under /share/: the same 404 page."""
+    return _missing(page)
+
+
+@view(login=False)
 async def shared_page(page: Page) -> Response:
     """The page: the password form first when it has one, else totals, the chart and the breakdowns."""
     token = page.request.path_params["token"]
