@@ -13,6 +13,7 @@ from mask.analytics import service as analytics_service
 from mask.app import MaskApp
 from mask.db import session_scope
 from tests.conftest import Tenant, TenantFactory
+from tests.redirect.helpers import BROWSER
 from tests.shared_dashboard.helpers import SECRET_REFERRER_URL, breakdown, path_of, seed, total
 
 
@@ -135,3 +136,14 @@ async def test_the_page_is_served_on_the_app_host_only(client: httpx.AsyncClient
     assert (await client.get(path)).status_code == 200
     elsewhere = await client.get(path, headers={"host": "go.brand.test"})
     assert elsewhere.status_code == 404 and "data-total" not in elsewhere.text
+
+
+async def test_a_short_link_named_share_still_redirects_on_the_app_host(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    made = await client.post(
+        "/v1/links", headers=tenant.headers, json={"url": "https://example.com/s", "slug": "share"}
+    )
+    assert made.status_code == 201, made.text
+    response = await client.get("/share", headers={"User-Agent": BROWSER})
+    assert response.status_code == 302 and response.headers["location"] == "https://example.com/s"
