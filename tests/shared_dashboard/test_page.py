@@ -45,6 +45,10 @@ async def test_a_link_page_shows_exactly_its_human_clicks_and_nothing_else(
     targets = re.findall(r'(?:href|src|action)="([^"]*)"', html)
     assert targets and all(t.startswith(("/app/static/", f"{path}?", "#")) for t in targets), targets
     assert "localhost:8000/alpha" in html  # the page names its link when no title was given
+    # No stats page per link to guess (`/alpha+` and the like): only the random /share/<token> shows numbers.
+    for guess in ("/alpha+", "/alpha/stats", "/share/alpha", f"/share/{seeded.alpha}"):
+        answer = await client.get(guess)
+        assert answer.status_code == 404 and "data-total" not in answer.text, guess
 
 
 async def test_the_period_selector_changes_the_range(

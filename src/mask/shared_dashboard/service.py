@@ -396,8 +396,11 @@ async def check_password(
         session, [limit], refuse=throttle.refused(TooManyPasswordAttempts, "Too many password attempts.")
     )
     await checkpoint()
-    if row.password_hash is None or len(password) > passwords.MAX_LENGTH:
-        return row.password_hash is None
+    if row.password_hash is None:  # removed meanwhile: nothing to guess
+        await throttle.refund(session, list(reservation.keys))
+        return True
+    if len(password) > passwords.MAX_LENGTH:
+        return False
     if await passwords.verify(row.password_hash, password):
         await throttle.refund(session, list(reservation.keys))
         return True
