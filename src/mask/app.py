@@ -78,6 +78,7 @@ class MaskApp:
             ("/app", self.dashboard),
             ("/internal/", self.internal),
             ("/report", self.report),
+            ("/share/", self.dashboard),  # shared dashboards: /share/<token>
         ]
         self._route_initials = frozenset(prefix[1] for prefix, _ in self.routes)  # "/@" (bio pages) included
 

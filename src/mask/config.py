@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     geoip_mmdb_path: str | None = None  # optional MaxMind/DB-IP .mmdb (country + city) instead of geoip2fast
     # Dashboard sign-ups allowed per client (an IPv4 address, an IPv6 /64) per hour.
     signup_rate_per_hour: int = Field(default=10, ge=1)
+    # Wrong passwords on shared dashboards (/share/<token>) per client address per 15 minutes.
+    shared_dashboard_password_attempts: int = Field(default=10, ge=1)
     # Who may create an account in the dashboard: anyone, holders of an invite link, or nobody (the CLI only).
     signup: Literal["open", "invite", "closed"] = "open"
     # Creating links needs a verified e-mail address (a workspace none of whose owners verified theirs cannot).

@@ -70,6 +70,16 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/settings/default-domain": [("PATCH", "/v1/workspace")],
     f"{WS}/settings/two-factor": [("PATCH", "/v1/workspace")],  # require_two_factor
     f"{WS}/imports": [("POST", "/v1/imports")],
+    f"{WS}/settings/shared-dashboards": [("POST", "/v1/shared-dashboards")],
+    f"{WS}/settings/shared-dashboards/{{dashboard_id:str}}/rotate": [
+        ("POST", "/v1/shared-dashboards/{dashboard_id}/rotate")
+    ],
+    f"{WS}/settings/shared-dashboards/{{dashboard_id:str}}/password": [
+        ("PATCH", "/v1/shared-dashboards/{dashboard_id}")
+    ],
+    f"{WS}/settings/shared-dashboards/{{dashboard_id:str}}/revoke": [
+        ("DELETE", "/v1/shared-dashboards/{dashboard_id}")
+    ],
     f"{WS}/imports/preview": [("POST", "/v1/imports")],  # the API previews with dry_run
 }
 
@@ -90,6 +100,7 @@ PERSONAL_FORMS: dict[str, str] = {
     "/app/account/two-factor/disable": "a person's second factor",
     "/app/account/two-factor/recovery-codes": "a person's recovery codes",
     "/app/login/two-factor": "the code step of a browser session's sign-in",
+    "/share/{token:str}": "a visitor's password for a shared dashboard's public page (no workspace, no key)",
 }
 
 

@@ -52,6 +52,9 @@ async def _resources_of(client: httpx.AsyncClient, tenant: Tenant, app: MaskApp 
     )
     assert bio_page.status_code == 201, bio_page.text
     ids["bio_page_id"] = bio_page.json()["id"]
+    shared = await client.post("/v1/shared-dashboards", json={"link_id": link["id"]}, headers=tenant.headers)
+    assert shared.status_code == 201, shared.text
+    ids["dashboard_id"] = shared.json()["id"]
     key = await client.post("/v1/keys", json={"name": "victim"}, headers=tenant.headers)
     ids["key_id"] = key.json()["id"]
     invitation = await client.post("/v1/invitations", json={"role": "member"}, headers=tenant.headers)
@@ -99,7 +102,8 @@ async def test_every_endpoint_answers_404_for_another_workspaces_ids(
     link = await client.get(f"/v1/links/{ids['link_id']}", headers=victim.headers)
     assert link.status_code == 200 and link.json()["url"] == "https://example.com/private"
     assert (await client.get(f"/v1/domains/{ids['domain_id']}", headers=victim.headers)).status_code == 200
-    for listing in ("/v1/links", "/v1/domains", "/v1/tags", "/v1/webhooks", "/v1/bio-pages", "/v1/members"):
+    listings = ("/v1/links", "/v1/domains", "/v1/tags", "/v1/webhooks", "/v1/bio-pages", "/v1/members")
+    for listing in (*listings, "/v1/shared-dashboards"):
         assert (await client.get(listing, headers=attacker.headers)).json()["data"] == []
     assert (await client.get(f"/v1/keys/{ids['key_id']}", headers=victim.headers)).json()["revoked_at"] is None
     assert (await client.get(f"/v1/members/{ids['user_id']}", headers=victim.headers)).json()["role"] == "member"

@@ -29,6 +29,7 @@ from mask.link.endpoints import router as link_router
 from mask.qr.endpoints import router as qr_router
 from mask.rate_limit.limiter import Limiter
 from mask.rate_limit.openapi import document_rate_limits
+from mask.shared_dashboard.endpoints import router as shared_dashboard_router
 from mask.tag.endpoints import router as tag_router
 from mask.webhook.endpoints import router as webhook_router
 from mask.workspace_admin.endpoints import router as workspace_admin_router
@@ -58,6 +59,7 @@ v1.include_router(audit_router)
 v1.include_router(key_router)
 v1.include_router(workspace_admin_router)
 v1.include_router(import_router)
+v1.include_router(shared_dashboard_router)
 
 
 def create_api(context: AppContext, *, rate_limiter: Limiter | None = None) -> FastAPI:

@@ -33,6 +33,8 @@ from mask.dashboard.views import (
     links,
     qr,
     settings,
+    share,
+    shared_dashboards,
     tags,
     two_factor,
     webhooks,
@@ -105,6 +107,10 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", to_dashboard),
         Route("/app", auth.home),
+        # Public on purpose: shared dashboards (mask.shared_dashboard), opened by their unguessable token.
+        Route("/share/{token:str}", share.shared_page, methods=["GET"]),
+        Route("/share/{token:str}", share.unlock, methods=["POST"]),
+        Route("/share/{rest:path}", share.not_a_page, methods=["GET"]),
         Mount(
             "/app",
             routes=[
@@ -221,6 +227,23 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/settings/keys", settings.create_api_key, methods=["POST"]),
                 Route(ws + "/settings/keys/{key_id:str}/revoke", settings.revoke_api_key, methods=["POST"]),
                 Route(ws + "/settings/default-domain", domains.set_default_domain, methods=["POST"]),
+                Route(ws + "/settings/shared-dashboards", shared_dashboards.list_shared_dashboards, methods=["GET"]),
+                Route(ws + "/settings/shared-dashboards", shared_dashboards.create_shared_dashboard, methods=["POST"]),
+                Route(
+                    ws + "/settings/shared-dashboards/{dashboard_id:str}/rotate",
+                    shared_dashboards.rotate_shared_dashboard,
+                    methods=["POST"],
+                ),
+                Route(
+                    ws + "/settings/shared-dashboards/{dashboard_id:str}/password",
+                    shared_dashboards.set_password,
+                    methods=["POST"],
+                ),
+                Route(
+                    ws + "/settings/shared-dashboards/{dashboard_id:str}/revoke",
+                    shared_dashboards.revoke_shared_dashboard,
+                    methods=["POST"],
+                ),
             ],
         ),
     ]

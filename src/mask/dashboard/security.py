@@ -69,6 +69,10 @@ def cross_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return False
+    if origin == "null" and fetch_site == "same-origin":
+        # A page served with `Referrer-Policy: no-referrer` (a shared dashboard's password form) posts with
+        # `Origin: null`; the browser's own Sec-Fetch-Site, which no page can set, says where it came from.
+        return False
     host = request.headers.get("host", "")
     own = {f"http://{host}", f"https://{host}"}
     return origin.lower() not in own

@@ -87,6 +87,8 @@ NOTICES = {
     "webhook-deleted": "Webhook deleted. Nothing more is sent to it.",
     "webhook-test-sent": "Test event queued: it appears in the delivery log below within seconds.",
     "webhook-retried": "Delivery queued again.",
+    "share-password-saved": "Password saved. Visitors let in by the old one must enter the new one.",
+    "share-revoked": "Shared dashboard revoked: its address answers “not found” from now on.",
     "two-factor-disabled": "Two-factor sign-in is off.",
     "two-factor-required": "Every member now needs two-factor sign-in to open this workspace.",
     "two-factor-optional": "Two-factor sign-in is no longer required in this workspace.",

@@ -25,6 +25,7 @@ from mask.models.link import Link, LinkTitleFetch
 from mask.models.mail import OutboxMail
 from mask.models.qr import QrStyle
 from mask.models.rate_limit import PlanLimit
+from mask.models.shared_dashboard import SharedDashboard
 from mask.models.tag import Tag, link_tags
 from mask.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mask.models.workspace import Workspace
@@ -57,6 +58,7 @@ __all__ = [
     "PlanLimit",
     "QrStyle",
     "RecoveryCode",
+    "SharedDashboard",
     "Tag",
     "TargetDimensionRollup",
     "TargetRollup",

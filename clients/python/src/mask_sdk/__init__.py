@@ -1,6 +1,6 @@
 """The Python SDK for MASK's REST API: `Mask` (blocking) and `AsyncMask` (asyncio), with the same resources
-(`links`, `domains`, `tags`, `analytics`, `bio_pages`, `webhooks`, `keys`, `members`, `invitations`,
-`workspace`, …), typed models (`mask_sdk.models`), one exception
+(`links`, `domains`, `tags`, `analytics`, `bio_pages`, `webhooks`, `shared_dashboards`, `keys`, `members`,
+`invitations`, `workspace`, …), typed models (`mask_sdk.models`), one exception
 per kind of failure (`mask_sdk.errors`) and webhook verification (`mask_sdk.webhooks.verify`).
 """
 

@@ -27,6 +27,7 @@ from mask_sdk.resources.keys import Keys
 from mask_sdk.resources.links import Links
 from mask_sdk.resources.members import Invitations, Members
 from mask_sdk.resources.qr import Qr
+from mask_sdk.resources.shared_dashboards import SharedDashboards
 from mask_sdk.resources.tags import Tags
 from mask_sdk.resources.webhooks import Webhooks
 from mask_sdk.resources.workspace import WorkspaceSettings
@@ -116,6 +117,7 @@ class _Resources(Generic[R]):
         self.invitations: Invitations[R] = Invitations(runner)
         self.workspace: WorkspaceSettings[R] = WorkspaceSettings(runner)
         self.imports: Imports[R] = Imports(runner)
+        self.shared_dashboards: SharedDashboards[R] = SharedDashboards(runner)
 
 
 def _core(api_key: str | None, base_url: str | None, timeout: httpx.Timeout | float, max_retries: int) -> ClientCore:

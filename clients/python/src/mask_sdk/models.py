@@ -685,6 +685,49 @@ class WebhookWithSecret(Webhook):
     secret: str
 
 
+class SharedDashboardCreate(Params):
+    link_id: str | None = None
+    tag: str | None = None
+    domain: str | None = None
+    bio_page_id: str | None = None
+    title: str | None = None
+    password: str | None = None
+    expires_at: datetime | None = None
+
+
+class SharedDashboardUpdate(Params):
+    title: str | None = None
+    password: str | None = None
+    expires_at: datetime | None = None
+
+
+class SharedDashboard(Model):
+    """A public analytics page of one link, tag, domain or bio page. Its URL is never listed: only its hash is
+    stored; `token_hint` is its token's first characters."""
+
+    id: str
+    kind: str  # "link", "tag", "domain" or "bio_page"
+    link_id: str | None
+    tag_id: str | None
+    domain_id: str | None
+    bio_page_id: str | None
+    title: str | None
+    token_hint: str
+    password_protected: bool
+    expires_at: datetime | None
+    expired: bool
+    rotated_at: datetime | None
+    workspace_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SharedDashboardWithUrl(SharedDashboard):
+    """A shared dashboard as created or after a rotation: the only answers that carry its `url`."""
+
+    url: str
+
+
 class DeliveryAttempt(Model):
     id: str
     number: int
