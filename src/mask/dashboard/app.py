@@ -1,6 +1,7 @@
 """The dashboard as one Starlette app (no FastAPI: it renders pages, it does not describe an API).
 
-Mounted by mask.app on the app host under `/app` (pages) and `/app/static` (vendored assets); `/` redirects here.
+Mounted by mask.app on the app host under `/app` (pages) and `/app/static` (vendored assets); `/` is MASK's public
+front page (mask.dashboard.views.front) unless MASK_ROOT_URL sends it elsewhere.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mask.dashboard.views import (
     auth,
     bio,
     domains,
+    front,
     imports,
     links,
     qr,
@@ -93,14 +95,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def to_dashboard(_request: object) -> Response:
-    return RedirectResponse("/app", status_code=307)
-
-
 def routes() -> list[BaseRoute]:
     ws = "/{workspace:str}"
     return [
-        Route("/", to_dashboard),
+        Route("/", front.front_page, methods=["GET"]),
         Route("/app", auth.home),
         Mount(
             "/app",
