@@ -319,7 +319,10 @@ def create_app(settings: Settings | None = None) -> MaskApp:
     api_app.state.page_client = lambda: title_client(settings)  # GET /v1/links/metadata: through the SSRF guard
     api = api_stack(api_app, context, guard=guard)
     # Forms read at the door, on the API's body terms: no session waits for a slow client (mask.api.edge).
-    dashboard = BodyFirst(create_dashboard(context, rate_limiter=services.rate_limiter), settings)
+    dashboard = BodyFirst(
+        create_dashboard(context, rate_limiter=services.rate_limiter, page_client=lambda: title_client(settings)),
+        settings,
+    )
     return MaskApp(
         context,
         services,

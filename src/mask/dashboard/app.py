@@ -7,7 +7,9 @@ front page (mask.dashboard.views.front) unless MASK_ROOT_URL sends it elsewhere.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+import httpx
 import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -135,6 +137,9 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/links", links.list_links, methods=["GET"]),
                 Route(ws + "/links", links.create_link, methods=["POST"]),
                 Route(ws + "/links/new", links.new_link_form, methods=["GET"]),
+                Route(ws + "/links/bulk", links.bulk, methods=["POST"]),
+                Route(ws + "/links/metadata", links.metadata, methods=["GET"]),
+                Route(ws + "/links/qr-preview.svg", links.builder_qr, methods=["GET"]),
                 Route(ws + "/links/export.csv", imports.export_links, methods=["GET"]),
                 Route(ws + "/imports", imports.imports_page, methods=["GET"]),
                 Route(ws + "/imports", imports.start_import, methods=["POST"]),
@@ -237,12 +242,19 @@ async def _error(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, status_code=status)
 
 
-def create_dashboard(context: AppContext, *, rate_limiter: Limiter | None) -> ASGIApp:
-    """The dashboard app; it expects full paths (`/app/...`, and `/` for the redirect). `rate_limiter`: the API's,
-    whose counts the workspace settings page shows."""
+def create_dashboard(
+    context: AppContext,
+    *,
+    rate_limiter: Limiter | None,
+    page_client: Callable[[], httpx.AsyncClient] | None = None,
+) -> ASGIApp:
+    """The dashboard app; it expects full paths (`/app/...`, and `/` for the front page). `rate_limiter`: the
+    API's, whose counts the workspace settings page shows. `page_client`: the SSRF-guarded client of
+    GET /v1/links/metadata, for the link builder's "Fetch from page" (mask.bootstrap)."""
     app = Starlette(routes=routes(), exception_handlers={404: _error, 405: _error, Exception: _error})
     app.state.context = context
     app.state.rate_limiter = rate_limiter
+    app.state.page_client = page_client  # None: the builder cannot fetch pages (never an unguarded client)
     templates = build_templates()
     templates.globals["extra_nav"] = extra_nav()
     templates.globals["all_scope_count"] = len(ALL_SCOPES)
