@@ -39,7 +39,7 @@
   // page shows stored times in it. On a first visit the server drew them in another zone: redraw from UTC.
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-  if (zone) document.cookie = "mask_tz=" + encodeURIComponent(zone) + "; path=/app; max-age=31536000; samesite=lax";
+  if (zone) document.cookie = "mask_tz=" + zone.replace(/[^A-Za-z0-9_+\/-]/g, "") + "; path=/app; max-age=31536000; samesite=lax";
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function localValue(iso) {

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -87,7 +87,7 @@ async def _zone(page: Page) -> ZoneInfo:
         sent = await page.field("tz")
         if sent:
             return zone_named(sent)
-    return zone_named(page.request.cookies.get(TZ_COOKIE))
+    return zone_named(unquote(page.request.cookies.get(TZ_COOKIE, "")))
 
 
 def local_input(moment: datetime | None, zone: ZoneInfo) -> str:
