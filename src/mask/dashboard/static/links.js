@@ -212,8 +212,8 @@
 
   // The list: select all, and how many are selected.
   function countSelected() {
-    var boxes = document.querySelectorAll("#bulk-form input[name=ids]");
-    var checked = document.querySelectorAll("#bulk-form input[name=ids]:checked").length;
+    var boxes = document.querySelectorAll("input[name=ids][form=bulk-form]");
+    var checked = document.querySelectorAll("input[name=ids][form=bulk-form]:checked").length;
     var all = document.querySelector("[data-select-all]");
     if (all) {
       all.checked = boxes.length > 0 && checked === boxes.length;
@@ -225,9 +225,9 @@
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches && target.matches("[data-select-all]")) {
-      document.querySelectorAll("#bulk-form input[name=ids]").forEach(function (box) { box.checked = target.checked; });
+      document.querySelectorAll("input[name=ids][form=bulk-form]").forEach(function (box) { box.checked = target.checked; });
       countSelected();
-    } else if (target.matches && target.matches("#bulk-form input[name=ids]")) {
+    } else if (target.matches && target.matches("input[name=ids][form=bulk-form]")) {
       countSelected();
     }
   });
@@ -240,9 +240,9 @@
     button.addEventListener("click", function () { if (help && help.showModal) help.showModal(); });
   });
   function copyShort() {
-    var row = document.activeElement && document.activeElement.closest && document.activeElement.closest("#bulk-form tr");
+    var row = document.activeElement && document.activeElement.closest && document.activeElement.closest("#link-results tr");
     var button = row ? row.querySelector("[data-copy]") : document.querySelector("[data-copy-short] [data-copy]");
-    if (!button) button = document.querySelector("#bulk-form tbody [data-copy]");
+    if (!button) button = document.querySelector("#link-results tbody [data-copy]");
     if (button) button.click();
   }
   document.addEventListener("keydown", function (event) {
