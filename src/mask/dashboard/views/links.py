@@ -316,22 +316,21 @@ def _utc_values(link: Link | None) -> dict[str, str]:
     return {name: as_utc(getattr(link, name)).isoformat() for name in TIMES if getattr(link, name) is not None}
 
 
+TARGETING_ROUTE = "/app/{workspace:str}/links/{link_id:str}/targeting"
+
+
 def _targeting_url(page: Page, link: Link) -> str | None:
-    """The link's targeting and A/B test page, when this dashboard has one."""
-    wanted = "/app/{workspace:str}/links/{link_id:str}/targeting"
-    for route in _all_routes(page.request.app.routes):
-        if route == wanted:
-            return f"{page.base}/links/{link.id}/targeting"
-    return None
+    """The link's targeting and A/B test page, when this dashboard has one (it is built apart from the editor)."""
+    return f"{page.base}/links/{link.id}/targeting" if TARGETING_ROUTE in _paths(page.request.app.routes) else None
 
 
-def _all_routes(routes: Any, prefix: str = "") -> list[str]:
-    found: list[str] = []
+def _paths(routes: Any, prefix: str = "") -> set[str]:
+    """Every route path of the dashboard, mounts included."""
+    found: set[str] = set()
     for route in routes:
-        path = prefix + getattr(route, "path", "")
-        found.append(path)
-        if hasattr(route, "routes") and not hasattr(route, "app_static"):
-            found.extend(_all_routes(getattr(route, "routes", []) or [], path))
+        path = prefix + str(getattr(route, "path", ""))
+        found.add(path)
+        found |= _paths(getattr(route, "routes", None) or [], path)
     return found
 
 
