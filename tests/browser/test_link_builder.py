@@ -42,13 +42,21 @@ class Landing:
                 self.send_response(200)
                 self.send_header("content-type", "text/html")
                 self.end_headers()
-                self.wfile.write(b"<!doctype html><title>Brand home</title><h1>Brand home</h1>")
+                self.wfile.write(
+                    b'<!doctype html><title>Brand home</title><meta property="og:title" content="Brand launch">'
+                    b'<meta property="og:description" content="Everything new this spring">'
+                    b'<meta property="og:image" content="https://cdn.example.com/launch.png"><h1>Brand home</h1>'
+                )
 
             def log_message(self, *args: Any) -> None:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def url(self) -> str:
@@ -72,9 +80,20 @@ def _serve(sqlite_template: SqliteTemplate, directory: Path, **extra: str) -> Ma
 
 
 @pytest.fixture(scope="module")
-def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
+def landing() -> Iterator[Landing]:
+    started = Landing()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def server(
+    sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory, landing: Landing
+) -> Iterator[MaskServer]:
     require_chromium()
-    process = _serve(sqlite_template, tmp_path_factory.mktemp("builder-browser"))
+    # "Fetch from page" reads the landing page on loopback: an exception made for this server alone.
+    directory = tmp_path_factory.mktemp("builder-browser")
+    process = _serve(sqlite_template, directory, MASK_TITLE_FETCH_ALLOWED_NETWORKS="127.0.0.1/32")
     try:
         yield process
     finally:
@@ -149,7 +168,7 @@ def _db(server: MaskServer) -> sqlite3.Connection:
     return sqlite3.connect(server.env["MASK_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///"))
 
 
-def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, chromium: Any) -> None:
+def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, landing: Landing, chromium: Any) -> None:
     context, page, problems = _context(chromium, DESKTOP)
     base = server.url
     domain = base.removeprefix("http://")
@@ -205,8 +224,18 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, chro
     assert page.get_by_text(f"In your time zone: {ZONE}.").first.is_visible()
     page.get_by_label("Expires at").fill("2030-01-15T09:00")
 
-    # The social card follows its fields.
+    # "Fetch from page" fills the social card from the destination's Open Graph tags (here a page on loopback).
     page.get_by_text("Social preview", exact=True).click()
+    kept = url.input_value()
+    url.fill(landing.origin + "/launch")
+    page.get_by_role("button", name="Fetch from page").click()
+    _until(lambda: page.get_by_label("Preview title").input_value() == "Brand launch")
+    assert page.get_by_label("Preview description").input_value() == "Everything new this spring"
+    assert page.locator("[data-og-title]").inner_text() == "Brand launch"
+    assert page.locator("[data-og-image]").get_attribute("href") == "https://cdn.example.com/launch.png"
+    assert "/links/new" in page.url  # fetched by script: nothing was submitted
+    url.fill(kept)
+    # The social card follows its fields.
     page.get_by_label("Preview title").fill("Spring is here")
     assert page.locator("[data-og-title]").inner_text() == "Spring is here"
     _no_sideways_scroll(page, "builder")

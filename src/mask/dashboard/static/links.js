@@ -180,8 +180,10 @@
       if (ogDescription && description) ogDescription.textContent = description.value.trim();
       if (ogImage && image) {
         var src = image.value.trim();
-        ogImage.hidden = src.indexOf("https://") !== 0;
-        if (!ogImage.hidden) ogImage.src = src; else ogImage.removeAttribute("src");
+        var box = document.querySelector("[data-og-image-box]");
+        if (box) box.hidden = src.indexOf("https://") !== 0;
+        ogImage.href = src.indexOf("https://") === 0 ? src : "";
+        ogImage.textContent = src;
       }
     }
     form.querySelectorAll("[data-og]").forEach(function (input) { input.addEventListener("input", drawCard); });
