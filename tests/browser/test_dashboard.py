@@ -166,10 +166,10 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
     base = server.url
     destination = f"{receiver.origin}/launch-day"
 
-    # Sign up: "/" leads to the log-in page, which leads to sign-up.
+    # Sign up: "/" is MASK's front page (tests/browser/test_link_builder.py), which leads to sign-up.
     page.goto(base + "/")
-    assert page.url == base + "/app/login"
-    shot("login")
+    assert page.url == base + "/"
+    shot("front")
     page.get_by_role("link", name="Create a free account").click()
     shot("signup")
     page.get_by_label("Email").fill("ada@example.com")

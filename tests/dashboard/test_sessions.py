@@ -26,8 +26,8 @@ def _cookie(response: httpx.Response, name: str) -> str:
 
 
 async def test_the_front_page_of_the_app_host_leads_to_the_dashboard(client: httpx.AsyncClient) -> None:
-    root = await client.get("/")
-    assert root.status_code == 307 and root.headers["location"] == "/app"
+    root = await client.get("/")  # MASK's public front page (tests/dashboard/test_front_door.py)
+    assert root.status_code == 200 and 'href="/app/login"' in root.text
     app_page = await client.get("/app")
     assert app_page.status_code == 303 and app_page.headers["location"] == "/app/login"
     login = await client.get("/app/login")

@@ -1,6 +1,7 @@
 """The dashboard as one Starlette app (no FastAPI: it renders pages, it does not describe an API).
 
-Mounted by mask.app on the app host under `/app` (pages) and `/app/static` (vendored assets); `/` redirects here.
+Mounted by mask.app on the app host under `/app` (pages) and `/app/static` (vendored assets); `/` is MASK's public
+front page (mask.dashboard.views.front) unless MASK_ROOT_URL sends it elsewhere.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mask.dashboard.views import (
     auth,
     bio,
     domains,
+    front,
     imports,
     link_targeting,
     links,
@@ -98,14 +100,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def to_dashboard(_request: object) -> Response:
-    return RedirectResponse("/app", status_code=307)
-
-
 def routes() -> list[BaseRoute]:
     ws = "/{workspace:str}"
     return [
-        Route("/", to_dashboard),
+        Route("/", front.front_page, methods=["GET"]),
         Route("/app", auth.home),
         # Public on purpose: shared dashboards (mask.shared_dashboard), opened by their unguessable token.
         Route("/share/{token:str}", share.shared_page, methods=["GET"]),
@@ -146,6 +144,9 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/links", links.list_links, methods=["GET"]),
                 Route(ws + "/links", links.create_link, methods=["POST"]),
                 Route(ws + "/links/new", links.new_link_form, methods=["GET"]),
+                Route(ws + "/links/bulk", links.bulk, methods=["POST"]),
+                Route(ws + "/links/metadata", links.metadata, methods=["GET"]),
+                Route(ws + "/links/qr-preview.svg", links.builder_qr, methods=["GET"]),
                 Route(ws + "/links/export.csv", imports.export_links, methods=["GET"]),
                 Route(ws + "/imports", imports.imports_page, methods=["GET"]),
                 Route(ws + "/imports", imports.start_import, methods=["POST"]),
@@ -282,13 +283,13 @@ def create_dashboard(
     rate_limiter: Limiter | None,
     page_client: Callable[[], httpx.AsyncClient] | None = None,
 ) -> ASGIApp:
-    """The dashboard app; it expects full paths (`/app/...`, and `/` for the redirect). `rate_limiter`: the API's,
-    whose counts the workspace settings page shows; `page_client`: the SSRF-guarded client that reads a link's
-    page for its preview ("Fetch from the page", as `GET /v1/links/metadata`)."""
+    """The dashboard app; it expects full paths (`/app/...`, and `/` for the front page). `rate_limiter`: the
+    API's, whose counts the workspace settings page shows. `page_client`: the SSRF-guarded client of
+    GET /v1/links/metadata, for the link builder's "Fetch from page" (mask.bootstrap)."""
     app = Starlette(routes=routes(), exception_handlers={404: _error, 405: _error, Exception: _error})
     app.state.context = context
     app.state.rate_limiter = rate_limiter
-    app.state.page_client = page_client
+    app.state.page_client = page_client  # None: the builder cannot fetch pages (never an unguarded client)
     templates = build_templates()
     templates.globals["extra_nav"] = extra_nav()
     templates.globals["all_scope_count"] = len(ALL_SCOPES)
