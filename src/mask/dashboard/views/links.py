@@ -316,22 +316,9 @@ def _utc_values(link: Link | None) -> dict[str, str]:
     return {name: as_utc(getattr(link, name)).isoformat() for name in TIMES if getattr(link, name) is not None}
 
 
-TARGETING_ROUTE = "/app/{workspace:str}/links/{link_id:str}/targeting"
-
-
-def _targeting_url(page: Page, link: Link) -> str | None:
-    """The link's targeting and A/B test page, when this dashboard has one (it is built apart from the editor)."""
-    return f"{page.base}/links/{link.id}/targeting" if TARGETING_ROUTE in _paths(page.request.app.routes) else None
-
-
-def _paths(routes: Any, prefix: str = "") -> set[str]:
-    """Every route path of the dashboard, mounts included."""
-    found: set[str] = set()
-    for route in routes:
-        path = prefix + str(getattr(route, "path", ""))
-        found.add(path)
-        found |= _paths(getattr(route, "routes", None) or [], path)
-    return found
+def _targeting_url(page: Page, link: Link) -> str:
+    """The link's Targeting & A/B tests page (mask.dashboard.views.link_targeting)."""
+    return f"{page.base}/links/{link.id}/targeting"
 
 
 async def _builder(
