@@ -24,6 +24,7 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/links/{{link_id:str}}": [("PATCH", "/v1/links/{link_id}")],
     f"{WS}/links/{{link_id:str}}/delete": [("DELETE", "/v1/links/{link_id}")],
     f"{WS}/links/{{link_id:str}}/state": [("PATCH", "/v1/links/{link_id}")],  # archived, disabled
+    f"{WS}/links/{{link_id:str}}/clicks/delete": [("DELETE", "/v1/links/{link_id}/clicks")],
     f"{WS}/tags": [("POST", "/v1/tags")],
     f"{WS}/tags/{{tag_id:str}}": [("PATCH", "/v1/tags/{tag_id}")],
     f"{WS}/tags/{{tag_id:str}}/delete": [("DELETE", "/v1/tags/{tag_id}")],

@@ -48,11 +48,14 @@ from mask.analytics.timerange import (
     interval_start,
     zone,
 )
+from mask.bio_page import service as bio_page_service
 from mask.bio_page.repository import BioPageRepository
 from mask.bio_page.service import BioPageNotFound
 from mask.click.schemas import TRIGGERS, EnrichedClick
+from mask.event import service as event_service
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
 from mask.kit.time import as_utc, utcnow
+from mask.link import service as link_service
 from mask.link.service import short_url
 
 MAX_BUCKETS = 5000
@@ -72,6 +75,37 @@ def click_store(session: AsyncSession) -> ClickStore:
 async def record_clicks(session: AsyncSession, clicks: list[EnrichedClick]) -> None:
     """Click listener: keep the rollups in step with a batch of newly stored clicks, in its transaction."""
     await SqlClickStore(session).record(clicks)
+
+
+async def clear_link_clicks(session: AsyncSession, *, workspace_id: str, link_id: str) -> link_service.LinkView:
+    """Delete every click of one of the workspace's links: raw clicks, rollups, first sightings and the link's
+    `clicks`/`last_clicked_at`, in one transaction, with a `link.clicks_deleted` event (LinkNotFound for
+    another workspace's link). `clicks_reserved` (what a click limit has let through) is kept: clearing analytics
+    does not reopen a limited link. Clicks still in the click journal are stored later as new clicks."""
+    view = await link_service.get(session, workspace_id=workspace_id, link_id=link_id, lock=True)
+    link = view.link
+    removed = link.clicks
+    await SqlClickStore(session).erase(workspace_id, link_id=link.id)
+    link.clicks, link.last_clicked_at = 0, None
+    await session.flush()
+    data = {**link_service.to_schema(view).model_dump(mode="json"), "clicks_deleted": removed}
+    await event_service.record(session, workspace_id=workspace_id, type="link.clicks_deleted", data=data)
+    return view
+
+
+async def clear_bio_page_clicks(session: AsyncSession, *, workspace_id: str, bio_page_id: str) -> None:
+    """Delete every view of one of the workspace's bio pages and every click on its blocks, as
+    `clear_link_clicks` does for a link, with a `bio_page.clicks_deleted` event."""
+    view = await bio_page_service.get(session, workspace_id=workspace_id, page_id=bio_page_id, lock=True)
+    page = view.page
+    removed = {"views_deleted": page.views, "clicks_deleted": page.clicks}
+    await SqlClickStore(session).erase(workspace_id, bio_page_id=page.id)
+    page.views, page.clicks = 0, 0
+    for block in view.blocks:
+        block.clicks = 0
+    await session.flush()
+    data = {**bio_page_service.to_schema(view).model_dump(mode="json"), **removed}
+    await event_service.record(session, workspace_id=workspace_id, type="bio_page.clicks_deleted", data=data)
 
 
 async def rebuild_rollups(

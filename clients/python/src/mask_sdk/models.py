@@ -1034,7 +1034,7 @@ class WebhookEvent(Model):
 
 
 class LinkEvent(WebhookEvent):
-    type: Literal["link.created", "link.updated", "link.deleted"]
+    type: Literal["link.created", "link.updated", "link.deleted", "link.clicks_deleted"]
     data: Link
 
 
@@ -1044,7 +1044,7 @@ class LinkClickedEvent(WebhookEvent):
 
 
 class BioPageEvent(WebhookEvent):
-    type: Literal["bio_page.created", "bio_page.updated", "bio_page.deleted"]
+    type: Literal["bio_page.created", "bio_page.updated", "bio_page.deleted", "bio_page.clicks_deleted"]
     data: BioPage
 
 
@@ -1066,10 +1066,12 @@ EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "link.created": LinkEvent,
     "link.updated": LinkEvent,
     "link.deleted": LinkEvent,
+    "link.clicks_deleted": LinkEvent,
     "link.clicked": LinkClickedEvent,
     "bio_page.created": BioPageEvent,
     "bio_page.updated": BioPageEvent,
     "bio_page.deleted": BioPageEvent,
+    "bio_page.clicks_deleted": BioPageEvent,
     "domain.created": DomainEvent,
     "domain.updated": DomainEvent,
     "domain.deleted": DomainEvent,

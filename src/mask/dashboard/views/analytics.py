@@ -210,6 +210,14 @@ async def workspace_analytics(page: Page) -> Response:
     return page.render("analytics.html", problem=None, link=link, **values)
 
 
+@view(workspace=True, permission=Permission.links_write)
+async def clear_link_clicks(page: Page) -> Response:
+    """The link analytics page's "Clear click data" (DELETE /v1/links/{id}/clicks)."""
+    link_id = page.request.path_params["link_id"]
+    await analytics_service.clear_link_clicks(page.db, workspace_id=page.ws.workspace.id, link_id=link_id)
+    return page.redirect(f"{page.base}/analytics?{urlencode({'link_id': link_id})}", done="link-clicks-deleted")
+
+
 @view(workspace=True, permission=Permission.analytics_read)
 async def breakdown(page: Page) -> Response:
     """One breakdown card: what the analytics page loads for each card (or, without script, a page of its own)."""
