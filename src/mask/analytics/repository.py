@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -46,9 +47,10 @@ from mask.click.repository import bind_processor
 from mask.click.schemas import EnrichedClick
 from mask.kit.time import as_utc
 from mask.models.analytics import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
-from mask.models.click import Click, ClickVisitor
+from mask.models.click import Click, ClickRetentionMark, ClickVisitor
 from mask.models.link import Link
 from mask.models.tag import Tag, link_tags
+from mask.models.workspace import Workspace
 
 SHARDS = 8
 UPSERT_CHUNK = 2000  # rollup rows per SQLite statement (12 parameters each; SQLite binds at most 32,766)
@@ -150,9 +152,16 @@ class SqlClickStore:
         or all time. Hours and per-target days from raw; the rest from those; the months the days touch from
         their day rows. Every row lands in shard 0. On PostgreSQL the rollup tables are locked against click
         batches for the transaction (a batch waits, then adds its clicks to the rebuilt rows); on SQLite the
-        first DELETE takes the database's write lock."""
+        first DELETE takes the database's write lock. Days before the retention mark (MASK_CLICK_RETENTION_DAYS
+        dropped their raw clicks) are never rebuilt: [start, end) is cut to the days after it."""
         for bound in (start, end):
             assert bound is None or floor_grain(bound, Grain.day) == bound, "whole UTC days"
+        dropped = await self.dropped_before()
+        if dropped is not None and (start is None or start < dropped):
+            # Days whose raw clicks retention dropped keep their rollups: rebuilding them would wipe them.
+            start = dropped
+            if end is not None and end <= start:
+                return
         if self.dialect == "postgresql":  # big GROUP BYs: hash them in memory rather than sorting on disk
             await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
             for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
@@ -366,6 +375,42 @@ class SqlClickStore:
             (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
         )
 
+    # --- retention (MASK_CLICK_RETENTION_DAYS) ---------------------------------------------------------------
+
+    async def dropped_before(self) -> datetime | None:
+        """Before when raw clicks may have been dropped by retention (their rollups kept), or None."""
+        value = await self.session.scalar(select(ClickRetentionMark.dropped_before).where(ClickRetentionMark.id == 1))
+        return as_utc(value) if value is not None else None
+
+    async def mark_dropped_before(self, instant: datetime) -> None:
+        """Move the retention mark forward to `instant` (never back)."""
+        current = await self.dropped_before()
+        if current is None:
+            self.session.add(ClickRetentionMark(id=1, dropped_before=instant))
+        elif current < instant:
+            await self.session.execute(
+                update(ClickRetentionMark).where(ClickRetentionMark.id == 1).values(dropped_before=instant)
+            )
+        await self.session.flush()
+
+    async def drop_raw_before(self, workspace_id: str, before: datetime, *, limit: int) -> int:
+        """Delete at most `limit` of the workspace's raw clicks older than `before` (through the (workspace_id,
+        clicked_at) index); how many went. The rollups are not touched."""
+        oldest = (
+            select(Click.id)
+            .where(Click.workspace_id == workspace_id, Click.clicked_at < before)
+            .order_by(Click.clicked_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(Click).where(Click.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def workspace_ids(self) -> list[str]:
+        result = await self.session.execute(select(Workspace.id).order_by(Workspace.id))
+        return list(result.scalars())
+
     async def click_workspaces(self) -> list[str]:
         """The workspaces that have stored clicks."""
         result = await self.session.execute(select(Click.workspace_id).distinct().order_by(Click.workspace_id))
@@ -443,10 +488,21 @@ class SqlClickStore:
                 TargetRollup.link_id.in_(sorted(ids)),
             )
             return await self.session.scalar(statement)
-        result = await self.session.scalar(
+        raw = await self.session.scalar(
             select(Click.clicked_at).where(Click.workspace_id == query.workspace_id).order_by(Click.clicked_at).limit(1)
         )
-        return result
+        # The hour rollups reach back further once MASK_CLICK_RETENTION_DAYS has dropped old raw clicks.
+        rolled = await self.session.scalar(
+            select(func.min(DimensionRollup.bucket)).where(
+                DimensionRollup.workspace_id == query.workspace_id,
+                DimensionRollup.event == query.event.value,
+                DimensionRollup.dimension == TOTAL,
+                DimensionRollup.grain == Grain.hour.value,
+            )
+        )
+        if raw is None or (rolled is not None and as_utc(rolled) < floor_grain(as_utc(raw), Grain.hour)):
+            return as_utc(rolled) if rolled is not None else None
+        return as_utc(raw)
 
     # --- the statement -------------------------------------------------------------------------------------
 

@@ -120,12 +120,18 @@ async def rebuild_rollups(
     await SqlClickStore(session).rebuild(workspace_id, start, end)
 
 
+async def retained_since(session: AsyncSession) -> datetime | None:
+    """The first UTC day whose raw clicks are all kept, when MASK_CLICK_RETENTION_DAYS has dropped older ones."""
+    return await SqlClickStore(session).dropped_before()
+
+
 async def rebuild_days(
     session: AsyncSession, *, workspace_id: str | None = None, since: date | None = None, until: date | None = None
 ) -> list[tuple[str, datetime]]:
     """The (workspace, UTC day) steps of a rebuild: every day from a workspace's first stored click to its
-    last, within [since, until] when given."""
+    last, within [since, until] when given, never before the retention mark (`retained_since`)."""
     store = SqlClickStore(session)
+    dropped = await store.dropped_before()
     workspaces = [workspace_id] if workspace_id is not None else await store.click_workspaces()
     steps: list[tuple[str, datetime]] = []
     for workspace in workspaces:
@@ -137,6 +143,8 @@ async def rebuild_days(
             first = max(first, datetime(since.year, since.month, since.day, tzinfo=UTC))
         if until is not None:
             last = min(last, datetime(until.year, until.month, until.day, tzinfo=UTC))
+        if dropped is not None:  # days whose raw clicks retention dropped: their rollups are all there is
+            first = max(first, dropped)
         day = first
         while day <= last:
             steps.append((workspace, day))
