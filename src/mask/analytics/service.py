@@ -34,6 +34,7 @@ from mask.analytics.schemas import (
     ClickFilterParams,
     ClickTimeseries,
     GroupBy,
+    LinkClickCount,
     LinkClicks,
     LinksBreakdown,
     TimeseriesPoint,
@@ -56,6 +57,8 @@ from mask.event import service as event_service
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
 from mask.kit.time import as_utc, utcnow
 from mask.link import service as link_service
+from mask.link.repository import LinkRepository
+from mask.link.schemas import ImportedClicks
 from mask.link.service import short_url
 
 MAX_BUCKETS = 5000
@@ -173,6 +176,9 @@ async def clicks(
     group_by = params.group_by
     if group_by is GroupBy.count:
         counts = await store.totals(query)
+        imported = await _imported(session, query)
+        if imported is not None:
+            return LinkClickCount(clicks=counts.clicks, unique_clicks=counts.unique_clicks, imported_clicks=imported)
         return ClickCount(clicks=counts.clicks, unique_clicks=counts.unique_clicks)
     if group_by is GroupBy.timeseries:
         return await _timeseries(store, query, params, tz, now)
@@ -205,6 +211,16 @@ async def clicks(
             ]
         }
     )
+
+
+async def _imported(session: AsyncSession, query: ClickQuery) -> ImportedClicks | None:
+    """The click total another shortener counted for the one link a question is filtered to, if it has one."""
+    named = [f.include for f in query.filters if f.column == "link_id" and f.include is not None]
+    if len(named) != 1 or len(named[0]) != 1:
+        return None
+    (link_id,) = named[0]
+    found = (await LinkRepository(session).imported_clicks([link_id])).get(link_id)
+    return None if found is None else ImportedClicks(clicks=found[0], source=found[1], imported_at=found[2])
 
 
 async def resolve_query(

@@ -194,6 +194,14 @@ class LinkMetadata(Model):
     image_url: str | None
 
 
+class ImportedClicks(Model):
+    """Clicks another shortener counted before the link was imported: never part of `clicks` or analytics."""
+
+    clicks: int
+    source: str
+    imported_at: datetime | None
+
+
 class Link(Model):
     id: str
     url: str
@@ -207,6 +215,7 @@ class Link(Model):
     tags: list[str]
     clicks: int
     last_clicked_at: datetime | None
+    imported_clicks: ImportedClicks | None = None
     archived: bool
     disabled: bool
     utm_source: str | None
@@ -753,6 +762,12 @@ class ClickCount(Model):
     unique_clicks: int
 
 
+class LinkClickCount(ClickCount):
+    """`group_by="count"` filtered to one link imported with another shortener's click total (not in `clicks`)."""
+
+    imported_clicks: ImportedClicks
+
+
 class TimeseriesPoint(Model):
     start: datetime
     clicks: int
@@ -895,8 +910,8 @@ GroupBy = Literal[
     "triggers",
 ]
 
-CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
-    "count": ClickCount,
+CLICKS_BY_GROUP: dict[str, Any] = {
+    "count": LinkClickCount | ClickCount,
     "timeseries": ClickTimeseries,
     "links": LinksBreakdown,
     "bio_blocks": BioBlocksBreakdown,
@@ -920,7 +935,8 @@ CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
 
 # What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
 ClickAnalytics = (
-    ClickCount
+    LinkClickCount
+    | ClickCount
     | ClickTimeseries
     | LinksBreakdown
     | BioBlocksBreakdown

@@ -85,6 +85,15 @@ class Breakdown:
     rows: list[Row] | None = None  # None until loaded
 
 
+SOURCE_NAMES = {"bitly": "Bitly", "shlink": "Shlink", "dub": "Dub", "yourls": "YOURLS", "kutt": "Kutt", "mask": "MASK"}
+
+
+def imported_label(source: str) -> str:
+    """An import's `source` as people say it: `bitly-csv` → Bitly, `csv` → a CSV file."""
+    name = source.removesuffix("-csv")
+    return SOURCE_NAMES.get(name, "a CSV file" if name == "csv" else name)
+
+
 def _query(page: Page) -> dict[str, str]:
     """The accepted analytics parameters of this page's URL (the rest is ignored, not refused)."""
     params = page.request.query_params
@@ -177,9 +186,12 @@ async def report(
         for name, value in query.items()
         if name in FILTER_PARAMS or name == "tags"
     ]
+    imported = getattr(totals, "imported_clicks", None)  # one link, imported with another shortener's total
     return {
         "query": query,
         "totals": totals,
+        "imported": imported,
+        "imported_from": imported_label(imported.source) if imported is not None else None,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
         "breakdowns": _cards(page, query, breakdowns) if total else [],
