@@ -3,7 +3,9 @@ once, and nothing else changes."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -184,3 +186,43 @@ async def test_deleting_clicks_needs_the_write_scope(client: httpx.AsyncClient, 
     for path in ("/v1/links/lnk_any/clicks", "/v1/bio-pages/bio_any/clicks"):
         response = await client.delete(path, headers=reader.headers)
         assert response.status_code == 403, response.text
+
+
+async def test_a_deletion_racing_click_batches_leaves_counters_rollups_and_raw_clicks_agreeing(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """Batches for the link (and another) stored while its clicks are deleted: each batch lands wholly before the
+    deletion (and is deleted) or after it (and counts); no deadlock, no half."""
+    link, other = await create_link(client, tenant, "raced"), await create_link(client, tenant, "beside")
+    t = at("2026-04-01T12:00")
+    batches = [
+        [
+            click(
+                tenant,
+                t + timedelta(seconds=b * 60 + i),
+                link_id=[link, other][i % 2],
+                country="US",
+                visitor=f"r{b}{i}",
+            )
+            for i in range(40)
+        ]
+        for b in range(6)
+    ]
+    await record(app, batches[0])
+
+    async def delete() -> None:
+        response = await client.delete(f"/v1/links/{link}/clicks", headers=tenant.headers)
+        assert response.status_code == 204, response.text
+
+    await asyncio.gather(
+        *(record(app, batch) for batch in batches[1:4]), delete(), *(record(app, b) for b in batches[4:])
+    )
+
+    raw = await _raw_count(app, link_id=link)
+    assert (await client.get(f"/v1/links/{link}", headers=tenant.headers)).json()["clicks"] == raw
+    assert (await analytics(client, tenant, group_by="count", interval="all", link_id=link))["clicks"] == raw
+    assert (await client.get(f"/v1/links/{other}", headers=tenant.headers)).json()["clicks"] == 120
+    kept = _nonzero(await _rollup_rows(app))
+    async with session_scope(app.context.sessionmaker) as session:
+        await analytics_service.rebuild_rollups(session)
+    assert _nonzero(await _rollup_rows(app)) == kept
