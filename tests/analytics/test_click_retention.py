@@ -14,6 +14,7 @@ from mask.analytics.retention import ClickRetention
 from mask.analytics.schemas import AnalyticsParams, GroupBy
 from mask.app import MaskApp
 from mask.bootstrap import build_services
+from mask.click.schemas import EnrichedClick
 from mask.config import Settings
 from mask.db import session_scope
 from mask.models.click import Click
@@ -95,6 +96,20 @@ async def test_dropping_old_raw_clicks_keeps_every_rollup_answer(
     other_links = [await create_link(client, other, "o1")]
     await record(app, _random_clicks(other, other_links, random.Random(9), 100))
     other_old, other_all = await _raw(app, other.workspace_id)
+    # A deleted workspace's clicks stay in the clicks table: retention drops them too.
+    await record(
+        app,
+        [
+            EnrichedClick(
+                click_id="clk_gone1",
+                clicked_at=at("2026-03-07T10:00"),
+                workspace_id="ws_gone",
+                domain="localhost:8000",
+                visitor_hash="g",
+                link_id="lnk_gone",
+            )
+        ],
+    )
     before = await _answers(app, tenant, links[0], page)
     rows = await _rollup_rows(app)
     total = (await _raw(app, tenant.workspace_id))[1]
@@ -102,7 +117,8 @@ async def test_dropping_old_raw_clicks_keeps_every_rollup_answer(
     retention = ClickRetention(app.context.sessionmaker, retention_days=5, batch_size=37)  # many batches
     removed = await retention.run_once(now=NOW)
 
-    assert removed == old + other_old
+    assert removed == old + other_old + 1
+    assert await _raw(app, "ws_gone") == (0, 0)
     assert await _raw(app, tenant.workspace_id) == (0, total - old)
     assert await _raw(app, other.workspace_id) == (0, other_all - other_old)
     assert await _rollup_rows(app) == rows
