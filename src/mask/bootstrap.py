@@ -11,7 +11,8 @@ Read top to bottom, it says who reacts to what:
   fetches new links' page titles at once; DomainChanged → every worker's domain states forget the host name
   (whether it serves, whose links, its fallbacks), and the domain checker looks for due checks.
 - Background services (the background process): click storing, webhook delivery, the mail sender, audit log
-  retention, the link title fetcher, and the DomainChecker, which re-checks custom domains' DNS records when due.
+  retention, raw click retention (MASK_CLICK_RETENTION_DAYS), the link title fetcher, and the DomainChecker,
+  which re-checks custom domains' DNS records when due.
 
 Two roles: `create_app` builds an HTTP process (`mask serve`'s workers, the tests), `create_worker` the background
 process (`mask worker`) with only what it runs: click storing and webhook delivery, no ASGI apps.
@@ -28,6 +29,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mask.analytics import service as analytics_service
+from mask.analytics.retention import ClickRetention
 from mask.api.app import api_stack, create_api
 from mask.api.edge import BodyFirst
 from mask.app import MaskApp, Services
@@ -172,6 +174,9 @@ def build_services(settings: Settings, *, run_background: bool) -> tuple[AppCont
     context.signals.connect(MailQueued, mail.on_mail_queued)
     retention = AuditRetention(context.sessionmaker, retention_days=settings.audit_retention_days)
     context.background.append(BackgroundService("audit log retention", retention.start, retention.stop))
+    if settings.click_retention_days is not None:
+        clicks_retention = ClickRetention(context.sessionmaker, retention_days=settings.click_retention_days)
+        context.background.append(BackgroundService("click retention", clicks_retention.start, clicks_retention.stop))
     # In each click batch's transaction, in this order (mask.click.service.record_batch).
     listeners: list[ClickListener] = [
         webhooks.clicks,  # link.clicked events for subscribed workspaces

@@ -457,6 +457,7 @@ def clicks_rebuild_rollups(
     ] = None,
 ) -> None:
     """Recompute the analytics rollups from the stored clicks, a UTC day per transaction (backfills, repairs).
+    Days whose raw clicks MASK_CLICK_RETENTION_DAYS dropped are never rebuilt (that would wipe their rollups).
 
     Safe beside a running MASK: on PostgreSQL a click batch waits for the day in hand, then adds to it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -477,6 +478,13 @@ def clicks_rebuild_rollups(
                     workspace_id=workspace_id,
                     since=since.date() if since else None,
                     until=until.date() if until else None,
+                )
+                kept = await analytics_service.retained_since(session)
+            if kept is not None:
+                typer.echo(
+                    f"days before {kept:%Y-%m-%d} are left as they are: MASK_CLICK_RETENTION_DAYS dropped their raw "
+                    "clicks, so their rollups are all there is",
+                    err=True,
                 )
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
             with Progress(*columns, transient=False) as progress:

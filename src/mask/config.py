@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     mail_dir: str = "var/mail"
     # How long the audit log keeps its entries.
     audit_retention_days: int = Field(default=365, ge=1)
+    # Raw clicks older than this many days are dropped by the background process; the analytics rollups stay
+    # (mask.analytics.retention says what still answers for those days). Unset: raw clicks are kept forever.
+    click_retention_days: int | None = Field(default=None, ge=1)
     # Abuse reports (`/report` on every short domain) accepted per network (/24, /48) per hour.
     reports_per_hour: int = Field(default=10, ge=1)
     # Custom domains (mask.domain): the routing record users create (a CNAME to this host name, or A/AAAA

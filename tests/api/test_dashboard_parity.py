@@ -37,6 +37,7 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     ],
     # The list's selection and row actions: archive, unarchive, add/remove a tag (PATCH), delete (DELETE).
     f"{WS}/links/bulk": [("PATCH", "/v1/links/bulk"), ("DELETE", "/v1/links/bulk")],
+    f"{WS}/links/{{link_id:str}}/clicks/delete": [("DELETE", "/v1/links/{link_id}/clicks")],
     f"{WS}/tags": [("POST", "/v1/tags")],
     f"{WS}/tags/{{tag_id:str}}": [("PATCH", "/v1/tags/{tag_id}")],
     f"{WS}/tags/{{tag_id:str}}/delete": [("DELETE", "/v1/tags/{tag_id}")],

@@ -17,7 +17,7 @@ from mask.analytics.schemas import (
     EventsParams,
     ViewsResponse,
 )
-from mask.auth.dependencies import AnalyticsRead
+from mask.auth.dependencies import AnalyticsRead, BioPagesWrite, LinksWrite
 from mask.dependencies import ContextDep, SessionDep
 from mask.kit.schemas import error_responses
 
@@ -193,3 +193,46 @@ async def export_events(
         media_type=EXPORT_MEDIA_TYPES[kind],
         headers={"Content-Disposition": f'attachment; filename="clicks.{kind}"'},
     )
+
+
+# Deleting a link's or a bio page's clicks: under the link's and the page's paths (and their write scopes: who may
+# change or delete the link may delete what it counted; there is no analytics write scope), served from here
+# because the clicks and their rollups are analytics' (mask.link must not import mask.analytics).
+targets = APIRouter()
+
+CLEAR_NOTE = (
+    " In one transaction: the raw clicks (events and exports), every rollup (totals, time series, breakdowns), "
+    "the first sightings that make clicks unique, and the counters. Clicks made before the call that were still "
+    "on their way to the database (the click journal, usually under a second) are stored afterwards as new "
+    "clicks. A link's `clicks_remaining` (its click limit) is not reset. Another workspace's id is `404`."
+)
+
+
+@targets.delete(
+    "/links/{link_id}/clicks",
+    status_code=204,
+    responses=error_responses(403, 404),
+    tags=["Links"],
+    summary="Delete a link's clicks",
+    description="Scope: `links:write`. The link's `clicks` becomes 0 and `last_clicked_at` null; a "
+    "`link.clicks_deleted` event (webhooks, audit log) says how many human clicks went (`clicks_deleted`)."
+    + CLEAR_NOTE,
+)
+async def delete_link_clicks(link_id: str, auth: LinksWrite, session: SessionDep) -> Response:
+    await analytics_service.clear_link_clicks(session, workspace_id=auth.workspace_id, link_id=link_id)
+    return Response(status_code=204)
+
+
+@targets.delete(
+    "/bio-pages/{bio_page_id}/clicks",
+    status_code=204,
+    responses=error_responses(403, 404),
+    tags=["Bio pages"],
+    summary="Delete a bio page's views and clicks",
+    description="Scope: `bio_pages:write`. The page's views and the clicks on its blocks; `views`, `clicks` and "
+    "each block's `clicks` become 0; a `bio_page.clicks_deleted` event carries `views_deleted` and "
+    "`clicks_deleted`." + CLEAR_NOTE,
+)
+async def delete_bio_page_clicks(bio_page_id: str, auth: BioPagesWrite, session: SessionDep) -> Response:
+    await analytics_service.clear_bio_page_clicks(session, workspace_id=auth.workspace_id, bio_page_id=bio_page_id)
+    return Response(status_code=204)

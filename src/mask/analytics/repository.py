@@ -32,7 +32,10 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Subquery
@@ -44,9 +47,10 @@ from mask.click.repository import bind_processor
 from mask.click.schemas import EnrichedClick
 from mask.kit.time import as_utc
 from mask.models.analytics import VALUE_LENGTH, DimensionRollup, Grain, TargetDimensionRollup, TargetRollup
-from mask.models.click import Click
+from mask.models.click import Click, ClickRetentionMark, ClickVisitor
 from mask.models.link import Link
 from mask.models.tag import Tag, link_tags
+from mask.models.workspace import Workspace
 
 SHARDS = 8
 UPSERT_CHUNK = 2000  # rollup rows per SQLite statement (12 parameters each; SQLite binds at most 32,766)
@@ -148,9 +152,16 @@ class SqlClickStore:
         or all time. Hours and per-target days from raw; the rest from those; the months the days touch from
         their day rows. Every row lands in shard 0. On PostgreSQL the rollup tables are locked against click
         batches for the transaction (a batch waits, then adds its clicks to the rebuilt rows); on SQLite the
-        first DELETE takes the database's write lock."""
+        first DELETE takes the database's write lock. Days before the retention mark (MASK_CLICK_RETENTION_DAYS
+        dropped their raw clicks) are never rebuilt: [start, end) is cut to the days after it."""
         for bound in (start, end):
             assert bound is None or floor_grain(bound, Grain.day) == bound, "whole UTC days"
+        dropped = await self.dropped_before()
+        if dropped is not None and (start is None or start < dropped):
+            # Days whose raw clicks retention dropped keep their rollups: rebuilding them would wipe them.
+            start = dropped
+            if end is not None and end <= start:
+                return
         if self.dialect == "postgresql":  # big GROUP BYs: hash them in memory rather than sorting on disk
             await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
             for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
@@ -252,6 +263,154 @@ class SqlClickStore:
                     [model.grain == finer.value, *self._scope(model, workspace_id), *_within(model.bucket, *scope)],
                 )
 
+    async def erase(self, workspace_id: str, *, link_id: str | None = None, bio_page_id: str | None = None) -> None:
+        """Take every click of one link, or of one bio page (its views and its blocks' clicks), out of the raw
+        clicks and every rollup, in the caller's transaction (which has locked the link's or page's row).
+
+        The workspace-wide rows (`analytics_dimension_rollups`) lose what the target's own rows say it added:
+        the `total` rows of every grain from the target's hour/day/month rows, the dimension values' day and
+        month rows from the target's per-day dimension rows, and the values' hour rows from the raw clicks (the
+        only place that has them: for days whose raw clicks were dropped by MASK_CLICK_RETENTION_DAYS, those hour
+        rows keep the target's clicks). The subtraction is an upsert of negative counts into shard 0: readers
+        sum over shards. Then the target's own rollup rows, raw clicks and first sightings go.
+
+        On PostgreSQL the rollup tables are locked against click batches first (as `rebuild` does): a batch that
+        holds a row of this target's link or page already committed before the caller's row lock was granted; one
+        that did not waits, and its clicks are new clicks, counted after this transaction."""
+        assert (link_id is None) != (bio_page_id is None), "one target"
+        if self.dialect == "postgresql":
+            for model in (TargetRollup, DimensionRollup, TargetDimensionRollup):
+                await self.session.execute(text(f"LOCK TABLE {model.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
+
+        def of_target(model: Any) -> list[ColumnElement[bool]]:
+            column = model.link_id if link_id is not None else model.bio_page_id
+            return [model.workspace_id == workspace_id, column == (link_id if link_id is not None else bio_page_id)]
+
+        t, td = TargetRollup, TargetDimensionRollup
+        # Block ids whose first sightings go too (a page's views and each block's clicks are separate targets).
+        blocks: list[str] = []
+        if bio_page_id is not None:
+            found = await self.session.execute(
+                select(t.bio_block_id).where(*of_target(t), t.bio_block_id != "").distinct()
+            )
+            blocks = list(found.scalars())
+        await self._subtract(
+            {
+                "workspace_id": t.workspace_id,
+                "event": t.event,
+                "grain": t.grain,
+                "bucket": t.bucket,
+                "domain": t.domain,
+            },
+            {"dimension": TOTAL, "value": ""},
+            self._sums(t),
+            of_target(t),
+        )
+        for grain in (Grain.day, Grain.month):
+            await self._subtract(
+                {
+                    "workspace_id": td.workspace_id,
+                    "event": td.event,
+                    "dimension": td.dimension,
+                    "bucket": td.day if grain is Grain.day else self._truncate(td.day, Grain.month),
+                    "domain": td.domain,
+                    "value": td.value,
+                },
+                {"grain": grain.value},
+                self._sums(td),
+                of_target(td),
+            )
+        raw_target = of_target(Click)
+        for dimension in DIMENSIONS:
+            value = self._raw_value(dimension)
+            await self._subtract(
+                {
+                    "workspace_id": Click.workspace_id,
+                    "event": self._raw_event(),
+                    "bucket": self._truncate(Click.clicked_at, Grain.hour),
+                    "domain": Click.domain,
+                    "value": value,
+                },
+                {"dimension": dimension, "grain": Grain.hour.value},
+                self._raw_sums(),
+                [*raw_target, value != EMPTY],
+            )
+        for model in (TargetRollup, TargetDimensionRollup):
+            await self.session.execute(delete(model).where(*of_target(model)))
+        await self.session.execute(delete(Click).where(*raw_target))
+        targets = [link_id] if link_id is not None else [bio_page_id, *blocks]
+        await self.session.execute(delete(ClickVisitor).where(ClickVisitor.target_id.in_(targets)))
+
+    async def _subtract(
+        self, keys: dict[str, Any], constants: dict[str, Any], sums: Sequence[Any], where: Sequence[Any]
+    ) -> None:
+        """Add the negated sums of a grouped SELECT to the workspace-wide rollup rows, in shard 0."""
+        table: Any = DimensionRollup.__table__
+        names = [*keys, *constants, "shard", *COUNTS]
+        columns = [
+            *keys.values(),
+            *(literal(value, table.c[name].type) for name, value in constants.items()),
+            literal(0, SmallInteger),
+            *(-total for total in sums),
+        ]
+        select_ = select(*columns).where(*where).group_by(*keys.values())
+        insert_ = (postgresql_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+        statement = insert_.from_select([table.c[name] for name in names], select_)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[column.name for column in table.primary_key],
+                set_={name: table.c[name] + statement.excluded[name] for name in COUNTS},
+            )
+        )
+
+    def _raw_sums(self) -> list[Any]:
+        return [
+            func.sum(case((Click.is_bot, 0), else_=1)),
+            func.sum(case((Click.is_unique, 1), else_=0)),
+            func.sum(case((Click.is_bot, 1), else_=0)),
+        ]
+
+    def _raw_event(self) -> ColumnElement[Any]:
+        return case(
+            (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
+        )
+
+    # --- retention (MASK_CLICK_RETENTION_DAYS) ---------------------------------------------------------------
+
+    async def dropped_before(self) -> datetime | None:
+        """Before when raw clicks may have been dropped by retention (their rollups kept), or None."""
+        value = await self.session.scalar(select(ClickRetentionMark.dropped_before).where(ClickRetentionMark.id == 1))
+        return as_utc(value) if value is not None else None
+
+    async def mark_dropped_before(self, instant: datetime) -> None:
+        """Move the retention mark forward to `instant` (never back)."""
+        current = await self.dropped_before()
+        if current is None:
+            self.session.add(ClickRetentionMark(id=1, dropped_before=instant))
+        elif current < instant:
+            await self.session.execute(
+                update(ClickRetentionMark).where(ClickRetentionMark.id == 1).values(dropped_before=instant)
+            )
+        await self.session.flush()
+
+    async def drop_raw_before(self, workspace_id: str, before: datetime, *, limit: int) -> int:
+        """Delete at most `limit` of the workspace's raw clicks older than `before` (through the (workspace_id,
+        clicked_at) index); how many went. The rollups are not touched."""
+        oldest = (
+            select(Click.id)
+            .where(Click.workspace_id == workspace_id, Click.clicked_at < before)
+            .order_by(Click.clicked_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(Click).where(Click.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def workspace_ids(self) -> list[str]:
+        result = await self.session.execute(select(Workspace.id).order_by(Workspace.id))
+        return list(result.scalars())
+
     async def click_workspaces(self) -> list[str]:
         """The workspaces that have stored clicks."""
         result = await self.session.execute(select(Click.workspace_id).distinct().order_by(Click.workspace_id))
@@ -329,10 +488,21 @@ class SqlClickStore:
                 TargetRollup.link_id.in_(sorted(ids)),
             )
             return await self.session.scalar(statement)
-        result = await self.session.scalar(
+        raw = await self.session.scalar(
             select(Click.clicked_at).where(Click.workspace_id == query.workspace_id).order_by(Click.clicked_at).limit(1)
         )
-        return result
+        # The hour rollups reach back further once MASK_CLICK_RETENTION_DAYS has dropped old raw clicks.
+        rolled = await self.session.scalar(
+            select(func.min(DimensionRollup.bucket)).where(
+                DimensionRollup.workspace_id == query.workspace_id,
+                DimensionRollup.event == query.event.value,
+                DimensionRollup.dimension == TOTAL,
+                DimensionRollup.grain == Grain.hour.value,
+            )
+        )
+        if raw is None or (rolled is not None and as_utc(rolled) < floor_grain(as_utc(raw), Grain.hour)):
+            return as_utc(rolled) if rolled is not None else None
+        return as_utc(raw)
 
     # --- the statement -------------------------------------------------------------------------------------
 

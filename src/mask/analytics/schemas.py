@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from mask.analytics.query import BotMode
 from mask.analytics.timerange import Granularity, Interval
 from mask.kit.schemas import UTCDatetime
+from mask.link.schemas import ImportedClicks
 
 
 class GroupBy(StrEnum):
@@ -186,6 +187,15 @@ class ClickCount(BaseModel):
     unique_clicks: int = _unique()
 
 
+class LinkClickCount(ClickCount):
+    """`group_by=count` filtered to one link that was imported with another shortener's click total."""
+
+    imported_clicks: ImportedClicks = Field(
+        description="What the other shortener counted before the import: not part of `clicks`, whatever the range "
+        "(the link's `imported_clicks`)."
+    )
+
+
 class TimeseriesPoint(BaseModel):
     start: UTCDatetime = Field(description="Start of the bucket (local midnight for day buckets), in UTC.")
     clicks: int = _clicks()
@@ -250,7 +260,7 @@ BREAKDOWN_MODELS[GroupBy.links] = LinksBreakdown
 BREAKDOWN_MODELS[GroupBy.bio_blocks] = BioBlocksBreakdown
 
 # What the endpoint documents: one shape per group_by.
-ANALYTICS_RESPONSE: Any = Union[(ClickCount, ClickTimeseries, *BREAKDOWN_MODELS.values())]
+ANALYTICS_RESPONSE: Any = Union[(LinkClickCount, ClickCount, ClickTimeseries, *BREAKDOWN_MODELS.values())]
 
 
 # ---- bio page views (GET /v1/analytics/views) ----

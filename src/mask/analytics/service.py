@@ -34,6 +34,7 @@ from mask.analytics.schemas import (
     ClickFilterParams,
     ClickTimeseries,
     GroupBy,
+    LinkClickCount,
     LinkClicks,
     LinksBreakdown,
     TimeseriesPoint,
@@ -48,11 +49,16 @@ from mask.analytics.timerange import (
     interval_start,
     zone,
 )
+from mask.bio_page import service as bio_page_service
 from mask.bio_page.repository import BioPageRepository
 from mask.bio_page.service import BioPageNotFound
 from mask.click.schemas import TRIGGERS, EnrichedClick
+from mask.event import service as event_service
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
 from mask.kit.time import as_utc, utcnow
+from mask.link import service as link_service
+from mask.link.repository import LinkRepository
+from mask.link.schemas import ImportedClicks
 from mask.link.service import short_url
 
 MAX_BUCKETS = 5000
@@ -74,6 +80,37 @@ async def record_clicks(session: AsyncSession, clicks: list[EnrichedClick]) -> N
     await SqlClickStore(session).record(clicks)
 
 
+async def clear_link_clicks(session: AsyncSession, *, workspace_id: str, link_id: str) -> link_service.LinkView:
+    """Delete every click of one of the workspace's links: raw clicks, rollups, first sightings and the link's
+    `clicks`/`last_clicked_at`, in one transaction, with a `link.clicks_deleted` event (LinkNotFound for
+    another workspace's link). `clicks_reserved` (what a click limit has let through) is kept: clearing analytics
+    does not reopen a limited link. Clicks still in the click journal are stored later as new clicks."""
+    view = await link_service.get(session, workspace_id=workspace_id, link_id=link_id, lock=True)
+    link = view.link
+    removed = link.clicks
+    await SqlClickStore(session).erase(workspace_id, link_id=link.id)
+    link.clicks, link.last_clicked_at = 0, None
+    await session.flush()
+    data = {**link_service.to_schema(view).model_dump(mode="json"), "clicks_deleted": removed}
+    await event_service.record(session, workspace_id=workspace_id, type="link.clicks_deleted", data=data)
+    return view
+
+
+async def clear_bio_page_clicks(session: AsyncSession, *, workspace_id: str, bio_page_id: str) -> None:
+    """Delete every view of one of the workspace's bio pages and every click on its blocks, as
+    `clear_link_clicks` does for a link, with a `bio_page.clicks_deleted` event."""
+    view = await bio_page_service.get(session, workspace_id=workspace_id, page_id=bio_page_id, lock=True)
+    page = view.page
+    removed = {"views_deleted": page.views, "clicks_deleted": page.clicks}
+    await SqlClickStore(session).erase(workspace_id, bio_page_id=page.id)
+    page.views, page.clicks = 0, 0
+    for block in view.blocks:
+        block.clicks = 0
+    await session.flush()
+    data = {**bio_page_service.to_schema(view).model_dump(mode="json"), **removed}
+    await event_service.record(session, workspace_id=workspace_id, type="bio_page.clicks_deleted", data=data)
+
+
 async def rebuild_rollups(
     session: AsyncSession,
     *,
@@ -86,12 +123,18 @@ async def rebuild_rollups(
     await SqlClickStore(session).rebuild(workspace_id, start, end)
 
 
+async def retained_since(session: AsyncSession) -> datetime | None:
+    """The first UTC day whose raw clicks are all kept, when MASK_CLICK_RETENTION_DAYS has dropped older ones."""
+    return await SqlClickStore(session).dropped_before()
+
+
 async def rebuild_days(
     session: AsyncSession, *, workspace_id: str | None = None, since: date | None = None, until: date | None = None
 ) -> list[tuple[str, datetime]]:
     """The (workspace, UTC day) steps of a rebuild: every day from a workspace's first stored click to its
-    last, within [since, until] when given."""
+    last, within [since, until] when given, never before the retention mark (`retained_since`)."""
     store = SqlClickStore(session)
+    dropped = await store.dropped_before()
     workspaces = [workspace_id] if workspace_id is not None else await store.click_workspaces()
     steps: list[tuple[str, datetime]] = []
     for workspace in workspaces:
@@ -103,6 +146,8 @@ async def rebuild_days(
             first = max(first, datetime(since.year, since.month, since.day, tzinfo=UTC))
         if until is not None:
             last = min(last, datetime(until.year, until.month, until.day, tzinfo=UTC))
+        if dropped is not None:  # days whose raw clicks retention dropped: their rollups are all there is
+            first = max(first, dropped)
         day = first
         while day <= last:
             steps.append((workspace, day))
@@ -131,6 +176,9 @@ async def clicks(
     group_by = params.group_by
     if group_by is GroupBy.count:
         counts = await store.totals(query)
+        imported = await _imported(session, query)
+        if imported is not None:
+            return LinkClickCount(clicks=counts.clicks, unique_clicks=counts.unique_clicks, imported_clicks=imported)
         return ClickCount(clicks=counts.clicks, unique_clicks=counts.unique_clicks)
     if group_by is GroupBy.timeseries:
         return await _timeseries(store, query, params, tz, now)
@@ -163,6 +211,16 @@ async def clicks(
             ]
         }
     )
+
+
+async def _imported(session: AsyncSession, query: ClickQuery) -> ImportedClicks | None:
+    """The click total another shortener counted for the one link a question is filtered to, if it has one."""
+    named = [f.include for f in query.filters if f.column == "link_id" and f.include is not None]
+    if len(named) != 1 or len(named[0]) != 1:
+        return None
+    (link_id,) = named[0]
+    found = (await LinkRepository(session).imported_clicks([link_id])).get(link_id)
+    return None if found is None else ImportedClicks(clicks=found[0], source=found[1], imported_at=found[2])
 
 
 async def resolve_query(

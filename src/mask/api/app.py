@@ -10,6 +10,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from mask.analytics.endpoints import router as analytics_router
+from mask.analytics.endpoints import targets as click_deletion_router
 from mask.api.docs import install_docs
 from mask.api.edge import ApiEdgeMiddleware, EdgeGuard
 from mask.api.openapi import document_body_errors
@@ -51,6 +52,7 @@ v1.include_router(bulk_router)  # before the links router: `/links/bulk` is no l
 v1.include_router(link_router)
 v1.include_router(qr_router)
 v1.include_router(analytics_router)
+v1.include_router(click_deletion_router)  # DELETE /links/{id}/clicks, /bio-pages/{id}/clicks
 v1.include_router(domain_router)
 v1.include_router(tag_router)
 v1.include_router(webhook_router)

@@ -514,11 +514,10 @@ async def update_many(
             remove_ids = list((await TagRepository(session).ids_by_name(workspace_id, remove)).values())
             await repository.remove_link_tags(changed_ids, remove_ids)
         fresh = {link.id: link for link in await repository.links(workspace_id, ids=changed_ids, fresh=True)}
-        names = await TagRepository(session).names_for_links(changed_ids)
+        fresh_views = {view.link.id: view for view in await link_service.views(session, list(fresh.values()))}
         for outcome in outcomes:
-            if outcome.kind == "updated" and outcome.link_id in fresh:
-                link = fresh[outcome.link_id]
-                outcome.view = LinkView(link=link, tags=names.get(link.id, []))
+            if outcome.kind == "updated" and outcome.link_id in fresh_views:
+                outcome.view = fresh_views[outcome.link_id]
         await _record(session, workspace_id, "link.bulk_updated", [fresh[link_id] for link_id in changed_ids])
         _changed(session, [(link.domain, link.slug) for link in fresh.values()])
     return outcomes

@@ -193,6 +193,7 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/analytics.csv", analytics.analytics_csv, methods=["GET"]),
                 Route(ws + "/analytics/breakdown", analytics.breakdown, methods=["GET"]),
                 Route(ws + "/analytics/map", analytics.world_map, methods=["GET"]),
+                Route(ws + "/links/{link_id:str}/clicks/delete", analytics.clear_link_clicks, methods=["POST"]),
                 Route(ws + "/webhooks", webhooks.list_webhooks, methods=["GET"]),
                 Route(ws + "/webhooks", webhooks.create_webhook, methods=["POST"]),
                 Route(ws + "/webhooks/{webhook_id:str}", webhooks.webhook_detail, methods=["GET"]),

@@ -51,6 +51,7 @@ NOTICES = {
     "link-created": "Link created.",
     "link-updated": "Link saved.",
     "link-deleted": "Link deleted.",
+    "link-clicks-deleted": "Click data cleared: the link's clicks are gone from its analytics and its counter.",
     "link-archived": "Link archived: it still redirects, and leaves the default list.",
     "link-unarchived": "Link back in the list.",
     "link-disabled": "Link disabled: it stopped redirecting.",

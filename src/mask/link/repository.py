@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, not_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mask.models.imports import Import, ImportedLinkStats
 from mask.models.link import Link, LinkTitleFetch
 from mask.models.tag import link_tags
 
@@ -86,6 +87,19 @@ class LinkRepository:
             .execution_options(synchronize_session=False)
         )
         return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
+    async def imported_clicks(self, link_ids: Sequence[str]) -> dict[str, tuple[int, str, datetime | None]]:
+        """(clicks, source, when the import ran) of the links among `link_ids` that brought totals from another
+        shortener."""
+        ids = sorted(set(link_ids))
+        if not ids:
+            return {}
+        result = await self.session.execute(
+            select(ImportedLinkStats.link_id, ImportedLinkStats.clicks, ImportedLinkStats.source, Import.created_at)
+            .outerjoin(Import, Import.id == ImportedLinkStats.import_id)
+            .where(ImportedLinkStats.link_id.in_(ids))
+        )
+        return {row[0]: (int(row[1]), row[2], row[3]) for row in result}
 
     async def get_any(self, link_id: str) -> Link | None:
         """A link by id, whichever workspace it belongs to (for the background, never for a request's caller)."""

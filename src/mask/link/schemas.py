@@ -22,6 +22,17 @@ class RuleCondition(RequestSchema):
     name: str | None = Field(default=None, max_length=100, description="The query parameter's name (`query_param`).")
 
 
+class ImportedClicks(Schema):
+    """Clicks another shortener counted for the link before it was imported: kept apart, never part of `clicks`
+    or of any analytics answer."""
+
+    clicks: int = Field(description="The total the other shortener reported at import time.", examples=[1204])
+    source: str = Field(description="The import's `source` (`bitly`, `bitly-csv`, `shlink`, …).", examples=["bitly"])
+    imported_at: UTCDatetime | None = Field(
+        description="When the import ran: the clicks were counted before it (null if that import was deleted)."
+    )
+
+
 class LinkRule(RequestSchema):
     url: str = Field(max_length=2048, description="Where a click matching every condition goes.")
     conditions: list[RuleCondition] = Field(max_length=10, description="1–10 conditions, all of which must hold.")
@@ -209,6 +220,11 @@ class Link(Schema):
     tags: list[str]
     clicks: int = Field(description="Human clicks recorded (bots excluded), QR code scans included.")
     last_clicked_at: UTCDatetime | None = Field(description="The latest human click recorded; null before the first.")
+    imported_clicks: ImportedClicks | None = Field(
+        default=None,
+        description="Clicks counted by another shortener before the link was imported (Bitly, Shlink, a CSV "
+        "file); null without any. Never added to `clicks` or to analytics.",
+    )
     archived: bool
     disabled: bool
     utm_source: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +24,8 @@ from mask.kit.time import as_utc, utcnow
 from mask.link import access
 from mask.link import rules as link_rules
 from mask.link.repository import Archived, Keyset, LinkFilters, LinkRepository, Order, Sort
+from mask.link.schemas import ImportedClicks, LinkCreate, LinkFields, LinkUpdate
 from mask.link.schemas import Link as LinkSchema
-from mask.link.schemas import LinkCreate, LinkFields, LinkUpdate
 from mask.models.link import Link
 from mask.models.workspace import Plan
 from mask.signals import LinkChanged, TitlesWanted, emit
@@ -95,6 +96,7 @@ class LinkView:
 
     link: Link
     tags: list[str]
+    imported: ImportedClicks | None = None  # totals another shortener counted before an import
 
 
 def short_url(domain: str, slug: str) -> str:
@@ -119,6 +121,7 @@ def to_schema(view: LinkView) -> LinkSchema:
         tags=view.tags,
         clicks=link.clicks,
         last_clicked_at=link.last_clicked_at,
+        imported_clicks=view.imported,
         archived=link.archived,
         disabled=link.disabled,
         utm_source=link.utm_source,
@@ -210,8 +213,24 @@ async def _insert(session: AsyncSession, link: Link) -> None:
 
 
 async def _view(session: AsyncSession, link: Link) -> LinkView:
-    names = await TagRepository(session).names_for_links([link.id])
-    return LinkView(link=link, tags=names.get(link.id, []))
+    return (await views(session, [link]))[0]
+
+
+async def views(session: AsyncSession, links: Sequence[Link]) -> list[LinkView]:
+    """Links with what their API form needs beyond the row: tags, imported click totals (two queries)."""
+    ids = [link.id for link in links]
+    names = await TagRepository(session).names_for_links(ids)
+    imported = await LinkRepository(session).imported_clicks(ids)
+    return [
+        LinkView(
+            link=link,
+            tags=names.get(link.id, []),
+            imported=ImportedClicks(clicks=found[0], source=found[1], imported_at=found[2])
+            if (found := imported.get(link.id)) is not None
+            else None,
+        )
+        for link in links
+    ]
 
 
 async def _want_title(session: AsyncSession, settings: Settings, link: Link) -> None:
@@ -329,7 +348,7 @@ async def create_or_find(
         sent = set(data.model_fields_set) - {"url", "domain", "if_exists"}
         for link in candidates:
             if _same(link, names.get(link.id, []), new, sent):
-                return LinkView(link=link, tags=names.get(link.id, [])), False
+                return await _view(session, link), False
     return await _create(session, settings, workspace_id, new), True
 
 
@@ -528,7 +547,7 @@ async def update(
         await _want_title(session, settings, link)
     if tags is not None:
         await tag_service.attach(session, workspace_id=workspace_id, link_id=link.id, names=tags)
-        view = LinkView(link=link, tags=sorted(tags))
+        view = LinkView(link=link, tags=sorted(tags), imported=view.imported)
     await _record(session, "link.updated", view)
     return view
 
@@ -656,8 +675,7 @@ async def list_page(
         links = links[:limit]
         last = links[-1]
         next_cursor = encode_sort_cursor(query.sort.value, query.order.value, _cursor_value(query.sort, last), last.id)
-    names = await TagRepository(session).names_for_links(link.id for link in links)
-    return [LinkView(link=link, tags=names.get(link.id, [])) for link in links], next_cursor
+    return await views(session, links), next_cursor
 
 
 async def _record(session: AsyncSession, type: str, view: LinkView) -> None:

@@ -16,7 +16,7 @@ from mask.models.analytics import DimensionRollup, TargetDimensionRollup, Target
 from mask.models.audit import AuditEntry
 from mask.models.auth import ApiKey
 from mask.models.bio_page import BioBlock, BioPage
-from mask.models.click import Click, ClickVisitor
+from mask.models.click import Click, ClickRetentionMark, ClickVisitor
 from mask.models.domain import Domain
 from mask.models.event import Event
 from mask.models.idempotency import IdempotencyRecord
@@ -39,6 +39,7 @@ __all__ = [
     "BioPage",
     "BlocklistEntry",
     "Click",
+    "ClickRetentionMark",
     "ClickVisitor",
     "DimensionRollup",
     "Domain",

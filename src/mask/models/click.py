@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -95,3 +95,14 @@ class ClickJournalPosition(Base):
 
     journal: Mapped[str] = mapped_column(String(200), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)  # bytes of the segment stored or set aside
+
+
+class ClickRetentionMark(Base):
+    """How far MASK_CLICK_RETENTION_DAYS has dropped raw clicks: every click before `dropped_before` (a UTC day's
+    start) may be gone, while the rollups still count it. One row (id 1), moved forward only; written before the
+    first click of a pass goes, so that `mask clicks rebuild-rollups` never rebuilds (and so wipes) those days."""
+
+    __tablename__ = "click_retention_marks"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    dropped_before: Mapped[datetime] = mapped_column(UTCDateTime())

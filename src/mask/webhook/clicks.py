@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mask.click.schemas import EnrichedClick
 from mask.event import service as event_service
 from mask.link import service as link_service
-from mask.tag.repository import TagRepository
 from mask.webhook.repository import WebhookRepository
 
 LINK_CLICKED = "link.clicked"
@@ -26,12 +25,9 @@ async def record_link_clicks(session: AsyncSession, *, clicks: Sequence[Enriched
     """Write a `link.clicked` event per click (the link as the API shows it, the enriched click)."""
     link_ids = {click.link_id for click in clicks if click.link_id}
     links = {link.id: link for link in await WebhookRepository(session).links(link_ids)}
-    tags = await TagRepository(session).names_for_links(links)
     schemas = {
-        link_id: link_service.to_schema(link_service.LinkView(link=link, tags=tags.get(link_id, []))).model_dump(
-            mode="json"
-        )
-        for link_id, link in links.items()
+        view.link.id: link_service.to_schema(view).model_dump(mode="json")
+        for view in await link_service.views(session, list(links.values()))
     }
     recorded = 0
     for click in clicks:

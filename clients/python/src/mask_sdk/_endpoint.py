@@ -114,9 +114,7 @@ class ChosenBy(Returns[T]):
     Written `ChosenBy[ClickAnalytics](...)`: `T` names the union of the models, for the type checker.
     """
 
-    def __init__(
-        self, argument: str, choices: Mapping[str, type[BaseModel]], *, default: str, fallback: type[BaseModel]
-    ) -> None:
+    def __init__(self, argument: str, choices: Mapping[str, Any], *, default: str, fallback: type[BaseModel]) -> None:
         self.argument = argument
         self.choices = dict(choices)
         self.default = default

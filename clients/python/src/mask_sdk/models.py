@@ -194,6 +194,14 @@ class LinkMetadata(Model):
     image_url: str | None
 
 
+class ImportedClicks(Model):
+    """Clicks another shortener counted before the link was imported: never part of `clicks` or analytics."""
+
+    clicks: int
+    source: str
+    imported_at: datetime | None
+
+
 class Link(Model):
     id: str
     url: str
@@ -207,6 +215,7 @@ class Link(Model):
     tags: list[str]
     clicks: int
     last_clicked_at: datetime | None
+    imported_clicks: ImportedClicks | None = None
     archived: bool
     disabled: bool
     utm_source: str | None
@@ -796,6 +805,12 @@ class ClickCount(Model):
     unique_clicks: int
 
 
+class LinkClickCount(ClickCount):
+    """`group_by="count"` filtered to one link imported with another shortener's click total (not in `clicks`)."""
+
+    imported_clicks: ImportedClicks
+
+
 class TimeseriesPoint(Model):
     start: datetime
     clicks: int
@@ -938,8 +953,8 @@ GroupBy = Literal[
     "triggers",
 ]
 
-CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
-    "count": ClickCount,
+CLICKS_BY_GROUP: dict[str, Any] = {
+    "count": LinkClickCount | ClickCount,
     "timeseries": ClickTimeseries,
     "links": LinksBreakdown,
     "bio_blocks": BioBlocksBreakdown,
@@ -963,7 +978,8 @@ CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
 
 # What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
 ClickAnalytics = (
-    ClickCount
+    LinkClickCount
+    | ClickCount
     | ClickTimeseries
     | LinksBreakdown
     | BioBlocksBreakdown
@@ -1077,7 +1093,7 @@ class WebhookEvent(Model):
 
 
 class LinkEvent(WebhookEvent):
-    type: Literal["link.created", "link.updated", "link.deleted"]
+    type: Literal["link.created", "link.updated", "link.deleted", "link.clicks_deleted"]
     data: Link
 
 
@@ -1087,7 +1103,7 @@ class LinkClickedEvent(WebhookEvent):
 
 
 class BioPageEvent(WebhookEvent):
-    type: Literal["bio_page.created", "bio_page.updated", "bio_page.deleted"]
+    type: Literal["bio_page.created", "bio_page.updated", "bio_page.deleted", "bio_page.clicks_deleted"]
     data: BioPage
 
 
@@ -1109,10 +1125,12 @@ EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "link.created": LinkEvent,
     "link.updated": LinkEvent,
     "link.deleted": LinkEvent,
+    "link.clicks_deleted": LinkEvent,
     "link.clicked": LinkClickedEvent,
     "bio_page.created": BioPageEvent,
     "bio_page.updated": BioPageEvent,
     "bio_page.deleted": BioPageEvent,
+    "bio_page.clicks_deleted": BioPageEvent,
     "domain.created": DomainEvent,
     "domain.updated": DomainEvent,
     "domain.deleted": DomainEvent,

@@ -119,6 +119,15 @@ class Breakdown:
         return "bio_page_id" if self.key == "bio_block_id" else self.key
 
 
+SOURCE_NAMES = {"bitly": "Bitly", "shlink": "Shlink", "dub": "Dub", "yourls": "YOURLS", "kutt": "Kutt", "mask": "MASK"}
+
+
+def imported_label(source: str) -> str:
+    """An import's `source` as people say it: `bitly-csv` → Bitly, `csv` → a CSV file."""
+    name = source.removesuffix("-csv")
+    return SOURCE_NAMES.get(name, "a CSV file" if name == "csv" else name)
+
+
 def _query(page: Page) -> dict[str, str]:
     """The accepted analytics parameters of this page's URL (the rest is ignored, not refused). A custom range
     (`start`, `end`) replaces the interval."""
@@ -240,10 +249,13 @@ async def report(
         for name, value in query.items()
         if name in FILTER_PARAMS or name == "tags"
     ]
+    imported = getattr(totals, "imported_clicks", None)  # one link, imported with another shortener's total
     return {
         "query": query,
         "totals": totals,
         "views": views,
+        "imported": imported,
+        "imported_from": imported_label(imported.source) if imported is not None else None,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
         "breakdowns": _cards(page, query, breakdowns) if total or views else [],
@@ -356,6 +368,14 @@ def _block_title(block: Any) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()[:60]
     return str(getattr(block, "type", "block"))
+
+
+@view(workspace=True, permission=Permission.links_write)
+async def clear_link_clicks(page: Page) -> Response:
+    """The link analytics page's "Clear click data" (DELETE /v1/links/{id}/clicks)."""
+    link_id = page.request.path_params["link_id"]
+    await analytics_service.clear_link_clicks(page.db, workspace_id=page.ws.workspace.id, link_id=link_id)
+    return page.redirect(f"{page.base}/analytics?{urlencode({'link_id': link_id})}", done="link-clicks-deleted")
 
 
 @view(workspace=True, permission=Permission.analytics_read)

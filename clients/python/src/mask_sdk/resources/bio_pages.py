@@ -76,3 +76,8 @@ class BioPages(Resource[R]):
     def delete(self, bio_page_id: str) -> Args:
         """Delete a page; its public address answers 404."""
         return given(locals())
+
+    @endpoint("DELETE", "/v1/bio-pages/{bio_page_id}/clicks", returns=NoContent())
+    def delete_clicks(self, bio_page_id: str) -> Args:
+        """Delete a page's views and its blocks' clicks (analytics and counters); the page stays."""
+        return given(locals())

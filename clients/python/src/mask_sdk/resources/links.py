@@ -203,6 +203,11 @@ class Links(Resource[R]):
         """Delete a link; it stops redirecting at once."""
         return given(locals())
 
+    @endpoint("DELETE", "/v1/links/{link_id}/clicks", returns=NoContent())
+    def delete_clicks(self, link_id: str) -> Args:
+        """Delete every click of a link (raw clicks, analytics, its `clicks` counter); the link stays."""
+        return given(locals())
+
     @endpoint("POST", "/v1/links/bulk", returns=Json(BulkAnswer), body=BulkCreate)
     def bulk_create(
         self, *, links: Sequence[LinkCreate | Mapping[str, Any]], idempotency_key: str | None = None
