@@ -1,0 +1,207 @@
+"""The dashboard fixes of issue 25, in a real browser (Debian's chromium, Playwright) against a real `mask serve`.
+
+One server for the module: a user made with the CLI (so no mail round trip), content made through the API with
+long unbroken words where people type them, then each fix checked at a desktop (1440×900) and a phone (390×844)
+size where layout matters. Screenshots go to MASK_SCREENSHOTS (tests/browser/screenshots.py).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.backends import SqliteTemplate
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.screenshots import screenshot
+from tests.redirect.servers import MASK, MaskServer, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+EMAIL = "grace@example.com"
+PASSWORD = "a long and happy passphrase"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+LONG_WORD = "Supercalifragilisticexpialidocious" * 6  # no break opportunity anywhere
+LONG_TAG = "averyveryverylongtagnamewithoutanyplacetobreak1234"  # 50 characters: the longest allowed
+# Against the screen's own width: a mobile browser widens window.innerWidth to fit wide content (it zooms out).
+OVERFLOW = f"Math.max(document.documentElement.scrollWidth, window.innerWidth) - {PHONE['width']}"
+
+
+@dataclass
+class Site:
+    server: MaskServer
+    api: httpx.Client
+    workspace: str  # /app/<handle>
+    bio_id: str
+    webhook_id: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def _cli(process: MaskServer, *args: str) -> str:
+    done = subprocess.run([MASK, *args], env=process.env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver on loopback that answers 500: deliveries stay pending for their next try."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(500)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook/{LONG_WORD}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory, receiver: str) -> Iterator[Site]:
+    require_chromium()
+    port = free_port()
+    log = tmp_path_factory.mktemp("dashboard-fixes") / "server.log"
+    env = {
+        "MASK_DATABASE_URL": sqlite_template.clone(),
+        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+        "MASK_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "MASK_MAIL_DIR": str(log.parent / "mail"),
+    }
+    process = MaskServer(env, port=port, log=log).start()
+    try:
+        _cli(process, "users", "create", EMAIL, "--password", PASSWORD, "--name", "Grace")
+        token = _cli(process, "keys", "create", "--workspace", "grace", "--name", "fixtures")
+        api = httpx.Client(base_url=process.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        for slug, tags in (("spring", [LONG_TAG, "q1"]), (LONG_WORD[:60].lower(), ["email"])):
+            made = api.post("/v1/links", json={"url": f"https://example.com/{LONG_WORD}", "slug": slug, "tags": tags})
+            assert made.status_code == 201, made.text
+        bio = api.post(
+            "/v1/bio-pages",
+            json={
+                "handle": "grace",
+                "title": LONG_WORD[:100],
+                "blocks": [
+                    {"type": "link", "title": "Notes", "url": "https://example.com/notes"},
+                    {"type": "text", "text": LONG_WORD},
+                    {"type": "header", "text": "Projects"},
+                    {"type": "social", "platform": "email", "url": "grace@example.com"},
+                ],
+            },
+        )
+        assert bio.status_code == 201, bio.text
+        hook = api.post("/v1/webhooks", json={"url": receiver, "events": ["link.created"], "description": LONG_WORD})
+        assert hook.status_code == 201, hook.text
+        yield Site(process, api, f"{process.url}/app/grace", bio.json()["id"], hook.json()["id"])
+        api.close()
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in(site: Site, chromium: Any) -> dict[str, Any]:
+    """The browser state (cookies) of Grace, logged in once for every test."""
+    context = chromium.new_context(user_agent=USER_AGENT)
+    page = context.new_page()
+    page.goto(site.url + "/app/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/app/grace/links"))
+    state: dict[str, Any] = context.storage_state()
+    context.close()
+    return state
+
+
+def _context(chromium: Any, state: dict[str, Any], viewport: dict[str, int]) -> Any:
+    phone = viewport["width"] < 500
+    return chromium.new_context(
+        viewport=viewport,
+        user_agent=USER_AGENT,
+        storage_state=state,
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+    )
+
+
+@pytest.fixture
+def phone(chromium: Any, signed_in: dict[str, Any]) -> Iterator[Any]:
+    context = _context(chromium, signed_in, PHONE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def desktop(chromium: Any, signed_in: dict[str, Any]) -> Iterator[Any]:
+    context = _context(chromium, signed_in, DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+# 1. Nothing scrolls sideways on a phone, whatever its content.
+
+
+def test_no_dashboard_page_scrolls_sideways_on_a_phone_with_long_content(site: Site, phone: Any) -> None:
+    pages = {
+        "bio-editor": f"/bio/{site.bio_id}",
+        "links": "/links",
+        "domains": "/domains",
+        "webhooks": "/webhooks",
+        "webhook": f"/webhooks/{site.webhook_id}",
+        "settings": "/settings",
+        "api-keys": "/settings/keys",
+        "analytics": "/analytics",
+        "tags": "/tags",
+    }
+    wide: dict[str, int] = {}
+    for name, path in pages.items():
+        phone.goto(site.workspace + path)
+        if name == "bio-editor":  # the block editors open, as someone editing the long text sees them
+            phone.evaluate("document.querySelectorAll('.block-card details').forEach((d) => { d.open = true; })")
+        overflow = phone.evaluate(OVERFLOW)
+        screenshot(phone, f"fixes-overflow-phone-{name}")
+        if overflow > 0:
+            wide[name] = overflow
+    phone.goto(site.url + "/app/account")
+    screenshot(phone, "fixes-overflow-phone-account")
+    if phone.evaluate(OVERFLOW) > 0:
+        wide["account"] = phone.evaluate(OVERFLOW)
+    assert not wide, f"pages wider than the 390 px screen, by px: {wide}"
+
+
+def test_the_bio_editor_move_and_remove_buttons_are_on_screen_on_a_phone(site: Site, phone: Any) -> None:
+    phone.goto(f"{site.workspace}/bio/{site.bio_id}")
+    text_block = phone.locator(".block-card").nth(1)
+    for button in text_block.locator(".block-actions button").all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
