@@ -205,3 +205,49 @@ def test_the_bio_editor_move_and_remove_buttons_are_on_screen_on_a_phone(site: S
     for button in text_block.locator(".block-actions button").all():
         box = button.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+# 4. A secret is shown once, on the page the form leads to; reloading that page shows it no more and makes nothing.
+
+
+def test_reloading_the_page_with_a_new_key_or_secret_creates_nothing_and_shows_nothing(
+    site: Site, desktop: Any
+) -> None:
+    def key_rows() -> int:
+        return int(desktop.locator("table tbody tr").count())
+
+    desktop.goto(site.workspace + "/settings/keys")
+    before = key_rows()
+    desktop.locator("summary", has_text="Create a key").click()
+    desktop.get_by_label("Name").fill("reload-test")
+    desktop.get_by_role("button", name="Create key").click()
+    token = desktop.locator("#new-key").input_value()
+    assert token.startswith("mk_live_") and token not in desktop.url
+    screenshot(desktop, "fixes-prg-key-shown")
+    assert key_rows() == before + 1
+    desktop.reload()
+    assert desktop.locator("#new-key").count() == 0 and token not in desktop.content()
+    assert key_rows() == before + 1, "the reload made another key"
+    assert site.api.get("/v1/links").status_code == 200
+    assert httpx.get(site.url + "/v1/links", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+    desktop.goto(site.workspace + "/webhooks")
+    hooks_before = len(site.api.get("/v1/webhooks").json()["data"])
+    desktop.locator("summary", has_text="Add a webhook").click()
+    desktop.get_by_label("Endpoint URL").fill("https://hooks.example.com/reload")
+    desktop.get_by_label("link.created").check()
+    desktop.get_by_role("button", name="Add webhook").click()
+    secret = desktop.locator("#webhook-secret").input_value()
+    assert secret.startswith("whsec_") and secret not in desktop.url
+    desktop.reload()
+    assert desktop.locator("#webhook-secret").count() == 0 and secret not in desktop.content()
+    assert len(site.api.get("/v1/webhooks").json()["data"]) == hooks_before + 1, "the reload made another webhook"
+
+    # Rotating: the new secret once, on the webhook's own page.
+    desktop.goto(f"{site.workspace}/webhooks/{site.webhook_id}")
+    desktop.once("dialog", lambda dialog: dialog.accept())
+    desktop.get_by_role("button", name="Rotate secret").click()
+    rotated = desktop.locator("#webhook-secret").input_value()
+    assert rotated.startswith("whsec_") and desktop.url == f"{site.workspace}/webhooks/{site.webhook_id}"
+    desktop.reload()
+    assert desktop.locator("#webhook-secret").count() == 0

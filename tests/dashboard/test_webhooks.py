@@ -34,9 +34,10 @@ async def _webhook(person: Person, receiver: Receiver, events: list[str]) -> tup
     created = await person.post(
         f"{person.base}/webhooks", {"url": receiver.url, "description": "test", "events": events}
     )
-    assert created.status_code == 201, created.text
-    secret = SECRET.search(created.text)
-    webhook = WEBHOOK_LINK.search(created.text)
+    assert created.status_code == 303, created.text
+    shown = await person.http.get(created.headers["location"])
+    secret = SECRET.search(shown.text)
+    webhook = WEBHOOK_LINK.search(shown.text)
     assert secret and webhook
     receiver.secrets.append(secret.group(1))
     return webhook.group(1), secret.group(1)
@@ -105,6 +106,8 @@ async def test_webhook_forms_explain_refusals_and_members_are_kept_out(app: Mask
     refused = await person.post(f"{person.base}/webhooks/{webhook_id}/test")
     assert refused.status_code == 409 and "disabled" in refused.text
     rotated = await person.post(f"{person.base}/webhooks/{webhook_id}/rotate")
-    assert rotated.status_code == 200 and SECRET.search(rotated.text)
+    assert rotated.status_code == 303 and rotated.headers["location"] == f"{person.base}/webhooks/{webhook_id}"
+    assert SECRET.search((await person.http.get(rotated.headers["location"])).text)
+    assert not SECRET.search((await person.http.get(rotated.headers["location"])).text)  # once
     assert (await person.post(f"{person.base}/webhooks/{webhook_id}/delete")).status_code == 303
     assert (await person.http.get(f"{person.base}/webhooks/{webhook_id}")).status_code == 404

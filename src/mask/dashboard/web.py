@@ -8,6 +8,7 @@ domain errors (mask.kit.errors) into pages. Views call the services; they never 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -182,7 +183,9 @@ class Page:
     anon_seed: str | None = None
     new_anon_seed: str | None = None
     cookies: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    session_token: str | None = None  # the cookie's token: the key of the session's flash
     _form: FormData | None = None
+    _flash: dict[str, Any] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -230,10 +233,40 @@ class Page:
         value = (await self.form()).get(name)
         return value if isinstance(value, str) else ""
 
+    def _stash(self) -> dict[str, Any]:
+        if self._flash is None:
+            self._flash = {}
+            row, token = self.user_session, self.session_token
+            if row is not None and row.flash and token:
+                opened = security.unseal(token, row.flash)
+                self._flash = json.loads(opened) if opened else {}
+        return self._flash
+
+    def _store_stash(self) -> None:
+        assert self.user_session is not None and self.session_token is not None
+        stash = self._stash()
+        self.user_session.flash = security.seal(self.session_token, json.dumps(stash)) if stash else None
+
+    def flash(self, key: str, value: Any) -> None:
+        """Keep `value` for the next page of this session to show once (post/redirect/get): never in the URL,
+        sealed in the session row (mask.dashboard.security.seal), gone once taken."""
+        self._stash()[key] = value
+        self._store_stash()
+
+    def take_flash(self, key: str) -> Any:
+        """What `flash` kept under `key`, once; None the next time (a reload shows nothing more)."""
+        if self.user_session is None or key not in self._stash():
+            return None
+        value = self._stash().pop(key)
+        self._store_stash()
+        return value
+
     def render(
         self, template: str, *, status: int = 200, headers: dict[str, str] | None = None, **values: Any
     ) -> HTMLResponse:
         done = self.request.query_params.get("done")
+        if done is None and "hx-request" not in self.request.headers:  # a fragment leaves the notice to its page
+            done = self.take_flash("notice")
         context = {
             "page": self,
             "request": self.request,
@@ -254,6 +287,14 @@ class Page:
     def redirect(self, url: str, *, done: str | None = None) -> RedirectResponse:
         if done is not None:
             url += ("&" if "?" in url else "?") + urlencode({"done": done})
+        return RedirectResponse(url, status_code=303)
+
+    def see_other(self, url: str, *, notice: str | None = None) -> RedirectResponse:
+        """A 303 to `url` whose page shows `notice` (a NOTICES key) once: kept in the session's flash, so a reload
+        of that page does not say it again. Without a session (logged out), as `redirect`."""
+        if notice is None or self.user_session is None or self.session_token is None:
+            return self.redirect(url, done=notice)
+        self.flash("notice", notice)
         return RedirectResponse(url, status_code=303)
 
     def start_session(self, token: str) -> None:
@@ -312,7 +353,7 @@ def view(
                     )
                     current = await account_service.resolve_session(db, token=token) if token else None
                     if current is not None:
-                        page.user, page.user_session = current.user, current.row
+                        page.user, page.user_session, page.session_token = current.user, current.row, token
                         page.email, page.csrf_secret = current.user.email, current.row.csrf_secret
                     elif token:
                         page.end_session()  # a stale cookie: drop it

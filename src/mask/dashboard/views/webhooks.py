@@ -37,8 +37,9 @@ async def _list_page(
     status: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-    created: webhook_service.CreatedWebhook | None = None,
 ) -> Response:
+    # A webhook made by the form just before (post/redirect/get): its secret is shown on this one view.
+    created = page.take_flash("webhook_created") if status == 200 else None
     rows, _ = await webhook_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None)
     return page.render(
         "webhooks/list.html",
@@ -74,8 +75,10 @@ async def create_webhook(page: Page) -> Response:
                 values=values,
             )
         ) from error
-    # The secret is on this one answer only.
-    return await _list_page(page, status=201, created=created)
+    # The secret is shown once, on the page this answer leads to (kept sealed in the session, never in the URL):
+    # a reload of that page shows it no more and creates nothing.
+    page.flash("webhook_created", {"secret": created.secret, "endpoint": {"id": created.endpoint.id}})
+    return page.redirect(f"{page.base}/webhooks")
 
 
 async def _detail(
@@ -84,7 +87,6 @@ async def _detail(
     status: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-    secret: str | None = None,
 ) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
     endpoint = webhook_service.to_schema(
@@ -126,7 +128,7 @@ async def _detail(
             "events": endpoint.events,
             "enabled": endpoint.enabled,
         },
-        secret=secret,
+        secret=page.take_flash(f"secret:{webhook_id}") if status == 200 else None,
         headers={"Cache-Control": "no-store"},
         **context,
     )
@@ -176,10 +178,10 @@ async def send_test(page: Page) -> Response:
 
 @view(workspace=True, permission=Permission.webhooks_write)
 async def rotate_secret(page: Page) -> Response:
-    rotated = await webhook_service.rotate_secret(
-        page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
-    )
-    return await _detail(page, secret=rotated.secret)
+    webhook_id = page.request.path_params["webhook_id"]
+    rotated = await webhook_service.rotate_secret(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
+    page.flash(f"secret:{webhook_id}", rotated.secret)  # shown once on the page this leads to
+    return page.redirect(f"{page.base}/webhooks/{webhook_id}")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
