@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,6 +47,14 @@ class Site:
     @property
     def url(self) -> str:
         return self.server.url
+
+
+def _until(check: Callable[[], bool], *, within: float = 20.0, every: float = 0.5) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(every)
 
 
 def _cli(process: MaskServer, *args: str) -> str:
@@ -251,3 +260,39 @@ def test_reloading_the_page_with_a_new_key_or_secret_creates_nothing_and_shows_n
     assert rotated.startswith("whsec_") and desktop.url == f"{site.workspace}/webhooks/{site.webhook_id}"
     desktop.reload()
     assert desktop.locator("#webhook-secret").count() == 0
+
+
+# 8. The webhook page: its status follows the delivery log, a pending delivery can be retried now, and a notice
+# is said once.
+
+
+def test_the_webhook_status_follows_the_log_and_a_pending_delivery_can_be_retried_now(site: Site, desktop: Any) -> None:
+    here = f"{site.workspace}/webhooks/{site.webhook_id}"
+    desktop.goto(here)
+    desktop.get_by_role("button", name="Send test event").click()
+    desktop.wait_for_url(here)  # no ?done= in the address
+    notice = desktop.get_by_role("status").filter(has_text="Test event queued")
+    assert notice.is_visible()
+    # No reload from here: the receiver answers 500, and the header counts each failed try as the log shows it.
+    api_path = f"/v1/webhooks/{site.webhook_id}"
+    assert site.api.get(api_path).json()["consecutive_failures"] < 20
+
+    def header_is_current() -> bool:
+        failures = int(site.api.get(api_path).json()["consecutive_failures"])
+        word = "failure" if failures == 1 else "failures"
+        shown = desktop.locator("#webhook-status").inner_text()
+        pinged = desktop.locator("#deliveries tr", has_text="ping").count() > 0
+        return pinged and failures > 0 and f" {failures} {word} in a row" in shown
+
+    try:
+        _until(header_is_current, within=40)
+    finally:
+        screenshot(desktop, "fixes-webhook-after-test-event")
+    retry = desktop.get_by_role("button", name=re.compile(r"^Retry now: ping"))
+    assert retry.first.is_visible()
+    screenshot(desktop, "fixes-webhook-pending-retry-now")
+    desktop.reload()
+    assert desktop.get_by_role("status").filter(has_text="Test event queued").count() == 0, "the notice came back"
+    desktop.get_by_role("button", name=re.compile(r"^Retry now: ping")).first.click()
+    desktop.wait_for_url(here)
+    assert desktop.get_by_role("status").filter(has_text="Delivery queued again").is_visible()

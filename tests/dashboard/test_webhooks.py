@@ -62,9 +62,11 @@ async def test_a_webhook_made_in_the_dashboard_receives_signed_events(app: MaskA
 
     await eventually(both_logged, message="both deliveries in the log")
     partial = await person.http.get(
-        f"{person.base}/webhooks/{webhook_id}", headers={"HX-Request": "true", "HX-Target": "div#deliveries"}
+        f"{person.base}/webhooks/{webhook_id}", headers={"HX-Request": "true", "HX-Target": "div#webhook-live"}
     )
-    assert partial.text.lstrip().startswith('<div id="deliveries"') and "<html" not in partial.text
+    # The status header and the log, refreshed together.
+    assert partial.text.lstrip().startswith('<div id="webhook-live"') and "<html" not in partial.text
+    assert 'id="webhook-status"' in partial.text and 'id="deliveries"' in partial.text
 
 
 async def test_failed_deliveries_show_the_answer_and_can_be_retried(app: MaskApp, receiver: Receiver) -> None:

@@ -131,6 +131,13 @@ def _number(value: int | float) -> str:
     return f"{value:,}"
 
 
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """`1 click`, `2 clicks`, `1,204 clicks`: a count with its noun in the right number (`many` when adding an
+    s is wrong: `1 entry`, `2 entries`)."""
+    word = singular if count == 1 else (many or f"{singular}s")
+    return f"{count:,} {word}"
+
+
 def build_templates() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
@@ -144,6 +151,7 @@ def build_templates() -> jinja2.Environment:
     environment.filters["ago"] = _ago
     environment.filters["when"] = _when
     environment.filters["number"] = _number
+    environment.filters["plural"] = plural
     environment.filters["urlq"] = lambda value: quote(str(value), safe="")
     return environment
 

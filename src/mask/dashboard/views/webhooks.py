@@ -114,8 +114,8 @@ async def _detail(
         statuses=STATUSES,
         pending=any(item.status == "pending" for item in deliveries),
     )
-    if page.request.headers.get("hx-target", "").endswith("#deliveries"):
-        return page.render("webhooks/_deliveries.html", **context)
+    if page.request.headers.get("hx-target", "").endswith("#webhook-live"):
+        return page.render("webhooks/_live.html", **context)
     return page.render(
         "webhooks/detail.html",
         status=status,
@@ -163,7 +163,7 @@ async def update_webhook(page: Page) -> Response:
                 values=values,
             )
         ) from error
-    return page.redirect(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", done="webhook-saved")
+    return page.see_other(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", notice="webhook-saved")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
@@ -173,7 +173,7 @@ async def send_test(page: Page) -> Response:
         await webhook_service.send_test(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
     except webhook_service.WebhookDisabled as error:
         raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
-    return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-test-sent")
+    return page.see_other(f"{page.base}/webhooks/{webhook_id}", notice="webhook-test-sent")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
@@ -189,7 +189,7 @@ async def delete_webhook(page: Page) -> Response:
     await webhook_service.delete(
         page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
     )
-    return page.redirect(f"{page.base}/webhooks", done="webhook-deleted")
+    return page.see_other(f"{page.base}/webhooks", notice="webhook-deleted")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
@@ -204,7 +204,7 @@ async def retry_delivery(page: Page) -> Response:
         )
     except webhook_service.WebhookDisabled as error:
         raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
-    return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-retried")
+    return page.see_other(f"{page.base}/webhooks/{webhook_id}", notice="webhook-retried")
 
 
 @view(workspace=True, permission=Permission.webhooks_read)
