@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ import pytest
 from tests.backends import SqliteTemplate
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
 from tests.browser.screenshots import screenshot
+from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MASK, MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -296,3 +298,38 @@ def test_the_webhook_status_follows_the_log_and_a_pending_delivery_can_be_retrie
     desktop.get_by_role("button", name=re.compile(r"^Retry now: ping")).first.click()
     desktop.wait_for_url(here)
     assert desktop.get_by_role("status").filter(has_text="Delivery queued again").is_visible()
+
+
+# 6. Signing up from an invitation joins the inviting workspace only.
+
+
+def test_signing_up_from_an_invitation_joins_only_the_inviting_workspace(
+    site: Site, desktop: Any, chromium: Any
+) -> None:
+    desktop.goto(site.workspace + "/settings")
+    desktop.get_by_role("button", name="Create invite link").click()
+    invite = desktop.locator("#invite-link").input_value()
+    invite_path = "/app/invites/" + invite.split("/app/invites/", 1)[1]
+
+    context = chromium.new_context(viewport=PHONE, user_agent=USER_AGENT, is_mobile=True, has_touch=True)
+    newcomer = context.new_page()
+    newcomer.goto(site.url + invite_path)
+    # The way through log-in: "Log in to join" → "Create a free account".
+    newcomer.get_by_role("link", name="Log in to join").click()
+    newcomer.get_by_role("link", name="Create a free account").click()
+    assert newcomer.get_by_text("To join Grace").is_visible()
+    assert newcomer.get_by_label("Workspace name").count() == 0
+    screenshot(newcomer, "fixes-invite-signup-phone")
+    newcomer.get_by_label("Email").fill("joiner@example.com")
+    newcomer.get_by_label("Password").fill(PASSWORD)
+    newcomer.get_by_role("button", name="Create account").click()
+    newcomer.wait_for_url(re.compile(r"/app/signup/sent"))
+    mails = Path(site.server.env["MASK_MAIL_DIR"])
+    _until(lambda: bool(delivered_in(mails, "joiner@example.com", "verify_email")), within=60)
+    newcomer.goto(site.url + link_in(delivered_in(mails, "joiner@example.com", "verify_email")[-1]))
+    newcomer.get_by_role("button", name="Confirm and continue").click()
+    newcomer.wait_for_url(re.compile(r"/app/grace/links"))
+    newcomer.goto(site.url + "/app/account")
+    workspaces = newcomer.locator("#ws-h + .plain-list li").all_inner_texts()
+    assert len(workspaces) == 1 and workspaces[0].startswith("Grace"), workspaces
+    context.close()
