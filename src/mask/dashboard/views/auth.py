@@ -15,7 +15,6 @@ from mask.kit.errors import MaskError, ValidationFailed
 from mask.models.account import User
 from mask.workspace import members as workspace_members
 
-
 INVITE_PATH = re.compile(r"^/app/invites/([\w-]{1,128})$")
 
 
