@@ -333,3 +333,32 @@ def test_signing_up_from_an_invitation_joins_only_the_inviting_workspace(
     workspaces = newcomer.locator("#ws-h + .plain-list li").all_inner_texts()
     assert len(workspaces) == 1 and workspaces[0].startswith("Grace"), workspaces
     context.close()
+
+
+# 9. The account page has the side navigation; the domain form's button lines up; the current tab is in view.
+
+
+def test_account_has_the_navigation_and_the_domain_button_lines_up_with_its_input(site: Site, desktop: Any) -> None:
+    desktop.goto(site.url + "/app/account")
+    assert desktop.get_by_role("navigation", name="Workspace").get_by_role("link", name="Links").is_visible()
+    screenshot(desktop, "fixes-account-desktop")
+    desktop.goto(site.workspace + "/domains")
+    field = desktop.get_by_label("Add a domain").bounding_box()
+    button = desktop.get_by_role("button", name="Add domain").bounding_box()
+    assert field is not None and button is not None
+    assert abs(button["y"] - field["y"]) <= 3, f"the button is {button['y'] - field['y']:.0f} px off the input"
+    assert button["y"] + button["height"] <= field["y"] + field["height"] + 3
+    screenshot(desktop, "fixes-domains-desktop")
+
+
+def test_on_a_phone_the_current_section_tab_is_scrolled_into_view(site: Site, phone: Any) -> None:
+    for path in ("/settings/keys", "/audit", "/webhooks"):
+        phone.goto(site.workspace + path)
+        strip = phone.locator("nav.sidenav").bounding_box()
+        current = phone.locator("nav.sidenav [aria-current=page]").bounding_box()
+        assert strip is not None and current is not None
+        inside = strip["x"] <= current["x"] and current["x"] + current["width"] <= strip["x"] + strip["width"]
+        assert inside, f"{path}: the current tab is out of view ({current} in {strip})"
+    screenshot(phone, "fixes-tabs-phone", full_page=False)
+    phone.goto(site.url + "/app/account")
+    assert phone.locator("nav.sidenav").is_visible()

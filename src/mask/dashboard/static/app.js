@@ -162,6 +162,14 @@
   }
   if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
 
+  // Section tabs that scroll sideways (the side navigation on a phone, segmented filters): the current one in view.
+  document.querySelectorAll(".sidenav, .segmented").forEach(function (strip) {
+    var current = strip.querySelector("[aria-current]");
+    if (!current || strip.scrollWidth <= strip.clientWidth) return;
+    var left = current.getBoundingClientRect().left - strip.getBoundingClientRect().left + strip.scrollLeft;
+    strip.scrollLeft = Math.max(0, left - (strip.clientWidth - current.offsetWidth) / 2);
+  });
+
   document.addEventListener("focusin", function (event) {
     var input = event.target;
     if (input.hasAttribute && input.hasAttribute("data-select-on-focus")) input.select();
