@@ -294,7 +294,7 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
     page.locator("#n-header-text").fill("Read me")
     page.get_by_role("button", name="Add heading").click()
     page.wait_for_load_state()
-    page.get_by_role("button", name="Move Heading up").click()
+    page.get_by_role("button", name="Move Heading “Read me” up").click()
     page.wait_for_load_state()
     assert page.locator(".block-summary").all_inner_texts() == ["Read me", "Notes on the Analytical Engine"]
     page.locator("label.preset", has_text="Sunset").click()

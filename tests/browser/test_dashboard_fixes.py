@@ -362,3 +362,44 @@ def test_on_a_phone_the_current_section_tab_is_scrolled_into_view(site: Site, ph
     screenshot(phone, "fixes-tabs-phone", full_page=False)
     phone.goto(site.url + "/app/account")
     assert phone.locator("nav.sidenav").is_visible()
+
+
+# 7. The bio editor with a keyboard and a screen reader; its preview follows typing; key scopes are grouped.
+
+
+def test_moving_a_bio_block_with_the_keyboard_keeps_focus_on_its_button(site: Site, desktop: Any) -> None:
+    desktop.goto(f"{site.workspace}/bio/{site.bio_id}")
+    labels = desktop.locator("[id^=move-up-]").evaluate_all("(buttons) => buttons.map((b) => b.ariaLabel)")
+    assert len(set(labels)) == len(labels) == 4, labels
+    assert "Move Heading “Projects” up" in labels
+    move = desktop.get_by_role("button", name="Move Link button “Notes” down")
+    move.focus()
+    desktop.keyboard.press("Enter")
+    desktop.wait_for_load_state()
+    desktop.wait_for_function("document.activeElement && document.activeElement.id.startsWith('move-down-')")
+    focused = desktop.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert focused == "Move Link button “Notes” down"
+    assert desktop.locator(".block-summary").nth(1).inner_text() == "Notes"  # it moved down one
+    assert "done=" not in desktop.url
+    desktop.keyboard.press("Enter")  # and again, with no Tab in between
+    desktop.wait_for_function("document.querySelectorAll('.block-summary')[2].textContent === 'Notes'")
+    desktop.wait_for_function("document.activeElement && document.activeElement.id.startsWith('move-down-')")
+
+
+def test_the_bio_preview_follows_the_page_form_while_typing(site: Site, desktop: Any) -> None:
+    desktop.goto(f"{site.workspace}/bio/{site.bio_id}")
+    saved = site.api.get(f"/v1/bio-pages/{site.bio_id}").json()["title"]
+    desktop.locator("#f-title").fill("Typed, not saved")
+    preview = desktop.frame_locator("#bio-preview")
+    preview.get_by_role("heading", name="Typed, not saved").wait_for(timeout=15_000)
+    screenshot(desktop, "fixes-bio-live-preview")
+    assert site.api.get(f"/v1/bio-pages/{site.bio_id}").json()["title"] == saved  # nothing was saved
+
+
+def test_api_key_scopes_are_grouped_by_what_they_give(site: Site, desktop: Any) -> None:
+    desktop.goto(site.workspace + "/settings/keys")
+    desktop.locator("summary", has_text="Create a key").click()
+    for group in ("Links", "Webhooks", "Analytics"):
+        boxes = desktop.get_by_role("group", name=group).get_by_role("checkbox")
+        assert boxes.count() >= 1, group
+    assert desktop.get_by_role("group", name="Links").get_by_role("checkbox", name="write").count() == 1
