@@ -403,3 +403,21 @@ def test_api_key_scopes_are_grouped_by_what_they_give(site: Site, desktop: Any) 
         boxes = desktop.get_by_role("group", name=group).get_by_role("checkbox")
         assert boxes.count() >= 1, group
     assert desktop.get_by_role("group", name="Links").get_by_role("checkbox", name="write").count() == 1
+
+
+# 5. Messages for people: no field names, no backticks, plurals that agree, no count where nothing is counted.
+
+
+def test_the_bio_editor_speaks_plainly(site: Site, desktop: Any) -> None:
+    desktop.goto(f"{site.workspace}/bio/{site.bio_id}")
+    email = desktop.locator(".block-card", has=desktop.locator(".block-kind", has_text="Social icon"))
+    assert email.locator(".pill").all_inner_texts() == ["clicks not counted"]  # never "0 clicks"
+    assert re.search(r"\b0 views · 0 clicks$", desktop.locator(".page-head .muted").inner_text())
+    desktop.locator("summary", has_text="Custom colours").click()
+    desktop.locator("#f-theme_background").fill("#ffffff")
+    desktop.locator("#f-theme_text_color").fill("#eeeeee")
+    desktop.get_by_role("button", name="Save page").click()
+    message = desktop.locator("#e-theme_text_color").inner_text()
+    assert message.startswith("The text colour is too close to the background"), message
+    assert "`" not in message and "text_color" not in message
+    screenshot(desktop, "fixes-plain-words-contrast")

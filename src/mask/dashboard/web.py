@@ -31,6 +31,7 @@ from mask.auth.service import WorkspaceSuspended
 from mask.config import Settings
 from mask.context import AppContext
 from mask.dashboard import security
+from mask.dashboard.wording import humanize
 from mask.db import session_scope
 from mask.kit.errors import MaskError, ValidationFailed
 from mask.kit.net import client_ip, network_prefix
@@ -157,18 +158,19 @@ def build_templates() -> jinja2.Environment:
 
 
 def field_errors(error: MaskError | ValidationError) -> dict[str, str]:
-    """Form errors by field name, from a domain error (`param`) or a Pydantic error (`loc`)."""
+    """Form errors by field name, from a domain error (`param`) or a Pydantic error (`loc`), in plain words
+    (mask.dashboard.wording: the API's own messages name fields for programmers)."""
     found: dict[str, str] = {}
     if isinstance(error, ValidationError):
         for item in error.errors():
             name = str(item["loc"][0]) if item.get("loc") else "__all__"
-            found.setdefault(name, str(item["msg"]).removeprefix("Value error, "))
+            found.setdefault(name, humanize(str(item["msg"]).removeprefix("Value error, ")))
         return found
     if isinstance(error, ValidationFailed):
         for field_error in error.errors:
-            found.setdefault(field_error.param.split(".", 1)[0], field_error.message)
+            found.setdefault(field_error.param.split(".", 1)[0], humanize(field_error.message))
         return found
-    found[error.param.split(".", 1)[0] if error.param else "__all__"] = error.message
+    found[error.param.split(".", 1)[0] if error.param else "__all__"] = humanize(error.message)
     return found
 
 
@@ -446,7 +448,7 @@ def _error_page(page: Page | None, request: Request, templates: jinja2.Environme
         "errors": {},
         "values": {},
         "title": title,
-        "message": error.message,
+        "message": humanize(error.message),
         "short_domain": "",
         "email": page.email if page is not None else None,
     }

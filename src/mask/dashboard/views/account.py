@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from mask.account import service as account_service
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.kit.errors import MaskError
 
 
@@ -55,7 +56,7 @@ async def change_password(page: Page) -> Response:
                 "account.html",
                 status=error.status_code,
                 headers=error.headers,
-                errors={"current_password": error.message},
+                errors={"current_password": humanize(error.message)},
                 values={"name": page.me.name or ""},
             )
         ) from error
@@ -81,7 +82,7 @@ async def resend_verification(page: Page) -> Response:
             _with_nav(page).render(
                 "account.html",
                 status=error.status_code,
-                errors={"__all__": error.message},
+                errors={"__all__": humanize(error.message)},
                 values={"name": page.me.name or ""},
             )
         ) from error

@@ -21,6 +21,7 @@ from mask.bio_page.schemas import BioPageCreate, BioPageUpdate
 from mask.bio_page.service import BioPageView
 from mask.dashboard.views.links import domain_choices
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.domain import service as domain_service
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
 from mask.models.bio_page import BioBlock
@@ -119,7 +120,8 @@ def _split_errors(
         items = [(item.param, item.message) for item in error.errors]
     else:
         items = [(error.param or "__all__", error.message)]
-    for param, message in items:
+    for param, raw in items:
+        message = humanize(raw)
         found = BLOCK_PARAM.match(param)
         if found and int(found.group(1)) < len(blocks):
             key = blocks[int(found.group(1))].get("id") or "new"

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from mask.auth import service as auth_service
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.kit.errors import MaskError
 from mask.kit.time import utcnow
 from mask.link import service as link_service
@@ -219,7 +220,7 @@ async def remove_member(page: Page) -> Response:
         await workspace_members.remove_member(page.db, actor=page.ws, user_id=user_id)
     except workspace_members.LastOwner as error:
         raise Rerender(
-            await _workspace_page(page, status=error.status_code, errors={"members": error.message})
+            await _workspace_page(page, status=error.status_code, errors={"members": humanize(error.message)})
         ) from error
     if user_id == page.me.id:
         return page.redirect("/app")
@@ -234,6 +235,6 @@ async def change_role(page: Page) -> Response:
         )
     except MaskError as error:
         raise Rerender(
-            await _workspace_page(page, status=error.status_code, errors={"members": error.message})
+            await _workspace_page(page, status=error.status_code, errors={"members": humanize(error.message)})
         ) from error
     return page.redirect(f"{page.base}/settings", done="role-changed")

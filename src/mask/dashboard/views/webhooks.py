@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.kit.errors import MaskError
 from mask.webhook import service as webhook_service
 from mask.webhook.schemas import EVENT_TYPES, WebhookCreate, WebhookUpdate
@@ -172,7 +173,9 @@ async def send_test(page: Page) -> Response:
     try:
         await webhook_service.send_test(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
     except webhook_service.WebhookDisabled as error:
-        raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
+        raise Rerender(
+            await _detail(page, status=error.status_code, errors={"__all__": humanize(error.message)})
+        ) from error
     return page.see_other(f"{page.base}/webhooks/{webhook_id}", notice="webhook-test-sent")
 
 
@@ -203,7 +206,9 @@ async def retry_delivery(page: Page) -> Response:
             delivery_id=page.request.path_params["delivery_id"],
         )
     except webhook_service.WebhookDisabled as error:
-        raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
+        raise Rerender(
+            await _detail(page, status=error.status_code, errors={"__all__": humanize(error.message)})
+        ) from error
     return page.see_other(f"{page.base}/webhooks/{webhook_id}", notice="webhook-retried")
 
 
