@@ -35,6 +35,15 @@ PHONE = {"width": 390, "height": 844}
 LONG_WORD = "Supercalifragilisticexpialidocious" * 6  # no break opportunity anywhere
 LONG_TAG = "averyveryverylongtagnamewithoutanyplacetobreak1234"  # 50 characters: the longest allowed
 # Against the screen's own width: a mobile browser widens window.innerWidth to fit wide content (it zooms out).
+# Sends a form filled wrongly: no box ticked, blank names, a domain that is none.
+SEND_WRONG = """(form) => {
+    form.noValidate = true;
+    form.querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = false; });
+    form.querySelectorAll("input[type=text], input[type=email]").forEach((input) => {
+        input.value = input.name === "domain" ? "not a domain" : " ";
+    });
+    form.requestSubmit();
+}"""
 OVERFLOW = f"Math.max(document.documentElement.scrollWidth, window.innerWidth) - {PHONE['width']}"
 
 
@@ -421,3 +430,40 @@ def test_the_bio_editor_speaks_plainly(site: Site, desktop: Any) -> None:
     assert message.startswith("The text colour is too close to the background"), message
     assert "`" not in message and "text_color" not in message
     screenshot(desktop, "fixes-plain-words-contrast")
+
+
+# 2. After a refused save, the errors are at the top of the page, focused, each a link to its field.
+
+
+def test_a_refused_long_form_says_why_at_the_top_and_leads_to_the_field(site: Site, phone: Any, desktop: Any) -> None:
+    phone.goto(f"{site.workspace}/bio/{site.bio_id}")
+    phone.locator("summary", has_text="Custom colours").click()
+    phone.locator("#f-theme_background").fill("#ffffff")
+    phone.locator("#f-theme_text_color").fill("#f0f0f0")
+    phone.get_by_role("button", name="Save page").click()
+    phone.wait_for_load_state()
+    assert phone.evaluate("document.activeElement.id") == "error-summary"
+    box = phone.locator("#error-summary").bounding_box()
+    assert box is not None and 0 <= box["y"] < PHONE["height"], "the summary is not on screen"
+    assert phone.get_by_role("alert").filter(has_text="Nothing was saved").is_visible()
+    screenshot(phone, "fixes-error-summary-phone", full_page=False)
+    phone.locator("#error-summary").get_by_role("link", name="Text colour").click()
+    assert phone.evaluate("document.activeElement.id") == "f-theme_text_color"
+
+    desktop.goto(site.workspace + "/webhooks")
+    desktop.locator("summary", has_text="Add a webhook").click()
+    desktop.get_by_label("Endpoint URL").fill("https://hooks.example.com/no-events")
+    desktop.get_by_role("button", name="Add webhook").click()
+    desktop.wait_for_load_state()
+    assert desktop.evaluate("document.activeElement.id") == "error-summary"
+    screenshot(desktop, "fixes-error-summary-desktop", full_page=False)
+    desktop.locator("#error-summary").get_by_role("link", name="Events").click()
+    assert desktop.evaluate("document.activeElement.name") == "events"
+
+    for path in ("/settings/keys", "/domains", "/settings"):  # each form of these pages has its summary
+        desktop.goto(site.workspace + path)
+        form = desktop.locator("main form[method=post]:not(.inline)").first
+        form.evaluate(SEND_WRONG)
+        desktop.wait_for_load_state()
+        desktop.locator("#error-summary").wait_for()
+        assert desktop.evaluate("document.activeElement.id") == "error-summary", path

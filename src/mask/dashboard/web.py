@@ -31,7 +31,7 @@ from mask.auth.service import WorkspaceSuspended
 from mask.config import Settings
 from mask.context import AppContext
 from mask.dashboard import security
-from mask.dashboard.wording import humanize
+from mask.dashboard.wording import field_label, humanize
 from mask.db import session_scope
 from mask.kit.errors import MaskError, ValidationFailed
 from mask.kit.net import client_ip, network_prefix
@@ -139,6 +139,18 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def error_items(errors: dict[str, str], *, ids: str = "f-{}") -> list[dict[str, str]]:
+    """An error summary's lines (templates/_error_summary.html): each error with the label and the id of its
+    field (`ids` formats the field's name into its id); a form-wide error (`__all__`) has no field."""
+    items: list[dict[str, str]] = []
+    for name, message in errors.items():
+        if name == "__all__":
+            items.insert(0, {"message": message, "label": "", "target": ""})
+        else:
+            items.append({"message": message, "label": field_label(name), "target": ids.format(name)})
+    return items
+
+
 def build_templates() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
@@ -153,6 +165,8 @@ def build_templates() -> jinja2.Environment:
     environment.filters["when"] = _when
     environment.filters["number"] = _number
     environment.filters["plural"] = plural
+    environment.globals["error_items"] = error_items
+    environment.globals["field_label"] = field_label
     environment.filters["urlq"] = lambda value: quote(str(value), safe="")
     return environment
 

@@ -84,3 +84,27 @@ def humanize(message: str) -> str:
     for pattern, replacement in RULES:
         message = pattern.sub(replacement, message)
     return message[:1].upper() + message[1:]
+
+
+# What a form calls a field in an error summary's link, where it is not its name in plain words.
+FIELD_LABELS = {
+    "url": "URL",
+    "avatar_url": "Avatar image URL",
+    "og_image_url": "Share image URL",
+    "seo_title": "SEO title",
+    "seo_description": "SEO description",
+    "theme_background": "Background colour",
+    "theme_text_color": "Text colour",
+    "theme_button_color": "Button colour",
+    "theme_button_text_color": "Button text colour",
+    "current_password": "Current password",
+    "new_password": "New password",
+    "default_domain": "Default domain",
+    "expires_at": "Expires",
+    "email": "E-mail address",
+}
+
+
+def field_label(name: str) -> str:
+    """The label of the form field `name` (`theme_text_color` → “Text colour”)."""
+    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()

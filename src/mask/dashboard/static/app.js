@@ -162,6 +162,22 @@
   }
   if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
 
+  // A form's errors (templates/_error_summary.html): the summary at the top takes the focus, so the reloaded page
+  // says at once what went wrong; its links move the focus to the field itself, not only the scroll position.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      for (var open = field.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  }
+
   // After a move (mask.dashboard.views.bio.move_block) the address ends in #move-up-<block>: focus that button
   // again, or its sibling when the block reached an end and the button is disabled.
   var again = /^#move-(up|down)-([\w-]+)$/.exec(window.location.hash);
