@@ -384,7 +384,7 @@ def test_moving_a_bio_block_with_the_keyboard_keeps_focus_on_its_button(site: Si
     move = desktop.get_by_role("button", name="Move Link button “Notes” down")
     move.focus()
     desktop.keyboard.press("Enter")
-    desktop.wait_for_load_state()
+    desktop.wait_for_url(re.compile(r"/bio/bio_\w+#move-down-blk_\w+$"))  # the reloaded editor, not the old one
     desktop.wait_for_function("document.activeElement && document.activeElement.id.startsWith('move-down-')")
     focused = desktop.evaluate("document.activeElement.getAttribute('aria-label')")
     assert focused == "Move Link button “Notes” down"

@@ -167,6 +167,7 @@ def build_templates() -> jinja2.Environment:
     environment.filters["plural"] = plural
     environment.globals["error_items"] = error_items
     environment.globals["field_label"] = field_label
+    environment.filters["human"] = humanize
     environment.filters["urlq"] = lambda value: quote(str(value), safe="")
     return environment
 
