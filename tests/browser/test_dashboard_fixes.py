@@ -54,6 +54,7 @@ class Site:
     workspace: str  # /app/<handle>
     bio_id: str
     webhook_id: str
+    domain_id: str
 
     @property
     def url(self) -> str:
@@ -128,9 +129,11 @@ def site(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFacto
             },
         )
         assert bio.status_code == 201, bio.text
+        domain = api.post("/v1/domains", json={"domain": f"{'links' * 12}.{'long' * 15}.example.com"})
+        assert domain.status_code == 201, domain.text
         hook = api.post("/v1/webhooks", json={"url": receiver, "events": ["link.created"], "description": LONG_WORD})
         assert hook.status_code == 201, hook.text
-        yield Site(process, api, f"{process.url}/app/grace", bio.json()["id"], hook.json()["id"])
+        yield Site(process, api, f"{process.url}/app/grace", bio.json()["id"], hook.json()["id"], domain.json()["id"])
         api.close()
     finally:
         process.stop()
@@ -196,6 +199,7 @@ def test_no_dashboard_page_scrolls_sideways_on_a_phone_with_long_content(site: S
         "bio-editor": f"/bio/{site.bio_id}",
         "links": "/links",
         "domains": "/domains",
+        "domain": f"/domains/{site.domain_id}",
         "webhooks": "/webhooks",
         "webhook": f"/webhooks/{site.webhook_id}",
         "settings": "/settings",
