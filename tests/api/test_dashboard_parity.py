@@ -45,6 +45,8 @@ API_FOR_FORM: dict[str, list[tuple[str, str]]] = {
     f"{WS}/bio": [("POST", "/v1/bio-pages")],
     f"{WS}/bio/{{bio_id:str}}": [("PATCH", "/v1/bio-pages/{bio_page_id}")],
     f"{WS}/bio/{{bio_id:str}}/delete": [("DELETE", "/v1/bio-pages/{bio_page_id}")],
+    # The preview of unsaved page settings, drawn and rolled back (nothing is kept): the API's PATCH, unsent.
+    f"{WS}/bio/{{bio_id:str}}/preview": [("PATCH", "/v1/bio-pages/{bio_page_id}")],
     # The API sends a page's blocks whole (`blocks` in PATCH): adding, editing, moving, reordering, deleting one.
     f"{WS}/bio/{{bio_id:str}}/blocks": [("PATCH", "/v1/bio-pages/{bio_page_id}")],
     f"{WS}/bio/{{bio_id:str}}/order": [("PATCH", "/v1/bio-pages/{bio_page_id}")],

@@ -268,7 +268,7 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, land
     page.wait_for_load_state()
     assert page.evaluate("document.activeElement.id") == "error-summary"
     summary = page.locator("#error-summary")
-    assert summary.get_attribute("role") == "alert" and "2 problems" in summary.inner_text()
+    assert summary.get_attribute("role") == "alert" and "2 things to fix" in summary.inner_text()
     _shot(page, "desktop-error-summary")
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") in ("f-url", "f-slug")

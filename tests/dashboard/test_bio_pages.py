@@ -74,7 +74,7 @@ async def test_refused_changes_are_explained_next_to_their_fields(app: MaskApp) 
     taken_by = await make_person(app, "bob@example.com")
     await _new_page(taken_by, "taken")
     bad_handle = await person.post(f"{person.base}/bio", {"handle": "taken", "domain": "localhost:8000"})
-    assert bad_handle.status_code == 409 and re.search(r'id="e-handle">The handle `taken` is already', bad_handle.text)
+    assert bad_handle.status_code == 409 and re.search(r'id="e-handle">The handle “taken” is already', bad_handle.text)
     editor = await _new_page(person)
     bad_block = await person.post(f"{editor}/blocks", {"type": "link", "title": " ", "url": "ftp://x.example"})
     assert bad_block.status_code == 422
@@ -91,7 +91,7 @@ async def test_refused_changes_are_explained_next_to_their_fields(app: MaskApp) 
         },
     )
     assert unreadable.status_code == 422 and re.search(
-        r'id="e-theme_text_color">`text_color` has a contrast', unreadable.text
+        r'id="e-theme_text_color">The text colour is too close to the background', unreadable.text
     )
 
 

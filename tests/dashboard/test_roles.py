@@ -84,8 +84,8 @@ async def _key_of(person: Person, role: str) -> str:
     body: dict[str, object] = {"name": "k", "scopes": grantable_scopes(role)}
     body["csrf_token"] = await person.csrf(f"{person.base}/settings/keys")
     response = await person.http.post(f"{person.base}/settings/keys", data=body)
-    assert response.status_code == 201, response.text
-    found = KEY.search(response.text)
+    assert response.status_code == 303, response.text
+    found = KEY.search((await person.http.get(response.headers["location"])).text)
     assert found
     return found.group(1)
 

@@ -34,9 +34,10 @@ async def _webhook(person: Person, receiver: Receiver, events: list[str]) -> tup
     created = await person.post(
         f"{person.base}/webhooks", {"url": receiver.url, "description": "test", "events": events}
     )
-    assert created.status_code == 201, created.text
-    secret = SECRET.search(created.text)
-    webhook = WEBHOOK_LINK.search(created.text)
+    assert created.status_code == 303, created.text
+    shown = await person.http.get(created.headers["location"])
+    secret = SECRET.search(shown.text)
+    webhook = WEBHOOK_LINK.search(shown.text)
     assert secret and webhook
     receiver.secrets.append(secret.group(1))
     return webhook.group(1), secret.group(1)
@@ -61,9 +62,11 @@ async def test_a_webhook_made_in_the_dashboard_receives_signed_events(app: MaskA
 
     await eventually(both_logged, message="both deliveries in the log")
     partial = await person.http.get(
-        f"{person.base}/webhooks/{webhook_id}", headers={"HX-Request": "true", "HX-Target": "div#deliveries"}
+        f"{person.base}/webhooks/{webhook_id}", headers={"HX-Request": "true", "HX-Target": "div#webhook-live"}
     )
-    assert partial.text.lstrip().startswith('<div id="deliveries"') and "<html" not in partial.text
+    # The status header and the log, refreshed together.
+    assert partial.text.lstrip().startswith('<div id="webhook-live"') and "<html" not in partial.text
+    assert 'id="webhook-status"' in partial.text and 'id="deliveries"' in partial.text
 
 
 async def test_failed_deliveries_show_the_answer_and_can_be_retried(app: MaskApp, receiver: Receiver) -> None:
@@ -105,6 +108,8 @@ async def test_webhook_forms_explain_refusals_and_members_are_kept_out(app: Mask
     refused = await person.post(f"{person.base}/webhooks/{webhook_id}/test")
     assert refused.status_code == 409 and "disabled" in refused.text
     rotated = await person.post(f"{person.base}/webhooks/{webhook_id}/rotate")
-    assert rotated.status_code == 200 and SECRET.search(rotated.text)
+    assert rotated.status_code == 303 and rotated.headers["location"] == f"{person.base}/webhooks/{webhook_id}"
+    assert SECRET.search((await person.http.get(rotated.headers["location"])).text)
+    assert not SECRET.search((await person.http.get(rotated.headers["location"])).text)  # once
     assert (await person.post(f"{person.base}/webhooks/{webhook_id}/delete")).status_code == 303
     assert (await person.http.get(f"{person.base}/webhooks/{webhook_id}")).status_code == 404

@@ -183,6 +183,7 @@ def routes() -> list[BaseRoute]:
                 Route(ws + "/bio/{bio_id:str}", bio.edit_bio_page, methods=["GET"]),
                 Route(ws + "/bio/{bio_id:str}", bio.save_bio_page, methods=["POST"]),
                 Route(ws + "/bio/{bio_id:str}/preview", bio.preview, methods=["GET"]),
+                Route(ws + "/bio/{bio_id:str}/preview", bio.live_preview, methods=["POST"]),
                 Route(ws + "/bio/{bio_id:str}/delete", bio.delete_bio_page, methods=["POST"]),
                 Route(ws + "/bio/{bio_id:str}/blocks", bio.add_block, methods=["POST"]),
                 Route(ws + "/bio/{bio_id:str}/order", bio.reorder_blocks, methods=["POST"]),

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -95,3 +96,34 @@ def safe_next(value: str | None) -> str | None:
     if any(segment in ("..", ".") for segment in path.split("/")) or "%" in path:
         return None
     return value
+
+
+def seal(token: str, text: str) -> str:
+    """`text` encrypted and authenticated under the session cookie's token, for the session row's flash: the
+    database keeps only the token's hash, so a copy of the table cannot open it. SHAKE-256 keyed by the token and a
+    fresh nonce is the key stream; an HMAC-SHA256 under a second key derived from the token is the tag."""
+    nonce = secrets.token_bytes(16)
+    data = text.encode("utf-8")
+    stream = hashlib.shake_256(b"mask-flash-stream\0" + token.encode() + nonce).digest(len(data))
+    body = bytes(left ^ right for left, right in zip(data, stream, strict=True))
+    tag = hmac.new(_flash_mac_key(token), nonce + body, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(nonce + tag + body).decode("ascii")
+
+
+def unseal(token: str, sealed: str) -> str | None:
+    """The text `seal` sealed under `token`; None when it was sealed under another token or altered."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+    except ValueError:
+        return None
+    nonce, tag, body = raw[:16], raw[16:48], raw[48:]
+    if len(tag) != 32 or not hmac.compare_digest(
+        tag, hmac.new(_flash_mac_key(token), nonce + body, hashlib.sha256).digest()
+    ):
+        return None
+    stream = hashlib.shake_256(b"mask-flash-stream\0" + token.encode() + nonce).digest(len(body))
+    return bytes(left ^ right for left, right in zip(body, stream, strict=True)).decode("utf-8")
+
+
+def _flash_mac_key(token: str) -> bytes:
+    return hashlib.sha256(b"mask-flash-mac\0" + token.encode()).digest()

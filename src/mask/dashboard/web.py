@@ -8,6 +8,7 @@ domain errors (mask.kit.errors) into pages. Views call the services; they never 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from mask.auth.service import WorkspaceSuspended
 from mask.config import Settings
 from mask.context import AppContext
 from mask.dashboard import security
+from mask.dashboard.wording import field_label, humanize
 from mask.db import session_scope
 from mask.kit.errors import MaskError, ValidationFailed
 from mask.kit.net import client_ip, network_prefix
@@ -139,6 +141,25 @@ def _number(value: int | float) -> str:
     return f"{value:,}"
 
 
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """`1 click`, `2 clicks`, `1,204 clicks`: a count with its noun in the right number (`many` when adding an
+    s is wrong: `1 entry`, `2 entries`)."""
+    word = singular if count == 1 else (many or f"{singular}s")
+    return f"{count:,} {word}"
+
+
+def error_items(errors: dict[str, str], *, ids: str = "f-{}") -> list[dict[str, str]]:
+    """An error summary's lines (templates/_error_summary.html): each error with the label and the id of its
+    field (`ids` formats the field's name into its id); a form-wide error (`__all__`) has no field."""
+    items: list[dict[str, str]] = []
+    for name, message in errors.items():
+        if name == "__all__":
+            items.insert(0, {"message": message, "label": "", "target": ""})
+        else:
+            items.append({"message": message, "label": field_label(name), "target": ids.format(name)})
+    return items
+
+
 def build_templates() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
@@ -152,23 +173,28 @@ def build_templates() -> jinja2.Environment:
     environment.filters["ago"] = _ago
     environment.filters["when"] = _when
     environment.filters["number"] = _number
+    environment.filters["plural"] = plural
+    environment.globals["error_items"] = error_items
+    environment.globals["field_label"] = field_label
+    environment.filters["human"] = humanize
     environment.filters["urlq"] = lambda value: quote(str(value), safe="")
     return environment
 
 
 def field_errors(error: MaskError | ValidationError) -> dict[str, str]:
-    """Form errors by field name, from a domain error (`param`) or a Pydantic error (`loc`)."""
+    """Form errors by field name, from a domain error (`param`) or a Pydantic error (`loc`), in plain words
+    (mask.dashboard.wording: the API's own messages name fields for programmers)."""
     found: dict[str, str] = {}
     if isinstance(error, ValidationError):
         for item in error.errors():
             name = str(item["loc"][0]) if item.get("loc") else "__all__"
-            found.setdefault(name, str(item["msg"]).removeprefix("Value error, "))
+            found.setdefault(name, humanize(str(item["msg"]).removeprefix("Value error, ")))
         return found
     if isinstance(error, ValidationFailed):
         for field_error in error.errors:
-            found.setdefault(field_error.param.split(".", 1)[0], field_error.message)
+            found.setdefault(field_error.param.split(".", 1)[0], humanize(field_error.message))
         return found
-    found[error.param.split(".", 1)[0] if error.param else "__all__"] = error.message
+    found[error.param.split(".", 1)[0] if error.param else "__all__"] = humanize(error.message)
     return found
 
 
@@ -191,7 +217,9 @@ class Page:
     anon_seed: str | None = None
     new_anon_seed: str | None = None
     cookies: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    session_token: str | None = None  # the cookie's token: the key of the session's flash
     _form: FormData | None = None
+    _flash: dict[str, Any] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -239,10 +267,40 @@ class Page:
         value = (await self.form()).get(name)
         return value if isinstance(value, str) else ""
 
+    def _stash(self) -> dict[str, Any]:
+        if self._flash is None:
+            self._flash = {}
+            row, token = self.user_session, self.session_token
+            if row is not None and row.flash and token:
+                opened = security.unseal(token, row.flash)
+                self._flash = json.loads(opened) if opened else {}
+        return self._flash
+
+    def _store_stash(self) -> None:
+        assert self.user_session is not None and self.session_token is not None
+        stash = self._stash()
+        self.user_session.flash = security.seal(self.session_token, json.dumps(stash)) if stash else None
+
+    def flash(self, key: str, value: Any) -> None:
+        """Keep `value` for the next page of this session to show once (post/redirect/get): never in the URL,
+        sealed in the session row (mask.dashboard.security.seal), gone once taken."""
+        self._stash()[key] = value
+        self._store_stash()
+
+    def take_flash(self, key: str) -> Any:
+        """What `flash` kept under `key`, once; None the next time (a reload shows nothing more)."""
+        if self.user_session is None or key not in self._stash():
+            return None
+        value = self._stash().pop(key)
+        self._store_stash()
+        return value
+
     def render(
         self, template: str, *, status: int = 200, headers: dict[str, str] | None = None, **values: Any
     ) -> HTMLResponse:
         done = self.request.query_params.get("done")
+        if done is None and "hx-request" not in self.request.headers:  # a fragment leaves the notice to its page
+            done = self.take_flash("notice")
         context = {
             "page": self,
             "request": self.request,
@@ -263,6 +321,14 @@ class Page:
     def redirect(self, url: str, *, done: str | None = None) -> RedirectResponse:
         if done is not None:
             url += ("&" if "?" in url else "?") + urlencode({"done": done})
+        return RedirectResponse(url, status_code=303)
+
+    def see_other(self, url: str, *, notice: str | None = None) -> RedirectResponse:
+        """A 303 to `url` whose page shows `notice` (a NOTICES key) once: kept in the session's flash, so a reload
+        of that page does not say it again. Without a session (logged out), as `redirect`."""
+        if notice is None or self.user_session is None or self.session_token is None:
+            return self.redirect(url, done=notice)
+        self.flash("notice", notice)
         return RedirectResponse(url, status_code=303)
 
     def start_session(self, token: str) -> None:
@@ -321,7 +387,7 @@ def view(
                     )
                     current = await account_service.resolve_session(db, token=token) if token else None
                     if current is not None:
-                        page.user, page.user_session = current.user, current.row
+                        page.user, page.user_session, page.session_token = current.user, current.row, token
                         page.email, page.csrf_secret = current.user.email, current.row.csrf_secret
                     elif token:
                         page.end_session()  # a stale cookie: drop it
@@ -406,7 +472,7 @@ def _error_page(page: Page | None, request: Request, templates: jinja2.Environme
         "errors": {},
         "values": {},
         "title": title,
-        "message": error.message,
+        "message": humanize(error.message),
         "short_domain": "",
         "email": page.email if page is not None else None,
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -65,6 +65,9 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(String(45), default=None)
     user_agent: Mapped[str | None] = mapped_column(String(255), default=None)
+    # What the next page shows once (a new key, a notice), sealed with the cookie's token (mask.dashboard.security):
+    # the table alone cannot open it.
+    flash: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Invite(Base):

@@ -194,6 +194,57 @@
     if (!known) select.add(new Option(zone + " (this browser)", zone), 1);
   });
 
+  // A form's errors (templates/_error_summary.html): the summary at the top takes the focus, so the reloaded page
+  // says at once what went wrong; its links move the focus to the field itself, not only the scroll position.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      for (var open = field.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  }
+
+  // After a move (mask.dashboard.views.bio.move_block) the address ends in #move-up-<block>: focus that button
+  // again, or its sibling when the block reached an end and the button is disabled.
+  var again = /^#move-(up|down)-([\w-]+)$/.exec(window.location.hash);
+  if (again) {
+    var button = document.getElementById("move-" + again[1] + "-" + again[2]);
+    var other = document.getElementById("move-" + (again[1] === "up" ? "down" : "up") + "-" + again[2]);
+    var target = button && !button.disabled ? button : other;
+    if (target && !target.disabled) target.focus();
+  }
+
+  // The bio page preview follows the page form as it is typed in: the form is posted (a moment after the last
+  // key) to the preview address, into the preview's frame; nothing is saved until "Save page".
+  document.querySelectorAll("form[data-live-preview]").forEach(function (form) {
+    var timer = null;
+    function refresh() {
+      var action = form.getAttribute("action"), target = form.getAttribute("target");
+      form.setAttribute("action", form.getAttribute("data-live-preview"));
+      form.setAttribute("target", form.getAttribute("data-preview-frame"));
+      HTMLFormElement.prototype.submit.call(form);
+      form.setAttribute("action", action);
+      if (target === null) { form.removeAttribute("target"); } else { form.setAttribute("target", target); }
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(refresh, 350); }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  });
+
+  // Section tabs that scroll sideways (the side navigation on a phone, segmented filters): the current one in view.
+  document.querySelectorAll(".sidenav, .segmented").forEach(function (strip) {
+    var current = strip.querySelector("[aria-current]");
+    if (!current || strip.scrollWidth <= strip.clientWidth) return;
+    var left = current.getBoundingClientRect().left - strip.getBoundingClientRect().left + strip.scrollLeft;
+    strip.scrollLeft = Math.max(0, left - (strip.clientWidth - current.offsetWidth) / 2);
+  });
+
   document.addEventListener("focusin", function (event) {
     var input = event.target;
     if (input.hasAttribute && input.hasAttribute("data-select-on-focus")) input.select();

@@ -6,12 +6,20 @@ from starlette.responses import Response
 
 from mask.account import service as account_service
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.kit.errors import MaskError
+
+
+def _with_nav(page: Page) -> Page:
+    """The account pages keep the side navigation every other page has: the user's first workspace's."""
+    if page.access is None and page.workspaces:
+        page.access = page.workspaces[0]
+    return page
 
 
 @view()
 async def account(page: Page) -> Response:
-    return page.render("account.html", values={"name": page.me.name or ""})
+    return _with_nav(page).render("account.html", values={"name": page.me.name or ""})
 
 
 @view()
@@ -21,7 +29,9 @@ async def save_profile(page: Page) -> Response:
         await account_service.update_profile(page.db, user=page.me, name=name)
     except MaskError as error:
         raise Rerender(
-            page.render("account.html", status=error.status_code, errors=field_errors(error), values={"name": name})
+            _with_nav(page).render(
+                "account.html", status=error.status_code, errors=field_errors(error), values={"name": name}
+            )
         ) from error
     return page.redirect("/app/account", done="profile-saved")
 
@@ -42,18 +52,18 @@ async def change_password(page: Page) -> Response:
         )
     except account_service.LoginThrottled as error:
         raise Rerender(
-            page.render(
+            _with_nav(page).render(
                 "account.html",
                 status=error.status_code,
                 headers=error.headers,
-                errors={"current_password": error.message},
+                errors={"current_password": humanize(error.message)},
                 values={"name": page.me.name or ""},
             )
         ) from error
     except MaskError as error:
         # The attempt was reserved and committed before the password was checked: nothing here to keep.
         raise Rerender(
-            page.render(
+            _with_nav(page).render(
                 "account.html",
                 status=error.status_code,
                 errors=field_errors(error),
@@ -69,10 +79,10 @@ async def resend_verification(page: Page) -> Response:
         await account_service.resend_verification(page.db, settings=page.settings, user=page.me)
     except MaskError as error:
         raise Rerender(
-            page.render(
+            _with_nav(page).render(
                 "account.html",
                 status=error.status_code,
-                errors={"__all__": error.message},
+                errors={"__all__": humanize(error.message)},
                 values={"name": page.me.name or ""},
             )
         ) from error

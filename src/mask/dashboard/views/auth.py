@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from starlette.responses import Response
@@ -14,9 +15,21 @@ from mask.kit.errors import MaskError, ValidationFailed
 from mask.models.account import User
 from mask.workspace import members as workspace_members
 
+INVITE_PATH = re.compile(r"^/app/invites/([\w-]{1,128})$")
+
 
 def _next(page: Page, value: str | None) -> str:
     return security.safe_next(value) or "/app"
+
+
+def _invite_token(given: str, next_url: str | None) -> str:
+    """The invitation a sign-up answers: its own `invite`, or the invite page it was reached from (an invite link →
+    "Log in to join" → "Create a free account" carries it as `next`). Signing up from an invitation joins only the
+    inviting workspace: no personal workspace besides."""
+    if given:
+        return given[:128]
+    found = INVITE_PATH.match(next_url or "")
+    return found.group(1) if found else ""
 
 
 @view(login=False)
@@ -90,7 +103,8 @@ def _closed(page: Page, message: str) -> Response:
 async def signup_form(page: Page) -> Response:
     if page.user is not None:
         return page.redirect("/app")
-    invite_token = page.request.query_params.get("invite", "")[:128]
+    next_url = security.safe_next(page.request.query_params.get("next")) or ""
+    invite_token = _invite_token(page.request.query_params.get("invite", ""), next_url)
     invited_to = None
     if page.settings.signup == "closed":
         return _closed(page, "This server does not take new accounts; ask its operator for one.")
@@ -98,7 +112,6 @@ async def signup_form(page: Page) -> Response:
         _, invited_to = await workspace_members.find_invite(page.db, token=invite_token)
     elif page.settings.signup == "invite":
         return _closed(page, "This server admits new accounts by invitation only: open the invite link you were sent.")
-    next_url = security.safe_next(page.request.query_params.get("next")) or ""
     return page.render("auth/signup.html", next=next_url, values={}, invite_token=invite_token, invited_to=invited_to)
 
 
@@ -106,8 +119,8 @@ async def signup_form(page: Page) -> Response:
 async def signup(page: Page) -> Response:
     email, password = await page.field("email"), await page.field("password")
     workspace_name = await page.field("workspace_name")
-    invite_token = (await page.field("invite"))[:128] or None
     next_url = security.safe_next(await page.field("next"))
+    invite_token = _invite_token(await page.field("invite"), next_url) or None
     try:
         await account_service.sign_up(
             page.db,

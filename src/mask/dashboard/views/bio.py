@@ -21,6 +21,7 @@ from mask.bio_page.schemas import BioPageCreate, BioPageUpdate
 from mask.bio_page.service import BioPageView
 from mask.dashboard.views.links import domain_choices
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.domain import service as domain_service
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
 from mask.models.bio_page import BioBlock
@@ -119,7 +120,8 @@ def _split_errors(
         items = [(item.param, item.message) for item in error.errors]
     else:
         items = [(error.param or "__all__", error.message)]
-    for param, message in items:
+    for param, raw in items:
+        message = humanize(raw)
         found = BLOCK_PARAM.match(param)
         if found and int(found.group(1)) < len(blocks):
             key = blocks[int(found.group(1))].get("id") or "new"
@@ -137,8 +139,11 @@ async def _load(page: Page) -> BioPageView:
     )
 
 
-async def _save_blocks(page: Page, found: BioPageView, blocks: list[dict[str, Any]]) -> Response:
-    """Replace the page's blocks with `blocks` through the service; errors go next to their block."""
+async def _save_blocks(
+    page: Page, found: BioPageView, blocks: list[dict[str, Any]], *, focus: str | None = None
+) -> Response:
+    """Replace the page's blocks with `blocks` through the service; errors go next to their block. `focus`: the id
+    of the control the editor focuses again once reloaded (the page's script reads it from the URL's fragment)."""
     before = bio_page_service.to_schema(found)
     try:
         data = BioPageUpdate.model_validate({"blocks": blocks})
@@ -162,7 +167,7 @@ async def _save_blocks(page: Page, found: BioPageView, blocks: list[dict[str, An
                 block_values=typed,
             )
         ) from error
-    return page.redirect(f"{page.base}/bio/{found.page.id}", done="bio-saved")
+    return page.see_other(f"{page.base}/bio/{found.page.id}" + (f"#{focus}" if focus else ""), notice="bio-saved")
 
 
 @view(workspace=True, permission=Permission.bio_pages_read)
@@ -212,10 +217,8 @@ async def edit_bio_page(page: Page) -> Response:
     return await _editor(page, await _load(page))
 
 
-@view(workspace=True, permission=Permission.bio_pages_write)
-async def save_bio_page(page: Page) -> Response:
-    """The page's own fields and theme; an emptied optional field is cleared."""
-    found = await _load(page)
+async def _page_form(page: Page) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The page form as the service takes it (an emptied optional field is cleared), and as typed."""
     form = {name: (await page.field(name)).strip() for name in PAGE_FIELDS}
     theme = {
         name: (await page.field(f"theme_{name}")).strip() for name in ("preset", "button_shape", "font", *THEME_FIELDS)
@@ -224,7 +227,14 @@ async def save_bio_page(page: Page) -> Response:
     body["handle"] = form["handle"]
     body["published"] = await page.field("published") == "on"
     body["theme"] = {name: value for name, value in theme.items() if value}
-    values = {**form, "published": body["published"], "theme": theme}
+    return body, {**form, "published": body["published"], "theme": theme}
+
+
+@view(workspace=True, permission=Permission.bio_pages_write)
+async def save_bio_page(page: Page) -> Response:
+    """The page's own fields and theme; an emptied optional field is cleared."""
+    found = await _load(page)
+    body, values = await _page_form(page)
     before = bio_page_service.to_schema(found)
     try:
         await bio_page_service.update(
@@ -277,11 +287,13 @@ async def update_block(page: Page) -> Response:
 async def move_block(page: Page) -> Response:
     found = await _load(page)
     index = _index_of(found, page.request.path_params["block_id"])
-    target = index - 1 if await page.field("direction") == "up" else index + 1
+    direction = "up" if await page.field("direction") == "up" else "down"
+    target = index - 1 if direction == "up" else index + 1
     blocks = [_block_in(block) for block in found.blocks]
     if 0 <= target < len(blocks):
         blocks[index], blocks[target] = blocks[target], blocks[index]
-    return await _save_blocks(page, found, blocks)
+    # Back on the moved block's own button, so that a keyboard user moves it again with one key.
+    return await _save_blocks(page, found, blocks, focus=f"move-{direction}-{found.blocks[index].id}")
 
 
 @view(workspace=True, permission=Permission.bio_pages_write)
@@ -310,16 +322,41 @@ async def delete_bio_page(page: Page) -> Response:
     return page.redirect(f"{page.base}/bio", done="bio-deleted")
 
 
-@view(workspace=True, permission=Permission.bio_pages_read)
-async def preview(page: Page) -> Response:
-    """The page as the public renderer draws it, with its tracked links disarmed (a preview counts nothing)."""
-    found = await _load(page)
+def _preview_response(found: BioPageView) -> HTMLResponse:
     html = render_page(found)
     for block in found.blocks:
         html = html.replace(
             f'href="{bio_page_service.block_path(found.page.handle, block.id)}"', 'href="#preview" aria-disabled="true"'
         )
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"})
+
+
+@view(workspace=True, permission=Permission.bio_pages_read)
+async def preview(page: Page) -> Response:
+    """The page as the public renderer draws it, with its tracked links disarmed (a preview counts nothing)."""
+    return _preview_response(await _load(page))
+
+
+@view(workspace=True, permission=Permission.bio_pages_write)
+async def live_preview(page: Page) -> Response:
+    """The page with the editor's unsaved page settings, as the editor's form is typed in: the service applies
+    them like a save, the preview is drawn, and the transaction is rolled back (nothing is kept; a change the
+    service refuses leaves the saved page in the preview)."""
+    found = await _load(page)
+    body, _ = await _page_form(page)
+    try:
+        changed = await bio_page_service.update(
+            page.db,
+            settings=page.settings,
+            workspace_id=page.ws.workspace.id,
+            page_id=found.page.id,
+            data=BioPageUpdate.model_validate(body),
+        )
+    except (MaskError, ValidationError) as error:
+        if isinstance(error, bio_page_service.BioPageNotFound):
+            raise
+        raise Rerender(_preview_response(found)) from error
+    raise Rerender(_preview_response(changed))
 
 
 def preset_swatch(name: str) -> str:

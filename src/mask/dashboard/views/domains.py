@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.domain import service as domain_service
 from mask.domain.dns import Dns
 from mask.domain.schemas import DomainUpdate
@@ -139,7 +140,9 @@ async def remove_domain(page: Page) -> Response:
             domain_id=page.request.path_params["domain_id"],
         )
     except domain_service.DomainInUse as error:
-        raise Rerender(await _render(page, status=error.status_code, errors={"__all__": error.message})) from error
+        raise Rerender(
+            await _render(page, status=error.status_code, errors={"__all__": humanize(error.message)})
+        ) from error
     return page.redirect(f"{page.base}/domains", done="domain-removed")
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from mask.auth import service as auth_service
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.kit.errors import MaskError
 from mask.kit.time import utcnow
 from mask.link import service as link_service
@@ -49,11 +50,12 @@ async def _keys_page(
     page: Page,
     *,
     status: int = 200,
-    created: auth_service.CreatedApiKey | None = None,
     errors: dict[str, str] | None = None,
     values: dict[str, object] | None = None,
 ) -> Response:
     keys = await auth_service.list_keys(page.db, workspace=page.ws.workspace)
+    # A key made by the form just before (post/redirect/get): shown on this one view, then never again.
+    created = page.take_flash("api_key") if status == 200 else None
     headers = {"Cache-Control": "no-store"}
     return page.render(
         "settings/keys.html",
@@ -105,8 +107,10 @@ async def create_api_key(page: Page) -> Response:
                 page, status=error.status_code, errors=field_errors(error), values={"name": name, "scopes": scopes}
             )
         ) from error
-    # The key is on this one page only; it is not stored anywhere it could be shown again.
-    return await _keys_page(page, status=201, created=created)
+    # The key is shown once, on the page this answer leads to: kept sealed in the session until then (never in the
+    # URL), so reloading that page neither shows it again nor posts the form again.
+    page.flash("api_key", {"token": created.token, "key": {"name": created.key.name}})
+    return page.redirect(f"{page.base}/settings/keys")
 
 
 @view(workspace=True, permission=Permission.keys_own)
@@ -216,7 +220,7 @@ async def remove_member(page: Page) -> Response:
         await workspace_members.remove_member(page.db, actor=page.ws, user_id=user_id)
     except workspace_members.LastOwner as error:
         raise Rerender(
-            await _workspace_page(page, status=error.status_code, errors={"members": error.message})
+            await _workspace_page(page, status=error.status_code, errors={"members": humanize(error.message)})
         ) from error
     if user_id == page.me.id:
         return page.redirect("/app")
@@ -231,6 +235,6 @@ async def change_role(page: Page) -> Response:
         )
     except MaskError as error:
         raise Rerender(
-            await _workspace_page(page, status=error.status_code, errors={"members": error.message})
+            await _workspace_page(page, status=error.status_code, errors={"members": humanize(error.message)})
         ) from error
     return page.redirect(f"{page.base}/settings", done="role-changed")

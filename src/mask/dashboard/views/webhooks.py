@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from mask.dashboard.web import Page, Rerender, field_errors, view
+from mask.dashboard.wording import humanize
 from mask.kit.errors import MaskError
 from mask.webhook import service as webhook_service
 from mask.webhook.schemas import EVENT_TYPES, WebhookCreate, WebhookUpdate
@@ -37,8 +38,9 @@ async def _list_page(
     status: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-    created: webhook_service.CreatedWebhook | None = None,
 ) -> Response:
+    # A webhook made by the form just before (post/redirect/get): its secret is shown on this one view.
+    created = page.take_flash("webhook_created") if status == 200 else None
     rows, _ = await webhook_service.list_page(page.db, workspace_id=page.ws.workspace.id, limit=100, cursor=None)
     return page.render(
         "webhooks/list.html",
@@ -74,8 +76,10 @@ async def create_webhook(page: Page) -> Response:
                 values=values,
             )
         ) from error
-    # The secret is on this one answer only.
-    return await _list_page(page, status=201, created=created)
+    # The secret is shown once, on the page this answer leads to (kept sealed in the session, never in the URL):
+    # a reload of that page shows it no more and creates nothing.
+    page.flash("webhook_created", {"secret": created.secret, "endpoint": {"id": created.endpoint.id}})
+    return page.redirect(f"{page.base}/webhooks")
 
 
 async def _detail(
@@ -84,7 +88,6 @@ async def _detail(
     status: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-    secret: str | None = None,
 ) -> Response:
     webhook_id = page.request.path_params["webhook_id"]
     endpoint = webhook_service.to_schema(
@@ -112,8 +115,8 @@ async def _detail(
         statuses=STATUSES,
         pending=any(item.status == "pending" for item in deliveries),
     )
-    if page.request.headers.get("hx-target", "").endswith("#deliveries"):
-        return page.render("webhooks/_deliveries.html", **context)
+    if page.request.headers.get("hx-target", "").endswith("#webhook-live"):
+        return page.render("webhooks/_live.html", **context)
     return page.render(
         "webhooks/detail.html",
         status=status,
@@ -126,7 +129,7 @@ async def _detail(
             "events": endpoint.events,
             "enabled": endpoint.enabled,
         },
-        secret=secret,
+        secret=page.take_flash(f"secret:{webhook_id}") if status == 200 else None,
         headers={"Cache-Control": "no-store"},
         **context,
     )
@@ -161,7 +164,7 @@ async def update_webhook(page: Page) -> Response:
                 values=values,
             )
         ) from error
-    return page.redirect(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", done="webhook-saved")
+    return page.see_other(f"{page.base}/webhooks/{page.request.path_params['webhook_id']}", notice="webhook-saved")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
@@ -170,16 +173,18 @@ async def send_test(page: Page) -> Response:
     try:
         await webhook_service.send_test(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
     except webhook_service.WebhookDisabled as error:
-        raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
-    return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-test-sent")
+        raise Rerender(
+            await _detail(page, status=error.status_code, errors={"__all__": humanize(error.message)})
+        ) from error
+    return page.see_other(f"{page.base}/webhooks/{webhook_id}", notice="webhook-test-sent")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
 async def rotate_secret(page: Page) -> Response:
-    rotated = await webhook_service.rotate_secret(
-        page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
-    )
-    return await _detail(page, secret=rotated.secret)
+    webhook_id = page.request.path_params["webhook_id"]
+    rotated = await webhook_service.rotate_secret(page.db, workspace_id=page.ws.workspace.id, webhook_id=webhook_id)
+    page.flash(f"secret:{webhook_id}", rotated.secret)  # shown once on the page this leads to
+    return page.redirect(f"{page.base}/webhooks/{webhook_id}")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
@@ -187,7 +192,7 @@ async def delete_webhook(page: Page) -> Response:
     await webhook_service.delete(
         page.db, workspace_id=page.ws.workspace.id, webhook_id=page.request.path_params["webhook_id"]
     )
-    return page.redirect(f"{page.base}/webhooks", done="webhook-deleted")
+    return page.see_other(f"{page.base}/webhooks", notice="webhook-deleted")
 
 
 @view(workspace=True, permission=Permission.webhooks_write)
@@ -201,8 +206,10 @@ async def retry_delivery(page: Page) -> Response:
             delivery_id=page.request.path_params["delivery_id"],
         )
     except webhook_service.WebhookDisabled as error:
-        raise Rerender(await _detail(page, status=error.status_code, errors={"__all__": error.message})) from error
-    return page.redirect(f"{page.base}/webhooks/{webhook_id}", done="webhook-retried")
+        raise Rerender(
+            await _detail(page, status=error.status_code, errors={"__all__": humanize(error.message)})
+        ) from error
+    return page.see_other(f"{page.base}/webhooks/{webhook_id}", notice="webhook-retried")
 
 
 @view(workspace=True, permission=Permission.webhooks_read)
