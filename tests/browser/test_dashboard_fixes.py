@@ -61,6 +61,16 @@ class Site:
         return self.server.url
 
 
+def _true_in(page: Any, script: str) -> bool:
+    """`script` (a function) evaluated in the page; False while the page is being replaced (a navigation)."""
+    from playwright.sync_api import Error
+
+    try:
+        return bool(page.evaluate(script))
+    except Error:
+        return False
+
+
 def _until(check: Callable[[], bool], *, within: float = 20.0, every: float = 0.5) -> None:
     deadline = time.monotonic() + within
     while not check():
@@ -389,14 +399,19 @@ def test_moving_a_bio_block_with_the_keyboard_keeps_focus_on_its_button(site: Si
     move.focus()
     desktop.keyboard.press("Enter")
     desktop.wait_for_url(re.compile(r"/bio/bio_\w+#move-down-blk_\w+$"))  # the reloaded editor, not the old one
-    desktop.wait_for_function("document.activeElement && document.activeElement.id.startsWith('move-down-')")
+    # Polled from here: wait_for_function would evaluate a string in the page, which its CSP forbids.
+    _until(
+        lambda: desktop.evaluate("() => !!document.activeElement && document.activeElement.id.startsWith('move-down-')")
+    )
     focused = desktop.evaluate("document.activeElement.getAttribute('aria-label')")
     assert focused == "Move Link button “Notes” down"
     assert desktop.locator(".block-summary").nth(1).inner_text() == "Notes"  # it moved down one
     assert "done=" not in desktop.url
     desktop.keyboard.press("Enter")  # and again, with no Tab in between
-    desktop.wait_for_function("document.querySelectorAll('.block-summary')[2].textContent === 'Notes'")
-    desktop.wait_for_function("document.activeElement && document.activeElement.id.startsWith('move-down-')")
+    _until(lambda: _true_in(desktop, "() => document.querySelectorAll('.block-summary')[2]?.textContent === 'Notes'"))
+    _until(
+        lambda: desktop.evaluate("() => !!document.activeElement && document.activeElement.id.startsWith('move-down-')")
+    )
 
 
 def test_the_bio_preview_follows_the_page_form_while_typing(site: Site, desktop: Any) -> None:
