@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import httpx
 from sqlalchemy import func, select
 
+from mask.abuse import service as abuse_service
 from mask.app import MaskApp
 from mask.db import session_scope
 from mask.models.event import Event
@@ -248,3 +249,27 @@ async def test_naughty_strings_as_titles_are_stored_exactly_or_refused_per_item(
                 assert result["link"]["title"] == text and result["link"]["notes"] == text
             else:
                 assert result["status"] == 422 and result["error"]["errors"]
+
+
+async def test_blocked_destinations_are_refused_item_by_item_in_a_big_batch(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """The blocklist is looked up for the whole batch at once (several hundred keys, over more than one query);
+    each blocked `url` or `expired_url` is still that item's own 422, the rest are created."""
+    async with session_scope(app.context.sessionmaker) as session:
+        await abuse_service.update_blocklist(session, text="evil.example\nhttp://files.example/payload/\n")
+    items: list[dict[str, object]] = [{"url": f"https://example.com/deep/path/{n}/x?q={n}"} for n in range(300)]
+    items[10] = {"url": "https://login.EVIL.example./x"}
+    items[150] = {"url": "https://example.com/fine", "expired_url": "http://files.example/payload/a.exe"}
+    items[299] = {"url": "https://evil.example/"}
+    items[200] = {"url": "https://evil.example.org/"}  # not blocked: another domain
+    response = await bulk(client, tenant, items)
+    results = response.json()["data"]
+    refused = {result["index"]: result["error"]["errors"][0] for result in results if result["status"] != 201}
+    assert refused == {
+        10: {"param": "url", "code": "destination_blocked", "message": refused[10]["message"]},
+        150: {"param": "expired_url", "code": "destination_blocked", "message": refused[150]["message"]},
+        299: {"param": "url", "code": "destination_blocked", "message": refused[299]["message"]},
+    }
+    assert results[200]["link"]["url"] == "https://evil.example.org/"
+    assert await link_count(app, tenant.workspace_id) == 297

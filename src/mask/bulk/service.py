@@ -137,6 +137,16 @@ async def create_many(
     refused (`error`), left alone (`skip`), given a generated slug (`rename`) or, when the link is this
     workspace's own, updated to the item (`overwrite`). `dry_run` checks everything and writes nothing."""
     domain_service.remember_lookups(session)
+    await domain_service.screen_destinations(
+        session,
+        raws=[
+            url
+            for item in items
+            if isinstance(item, LinkCreate)
+            for url in (item.url, item.expired_url)
+            if url is not None
+        ],
+    )
     batch = _Batch(settings=settings, workspace_id=workspace_id, on_conflict=on_conflict)
     pending: list[_Pending] = []
     alone: list[int] = []
