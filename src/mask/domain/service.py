@@ -296,14 +296,22 @@ def remember_lookups(session: AsyncSession) -> None:
     session.info.setdefault(LOOKUP_MEMO, {})
 
 
+DEFAULTS_MEMO = "mask.domain.defaults"
+
+
 async def default_domain(session: AsyncSession, *, settings: Settings, workspace_id: str) -> str:
     """Where the workspace's links and bio pages go when none is named: its chosen default domain while that is
     still one of its domains (one it removed, or lost to its verified owner, no longer counts), else the
     server's short domain."""
+    memo: dict[str, str] | None = session.info.setdefault(DEFAULTS_MEMO, {}) if LOOKUP_MEMO in session.info else None
+    if memo is not None and workspace_id in memo:
+        return memo[workspace_id]
     chosen = await DomainRepository(session).workspace_default(workspace_id)
-    if chosen is not None and await workspace_owns(session, workspace_id=workspace_id, name=chosen):
-        return chosen
-    return settings.short_domain
+    if chosen is None or not await workspace_owns(session, workspace_id=workspace_id, name=chosen):
+        chosen = settings.short_domain
+    if memo is not None:
+        memo[workspace_id] = chosen
+    return chosen
 
 
 async def set_default_domain(
