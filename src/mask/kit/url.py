@@ -16,7 +16,7 @@ MAX_URL_LENGTH = 2048
 ALLOWED_SCHEMES = frozenset({"http:", "https:"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UrlProblem(Exception):
