@@ -29,6 +29,10 @@ class BlocklistRepository:
         )
         return next((key for key in keys if key in found), None)
 
+    async def empty(self) -> bool:
+        """Whether no list has any entry."""
+        return (await self.session.scalar(select(BlocklistEntry.value).limit(1))) is None
+
     async def blocked(self, keys: Iterable[str]) -> set[str]:
         """Those of `keys` on any list."""
         items = sorted(set(keys))

@@ -67,10 +67,15 @@ async def screen(session: AsyncSession, *, hrefs: Iterable[str]) -> None:
     """Look up many destinations' entries at once (a query per few hundred keys instead of one per destination)
     and keep the answers for this session's `blocked_by`: a bulk create or an import checks a thousand URLs."""
     memo: dict[str, str | None] = session.info.setdefault(BLOCKED_MEMO, {})
-    wanted = {href: blocklist.candidates(href) for href in hrefs if href not in memo}
-    if not wanted:
+    fresh = [href for href in hrefs if href not in memo]
+    if not fresh:
         return
-    found = await BlocklistRepository(session).blocked({key for keys in wanted.values() for key in keys})
+    repository = BlocklistRepository(session)
+    if await repository.empty():  # no list loaded: nothing is blocked, no keys to work out
+        memo.update(dict.fromkeys(fresh))
+        return
+    wanted = {href: blocklist.candidates(href) for href in fresh}
+    found = await repository.blocked({key for keys in wanted.values() for key in keys})
     for href, keys in wanted.items():
         memo[href] = next((key for key in keys if key in found), None)
 
