@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import httpx
 from sqlalchemy import func, select
 
+from mask.abuse import service as abuse_service
 from mask.app import MaskApp
 from mask.db import session_scope
 from mask.models.event import Event
@@ -248,3 +249,59 @@ async def test_naughty_strings_as_titles_are_stored_exactly_or_refused_per_item(
                 assert result["link"]["title"] == text and result["link"]["notes"] == text
             else:
                 assert result["status"] == 422 and result["error"]["errors"]
+
+
+async def test_blocked_destinations_are_refused_item_by_item_in_a_big_batch(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """The blocklist is looked up for the whole batch at once (several hundred keys, over more than one query);
+    each blocked `url` or `expired_url` is still that item's own 422, the rest are created."""
+    async with session_scope(app.context.sessionmaker) as session:
+        await abuse_service.update_blocklist(session, text="evil.example\nhttp://files.example/payload/\n")
+    items: list[dict[str, object]] = [{"url": f"https://example.com/deep/path/{n}/x?q={n}"} for n in range(300)]
+    items[10] = {"url": "https://login.EVIL.example./x"}
+    items[150] = {"url": "https://example.com/fine", "expired_url": "http://files.example/payload/a.exe"}
+    items[299] = {"url": "https://evil.example/"}
+    items[200] = {"url": "https://evil.example.org/"}  # not blocked: another domain
+    response = await bulk(client, tenant, items)
+    results = response.json()["data"]
+    refused = {result["index"]: result["error"]["errors"][0] for result in results if result["status"] != 201}
+    assert refused == {
+        10: {"param": "url", "code": "destination_blocked", "message": refused[10]["message"]},
+        150: {"param": "expired_url", "code": "destination_blocked", "message": refused[150]["message"]},
+        299: {"param": "url", "code": "destination_blocked", "message": refused[299]["message"]},
+    }
+    assert results[200]["link"]["url"] == "https://evil.example.org/"
+    assert await link_count(app, tenant.workspace_id) == 297
+
+
+async def test_taken_slugs_and_external_ids_are_found_among_many_in_one_batch(
+    client: httpx.AsyncClient, make_tenant: TenantFactory
+) -> None:
+    """A batch's slugs and external ids are looked up together (one statement on PostgreSQL): each taken one,
+    by this workspace or another, in the database or earlier in the same request, is that item's 409; the
+    first of the request to ask wins; an external id is per workspace."""
+    ours, theirs = await make_tenant(), await make_tenant()
+    before = [{"url": f"https://example.com/old/{n}", "slug": f"old-{n}", "external_id": f"crm-{n}"} for n in range(40)]
+    assert (await bulk(client, theirs, before[:20])).json()["succeeded"] == 20
+    assert (await bulk(client, ours, before[20:])).json()["succeeded"] == 20
+    items: list[dict[str, object]] = [
+        {"url": f"https://example.com/new/{n}", "slug": f"new-{n}", "external_id": f"new-{n}"} for n in range(600)
+    ]
+    items[5] = {"url": "https://example.com/a", "slug": "old-3"}  # another workspace's slug
+    items[6] = {"url": "https://example.com/b", "slug": "old-30"}  # our own
+    items[7] = {"url": "https://example.com/c", "external_id": "crm-31"}  # our own external id
+    items[8] = {"url": "https://example.com/d", "external_id": "crm-4"}  # theirs: free for us
+    items[599] = {"url": "https://example.com/e", "slug": "new-10"}  # asked earlier in this request
+    items[598] = {"url": "https://example.com/f", "external_id": "new-11"}  # the same
+    results = (await bulk(client, ours, items)).json()["data"]
+    refused = {result["index"]: result["error"]["code"] for result in results if result["status"] != 201}
+    assert refused == {
+        5: "slug_taken",
+        6: "slug_taken",
+        7: "external_id_taken",
+        599: "slug_taken",
+        598: "external_id_taken",
+    }
+    assert results[10]["link"]["slug"] == "new-10" and results[11]["link"]["external_id"] == "new-11"
+    assert results[8]["link"]["external_id"] == "crm-4"

@@ -273,3 +273,20 @@ async def test_a_json_body_carries_the_file_as_text(client: httpx.AsyncClient, t
     job = await finished(client, tenant, response.json()["id"])
     assert job["counts"]["created"] == 1
     assert [link["slug"] for link in await all_links(client, tenant)] == ["json"]
+
+
+async def test_rows_naming_no_domain_go_to_the_workspaces_default_domain(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """The default domain is looked up once per batch (the runner's session holds no workspace row) and every
+    row without a domain of its own lands there; a row naming the short domain keeps it."""
+    await verify_domain(app, tenant, "go.brand.test")
+    chosen = await client.patch("/v1/workspace", json={"default_domain": "go.brand.test"}, headers=tenant.headers)
+    assert chosen.status_code == 200, chosen.text
+    lines = ["url,slug,domain"] + [f"https://example.com/{n},d{n}," for n in range(30)]
+    lines.append("https://example.com/short,kept,localhost:8000")
+    job = await run(client, tenant, "\n".join(lines).encode(), source="mask-csv")
+    assert job["counts"]["created"] == 31, job
+    domains = {link["slug"]: link["domain"] for link in await all_links(client, tenant)}
+    assert domains.pop("kept") == "localhost:8000"
+    assert set(domains.values()) == {"go.brand.test"} and len(domains) == 30

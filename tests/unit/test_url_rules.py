@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mask.kit.errors import FieldError
 from mask.kit.ids import ALPHABET, random_string
 from mask.kit.reserved import RESERVED_WORDS, is_reserved
-from mask.kit.url import MAX_URL_LENGTH, UrlProblem, normalize_hostname, parse_destination
+from mask.kit.url import MAX_URL_LENGTH, UrlProblem, is_loopback, normalize_hostname, parse_destination
 from mask.link.service import GENERATED_SLUG_LENGTH, SLUG_PATTERN, check_slug
 from tests.conftest import corpus_path
 
@@ -50,7 +50,10 @@ def test_destinations_follow_the_whatwg_parser_with_our_stricter_rules(case: dic
     elif CONTROL.search(inner):
         refusal = "invalid_url"
     if refusal is None and len(raw) <= MAX_URL_LENGTH:
-        assert parse_destination(raw).href == case["href"]
+        parsed = parse_destination(raw)
+        assert parsed.href == case["href"]
+        assert (parsed.hostname, parsed.host) == (case["hostname"].lower(), case["host"].lower())
+        assert parsed.port == (int(case["port"]) if case["port"] else {"http:": 80, "https:": 443}[case["protocol"]])
     else:
         with pytest.raises(UrlProblem):
             parse_destination(raw)
@@ -135,3 +138,45 @@ def test_naughty_strings_as_slugs_are_accepted_only_when_well_formed() -> None:
         errors: list[FieldError] = []
         check_slug(text, errors)
         assert (errors == []) == (bool(SLUG_PATTERN.match(text)) and not is_reserved(text)), text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "localhost",
+        "app.localhost.",
+        "127.0.0.1",
+        "127.1.2.3",
+        "[::1]",
+        "::1",
+        "[0:0::1]",
+        "::ffff:127.0.0.1",
+        "example.com",
+        "127.0.0.1.example",
+        "1.2.3.4",
+        "10.0.0.1.",
+        "[::2]",
+        "fe80::1",
+        "::a",
+        "",
+        "1e100.net",
+    ],
+)
+def test_loopback_is_told_from_names_and_other_addresses(name: str) -> None:
+    try:
+        expected = ipaddress.ip_address(name.rstrip(".").strip("[]")).is_loopback
+    except ValueError:
+        expected = name.rstrip(".") == "localhost" or name.rstrip(".").endswith(".localhost")
+    assert is_loopback(name) is expected
+
+
+def test_a_port_path_or_at_sign_outside_the_authority_is_read_right() -> None:
+    assert parse_destination("https://Example.com:8443/a").port == 8443
+    assert parse_destination("https://example.com:443/a").host == "example.com"
+    assert parse_destination("http://[::1]:8080/").host == "[::1]:8080"
+    assert (
+        parse_destination("https://example.com/@user?to=a@b.example").href == "https://example.com/@user?to=a@b.example"
+    )
+    with pytest.raises(UrlProblem) as refused:
+        parse_destination("https://example.com@evil.example/")
+    assert refused.value.code == "credentials_in_url"

@@ -29,6 +29,21 @@ class BlocklistRepository:
         )
         return next((key for key in keys if key in found), None)
 
+    async def empty(self) -> bool:
+        """Whether no list has any entry."""
+        return (await self.session.scalar(select(BlocklistEntry.value).limit(1))) is None
+
+    async def blocked(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` on any list."""
+        items = sorted(set(keys))
+        found: set[str] = set()
+        for start in range(0, len(items), BATCH):
+            part = items[start : start + BATCH]
+            found.update(
+                (await self.session.scalars(select(BlocklistEntry.value).where(BlocklistEntry.value.in_(part)))).all()
+            )
+        return found
+
     async def values(self, source: str) -> set[str]:
         return set(
             (await self.session.scalars(select(BlocklistEntry.value).where(BlocklistEntry.source == source))).all()

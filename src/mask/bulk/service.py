@@ -13,8 +13,7 @@ above that, each domain touched is dropped as a whole (one message to the other 
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -31,7 +30,7 @@ from mask.domain import service as domain_service
 from mask.event import service as event_service
 from mask.kit.errors import FieldError, MaskError, ValidationFailed
 from mask.kit.http import validation_failed
-from mask.kit.ids import ALPHABET, new_id
+from mask.kit.ids import new_ids, random_strings
 from mask.kit.reserved import is_reserved
 from mask.kit.time import utcnow
 from mask.link import service as link_service
@@ -118,8 +117,12 @@ def _slug_taken(domain: str, slug: str) -> SlugTaken:
     return SlugTaken(f"The slug `{slug}` is already taken on {domain}.", param="slug")
 
 
-def _random_slug() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(link_service.GENERATED_SLUG_LENGTH))
+def _random_slugs(count: int) -> Iterator[str]:
+    """Random slugs as `POST /v1/links` draws them, `count` from one read of the system's randomness, then
+    more as needed (a reserved word or a collision asks for another)."""
+    while True:
+        yield from random_strings(count, link_service.GENERATED_SLUG_LENGTH)
+        count = 16
 
 
 async def create_many(
@@ -137,6 +140,16 @@ async def create_many(
     refused (`error`), left alone (`skip`), given a generated slug (`rename`) or, when the link is this
     workspace's own, updated to the item (`overwrite`). `dry_run` checks everything and writes nothing."""
     domain_service.remember_lookups(session)
+    await domain_service.screen_destinations(
+        session,
+        raws=[
+            url
+            for item in items
+            if isinstance(item, LinkCreate)
+            for url in (item.url, item.expired_url)
+            if url is not None
+        ],
+    )
     batch = _Batch(settings=settings, workspace_id=workspace_id, on_conflict=on_conflict)
     pending: list[_Pending] = []
     alone: list[int] = []
@@ -234,10 +247,11 @@ async def _generate_slugs(repository: BulkRepository, items: list[_Pending], cla
     for _ in range(link_service.GENERATION_ATTEMPTS):
         if not waiting:
             return
+        slugs = _random_slugs(len(waiting))
         for item in waiting:
-            slug = _random_slug()
+            slug = next(slugs)
             while is_reserved(slug) or (item.new.domain, slug) in claimed:
-                slug = _random_slug()
+                slug = next(slugs)
             item.slug = slug
             claimed.add((item.new.domain, slug))
         taken = await repository.slug_owners((item.new.domain, item.slug) for item in waiting if item.slug)
@@ -276,11 +290,11 @@ def _transient(row: dict[str, Any]) -> Link:
     return link
 
 
-def _row(batch: _Batch, item: _Pending, now: datetime, actor: audit.Actor) -> dict[str, Any]:
+def _row(batch: _Batch, item: _Pending, link_id: str, now: datetime, actor: audit.Actor) -> dict[str, Any]:
     new = item.new
     when = item.created_at or now
     return {
-        "id": new_id("lnk"),
+        "id": link_id,
         "workspace_id": batch.workspace_id,
         "domain": new.domain,
         "slug": item.slug,
@@ -310,7 +324,10 @@ async def _write(session: AsyncSession, batch: _Batch, pending: list[_Pending]) 
     repository = BulkRepository(session)
     now = utcnow()
     actor = audit.actor_of(session)
-    rows = [_row(batch, item, now, actor) for item in pending]
+    rows = [
+        _row(batch, item, link_id, now, actor)
+        for item, link_id in zip(pending, new_ids("lnk", len(pending)), strict=True)
+    ]
     try:
         async with session.begin_nested():
             for part in chunks(rows):

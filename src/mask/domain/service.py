@@ -11,6 +11,7 @@ with `claimed_elsewhere`). At most one claim per host name is verified (a partia
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -295,14 +296,22 @@ def remember_lookups(session: AsyncSession) -> None:
     session.info.setdefault(LOOKUP_MEMO, {})
 
 
+DEFAULTS_MEMO = "mask.domain.defaults"
+
+
 async def default_domain(session: AsyncSession, *, settings: Settings, workspace_id: str) -> str:
     """Where the workspace's links and bio pages go when none is named: its chosen default domain while that is
     still one of its domains (one it removed, or lost to its verified owner, no longer counts), else the
     server's short domain."""
+    memo: dict[str, str] | None = session.info.setdefault(DEFAULTS_MEMO, {}) if LOOKUP_MEMO in session.info else None
+    if memo is not None and workspace_id in memo:
+        return memo[workspace_id]
     chosen = await DomainRepository(session).workspace_default(workspace_id)
-    if chosen is not None and await workspace_owns(session, workspace_id=workspace_id, name=chosen):
-        return chosen
-    return settings.short_domain
+    if chosen is None or not await workspace_owns(session, workspace_id=workspace_id, name=chosen):
+        chosen = settings.short_domain
+    if memo is not None:
+        memo[workspace_id] = chosen
+    return chosen
 
 
 async def set_default_domain(
@@ -383,16 +392,42 @@ async def is_short_domain(session: AsyncSession, *, settings: Settings, url: Par
     return loops
 
 
+PARSED_MEMO = "mask.domain.parsed"
+
+
+def _parse(session: AsyncSession, raw: str) -> ParsedUrl | UrlProblem:
+    """`raw` parsed (or why not), once per session when lookups are remembered."""
+    memo: dict[str, ParsedUrl | UrlProblem] | None = (
+        session.info.setdefault(PARSED_MEMO, {}) if LOOKUP_MEMO in session.info else None
+    )
+    if memo is not None and raw in memo:
+        return memo[raw]
+    try:
+        parsed: ParsedUrl | UrlProblem = parse_destination(raw)
+    except UrlProblem as problem:
+        parsed = problem
+    if memo is not None:
+        memo[raw] = parsed
+    return parsed
+
+
+async def screen_destinations(session: AsyncSession, *, raws: Iterable[str]) -> None:
+    """Ahead of many `check_destination` calls (a bulk create, an import batch): parse the URLs and look up their
+    blocklist entries with a few queries instead of one per URL. Needs `remember_lookups`."""
+    remember_lookups(session)
+    hrefs = [parsed.href for parsed in (_parse(session, raw) for raw in raws) if isinstance(parsed, ParsedUrl)]
+    await abuse_service.screen(session, hrefs=hrefs)
+
+
 async def check_destination(
     session: AsyncSession, *, settings: Settings, param: str, raw: str, errors: list[FieldError]
 ) -> str | None:
     """A URL visitors are sent to (a link's `url` and `expired_url`, a bio page's buttons, …): the WHATWG rules
     of mask.kit.url, never one of MASK's own short domains, never a blocklisted one (mask.abuse). Adds its
     problem to `errors`; the stored form."""
-    try:
-        parsed = parse_destination(raw)
-    except UrlProblem as problem:
-        errors.append(FieldError(param, problem.code, problem.message))
+    parsed = _parse(session, raw)
+    if isinstance(parsed, UrlProblem):
+        errors.append(FieldError(param, parsed.code, parsed.message))
         return None
     if await is_short_domain(session, settings=settings, url=parsed):
         errors.append(FieldError(param, "redirect_loop", "The URL points at one of MASK's own short domains."))

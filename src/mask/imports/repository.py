@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.models.imports import Import, ImportedLinkStats, ImportFile, ImportIssue
 
 RUNNABLE = ("queued", "running")
+ISSUES: Table = ImportIssue.__table__  # type: ignore[assignment]
+STATS: Table = ImportedLinkStats.__table__  # type: ignore[assignment]
 
 
 class ImportRepository:
@@ -72,13 +74,15 @@ class ImportRepository:
     async def drop_content(self, import_id: str) -> None:
         await self.session.execute(delete(ImportFile).where(ImportFile.import_id == import_id))
 
+    # RETURNING makes SQLAlchemy send pages of rows as one multi-row INSERT each (mask.bulk.repository).
+
     async def add_issues(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(ImportIssue.__table__.insert(), rows)  # type: ignore[attr-defined]
+            await self.session.execute(ISSUES.insert().returning(ISSUES.c.row), rows)
 
     async def add_stats(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(ImportedLinkStats.__table__.insert(), rows)  # type: ignore[attr-defined]
+            await self.session.execute(STATS.insert().returning(STATS.c.link_id), rows)
 
     async def issues(self, import_id: str, *, after: int, limit: int) -> list[ImportIssue]:
         result = await self.session.execute(

@@ -55,6 +55,8 @@ class BadEntry(ValueError):
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # neither IPv6 nor dotted IPv4 (which ends in a digit): a name, without raising ValueError
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

@@ -14,18 +14,32 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _WIDTH = 22  # ceil(128 / log2(62))
 
 
+_PAIRS = [high + low for high in ALPHABET for low in ALPHABET]  # two base-62 digits per division
+
+
 def _base62(number: int, width: int) -> str:
-    chars = []
+    chunks = []
     while number:
-        number, rest = divmod(number, 62)
-        chars.append(ALPHABET[rest])
-    return "".join(reversed(chars)).rjust(width, "0")
+        number, rest = divmod(number, 3844)
+        chunks.append(_PAIRS[rest])
+    return "".join(reversed(chunks)).lstrip("0").rjust(width, "0")
 
 
 def new_id(prefix: str) -> str:
     millis = time.time_ns() // 1_000_000
     value = (millis << 80) | secrets.randbits(80)
     return f"{prefix}_{_base62(value, _WIDTH)}"
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """`count` ids laid out as `new_id`'s (one millisecond, 80 random bits each), the random bits read from
+    the system in one call instead of one per id (a bulk create mints a thousand)."""
+    head = (time.time_ns() // 1_000_000) << 80
+    noise = secrets.token_bytes(10 * count)
+    return [
+        f"{prefix}_{_base62(head | int.from_bytes(noise[start : start + 10], 'big'), _WIDTH)}"
+        for start in range(0, 10 * count, 10)
+    ]
 
 
 def new_click_id() -> str:
@@ -61,3 +75,20 @@ def derived_click_ids(count: int, millis: int, seed: bytes) -> list[str]:
 
 def random_string(length: int, alphabet: str = ALPHABET) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+# A random byte below 248 (= 4 x 62) is a uniform draw of ALPHABET: byte % 62; the 8 above are dropped.
+_UNIFORM_LIMIT = 256 - 256 % len(ALPHABET)
+_TO_ALPHABET = bytes(ord(ALPHABET[byte % len(ALPHABET)]) for byte in range(256))
+_ABOVE_LIMIT = bytes(range(_UNIFORM_LIMIT, 256))
+
+
+def random_strings(count: int, length: int) -> list[str]:
+    """`count` strings of `length` characters of ALPHABET, each drawn as `random_string` draws them (uniform,
+    from `secrets`), from a few reads of the system's randomness instead of one per character."""
+    need = count * length
+    text = ""
+    while len(text) < need:
+        missing = need - len(text)
+        text += secrets.token_bytes(missing + missing // 16 + 8).translate(_TO_ALPHABET, _ABOVE_LIMIT).decode()
+    return [text[start : start + length] for start in range(0, need, length)]

@@ -39,7 +39,6 @@ GENERATED_SLUG_LENGTH = 7
 GENERATION_ATTEMPTS = 8
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-NOTES_WHITESPACE = frozenset("\t\n\r")
 
 
 class LinkNotFound(NotFound):
@@ -162,8 +161,9 @@ def _check_expiry(value: datetime | None, errors: list[FieldError]) -> datetime 
     return None if value is None else as_utc(value)
 
 
-def _control(char: str) -> bool:
-    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+# Control characters: C0, DEL and C1; notes may hold tabs and line breaks (\t \n \r).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _check_text(param: str, value: str | None, errors: list[FieldError], *, multiline: bool = False) -> str | None:
@@ -173,7 +173,7 @@ def _check_text(param: str, value: str | None, errors: list[FieldError], *, mult
         return None
     if not value.strip():
         errors.append(FieldError(param, "blank", f"`{param}` cannot be blank; send null to leave it out."))
-    elif any(_control(char) and not (multiline and char in NOTES_WHITESPACE) for char in value):
+    elif (CONTROL_BUT_WHITESPACE if multiline else CONTROL).search(value):
         errors.append(FieldError(param, "control_characters", f"`{param}` cannot contain control characters."))
     return value
 

@@ -3,6 +3,7 @@ deleted) through the API and the dashboard."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ MAX_FILTER_TAGS = 25
 # A fixed palette, so that every colour has a light and a dark shade the dashboard can show legibly.
 COLORS = ("gray", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown")
 DEFAULT_COLOR = "gray"
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class TagNotFound(NotFound):
@@ -36,7 +38,7 @@ class TagExists(Conflict):
 def _problem(name: str) -> str | None:
     if not 1 <= len(name) <= MAX_TAG_LENGTH:
         return f"A tag is 1–{MAX_TAG_LENGTH} characters once trimmed."
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in name):
+    if CONTROL.search(name):
         return "A tag cannot contain control characters."
     return None
 
