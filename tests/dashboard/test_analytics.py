@@ -133,3 +133,39 @@ async def test_another_workspaces_link_cannot_be_analysed(app: MaskApp) -> None:
     assert (await bob.http.get(f"{bob.base}/analytics.csv", params={"link_id": link_id})).status_code == 404
     own = await bob.http.get(f"{bob.base}/analytics")
     assert own.status_code == 200 and "No clicks in this range yet" in own.text and not CHART.search(own.text)
+
+
+LEFT_OUT = re.compile(r"<span [^>]*data-left-out>(.*?)</span>", re.S)
+
+
+async def test_next_to_the_total_the_page_says_what_was_not_counted_and_why(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    link_id = await _link_with_clicks(app, person)  # 4 humans and 2 bots
+    async with session_scope(app.context.sessionmaker) as db:
+        link = await db.get(Link, link_id)
+        assert link is not None
+        at = utcnow() - timedelta(hours=1)
+        extra = [
+            EnrichedClick(
+                click_id=new_id("clk"),
+                clicked_at=at,
+                workspace_id=link.workspace_id,
+                domain=link.domain,
+                visitor_hash=f"p{n}",
+                link_id=link.id,
+                traffic_type=kind,
+                bot_name=name,
+            )
+            for n, (kind, name) in enumerate([("preview", "slackbot")] * 3 + [("prefetch", None)])
+        ]
+        await click_service.record_batch(db, extra, [analytics_service.record_clicks])
+    expected = "4 clicks · 2 bots, 3 link previews and 1 prefetch not counted"
+    for url in (f"{person.base}/analytics", f"{person.base}/links/{link_id}"):
+        page = await person.http.get(url)
+        assert page.status_code == 200
+        found = LEFT_OUT.search(page.text)
+        assert found and " ".join(html.unescape(found.group(1)).split()) == expected
+    # Counting every type (or only the others) leaves nothing out: no line.
+    for bots in ("include", "only"):
+        page = await person.http.get(f"{person.base}/analytics", params={"bots": bots})
+        assert not LEFT_OUT.search(page.text)

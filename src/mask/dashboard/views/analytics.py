@@ -63,6 +63,12 @@ LINK_BREAKDOWNS = [
 ACCEPTED = ("interval", "bots", *FILTER_PARAMS, "tags", "tag_match")
 TRIGGER_LABELS = {"link": "Link clicks", "qr": "QR code scans", "bio": "Bio page"}
 ROWS = 8
+# What the "not counted" line calls each traffic type left out of the totals (singular, plural).
+LEFT_OUT_NAMES = {
+    "bot": ("bot", "bots"),
+    "preview": ("link preview", "link previews"),
+    "prefetch": ("prefetch", "prefetches"),
+}
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,7 @@ async def report(
         )
         points = analytics_service.rows_of(series)
         granularity = str(getattr(series, "granularity", granularity))
+    left_out = await _left_out(page, query)
     chart = {
         "granularity": granularity,
         "t": [point["start"] for point in points],
@@ -180,6 +187,7 @@ async def report(
     return {
         "query": query,
         "totals": totals,
+        "left_out": left_out,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
         "breakdowns": _cards(page, query, breakdowns) if total else [],
@@ -191,6 +199,27 @@ async def report(
         ],
         "series_csv_url": _url(f"{page.base}/analytics.csv", query, group_by="timeseries"),
     }
+
+
+async def _left_out(page: Page, query: dict[str, str]) -> str | None:
+    """What the totals leave out and why ("37 bots and 12 link previews not counted"), when they count humans
+    only (the default); None when nothing was left out. One more rollup question: the same range and filters by
+    traffic type."""
+    if "bots" in query or "traffic_type" in query:
+        return None
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.traffic_types, bots="only")
+    )
+    counts = {row["traffic_type"]: row["clicks"] for row in analytics_service.rows_of(result)}
+    parts = [
+        f"{counts[kind]:,} {names[0] if counts[kind] == 1 else names[1]}"
+        for kind, names in LEFT_OUT_NAMES.items()
+        if counts.get(kind)
+    ]
+    if not parts:
+        return None
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{listed} not counted"
 
 
 @view(workspace=True, permission=Permission.analytics_read)
