@@ -10,8 +10,10 @@ import httpx
 from sqlalchemy import update
 
 from mask.app import MaskApp
+from mask.click.schemas import EnrichedClick
 from mask.db import session_scope
 from mask.models.link import Link
+from mask.webhook.clicks import record_link_clicks
 from tests.conftest import Tenant, TenantFactory
 from tests.redirect.helpers import BROWSER, add_domain, create_link, stored_clicks
 from tests.redirect.test_traffic_types import GOOGLEBOT
@@ -144,3 +146,21 @@ async def test_orphan_hits_belong_to_the_domain_owner_alone(
     theirs = await _analytics(client, other, kind="orphan", group_by="paths")
     assert [row["path"] for row in mine["data"]] == ["/typo"]
     assert [row["path"] for row in theirs["data"]] == ["/"]
+
+
+async def test_an_expired_links_hit_never_fires_link_clicked(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    link = await create_link(client, tenant, slug="old")
+    common: dict[str, Any] = {
+        "clicked_at": datetime.now(UTC),
+        "workspace_id": tenant.workspace_id,
+        "domain": "localhost:8000",
+        "visitor_hash": "v",
+        "link_id": link["id"],
+    }
+    orphan = EnrichedClick(click_id="clk_orphan", orphan_type="expired_link", path="/old", **common)
+    click = EnrichedClick(click_id="clk_click", **common)
+    async with session_scope(app.context.sessionmaker) as session:
+        assert await record_link_clicks(session, clicks=[orphan]) == 0
+        assert await record_link_clicks(session, clicks=[click]) == 1

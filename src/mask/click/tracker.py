@@ -34,20 +34,20 @@ MAX_GATED_WORKSPACES = 4096  # workspaces an OrphanGate remembers per minute; mo
 
 
 class OrphanGate:
-    """This worker's cap on orphan hits: at most `per_minute` per workspace per clock minute. Orphans come from
-    whoever types or scans for URLs (a scanner tries thousands of paths a minute); a cap per worker needs no
-    shared state and keeps the journal's cost of a flood bounded (workers × cap per workspace and minute)."""
+    """This worker's cap on orphan hits: at most `per_minute` per workspace in a minute (a window that starts
+    with the first hit after the previous one ended). Orphans come from whoever types or scans for URLs (a
+    scanner tries thousands of paths a minute); a cap per worker needs no shared state and bounds what a flood
+    costs the journal and the database (workers × cap per workspace and minute)."""
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self.minute = -1
+        self.started = float("-inf")  # the current window's start
         self.counts: dict[str, int] = {}
         self.dropped = 0  # orphan hits not recorded since the process started
 
     def admit(self, workspace_id: str, now: float) -> bool:
-        minute = int(now // 60)
-        if minute != self.minute or len(self.counts) >= MAX_GATED_WORKSPACES:
-            self.minute, self.counts = minute, {}
+        if now - self.started >= 60 or len(self.counts) >= MAX_GATED_WORKSPACES:
+            self.started, self.counts = now, {}
         count = self.counts.get(workspace_id, 0)
         if count >= self.per_minute:
             self.dropped += 1
