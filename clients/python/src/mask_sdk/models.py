@@ -1043,6 +1043,8 @@ class Click(Model):
     utm_content: str | None = None
     is_bot: bool = False
     is_unique: bool = False
+    traffic_type: Literal["human", "bot", "preview", "prefetch"] = "human"  # only human is counted
+    bot_name: str | None = None  # a bot's or link-preview fetcher's short name, e.g. "slackbot"
 
 
 class LinkClickedData(Model):
