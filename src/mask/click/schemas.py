@@ -163,7 +163,7 @@ class RawClick:
     def _tail(self) -> tuple[Any, ...]:
         """The optional trailing fields, as far as the last one that differs from its default (none for a
         plain click: rows stay as short as before)."""
-        values = (self.purpose, self.orphan_type, self.path)
+        values = tuple(getattr(self, name) for name in ROW_TAIL)
         if values == TAIL_DEFAULTS:
             return ()
         end = max(i for i, (value, default) in enumerate(zip(values, TAIL_DEFAULTS, strict=True)) if value != default)
@@ -204,8 +204,8 @@ class RawClick:
             raise ValueError("not a click row")
         click = cls(*row)
         click.trigger = trigger
-        if tail:
-            click.purpose, click.orphan_type, click.path = extra["purpose"], extra["orphan_type"], extra["path"]
+        for name, value in extra.items():
+            setattr(click, name, value)
         return click
 
     @classmethod
