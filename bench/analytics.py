@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.analytics import events as events_service
 from mask.analytics import service as analytics_service
-from mask.analytics.schemas import DIMENSION_KEYS, AnalyticsParams, EventsParams, GroupBy
+from mask.analytics.schemas import DIMENSION_KEYS, ORPHAN_ONLY, AnalyticsParams, EventsParams, GroupBy
 from mask.analytics.timerange import Interval
 from mask.click import service as click_service
 from mask.click.enrichment import parse_agent
@@ -81,7 +81,13 @@ COLUMNS = (
     "is_bot",
     "visitor_hash",
     "is_unique",
+    "traffic_type",
+    "bot_name",
+    "orphan_type",
+    "path",
 )
+ORPHAN_SHARE = 0.01  # hits on unknown slugs and the root of the brand domain (issue 26)
+PREFETCH_SHARE = 0.01  # browsers' speculative loads
 DEFAULT_DOMAIN, BRAND_DOMAIN = "localhost:8000", "go.bench.test"
 
 COUNTRIES = {
@@ -253,17 +259,24 @@ def generate(
             next_visitor += 1
             last_visitor[link] = visitor
         day = int(seconds[i] + start.timestamp()) // 86400
+        traffic = "preview" if agent.preview else "bot" if agent.is_bot else "human"
+        if traffic == "human" and rng.random() < PREFETCH_SHARE:
+            traffic = "prefetch"
+        orphan = path = None
+        if rng.random() < ORPHAN_SHARE:  # no link: an unknown slug or the brand domain's root
+            orphan = "domain_root" if rng.random() < 0.2 else "unknown_slug"
+            path = "/" if orphan == "domain_root" else f"/missing-{rng.randrange(300)}"
         unique = False
-        if not agent.is_bot and (link, day, visitor) not in seen:
+        if traffic == "human" and orphan is None and (link, day, visitor) not in seen:
             seen.add((link, day, visitor))
             unique = True
         yield (
             f"{prefix}{i:012d}",
             workspace_id,
-            link_ids[link],
+            link_ids[link] if orphan is None else None,
             None,
             None,
-            link_domains[link],
+            link_domains[link] if orphan is None else BRAND_DOMAIN,
             clicked_at,
             country,
             city,
@@ -277,9 +290,13 @@ def generate(
             UTM_CAMPAIGNS[link % len(UTM_CAMPAIGNS)] if tagged else None,
             "shoes" if tagged and rng.random() < 0.1 else None,
             "hero" if tagged and rng.random() < 0.1 else None,
-            agent.is_bot,
+            traffic != "human",
             f"{visitor:032x}",
             unique,
+            traffic,
+            agent.bot_name,
+            orphan,
+            path,
         )
 
 
@@ -408,7 +425,15 @@ def baseline_statement(
 ) -> Select[*tuple[Any, ...]]:
     clicks = func.count().label("clicks")
     unique = func.sum(case((Click.is_unique, 1), else_=0)).label("unique_clicks")
-    where = [Click.workspace_id == workspace_id, Click.clicked_at >= start, Click.clicked_at < end, ~Click.is_bot]
+    where = [Click.workspace_id == workspace_id, Click.clicked_at >= start, Click.clicked_at < end]
+    if group_by in ORPHAN_ONLY:
+        where.append(Click.orphan_type.is_not(None))
+    else:
+        where.append(Click.orphan_type.is_(None))
+    if group_by is GroupBy.bots:
+        where.append(Click.is_bot.expression)
+    elif group_by is not GroupBy.traffic_types:
+        where.append(~Click.is_bot)
     if link_id is not None:
         where.append(Click.link_id == link_id)
     if direct_only:
@@ -471,7 +496,10 @@ async def run_queries(
         for scope, params, start, link_id in scopes:
             direct = params.get("referrer") == "(none)"
             for group_by in DIRECT_QUERIED if direct else QUERIED:
-                query = AnalyticsParams(group_by=group_by, **params)
+                if group_by in ORPHAN_ONLY and link_id is not None:
+                    continue  # orphans of this data set have no link
+                kind = {"kind": "orphan"} if group_by in ORPHAN_ONLY else {}
+                query = AnalyticsParams(group_by=group_by, **params, **kind)
 
                 async def ours(session: AsyncSession = session, query: AnalyticsParams = query) -> Any:
                     return await analytics_service.clicks(session, workspace_id=workspace_id, params=query)

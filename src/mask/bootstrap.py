@@ -251,9 +251,10 @@ def _invalidation(context: AppContext, cache: PublicCache[Any], name: str) -> Ca
 
 
 # --- what a click gets: passwords, start times, click limits (mask.redirect.decision) ---------------------------
-def build_decider(context: AppContext, engine: AsyncEngine) -> Decider:
+def build_decider(context: AppContext, engine: AsyncEngine, tracker: ClickTracker | None = None) -> Decider:
     """The redirect path's decision engine: reservations on the resolver's engine, wrong password attempts
-    counted by their own limiter (Redis when configured), `link.limit_reached` recorded in the outbox."""
+    counted by their own limiter (Redis when configured), `link.limit_reached` recorded in the outbox, the hits
+    it answers itself (social previews) handed to the click tracker."""
     attempts = Limiter(context.settings)
     attempts.namespace = "link-password"
     context.on_shutdown.append(attempts.close)
@@ -262,7 +263,13 @@ def build_decider(context: AppContext, engine: AsyncEngine) -> Decider:
         async with session_scope(context.sessionmaker) as session:
             await link_service.record_limit_reached(session, link_id=link_id)
 
-    return Decider(settings=context.settings, engine=engine, attempts=attempts, on_limit_reached=limit_reached)
+    return Decider(
+        settings=context.settings,
+        engine=engine,
+        attempts=attempts,
+        on_limit_reached=limit_reached,
+        tracker=tracker,
+    )
 
 
 def create_app(settings: Settings | None = None) -> MaskApp:
@@ -296,7 +303,7 @@ def create_app(settings: Settings | None = None) -> MaskApp:
         domains=domains,
         resolver=Resolver(engine, redirect_cache),
         tracker=services.clicks.tracker,
-        decider=build_decider(context, engine),
+        decider=build_decider(context, engine, services.clicks.tracker),
     )
 
     pages = page_cache(ttl=settings.redirect_cache_ttl, negative_ttl=settings.redirect_negative_ttl)

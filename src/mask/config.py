@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     redirect_cache_ttl: float = Field(default=60.0, gt=0)  # seconds; a safety net behind invalidation
     redirect_negative_ttl: float = Field(default=5.0, ge=0)  # seconds an unknown slug stays known-unknown
     record_clicks: bool = True  # false only to measure what recording costs (bench)
+    # Orphan hits (an unknown slug or the root of a workspace's domain, an expired link) recorded per workspace
+    # and minute by each HTTP worker at most; the rest of a flood is answered but not recorded. 0: none recorded.
+    orphan_hits_per_minute: int = Field(default=600, ge=0)
     click_flush_interval: float = Field(default=0.2, gt=0)  # seconds between the shipper's looks at the journal
     click_batch_size: int = Field(default=500, ge=1)  # clicks per transaction at most
     # Where a process that cannot write its click buffer at shutdown leaves it for the next start ("" = nowhere).

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from mask.analytics import service as analytics_service
 from mask.analytics.repository import SqlClickStore
-from mask.analytics.schemas import AnalyticsParams, GroupBy
+from mask.analytics.schemas import ORPHAN_ONLY, AnalyticsParams, GroupBy
 from mask.app import MaskApp
 from mask.bootstrap import build_services
 from mask.click import service as click_service
@@ -45,7 +45,18 @@ def _random_clicks(
         referrer, referrer_url = rng.choice(REFERRERS)
         target: dict[str, Any]
         roll = rng.random()
-        if roll < 0.8:
+        kind: dict[str, Any] = {}
+        if rng.random() < 0.15:  # not human: a bot, a link preview or a prefetch, by its own name
+            traffic = rng.choice(["bot", "preview", "prefetch"])
+            name = {"bot": rng.choice(["googlebot", "curl", None]), "preview": "slackbot"}.get(traffic)
+            kind = {"traffic_type": traffic, "bot_name": name}
+        if rng.random() < 0.08:  # an orphan hit: an unknown slug, the root, or an expired link
+            orphan = rng.choice(["unknown_slug", "domain_root", "expired_link"])
+            path = {"unknown_slug": rng.choice(["/wp-login.php", "/typo"]), "domain_root": "/"}.get(orphan)
+            target = {"domain": "localhost:8000", "orphan_type": orphan, "path": path or "/gone"}
+            if orphan == "expired_link":
+                target["link_id"] = rng.choice(links)
+        elif roll < 0.8:
             target = {"link_id": rng.choice(links), "domain": "localhost:8000"}
         elif roll < 0.9:
             target = {"bio_page_id": bio_page_id, "bio_block_id": rng.choice(["blk_1", "blk_2"])}
@@ -65,7 +76,7 @@ def _random_clicks(
                 referrer_url=referrer_url,
                 utm_source=rng.choice(UTM),
                 utm_campaign=rng.choice(["spring", None]),
-                is_bot=rng.random() < 0.1,
+                **kind,
                 **target,
             )
         )
@@ -90,6 +101,10 @@ FILTERS: list[dict[str, Any]] = [
     {"domain": "localhost:8000", "bots": "include"},
     {"bots": "only"},
     {"utm_source": "-twitter", "unique": True},
+    {"traffic_type": "bot,preview"},
+    {"traffic_type": "-human", "bots": "include"},
+    {"kind": "orphan"},
+    {"kind": "orphan", "traffic_type": "human,prefetch"},
 ]
 
 
@@ -97,6 +112,14 @@ def _cases() -> list[tuple[GroupBy | str, dict[str, Any], dict[str, Any]]]:
     """Every group_by over every window unfiltered, and under every filter over the window with odd edges."""
     cases: list[tuple[GroupBy | str, dict[str, Any], dict[str, Any]]] = []
     for group_by in [*GroupBy, "days"]:
+        if group_by in ORPHAN_ONLY:  # orphan hits only: every window and filter that applies to them
+            cases += [(group_by, window, {"kind": "orphan"}) for window in QUERIES]
+            cases += [
+                (group_by, QUERIES[0], {**filters, "kind": "orphan"})
+                for filters in FILTERS[1:]
+                if "bio_page_id" not in filters
+            ]
+            continue
         cases += [(group_by, window, {}) for window in QUERIES]
         cases += [(group_by, QUERIES[0], filters) for filters in FILTERS[1:]]
     return cases
@@ -156,6 +179,8 @@ async def test_rollups_answer_like_a_group_by_over_raw_clicks_for_every_group_by
     for rolled, raw in zip(from_rollups, from_raw, strict=True):
         assert rolled == raw
     assert any(answer[3].get("clicks", 0) > 0 or answer[3].get("data") for answer in from_raw)
+    answered = {answer[0] for answer in from_raw if answer[3].get("data")}
+    assert {GroupBy.traffic_types, GroupBy.bots, GroupBy.orphan_types, GroupBy.paths} <= answered
 
 
 async def test_rebuilding_from_raw_clicks_gives_the_rollups_the_listener_kept(

@@ -189,7 +189,11 @@ async def test_bots_heads_and_prefetches_are_not_counted(
     assert (await public.get("/@ada", headers={"Sec-Purpose": "prefetch"})).status_code == 200
     await flush_clicks(app)
     clicks = await stored_clicks(app)
-    assert [(c.bio_block_id, c.is_bot) for c in clicks] == [(None, True), (block, True)]  # stored, flagged
+    assert [(c.bio_block_id, c.is_bot, c.traffic_type) for c in clicks] == [  # stored as what they were, flagged
+        (None, True, "bot"),
+        (block, True, "bot"),
+        (None, True, "prefetch"),
+    ]
     body = (await client.get(f"/v1/bio-pages/{page['id']}", headers=tenant.headers)).json()
     assert (body["views"], body["clicks"], body["blocks"][0]["clicks"]) == (0, 0, 0)
 

@@ -279,3 +279,39 @@ async def test_the_world_map_shades_each_country_by_its_clicks(app: MaskApp) -> 
 def test_shades_are_logarithmic_and_bounded() -> None:
     assert [shade(clicks, 10_000) for clicks in (0, 1, 10, 100, 1_000, 10_000)] == [0, 1, 2, 3, 4, 5]
     assert shade(1, 1) == 5 and shade(5, 0) == 0
+
+
+LEFT_OUT = re.compile(r"<span [^>]*data-left-out>(.*?)</span>", re.S)
+
+
+async def test_next_to_the_total_the_page_says_what_was_not_counted_and_why(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    link_id = await _link_with_clicks(app, person)  # 4 humans and 2 bots
+    async with session_scope(app.context.sessionmaker) as db:
+        link = await db.get(Link, link_id)
+        assert link is not None
+        at = utcnow() - timedelta(hours=1)
+        extra = [
+            EnrichedClick(
+                click_id=new_id("clk"),
+                clicked_at=at,
+                workspace_id=link.workspace_id,
+                domain=link.domain,
+                visitor_hash=f"p{n}",
+                link_id=link.id,
+                traffic_type=kind,
+                bot_name=name,
+            )
+            for n, (kind, name) in enumerate([("preview", "slackbot")] * 3 + [("prefetch", None)])
+        ]
+        await click_service.record_batch(db, extra, [analytics_service.record_clicks])
+    expected = "4 clicks · 2 bots, 3 link previews and 1 prefetch not counted"
+    for url in (f"{person.base}/analytics", f"{person.base}/links/{link_id}"):
+        page = await person.http.get(url)
+        assert page.status_code == 200
+        found = LEFT_OUT.search(page.text)
+        assert found and " ".join(html.unescape(found.group(1)).split()) == expected
+    # Counting every type (or only the others) leaves nothing out: no line.
+    for bots in ("include", "only"):
+        page = await person.http.get(f"{person.base}/analytics", params={"bots": bots})
+        assert not LEFT_OUT.search(page.text)

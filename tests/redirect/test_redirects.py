@@ -74,10 +74,12 @@ async def test_head_answers_like_get_but_is_not_counted(
 
 
 async def test_prefetch_is_answered_but_not_counted(client: httpx.AsyncClient, tenant: Tenant, app: MaskApp) -> None:
-    await create_link(client, tenant, slug="pre")
+    link = await create_link(client, tenant, slug="pre")
     response = await client.get("/pre", headers={"Sec-Purpose": "prefetch"})
     assert response.status_code == 302
-    assert await stored_clicks(app) == []
+    # Stored as what it was (issue 26), never counted.
+    assert [(c.traffic_type, c.is_bot) for c in await stored_clicks(app)] == [("prefetch", True)]
+    assert (await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)).json()["clicks"] == 0
 
 
 async def test_unknown_slug_is_a_404_page_or_json_for_json_clients(client: httpx.AsyncClient) -> None:
@@ -121,7 +123,11 @@ async def test_expired_link_is_410_or_redirects_to_its_expired_url(
 
     assert gone.status_code == 410 and "expired" in gone.text
     assert (moved.status_code, moved.headers["location"]) == (302, "https://example.com/over")
-    assert len(await stored_clicks(app)) == 1  # the fallback redirect is a click; the 410 is not
+    # Neither is a click: both hits are stored as orphans of their links (mask.click.schemas.ORPHAN_TYPES).
+    assert [(c.orphan_type, c.path) for c in await stored_clicks(app)] == [
+        ("expired_link", "/gone"),
+        ("expired_link", "/moved"),
+    ]
 
 
 async def test_link_expiring_while_cached_stops_redirecting_on_time(

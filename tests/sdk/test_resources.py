@@ -21,6 +21,7 @@ from mask_sdk.models import (
     SocialBlockIn,
     TextBlock,
     ThemeIn,
+    TrafficTypeClicks,
     UtmSourceClicks,
     ViewBreakdown,
     ViewCount,
@@ -214,6 +215,13 @@ def test_analytics_count_what_a_real_click_and_a_real_view_recorded(server: SdkS
         assert [(e.link_id, e.utm_source, e.is_bot, e.trigger) for e in events] == [
             (link.id, "newsletter", False, "link")
         ]
+        assert (events[0].traffic_type, events[0].bot_name, events[0].orphan_type) == ("human", None, None)
+        types = client.analytics.clicks(group_by="traffic_types", interval="all", link_id=link.id)
+        assert isinstance(types, Breakdown) and [
+            (row.traffic_type, row.clicks) for row in types.data if isinstance(row, TrafficTypeClicks)
+        ] == [("human", 1)]
+        orphans = client.analytics.clicks(kind="orphan", interval="all")
+        assert isinstance(orphans, ClickCount) and orphans.clicks == 0
         page_of_events = client.analytics.events.page(interval="all", link_id=link.id)
         assert [e.click_id for e in page_of_events.data] == [events[0].click_id] and not page_of_events.has_more
         exported_events = client.analytics.events.csv(interval="all", link_id=link.id)

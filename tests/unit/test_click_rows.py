@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from mask.click.schemas import RAW_FIELDS, RawClick, link_click_row
+from mask.click.schemas import RAW_FIELDS, RawClick, link_click_row, orphan_row, prefetch_row
+from mask.click.tracker import OrphanGate
 
 UTM = ("mail", None, None, None, None)
 
@@ -45,3 +46,60 @@ def test_named_fields_carry_the_trigger_too() -> None:
     click = RawClick("clk_1", 1.0, "ws_a", "go.x", bio_page_id="bio_a", trigger="bio")
     assert RawClick.from_fields(click.to_fields()).trigger == "bio"
     assert "trigger" not in RawClick("clk_2", 1.0, "ws_a", "go.x", link_id="lnk_a").to_fields()
+
+
+# --- traffic types and orphan hits: optional trailing fields (ROW_TAIL) -------------------------------------
+
+
+def test_a_plain_click_row_carries_no_tail_and_older_rows_read_with_the_defaults() -> None:
+    plain = link_click_row(
+        at=1.5, workspace_id="ws_a", domain="go.x", link_id="lnk_a", ip=None, user_agent="ua", referrer="", utm=UTM
+    )
+    assert len(plain) == len(RAW_FIELDS)  # nothing added on the hot path for a plain click
+    for row in (plain, plain[:-1]):  # this version's plain row; a row from before triggers
+        click = RawClick.from_row(["clk_1", *row[1:]])
+        assert (click.purpose, click.orphan_type, click.path) == ("", None, None)
+        assert len(click.to_row()) == len(RAW_FIELDS)
+
+
+def test_prefetch_and_orphan_rows_round_trip_through_json() -> None:
+    plain = link_click_row(
+        at=1.5, workspace_id="ws_a", domain="go.x", link_id="lnk_a", ip=None, user_agent="ua", referrer="", utm=UTM
+    )
+    prefetch = RawClick.from_row(json.loads(json.dumps(["clk_1", *prefetch_row(plain)[1:]])))
+    assert (prefetch.purpose, prefetch.orphan_type, prefetch.link_id) == ("prefetch", None, "lnk_a")
+    assert prefetch.to_row()[len(RAW_FIELDS) :] == ("prefetch",)
+    row = orphan_row(
+        at=2.0,
+        workspace_id="ws_a",
+        domain="go.x",
+        orphan_type="unknown_slug",
+        path="/wp-login.php" + "x" * 600,
+        ip="1.2.3.4",
+        user_agent="curl/8",
+        referrer="",
+        prefetch=False,
+    )
+    orphan = RawClick.from_row(json.loads(json.dumps(["clk_2", *row[1:]])))
+    assert (orphan.orphan_type, orphan.link_id, orphan.purpose) == ("unknown_slug", None, "")
+    assert orphan.path is not None and orphan.path.startswith("/wp-login.php") and len(orphan.path) == 500
+    assert RawClick.from_row(list(orphan.to_row())) == orphan
+    assert RawClick.from_fields(orphan.to_fields()) == orphan
+
+
+@pytest.mark.parametrize(
+    "tail", [("later",), ("", "lost_slug"), ("", "unknown_slug", 7), ("", None, None, "one too many")]
+)
+def test_a_bad_tail_is_not_a_click_row(tail: tuple[object, ...]) -> None:
+    row = ["clk_1", 1.5, "ws_a", "go.x", None, None, None, None, "ua", "", *UTM, "link", *tail]
+    with pytest.raises(ValueError, match="not a click row"):
+        RawClick.from_row(row)
+
+
+def test_the_orphan_gate_caps_hits_per_workspace_and_minute() -> None:
+    gate = OrphanGate(per_minute=2)
+    assert [gate.admit("ws_a", 60.0 + i) for i in range(3)] == [True, True, False]
+    assert gate.admit("ws_b", 62.0)  # another workspace has its own count
+    assert gate.admit("ws_a", 120.0)  # a new minute starts afresh
+    assert gate.dropped == 1
+    assert not OrphanGate(per_minute=0).admit("ws_a", 1.0)

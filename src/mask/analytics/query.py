@@ -24,6 +24,10 @@ DIMENSIONS = (
     "utm_term",
     "utm_content",
     "trigger",
+    "traffic_type",  # human, bot, preview, prefetch (mask.click.traffic)
+    "bot_name",  # known for bots and link previews only
+    "orphan_type",  # orphan hits only (Event.orphan)
+    "path",  # orphan hits only
 )
 # What a click belongs to: the link, or the bio page (and its block).
 TARGETS = ("link_id", "bio_page_id", "bio_block_id")
@@ -32,10 +36,12 @@ TAG = "tag"
 
 
 class Event(IntEnum):
-    """What a clicks row records: a click, or a bio page view (a row with bio_page_id and no bio_block_id)."""
+    """What a clicks row records: a click, a bio page view (a row with bio_page_id and no bio_block_id), or an
+    orphan hit (a row with an orphan_type: an unknown slug, a domain root, an expired link)."""
 
     click = 0
     view = 1
+    orphan = 2
 
 
 class BotMode(StrEnum):

@@ -193,7 +193,9 @@ class SqlClickStore:
             func.sum(case((Click.is_bot, 1), else_=0)),
         ]
         event = case(
-            (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
+            (Click.orphan_type.is_not(None), literal_column(str(Event.orphan.value))),
+            (self._is_view(), literal_column(str(Event.view.value))),
+            else_=literal_column(str(Event.click.value)),
         )
         hour = self._truncate(Click.clicked_at, Grain.hour)
         day = self._truncate(Click.clicked_at, Grain.day)
@@ -702,7 +704,7 @@ class SqlClickStore:
         conditions: list[ColumnElement[bool]] = [
             Click.workspace_id == query.workspace_id,
             or_(*(and_(Click.clicked_at >= a, Click.clicked_at < b) for a, b in ranges)),
-            self._is_view() if query.event is Event.view else ~self._is_view(),
+            self._is_event(query.event),
             *(self._raw_filter(query.workspace_id, f) for f in query.filters),
         ]
         if query.bots is BotMode.exclude:
@@ -757,6 +759,14 @@ class SqlClickStore:
             )
             conditions.append(column.not_in(excluded))
         return and_(*conditions) if conditions else and_(True)
+
+    def _is_event(self, event: Event) -> ColumnElement[bool]:
+        """The rows of a kind: orphan hits have an orphan_type; views and clicks have none."""
+        if event is Event.orphan:
+            return Click.orphan_type.is_not(None)
+        if event is Event.view:
+            return self._is_view()
+        return and_(~self._is_view(), Click.orphan_type.is_(None))
 
     @staticmethod
     def _is_view() -> ColumnElement[bool]:

@@ -49,6 +49,7 @@ def _add(table: dict[K, Counts], key: K, counts: Counts) -> None:
 _values = attrgetter(*DIMENSIONS)
 _NAMED = tuple(enumerate(DIMENSIONS))
 _CUT = DIMENSIONS.index("referrer_url")
+_ORPHAN = DIMENSIONS.index("orphan_type")
 
 
 def rollup_deltas(clicks: Sequence[EnrichedClick]) -> RollupDeltas:
@@ -85,7 +86,10 @@ def rollup_deltas(clicks: Sequence[EnrichedClick]) -> RollupDeltas:
     target_dimension: dict[Key, Counts] = {}
     for (workspace, hour_key, link, page, block, domain, values), counts in groups.items():
         hour, day = hours[hour_key]
-        event = Event.view.value if page and not block else Event.click.value
+        if values[_ORPHAN]:
+            event = Event.orphan.value
+        else:
+            event = Event.view.value if page and not block else Event.click.value
         _add(target_hours, (workspace, event, hour, link, page, block, domain), counts)
         _add(dimension_hours, (workspace, event, TOTAL, hour, domain, ""), counts)
         for index, name in _NAMED:

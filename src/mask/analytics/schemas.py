@@ -34,6 +34,10 @@ class GroupBy(StrEnum):
     bio_pages = "bio_pages"
     bio_blocks = "bio_blocks"
     triggers = "triggers"
+    traffic_types = "traffic_types"
+    bots = "bots"
+    orphan_types = "orphan_types"  # kind=orphan only
+    paths = "paths"  # kind=orphan only
 
 
 # A breakdown's row key (singular) and what it means; the key is also the clicks column grouped on.
@@ -54,7 +58,20 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
     GroupBy.tags: ("tag", "Tag name; a click on a link with two tags counts for both."),
     GroupBy.bio_pages: ("bio_page_id", "The bio page (whose blocks were clicked, or that was viewed)."),
     GroupBy.triggers: ("trigger", "What led to the click: `link` (the short URL), `qr` (a QR code scan) or `bio`."),
+    GroupBy.traffic_types: (
+        "traffic_type",
+        "What the hit was: `human`, `bot`, `preview` (a link-preview fetcher) or `prefetch` (a browser's "
+        "speculative load). Only `human` is counted in a link's clicks.",
+    ),
+    GroupBy.bots: ("bot_name", "The bot's or link-preview fetcher's short name, e.g. `googlebot`; null when unknown."),
+    GroupBy.orphan_types: (
+        "orphan_type",
+        "What an orphan hit found (`kind=orphan`): `unknown_slug`, `domain_root` or `expired_link`.",
+    ),
+    GroupBy.paths: ("path", "The path an orphan hit asked for (`kind=orphan`), e.g. `/wp-login.php`."),
 }
+# Breakdowns that only orphan hits have values for.
+ORPHAN_ONLY = frozenset({GroupBy.orphan_types, GroupBy.paths})
 
 FILTER_HELP = (
     "A value, a comma list (any of them), or values prefixed with `-` to exclude them. On click attributes, "
@@ -118,10 +135,22 @@ class ClickFilterParams(BaseModel):
     trigger: str | None = Field(
         default=None, max_length=2000, description=FILTER_HELP + " `link`, `qr` (QR code scans) or `bio`."
     )
-    bots: BotMode = Field(
-        default=BotMode.exclude,
-        description="`exclude` (default): human clicks only, as the "
-        "link's `clicks` counts them; `include`: humans and bots; `only`: bots only.",
+    traffic_type: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP + " `human`, `bot`, `preview` or `prefetch`; with it, `bots` defaults to `include`.",
+    )
+    bots: BotMode | None = Field(
+        default=None,
+        description="`exclude`: human clicks only, as the link's `clicks` counts them; `include`: every traffic "
+        "type; `only`: every type but `human` (bots, link previews, prefetches). Default `exclude`, except "
+        "`include` with `group_by=traffic_types` or a `traffic_type` filter and `only` with `group_by=bots`.",
+    )
+    kind: Literal["click", "orphan"] = Field(
+        default="click",
+        description="`click` (default): hits on links and bio blocks. `orphan`: hits that found no link to count "
+        "(an unknown slug or the root of the workspace's own domain, an expired link), never part of any link's "
+        "numbers; see `group_by=orphan_types|paths`.",
     )
 
 
@@ -162,6 +191,7 @@ FILTER_PARAMS = (
     "utm_term",
     "utm_content",
     "trigger",
+    "traffic_type",
 )
 
 
@@ -354,6 +384,14 @@ class ClickEvent(BaseModel):
     is_bot: bool
     is_unique: bool = Field(description="The visitor's first human click of the (UTC) day on this target.")
     trigger: str = Field(description="`link`, `qr` (a QR code scan) or `bio`.")
+    traffic_type: str = Field(
+        description="`human`, `bot`, `preview` (a link-preview fetcher) or `prefetch`; only `human` is counted."
+    )
+    bot_name: str | None = Field(description="A bot's or preview fetcher's short name (e.g. `slackbot`).")
+    orphan_type: str | None = Field(
+        description="An orphan hit's `unknown_slug`, `domain_root` or `expired_link` (`kind=orphan`); null for a click."
+    )
+    path: str | None = Field(description="The path an orphan hit asked for; null for a click.")
 
 
 class ClickEventPage(BaseModel):

@@ -2,6 +2,10 @@
 
 Counting rules (what makes the numbers explainable):
 - By default only human clicks count, exactly as a link's `clicks` field counts them; `bots=include|only`.
+  Every hit is stored with what it was (`traffic_type`: human, bot, preview, prefetch), so what was left out
+  can be told: `group_by=traffic_types` counts every type unless `bots` says otherwise.
+- Orphan hits (an unknown slug or a domain root of the workspace's own domain, an expired link) are another
+  kind: never in a link's counts or a click answer; `kind=orphan` asks about them alone.
 - A unique click is a visitor's first human click on a link (or bio page) in a UTC day: the visitor hash
   rotates daily, so a visitor seen on two days counts once per day. Unique counts add up across rows.
 - Every breakdown includes unknown values (null), so the rows of a complete breakdown add up to `count`;
@@ -21,12 +25,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.analytics.query import DIMENSIONS, TAG, UNKNOWN, ClickQuery, ValueFilter
+from mask.analytics.query import DIMENSIONS, TAG, UNKNOWN, BotMode, ClickQuery, Event, ValueFilter
 from mask.analytics.repository import AnalyticsLinkRepository, SqlClickStore
 from mask.analytics.schemas import (
     BREAKDOWN_MODELS,
     DIMENSION_KEYS,
     FILTER_PARAMS,
+    ORPHAN_ONLY,
     AnalyticsParams,
     BioBlockClicks,
     BioBlocksBreakdown,
@@ -53,6 +58,7 @@ from mask.bio_page import service as bio_page_service
 from mask.bio_page.repository import BioPageRepository
 from mask.bio_page.service import BioPageNotFound
 from mask.click.schemas import TRIGGERS, EnrichedClick
+from mask.click.traffic import TRAFFIC_TYPES
 from mask.event import service as event_service
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
 from mask.kit.time import as_utc, utcnow
@@ -248,12 +254,38 @@ async def resolve_query(
     if tag_filter is not None:
         filters.append(tag_filter)
     start, end = _resolve_range(params, tz or ZoneInfo("UTC"), now, errors)
+    group_by = getattr(params, "group_by", None)
+    if group_by in ORPHAN_ONLY and params.kind != "orphan":
+        errors.append(
+            FieldError("group_by", "orphan_only", f"`{group_by.value}` breaks down orphan hits: add `kind=orphan`.")
+        )
+    if params.kind == "orphan" and params.bio_page_id is not None:
+        errors.append(FieldError("bio_page_id", "invalid_for_orphans", "Orphan hits never belong to a bio page."))
     if errors:
         raise ValidationFailed(errors)
     assert start is not None and end is not None
     await _check_links(session, workspace_id, filters)
     await _check_bio_pages(session, workspace_id, params.bio_page_id)
-    return ClickQuery(workspace_id=workspace_id, start=start, end=end, filters=tuple(filters), bots=params.bots)
+    return ClickQuery(
+        workspace_id=workspace_id,
+        start=start,
+        end=end,
+        filters=tuple(filters),
+        bots=_bot_mode(params, group_by),
+        event=Event.orphan if params.kind == "orphan" else Event.click,
+    )
+
+
+def _bot_mode(params: ClickFilterParams, group_by: GroupBy | None) -> BotMode:
+    """`bots` when given; else every traffic type for a question about them (a `traffic_type` filter, the
+    `traffic_types` breakdown), the non-human ones for `group_by=bots`, and humans only otherwise."""
+    if params.bots is not None:
+        return params.bots
+    if group_by is GroupBy.bots:
+        return BotMode.only
+    if group_by is GroupBy.traffic_types or params.traffic_type is not None:
+        return BotMode.include
+    return BotMode.exclude
 
 
 async def _timeseries(
@@ -327,7 +359,7 @@ async def _check_bio_pages(session: AsyncSession, workspace_id: str, raw: str | 
 
 # `(none)` as a filter value: clicks without one (an unknown country, a direct visit, no UTM source).
 NONE_VALUE = "(none)"
-NONE_FILTERABLE = frozenset(DIMENSIONS) - {"trigger"}
+NONE_FILTERABLE = frozenset(DIMENSIONS) - {"trigger", "traffic_type"}  # always have a value
 
 
 def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> ValueFilter | None:
@@ -385,6 +417,8 @@ def _check_value(name: str, value: str) -> tuple[str, str] | None:
         return "invalid_country", f"`{value}` is not an ISO 3166-1 alpha-2 country code (e.g. US, DE)."
     if name == "trigger" and value not in TRIGGERS:
         return "invalid_trigger", f"`{value}` is not a trigger; one of {', '.join(TRIGGERS)}."
+    if name == "traffic_type" and value not in TRAFFIC_TYPES:
+        return "invalid_traffic_type", f"`{value}` is not a traffic type; one of {', '.join(TRAFFIC_TYPES)}."
     return None
 
 

@@ -66,6 +66,8 @@ async def views(session: AsyncSession, *, workspace_id: str, params: AnalyticsPa
         errors.append(
             FieldError("group_by", "invalid_for_views", f"`{params.group_by.value}` does not apply to page views.")
         )
+    if params.kind != "click":
+        errors.append(FieldError("kind", "invalid_for_views", "Orphan hits are not page views."))
     for name in ("link_id", "tag", "tags"):
         if getattr(params, name) is not None:
             errors.append(FieldError(name, "invalid_for_views", f"`{name}` does not apply to page views."))

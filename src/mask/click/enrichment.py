@@ -6,8 +6,9 @@ Libraries, each maintained for exactly this:
   only. `MASK_GEOIP_MMDB_PATH` points at a MaxMind GeoLite2/GeoIP2 (or DB-IP) `.mmdb` file, read with
   `maxminddb`, which adds the city.
 - `ua-parser` (the uap-core regexes) names browser, OS and device; `crawlerdetect` (the CrawlerDetect list)
-  says whether the client is a bot. Both are cached per user-agent string: real traffic repeats a few
-  thousand strings.
+  says whether the client is a bot (named by ua-parser's family or CrawlerDetect's match, normalised), and
+  mask.click.traffic whether it is a link-preview fetcher. Both are cached per user-agent string: real
+  traffic repeats a few thousand strings.
 
 The visitor hash is an HMAC of (UTC day, IP, user agent) keyed with MASK_SECRET_KEY: it identifies a visitor
 for one day (unique clicks) and cannot be turned back into an IP address, nor linked across days.
@@ -26,7 +27,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from mask.click.schemas import EnrichedClick, RawClick
+from mask.click import traffic
+from mask.click.schemas import MAX_PATH, EnrichedClick, RawClick
 
 logger = logging.getLogger("mask.click")
 
@@ -42,6 +44,8 @@ class Agent:
     browser: str | None
     os: str | None
     is_bot: bool
+    bot_name: str | None = None  # a bot's short name (mask.click.traffic.bot_name) when known
+    preview: bool = False  # a link-preview fetcher (mask.click.traffic.PREVIEW_BOTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,16 @@ def parse_agent(user_agent: str) -> Agent:
     os = _known(result.os.family if result.os else None)
     device_family = result.device.family if result.device else None
     # A fresh CrawlerDetect per miss: it keeps the last match as state, and this may run in a worker thread.
-    is_bot = device_family == "Spider" or CrawlerDetect().is_crawler(user_agent)
+    detector = CrawlerDetect()
+    crawler = detector.is_crawler(user_agent)
+    preview = traffic.preview_bot_name(user_agent)
+    is_bot = device_family == "Spider" or crawler or preview is not None
+    name = None
+    if preview is not None:
+        name = preview
+    elif is_bot:  # ua-parser names well-known spiders (Googlebot); else what CrawlerDetect matched
+        family = result.user_agent.family if result.user_agent else None
+        name = traffic.bot_name(family if family and family != "Other" else (detector.getMatches() or None))
     lowered = user_agent.lower()
     if is_bot:
         device = "bot"
@@ -105,7 +118,7 @@ def parse_agent(user_agent: str) -> Agent:
         device = "desktop"
     else:
         device = "other"
-    return Agent(device=device, browser=browser, os=os, is_bot=is_bot)
+    return Agent(device=device, browser=browser, os=os, is_bot=is_bot, bot_name=name, preview=preview is not None)
 
 
 def referrer_parts(referrer: str) -> tuple[str | None, str | None]:
@@ -176,6 +189,21 @@ class GeoLocator:
             return NOWHERE
 
 
+def _traffic(raw: RawClick, agent: Agent) -> dict[str, Any]:
+    """What the hit was (mask.click.traffic), and an orphan's type and path. A prefetch is one whatever its
+    user agent says: the request itself said so."""
+    if raw.purpose:
+        kind, name = traffic.PREFETCH, None
+    elif agent.preview:
+        kind, name = traffic.PREVIEW, agent.bot_name
+    elif agent.is_bot:
+        kind, name = traffic.BOT, agent.bot_name
+    else:
+        kind, name = traffic.HUMAN, None
+    path = raw.path[:MAX_PATH] if raw.orphan_type is not None and raw.path is not None else None
+    return {"traffic_type": kind, "bot_name": name, "orphan_type": raw.orphan_type, "path": path}
+
+
 class Enricher:
     """Builds `EnrichedClick`s from `RawClick`s. Pure CPU; safe to run in a worker thread."""
 
@@ -221,8 +249,9 @@ class Enricher:
             utm_campaign=raw.utm_campaign,
             utm_term=raw.utm_term,
             utm_content=raw.utm_content,
-            is_bot=agent.is_bot,
+            is_bot=agent.is_bot or bool(raw.purpose),
             trigger=raw.trigger,
+            **_traffic(raw, agent),
         )
 
     def enrich_all(self, raws: list[RawClick]) -> list[EnrichedClick]:

@@ -30,7 +30,7 @@ from mask.models.link import Link
 CLICKS: Table = Click.__table__  # type: ignore[assignment]
 VISITORS: Table = ClickVisitor.__table__  # type: ignore[assignment]
 LINKS: Table = Link.__table__  # type: ignore[assignment]
-# SQLite allows 32,766 bound parameters per statement; a click row binds 23.
+# SQLite allows 32,766 bound parameters per statement; a click row binds 27.
 INSERT_CHUNK = 1000
 CLICK_COLUMNS = [column.name for column in CLICKS.columns if column.name != "id"]
 # The SQLite statements below are built from these column names and `?` placeholders only (hence the S608
@@ -238,4 +238,8 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "visitor_hash": click.visitor_hash,
         "is_unique": click.is_unique,
         "trigger": click.trigger,
+        "traffic_type": click.traffic_type,
+        "bot_name": click.bot_name,
+        "orphan_type": click.orphan_type,
+        "path": click.path,
     }

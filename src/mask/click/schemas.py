@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -10,6 +11,9 @@ from mask.kit.time import isoformat_z
 
 # What led to a click (clicks.trigger): the short URL itself, a QR code scan, a bio page.
 TRIGGERS = ("link", "qr", "bio")
+# What an orphan hit found (clicks.orphan_type): no link with that slug, the domain's root, an expired link.
+ORPHAN_TYPES = ("unknown_slug", "domain_root", "expired_link")
+MAX_PATH = 500  # an orphan hit's path is kept to its first 500 characters
 
 
 @dataclass(slots=True)
@@ -37,17 +41,33 @@ class EnrichedClick:
     utm_campaign: str | None = None
     utm_term: str | None = None
     utm_content: str | None = None
-    is_bot: bool = False
+    is_bot: bool = False  # every traffic type but `human`
     is_unique: bool = False  # decided by record_batch
     trigger: str = "link"  # TRIGGERS
+    # --- traffic types and orphan hits (issue 26): what the hit was and, for an orphan, what it found
+    traffic_type: str = "human"  # mask.click.traffic.TRAFFIC_TYPES
+    bot_name: str | None = None  # bot and preview: the crawler's short name when known
+    orphan_type: str | None = None  # ORPHAN_TYPES; None for a click on a link or a bio page
+    path: str | None = None  # an orphan hit's path ("/" for the root)
+
+    def __post_init__(self) -> None:
+        # One fact, two fields: a click built with only one of them (older code, tests, loads) agrees with itself.
+        if self.traffic_type != "human":
+            self.is_bot = True
+        elif self.is_bot:
+            self.traffic_type = "bot"
 
     @property
     def target_id(self) -> str:
-        """What uniqueness is about: the link; the bio block clicked; or, for a page view, the bio page.
+        """What uniqueness is about: the link; the bio block clicked; or, for a page view, the bio page; for an
+        orphan hit, its domain and path (a 32-character digest: never the link an expired hit names).
 
         A view and a block click of the same page are separate targets, so viewing a page never makes the
         visitor's first click on a block of it non-unique.
         """
+        if self.orphan_type is not None:
+            digest = hashlib.blake2b(f"{self.domain}{self.path or ''}".encode(), digest_size=15).hexdigest()
+            return "o_" + digest
         target = self.link_id or self.bio_block_id or self.bio_page_id
         assert target is not None, "a click belongs to a link or a bio page"
         return target
@@ -90,7 +110,11 @@ class RawClick:
     utm_campaign: str | None = None
     utm_term: str | None = None
     utm_content: str | None = None
-    trigger: str = "link"  # TRIGGERS; the row's last field, absent from rows written before it existed
+    trigger: str = "link"  # TRIGGERS; absent from rows written before it existed
+    # --- optional trailing row fields (ROW_TAIL): absent from rows that do not need them, and from older rows
+    purpose: str = ""  # "prefetch" when the request said it was a speculative load
+    orphan_type: str | None = None  # ORPHAN_TYPES: a hit that found no link to count (kind `orphan`)
+    path: str | None = None  # an orphan hit's path
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields, as Redis stream entries of older versions held them (empty values left out)."""
@@ -106,6 +130,10 @@ class RawClick:
                 fields[name] = value
         if self.trigger != "link":
             fields["trigger"] = self.trigger
+        for name in ("purpose", "orphan_type", "path"):
+            value = getattr(self, name)
+            if value:
+                fields[name] = value
         return fields
 
     def to_row(self) -> ClickRow:
@@ -129,20 +157,38 @@ class RawClick:
             self.utm_term,
             self.utm_content,
             self.trigger,
+            *self._tail(),
         )
+
+    def _tail(self) -> tuple[Any, ...]:
+        """The optional trailing fields, as far as the last one that differs from its default (none for a
+        plain click: rows stay as short as before)."""
+        values = tuple(getattr(self, name) for name in ROW_TAIL)
+        if values == TAIL_DEFAULTS:
+            return ()
+        end = max(i for i, (value, default) in enumerate(zip(values, TAIL_DEFAULTS, strict=True)) if value != default)
+        return values[: end + 1]
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RawClick:
         """Inverse of `to_row` (also from a decoded JSON list); raises ValueError on anything else. A row
-        without the trailing `trigger` (written before it existed) is a `link` click."""
-        if not isinstance(row, list | tuple) or len(row) not in (len(RAW_FIELDS), len(RAW_FIELDS) - 1):
+        without the trailing `trigger` (written before it existed) is a `link` click; any trailing ROW_TAIL
+        field it lacks has its default (rows of older versions, and plain clicks, which leave them out)."""
+        if not isinstance(row, list | tuple) or not len(RAW_FIELDS) - 1 <= len(row) <= len(RAW_FIELDS) + len(ROW_TAIL):
             raise ValueError("not a click row")
+        tail = list(row[len(RAW_FIELDS) :])
+        row = row[: len(RAW_FIELDS)]
         if len(row) == len(RAW_FIELDS):
             *row, trigger = row
             if trigger not in TRIGGERS:
                 raise ValueError("not a click row")
         else:
             trigger = "link"
+        extra = dict(zip(ROW_TAIL, TAIL_DEFAULTS, strict=True))
+        for (name, check), value in zip(ROW_TAIL.items(), tail, strict=False):
+            if not check(value):
+                raise ValueError("not a click row")
+            extra[name] = value
         click_id, at, workspace_id, domain, *optional = row
         user_agent, referrer = optional[4], optional[5]
         if not (
@@ -158,6 +204,8 @@ class RawClick:
             raise ValueError("not a click row")
         click = cls(*row)
         click.trigger = trigger
+        for name, value in extra.items():
+            setattr(click, name, value)
         return click
 
     @classmethod
@@ -180,6 +228,9 @@ class RawClick:
             referrer=data.get("referrer", ""),
             **{name: data.get(name) for name in UTM_NAMES},
             trigger=data.get("trigger", "link") if data.get("trigger") in TRIGGERS else "link",
+            purpose=data.get("purpose", ""),
+            orphan_type=data.get("orphan_type") if data.get("orphan_type") in ORPHAN_TYPES else None,
+            path=data.get("path"),
         )
 
 
@@ -198,6 +249,14 @@ RAW_FIELDS = (
     *UTM_NAMES,
     "trigger",
 )
+# Optional fields after RAW_FIELDS, in order, each with what a valid value is; a row carries them only as far
+# as it needs (`RawClick._tail`), so plain clicks and the rows of older versions leave them out.
+ROW_TAIL: dict[str, Any] = {
+    "purpose": lambda value: value in ("", "prefetch"),
+    "orphan_type": lambda value: value is None or value in ORPHAN_TYPES,
+    "path": lambda value: value is None or isinstance(value, str),
+}
+TAIL_DEFAULTS: tuple[Any, ...] = ("", None, None)
 
 
 def link_click_row(
@@ -215,6 +274,33 @@ def link_click_row(
     """A click on a short link in row form (`RawClick.to_row()`'s layout), as the redirect's hot path hands it
     over: no RawClick built only to be taken apart again. The id is minted later, per batch."""
     return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm, trigger)
+
+
+def prefetch_row(row: ClickRow) -> ClickRow:
+    """A click row marked as a browser's speculative load (`purpose`: prefetch): stored, not counted."""
+    return (*row, "prefetch")
+
+
+def orphan_row(
+    *,
+    at: float,
+    workspace_id: str,
+    domain: str,
+    orphan_type: str,
+    path: str,
+    ip: str | None,
+    user_agent: str,
+    referrer: str,
+    prefetch: bool,
+    link_id: str | None = None,
+) -> ClickRow:
+    """A hit that found no link to count (ORPHAN_TYPES), in row form; `link_id` names an expired link."""
+    purpose = "prefetch" if prefetch else ""
+    return (
+        ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer)
+        + (None,) * len(UTM_NAMES)
+        + ("link", purpose, orphan_type, path[:MAX_PATH])
+    )
 
 
 def mint_click_ids(clicks: Sequence[RawClick]) -> None:

@@ -30,7 +30,8 @@ async def record_batch(
     """Store a batch of enriched clicks exactly once each; return the ones that were new.
 
     A click is unique when it is its visitor's first human click on the target that UTC day. Only human
-    clicks count in `links.clicks`; bots are stored and flagged.
+    clicks count in `links.clicks`; bots, previews and prefetches are stored and flagged, and orphan hits
+    (an unknown slug, a domain root, an expired link) never count in a link's numbers.
     """
     if not clicks:
         return []
@@ -56,6 +57,7 @@ async def record_batch(
     lost = {key for key, click in chosen.items() if click.click_id not in inserted}
     if lost:  # another writer stored the click chosen unique meanwhile: the next one of its key inherits it
         await repository.mark_unique(_inherit_unique(humans, lost))
+    humans = [click for click in humans if click.orphan_type is None]  # an expired link's hits are not clicks
     latest: dict[str, datetime] = {}
     for click in humans:
         if click.link_id and (click.link_id not in latest or click.clicked_at > latest[click.link_id]):

@@ -30,6 +30,32 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
+MAX_GATED_WORKSPACES = 4096  # workspaces an OrphanGate remembers per minute; more start the count afresh
+
+
+class OrphanGate:
+    """This worker's cap on orphan hits: at most `per_minute` per workspace in a minute (a window that starts
+    with the first hit after the previous one ended). Orphans come from whoever types or scans for URLs (a
+    scanner tries thousands of paths a minute); a cap per worker needs no shared state and bounds what a flood
+    costs the journal and the database (workers × cap per workspace and minute)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.started = float("-inf")  # the current window's start
+        self.counts: dict[str, int] = {}
+        self.dropped = 0  # orphan hits not recorded since the process started
+
+    def admit(self, workspace_id: str, now: float) -> bool:
+        if now - self.started >= 60 or len(self.counts) >= MAX_GATED_WORKSPACES:
+            self.started, self.counts = now, {}
+        count = self.counts.get(workspace_id, 0)
+        if count >= self.per_minute:
+            self.dropped += 1
+            return False
+        self.counts[workspace_id] = count + 1
+        return True
+
+
 class ClickTracker:
     """Takes raw clicks from public handlers and appends them to this worker's click journal before the
     handler answers. With MASK_RECORD_CLICKS=false clicks are dropped (for measuring what recording costs)."""
@@ -39,6 +65,7 @@ class ClickTracker:
         self.enabled = settings.record_clicks
         self.journal = journal
         self.shipper = shipper  # this process's, when it runs the background services (tests: flush())
+        self.orphans = OrphanGate(settings.orphan_hits_per_minute)
 
     async def track(
         self,
@@ -51,9 +78,11 @@ class ClickTracker:
         bio_block_id: str | None = None,
         utm: dict[str, str] | None = None,
         trigger: str | None = None,
+        prefetch: bool = False,
     ) -> None:
         """Record a click on a link, or on a bio page (and the block clicked), from an ASGI HTTP scope. The
-        trigger is `bio` for a bio page's traffic and `link` otherwise unless given."""
+        trigger is `bio` for a bio page's traffic and `link` otherwise unless given; `prefetch`: the request
+        said it was a speculative load (stored as traffic type `prefetch`, not counted)."""
         if not self.enabled:
             return
         click = RawClick(
@@ -69,6 +98,7 @@ class ClickTracker:
             referrer=_header(scope, b"referer"),
             **(utm or {}),
             trigger=trigger or ("bio" if bio_page_id is not None else "link"),
+            purpose="prefetch" if prefetch else "",
         )
         await self.submit(click)
 
@@ -81,8 +111,8 @@ class ClickTracker:
         """Hand over a click built by the caller. Returns once it is in the journal (or counted as lost)."""
         if not self.enabled:
             return
-        if click.link_id is None and click.bio_page_id is None:
-            raise ValueError("a click belongs to a link or a bio page")
+        if click.link_id is None and click.bio_page_id is None and click.orphan_type is None:
+            raise ValueError("a click belongs to a link or a bio page, or is an orphan hit")
         await self.journal.add_row(click.to_row())
 
     async def flush(self) -> bool:

@@ -121,17 +121,24 @@ class BioPagePublic:
             return None
         return domain, page
 
-    def _tracked(self, request: Request) -> bool:
-        return is_tracked(request.method, prefetch=prefetch_of(request.scope["headers"]))
+    def _recorded(self, request: Request) -> tuple[bool, bool]:
+        """(recorded, prefetch): a GET is recorded, a prefetch as one (traffic type `prefetch`, not counted)."""
+        prefetch = prefetch_of(request.scope["headers"])
+        return is_tracked(request.method, prefetch=False), prefetch
 
     async def page(self, request: Request) -> Response:
         found = await self._find(request)
         if found is None:
             return _not_found()
         domain, page = found
-        if self._tracked(request):
+        recorded, prefetch = self._recorded(request)
+        if recorded:
             await self.tracker.track(
-                dict(request.scope), workspace_id=page.workspace_id, domain=domain, bio_page_id=page.page_id
+                dict(request.scope),
+                workspace_id=page.workspace_id,
+                domain=domain,
+                bio_page_id=page.page_id,
+                prefetch=prefetch,
             )
         return Response(page.html, media_type="text/html", headers={"cache-control": PAGE_CACHE})
 
@@ -142,13 +149,15 @@ class BioPagePublic:
         if found is None or location is None:
             return _not_found()
         domain, page = found
-        if self._tracked(request):
+        recorded, prefetch = self._recorded(request)
+        if recorded:
             await self.tracker.track(
                 dict(request.scope),
                 workspace_id=page.workspace_id,
                 domain=domain,
                 bio_page_id=page.page_id,
                 bio_block_id=block_id,
+                prefetch=prefetch,
             )
         # The stored URL as is (ASCII once normalised), exactly as a short link redirects: no re-quoting.
         return Response(status_code=302, headers={"location": location, "cache-control": REDIRECT_CACHE})

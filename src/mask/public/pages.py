@@ -16,7 +16,7 @@ from mask.public.cache import Key, Miss, PublicCache
 
 MAX_HOSTS = 4096  # distinct Host values remembered; arbitrary Host headers must not grow memory
 # Headers by which browsers mark a speculative load (prefetch, prerender, link previews): not a visit.
-PREFETCH_HEADERS = frozenset({b"sec-purpose", b"purpose", b"x-purpose"})
+PREFETCH_HEADERS = frozenset({b"sec-purpose", b"purpose", b"x-purpose", b"x-moz"})
 
 V = TypeVar("V")
 
@@ -76,7 +76,8 @@ def prefetch_of(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 
 def is_tracked(method: str, *, prefetch: bool) -> bool:
     """Whether a visit counts as a click (or a page view): GET, not a prefetch. HEAD answers like GET but is
-    never counted. Bots are counted as what they are (stored and flagged by enrichment), not dropped here."""
+    never recorded. Bots are recorded as what they are (stored and flagged by enrichment), not dropped here;
+    so are prefetches, by the handler (traffic type `prefetch`), without spending a click limit."""
     return method == "GET" and not prefetch
 
 

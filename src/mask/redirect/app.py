@@ -1,7 +1,9 @@
 """The redirect app: a plain ASGI callable, the product's hot path.
 
 Three steps, as in Shlink's tracking action: resolve (cache, database on a miss), decide and hand over the
-click (GET only; HEAD and prefetches are not clicks), answer. No FastAPI, no dependency injection, no ORM
+click (GET only: HEAD is never recorded; a prefetch is recorded as one, not counted), answer. A hit that finds
+no link to count (an unknown slug or the root of a workspace's domain, an expired link) is recorded as an
+orphan (mask.click.schemas.ORPHAN_TYPES). No FastAPI, no dependency injection, no ORM
 session on a cache hit, no JSON error machinery.
 
 The answer is `302 Found` with `Cache-Control: private, no-store, max-age=0`: a 301, or a 302 a browser or
@@ -17,13 +19,13 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mask.click.schemas import link_click_row
+from mask.click.schemas import link_click_row, orphan_row, prefetch_row
 from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
 from mask.public.cache import MISS
 from mask.public.domains import EMPTY, NOINDEX, DomainStates
-from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch, is_tracked
+from mask.public.pages import PREFETCH_HEADERS, Hosts, is_prefetch
 from mask.redirect import fallback
 from mask.redirect.decision import Decider
 from mask.redirect.destination import Utm, split_trigger
@@ -110,6 +112,10 @@ class RedirectApp:
             if method == "POST":
                 await _page(send, METHOD_NOT_ALLOWED, accept, head=False, extra=[(b"allow", b"GET, HEAD")])
                 return
+            # An orphan hit on a workspace's own domain (the shared short domain's unknown slugs are nobody's).
+            if method == "GET" and state.workspace_id is not None and fallback.is_orphan(slug):
+                orphan = "domain_root" if slug == "" else "unknown_slug"
+                await self._orphan(scope, state.workspace_id, domain, orphan, now, user_agent, referrer, prefetch)
             await fallback.answer(send, state, slug, accept, head=head)
             return
         if target.disabled or target.suspended:
@@ -130,19 +136,27 @@ class RedirectApp:
         # --- end of the decision hook
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
+            if method == "GET":  # an expired link's hit: an orphan, never one of the link's clicks
+                await self._orphan(
+                    scope, target.workspace_id, domain, "expired_link", now, user_agent, referrer, prefetch, target
+                )
             if target.expired_location is None:
                 if state.expired_url is not None:
                     await fallback.redirect(send, state, state.expired_url)
                 else:
                     await fallback.page(send, EXPIRED, accept, head=head, noindex=state.noindex)
                 return
-            location_header, utm = (b"location", target.expired_location.encode("latin-1")), NO_UTM
+            expired = (b"location", target.expired_location.encode("latin-1"))
+            headers = (expired, NO_STORE, EMPTY, NOINDEX) if state.noindex else (expired, NO_STORE, EMPTY)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send(EMPTY_BODY)
+            return
         elif not query:
             location_header, utm = destination.location_header, destination.utm
         else:
             location, utm = destination.with_query(query)
             location_header = (b"location", location.encode("latin-1"))
-        if is_tracked(method, prefetch=prefetch) and self.tracker.enabled:
+        if method == "GET" and self.tracker.enabled:  # prefetches too: recorded as what they are, not counted
             row = link_click_row(
                 at=now,
                 workspace_id=target.workspace_id,
@@ -154,10 +168,42 @@ class RedirectApp:
                 utm=utm,
                 trigger=trigger,
             )
+            if prefetch:
+                row = prefetch_row(row)
             await self.tracker.record_row(row)  # in this worker's journal before the answer
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(EMPTY_BODY)
+
+    async def _orphan(
+        self,
+        scope: Scope,
+        workspace_id: str,
+        domain: str,
+        orphan_type: str,
+        now: float,
+        user_agent: bytes,
+        referrer: bytes,
+        prefetch: bool,
+        target: Target | None = None,
+    ) -> None:
+        """Record a hit that found no link to count (mask.click.schemas.ORPHAN_TYPES), within this worker's cap
+        per workspace and minute (MASK_ORPHAN_HITS_PER_MINUTE)."""
+        if not self.tracker.enabled or not self.tracker.orphans.admit(workspace_id, now):
+            return
+        row = orphan_row(
+            at=now,
+            workspace_id=workspace_id,
+            domain=domain,
+            orphan_type=orphan_type,
+            path=scope["path"] or "/",
+            ip=client_ip(scope, self.trusted),
+            user_agent=user_agent.decode("latin-1"),
+            referrer=referrer.decode("latin-1"),
+            prefetch=prefetch,
+            link_id=target.link_id if target is not None else None,
+        )
+        await self.tracker.record_row(row)
 
 
 async def _page(

@@ -27,6 +27,8 @@ from starlette.types import Receive, Scope, Send
 
 from mask.account import passwords
 from mask.click.enrichment import GeoLocator, parse_agent
+from mask.click.schemas import link_click_row, prefetch_row
+from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.http import json_dumps
 from mask.kit.net import client_ip
@@ -34,7 +36,7 @@ from mask.public.domains import DomainState
 from mask.public.pages import is_tracked
 from mask.rate_limit.limiter import Limiter, Quota
 from mask.redirect import fallback
-from mask.redirect.destination import Destination
+from mask.redirect.destination import Destination, split_trigger
 from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_YET_ACTIVE, TOO_LARGE, Page, wants_json
 from mask.redirect.policy import Policy, Verdict
 from mask.redirect.previews import is_preview_bot
@@ -139,6 +141,7 @@ class Decider:
     engine: AsyncEngine  # the resolver's autocommit engine: a reservation is one UPDATE
     attempts: Limiter  # wrong password attempts (Redis when configured: shared across workers)
     on_limit_reached: LimitReached | None = None  # `link.limit_reached` (an outbox event), after the last click
+    tracker: ClickTracker | None = None  # records the hits answered here (a social preview: traffic type preview)
     _key: bytes = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _locate: Callable[[str | None], tuple[str | None, str | None]] | None = field(default=None, init=False)
@@ -177,6 +180,8 @@ class Decider:
             return await self._spent(target, send, accept, head=head, state=state)
         request = Request.of(scope, ip=client_ip(scope, self.trusted), accept=accept, tracked=tracked)
         if policy.preview is not None and is_preview_bot(request.user_agent):
+            if method == "GET" and self.tracker is not None and self.tracker.enabled:
+                await self._record_preview(target, scope, request, now, prefetch=prefetch)
             await _preview(send, policy.preview, head=head)
             return None
         let_through = False
@@ -263,6 +268,27 @@ class Decider:
         else:
             await fallback.page(send, EXPIRED, accept, head=head, noindex=state.noindex)
         return None
+
+    async def _record_preview(
+        self, target: Target, scope: Scope, request: Request, now: float, *, prefetch: bool
+    ) -> None:
+        """A preview bot's hit, answered with the preview page: stored (enrichment names it `preview`), never
+        counted."""
+        assert self.tracker is not None
+        _, trigger = split_trigger(scope["query_string"])
+        referrer = next((value for name, value in scope["headers"] if name == b"referer"), b"")
+        row = link_click_row(
+            at=now,
+            workspace_id=target.workspace_id,
+            domain=target.domain,
+            link_id=target.link_id,
+            ip=request.ip,
+            user_agent=request.user_agent,
+            referrer=referrer.decode("latin-1"),
+            utm=target.destination.utm,
+            trigger=trigger,
+        )
+        await self.tracker.record_row(prefetch_row(row) if prefetch else row)
 
     def _limit_reached(self, link_id: str) -> None:
         if self.on_limit_reached is None:

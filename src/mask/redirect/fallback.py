@@ -18,6 +18,15 @@ AASA_PATH = ".well-known/apple-app-site-association"
 ASSET_LINKS_PATH = ".well-known/assetlinks.json"
 
 
+# Paths clients fetch by themselves, never a visitor's hit: not recorded as orphans.
+NOT_ORPHANS = frozenset({"robots.txt", "favicon.ico", "apple-touch-icon.png", "apple-touch-icon-precomposed.png"})
+
+
+def is_orphan(path: str) -> bool:
+    """Whether a hit on `path` (without its leading slash) that found no link is recorded as an orphan."""
+    return path not in NOT_ORPHANS and not path.startswith(".well-known/")
+
+
 async def redirect(send: Send, state: DomainState, location: str) -> None:
     headers = ((b"location", location.encode("latin-1")), *state.redirect_tail)
     await send({"type": "http.response.start", "status": 302, "headers": headers})

@@ -11,32 +11,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-# Substrings of the user agents of link unfurlers (lower-case). Search engines are not here on purpose.
-PREVIEW_BOTS = (
-    "facebookexternalhit",
-    "facebot",
-    "twitterbot",
-    "slackbot",
-    "slack-imgproxy",
-    "discordbot",
-    "whatsapp",
-    "linkedinbot",
-    "telegrambot",
-    "skypeuripreview",
-    "pinterestbot",
-    "redditbot",
-    "embedly",
-    "iframely",
-    "vkshare",
-    "mastodon",
-    "bluesky",
-    "viber",
-)
+from mask.click.traffic import is_preview_bot
 
-
-def is_preview_bot(user_agent: str) -> bool:
-    lowered = user_agent.lower()
-    return any(token in lowered for token in PREVIEW_BOTS)
+__all__ = ["is_preview_bot", "preview_page"]
 
 
 def preview_page(preview: Any, short_url: str) -> bytes | None:

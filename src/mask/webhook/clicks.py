@@ -32,8 +32,8 @@ async def record_link_clicks(session: AsyncSession, *, clicks: Sequence[Enriched
     recorded = 0
     for click in clicks:
         link = links.get(click.link_id or "")
-        if link is None or link.workspace_id != click.workspace_id:
-            continue  # deleted since, or not a link click
+        if link is None or link.workspace_id != click.workspace_id or click.orphan_type is not None:
+            continue  # deleted since, or not a link click (an expired link's hit is an orphan, not a click)
         await event_service.record(
             session,
             workspace_id=click.workspace_id,

@@ -796,6 +796,10 @@ class ClickEvent(Model):
     is_bot: bool
     is_unique: bool
     trigger: str
+    traffic_type: str  # human, bot, preview (a link-preview fetcher), prefetch; only human is counted
+    bot_name: str | None  # a bot's or preview fetcher's short name, e.g. "googlebot"
+    orphan_type: str | None  # kind="orphan": unknown_slug, domain_root or expired_link
+    path: str | None  # kind="orphan": the path asked for
 
 
 class ClickCount(Model):
@@ -930,6 +934,22 @@ class TriggerClicks(ClickRow):
     trigger: str | None
 
 
+class TrafficTypeClicks(ClickRow):
+    traffic_type: str | None
+
+
+class BotNameClicks(ClickRow):
+    bot_name: str | None
+
+
+class OrphanTypeClicks(ClickRow):
+    orphan_type: str | None
+
+
+class PathClicks(ClickRow):
+    path: str | None
+
+
 GroupBy = Literal[
     "count",
     "timeseries",
@@ -951,6 +971,10 @@ GroupBy = Literal[
     "bio_pages",
     "bio_blocks",
     "triggers",
+    "traffic_types",
+    "bots",
+    "orphan_types",  # kind="orphan"
+    "paths",  # kind="orphan"
 ]
 
 CLICKS_BY_GROUP: dict[str, Any] = {
@@ -974,6 +998,10 @@ CLICKS_BY_GROUP: dict[str, Any] = {
     "utm_contents": Breakdown[UtmContentClicks],
     "bio_pages": Breakdown[BioPageIdClicks],
     "triggers": Breakdown[TriggerClicks],
+    "traffic_types": Breakdown[TrafficTypeClicks],
+    "bots": Breakdown[BotNameClicks],
+    "orphan_types": Breakdown[OrphanTypeClicks],
+    "paths": Breakdown[PathClicks],
 }
 
 # What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
@@ -999,6 +1027,10 @@ ClickAnalytics = (
     | Breakdown[UtmContentClicks]
     | Breakdown[BioPageIdClicks]
     | Breakdown[TriggerClicks]
+    | Breakdown[TrafficTypeClicks]
+    | Breakdown[BotNameClicks]
+    | Breakdown[OrphanTypeClicks]
+    | Breakdown[PathClicks]
     | Breakdown[ClickRow]  # a `group_by` added by a newer server: the row's key is in `model_extra`
 )
 
@@ -1070,6 +1102,8 @@ class Click(Model):
     utm_content: str | None = None
     is_bot: bool = False
     is_unique: bool = False
+    traffic_type: Literal["human", "bot", "preview", "prefetch"] = "human"  # only human is counted
+    bot_name: str | None = None  # a bot's or link-preview fetcher's short name, e.g. "slackbot"
 
 
 class LinkClickedData(Model):

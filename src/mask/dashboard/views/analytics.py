@@ -70,6 +70,12 @@ ACCEPTED = ("interval", "start", "end", "timezone", "bots", *FILTER_PARAMS, "tag
 TRIGGER_LABELS = {"link": "Link clicks", "qr": "QR code scans", "bio": "Bio page"}
 ROWS = 8  # rows of a card before "Show all"
 ALL_ROWS = 100  # rows of an expanded card (the CSV has up to 1,000)
+# What the "not counted" line calls each traffic type left out of the totals (singular, plural).
+LEFT_OUT_NAMES = {
+    "bot": ("bot", "bots"),
+    "preview": ("link preview", "link previews"),
+    "prefetch": ("prefetch", "prefetches"),
+}
 # Timezones offered first in the picker; any IANA name can be typed (the API checks it).
 COMMON_TIMEZONES = (
     "UTC",
@@ -231,6 +237,7 @@ async def report(
         )
         points = analytics_service.rows_of(series)
         granularity = str(getattr(series, "granularity", granularity))
+    left_out = await _left_out(page, query)
     chart: dict[str, Any] = {
         "timezone": query.get("timezone", "UTC"),
         "granularity": granularity,
@@ -256,6 +263,7 @@ async def report(
         "views": views,
         "imported": imported,
         "imported_from": imported_label(imported.source) if imported is not None else None,
+        "left_out": left_out,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
         "breakdowns": _cards(page, query, breakdowns) if total or views else [],
@@ -311,6 +319,27 @@ def _range_form(query: dict[str, str]) -> dict[str, Any]:
             shown_end = ""
     kept = {name: value for name, value in query.items() if name not in ("interval", "start", "end", "timezone")}
     return {"start": start[:10], "end": shown_end, "kept": kept}
+
+
+async def _left_out(page: Page, query: dict[str, str]) -> str | None:
+    """What the totals leave out and why ("37 bots and 12 link previews not counted"), when they count humans
+    only (the default); None when nothing was left out. One more rollup question: the same range and filters by
+    traffic type."""
+    if "bots" in query or "traffic_type" in query:
+        return None
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.traffic_types, bots="only")
+    )
+    counts = {row["traffic_type"]: row["clicks"] for row in analytics_service.rows_of(result)}
+    parts = [
+        f"{counts[kind]:,} {names[0] if counts[kind] == 1 else names[1]}"
+        for kind, names in LEFT_OUT_NAMES.items()
+        if counts.get(kind)
+    ]
+    if not parts:
+        return None
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{listed} not counted"
 
 
 @view(workspace=True, permission=Permission.analytics_read)

@@ -4,6 +4,9 @@ Both operations take the same parameters: a range (`interval`, or `start`/`end`,
 (a value, a list of values meaning any of them, or values prefixed with `-` to exclude them), `group_by`, and for
 breakdowns `limit` and `unique`. What comes back depends on `group_by`: `ClickCount` for `"count"` (the default),
 `ClickTimeseries` for `"timeseries"`, a breakdown (`Breakdown[CountryClicks]`, `LinksBreakdown`, …) otherwise.
+`group_by="traffic_types"` says what was left out of the counts (bots, link previews, prefetches); `kind="orphan"`
+asks about hits that found no link (unknown slugs, domain roots, expired links), with `group_by="orphan_types"`
+or `"paths"`.
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ def _query(
     utm_term: Filter = None,
     utm_content: Filter = None,
     trigger: Filter = None,
+    traffic_type: Filter = None,
     bots: Literal["exclude", "include", "only"] | None = None,
+    kind: Literal["click", "orphan"] | None = None,
     unique: bool | None = None,
     limit: int | None = None,
 ) -> Args:
@@ -126,7 +131,9 @@ def _events(
     utm_term: Filter = None,
     utm_content: Filter = None,
     trigger: Filter = None,
+    traffic_type: Filter = None,
     bots: Literal["exclude", "include", "only"] | None = None,
+    kind: Literal["click", "orphan"] | None = None,
 ) -> Args:
     return given(locals())
 
@@ -160,7 +167,9 @@ class Events(Resource[R]):
         utm_term: Filter = None,
         utm_content: Filter = None,
         trigger: Filter = None,
+        traffic_type: Filter = None,
         bots: Literal["exclude", "include", "only"] | None = None,
+        kind: Literal["click", "orphan"] | None = None,
         limit: int | None = None,
         max_items: int | None = None,
     ) -> Args:
@@ -193,7 +202,9 @@ class Events(Resource[R]):
         utm_term: Filter = None,
         utm_content: Filter = None,
         trigger: Filter = None,
+        traffic_type: Filter = None,
         bots: Literal["exclude", "include", "only"] | None = None,
+        kind: Literal["click", "orphan"] | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Args:

@@ -1,0 +1,166 @@
+"""Orphan hits (issue 26): unknown slugs and the root of a workspace's own domain, and expired links, are stored as
+their own kind, never in a link's counts, and asked about with `kind=orphan`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from mask.app import MaskApp
+from mask.click.schemas import EnrichedClick
+from mask.db import session_scope
+from mask.models.link import Link
+from mask.webhook.clicks import record_link_clicks
+from tests.conftest import Tenant, TenantFactory
+from tests.redirect.helpers import BROWSER, add_domain, create_link, stored_clicks
+from tests.redirect.test_traffic_types import GOOGLEBOT
+
+CUSTOM = "go.brand.test"
+HUMAN = {"User-Agent": BROWSER}
+ON_CUSTOM = {**HUMAN, "Host": CUSTOM}
+
+
+async def _expire(app: MaskApp, slug: str) -> None:
+    async with session_scope(app.context.sessionmaker) as session:
+        await session.execute(
+            update(Link).where(Link.slug == slug).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+async def _analytics(client: httpx.AsyncClient, tenant: Tenant, **params: Any) -> Any:
+    response = await client.get("/v1/analytics/clicks", params={"interval": "all", **params}, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_orphan_hits_are_recorded_apart_and_never_counted_as_clicks(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    await add_domain(client, app, tenant, CUSTOM)
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    live = await create_link(client, tenant, slug="live", domain=CUSTOM)
+    gone = await create_link(client, tenant, slug="gone", domain=CUSTOM, expires_at=soon)
+    moved = await create_link(client, tenant, slug="moved", expires_at=soon, expired_url="https://example.com/over")
+    await _expire(app, "gone")
+    await _expire(app, "moved")
+
+    assert (await client.get("/live", headers=ON_CUSTOM)).status_code == 302  # a click
+    assert (await client.get("/", headers=ON_CUSTOM)).status_code == 404  # the root: domain_root
+    assert (await client.get("/nope", headers=ON_CUSTOM)).status_code == 404  # unknown_slug
+    assert (await client.get("/nope", headers=ON_CUSTOM)).status_code == 404  # the same visitor again
+    assert (await client.get("/wp-login.php", headers={"User-Agent": GOOGLEBOT, "Host": CUSTOM})).status_code == 404
+    assert (await client.get("/gone", headers=ON_CUSTOM)).status_code == 410  # expired_link (custom domain)
+    moved_hit = await client.get("/moved", headers=HUMAN)  # expired_link with its expired_url, shared domain
+    assert (moved_hit.status_code, moved_hit.headers["location"]) == (302, "https://example.com/over")
+    # Not recorded: files clients fetch by themselves, HEAD, and the shared domain's unknown slugs (nobody's).
+    assert (await client.get("/robots.txt", headers=ON_CUSTOM)).status_code == 200
+    assert (await client.get("/favicon.ico", headers=ON_CUSTOM)).status_code == 404
+    assert (await client.head("/other", headers=ON_CUSTOM)).status_code == 404
+    assert (await client.get("/nothing-here", headers=HUMAN)).status_code == 404
+
+    stored = await stored_clicks(app)
+    assert [(c.orphan_type, c.path, c.link_id, c.traffic_type) for c in stored] == [
+        (None, None, live["id"], "human"),
+        ("domain_root", "/", None, "human"),
+        ("unknown_slug", "/nope", None, "human"),
+        ("unknown_slug", "/nope", None, "human"),
+        ("unknown_slug", "/wp-login.php", None, "bot"),
+        ("expired_link", "/gone", gone["id"], "human"),
+        ("expired_link", "/moved", moved["id"], "human"),
+    ]
+    assert all(c.workspace_id == tenant.workspace_id for c in stored)
+    assert [c.is_unique for c in stored if c.path == "/nope"] == [True, False]
+
+    # Never in a link's counts, totals or breakdowns of clicks.
+    for link in (gone, moved):
+        body = (await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)).json()
+        assert body["clicks"] == 0 and body["last_clicked_at"] is None
+    assert (await _analytics(client, tenant))["clicks"] == 1
+    assert (await _analytics(client, tenant, bots="include"))["clicks"] == 1
+    links = await _analytics(client, tenant, group_by="links")
+    assert [row["link_id"] for row in links["data"]] == [live["id"]]
+    assert (await _analytics(client, tenant, link_id=gone["id"]))["clicks"] == 0
+    domains = await _analytics(client, tenant, group_by="domains")
+    assert domains["data"] == [{"domain": CUSTOM, "clicks": 1, "unique_clicks": 1}]
+    events = await client.get("/v1/analytics/events", params={"interval": "all"}, headers=tenant.headers)
+    assert [e["link_id"] for e in events.json()["data"]] == [live["id"]]
+
+    # kind=orphan: only them.
+    assert await _analytics(client, tenant, kind="orphan") == {"clicks": 5, "unique_clicks": 4}
+    types = await _analytics(client, tenant, kind="orphan", group_by="orphan_types", bots="include")
+    assert {row["orphan_type"]: row["clicks"] for row in types["data"]} == {
+        "domain_root": 1,
+        "unknown_slug": 3,
+        "expired_link": 2,
+    }
+    paths = await _analytics(client, tenant, kind="orphan", group_by="paths")
+    assert {row["path"]: row["clicks"] for row in paths["data"]} == {"/": 1, "/nope": 2, "/gone": 1, "/moved": 1}
+    expired = await _analytics(client, tenant, kind="orphan", group_by="links")
+    assert {row["link_id"] for row in expired["data"]} == {gone["id"], moved["id"]}
+    bots = await _analytics(client, tenant, kind="orphan", group_by="bots")
+    assert bots["data"] == [{"bot_name": "googlebot", "clicks": 1, "unique_clicks": 0}]
+    orphan_events = await client.get(
+        "/v1/analytics/events", params={"interval": "all", "kind": "orphan", "bots": "include"}, headers=tenant.headers
+    )
+    assert sorted(e["path"] for e in orphan_events.json()["data"]) == [
+        "/",
+        "/gone",
+        "/moved",
+        "/nope",
+        "/nope",
+        "/wp-login.php",
+    ]
+
+
+async def test_orphan_breakdowns_need_kind_orphan_and_views_refuse_it(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for group_by in ("orphan_types", "paths"):
+        response = await client.get("/v1/analytics/clicks", params={"group_by": group_by}, headers=tenant.headers)
+        assert response.status_code == 422
+        error = response.json()["error"]["errors"][0]
+        assert (error["param"], error["code"]) == ("group_by", "orphan_only")
+    bad_kind = await client.get("/v1/analytics/clicks", params={"kind": "lost"}, headers=tenant.headers)
+    assert bad_kind.status_code == 422 and bad_kind.json()["error"]["errors"][0]["param"] == "kind"
+    views = await client.get("/v1/analytics/views", params={"kind": "orphan"}, headers=tenant.headers)
+    assert views.status_code == 422 and views.json()["error"]["errors"][0]["param"] == "kind"
+
+
+async def test_orphan_hits_belong_to_the_domain_owner_alone(
+    client: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory, app: MaskApp
+) -> None:
+    await add_domain(client, app, tenant, CUSTOM)
+    other = await make_tenant()
+    await add_domain(client, app, other, "links.other.test")
+    assert (await client.get("/typo", headers=ON_CUSTOM)).status_code == 404
+    assert (await client.get("/", headers={**HUMAN, "Host": "links.other.test"})).status_code == 404
+    stored = await stored_clicks(app)
+    assert {(c.workspace_id, c.orphan_type) for c in stored} == {
+        (tenant.workspace_id, "unknown_slug"),
+        (other.workspace_id, "domain_root"),
+    }
+    mine = await _analytics(client, tenant, kind="orphan", group_by="paths")
+    theirs = await _analytics(client, other, kind="orphan", group_by="paths")
+    assert [row["path"] for row in mine["data"]] == ["/typo"]
+    assert [row["path"] for row in theirs["data"]] == ["/"]
+
+
+async def test_an_expired_links_hit_never_fires_link_clicked(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    link = await create_link(client, tenant, slug="old")
+    common: dict[str, Any] = {
+        "clicked_at": datetime.now(UTC),
+        "workspace_id": tenant.workspace_id,
+        "domain": "localhost:8000",
+        "visitor_hash": "v",
+        "link_id": link["id"],
+    }
+    orphan = EnrichedClick(click_id="clk_orphan", orphan_type="expired_link", path="/old", **common)
+    click = EnrichedClick(click_id="clk_click", **common)
+    async with session_scope(app.context.sessionmaker) as session:
+        assert await record_link_clicks(session, clicks=[orphan]) == 0
+        assert await record_link_clicks(session, clicks=[click]) == 1
