@@ -72,7 +72,10 @@ async def _answers(app: MaskApp, tenant: Tenant, link: str, page: str) -> list[A
             for raw_filters in filters:
                 for window in _windows(group_by, raw_filters):
                     named = {k: v.format(link=link, page=page) for k, v in raw_filters.items()}
-                    params = AnalyticsParams(**window, **named, group_by=group_by, limit=1000)
+                    orphans = {"kind": "orphan"} if group_by in (GroupBy.orphan_types, GroupBy.paths) else {}
+                    if orphans and "bio_page_id" in raw_filters:
+                        continue  # orphan hits never belong to a bio page (422)
+                    params = AnalyticsParams(**window, **named, **orphans, group_by=group_by, limit=1000)
                     result = await analytics_service.clicks(session, workspace_id=tenant.workspace_id, params=params)
                     answers.append((group_by, window, raw_filters, result.model_dump()))
     return answers

@@ -192,11 +192,7 @@ class SqlClickStore:
             func.sum(case((Click.is_unique, 1), else_=0)),
             func.sum(case((Click.is_bot, 1), else_=0)),
         ]
-        event = case(
-            (Click.orphan_type.is_not(None), literal_column(str(Event.orphan.value))),
-            (self._is_view(), literal_column(str(Event.view.value))),
-            else_=literal_column(str(Event.click.value)),
-        )
+        event = self._raw_event()
         hour = self._truncate(Click.clicked_at, Grain.hour)
         day = self._truncate(Click.clicked_at, Grain.day)
         link, page = func.coalesce(Click.link_id, EMPTY), func.coalesce(Click.bio_page_id, EMPTY)
@@ -373,8 +369,11 @@ class SqlClickStore:
         ]
 
     def _raw_event(self) -> ColumnElement[Any]:
+        """A raw row's rollup event, as mask.analytics.rollup files it: orphan hit, page view or click."""
         return case(
-            (self._is_view(), literal_column(str(Event.view.value))), else_=literal_column(str(Event.click.value))
+            (Click.orphan_type.is_not(None), literal_column(str(Event.orphan.value))),
+            (self._is_view(), literal_column(str(Event.view.value))),
+            else_=literal_column(str(Event.click.value)),
         )
 
     # --- retention (MASK_CLICK_RETENTION_DAYS) ---------------------------------------------------------------
