@@ -223,6 +223,10 @@ class Enricher:
             utm_content=raw.utm_content,
             is_bot=agent.is_bot,
             trigger=raw.trigger,
+            destination_url=raw.destination_url,
+            rule_index=raw.rule_index,
+            variant=raw.variant,
+            passed_password=raw.passed_password,
         )
 
     def enrich_all(self, raws: list[RawClick]) -> list[EnrichedClick]:

@@ -238,4 +238,8 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "visitor_hash": click.visitor_hash,
         "is_unique": click.is_unique,
         "trigger": click.trigger,
+        "destination_url": click.destination_url,
+        "rule_index": click.rule_index,
+        "variant": click.variant,
+        "passed_password": click.passed_password,
     }

@@ -40,6 +40,11 @@ class EnrichedClick:
     is_bot: bool = False
     is_unique: bool = False  # decided by record_batch
     trigger: str = "link"  # TRIGGERS
+    # --- what the decision engine decided (mask.redirect.decision): links with a policy only
+    destination_url: str | None = None  # where the click was sent; None: the link's own URL (a plain link)
+    rule_index: int | None = None  # the targeting rule that matched (0-based)
+    variant: int | None = None  # the A/B variant given (0-based)
+    passed_password: bool = False  # let through a password
 
     @property
     def target_id(self) -> str:
@@ -90,7 +95,13 @@ class RawClick:
     utm_campaign: str | None = None
     utm_term: str | None = None
     utm_content: str | None = None
-    trigger: str = "link"  # TRIGGERS; the row's last field, absent from rows written before it existed
+    trigger: str = "link"  # TRIGGERS; absent from rows written before it existed
+    # --- what the decision engine decided (DECISION_FIELDS, trailing): only rows of links with a policy carry
+    # them (mask.redirect.policy.Verdict.recorded); a plain link's row, and rows written before, end before them.
+    destination_url: str | None = None
+    rule_index: int | None = None
+    variant: int | None = None
+    passed_password: bool = False
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields, as Redis stream entries of older versions held them (empty values left out)."""
@@ -129,20 +140,29 @@ class RawClick:
             self.utm_term,
             self.utm_content,
             self.trigger,
-        )
+        ) + (self.decision() if self.destination_url is not None or self.passed_password else ())
+
+    def decision(self) -> ClickRow:
+        """The trailing DECISION_FIELDS of a row."""
+        return (self.destination_url, self.rule_index, self.variant, self.passed_password)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RawClick:
-        """Inverse of `to_row` (also from a decoded JSON list); raises ValueError on anything else. A row
-        without the trailing `trigger` (written before it existed) is a `link` click."""
-        if not isinstance(row, list | tuple) or len(row) not in (len(RAW_FIELDS), len(RAW_FIELDS) - 1):
+        """Inverse of `to_row` (also from a decoded JSON list); raises ValueError on anything else. Rows
+        written by older versions are shorter: without the trailing `trigger` a row is a `link` click; without
+        the DECISION_FIELDS, nothing was decided."""
+        if not isinstance(row, list | tuple) or len(row) not in ROW_LENGTHS:
             raise ValueError("not a click row")
-        if len(row) == len(RAW_FIELDS):
-            *row, trigger = row
+        decision = row[BASE_LENGTH + 1 :]
+        if decision and not _is_decision(decision):
+            raise ValueError("not a click row")
+        if len(row) > BASE_LENGTH:
+            trigger = row[BASE_LENGTH]
             if trigger not in TRIGGERS:
                 raise ValueError("not a click row")
         else:
             trigger = "link"
+        row = row[:BASE_LENGTH]
         click_id, at, workspace_id, domain, *optional = row
         user_agent, referrer = optional[4], optional[5]
         if not (
@@ -158,6 +178,8 @@ class RawClick:
             raise ValueError("not a click row")
         click = cls(*row)
         click.trigger = trigger
+        if decision:
+            click.destination_url, click.rule_index, click.variant, click.passed_password = decision
         return click
 
     @classmethod
@@ -178,12 +200,18 @@ class RawClick:
             ip=data.get("ip"),
             user_agent=data.get("user_agent", ""),
             referrer=data.get("referrer", ""),
-            **{name: data.get(name) for name in UTM_NAMES},
+            utm_source=data.get("utm_source"),
+            utm_medium=data.get("utm_medium"),
+            utm_campaign=data.get("utm_campaign"),
+            utm_term=data.get("utm_term"),
+            utm_content=data.get("utm_content"),
             trigger=data.get("trigger", "link") if data.get("trigger") in TRIGGERS else "link",
         )
 
 
 ClickRow = tuple[Any, ...]  # RawClick.to_row()
+# What the decision engine decided, at the end of the rows of links with a policy (issue 21).
+DECISION_FIELDS = ("destination_url", "rule_index", "variant", "passed_password")
 RAW_FIELDS = (
     "click_id",
     "at",
@@ -197,7 +225,20 @@ RAW_FIELDS = (
     "referrer",
     *UTM_NAMES,
     "trigger",
+    *DECISION_FIELDS,
 )
+BASE_LENGTH = RAW_FIELDS.index("trigger")  # a row of versions before `trigger`
+ROW_LENGTHS = (BASE_LENGTH, BASE_LENGTH + 1, len(RAW_FIELDS))  # without trigger, with it, and a decision
+
+
+def _is_decision(values: Sequence[Any]) -> bool:
+    destination_url, rule_index, variant, passed_password = values
+    return (
+        (destination_url is None or isinstance(destination_url, str))
+        and (rule_index is None or (isinstance(rule_index, int) and not isinstance(rule_index, bool)))
+        and (variant is None or (isinstance(variant, int) and not isinstance(variant, bool)))
+        and isinstance(passed_password, bool)
+    )
 
 
 def link_click_row(
@@ -211,10 +252,12 @@ def link_click_row(
     referrer: str,
     utm: Sequence[str | None],
     trigger: str = "link",
+    decision: ClickRow = (),
 ) -> ClickRow:
     """A click on a short link in row form (`RawClick.to_row()`'s layout), as the redirect's hot path hands it
-    over: no RawClick built only to be taken apart again. The id is minted later, per batch."""
-    return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm, trigger)
+    over: no RawClick built only to be taken apart again. The id is minted later, per batch. `decision` is
+    what the engine decided (DECISION_FIELDS), empty for a plain link."""
+    return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm, trigger, *decision)
 
 
 def mint_click_ids(clicks: Sequence[RawClick]) -> None:

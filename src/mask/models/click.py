@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -56,6 +56,14 @@ class Click(Base):
     # What led to the click: "link" (the short URL itself), "qr" (a scan: the QR code's URL carries the marker
     # the redirect strips, mask.redirect.destination.QR_MARKER) or "bio" (a bio page's view or block click).
     trigger: Mapped[str] = mapped_column(String(8), default="link", server_default="link")
+    # What the decision engine decided (mask.redirect.decision), on clicks of links with a policy only: where the
+    # click was sent (the link's, a rule's or a variant's URL as the link states it; null for a plain link, which
+    # goes to its own `url`), the targeting rule that matched and the A/B variant given (0-based indexes into
+    # the link's `rules` and `variants`), and whether the visitor was let through the link's password.
+    destination_url: Mapped[str | None] = mapped_column(Text, default=None)
+    rule_index: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    variant: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    passed_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ClickVisitor(Base):

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mask.click.schemas import link_click_row
+from mask.click.schemas import ClickRow, link_click_row
 from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -120,13 +120,14 @@ class RedirectApp:
         # variants, status. A plain link has no policy and pays this one attribute check. The verdict also says
         # which rule or variant decided and whether a password let the visitor through (for click recording).
         destination, status = target.destination, 302
+        decision: ClickRow = ()
         if (target.policy is not None or method == "POST") and self.decider is not None:
             verdict = await self.decider.decide(
                 target, scope, receive, send, now=now, accept=accept, prefetch=prefetch, state=state
             )
             if verdict is None:
                 return  # answered: a password page, not yet active, a spent limit, …
-            destination, status = verdict.destination, verdict.status
+            destination, status, decision = verdict.destination, verdict.status, verdict.recorded
         # --- end of the decision hook
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
@@ -136,7 +137,7 @@ class RedirectApp:
                 else:
                     await fallback.page(send, EXPIRED, accept, head=head, noindex=state.noindex)
                 return
-            location_header, utm = (b"location", target.expired_location.encode("latin-1")), NO_UTM
+            location_header, utm, decision = (b"location", target.expired_location.encode("latin-1")), NO_UTM, ()
         elif not query:
             location_header, utm = destination.location_header, destination.utm
         else:
@@ -153,6 +154,7 @@ class RedirectApp:
                 referrer=referrer.decode("latin-1"),
                 utm=utm,
                 trigger=trigger,
+                decision=decision,
             )
             await self.tracker.record_row(row)  # in this worker's journal before the answer
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)

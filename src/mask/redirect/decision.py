@@ -200,7 +200,7 @@ class Decider:
                 policy.exhausted = True
                 self._limit_reached(target.link_id)
         if not policy.rules and policy.variants is None:
-            return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
+            return policy.default.let_through() if let_through else policy.default
         if policy.rules:
             routes = policy.routes
             index = (
@@ -217,7 +217,7 @@ class Decider:
             chosen = 0 if request.is_bot else variants.pick(target.link_id, request.ip, request.user_agent)
             verdict = policy.variant_verdicts[chosen]
             return verdict.let_through() if let_through else verdict
-        return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
+        return policy.default.let_through() if let_through else policy.default
 
     async def _rule_for(self, policy: Policy, request: Request, now: float) -> int:
         """The index of the first rule this click matches, or -1. Rules that read only the user agent,
@@ -257,7 +257,7 @@ class Decider:
     ) -> Verdict | None:
         """A link whose click limit is spent behaves as expired: its `expired_url`, the domain's, or 410."""
         if target.expired_location is not None:
-            return Verdict(Destination.build(target.expired_location, {}))
+            return Verdict(Destination.build(target.expired_location, {}), url=target.expired_location)
         if state.expired_url is not None:
             await fallback.redirect(send, state, state.expired_url)
         else:

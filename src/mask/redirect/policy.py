@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mask.redirect.destination import Destination
@@ -22,10 +22,21 @@ class Verdict:
     rule_index: int | None = None  # the targeting rule that decided, if one did
     variant: int | None = None  # the A/B variant given, if a test runs
     extra_headers: tuple[tuple[bytes, bytes], ...] = ()
+    url: str = ""  # the destination as the link states it (its `url`, the rule's or the variant's), recorded
+    # What the click records (mask.click.schemas.DECISION_FIELDS), made once: the redirect appends it to the row.
+    recorded: tuple[str, int | None, int | None, bool] = field(init=False)
+    _passed: Verdict | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.recorded = (self.url or self.destination.location, self.rule_index, self.variant, self.password)
 
     def let_through(self) -> Verdict:
-        """The same verdict for a visitor let through a password."""
-        return Verdict(self.destination, self.status, True, self.rule_index, self.variant)
+        """The same verdict for a visitor let through a password (made on first use, then kept)."""
+        if self._passed is None:
+            self._passed = Verdict(
+                self.destination, self.status, True, self.rule_index, self.variant, self.extra_headers, self.url
+            )
+        return self._passed
 
 
 @dataclass(slots=True)
@@ -66,6 +77,7 @@ class Policy:
         utm: dict[str, str | None] | None = None,
         preview: Any = None,
         short_url: str = "",
+        url: str = "",
     ) -> Policy | None:
         """The policy of a link, or None for a link that uses none of it (the fast path)."""
         if (
@@ -92,8 +104,12 @@ class Policy:
             variants=ab,
             needs_place=any(rule.needs_place for rule in compiled),
             routes={} if compiled and not any(rule.reads_click for rule in compiled) else None,
-            default=Verdict(destination, status),
+            default=Verdict(destination, status, url=url),
             preview=preview_page(preview, short_url),
-            rule_verdicts=tuple(Verdict(rule.destination, status, rule_index=n) for n, rule in enumerate(compiled)),
-            variant_verdicts=tuple(Verdict(d, status, variant=n) for n, d in enumerate(ab.destinations)) if ab else (),
+            rule_verdicts=tuple(
+                Verdict(rule.destination, status, rule_index=n, url=rule.url) for n, rule in enumerate(compiled)
+            ),
+            variant_verdicts=tuple(Verdict(d, status, variant=n, url=ab.urls[n]) for n, d in enumerate(ab.destinations))
+            if ab
+            else (),
         )

@@ -185,6 +185,7 @@ def _all(conditions: tuple[Condition, ...]) -> Condition:
 @dataclass(frozen=True, slots=True)
 class Rule:
     destination: Destination
+    url: str  # as the link states it (what a click records)
     matches: Condition
     needs_place: bool  # a country or city condition: the IP is looked up for this link's clicks only
     reads_click: bool  # an ip, country, city, before or after condition: its answer is this click's alone
@@ -199,6 +200,7 @@ def compile_rules(raw: Any, utm: dict[str, str | None]) -> tuple[Rule, ...]:
         rules.append(
             Rule(
                 destination=Destination.build(item["url"], utm),
+                url=str(item["url"]),
                 matches=_all(tuple(compile_condition(condition) for condition in conditions)),
                 needs_place=any(condition.get("type") in ("country", "city") for condition in conditions),
                 reads_click=any(condition.get("type") in PER_CLICK for condition in conditions),
@@ -214,6 +216,7 @@ class Variants:
     destinations: tuple[Destination, ...]
     bounds: tuple[int, ...]  # cumulative weights: variant i takes buckets [bounds[i-1], bounds[i])
     ends_at: float | None
+    urls: tuple[str, ...] = ()  # as the link states them (what a click records)
 
     def pick(self, link_id: str, ip: str | None, user_agent: str) -> int:
         """The variant (0-based) for this visitor (IP address and user agent): the same one on every click,
@@ -234,5 +237,8 @@ def compile_variants(raw: Any, ends_at: float | None, utm: dict[str, str | None]
         total += int(item["weight"])
         bounds.append(total)
     return Variants(
-        destinations=tuple(Destination.build(item["url"], utm) for item in raw), bounds=tuple(bounds), ends_at=ends_at
+        destinations=tuple(Destination.build(item["url"], utm) for item in raw),
+        bounds=tuple(bounds),
+        ends_at=ends_at,
+        urls=tuple(str(item["url"]) for item in raw),
     )
