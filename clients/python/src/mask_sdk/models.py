@@ -744,6 +744,10 @@ class ClickEvent(Model):
     is_bot: bool
     is_unique: bool
     trigger: str
+    destination_url: str | None  # where the decision engine sent the click; null for a plain link
+    rule_index: int | None  # the targeting rule that matched (0-based)
+    variant: int | None  # the A/B variant given (0-based)
+    passed_password: bool
 
 
 class ClickCount(Model):
@@ -872,6 +876,18 @@ class TriggerClicks(ClickRow):
     trigger: str | None
 
 
+class DestinationUrlClicks(ClickRow):
+    destination_url: str | None
+
+
+class VariantClicks(ClickRow):
+    variant: int | None  # 0-based index in the link's `variants`; null: no test ran for these clicks
+
+
+class RuleIndexClicks(ClickRow):
+    rule_index: int | None  # 0-based index in the link's `rules`; null: no rule matched
+
+
 GroupBy = Literal[
     "count",
     "timeseries",
@@ -893,6 +909,9 @@ GroupBy = Literal[
     "bio_pages",
     "bio_blocks",
     "triggers",
+    "destinations",
+    "variants",
+    "rules",
 ]
 
 CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
@@ -916,6 +935,9 @@ CLICKS_BY_GROUP: dict[str, type[BaseModel]] = {
     "utm_contents": Breakdown[UtmContentClicks],
     "bio_pages": Breakdown[BioPageIdClicks],
     "triggers": Breakdown[TriggerClicks],
+    "destinations": Breakdown[DestinationUrlClicks],
+    "variants": Breakdown[VariantClicks],
+    "rules": Breakdown[RuleIndexClicks],
 }
 
 # What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
@@ -940,6 +962,9 @@ ClickAnalytics = (
     | Breakdown[UtmContentClicks]
     | Breakdown[BioPageIdClicks]
     | Breakdown[TriggerClicks]
+    | Breakdown[DestinationUrlClicks]
+    | Breakdown[VariantClicks]
+    | Breakdown[RuleIndexClicks]
     | Breakdown[ClickRow]  # a `group_by` added by a newer server: the row's key is in `model_extra`
 )
 
@@ -1011,6 +1036,10 @@ class Click(Model):
     utm_content: str | None = None
     is_bot: bool = False
     is_unique: bool = False
+    destination_url: str | None = None
+    rule_index: int | None = None
+    variant: int | None = None
+    passed_password: bool = False
 
 
 class LinkClickedData(Model):

@@ -4,6 +4,10 @@ Both operations take the same parameters: a range (`interval`, or `start`/`end`,
 (a value, a list of values meaning any of them, or values prefixed with `-` to exclude them), `group_by`, and for
 breakdowns `limit` and `unique`. What comes back depends on `group_by`: `ClickCount` for `"count"` (the default),
 `ClickTimeseries` for `"timeseries"`, a breakdown (`Breakdown[CountryClicks]`, `LinksBreakdown`, …) otherwise.
+
+What the decision engine decided for a click of a link with rules, an A/B test or a password can be broken down
+(`group_by="destinations" | "variants" | "rules"`) and filtered on (`destination_url`, `variant`, `rule_index`:
+0-based indexes into the link's `variants` and `rules`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from mask_sdk.models import (
 R = TypeVar("R")
 
 Filter: TypeAlias = str | Sequence[str] | None
+IndexFilter: TypeAlias = int | str | Sequence[int | str] | None  # 0-based indexes into a link's rules / variants
 Interval = Literal["24h", "7d", "30d", "90d", "1y", "mtd", "qtd", "ytd", "all"]
 
 
@@ -59,6 +64,9 @@ def _query(
     utm_term: Filter = None,
     utm_content: Filter = None,
     trigger: Filter = None,
+    destination_url: Filter = None,
+    variant: IndexFilter = None,
+    rule_index: IndexFilter = None,
     bots: Literal["exclude", "include", "only"] | None = None,
     unique: bool | None = None,
     limit: int | None = None,
@@ -126,6 +134,9 @@ def _events(
     utm_term: Filter = None,
     utm_content: Filter = None,
     trigger: Filter = None,
+    destination_url: Filter = None,
+    variant: IndexFilter = None,
+    rule_index: IndexFilter = None,
     bots: Literal["exclude", "include", "only"] | None = None,
 ) -> Args:
     return given(locals())
@@ -160,6 +171,9 @@ class Events(Resource[R]):
         utm_term: Filter = None,
         utm_content: Filter = None,
         trigger: Filter = None,
+        destination_url: Filter = None,
+        variant: IndexFilter = None,
+        rule_index: IndexFilter = None,
         bots: Literal["exclude", "include", "only"] | None = None,
         limit: int | None = None,
         max_items: int | None = None,
@@ -193,6 +207,9 @@ class Events(Resource[R]):
         utm_term: Filter = None,
         utm_content: Filter = None,
         trigger: Filter = None,
+        destination_url: Filter = None,
+        variant: IndexFilter = None,
+        rule_index: IndexFilter = None,
         bots: Literal["exclude", "include", "only"] | None = None,
         limit: int | None = None,
         cursor: str | None = None,
