@@ -122,11 +122,21 @@ class RedirectApp:
         destination, status = target.destination, 302
         decision: ClickRow = ()
         if (target.policy is not None or method == "POST") and self.decider is not None:
-            verdict = await self.decider.decide(
-                target, scope, receive, send, now=now, accept=accept, prefetch=prefetch, state=state
-            )
+            verdict = self.decider.quick(target, scope, user_agent, now)  # no coroutine when nothing awaits
             if verdict is None:
-                return  # answered: a password page, not yet active, a spent limit, …
+                verdict = await self.decider.decide(
+                    target,
+                    scope,
+                    receive,
+                    send,
+                    now=now,
+                    accept=accept,
+                    prefetch=prefetch,
+                    state=state,
+                    user_agent=user_agent,
+                )
+                if verdict is None:
+                    return  # answered: a password page, not yet active, a spent limit, …
             destination, status, decision = verdict.destination, verdict.status, verdict.recorded
         # --- end of the decision hook
         query, trigger = split_trigger(scope["query_string"])

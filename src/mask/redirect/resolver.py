@@ -75,6 +75,7 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
             preview=preview,
             short_url=short_url(domain, str(row[0])),
             url=url,
+            link_id=link_id,
         ),
     )
 

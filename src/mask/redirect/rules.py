@@ -217,6 +217,16 @@ class Variants:
     bounds: tuple[int, ...]  # cumulative weights: variant i takes buckets [bounds[i-1], bounds[i])
     ends_at: float | None
     urls: tuple[str, ...] = ()  # as the link states them (what a click records)
+    seed: int = 0  # CRC-32 of "<link id>\0": `pick_for` goes on from it
+    table: tuple[int, ...] = ()  # bucket (0–99) → variant
+
+    def pick_for(self, ip: str | None, agent: bytes) -> int:
+        """`pick(link_id, ip, user agent)` for the link the variants were compiled for, from the header's bytes:
+        the same variant (CRC-32 goes on from the link's part, computed once), without building the string."""
+        if not agent.isascii():  # as `pick` encodes the latin-1 text
+            agent = agent.decode("latin-1").encode("utf-8", "surrogateescape")
+        crc = zlib.crc32(f"{ip}\x00".encode("utf-8", "surrogateescape"), self.seed)
+        return self.table[zlib.crc32(agent, crc) % 100]
 
     def pick(self, link_id: str, ip: str | None, user_agent: str) -> int:
         """The variant (0-based) for this visitor (IP address and user agent): the same one on every click,
@@ -229,16 +239,23 @@ class Variants:
         return len(self.bounds) - 1
 
 
-def compile_variants(raw: Any, ends_at: float | None, utm: dict[str, str | None]) -> Variants | None:
+def compile_variants(
+    raw: Any, ends_at: float | None, utm: dict[str, str | None], *, link_id: str = ""
+) -> Variants | None:
     if not isinstance(raw, list) or not raw:
         return None
     bounds, total = [], 0
     for item in raw:
         total += int(item["weight"])
         bounds.append(total)
+    table = tuple(
+        next((i for i, bound in enumerate(bounds) if bucket < bound), len(bounds) - 1) for bucket in range(100)
+    )
     return Variants(
         destinations=tuple(Destination.build(item["url"], utm) for item in raw),
         bounds=tuple(bounds),
         ends_at=ends_at,
         urls=tuple(str(item["url"]) for item in raw),
+        seed=zlib.crc32(f"{link_id}\x00".encode("utf-8", "surrogateescape")),
+        table=table,
     )
