@@ -45,7 +45,7 @@ from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_YET_A
 from mask.redirect.policy import Policy, Verdict
 from mask.redirect.previews import is_preview_bot
 from mask.redirect.repository import reserve_click
-from mask.redirect.rules import Facts
+from mask.redirect.rules import AgentCrc, Facts, agent_crc
 
 if TYPE_CHECKING:
     from mask.redirect.resolver import Target
@@ -163,7 +163,8 @@ class Decider:
     _key: bytes = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _locate: Callable[[str | None], tuple[str | None, str | None]] | None = field(default=None, init=False)
-    _bots: dict[bytes, bool] = field(default_factory=dict, init=False)  # user agent → a bot? (`is_bot`)
+    # User agent → (a bot?, its part of the variant hash): what the engine reads of a user agent, once.
+    _agents: dict[bytes, tuple[bool, AgentCrc]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._key = hmac.new(self.settings.secret_key.encode(), b"mask link password cookie", "sha256").digest()
@@ -271,19 +272,38 @@ class Decider:
             routes = policy.routes
             if routes is None:
                 return None
-            index = routes.get(_route_key(policy, scope, agent))
+            language = b""
+            if policy.reads_language:
+                for name, value in scope["headers"]:
+                    if name == b"accept-language":
+                        language = value
+            index = routes.get(
+                (
+                    agent if policy.reads_agent else b"",
+                    language,
+                    scope["query_string"] if policy.reads_query else b"",
+                )
+            )  # _route_key, inline: this runs on every click of such a link
             if index is None:
                 return None
             if index >= 0:
                 return policy.rule_verdicts[index]
-        return self._variant(target, policy, scope, agent, now)
+        variants = policy.variants
+        if variants is not None and (variants.ends_at is None or now < variants.ends_at):
+            known = self._agents.get(agent) or self._agent(agent)
+            # Bots (link previews, crawlers) always get the first variant: they would skew the split.
+            return policy.variant_verdicts[
+                0 if known[0] else variants.pick_for(client_ip(scope, self.trusted), known[1])
+            ]
+        return policy.default
 
     def _variant(self, target: Target, policy: Policy, scope: Scope, agent: bytes, now: float) -> Verdict:
         variants = policy.variants
         if variants is not None and (variants.ends_at is None or now < variants.ends_at):
-            # Bots (link previews, crawlers) always get the first variant: they would skew the split.
-            chosen = 0 if self.is_bot(agent) else variants.pick_for(client_ip(scope, self.trusted), agent)
-            return policy.variant_verdicts[chosen]
+            known = self._agents.get(agent) or self._agent(agent)
+            return policy.variant_verdicts[
+                0 if known[0] else variants.pick_for(client_ip(scope, self.trusted), known[1])
+            ]
         return policy.default
 
     async def _evaluate(self, target: Target, policy: Policy, scope: Scope, agent: bytes, now: float) -> Verdict:
@@ -312,12 +332,13 @@ class Decider:
     def is_bot(self, agent: bytes) -> bool:
         """The click enrichment's verdict (mask.click.enrichment.parse_agent), remembered per user agent: bots
         get the first variant and spend no click limit."""
-        found = self._bots.get(agent)
-        if found is None:
-            if len(self._bots) >= MAX_AGENTS:
-                self._bots.clear()
-            found = self._bots[agent] = parse_agent(agent.decode("latin-1")).is_bot
-        return found
+        return (self._agents.get(agent) or self._agent(agent))[0]
+
+    def _agent(self, agent: bytes) -> tuple[bool, AgentCrc]:
+        if len(self._agents) >= MAX_AGENTS:
+            self._agents.clear()
+        known = self._agents[agent] = (parse_agent(agent.decode("latin-1")).is_bot, agent_crc(agent))
+        return known
 
     async def _locator(self) -> Callable[[str | None], tuple[str | None, str | None]]:
         """IP → (country, city), loaded on the first click of a link with a country or city rule (in a thread:

@@ -220,13 +220,15 @@ class Variants:
     seed: int = 0  # CRC-32 of "<link id>\0": `pick_for` goes on from it
     table: tuple[int, ...] = ()  # bucket (0–99) → variant
 
-    def pick_for(self, ip: str | None, agent: bytes) -> int:
-        """`pick(link_id, ip, user agent)` for the link the variants were compiled for, from the header's bytes:
-        the same variant (CRC-32 goes on from the link's part, computed once), without building the string."""
-        if not agent.isascii():  # as `pick` encodes the latin-1 text
-            agent = agent.decode("latin-1").encode("utf-8", "surrogateescape")
-        crc = zlib.crc32(f"{ip}\x00".encode("utf-8", "surrogateescape"), self.seed)
-        return self.table[zlib.crc32(agent, crc) % 100]
+    def pick_for(self, ip: str | None, agent: AgentCrc) -> int:
+        """`pick(link_id, ip, user agent)` for the link the variants were compiled for, with the user agent's
+        part of the CRC computed once per user agent (`agent_crc`): the same variant, without hashing the user
+        agent again on every click. CRC-32 of "<link>\\0<ip>" goes on from the link's part (`seed`); the
+        user agent's is joined to it by linearity: crc(A‖B) = shift_len(B)(crc(A)) ⊕ crc(B), the shift a
+        GF(2)-linear map applied byte by byte from four tables."""
+        crc = zlib.crc32(ip.encode() if ip is not None else b"None", self.seed)  # an address is ASCII
+        own, (t0, t1, t2, t3) = agent
+        return self.table[(own ^ t0[crc & 255] ^ t1[(crc >> 8) & 255] ^ t2[(crc >> 16) & 255] ^ t3[crc >> 24]) % 100]
 
     def pick(self, link_id: str, ip: str | None, user_agent: str) -> int:
         """The variant (0-based) for this visitor (IP address and user agent): the same one on every click,
@@ -237,6 +239,36 @@ class Variants:
             if bucket < bound:
                 return index
         return len(self.bounds) - 1
+
+
+ShiftTables = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+AgentCrc = tuple[int, ShiftTables]  # crc32 of the user agent (as `pick` encodes it), and its length's shift
+MAX_SHIFTS = 512  # user-agent lengths whose shift tables are kept (1 KB of ints each)
+_shifts: dict[int, ShiftTables] = {}
+
+
+def _shift_tables(length: int) -> ShiftTables:
+    """The linear map c ↦ crc32(B, c) ⊕ crc32(B, 0) for any B of `length` bytes, as four 256-entry tables (one
+    per byte of c): what a CRC computed so far becomes after `length` more bytes, apart from their own part."""
+    found = _shifts.get(length)
+    if found is not None:
+        return found
+    zeros = bytes(length)
+    empty = zlib.crc32(zeros, 0)
+    t0, t1, t2, t3 = (
+        tuple(zlib.crc32(zeros, value << (8 * place)) ^ empty for value in range(256)) for place in range(4)
+    )
+    if len(_shifts) >= MAX_SHIFTS:
+        _shifts.clear()
+    tables = _shifts[length] = (t0, t1, t2, t3)
+    return tables
+
+
+def agent_crc(agent: bytes) -> AgentCrc:
+    """A user agent's part of the variant hash (`Variants.pick_for`): "\\0<user agent>", as `pick` encodes the
+    latin-1 text."""
+    part = b"\x00" + (agent if agent.isascii() else agent.decode("latin-1").encode("utf-8", "surrogateescape"))
+    return zlib.crc32(part, 0), _shift_tables(len(part))
 
 
 def compile_variants(
