@@ -271,6 +271,14 @@ def agent_crc(agent: bytes) -> AgentCrc:
     return zlib.crc32(part, 0), _shift_tables(len(part))
 
 
+@lru_cache(maxsize=256)
+def _bucket_table(bounds: tuple[int, ...]) -> tuple[int, ...]:
+    """Bucket (0–99) → variant, shared by every link with the same weights (kept warm in the CPU's caches)."""
+    return tuple(
+        next((i for i, bound in enumerate(bounds) if bucket < bound), len(bounds) - 1) for bucket in range(100)
+    )
+
+
 def compile_variants(
     raw: Any, ends_at: float | None, utm: dict[str, str | None], *, link_id: str = ""
 ) -> Variants | None:
