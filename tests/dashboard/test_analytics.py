@@ -21,6 +21,8 @@ from mask.dashboard.world_map import shade
 from mask.db import session_scope
 from mask.kit.ids import new_id
 from mask.kit.time import utcnow
+from mask.link import service as link_service
+from mask.link.schemas import LinkUpdate
 from mask.models.link import Link
 from mask.workspace import service as workspace_service
 from tests.dashboard.conftest import Person, make_person
@@ -315,3 +317,62 @@ async def test_next_to_the_total_the_page_says_what_was_not_counted_and_why(app:
     for bots in ("include", "only"):
         page = await person.http.get(f"{person.base}/analytics", params={"bots": bots})
         assert not LEFT_OUT.search(page.text)
+
+
+async def test_a_links_page_compares_its_ab_variants(app: MaskApp) -> None:
+    person = await make_person(app, "ada@example.com")
+    link_id = await _link_with_clicks(app, person)  # clicks from before the test: no variant
+    urls = ["https://example.com/a", "https://example.com/b", "https://example.com/c"]
+    async with session_scope(app.context.sessionmaker) as db:
+        link = (await db.execute(select(Link))).scalar_one()
+        await link_service.update(
+            db,
+            settings=app.context.settings,
+            workspace_id=link.workspace_id,
+            link_id=link_id,
+            data=LinkUpdate(
+                variants=[{"url": url, "weight": weight} for url, weight in zip(urls, (50, 30, 20), strict=True)]
+            ),
+        )
+    now = utcnow() - timedelta(hours=1)
+    decided = [(0, "ab1"), (0, "ab1"), (0, "ab2"), (1, "ab3"), (0, "ab4"), (1, "ab5")]  # (variant, visitor); none on C
+    clicks = [
+        EnrichedClick(
+            click_id=new_id("clk"),
+            clicked_at=now + timedelta(seconds=n),
+            workspace_id=link.workspace_id,
+            domain=link.domain,
+            visitor_hash=visitor,
+            link_id=link_id,
+            destination_url=urls[variant],
+            variant=variant,
+        )
+        for n, (variant, visitor) in enumerate(decided)
+    ]
+    async with session_scope(app.context.sessionmaker) as db:
+        await click_service.record_batch(db, clicks, [analytics_service.record_clicks])
+
+    page = await person.http.get(f"{person.base}/links/{link_id}")
+    assert page.status_code == 200
+    card = re.search(r'<section class="card" id="variants".*?</section>', page.text, re.S)
+    assert card, "no variant comparison on the link's page"
+    cells = [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", card.group(0), re.S)
+    ]
+    # Variant, destination, weight, clicks, share of the test's 6 clicks, unique (first click of the day per visitor).
+    assert [[html.unescape(cell) for cell in row] for row in cells] == [
+        [urls[0], "50 %", "4", "66.7 %", "3"],
+        [urls[1], "30 %", "2", "33.3 %", "2"],
+        [urls[2], "20 %", "0", "0.0 %", "0"],
+    ]
+    assert [html.unescape(a) for a in re.findall(r'<th scope="row"><a href="([^"]+)"', card.group(0))] == [
+        f"{person.base}/analytics?interval=30d&link_id={link_id}&variant={n}" for n in range(3)
+    ]
+    filtered = await person.http.get(f"{person.base}/analytics?interval=30d&link_id={link_id}&variant=1")
+    assert filtered.status_code == 200 and _chart_total(filtered.text) == 2
+
+    plain = await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "plain"})
+    assert plain.status_code == 303
+    plain_page = await person.http.get(plain.headers["location"])
+    assert plain_page.status_code == 200 and 'id="variants"' not in plain_page.text

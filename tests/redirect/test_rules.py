@@ -267,3 +267,21 @@ async def test_another_workspace_cannot_promote_a_variant(
     response = await client.post(f"/v1/links/{link['id']}/variants/0/promote", headers=other.headers)
     assert response.status_code == 404
     assert len((await client.get(f"/v1/links/{link['id']}", headers=owner.headers)).json()["variants"]) == 2
+
+
+def test_the_redirects_variant_pick_from_header_bytes_is_the_documented_hash() -> None:
+    """`pick_for` (the hot path: the link's part of the CRC computed once, the user agent's once per user agent,
+    joined by CRC linearity) gives every visitor the variant `pick` gives: a visitor keeps their variant across
+    versions."""
+    raw = [{"url": f"https://example.com/{n}", "weight": weight} for n, weight in enumerate((50, 30, 15, 5))]
+    variants = redirect_rules.compile_variants(raw, None, {}, link_id="lnk_3xample")
+    assert variants is not None
+    agents = [IPHONE, PIXEL, IPAD, WINDOWS_EDGE, LINUX_FIREFOX, GOOGLEBOT, "", "Mozilla/5.0 (Zoë's tablet; Größe)"]
+    picked: Counter[int] = Counter()
+    for agent in agents:
+        for ip in [None, "203.0.113.7", "2001:db8::1", *(f"198.51.100.{n}" for n in range(60))]:
+            expected = variants.pick("lnk_3xample", ip, agent)
+            assert variants.pick_for(ip, redirect_rules.agent_crc(agent.encode("latin-1"))) == expected, (ip, agent)
+            picked[expected] += 1
+    assert set(picked) == {0, 1, 2, 3}  # every bucket range is reachable
+    assert picked[0] > picked[1] > picked[2] > picked[3]

@@ -1,4 +1,5 @@
-"""The raw click row carries `trigger` as its last field; rows written before it existed still read, as `link`."""
+"""The raw click row: `trigger`, then (links with a policy only) what the decision engine decided, as trailing
+fields; rows written before either existed still read (as `link` clicks with nothing decided)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import json
 
 import pytest
 
-from mask.click.schemas import RAW_FIELDS, RawClick, link_click_row, orphan_row, prefetch_row
+from mask.click.schemas import (
+    DECISION_FIELDS,
+    RAW_FIELDS,
+    TRAFFIC_TAIL_DEFAULTS,
+    RawClick,
+    link_click_row,
+    orphan_row,
+    prefetch_row,
+)
 from mask.click.tracker import OrphanGate
 
 UTM = ("mail", None, None, None, None)
@@ -24,10 +33,11 @@ def test_a_row_round_trips_with_its_trigger_through_json() -> None:
         utm=UTM,
         trigger="qr",
     )
-    assert len(row) == len(RAW_FIELDS) and row[-1] == "qr"
+    assert len(row) == len(RAW_FIELDS) and row[-1] == "qr"  # a plain link: no tail, no decision
     click = RawClick.from_row(json.loads(json.dumps(["clk_1", *row[1:]])))
     assert (click.trigger, click.link_id, click.utm_source) == ("qr", "lnk_a", "mail")
     assert click.to_row()[-1] == "qr"
+    assert (click.destination_url, click.rule_index, click.variant, click.passed_password) == (None, None, None, False)
 
 
 def test_a_row_from_before_triggers_is_a_link_click() -> None:
@@ -103,3 +113,53 @@ def test_the_orphan_gate_caps_hits_per_workspace_and_minute() -> None:
     assert gate.admit("ws_a", 120.0)  # a new minute starts afresh
     assert gate.dropped == 1
     assert not OrphanGate(per_minute=0).admit("ws_a", 1.0)
+
+
+def test_a_decided_row_round_trips_through_json() -> None:
+    decision = ("https://example.com/b", None, 1, True)
+    row = link_click_row(
+        at=1.5,
+        workspace_id="ws_a",
+        domain="go.x",
+        link_id="lnk_a",
+        ip=None,
+        user_agent="ua",
+        referrer="",
+        utm=UTM,
+        decision=decision,
+    )
+    assert len(row) == len(RAW_FIELDS) + len(TRAFFIC_TAIL_DEFAULTS) + len(DECISION_FIELDS)
+    click = RawClick.from_row(json.loads(json.dumps(["clk_1", *row[1:]])))
+    assert (click.destination_url, click.rule_index, click.variant, click.passed_password) == decision
+    assert click.trigger == "link"
+    assert RawClick.from_row(click.to_row()) == click
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        ("https://example.com/b", "1", None, False),  # an index that is not a number
+        ("https://example.com/b", None, True, False),  # a boolean is not an index
+        (7, None, None, False),  # a URL that is not text
+        ("https://example.com/b", None, None, "yes"),
+    ],
+)
+def test_a_malformed_decision_is_not_a_click_row(decision: tuple[object, ...]) -> None:
+    row = [
+        "clk_1",
+        1.5,
+        "ws_a",
+        "go.x",
+        "lnk_a",
+        None,
+        None,
+        None,
+        "ua",
+        "",
+        *UTM,
+        "link",
+        *TRAFFIC_TAIL_DEFAULTS,
+        *decision,
+    ]
+    with pytest.raises(ValueError, match="not a click row"):
+        RawClick.from_row(row)

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event, func, select
 
+from mask.analytics.schemas import EVENT_FIELDS
 from mask.app import MaskApp
 from mask.click import service as click_service
 from mask.click.schemas import EnrichedClick
@@ -158,3 +159,27 @@ async def test_click_events_commit_with_the_clicks_or_not_at_all(
     assert await _clicked_events(app) == []
     async with session_scope(app.context.sessionmaker) as session:
         assert await session.scalar(select(func.count()).select_from(Event).where(Event.type == "link.clicked")) == 0
+
+
+async def test_a_click_through_an_ab_test_tells_the_webhook_what_was_decided(
+    app: MaskApp, client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, fast: DeliveryPolicy
+) -> None:
+    await create_webhook(client, tenant, receiver, events=["link.clicked"])
+    urls = ["https://example.com/a", "https://example.com/b"]
+    created = await client.post(
+        "/v1/links",
+        headers=tenant.headers,
+        json={"url": "https://example.com/", "slug": "ab", "variants": [{"url": u, "weight": 50} for u in urls]},
+    )
+    assert created.status_code == 201, created.text
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+    redirect = await client.get("/ab", headers={"User-Agent": agent})
+    assert redirect.status_code == 302
+    assert await app.services.clicks.tracker.flush()
+
+    await eventually(lambda: len(receiver.received) == 1, message="one link.clicked delivery")
+    click = receiver.payloads()[0]["data"]["click"]
+    assert set(click) == set(EVENT_FIELDS)  # the same click as the events endpoint shows
+    location = redirect.headers["location"]
+    assert (click["destination_url"], click["variant"]) == (location, urls.index(location))
+    assert (click["rule_index"], click["passed_password"]) == (None, False)

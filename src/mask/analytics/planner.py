@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from mask.analytics.query import DIMENSIONS, TAG, TARGETS
+from mask.analytics.query import DECISIONS, DIMENSIONS, TAG, TARGETS
 from mask.models.analytics import Grain
 
 TOTAL = "total"  # the pseudo-dimension of workspace totals in the dimension rollups
@@ -40,9 +40,11 @@ def choose_source(filter_columns: Iterable[str], key_columns: Iterable[str]) -> 
     """The smallest stored form that holds every column the question filters or groups on.
 
     A rollup keeps one dimension at a time, so a question that involves two dimensions (e.g. `country=US`
-    with `group_by=devices`) is answered from the raw clicks.
+    with `group_by=devices`) is answered from the raw clicks, as is any about DECISIONS.
     """
     used = set(filter_columns) | set(key_columns)
+    if used & set(DECISIONS):
+        return RAW  # no rollup keeps what the decision engine decided
     if TAG in used:
         used = (used - {TAG}) | {"link_id"}
     dimensions = used & set(DIMENSIONS)

@@ -29,6 +29,10 @@ DIMENSIONS = (
     "orphan_type",  # orphan hits only (Event.orphan)
     "path",  # orphan hits only
 )
+# What the decision engine decided (issue 21): kept on the raw clicks only, no rollups. A question about them is
+# answered from the clicks (mask.analytics.planner), usually of one link (its (link_id, clicked_at) index).
+DECISIONS = ("destination_url", "variant", "rule_index")
+INTEGER_DECISIONS = ("variant", "rule_index")
 # What a click belongs to: the link, or the bio page (and its block).
 TARGETS = ("link_id", "bio_page_id", "bio_block_id")
 # The pseudo-column of a tag filter: the click's link carries (or does not carry) one of the named tags.
@@ -60,7 +64,7 @@ class ValueFilter:
     """`column` IN include (when given) AND NOT IN exclude. Excluding keeps clicks with no value at all, unless
     UNKNOWN is among the excluded values."""
 
-    column: str  # a DIMENSIONS or TARGETS name, "domain", or TAG
+    column: str  # a DIMENSIONS, DECISIONS or TARGETS name, "domain", or TAG
     include: frozenset[str] | None = None
     exclude: frozenset[str] = frozenset()
     all_of: bool = False  # TAG only: the link carries every included tag, not any of them

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Select,
     SmallInteger,
+    String,
     and_,
     case,
     cast,
@@ -41,7 +42,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Subquery
 
 from mask.analytics.planner import TOTAL, Source, Table, choose_source, floor_grain, plan_ranges
-from mask.analytics.query import DIMENSIONS, TAG, TARGETS, BotMode, ClickQuery, Counts, Event, Row, ValueFilter
+from mask.analytics.query import (
+    DIMENSIONS,
+    INTEGER_DECISIONS,
+    TAG,
+    TARGETS,
+    BotMode,
+    ClickQuery,
+    Counts,
+    Event,
+    Row,
+    ValueFilter,
+)
 from mask.analytics.rollup import rollup_deltas
 from mask.click.repository import bind_processor
 from mask.click.schemas import EnrichedClick
@@ -717,6 +729,11 @@ class SqlClickStore:
         nullable = value_filter.column != "domain"
         if value_filter.names_unknown:  # `(none)`: compare with no value as '' (never a stored value)
             column, nullable = func.coalesce(column, EMPTY), False
+        values: Callable[[frozenset[str]], list[Any]] = (
+            (lambda named: sorted(int(value) for value in named))  # indexes (validated by the service)
+            if value_filter.column in INTEGER_DECISIONS
+            else sorted
+        )
         conditions: list[ColumnElement[bool]] = []
         if value_filter.include is not None:
             if value_filter.column == TAG:
@@ -724,12 +741,12 @@ class SqlClickStore:
                     column.in_(self._tagged_links(workspace_id, value_filter.include, all_of=value_filter.all_of))
                 )
             else:
-                conditions.append(column.in_(sorted(value_filter.include)) if value_filter.include else false())
+                conditions.append(column.in_(values(value_filter.include)) if value_filter.include else false())
         if value_filter.exclude:
             excluded = (
                 self._tagged_links(workspace_id, value_filter.exclude)
                 if value_filter.column == TAG
-                else sorted(value_filter.exclude)
+                else values(value_filter.exclude)
             )
             conditions.append(or_(column.is_(None), column.not_in(excluded)) if nullable else column.not_in(excluded))
         return and_(*conditions) if conditions else and_(True)
@@ -779,6 +796,8 @@ class SqlClickStore:
             return value
         if column == "referrer_url":
             value = func.substr(value, literal_column("1"), literal_column(str(VALUE_LENGTH)))
+        elif column in INTEGER_DECISIONS:
+            value = cast(value, String)  # keys are text ('' for unknown); the service reads the index back
         return func.coalesce(value, EMPTY)
 
     def _epoch_minute(self, column: Any) -> ColumnElement[Any]:

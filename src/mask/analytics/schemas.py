@@ -38,6 +38,9 @@ class GroupBy(StrEnum):
     bots = "bots"
     orphan_types = "orphan_types"  # kind=orphan only
     paths = "paths"  # kind=orphan only
+    destinations = "destinations"
+    variants = "variants"
+    rules = "rules"
 
 
 # A breakdown's row key (singular) and what it means; the key is also the clicks column grouped on.
@@ -69,6 +72,23 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
         "What an orphan hit found (`kind=orphan`): `unknown_slug`, `domain_root` or `expired_link`.",
     ),
     GroupBy.paths: ("path", "The path an orphan hit asked for (`kind=orphan`), e.g. `/wp-login.php`."),
+    GroupBy.destinations: (
+        "destination_url",
+        "Where the decision engine sent the click: the link's `url`, a rule's or a variant's, as the link states "
+        "it (without the click's own query); null for clicks on links without targeting, A/B test, password, start "
+        "time, click limit or status (they go to the link's `url`) and for clicks stored before it was recorded.",
+    ),
+}
+# Breakdowns keyed by an index into the link's `rules` or `variants` (0-based; null: none decided).
+INDEX_KEYS: dict[GroupBy, tuple[str, str]] = {
+    GroupBy.variants: (
+        "variant",
+        "The A/B variant given: its 0-based index in the link's `variants`; null when no test ran for the click.",
+    ),
+    GroupBy.rules: (
+        "rule_index",
+        "The targeting rule that matched: its 0-based index in the link's `rules`; null when none did.",
+    ),
 }
 # Breakdowns that only orphan hits have values for.
 ORPHAN_ONLY = frozenset({GroupBy.orphan_types, GroupBy.paths})
@@ -135,6 +155,21 @@ class ClickFilterParams(BaseModel):
     trigger: str | None = Field(
         default=None, max_length=2000, description=FILTER_HELP + " `link`, `qr` (QR code scans) or `bio`."
     )
+    destination_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP + " Where the decision engine sent the click (a link's, rule's or variant's URL).",
+    )
+    variant: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP + " 0-based indexes into the link's `variants` (the A/B variant given).",
+    )
+    rule_index: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP + " 0-based indexes into the link's `rules` (the targeting rule that matched).",
+    )
     traffic_type: str | None = Field(
         default=None,
         max_length=2000,
@@ -192,6 +227,9 @@ FILTER_PARAMS = (
     "utm_content",
     "trigger",
     "traffic_type",
+    "destination_url",
+    "variant",
+    "rule_index",
 )
 
 
@@ -286,6 +324,16 @@ def _breakdown_model(group_by: GroupBy, key: str, description: str) -> type[Base
 BREAKDOWN_MODELS: dict[GroupBy, type[BaseModel]] = {
     group_by: _breakdown_model(group_by, key, description) for group_by, (key, description) in DIMENSION_KEYS.items()
 }
+for _group_by, (_key, _description) in INDEX_KEYS.items():
+    _title = "".join(part.title() for part in _key.split("_"))
+    _row: Any = create_model(
+        f"{_title}Clicks",
+        **{_key: (int | None, Field(description=_description))},  # type: ignore[call-overload]
+        clicks=(int, _clicks()),
+        unique_clicks=(int, _unique()),
+    )
+    BREAKDOWN_MODELS[_group_by] = create_model(f"{_title}Breakdown", data=(list[_row], ...))
+    BREAKDOWN_MODELS[_group_by].__doc__ = f"`group_by={_group_by.value}`: rows most clicks first, keyed by `{_key}`."
 BREAKDOWN_MODELS[GroupBy.links] = LinksBreakdown
 BREAKDOWN_MODELS[GroupBy.bio_blocks] = BioBlocksBreakdown
 
@@ -392,6 +440,13 @@ class ClickEvent(BaseModel):
         description="An orphan hit's `unknown_slug`, `domain_root` or `expired_link` (`kind=orphan`); null for a click."
     )
     path: str | None = Field(description="The path an orphan hit asked for; null for a click.")
+    destination_url: str | None = Field(
+        description="Where the decision engine sent the click (the link's, a rule's or a variant's URL as the link "
+        "states it); null for a link without targeting, A/B test, password, start time, click limit or status."
+    )
+    rule_index: int | None = Field(description="The targeting rule that matched (0-based index in `rules`).")
+    variant: int | None = Field(description="The A/B variant given (0-based index in `variants`).")
+    passed_password: bool = Field(description="The visitor was let through the link's password.")
 
 
 class ClickEventPage(BaseModel):

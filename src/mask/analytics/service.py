@@ -25,12 +25,23 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mask.analytics.query import DIMENSIONS, TAG, UNKNOWN, BotMode, ClickQuery, Event, ValueFilter
+from mask.analytics.query import (
+    DECISIONS,
+    DIMENSIONS,
+    INTEGER_DECISIONS,
+    TAG,
+    UNKNOWN,
+    BotMode,
+    ClickQuery,
+    Event,
+    ValueFilter,
+)
 from mask.analytics.repository import AnalyticsLinkRepository, SqlClickStore
 from mask.analytics.schemas import (
     BREAKDOWN_MODELS,
     DIMENSION_KEYS,
     FILTER_PARAMS,
+    INDEX_KEYS,
     ORPHAN_ONLY,
     AnalyticsParams,
     BioBlockClicks,
@@ -70,6 +81,7 @@ from mask.link.service import short_url
 MAX_BUCKETS = 5000
 MAX_FILTER_VALUES = 100
 MAX_FUTURE = timedelta(days=366)
+MAX_INDEX = 32767  # a rule or variant index is a SMALLINT
 
 
 class AnalyticsLinkNotFound(NotFound):
@@ -202,6 +214,21 @@ async def clicks(
                 )
                 for row in rows
             ]
+        )
+    if group_by in INDEX_KEYS:
+        key = INDEX_KEYS[group_by][0]
+        rows = await store.breakdown(query, (key,), limit=params.limit)
+        return BREAKDOWN_MODELS[group_by].model_validate(
+            {
+                "data": [
+                    {
+                        key: None if row.keys[0] is None else int(row.keys[0]),
+                        "clicks": row.counts.clicks,
+                        "unique_clicks": row.counts.unique_clicks,
+                    }
+                    for row in rows
+                ]
+            }
         )
     key = DIMENSION_KEYS[group_by][0]
     if group_by is GroupBy.tags:
@@ -394,7 +421,7 @@ def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> Value
             value = value.lower()
         (exclude if negative else include).add(value)
     column = TAG if name in ("tag", "tags") else name
-    assert column in (*DIMENSIONS, TAG, "link_id", "bio_page_id", "domain")
+    assert column in (*DIMENSIONS, *DECISIONS, TAG, "link_id", "bio_page_id", "domain")
     return ValueFilter(column, frozenset(include) if include else None, frozenset(exclude))
 
 
@@ -419,6 +446,8 @@ def _check_value(name: str, value: str) -> tuple[str, str] | None:
         return "invalid_trigger", f"`{value}` is not a trigger; one of {', '.join(TRIGGERS)}."
     if name == "traffic_type" and value not in TRAFFIC_TYPES:
         return "invalid_traffic_type", f"`{value}` is not a traffic type; one of {', '.join(TRAFFIC_TYPES)}."
+    if name in INTEGER_DECISIONS and not (value.isascii() and value.isdigit() and int(value) <= MAX_INDEX):
+        return "invalid_index", f"`{value}` is not an index; a number from 0 to {MAX_INDEX} (0 is the first)."
     return None
 
 
@@ -475,6 +504,8 @@ def csv_columns(group_by: GroupBy) -> list[str]:
         return ["link_id", "slug", "short_url", "url", "clicks", "unique_clicks"]
     if group_by is GroupBy.bio_blocks:
         return ["bio_page_id", "bio_block_id", "clicks", "unique_clicks"]
+    if group_by in INDEX_KEYS:
+        return [INDEX_KEYS[group_by][0], "clicks", "unique_clicks"]
     return [DIMENSION_KEYS[group_by][0], "clicks", "unique_clicks"]
 
 

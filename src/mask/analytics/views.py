@@ -16,7 +16,9 @@ from mask.analytics.store import ClickStore
 from mask.click.schemas import EnrichedClick
 from mask.kit.errors import FieldError, ValidationFailed
 
-NOT_FOR_VIEWS = frozenset({GroupBy.links, GroupBy.tags, GroupBy.bio_blocks})
+NOT_FOR_VIEWS = frozenset(
+    {GroupBy.links, GroupBy.tags, GroupBy.bio_blocks, GroupBy.destinations, GroupBy.variants, GroupBy.rules}
+)
 VIEW_NAMES = {"clicks": "views", "unique_clicks": "unique_views"}
 
 

@@ -252,6 +252,10 @@ class Enricher:
             is_bot=agent.is_bot or bool(raw.purpose),
             trigger=raw.trigger,
             **_traffic(raw, agent),
+            destination_url=raw.destination_url,
+            rule_index=raw.rule_index,
+            variant=raw.variant,
+            passed_password=raw.passed_password,
         )
 
     def enrich_all(self, raws: list[RawClick]) -> list[EnrichedClick]:

@@ -242,4 +242,8 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "bot_name": click.bot_name,
         "orphan_type": click.orphan_type,
         "path": click.path,
+        "destination_url": click.destination_url,
+        "rule_index": click.rule_index,
+        "variant": click.variant,
+        "passed_password": click.passed_password,
     }

@@ -50,6 +50,12 @@ class EnrichedClick:
     orphan_type: str | None = None  # ORPHAN_TYPES; None for a click on a link or a bio page
     path: str | None = None  # an orphan hit's path ("/" for the root)
 
+    # --- what the decision engine decided (mask.redirect.decision): links with a policy only
+    destination_url: str | None = None  # where the click was sent; None: the link's own URL (a plain link)
+    rule_index: int | None = None  # the targeting rule that matched (0-based)
+    variant: int | None = None  # the A/B variant given (0-based)
+    passed_password: bool = False  # let through a password
+
     def __post_init__(self) -> None:
         # One fact, two fields: a click built with only one of them (older code, tests, loads) agrees with itself.
         if self.traffic_type != "human":
@@ -115,6 +121,12 @@ class RawClick:
     purpose: str = ""  # "prefetch" when the request said it was a speculative load
     orphan_type: str | None = None  # ORPHAN_TYPES: a hit that found no link to count (kind `orphan`)
     path: str | None = None  # an orphan hit's path
+    # --- what the decision engine decided (DECISION_FIELDS, trailing): only rows of links with a policy carry
+    # them (mask.redirect.policy.Verdict.recorded); a plain link's row, and rows written before, end before them.
+    destination_url: str | None = None
+    rule_index: int | None = None
+    variant: int | None = None
+    passed_password: bool = False
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields, as Redis stream entries of older versions held them (empty values left out)."""
@@ -226,7 +238,11 @@ class RawClick:
             ip=data.get("ip"),
             user_agent=data.get("user_agent", ""),
             referrer=data.get("referrer", ""),
-            **{name: data.get(name) for name in UTM_NAMES},
+            utm_source=data.get("utm_source"),
+            utm_medium=data.get("utm_medium"),
+            utm_campaign=data.get("utm_campaign"),
+            utm_term=data.get("utm_term"),
+            utm_content=data.get("utm_content"),
             trigger=data.get("trigger", "link") if data.get("trigger") in TRIGGERS else "link",
             purpose=data.get("purpose", ""),
             orphan_type=data.get("orphan_type") if data.get("orphan_type") in ORPHAN_TYPES else None,
@@ -235,6 +251,8 @@ class RawClick:
 
 
 ClickRow = tuple[Any, ...]  # RawClick.to_row()
+# What the decision engine decided, at the end of the rows of links with a policy (issue 21).
+DECISION_FIELDS = ("destination_url", "rule_index", "variant", "passed_password")
 RAW_FIELDS = (
     "click_id",
     "at",
@@ -250,13 +268,20 @@ RAW_FIELDS = (
     "trigger",
 )
 # Optional fields after RAW_FIELDS, in order, each with what a valid value is; a row carries them only as far
-# as it needs (`RawClick._tail`), so plain clicks and the rows of older versions leave them out.
+# as it needs (`RawClick._tail`), so plain clicks and the rows of older versions leave them out. The traffic
+# fields (issue 26) come first, then what the decision engine decided (issue 21, DECISION_FIELDS): a plain link's
+# row carries neither.
 ROW_TAIL: dict[str, Any] = {
     "purpose": lambda value: value in ("", "prefetch"),
     "orphan_type": lambda value: value is None or value in ORPHAN_TYPES,
     "path": lambda value: value is None or isinstance(value, str),
+    "destination_url": lambda value: value is None or isinstance(value, str),
+    "rule_index": lambda value: value is None or (isinstance(value, int) and not isinstance(value, bool)),
+    "variant": lambda value: value is None or (isinstance(value, int) and not isinstance(value, bool)),
+    "passed_password": lambda value: isinstance(value, bool),
 }
-TAIL_DEFAULTS: tuple[Any, ...] = ("", None, None)
+TAIL_DEFAULTS: tuple[Any, ...] = ("", None, None, None, None, None, False)
+TRAFFIC_TAIL_DEFAULTS = TAIL_DEFAULTS[:3]  # what stands before the decision fields in a link's row
 
 
 def link_click_row(
@@ -270,15 +295,21 @@ def link_click_row(
     referrer: str,
     utm: Sequence[str | None],
     trigger: str = "link",
+    decision: ClickRow = (),
 ) -> ClickRow:
     """A click on a short link in row form (`RawClick.to_row()`'s layout), as the redirect's hot path hands it
-    over: no RawClick built only to be taken apart again. The id is minted later, per batch."""
-    return ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm, trigger)
+    over: no RawClick built only to be taken apart again. The id is minted later, per batch. `decision` is
+    what the engine decided (DECISION_FIELDS), empty for a plain link; it follows the traffic fields' defaults
+    (ROW_TAIL's order)."""
+    row = ("", at, workspace_id, domain, link_id, None, None, ip, user_agent, referrer, *utm, trigger)
+    return (*row, *TRAFFIC_TAIL_DEFAULTS, *decision) if decision else row
 
 
 def prefetch_row(row: ClickRow) -> ClickRow:
-    """A click row marked as a browser's speculative load (`purpose`: prefetch): stored, not counted."""
-    return (*row, "prefetch")
+    """A click row marked as a browser's speculative load (`purpose`: prefetch, the first ROW_TAIL field):
+    stored, not counted."""
+    base = len(RAW_FIELDS)
+    return (*row[:base], "prefetch", *row[base + 1 :])
 
 
 def orphan_row(

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from mask.click.journal import ClickJournal
-from mask.click.schemas import ClickRow, RawClick
+from mask.click.schemas import UTM_NAMES, ClickRow, RawClick
 from mask.click.shipper import JournalShipper
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -96,10 +96,13 @@ class ClickTracker:
             ip=client_ip(scope, self.settings.trusted_proxy_networks),
             user_agent=_header(scope, b"user-agent"),
             referrer=_header(scope, b"referer"),
-            **(utm or {}),
             trigger=trigger or ("bio" if bio_page_id is not None else "link"),
             purpose="prefetch" if prefetch else "",
         )
+        for name, value in (utm or {}).items():
+            if name not in UTM_NAMES:
+                raise TypeError(f"not a UTM field: {name!r}")
+            setattr(click, name, value)
         await self.submit(click)
 
     def record_row(self, row: ClickRow) -> asyncio.Future[None]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -64,6 +64,14 @@ class Click(Base):
     bot_name: Mapped[str | None] = mapped_column(String(32), default=None)
     orphan_type: Mapped[str | None] = mapped_column(String(16), default=None)
     path: Mapped[str | None] = mapped_column(String(500), default=None)
+    # What the decision engine decided (mask.redirect.decision), on clicks of links with a policy only: where the
+    # click was sent (the link's, a rule's or a variant's URL as the link states it; null for a plain link, which
+    # goes to its own `url`), the targeting rule that matched and the A/B variant given (0-based indexes into
+    # the link's `rules` and `variants`), and whether the visitor was let through the link's password.
+    destination_url: Mapped[str | None] = mapped_column(Text, default=None)
+    rule_index: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    variant: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    passed_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ClickVisitor(Base):

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mask.click.schemas import link_click_row, orphan_row, prefetch_row
+from mask.click.schemas import ClickRow, link_click_row, orphan_row, prefetch_row
 from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -126,13 +126,24 @@ class RedirectApp:
         # variants, status. A plain link has no policy and pays this one attribute check. The verdict also says
         # which rule or variant decided and whether a password let the visitor through (for click recording).
         destination, status = target.destination, 302
+        decision: ClickRow = ()
         if (target.policy is not None or method == "POST") and self.decider is not None:
-            verdict = await self.decider.decide(
-                target, scope, receive, send, now=now, accept=accept, prefetch=prefetch, state=state
-            )
+            verdict = self.decider.quick(target, scope, user_agent, now)  # no coroutine when nothing awaits
             if verdict is None:
-                return  # answered: a password page, not yet active, a spent limit, …
-            destination, status = verdict.destination, verdict.status
+                verdict = await self.decider.decide(
+                    target,
+                    scope,
+                    receive,
+                    send,
+                    now=now,
+                    accept=accept,
+                    prefetch=prefetch,
+                    state=state,
+                    user_agent=user_agent,
+                )
+                if verdict is None:
+                    return  # answered: a password page, not yet active, a spent limit, …
+            destination, status, decision = verdict.destination, verdict.status, verdict.recorded
         # --- end of the decision hook
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
@@ -167,6 +178,7 @@ class RedirectApp:
                 referrer=referrer.decode("latin-1"),
                 utm=utm,
                 trigger=trigger,
+                decision=decision,
             )
             if prefetch:
                 row = prefetch_row(row)

@@ -7,6 +7,12 @@ policy (`None`) and never reaches this module: its cost on the redirect path is 
 
 `Decider.decide` answers by itself when the click is stopped (a password page, a not-yet-active page, a spent
 limit without `expired_url`) and returns None; otherwise it returns the `Verdict` the app redirects with.
+
+Links with only targeting rules, A/B variants or a status (the common case) take `Decider.quick` first: no
+coroutine, no `Request`, the user agent as the app read it; the rules' answer remembered per link by what they
+read of the request (`Policy.routes`), the bot verdict per user agent, the variant from a CRC-32 that goes on
+from the link's part and a bucket table. Only a first sight of those headers, or rules that read the click's IP,
+place or time, reach the rules themselves (`_evaluate`).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_YET_A
 from mask.redirect.policy import Policy, Verdict
 from mask.redirect.previews import is_preview_bot
 from mask.redirect.repository import reserve_click
-from mask.redirect.rules import Facts
+from mask.redirect.rules import AgentCrc, Facts, agent_crc
 
 if TYPE_CHECKING:
     from mask.redirect.resolver import Target
@@ -56,6 +62,7 @@ PASSWORD_COOKIE = "mask_pass"  # noqa: S105 - a cookie name
 PASSWORD_COOKIE_SECONDS = 12 * 3600  # how long a visitor who gave the password is let through without asking
 MAX_FORM_BYTES = 4096  # a password form is small; anything larger is refused unread
 MAX_ROUTES = 1024  # remembered rule answers per link (per distinct user agent, languages and query)
+MAX_AGENTS = 4096  # user agents whose bot verdict is remembered (per process)
 
 PASSWORD_REQUIRED_JSON = json_dumps(
     {
@@ -124,10 +131,24 @@ class Request:
             tracked,
         )
 
-    @property
-    def is_bot(self) -> bool:
-        """The click enrichment's verdict (cached per user agent): bots spend no click limit."""
-        return parse_agent(self.user_agent).is_bot
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    """The last value of a request header (as `Request.of` reads it), b"" without one."""
+    found = b""
+    for key, value in scope["headers"]:
+        if key == name:
+            found = value
+    return found
+
+
+def _route_key(policy: Policy, scope: Scope, agent: bytes) -> tuple[bytes, bytes, bytes]:
+    """What a link's rules read of a request, and only that (b"" for the rest): the key of its remembered
+    answers (`Policy.routes`). A link whose rules read no language never looks at Accept-Language."""
+    return (
+        agent if policy.reads_agent else b"",
+        _header(scope, b"accept-language") if policy.reads_language else b"",
+        scope["query_string"] if policy.reads_query else b"",
+    )
 
 
 LimitReached = Callable[[str], Coroutine[Any, Any, None]]
@@ -145,6 +166,8 @@ class Decider:
     _key: bytes = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _locate: Callable[[str | None], tuple[str | None, str | None]] | None = field(default=None, init=False)
+    # User agent → (a bot?, its part of the variant hash): what the engine reads of a user agent, once.
+    _agents: dict[bytes, tuple[bool, AgentCrc]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._key = hmac.new(self.settings.secret_key.encode(), b"mask link password cookie", "sha256").digest()
@@ -161,13 +184,49 @@ class Decider:
         accept: bytes,
         prefetch: bool,
         state: DomainState,
+        user_agent: bytes = b"",
     ) -> Verdict | None:
         """The verdict for this click, or None when this answered the request itself (a POST to a link
-        without a policy is 405)."""
+        without a policy is 405). `user_agent` is the header as the app read it (no second pass over them)."""
         policy = target.policy
         if policy is None:
             await _plain(send, METHOD_NOT_ALLOWED, accept, extra=((b"allow", b"GET, HEAD"),))
             return None
+        if policy.gated or scope["method"] == "POST":
+            return await self._gated(
+                target, policy, scope, receive, send, now=now, accept=accept, prefetch=prefetch, state=state
+            )
+        # Targeting rules, A/B variants or a status only: the common case, without a Request.
+        if target.expires_at is not None and now >= target.expires_at:
+            return policy.default  # the app's expiry branch answers
+        verdict = self._route(target, policy, scope, user_agent, now)
+        return verdict if verdict is not None else await self._evaluate(target, policy, scope, user_agent, now)
+
+    def quick(self, target: Target, scope: Scope, agent: bytes, now: float) -> Verdict | None:
+        """`decide` without a coroutine, for what needs no I/O and answers nothing itself: a link with targeting
+        rules (whose answer for these headers is remembered), A/B variants or a status only. None: ask `decide`."""
+        policy = target.policy
+        if policy is None or policy.gated or scope["method"] == "POST":
+            return None
+        if target.expires_at is not None and now >= target.expires_at:
+            return policy.default  # the app's expiry branch answers
+        return self._route(target, policy, scope, agent, now)
+
+    async def _gated(
+        self,
+        target: Target,
+        policy: Policy,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        now: float,
+        accept: bytes,
+        prefetch: bool,
+        state: DomainState,
+    ) -> Verdict | None:
+        """A link with a start time, click limit, password or preview (or a POST): those first, then its
+        destination."""
         method = scope["method"]
         head = method == "HEAD"
         tracked = is_tracked(method, prefetch=prefetch)
@@ -196,7 +255,8 @@ class Decider:
         elif request.method == "POST":
             await _plain(send, METHOD_NOT_ALLOWED, accept, extra=((b"allow", b"GET, HEAD"),))
             return None
-        if policy.max_clicks is not None and tracked and not request.is_bot:
+        agent = request.user_agent.encode("latin-1")
+        if policy.max_clicks is not None and tracked and not self.is_bot(agent):
             reserved = await reserve_click(self.engine, target.link_id)
             if reserved is None:
                 policy.exhausted = True
@@ -204,36 +264,64 @@ class Decider:
             if reserved >= policy.max_clicks:
                 policy.exhausted = True
                 self._limit_reached(target.link_id)
-        if not policy.rules and policy.variants is None:
-            return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
+        verdict = self._route(target, policy, scope, agent, now)
+        if verdict is None:
+            verdict = await self._evaluate(target, policy, scope, agent, now)
+        return verdict.let_through() if let_through else verdict
+
+    def _route(self, target: Target, policy: Policy, scope: Scope, agent: bytes, now: float) -> Verdict | None:
+        """The rule's or variant's verdict from what is remembered, or None when the rules must be evaluated:
+        the first click with this user agent, Accept-Language and query (of what the rules read), or rules that
+        read the click itself (its IP address, place or time)."""
         if policy.rules:
             routes = policy.routes
-            index = (
-                routes.get((request.user_agent, request.accept_language, request.query)) if routes is not None else None
-            )
+            if routes is None:
+                return None
+            language = b""
+            if policy.reads_language:
+                for name, value in scope["headers"]:
+                    if name == b"accept-language":
+                        language = value
+            index = routes.get(
+                (
+                    agent if policy.reads_agent else b"",
+                    language,
+                    scope["query_string"] if policy.reads_query else b"",
+                )
+            )  # _route_key, inline: this runs on every click of such a link
             if index is None:
-                index = await self._rule_for(policy, request, now)
+                return None
             if index >= 0:
-                verdict = policy.rule_verdicts[index]
-                return verdict.let_through() if let_through else verdict
+                return policy.rule_verdicts[index]
         variants = policy.variants
         if variants is not None and (variants.ends_at is None or now < variants.ends_at):
+            known = self._agents.get(agent) or self._agent(agent)
             # Bots (link previews, crawlers) always get the first variant: they would skew the split.
-            chosen = 0 if request.is_bot else variants.pick(target.link_id, request.ip, request.user_agent)
-            verdict = policy.variant_verdicts[chosen]
-            return verdict.let_through() if let_through else verdict
-        return Verdict(target.destination, policy.status, password=True) if let_through else policy.default
+            return policy.variant_verdicts[
+                0 if known[0] else variants.pick_for(client_ip(scope, self.trusted), known[1])
+            ]
+        return policy.default
 
-    async def _rule_for(self, policy: Policy, request: Request, now: float) -> int:
-        """The index of the first rule this click matches, or -1. Rules that read only the user agent,
-        Accept-Language and query decide the same for the same three values: their answer is remembered per
-        link (browsers send few distinct ones), so a repeat costs one dict lookup."""
-        key = (request.user_agent, request.accept_language, request.query)
+    def _variant(self, target: Target, policy: Policy, scope: Scope, agent: bytes, now: float) -> Verdict:
+        variants = policy.variants
+        if variants is not None and (variants.ends_at is None or now < variants.ends_at):
+            known = self._agents.get(agent) or self._agent(agent)
+            return policy.variant_verdicts[
+                0 if known[0] else variants.pick_for(client_ip(scope, self.trusted), known[1])
+            ]
+        return policy.default
+
+    async def _evaluate(self, target: Target, policy: Policy, scope: Scope, agent: bytes, now: float) -> Verdict:
+        """Evaluate the rules in order; the first that matches decides, else the variants or the link's URL.
+        Rules that read only the user agent, Accept-Language and query decide the same for the same values:
+        their answer is remembered per link (browsers send few distinct ones), so a repeat is one dict lookup."""
+        key = _route_key(policy, scope, agent)
+        ip = client_ip(scope, self.trusted) if policy.needs_ip else None
         facts = Facts(
-            user_agent=request.user_agent,
-            accept_language=request.accept_language,
-            query=request.query,
-            ip=request.ip,
+            user_agent=agent.decode("latin-1"),
+            accept_language=_header(scope, b"accept-language"),
+            query=scope["query_string"],
+            ip=ip,
             now=now,
             locate=await self._locator() if policy.needs_place else None,
         )
@@ -242,7 +330,20 @@ class Decider:
             if len(policy.routes) >= MAX_ROUTES:
                 policy.routes.clear()
             policy.routes[key] = index
-        return index
+        if index >= 0:
+            return policy.rule_verdicts[index]
+        return self._variant(target, policy, scope, agent, now)
+
+    def is_bot(self, agent: bytes) -> bool:
+        """The click enrichment's verdict (mask.click.enrichment.parse_agent), remembered per user agent: bots
+        get the first variant and spend no click limit."""
+        return (self._agents.get(agent) or self._agent(agent))[0]
+
+    def _agent(self, agent: bytes) -> tuple[bool, AgentCrc]:
+        if len(self._agents) >= MAX_AGENTS:
+            self._agents.clear()
+        known = self._agents[agent] = (parse_agent(agent.decode("latin-1")).is_bot, agent_crc(agent))
+        return known
 
     async def _locator(self) -> Callable[[str | None], tuple[str | None, str | None]]:
         """IP → (country, city), loaded on the first click of a link with a country or city rule (in a thread:
@@ -262,7 +363,7 @@ class Decider:
     ) -> Verdict | None:
         """A link whose click limit is spent behaves as expired: its `expired_url`, the domain's, or 410."""
         if target.expired_location is not None:
-            return Verdict(Destination.build(target.expired_location, {}))
+            return Verdict(Destination.build(target.expired_location, {}), url=target.expired_location)
         if state.expired_url is not None:
             await fallback.redirect(send, state, state.expired_url)
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mask.redirect.destination import Destination
@@ -22,10 +22,21 @@ class Verdict:
     rule_index: int | None = None  # the targeting rule that decided, if one did
     variant: int | None = None  # the A/B variant given, if a test runs
     extra_headers: tuple[tuple[bytes, bytes], ...] = ()
+    url: str = ""  # the destination as the link states it (its `url`, the rule's or the variant's), recorded
+    # What the click records (mask.click.schemas.DECISION_FIELDS), made once: the redirect appends it to the row.
+    recorded: tuple[str, int | None, int | None, bool] = field(init=False)
+    _passed: Verdict | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.recorded = (self.url or self.destination.location, self.rule_index, self.variant, self.password)
 
     def let_through(self) -> Verdict:
-        """The same verdict for a visitor let through a password."""
-        return Verdict(self.destination, self.status, True, self.rule_index, self.variant)
+        """The same verdict for a visitor let through a password (made on first use, then kept)."""
+        if self._passed is None:
+            self._passed = Verdict(
+                self.destination, self.status, True, self.rule_index, self.variant, self.extra_headers, self.url
+            )
+        return self._passed
 
 
 @dataclass(slots=True)
@@ -44,8 +55,15 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     variants: Variants | None = None
     needs_place: bool = False  # a country or city rule: this link's clicks look their IP up
-    # Rule answers by (user agent, Accept-Language, query), when no rule reads the IP or the time.
-    routes: dict[tuple[str, bytes, bytes], int] | None = None
+    # Rule answers by (user agent, Accept-Language, query) — each b"" unless a rule reads it — when no rule
+    # reads the IP, the place or the time (mask.redirect.decision).
+    routes: dict[tuple[bytes, bytes, bytes], int] | None = None
+    reads_agent: bool = False  # a device, os or browser rule
+    reads_language: bool = False
+    reads_query: bool = False
+    needs_ip: bool = False  # an ip, country or city rule
+    # A start time, click limit, password or preview: checked before the destination (Decider._gated).
+    gated: bool = False
     rule_verdicts: tuple[Verdict, ...] = ()
     preview: bytes | None = None  # the page link-preview bots get (mask.redirect.previews)
     variant_verdicts: tuple[Verdict, ...] = ()
@@ -66,6 +84,8 @@ class Policy:
         utm: dict[str, str | None] | None = None,
         preview: Any = None,
         short_url: str = "",
+        url: str = "",
+        link_id: str = "",
     ) -> Policy | None:
         """The policy of a link, or None for a link that uses none of it (the fast path)."""
         if (
@@ -79,7 +99,8 @@ class Policy:
         ):
             return None
         compiled = compile_rules(rules, utm or {})
-        ab = compile_variants(variants, test_ends_at, utm or {})
+        ab = compile_variants(variants, test_ends_at, utm or {}, link_id=link_id)
+        kinds = {condition.get("type") for item in rules or () for condition in item.get("conditions") or ()}
         version = hashlib.sha256(password_hash.encode()).hexdigest()[:32] if password_hash else ""
         return cls(
             password_hash=password_hash,
@@ -91,9 +112,18 @@ class Policy:
             rules=compiled,
             variants=ab,
             needs_place=any(rule.needs_place for rule in compiled),
+            reads_agent=bool(kinds & {"device", "os", "browser"}),
+            reads_language="language" in kinds,
+            reads_query="query_param" in kinds,
+            needs_ip=bool(kinds & {"ip", "country", "city"}),
+            gated=password_hash is not None or starts_at is not None or max_clicks is not None or bool(preview),
             routes={} if compiled and not any(rule.reads_click for rule in compiled) else None,
-            default=Verdict(destination, status),
+            default=Verdict(destination, status, url=url),
             preview=preview_page(preview, short_url),
-            rule_verdicts=tuple(Verdict(rule.destination, status, rule_index=n) for n, rule in enumerate(compiled)),
-            variant_verdicts=tuple(Verdict(d, status, variant=n) for n, d in enumerate(ab.destinations)) if ab else (),
+            rule_verdicts=tuple(
+                Verdict(rule.destination, status, rule_index=n, url=rule.url) for n, rule in enumerate(compiled)
+            ),
+            variant_verdicts=tuple(Verdict(d, status, variant=n, url=ab.urls[n]) for n, d in enumerate(ab.destinations))
+            if ab
+            else (),
         )

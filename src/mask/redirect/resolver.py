@@ -74,6 +74,8 @@ def _target(domain: str, row: tuple[object, ...]) -> Target:
             utm=utm,
             preview=preview,
             short_url=short_url(domain, str(row[0])),
+            url=url,
+            link_id=link_id,
         ),
     )
 

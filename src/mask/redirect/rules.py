@@ -185,6 +185,7 @@ def _all(conditions: tuple[Condition, ...]) -> Condition:
 @dataclass(frozen=True, slots=True)
 class Rule:
     destination: Destination
+    url: str  # as the link states it (what a click records)
     matches: Condition
     needs_place: bool  # a country or city condition: the IP is looked up for this link's clicks only
     reads_click: bool  # an ip, country, city, before or after condition: its answer is this click's alone
@@ -199,6 +200,7 @@ def compile_rules(raw: Any, utm: dict[str, str | None]) -> tuple[Rule, ...]:
         rules.append(
             Rule(
                 destination=Destination.build(item["url"], utm),
+                url=str(item["url"]),
                 matches=_all(tuple(compile_condition(condition) for condition in conditions)),
                 needs_place=any(condition.get("type") in ("country", "city") for condition in conditions),
                 reads_click=any(condition.get("type") in PER_CLICK for condition in conditions),
@@ -214,6 +216,19 @@ class Variants:
     destinations: tuple[Destination, ...]
     bounds: tuple[int, ...]  # cumulative weights: variant i takes buckets [bounds[i-1], bounds[i])
     ends_at: float | None
+    urls: tuple[str, ...] = ()  # as the link states them (what a click records)
+    seed: int = 0  # CRC-32 of "<link id>\0": `pick_for` goes on from it
+    table: tuple[int, ...] = ()  # bucket (0–99) → variant
+
+    def pick_for(self, ip: str | None, agent: AgentCrc) -> int:
+        """`pick(link_id, ip, user agent)` for the link the variants were compiled for, with the user agent's
+        part of the CRC computed once per user agent (`agent_crc`): the same variant, without hashing the user
+        agent again on every click. CRC-32 of "<link>\\0<ip>" goes on from the link's part (`seed`); the
+        user agent's is joined to it by linearity: crc(A‖B) = shift_len(B)(crc(A)) ⊕ crc(B), the shift a
+        GF(2)-linear map applied byte by byte from four tables."""
+        crc = zlib.crc32(ip.encode() if ip is not None else b"None", self.seed)  # an address is ASCII
+        own, (t0, t1, t2, t3) = agent
+        return self.table[(own ^ t0[crc & 255] ^ t1[(crc >> 8) & 255] ^ t2[(crc >> 16) & 255] ^ t3[crc >> 24]) % 100]
 
     def pick(self, link_id: str, ip: str | None, user_agent: str) -> int:
         """The variant (0-based) for this visitor (IP address and user agent): the same one on every click,
@@ -226,13 +241,61 @@ class Variants:
         return len(self.bounds) - 1
 
 
-def compile_variants(raw: Any, ends_at: float | None, utm: dict[str, str | None]) -> Variants | None:
+ShiftTables = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+AgentCrc = tuple[int, ShiftTables]  # crc32 of the user agent (as `pick` encodes it), and its length's shift
+MAX_SHIFTS = 512  # user-agent lengths whose shift tables are kept (1 KB of ints each)
+_shifts: dict[int, ShiftTables] = {}
+
+
+def _shift_tables(length: int) -> ShiftTables:
+    """The linear map c ↦ crc32(B, c) ⊕ crc32(B, 0) for any B of `length` bytes, as four 256-entry tables (one
+    per byte of c): what a CRC computed so far becomes after `length` more bytes, apart from their own part."""
+    found = _shifts.get(length)
+    if found is not None:
+        return found
+    zeros = bytes(length)
+    empty = zlib.crc32(zeros, 0)
+    t0, t1, t2, t3 = (
+        tuple(zlib.crc32(zeros, value << (8 * place)) ^ empty for value in range(256)) for place in range(4)
+    )
+    if len(_shifts) >= MAX_SHIFTS:
+        _shifts.clear()
+    tables = _shifts[length] = (t0, t1, t2, t3)
+    return tables
+
+
+def agent_crc(agent: bytes) -> AgentCrc:
+    """A user agent's part of the variant hash (`Variants.pick_for`): "\\0<user agent>", as `pick` encodes the
+    latin-1 text."""
+    part = b"\x00" + (agent if agent.isascii() else agent.decode("latin-1").encode("utf-8", "surrogateescape"))
+    return zlib.crc32(part, 0), _shift_tables(len(part))
+
+
+@lru_cache(maxsize=256)
+def _bucket_table(bounds: tuple[int, ...]) -> tuple[int, ...]:
+    """Bucket (0–99) → variant, shared by every link with the same weights (kept warm in the CPU's caches)."""
+    return tuple(
+        next((i for i, bound in enumerate(bounds) if bucket < bound), len(bounds) - 1) for bucket in range(100)
+    )
+
+
+def compile_variants(
+    raw: Any, ends_at: float | None, utm: dict[str, str | None], *, link_id: str = ""
+) -> Variants | None:
     if not isinstance(raw, list) or not raw:
         return None
     bounds, total = [], 0
     for item in raw:
         total += int(item["weight"])
         bounds.append(total)
+    table = tuple(
+        next((i for i, bound in enumerate(bounds) if bucket < bound), len(bounds) - 1) for bucket in range(100)
+    )
     return Variants(
-        destinations=tuple(Destination.build(item["url"], utm) for item in raw), bounds=tuple(bounds), ends_at=ends_at
+        destinations=tuple(Destination.build(item["url"], utm) for item in raw),
+        bounds=tuple(bounds),
+        ends_at=ends_at,
+        urls=tuple(str(item["url"]) for item in raw),
+        seed=zlib.crc32(f"{link_id}\x00".encode("utf-8", "surrogateescape")),
+        table=table,
     )

@@ -800,6 +800,10 @@ class ClickEvent(Model):
     bot_name: str | None  # a bot's or preview fetcher's short name, e.g. "googlebot"
     orphan_type: str | None  # kind="orphan": unknown_slug, domain_root or expired_link
     path: str | None  # kind="orphan": the path asked for
+    destination_url: str | None  # where the decision engine sent the click; null for a plain link
+    rule_index: int | None  # the targeting rule that matched (0-based)
+    variant: int | None  # the A/B variant given (0-based)
+    passed_password: bool
 
 
 class ClickCount(Model):
@@ -950,6 +954,18 @@ class PathClicks(ClickRow):
     path: str | None
 
 
+class DestinationUrlClicks(ClickRow):
+    destination_url: str | None
+
+
+class VariantClicks(ClickRow):
+    variant: int | None  # 0-based index in the link's `variants`; null: no test ran for these clicks
+
+
+class RuleIndexClicks(ClickRow):
+    rule_index: int | None  # 0-based index in the link's `rules`; null: no rule matched
+
+
 GroupBy = Literal[
     "count",
     "timeseries",
@@ -975,6 +991,9 @@ GroupBy = Literal[
     "bots",
     "orphan_types",  # kind="orphan"
     "paths",  # kind="orphan"
+    "destinations",
+    "variants",
+    "rules",
 ]
 
 CLICKS_BY_GROUP: dict[str, Any] = {
@@ -1002,6 +1021,9 @@ CLICKS_BY_GROUP: dict[str, Any] = {
     "bots": Breakdown[BotNameClicks],
     "orphan_types": Breakdown[OrphanTypeClicks],
     "paths": Breakdown[PathClicks],
+    "destinations": Breakdown[DestinationUrlClicks],
+    "variants": Breakdown[VariantClicks],
+    "rules": Breakdown[RuleIndexClicks],
 }
 
 # What `analytics.clicks()` returns: narrow it with isinstance (`ClickCount`, `ClickTimeseries`, `Breakdown`, …).
@@ -1031,6 +1053,9 @@ ClickAnalytics = (
     | Breakdown[BotNameClicks]
     | Breakdown[OrphanTypeClicks]
     | Breakdown[PathClicks]
+    | Breakdown[DestinationUrlClicks]
+    | Breakdown[VariantClicks]
+    | Breakdown[RuleIndexClicks]
     | Breakdown[ClickRow]  # a `group_by` added by a newer server: the row's key is in `model_extra`
 )
 
@@ -1104,6 +1129,10 @@ class Click(Model):
     is_unique: bool = False
     traffic_type: Literal["human", "bot", "preview", "prefetch"] = "human"  # only human is counted
     bot_name: str | None = None  # a bot's or link-preview fetcher's short name, e.g. "slackbot"
+    destination_url: str | None = None
+    rule_index: int | None = None
+    variant: int | None = None
+    passed_password: bool = False
 
 
 class LinkClickedData(Model):

@@ -342,6 +342,45 @@ async def _left_out(page: Page, query: dict[str, str]) -> str | None:
     return f"{listed} not counted"
 
 
+@dataclass(frozen=True)
+class VariantRow:
+    number: int  # 0-based, as the API's `variant`
+    url: str
+    weight: int  # per cent of visitors the test sends here
+    clicks: int
+    unique_clicks: int
+    share: float  # of the clicks the test split (0–1)
+    filter_url: str  # the analytics page, filtered to this link and variant
+
+
+async def variant_comparison(page: Page, query: dict[str, str], variants: list[Any]) -> list[VariantRow]:
+    """An A/B test's variants side by side: clicks (and unique) per variant from `group_by=variants`, each one's
+    share of the test's clicks against its weight. Every variant has a row, clicked or not."""
+    if not variants:
+        return []
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.variants, limit=100)
+    )
+    counted = {row["variant"]: row for row in analytics_service.rows_of(result) if row["variant"] is not None}
+    split = sum(row["clicks"] for number, row in counted.items() if number < len(variants))
+    base = f"{page.base}/analytics"
+    rows = []
+    for number, variant in enumerate(variants):
+        row = counted.get(number, {"clicks": 0, "unique_clicks": 0})
+        rows.append(
+            VariantRow(
+                number=number,
+                url=variant.url,
+                weight=variant.weight,
+                clicks=row["clicks"],
+                unique_clicks=row["unique_clicks"],
+                share=row["clicks"] / split if split else 0.0,
+                filter_url=_url(base, query, variant=str(number)),
+            )
+        )
+    return rows
+
+
 @view(workspace=True, permission=Permission.analytics_read)
 async def workspace_analytics(page: Page) -> Response:
     query = _query(page)

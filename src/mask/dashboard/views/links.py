@@ -426,11 +426,14 @@ async def create_link(page: Page) -> Response:
 
 
 async def _link_report(page: Page, link: Link) -> dict[str, Any]:
-    """The link's clicks: the chart and a few breakdowns, in the range and bot mode of the page's URL."""
+    """The link's clicks: the chart, a few breakdowns and its A/B test's variants side by side, in the range and bot
+    mode of the page's URL."""
     query = analytics.link_query(page, link.id)
-    return await analytics.report(
+    values = await analytics.report(
         page, query, breakdowns=analytics.LINK_BREAKDOWNS, base=f"{page.base}/links/{link.id}"
     )
+    values["variant_rows"] = await analytics.variant_comparison(page, query, link.variants)
+    return values
 
 
 @view(workspace=True, permission=Permission.links_read)

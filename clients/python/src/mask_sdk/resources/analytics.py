@@ -7,6 +7,10 @@ breakdowns `limit` and `unique`. What comes back depends on `group_by`: `ClickCo
 `group_by="traffic_types"` says what was left out of the counts (bots, link previews, prefetches); `kind="orphan"`
 asks about hits that found no link (unknown slugs, domain roots, expired links), with `group_by="orphan_types"`
 or `"paths"`.
+
+What the decision engine decided for a click of a link with rules, an A/B test or a password can be broken down
+(`group_by="destinations" | "variants" | "rules"`) and filtered on (`destination_url`, `variant`, `rule_index`:
+0-based indexes into the link's `variants` and `rules`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from mask_sdk.models import (
 R = TypeVar("R")
 
 Filter: TypeAlias = str | Sequence[str] | None
+IndexFilter: TypeAlias = int | str | Sequence[int | str] | None  # 0-based indexes into a link's rules / variants
 Interval = Literal["24h", "7d", "30d", "90d", "1y", "mtd", "qtd", "ytd", "all"]
 
 
@@ -63,6 +68,9 @@ def _query(
     utm_content: Filter = None,
     trigger: Filter = None,
     traffic_type: Filter = None,
+    destination_url: Filter = None,
+    variant: IndexFilter = None,
+    rule_index: IndexFilter = None,
     bots: Literal["exclude", "include", "only"] | None = None,
     kind: Literal["click", "orphan"] | None = None,
     unique: bool | None = None,
@@ -132,6 +140,9 @@ def _events(
     utm_content: Filter = None,
     trigger: Filter = None,
     traffic_type: Filter = None,
+    destination_url: Filter = None,
+    variant: IndexFilter = None,
+    rule_index: IndexFilter = None,
     bots: Literal["exclude", "include", "only"] | None = None,
     kind: Literal["click", "orphan"] | None = None,
 ) -> Args:
@@ -168,6 +179,9 @@ class Events(Resource[R]):
         utm_content: Filter = None,
         trigger: Filter = None,
         traffic_type: Filter = None,
+        destination_url: Filter = None,
+        variant: IndexFilter = None,
+        rule_index: IndexFilter = None,
         bots: Literal["exclude", "include", "only"] | None = None,
         kind: Literal["click", "orphan"] | None = None,
         limit: int | None = None,
@@ -203,6 +217,9 @@ class Events(Resource[R]):
         utm_content: Filter = None,
         trigger: Filter = None,
         traffic_type: Filter = None,
+        destination_url: Filter = None,
+        variant: IndexFilter = None,
+        rule_index: IndexFilter = None,
         bots: Literal["exclude", "include", "only"] | None = None,
         kind: Literal["click", "orphan"] | None = None,
         limit: int | None = None,
