@@ -68,6 +68,8 @@ async def _answers(app: MaskApp, tenant: Tenant, link: str, page: str) -> list[A
     answers = []
     async with session_scope(app.context.sessionmaker) as session:
         for group_by in GroupBy:
+            if group_by in (GroupBy.destinations, GroupBy.variants, GroupBy.rules):
+                continue  # kept on the raw clicks only (issue 21): gone with them, as the docs say
             filters = [*FILTERS, {"country": "US,DE"}] if group_by in WITH_COUNTRY else FILTERS
             for raw_filters in filters:
                 for window in _windows(group_by, raw_filters):

@@ -98,7 +98,8 @@ def test_prefetch_and_orphan_rows_round_trip_through_json() -> None:
 
 
 @pytest.mark.parametrize(
-    "tail", [("later",), ("", "lost_slug"), ("", "unknown_slug", 7), ("", None, None, "one too many")]
+    "tail",
+    [("later",), ("", "lost_slug"), ("", "unknown_slug", 7), ("", None, None, None, None, None, False, "one too many")],
 )
 def test_a_bad_tail_is_not_a_click_row(tail: tuple[object, ...]) -> None:
     row = ["clk_1", 1.5, "ws_a", "go.x", None, None, None, None, "ua", "", *UTM, "link", *tail]
