@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mask.analytics.planner import floor_grain
 from mask.analytics.repository import SqlClickStore
 from mask.db import session_scope
+from mask.kit.periodic import PeriodicPass
 from mask.kit.time import utcnow
 from mask.models.analytics import Grain
 
@@ -34,8 +35,11 @@ def cutoff(now: datetime, retention_days: int) -> datetime:
     return floor_grain(now - timedelta(days=retention_days), Grain.day)
 
 
-class ClickRetention:
+class ClickRetention(PeriodicPass):
     """A background service: every `interval` seconds, raw clicks older than MASK_CLICK_RETENTION_DAYS go."""
+
+    name = "click retention"
+    done = "clicks: %d raw clicks past MASK_CLICK_RETENTION_DAYS dropped"
 
     def __init__(
         self,
@@ -45,11 +49,10 @@ class ClickRetention:
         batch_size: int = BATCH,
         interval: float = 3600.0,
     ) -> None:
+        super().__init__(interval=interval)
         self.sessionmaker = sessionmaker
         self.retention_days = retention_days
         self.batch_size = batch_size
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
         self._passes = 0
 
     async def run_once(self, now: datetime | None = None) -> int:
@@ -75,25 +78,3 @@ class ClickRetention:
                     break
                 await asyncio.sleep(0)  # click batches and webhooks get the database between batches
         return removed
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                removed = await self.run_once()
-                if removed:
-                    logger.info("clicks: %d raw clicks past MASK_CLICK_RETENTION_DAYS dropped", removed)
-            except Exception:
-                logger.exception("click retention pass failed")
-            await asyncio.sleep(self.interval)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="click retention")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None

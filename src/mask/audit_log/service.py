@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mask.audit_log.repository import AuditRepository
 from mask.db import session_scope
 from mask.kit.pagination import decode_cursor, encode_cursor
+from mask.kit.periodic import PeriodicPass
 from mask.kit.time import utcnow
 from mask.models.audit import AuditEntry
 
@@ -43,39 +43,19 @@ async def purge(session: AsyncSession, *, retention_days: int) -> int:
     return await AuditRepository(session).purge_before(utcnow() - timedelta(days=retention_days))
 
 
-class AuditRetention:
+class AuditRetention(PeriodicPass):
     """A background service: every `interval` seconds, entries older than MASK_AUDIT_RETENTION_DAYS go."""
+
+    name = "audit retention"
+    done = "audit log: %d entries past retention removed"
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], *, retention_days: int, interval: float = 3600.0
     ) -> None:
+        super().__init__(interval=interval)
         self.sessionmaker = sessionmaker
         self.retention_days = retention_days
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         async with session_scope(self.sessionmaker) as session:
             return await purge(session, retention_days=self.retention_days)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                removed = await self.run_once()
-                if removed:
-                    logger.info("audit log: %d entries past retention removed", removed)
-            except Exception:
-                logger.exception("audit log retention pass failed")
-            await asyncio.sleep(self.interval)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="audit retention")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
