@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -95,9 +96,15 @@ def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | N
     """`mask serve` as a subprocess on a free port; yields its base URL."""
 
     port = free_port()
+    journal = tempfile.mkdtemp(prefix="mask-bench-journal-")  # never ./var/clicks, which other servers share
     env = (
         os.environ
-        | {"MASK_DATABASE_URL": database_url, "MASK_LOG_LEVEL": "warning", "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}"}
+        | {
+            "MASK_DATABASE_URL": database_url,
+            "MASK_LOG_LEVEL": "warning",
+            "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+            "MASK_CLICK_JOURNAL_DIR": journal,
+        }
         | (extra_env or {})
     )
     mask = str(Path(sys.executable).with_name("mask"))
@@ -109,6 +116,7 @@ def served(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | N
     finally:
         process.terminate()
         process.wait(timeout=30)
+        shutil.rmtree(journal, ignore_errors=True)
 
 
 async def delete_redis_keys(url: str, prefix: str) -> None:

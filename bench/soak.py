@@ -32,8 +32,10 @@ import json
 import os
 import random
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -87,24 +89,28 @@ class Tally:
         return sum(n for counter in self.statuses.values() for status, n in counter.items() if status >= 500)
 
 
-async def seed(database_url: str) -> str:
-    """A workspace on Enterprise (its limit raised out of the way); its key."""
+async def seed(database_url: str) -> tuple[str, str]:
+    """A workspace on Enterprise (its limit raised out of the way); its id and key."""
     context = AppContext.create(Settings(database_url=database_url, env="test"), run_background=False)
     try:
         async with session_scope(context.sessionmaker) as session:
             await rate_limit_service.set_plan_limit(session, plan="enterprise", requests=10_000_000)
             workspace = await workspace_service.create(session, slug=f"soak{secrets.token_hex(3)}", plan="enterprise")
             token = (await auth_service.create(session, workspace=workspace, name="soak")).token
+            workspace_id = workspace.id
     finally:
         await context.engine.dispose()
-    return token
+    return workspace_id, token
 
 
-async def count_clicks(database_url: str) -> int:
+async def count_clicks(database_url: str, workspace_id: str) -> int:
+    """The soak workspace's clicks only: the database may be shared (the test suite's), and another workspace's
+    rows are none of this run's business."""
     context = AppContext.create(Settings(database_url=database_url, env="test"), run_background=False)
     try:
         async with session_scope(context.sessionmaker) as session:
-            return int(await session.scalar(select(func.count()).select_from(Click)) or 0)
+            mine = select(func.count()).select_from(Click).where(Click.workspace_id == workspace_id)
+            return int(await session.scalar(mine) or 0)
     finally:
         await context.engine.dispose()
 
@@ -276,10 +282,12 @@ def memory_peaks(root_pid: int) -> dict[str, int]:
 
 @contextlib.contextmanager
 def serve(database_url: str, port: int, workers: int, extra: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    journal = tempfile.mkdtemp(prefix="mask-soak-journal-")  # never ./var/clicks, which other servers share
     env = os.environ | {
         "MASK_DATABASE_URL": database_url,
         "MASK_LOG_LEVEL": "warning",
         "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+        "MASK_CLICK_JOURNAL_DIR": journal,
         "MASK_TITLE_FETCH_ENABLED": "false",
         # Storing clicks yields to busy CPUs (up to 10 s a batch); on a machine busy with other work that only
         # delays the final count, which this run waits for.
@@ -294,12 +302,13 @@ def serve(database_url: str, port: int, workers: int, extra: dict[str, str]) -> 
     finally:
         process.terminate()
         process.wait(timeout=120)
+        shutil.rmtree(journal, ignore_errors=True)
 
 
 async def soak(
     args: argparse.Namespace, database_url: str, port: int, process: subprocess.Popen[bytes]
 ) -> dict[str, Any]:
-    token = await seed(database_url)
+    workspace_id, token = await seed(database_url)
     headers = {"Authorization": f"Bearer {token}"}
     tally = Tally()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
@@ -325,10 +334,10 @@ async def soak(
     peaks = memory_peaks(process.pid)
     # The background process stores the last clicks within seconds; give it time, then compare.
     deadline = time.monotonic() + args.settle
-    stored = await count_clicks(database_url)
+    stored = await count_clicks(database_url, workspace_id)
     while stored < tally.redirects and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-        stored = await count_clicks(database_url)
+        stored = await count_clicks(database_url, workspace_id)
     return {
         "duration_seconds": args.duration,
         "health": {

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # /v1 requests without a valid API key, counted per client IP, so that key guessing is throttled too.
     rate_limit_enabled: bool = True
     rate_limit_anonymous_per_minute: int = Field(default=60, ge=1)
+    # Seconds Redis may take to connect or answer before a request is counted in process memory instead (the
+    # limit then loosens, never tightens). Generous: a busy event loop stretches every wait; a Redis that is
+    # down refuses connections at once anyway.
+    rate_limit_redis_timeout: float = Field(default=2.0, gt=0)
     # Redirects and clicks (mask.redirect, mask.click). Prefix of every Redis key/channel MASK uses.
     redis_prefix: str = "mask:"
     redirect_cache_size: int = Field(default=100_000, ge=0)  # (domain, slug) entries per worker

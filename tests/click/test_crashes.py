@@ -75,13 +75,13 @@ def test_sigkill_of_a_worker_while_redirecting_loses_no_click(database: str, tmp
                 killed.append(server.http_workers()[0])
                 os.kill(killed[0], signal.SIGKILL)
 
-        answered, failed = asyncio.run(_load(server.url, on_progress))
+        answered, failed, reasons = asyncio.run(_load(server.url, on_progress))
         assert killed, "no worker was killed"
         _settle(database, answered, timeout=120)  # the dead worker's segment is finished: shipped meanwhile
     finally:
         server.stop()
     stored, counted = _count(database)
-    assert STOP_AFTER <= answered and answered + failed == REQUESTS
+    assert STOP_AFTER <= answered and answered + failed == REQUESTS, reasons
     assert answered <= stored <= answered + failed, (answered, stored, failed)
     assert counted == stored
     assert _segments(journal) == []  # every segment wholly stored, then deleted
@@ -105,10 +105,10 @@ def test_sigkill_of_the_background_process_mid_batch_then_restart_stores_every_c
     }
     server = MaskServer(env, workers=1, port=port, log=tmp_path / "server.log").start()
     try:
-        answered, failed = asyncio.run(_load(server.url, lambda _answered: None))
+        answered, failed, reasons = asyncio.run(_load(server.url, lambda _answered: None))
     finally:
         server.stop()
-    assert (answered, failed) == (REQUESTS, 0)
+    assert (answered, failed) == (REQUESTS, 0), reasons  # nothing interrupts this server
     assert _count(database) == (0, 0) and _segments(journal)  # all of it in the journal, nothing stored
 
     full_env = {**os.environ, "MASK_ENV": "test", "MASK_LOG_LEVEL": "warning", **env}
@@ -221,12 +221,12 @@ def test_two_hosts_behind_caddy_one_killed_during_load_and_restarted_lose_no_cli
                 killed = True
                 hosts[0].signal(signal.SIGKILL)  # host a's whole `mask serve`: workers and background process
 
-        answered, failed = asyncio.run(_load(f"http://{domain}", on_progress))
+        answered, failed, reasons = asyncio.run(_load(f"http://{domain}", on_progress))
         assert killed
         hosts[0].wait(30)
         hosts[0].start()  # restarted on its own journal: ships what it holds
-        again, again_failed = asyncio.run(_load(f"http://{domain}", lambda _answered: None))
-        answered, failed = answered + again, failed + again_failed
+        again = asyncio.run(_load(f"http://{domain}", lambda _answered: None))
+        answered, failed, reasons = answered + again.answered, failed + again.failed, reasons + again.reasons
         _settle(url, answered, timeout=120)
     finally:
         proxy.terminate()
@@ -234,7 +234,7 @@ def test_two_hosts_behind_caddy_one_killed_during_load_and_restarted_lose_no_cli
         for host in hosts:
             host.stop()
     stored, counted = _count(url)
-    assert answered >= REQUESTS, (answered, failed)  # the second round went through both hosts again
+    assert answered >= REQUESTS, (answered, failed, reasons)  # the second round went through both hosts again
     assert answered <= stored <= answered + failed, (answered, stored, failed)
     assert counted == stored
     assert [_segments(journal) for journal in journals] == [[], []]

@@ -27,7 +27,14 @@ def redis_prefix() -> str:
 @pytest.fixture
 def settings_overrides(request: pytest.FixtureRequest, redis_prefix: str) -> dict[str, Any]:
     """Per-test settings through `@pytest.mark.parametrize("settings_overrides", [{…}], indirect=True)`."""
-    return {"redis_prefix": redis_prefix, "rate_limit_enabled": True, **getattr(request, "param", {})}
+    # Redis's timeout is a hang guard here: on a machine busy with the rest of the suite a healthy Redis can take
+    # seconds to answer, and a request counted in memory instead would break the exact counts asserted.
+    return {
+        "redis_prefix": redis_prefix,
+        "rate_limit_enabled": True,
+        "rate_limit_redis_timeout": 30.0,
+        **getattr(request, "param", {}),
+    }
 
 
 @pytest.fixture
@@ -120,6 +127,7 @@ def mask_env(database_url: str, **settings: str) -> dict[str, str]:
             "MASK_DATABASE_URL": database_url,
             "MASK_LOG_LEVEL": "warning",
             "MASK_SERVE_BACKGROUND": "false",
+            "MASK_RATE_LIMIT_REDIS_TIMEOUT": "30",  # a hang guard (see settings_overrides)
         }
     )
     env.update({f"MASK_{key.upper()}": value for key, value in settings.items()})
@@ -132,6 +140,9 @@ class Server:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.log = log
+        # Its own click journal beside its log, never the working directory's var/clicks (shared by every server
+        # started from the repository on PostgreSQL: another's background process would ship these clicks).
+        env = {"MASK_CLICK_JOURNAL_DIR": str(log.parent / f"clicks-{self.port}"), **env}
         with log.open("wb") as output:
             self.process = subprocess.Popen(
                 [MASK, "serve", "--host", "127.0.0.1", "--port", str(self.port)],

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import httpx
@@ -46,6 +49,13 @@ class MaskServer:
         self.port = port or free_port()
         self.workers = workers
         self.env = {**os.environ, "MASK_ENV": "test", "MASK_LOG_LEVEL": "warning", **env}
+        if "MASK_CLICK_JOURNAL_DIR" not in env:
+            # A journal of this server's own, kept across its restarts. The default on PostgreSQL is ./var/clicks,
+            # which every server started from the repository would share: one server's background process would
+            # ship another's clicks into its own database.
+            journal = tempfile.mkdtemp(prefix="mask-test-journal-")
+            weakref.finalize(self, shutil.rmtree, journal, True)
+            self.env["MASK_CLICK_JOURNAL_DIR"] = journal
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 

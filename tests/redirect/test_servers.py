@@ -12,8 +12,10 @@ import asyncio
 import secrets
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -81,32 +83,40 @@ def _count(url: str) -> tuple[int, int]:
     return asyncio.run(count())
 
 
-async def _load(base_url: str, on_progress: object) -> tuple[int, int]:
-    """Send REQUESTS redirects with CONCURRENCY connections; return (302 answers, failed requests)."""
-    answered = failed = 0
+class Load(NamedTuple):
+    answered: int  # 302 answers
+    failed: int  # requests without one
+    reasons: Counter[str]  # why they failed: an exception's name or the status answered, to show in assertions
+
+
+async def _load(base_url: str, on_progress: object) -> Load:
+    """Send REQUESTS redirects with CONCURRENCY connections; count the 302 answers and the requests without one."""
+    answered = 0
+    reasons: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     queue = iter(range(REQUESTS))
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10.0) as client:
+    # The timeout is a hang guard only: a busy machine (the suite runs in parallel) can stall a request for seconds.
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
 
         async def worker() -> None:
-            nonlocal answered, failed
+            nonlocal answered
             for i in queue:
                 try:
                     response = await client.get(
                         f"/{SLUGS[i % len(SLUGS)]}", headers={"User-Agent": f"Mozilla/5.0 load-{i % 7}"}
                     )
-                except httpx.HTTPError:
-                    failed += 1
+                except httpx.HTTPError as error:
+                    reasons[type(error).__name__] += 1
                     continue
                 if response.status_code == 302:
                     answered += 1
                     assert callable(on_progress)
                     on_progress(answered)
                 else:
-                    failed += 1
+                    reasons[f"{response.status_code} {response.text[:200]}"] += 1
 
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return answered, failed
+    return Load(answered, sum(reasons.values()), reasons)
 
 
 def _run_and_interrupt(server: MaskServer, signum: int) -> tuple[int, int]:
@@ -118,7 +128,7 @@ def _run_and_interrupt(server: MaskServer, signum: int) -> tuple[int, int]:
             fired = True
             server.signal(signum)
 
-    answered, failed = asyncio.run(_load(server.url, on_progress))
+    answered, failed, _reasons = asyncio.run(_load(server.url, on_progress))
     assert fired, "the server was never interrupted"
     server.wait(60)
     return answered, failed

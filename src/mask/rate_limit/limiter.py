@@ -33,12 +33,9 @@ from mask.config import Settings
 
 logger = logging.getLogger("mask.rate_limit")
 
-# Seconds to connect or to answer before Redis counts as down for this request. Generous, because a busy event
-# loop stretches every wait and falling back too eagerly loosens the limit; a Redis that is down refuses
-# connections at once anyway.
-REDIS_TIMEOUT = 2.0
 # Per process. Requests queue for a free connection (without a deadline: waiting is our own congestion, not a
-# Redis failure, and every connection in use is bounded by REDIS_TIMEOUT) rather than opening one each.
+# Redis failure, and every connection in use is bounded by MASK_RATE_LIMIT_REDIS_TIMEOUT) rather than opening
+# one each.
 REDIS_CONNECTIONS = 32
 REDIS_RETRY_AFTER = 2.0  # seconds of counting in memory after a Redis failure before Redis is tried again
 LOG_EVERY = 60.0  # seconds between two log lines about Redis being unavailable
@@ -142,8 +139,8 @@ class Limiter:
                 settings.redis_url,
                 max_connections=REDIS_CONNECTIONS,
                 timeout=None,
-                socket_timeout=REDIS_TIMEOUT,
-                socket_connect_timeout=REDIS_TIMEOUT,
+                socket_timeout=settings.rate_limit_redis_timeout,
+                socket_connect_timeout=settings.rate_limit_redis_timeout,
                 retry=Retry(NoBackoff(), 0),
             )
             options: dict[str, Any] = {"connection_pool": self._pool}
