@@ -101,6 +101,24 @@ def _announce(context: AppContext) -> None:
     context.signals.connect(BioPageChanged, bio_page_changed)
 
 
+def _claim_click_journal(settings: Settings) -> None:
+    """Refuse to start on a click journal that holds another database's clicks (mask.click.ownership), before
+    anything is forked. A database that cannot be reached yet is no reason to refuse: the background process
+    checks again before it ships anything, and says why it does not."""
+    from mask.click import ownership
+    from mask.click import repository as click_repository
+
+    try:
+        database = _run(settings, click_repository.database_identity)
+    except Exception:  # down, or not migrated: the servers' own errors say so
+        return
+    try:
+        ownership.claim(settings.click_journal_path, database)
+    except ownership.JournalOfAnotherDatabase as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
 @cli.command()
 def migrate() -> None:
     """Bring the database schema up to date (Alembic)."""
@@ -132,6 +150,7 @@ def serve(
     settings = get_settings()  # fail fast on bad settings, before forking workers
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
+    _claim_click_journal(settings)
     background = BackgroundProcess(nice=settings.serve_background_nice) if settings.serve_background else None
     # The HTTP workers serve only: their clicks go to their journal files, the background process stores them.
     os.environ["MASK_SERVE_BACKGROUND"] = "false"
@@ -184,6 +203,7 @@ def worker(
     from mask.bootstrap import create_worker
 
     settings = get_settings()
+    _claim_click_journal(settings)
     if nice:
         os.nice(nice)
 

@@ -12,19 +12,21 @@ so reading "what exists" and then inserting the rest happens under the single wr
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.click.schemas import EnrichedClick
-from mask.kit.time import as_utc
-from mask.models.click import Click, ClickVisitor
+from mask.db_dialect import insert_ignore
+from mask.kit.time import as_utc, utcnow
+from mask.models.click import Click, ClickVisitor, DatabaseIdentity
 from mask.models.link import Link
 
 CLICKS: Table = Click.__table__  # type: ignore[assignment]
@@ -247,3 +249,15 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
         "variant": click.variant,
         "passed_password": click.passed_password,
     }
+
+
+async def database_identity(session: AsyncSession) -> str:
+    """This database's identity (mask.models.click.DatabaseIdentity), made on first use; two processes making it
+    at once agree on the first one written."""
+    identity = await session.scalar(select(DatabaseIdentity.identity).where(DatabaseIdentity.id == 1))
+    if identity is None:
+        row = {"id": 1, "identity": secrets.token_hex(8), "created_at": utcnow()}
+        await session.execute(insert_ignore(session, DatabaseIdentity.__table__, [row], conflict=["id"]))  # type: ignore[arg-type]
+        identity = await session.scalar(select(DatabaseIdentity.identity).where(DatabaseIdentity.id == 1))
+    assert identity is not None
+    return identity

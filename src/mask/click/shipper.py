@@ -32,6 +32,8 @@ from sqlalchemy import Table, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from mask.click import ownership
+from mask.click import repository as click_repository
 from mask.click.enrichment import Enricher
 from mask.click.journal import HEADER, MAGIC, MAX_RECORD, NEW_SUFFIX, decode_payload, is_segment, quarantine_dir
 from mask.click.schemas import RawClick
@@ -206,6 +208,7 @@ class JournalShipper:
         self.stored = 0  # clicks stored (new or not) by this shipper
         self.quarantined = 0  # pieces set aside by this shipper
         self._id: str | None = None
+        self._database: str | None = None  # this database's identity (mask.click.ownership), read once
         self._positions: dict[str, int] = {}  # segment key → position, as this shipper last committed it
         self._lock = asyncio.Lock()  # one batch at a time per process (drain() and the loop)
         self._wake = asyncio.Event()
@@ -250,6 +253,9 @@ class JournalShipper:
         try:
             while await self.ship_once():
                 pass
+        except ownership.JournalOfAnotherDatabase as error:
+            logger.error("%s", error)
+            return False
         except Exception:
             logger.exception("shipping the click journal failed; the clicks stay in it to be retried")
             return False
@@ -262,6 +268,7 @@ class JournalShipper:
             if self.cpu_gate is not None:
                 await self.cpu_gate.wait(give_up=lambda: self._stopping)
             try:
+                await self.claim()
                 if not started:
                     assert self.before_start is not None
                     await self.before_start()
@@ -272,6 +279,9 @@ class JournalShipper:
                     continue
                 if self.cpu_gate is not None:
                     self.cpu_gate.caught_up()  # nothing left: a later burst may pause storing a full bound again
+            except ownership.JournalOfAnotherDatabase as error:
+                logger.error("%s", error)  # an operator's mistake to fix, not a failure to retry soon
+                pause = MAX_RETRY_PAUSE
             except Exception:
                 logger.exception("shipping the click journal failed; the clicks stay in it to be retried")
                 pause = min(max(pause * 2, 0.5), MAX_RETRY_PAUSE)
@@ -286,9 +296,18 @@ class JournalShipper:
             return []
         return sorted(name for name in names if is_segment(name))
 
+    async def claim(self) -> None:
+        """Make sure the journal is this database's (mask.click.ownership); raises JournalOfAnotherDatabase."""
+        if self._database is None:
+            async with session_scope(self.sessionmaker) as session:
+                self._database = await click_repository.database_identity(session)
+        ownership.claim(self.directory, self._database)
+
     async def ship_once(self) -> bool:
-        """One batch from the oldest segment with something to do; False when there was nothing."""
+        """One batch from the oldest segment with something to do; False when there was nothing. Checked before
+        each: another database's server may have been pointed at this journal meanwhile."""
         async with self._lock:
+            await self.claim()
             for name in self.segments():
                 if await self._ship_segment(name):
                     return True

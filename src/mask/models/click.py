@@ -113,6 +113,19 @@ class ClickJournalPosition(Base):
     position: Mapped[int] = mapped_column(BigInteger)  # bytes of the segment stored or set aside
 
 
+class DatabaseIdentity(Base):
+    """This database's name for itself: one row, a random id made the first time a click journal is shipped into
+    it. A journal records the identity of the database it ships into (mask.click.ownership), so a journal left by
+    a server of another database is never shipped into this one. A dump restored elsewhere keeps it (the same
+    clicks' home); a database created anew gets a new one."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # always 1
+    identity: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ClickRetentionMark(Base):
     """How far MASK_CLICK_RETENTION_DAYS has dropped raw clicks: every click before `dropped_before` (a UTC day's
     start) may be gone, while the rollups still count it. One row (id 1), moved forward only; written before the
