@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mask.click.journal import ClickJournal
-from mask.click.schemas import UTM_NAMES, ClickRow, RawClick, orphan_row
+from mask.click.schemas import UTM_NAMES, ClickRow, OrphanType, RawClick, orphan_row
 from mask.click.shipper import JournalShipper
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -113,7 +113,7 @@ class ClickTracker:
         at: float,
         workspace_id: str,
         domain: str,
-        orphan_type: str,
+        orphan_type: OrphanType,
         user_agent: bytes,
         referrer: bytes,
         prefetch: bool,

@@ -6,7 +6,7 @@ not yet active → expired (the app's own branch) / click limit → password →
 policy (`None`) and never reaches this module: its cost on the redirect path is one attribute check.
 
 `Decider.decide` answers by itself when the click is stopped (a password page, a not-yet-active page, a spent
-limit without `expired_url`) and returns None; otherwise it returns the `Verdict` the app redirects with.
+limit, whose hits are orphans) and returns None; otherwise it returns the `Verdict` the app redirects with.
 
 Links with only targeting rules, A/B variants or a status (the common case) take `Decider.quick` first: no
 coroutine, no `Request`, the user agent as the app read it; the rules' answer remembered per link by what they
