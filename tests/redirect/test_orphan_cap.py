@@ -37,3 +37,23 @@ async def test_orphan_hits_beyond_the_cap_are_answered_but_not_recorded(
     assert [c.orphan_type for c in stored if c.workspace_id == other.workspace_id] == ["domain_root"]
     assert sum(1 for c in stored if c.orphan_type is None) == 5  # clicks are never capped
     assert app.services.clicks.tracker.orphans.dropped == 7
+
+
+async def test_hits_on_a_spent_click_limit_share_the_workspaces_orphan_cap(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    await add_domain(client, app, tenant, "go.brand.test")
+    await create_link(client, tenant, slug="once", max_clicks=1)
+    headers = {"User-Agent": BROWSER}
+    assert [(await client.get("/once", headers=headers)).status_code for _ in range(3)] == [302, 410, 410]
+    for n in range(3):  # the cap of 3 has room for one more: the first of these
+        assert (await client.get(f"/scan-{n}", headers={**headers, "Host": "go.brand.test"})).status_code == 404
+    assert (await client.get("/once", headers=headers)).status_code == 410  # answered, beyond the cap
+    stored = await stored_clicks(app)
+    assert [(c.orphan_type, c.path) for c in stored] == [
+        (None, None),
+        ("limit_reached", "/once"),
+        ("limit_reached", "/once"),
+        ("unknown_slug", "/scan-0"),
+    ]
+    assert app.services.clicks.tracker.orphans.dropped == 3

@@ -3,6 +3,7 @@ their own kind, never in a link's counts, and asked about with `kind=orphan`."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 from sqlalchemy import update
 
 from mask.app import MaskApp
-from mask.click.schemas import EnrichedClick
+from mask.click.schemas import ORPHAN_TYPES, EnrichedClick
 from mask.db import session_scope
 from mask.models.link import Link
 from mask.webhook.clicks import record_link_clicks
@@ -98,6 +99,13 @@ async def test_orphan_hits_are_recorded_apart_and_never_counted_as_clicks(
     }
     paths = await _analytics(client, tenant, kind="orphan", group_by="paths")
     assert {row["path"]: row["clicks"] for row in paths["data"]} == {"/": 1, "/nope": 2, "/gone": 1, "/moved": 1}
+    # Filtered on what only orphans have: their type and path (any of, or excluded).
+    unknown = await _analytics(
+        client, tenant, kind="orphan", orphan_type="unknown_slug", group_by="paths", bots="include"
+    )
+    assert {row["path"]: row["clicks"] for row in unknown["data"]} == {"/nope": 2, "/wp-login.php": 1}
+    assert (await _analytics(client, tenant, kind="orphan", path="/nope,/"))["clicks"] == 3
+    assert (await _analytics(client, tenant, kind="orphan", path="-/nope", orphan_type="-domain_root"))["clicks"] == 2
     expired = await _analytics(client, tenant, kind="orphan", group_by="links")
     assert {row["link_id"] for row in expired["data"]} == {gone["id"], moved["id"]}
     bots = await _analytics(client, tenant, kind="orphan", group_by="bots")
@@ -123,6 +131,15 @@ async def test_orphan_breakdowns_need_kind_orphan_and_views_refuse_it(
         assert response.status_code == 422
         error = response.json()["error"]["errors"][0]
         assert (error["param"], error["code"]) == ("group_by", "orphan_only")
+    for name, value in (("orphan_type", "unknown_slug"), ("path", "/nope")):
+        response = await client.get("/v1/analytics/clicks", params={name: value}, headers=tenant.headers)
+        assert response.status_code == 422
+        error = response.json()["error"]["errors"][0]
+        assert (error["param"], error["code"]) == (name, "orphan_only")
+    wrong = await client.get(
+        "/v1/analytics/clicks", params={"kind": "orphan", "orphan_type": "lost"}, headers=tenant.headers
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"]["errors"][0]["code"] == "invalid_orphan_type"
     bad_kind = await client.get("/v1/analytics/clicks", params={"kind": "lost"}, headers=tenant.headers)
     assert bad_kind.status_code == 422 and bad_kind.json()["error"]["errors"][0]["param"] == "kind"
     views = await client.get("/v1/analytics/views", params={"kind": "orphan"}, headers=tenant.headers)
@@ -164,3 +181,71 @@ async def test_an_expired_links_hit_never_fires_link_clicked(
     async with session_scope(app.context.sessionmaker) as session:
         assert await record_link_clicks(session, clicks=[orphan]) == 0
         assert await record_link_clicks(session, clicks=[click]) == 1
+
+
+async def test_hits_after_a_spent_click_limit_are_limit_reached_orphans_never_clicks(
+    client: httpx.AsyncClient, tenant: Tenant, make_tenant: TenantFactory, app: MaskApp
+) -> None:
+    few = await create_link(client, tenant, slug="few", max_clicks=2)
+    then = await create_link(client, tenant, slug="then", max_clicks=1, expired_url="https://example.com/sold-out")
+
+    assert [(await client.get("/few", headers=HUMAN)).status_code for _ in range(4)] == [302, 302, 410, 410]
+    assert (await client.head("/few", headers=HUMAN)).status_code == 410  # HEAD: answered, not recorded
+    assert (await client.get("/few", headers={"User-Agent": GOOGLEBOT})).status_code == 410  # a bot, once spent
+    answers = [await client.get("/then?utm_source=mail", headers=HUMAN) for _ in range(3)]
+    assert [(a.status_code, a.headers["location"]) for a in answers] == [
+        (302, "https://example.com/page?utm_source=mail"),
+        (302, "https://example.com/sold-out"),  # the link's expired_url, as before, but no longer a click
+        (302, "https://example.com/sold-out"),
+    ]
+
+    stored = await stored_clicks(app)
+    assert [(c.link_id, c.orphan_type, c.path, c.traffic_type) for c in stored] == [
+        (few["id"], None, None, "human"),
+        (few["id"], None, None, "human"),
+        (few["id"], "limit_reached", "/few", "human"),
+        (few["id"], "limit_reached", "/few", "human"),
+        (few["id"], "limit_reached", "/few", "bot"),
+        (then["id"], None, None, "human"),
+        (then["id"], "limit_reached", "/then", "human"),
+        (then["id"], "limit_reached", "/then", "human"),
+    ]
+    assert {c.destination_url for c in stored if c.orphan_type is not None} == {None}
+
+    # Nowhere a click is counted: the link's counter, totals, breakdowns, event lists, the limit itself.
+    for link, limit in ((few, 2), (then, 1)):
+        body = (await client.get(f"/v1/links/{link['id']}", headers=tenant.headers)).json()
+        assert (body["clicks"], body["clicks_remaining"]) == (limit, 0)
+        assert (await _analytics(client, tenant, link_id=link["id"], bots="include"))["clicks"] == limit
+    assert (await _analytics(client, tenant, bots="include"))["clicks"] == 3
+    links = await _analytics(client, tenant, group_by="links", bots="include")
+    assert {row["link_id"]: row["clicks"] for row in links["data"]} == {few["id"]: 2, then["id"]: 1}
+    destinations = await _analytics(client, tenant, group_by="destinations", link_id=few["id"], bots="include")
+    assert sum(row["clicks"] for row in destinations["data"]) == 2
+    events = await client.get(
+        "/v1/analytics/events", params={"interval": "all", "bots": "include"}, headers=tenant.headers
+    )
+    assert len(events.json()["data"]) == 3
+
+    # kind=orphan: their own type, naming the link.
+    types = await _analytics(client, tenant, kind="orphan", group_by="orphan_types", bots="include")
+    assert types["data"] == [{"orphan_type": "limit_reached", "clicks": 5, "unique_clicks": 2}]
+    spent = await _analytics(client, tenant, kind="orphan", group_by="links")
+    assert {row["link_id"]: row["clicks"] for row in spent["data"]} == {few["id"]: 2, then["id"]: 2}
+    assert (await _analytics(client, tenant, kind="orphan", link_id=few["id"]))["clicks"] == 2
+
+    # Another workspace sees none of it, and cannot ask about the link.
+    other = await make_tenant()
+    assert (await _analytics(client, other, kind="orphan", bots="include"))["clicks"] == 0
+    assert (await _analytics(client, other, kind="orphan", group_by="orphan_types", bots="include"))["data"] == []
+    foreign = await client.get(
+        "/v1/analytics/clicks", params={"kind": "orphan", "link_id": few["id"]}, headers=other.headers
+    )
+    assert foreign.status_code == 404
+
+
+async def test_the_openapi_names_and_explains_every_orphan_type(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/v1/openapi.json")).json()["components"]["schemas"]
+    rows = json.dumps(schemas["OrphanTypeClicks"])
+    assert all(f'"{name}"' in rows for name in ORPHAN_TYPES)
+    assert all(f"`{name}`" in rows for name in ORPHAN_TYPES)  # each one explained in the description

@@ -36,8 +36,8 @@ Only human clicks count unless `bots` says otherwise, so `group_by=count&link_id
 link's `clicks`. Every hit is stored with its `traffic_type` (`human`, `bot`, `preview`, `prefetch`):
 `group_by=traffic_types` says what was left out and why, `group_by=bots` which bots, and `traffic_type` filters
 on it. `kind=orphan` asks about hits that found no link (unknown slugs and roots of the workspace's own domains,
-expired links; `group_by=orphan_types|paths`), which no other answer counts. `unique_clicks` counts a visitor's
-first click of the (UTC) day on a link or bio page.
+expired links, links whose click limit is spent; `group_by=orphan_types|paths`), which no other answer counts.
+`unique_clicks` counts a visitor's first click of the (UTC) day on a link or bio page.
 `format=csv` or `Accept: text/csv` returns the same rows as CSV. Invalid parameters are `422` naming the
 parameter; a `link_id` that is not one of the workspace's links is `404`. Bio page views are not clicks (see
 `GET /v1/analytics/views`).

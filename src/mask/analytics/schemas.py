@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from mask.analytics.query import BotMode
 from mask.analytics.timerange import Granularity, Interval
+from mask.click.schemas import ORPHAN_TYPES, OrphanType
 from mask.kit.schemas import UTCDatetime
 from mask.link.schemas import ImportedClicks
 
@@ -69,7 +70,9 @@ DIMENSION_KEYS: dict[GroupBy, tuple[str, str]] = {
     GroupBy.bots: ("bot_name", "The bot's or link-preview fetcher's short name, e.g. `googlebot`; null when unknown."),
     GroupBy.orphan_types: (
         "orphan_type",
-        "What an orphan hit found (`kind=orphan`): `unknown_slug`, `domain_root` or `expired_link`.",
+        "What an orphan hit found (`kind=orphan`): `unknown_slug` (no link with that path on the workspace's "
+        "own domain), `domain_root` (the domain's `/`), `expired_link` (a link past `expires_at`) or "
+        "`limit_reached` (a link whose `max_clicks` are spent); the last two name the link in `link_id`.",
     ),
     GroupBy.paths: ("path", "The path an orphan hit asked for (`kind=orphan`), e.g. `/wp-login.php`."),
     GroupBy.destinations: (
@@ -175,6 +178,19 @@ class ClickFilterParams(BaseModel):
         max_length=2000,
         description=FILTER_HELP + " `human`, `bot`, `preview` or `prefetch`; with it, `bots` defaults to `include`.",
     )
+    orphan_type: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP
+        + " With `kind=orphan` only: "
+        + ", ".join(f"`{name}`" for name in ORPHAN_TYPES)
+        + " (see `group_by=orphan_types`).",
+    )
+    path: str | None = Field(
+        default=None,
+        max_length=2000,
+        description=FILTER_HELP + " With `kind=orphan` only: the path an orphan hit asked for, e.g. `/wp-login.php`.",
+    )
     bots: BotMode | None = Field(
         default=None,
         description="`exclude`: human clicks only, as the link's `clicks` counts them; `include`: every traffic "
@@ -184,8 +200,8 @@ class ClickFilterParams(BaseModel):
     kind: Literal["click", "orphan"] = Field(
         default="click",
         description="`click` (default): hits on links and bio blocks. `orphan`: hits that found no link to count "
-        "(an unknown slug or the root of the workspace's own domain, an expired link), never part of any link's "
-        "numbers; see `group_by=orphan_types|paths`.",
+        "(an unknown slug or the root of the workspace's own domain, an expired link, a link whose click limit is "
+        "spent), never part of any link's numbers; see `group_by=orphan_types|paths`.",
     )
 
 
@@ -230,7 +246,11 @@ FILTER_PARAMS = (
     "destination_url",
     "variant",
     "rule_index",
+    "orphan_type",  # kind=orphan only (ORPHAN_FILTERS)
+    "path",
 )
+# Filters on what only orphan hits have: a question about clicks refuses them.
+ORPHAN_FILTERS = ("orphan_type", "path")
 
 
 CLICKS_HELP = "Clicks (human only unless `bots` says otherwise)."
@@ -311,7 +331,7 @@ class BioBlocksBreakdown(BaseModel):
 def _breakdown_model(group_by: GroupBy, key: str, description: str) -> type[BaseModel]:
     title = "".join(part.title() for part in key.split("_"))
     fields: dict[str, Any] = {
-        key: (str | None, Field(description=description)),
+        key: (OrphanType | None if key == "orphan_type" else str | None, Field(description=description)),
         "clicks": (int, _clicks()),
         "unique_clicks": (int, _unique()),
     }
@@ -436,8 +456,8 @@ class ClickEvent(BaseModel):
         description="`human`, `bot`, `preview` (a link-preview fetcher) or `prefetch`; only `human` is counted."
     )
     bot_name: str | None = Field(description="A bot's or preview fetcher's short name (e.g. `slackbot`).")
-    orphan_type: str | None = Field(
-        description="An orphan hit's `unknown_slug`, `domain_root` or `expired_link` (`kind=orphan`); null for a click."
+    orphan_type: OrphanType | None = Field(
+        description="What an orphan hit found (`kind=orphan`; see `group_by=orphan_types`); null for a click."
     )
     path: str | None = Field(description="The path an orphan hit asked for; null for a click.")
     destination_url: str | None = Field(

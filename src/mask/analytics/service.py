@@ -42,6 +42,7 @@ from mask.analytics.schemas import (
     DIMENSION_KEYS,
     FILTER_PARAMS,
     INDEX_KEYS,
+    ORPHAN_FILTERS,
     ORPHAN_ONLY,
     AnalyticsParams,
     BioBlockClicks,
@@ -68,7 +69,7 @@ from mask.analytics.timerange import (
 from mask.bio_page import service as bio_page_service
 from mask.bio_page.repository import BioPageRepository
 from mask.bio_page.service import BioPageNotFound
-from mask.click.schemas import TRIGGERS, EnrichedClick
+from mask.click.schemas import ORPHAN_TYPES, TRIGGERS, EnrichedClick
 from mask.click.traffic import TRAFFIC_TYPES
 from mask.event import service as event_service
 from mask.kit.errors import FieldError, NotFound, ValidationFailed
@@ -286,6 +287,9 @@ async def resolve_query(
         errors.append(
             FieldError("group_by", "orphan_only", f"`{group_by.value}` breaks down orphan hits: add `kind=orphan`.")
         )
+    for name in ORPHAN_FILTERS:
+        if params.kind != "orphan" and getattr(params, name) is not None:
+            errors.append(FieldError(name, "orphan_only", f"`{name}` filters orphan hits: add `kind=orphan`."))
     if params.kind == "orphan" and params.bio_page_id is not None:
         errors.append(FieldError("bio_page_id", "invalid_for_orphans", "Orphan hits never belong to a bio page."))
     if errors:
@@ -444,6 +448,8 @@ def _check_value(name: str, value: str) -> tuple[str, str] | None:
         return "invalid_country", f"`{value}` is not an ISO 3166-1 alpha-2 country code (e.g. US, DE)."
     if name == "trigger" and value not in TRIGGERS:
         return "invalid_trigger", f"`{value}` is not a trigger; one of {', '.join(TRIGGERS)}."
+    if name == "orphan_type" and value not in ORPHAN_TYPES:
+        return "invalid_orphan_type", f"`{value}` is not an orphan type; one of {', '.join(ORPHAN_TYPES)}."
     if name == "traffic_type" and value not in TRAFFIC_TYPES:
         return "invalid_traffic_type", f"`{value}` is not a traffic type; one of {', '.join(TRAFFIC_TYPES)}."
     if name in INTEGER_DECISIONS and not (value.isascii() and value.isdigit() and int(value) <= MAX_INDEX):

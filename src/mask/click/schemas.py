@@ -4,15 +4,17 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from mask.kit.ids import new_click_ids
 from mask.kit.time import isoformat_z
 
 # What led to a click (clicks.trigger): the short URL itself, a QR code scan, a bio page.
 TRIGGERS = ("link", "qr", "bio")
-# What an orphan hit found (clicks.orphan_type): no link with that slug, the domain's root, an expired link.
-ORPHAN_TYPES = ("unknown_slug", "domain_root", "expired_link")
+# What an orphan hit found (clicks.orphan_type): no link with that slug, the domain's root, an expired link, a link
+# whose click limit is spent (its own type: the owner can raise the limit; an expired link needs a new date).
+OrphanType = Literal["unknown_slug", "domain_root", "expired_link", "limit_reached"]
+ORPHAN_TYPES: tuple[str, ...] = get_args(OrphanType)
 MAX_PATH = 500  # an orphan hit's path is kept to its first 500 characters
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from mask.click.journal import ClickJournal
-from mask.click.schemas import UTM_NAMES, ClickRow, RawClick
+from mask.click.schemas import UTM_NAMES, ClickRow, OrphanType, RawClick, orphan_row
 from mask.click.shipper import JournalShipper
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -104,6 +105,38 @@ class ClickTracker:
                 raise TypeError(f"not a UTM field: {name!r}")
             setattr(click, name, value)
         await self.submit(click)
+
+    async def record_orphan(
+        self,
+        scope: Mapping[str, Any],
+        *,
+        at: float,
+        workspace_id: str,
+        domain: str,
+        orphan_type: OrphanType,
+        user_agent: bytes,
+        referrer: bytes,
+        prefetch: bool,
+        link_id: str | None = None,
+    ) -> None:
+        """Record a hit that found no link to count (mask.click.schemas.ORPHAN_TYPES: an unknown slug, a domain
+        root, an expired link, a spent click limit), within this worker's cap per workspace and minute
+        (MASK_ORPHAN_HITS_PER_MINUTE). `link_id` names the link an expired or spent hit asked for."""
+        if not self.enabled or not self.orphans.admit(workspace_id, at):
+            return
+        row = orphan_row(
+            at=at,
+            workspace_id=workspace_id,
+            domain=domain,
+            orphan_type=orphan_type,
+            path=scope["path"] or "/",
+            ip=client_ip(scope, self.settings.trusted_proxy_networks),
+            user_agent=user_agent.decode("latin-1"),
+            referrer=referrer.decode("latin-1"),
+            prefetch=prefetch,
+            link_id=link_id,
+        )
+        await self.record_row(row)
 
     def record_row(self, row: ClickRow) -> asyncio.Future[None]:
         """The redirect's hot path: a click in row form (`RawClick.to_row()`'s layout, `link_click_row`), on the

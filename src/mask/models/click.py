@@ -58,7 +58,7 @@ class Click(Base):
     trigger: Mapped[str] = mapped_column(String(8), default="link", server_default="link")
     # What the hit was (mask.click.traffic): human, bot, preview (a link-preview fetcher) or prefetch; only
     # `human` is counted in `clicks`, and `is_bot` is true for every other type. `bot_name`: the crawler's short
-    # name. `orphan_type` (unknown_slug, domain_root, expired_link) marks a hit that found no link to count: it is
+    # name. `orphan_type` (mask.click.schemas.ORPHAN_TYPES) marks a hit that found no link to count: it is
     # never a click, a view or part of a link's counts, only `kind=orphan` sees it; `path` is what it asked for.
     traffic_type: Mapped[str] = mapped_column(String(8), default="human", server_default="human")
     bot_name: Mapped[str | None] = mapped_column(String(32), default=None)

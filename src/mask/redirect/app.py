@@ -2,9 +2,9 @@
 
 Three steps, as in Shlink's tracking action: resolve (cache, database on a miss), decide and hand over the
 click (GET only: HEAD is never recorded; a prefetch is recorded as one, not counted), answer. A hit that finds
-no link to count (an unknown slug or the root of a workspace's domain, an expired link) is recorded as an
-orphan (mask.click.schemas.ORPHAN_TYPES). No FastAPI, no dependency injection, no ORM
-session on a cache hit, no JSON error machinery.
+no link to count (an unknown slug or the root of a workspace's domain, an expired link, a spent click limit in
+mask.redirect.decision) is recorded as an orphan (mask.click.schemas.ORPHAN_TYPES). No FastAPI, no dependency
+injection, no ORM session on a cache hit, no JSON error machinery.
 
 The answer is `302 Found` with `Cache-Control: private, no-store, max-age=0`: a 301, or a 302 a browser or
 proxy may store, would send repeat visitors straight to the destination and their clicks would never be
@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mask.click.schemas import ClickRow, link_click_row, orphan_row, prefetch_row
+from mask.click.schemas import ClickRow, link_click_row, prefetch_row
 from mask.click.tracker import ClickTracker
 from mask.config import Settings
 from mask.kit.net import client_ip
@@ -114,8 +114,16 @@ class RedirectApp:
                 return
             # An orphan hit on a workspace's own domain (the shared short domain's unknown slugs are nobody's).
             if method == "GET" and state.workspace_id is not None and fallback.is_orphan(slug):
-                orphan = "domain_root" if slug == "" else "unknown_slug"
-                await self._orphan(scope, state.workspace_id, domain, orphan, now, user_agent, referrer, prefetch)
+                await self.tracker.record_orphan(
+                    scope,
+                    at=now,
+                    workspace_id=state.workspace_id,
+                    domain=domain,
+                    orphan_type="domain_root" if slug == "" else "unknown_slug",
+                    user_agent=user_agent,
+                    referrer=referrer,
+                    prefetch=prefetch,
+                )
             await fallback.answer(send, state, slug, accept, head=head)
             return
         if target.disabled or target.suspended:
@@ -148,8 +156,16 @@ class RedirectApp:
         query, trigger = split_trigger(scope["query_string"])
         if target.expires_at is not None and now >= target.expires_at:
             if method == "GET":  # an expired link's hit: an orphan, never one of the link's clicks
-                await self._orphan(
-                    scope, target.workspace_id, domain, "expired_link", now, user_agent, referrer, prefetch, target
+                await self.tracker.record_orphan(
+                    scope,
+                    at=now,
+                    workspace_id=target.workspace_id,
+                    domain=domain,
+                    orphan_type="expired_link",
+                    user_agent=user_agent,
+                    referrer=referrer,
+                    prefetch=prefetch,
+                    link_id=target.link_id,
                 )
             if target.expired_location is None:
                 if state.expired_url is not None:
@@ -186,36 +202,6 @@ class RedirectApp:
         headers = (location_header, NO_STORE, EMPTY, NOINDEX) if state.noindex else (location_header, NO_STORE, EMPTY)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(EMPTY_BODY)
-
-    async def _orphan(
-        self,
-        scope: Scope,
-        workspace_id: str,
-        domain: str,
-        orphan_type: str,
-        now: float,
-        user_agent: bytes,
-        referrer: bytes,
-        prefetch: bool,
-        target: Target | None = None,
-    ) -> None:
-        """Record a hit that found no link to count (mask.click.schemas.ORPHAN_TYPES), within this worker's cap
-        per workspace and minute (MASK_ORPHAN_HITS_PER_MINUTE)."""
-        if not self.tracker.enabled or not self.tracker.orphans.admit(workspace_id, now):
-            return
-        row = orphan_row(
-            at=now,
-            workspace_id=workspace_id,
-            domain=domain,
-            orphan_type=orphan_type,
-            path=scope["path"] or "/",
-            ip=client_ip(scope, self.trusted),
-            user_agent=user_agent.decode("latin-1"),
-            referrer=referrer.decode("latin-1"),
-            prefetch=prefetch,
-            link_id=target.link_id if target is not None else None,
-        )
-        await self.tracker.record_row(row)
 
 
 async def _page(

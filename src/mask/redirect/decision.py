@@ -6,7 +6,7 @@ not yet active → expired (the app's own branch) / click limit → password →
 policy (`None`) and never reaches this module: its cost on the redirect path is one attribute check.
 
 `Decider.decide` answers by itself when the click is stopped (a password page, a not-yet-active page, a spent
-limit without `expired_url`) and returns None; otherwise it returns the `Verdict` the app redirects with.
+limit, whose hits are orphans) and returns None; otherwise it returns the `Verdict` the app redirects with.
 
 Links with only targeting rules, A/B variants or a status (the common case) take `Decider.quick` first: no
 coroutine, no `Request`, the user agent as the app read it; the rules' answer remembered per link by what they
@@ -42,7 +42,7 @@ from mask.public.domains import DomainState
 from mask.public.pages import is_tracked
 from mask.rate_limit.limiter import Limiter, Quota
 from mask.redirect import fallback
-from mask.redirect.destination import Destination, split_trigger
+from mask.redirect.destination import split_trigger
 from mask.redirect.pages import EXPIRED, METHOD_NOT_ALLOWED, NO_STORE, NOT_YET_ACTIVE, TOO_LARGE, Page, wants_json
 from mask.redirect.policy import Policy, Verdict
 from mask.redirect.previews import is_preview_bot
@@ -236,7 +236,8 @@ class Decider:
         if target.expires_at is not None and now >= target.expires_at:
             return policy.default  # the app's expiry branch answers
         if policy.exhausted:
-            return await self._spent(target, send, accept, head=head, state=state)
+            await self._spent(target, scope, send, now=now, accept=accept, prefetch=prefetch, state=state)
+            return None
         request = Request.of(scope, ip=client_ip(scope, self.trusted), accept=accept, tracked=tracked)
         if policy.preview is not None and is_preview_bot(request.user_agent):
             if method == "GET" and self.tracker is not None and self.tracker.enabled:
@@ -260,7 +261,8 @@ class Decider:
             reserved = await reserve_click(self.engine, target.link_id)
             if reserved is None:
                 policy.exhausted = True
-                return await self._spent(target, send, accept, head=head, state=state)
+                await self._spent(target, scope, send, now=now, accept=accept, prefetch=prefetch, state=state)
+                return None
             if reserved >= policy.max_clicks:
                 policy.exhausted = True
                 self._limit_reached(target.link_id)
@@ -359,16 +361,29 @@ class Decider:
         return self._locate
 
     async def _spent(
-        self, target: Target, send: Send, accept: bytes, *, head: bool, state: DomainState
-    ) -> Verdict | None:
-        """A link whose click limit is spent behaves as expired: its `expired_url`, the domain's, or 410."""
+        self, target: Target, scope: Scope, send: Send, *, now: float, accept: bytes, prefetch: bool, state: DomainState
+    ) -> None:
+        """A link whose click limit is spent answers as an expired one: its `expired_url`, the domain's, or 410.
+        A GET is recorded as an orphan hit (`limit_reached`, with the link's id), never as one of its clicks."""
+        head = scope["method"] == "HEAD"
+        if scope["method"] == "GET" and self.tracker is not None:
+            await self.tracker.record_orphan(
+                scope,
+                at=now,
+                workspace_id=target.workspace_id,
+                domain=target.domain,
+                orphan_type="limit_reached",
+                user_agent=_header(scope, b"user-agent"),
+                referrer=_header(scope, b"referer"),
+                prefetch=prefetch,
+                link_id=target.link_id,
+            )
         if target.expired_location is not None:
-            return Verdict(Destination.build(target.expired_location, {}), url=target.expired_location)
-        if state.expired_url is not None:
+            await fallback.redirect(send, state, target.expired_location)
+        elif state.expired_url is not None:
             await fallback.redirect(send, state, state.expired_url)
         else:
             await fallback.page(send, EXPIRED, accept, head=head, noindex=state.noindex)
-        return None
 
     async def _record_preview(
         self, target: Target, scope: Scope, request: Request, now: float, *, prefetch: bool

@@ -798,7 +798,7 @@ class ClickEvent(Model):
     trigger: str
     traffic_type: str  # human, bot, preview (a link-preview fetcher), prefetch; only human is counted
     bot_name: str | None  # a bot's or preview fetcher's short name, e.g. "googlebot"
-    orphan_type: str | None  # kind="orphan": unknown_slug, domain_root or expired_link
+    orphan_type: str | None  # kind="orphan": unknown_slug, domain_root, expired_link or limit_reached
     path: str | None  # kind="orphan": the path asked for
     destination_url: str | None  # where the decision engine sent the click; null for a plain link
     rule_index: int | None  # the targeting rule that matched (0-based)

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from mask.analytics import service as analytics_service
 from mask.analytics import views as views_service
 from mask.analytics.export import to_csv
-from mask.analytics.schemas import FILTER_PARAMS, AnalyticsParams, GroupBy
+from mask.analytics.schemas import FILTER_PARAMS, ORPHAN_FILTERS, ORPHAN_ONLY, AnalyticsParams, GroupBy
 from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE
 from mask.bio_page import service as bio_page_service
 from mask.dashboard.countries import country_label
@@ -60,6 +60,17 @@ BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
     (GroupBy.bio_blocks, "Bio page blocks", "bio_block_id"),
     (GroupBy.triggers, "Clicks, QR scans, bio pages", "trigger"),
 ]
+# Hits that found no link (`kind=orphan`): a section of their own on the workspace's page.
+ORPHAN_BREAKDOWNS: list[tuple[GroupBy, str, str]] = [
+    (GroupBy.orphan_types, "What they asked for", "orphan_type"),
+    (GroupBy.paths, "Paths asked for", "path"),
+]
+ORPHAN_LABELS = {  # mask.click.schemas.ORPHAN_TYPES as people say them
+    "unknown_slug": "Unknown slug",
+    "domain_root": "Domain root (/)",
+    "expired_link": "Expired link",
+    "limit_reached": "Click limit reached",
+}
 # A link's own page: what varies between the clicks of one link.
 LINK_BREAKDOWNS = [
     item
@@ -158,6 +169,13 @@ def link_query(page: Page, link_id: str) -> dict[str, str]:
 
 
 def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> AnalyticsParams:
+    """The API's parameters for one question. The page's orphan filters (`orphan_type`, `path`) narrow only its
+    orphan hits: a question about clicks leaves them out (the API refuses them there), one about orphan hits
+    (`kind=orphan`, which `orphan_types` and `paths` imply) keeps them."""
+    if group_by in ORPHAN_ONLY:
+        extra.setdefault("kind", "orphan")
+    if extra.get("kind") != "orphan":
+        query = {name: value for name, value in query.items() if name not in ORPHAN_FILTERS}
     return AnalyticsParams.model_validate({**query, "group_by": group_by.value, **extra})
 
 
@@ -168,6 +186,8 @@ def _label(key: str, value: str | None, item: dict[str, Any], names: dict[str, s
         return (item.get("short_url") or "(deleted link)").split("://", 1)[-1], value
     if key == "trigger":
         return TRIGGER_LABELS.get(value or "", value or "Unknown"), value
+    if key == "orphan_type":
+        return ORPHAN_LABELS.get(value or "", value or "Unknown"), value
     if key == "bio_page_id":
         return names.get(value or "", value or "Unknown"), value
     if key == "bio_block_id":  # no block filter in the API: the row filters on its page
@@ -254,7 +274,7 @@ async def report(
     filters = [
         (name, _filter_text(name, value), _url(base, query, **{name: None}))
         for name, value in query.items()
-        if name in FILTER_PARAMS or name == "tags"
+        if (name in FILTER_PARAMS and name not in ORPHAN_FILTERS) or name == "tags"
     ]
     imported = getattr(totals, "imported_clicks", None)  # one link, imported with another shortener's total
     return {
@@ -298,6 +318,13 @@ async def _page_views(page: Page, query: dict[str, str]) -> int | None:
 
 def _filter_text(name: str, value: str) -> str:
     """A filter chip's value as people read it."""
+    if name == "orphan_type":
+        return ", ".join(
+            ORPHAN_LABELS.get(kind, kind)
+            if not kind.startswith("-")
+            else f"not {ORPHAN_LABELS.get(kind[1:], kind[1:])}"
+            for kind in value.split(",")
+        )
     if value == NONE_VALUE:
         return "none" if name in ("referrer", "referrer_url") or name.startswith("utm_") else "unknown"
     if name == "country":
@@ -340,6 +367,30 @@ async def _left_out(page: Page, query: dict[str, str]) -> str | None:
         return None
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"{listed} not counted"
+
+
+ORPHANS_ANCHOR = "#orphan-hits"
+
+
+async def orphan_report(page: Page, query: dict[str, str], *, base: str) -> dict[str, Any] | None:
+    """The page's "Hits that found no link" section: the orphan hits' total for the same range and filters
+    (`kind=orphan`, the API's question), its own filter chips, and two cards that load themselves (by type, by
+    path). None when the question cannot be about orphan hits (a bio page's: orphans never belong to one)."""
+    if "bio_page_id" in query:
+        return None
+    totals = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.count, kind="orphan")
+    )
+    total = int(getattr(totals, "clicks", 0))
+    return {
+        "totals": totals,
+        "filters": [
+            (name, _filter_text(name, value), _url(base, query, **{name: None}) + ORPHANS_ANCHOR)
+            for name, value in query.items()
+            if name in ORPHAN_FILTERS
+        ],
+        "breakdowns": _cards(page, query, ORPHAN_BREAKDOWNS) if total else [],
+    }
 
 
 @dataclass(frozen=True)
@@ -388,6 +439,7 @@ async def workspace_analytics(page: Page) -> Response:
     _inclusive_end(page, query)
     try:
         values = await report(page, query, breakdowns=BREAKDOWNS, base=base)
+        values["orphans"] = await orphan_report(page, query, base=base)
     except (MaskError, ValidationError) as error:
         message = error.message if isinstance(error, MaskError) else "These analytics parameters are not valid."
         return page.render("analytics.html", status=getattr(error, "status_code", 422), problem=message, reset_url=base)
@@ -451,7 +503,8 @@ async def breakdown(page: Page) -> Response:
     """One breakdown card: what the analytics page loads for each card (or, without script, a page of its own).
     `rows=all` expands it to ALL_ROWS rows."""
     query = _query(page)
-    chosen = next((item for item in BREAKDOWNS if item[0].value == page.request.query_params.get("group_by")), None)
+    asked = page.request.query_params.get("group_by")
+    chosen = next((item for item in (*BREAKDOWNS, *ORPHAN_BREAKDOWNS) if item[0].value == asked), None)
     if chosen is None:
         raise analytics_service.AnalyticsLinkNotFound("No such breakdown.")
     group_by, title, key = chosen
@@ -475,10 +528,11 @@ async def breakdown(page: Page) -> Response:
         expanded=expanded,
     )
     base = f"{page.base}/analytics"
+    anchor = ORPHANS_ANCHOR if group_by in ORPHAN_ONLY else ""  # a filter on an orphan row lands on their section
     values: dict[str, Any] = {
         "section": card,
         "shown_before": ROWS,
-        "filter_url": lambda name, value: _url(base, query, **{name: value}),
+        "filter_url": lambda name, value: _url(base, query, **{name: value}) + anchor,
     }
     if page.request.headers.get("hx-request"):
         return page.render("analytics/_card.html", **values)

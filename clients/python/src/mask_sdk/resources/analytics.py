@@ -5,8 +5,8 @@ Both operations take the same parameters: a range (`interval`, or `start`/`end`,
 breakdowns `limit` and `unique`. What comes back depends on `group_by`: `ClickCount` for `"count"` (the default),
 `ClickTimeseries` for `"timeseries"`, a breakdown (`Breakdown[CountryClicks]`, `LinksBreakdown`, …) otherwise.
 `group_by="traffic_types"` says what was left out of the counts (bots, link previews, prefetches); `kind="orphan"`
-asks about hits that found no link (unknown slugs, domain roots, expired links), with `group_by="orphan_types"`
-or `"paths"`.
+asks about hits that found no link (unknown slugs, domain roots, expired links, links whose click limit is
+spent), with `group_by="orphan_types"` or `"paths"` and the `orphan_type` and `path` filters.
 
 What the decision engine decided for a click of a link with rules, an A/B test or a password can be broken down
 (`group_by="destinations" | "variants" | "rules"`) and filtered on (`destination_url`, `variant`, `rule_index`:
@@ -71,6 +71,8 @@ def _query(
     destination_url: Filter = None,
     variant: IndexFilter = None,
     rule_index: IndexFilter = None,
+    orphan_type: Filter = None,  # with kind="orphan" only
+    path: Filter = None,  # with kind="orphan" only
     bots: Literal["exclude", "include", "only"] | None = None,
     kind: Literal["click", "orphan"] | None = None,
     unique: bool | None = None,
@@ -143,6 +145,8 @@ def _events(
     destination_url: Filter = None,
     variant: IndexFilter = None,
     rule_index: IndexFilter = None,
+    orphan_type: Filter = None,  # with kind="orphan" only
+    path: Filter = None,  # with kind="orphan" only
     bots: Literal["exclude", "include", "only"] | None = None,
     kind: Literal["click", "orphan"] | None = None,
 ) -> Args:
@@ -182,6 +186,8 @@ class Events(Resource[R]):
         destination_url: Filter = None,
         variant: IndexFilter = None,
         rule_index: IndexFilter = None,
+        orphan_type: Filter = None,  # with kind="orphan" only
+        path: Filter = None,  # with kind="orphan" only
         bots: Literal["exclude", "include", "only"] | None = None,
         kind: Literal["click", "orphan"] | None = None,
         limit: int | None = None,
@@ -220,6 +226,8 @@ class Events(Resource[R]):
         destination_url: Filter = None,
         variant: IndexFilter = None,
         rule_index: IndexFilter = None,
+        orphan_type: Filter = None,  # with kind="orphan" only
+        path: Filter = None,  # with kind="orphan" only
         bots: Literal["exclude", "include", "only"] | None = None,
         kind: Literal["click", "orphan"] | None = None,
         limit: int | None = None,

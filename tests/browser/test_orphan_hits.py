@@ -1,0 +1,159 @@
+"""The analytics page's "Hits that found no link" in a real browser (Debian's chromium, Playwright) against a real
+`mask serve`, at desktop (1440×900) and phone (390×844) sizes: the section shows the orphan hits' total and its
+cards (by type, by path) once their rows have loaded, a path row filters it, and no page scrolls sideways, even
+with a 64-character slug among the paths. The hits are real redirects of links whose click limit is spent,
+stored by the server's background process. Screenshots go to test-artifacts/orphan-hits/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.backends import SqliteTemplate
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.test_dashboard import PASSWORD, _until, confirmation_link
+from tests.redirect.servers import MaskServer, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "orphan-hits"
+LONG_SLUG = "a-really-long-campaign-slug-that-ran-out-of-clicks-spring-2027-x"  # 64 characters, the most a slug has
+# Each link allows one click; every visit after it is an orphan hit (`limit_reached`).
+VISITS = {"once": 4, LONG_SLUG: 3}
+ORPHANS = sum(visits - 1 for visits in VISITS.values())
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
+    require_chromium()
+    port = free_port()
+    log = tmp_path_factory.mktemp("orphan-hits-browser") / "server.log"
+    env = {
+        "MASK_DATABASE_URL": sqlite_template.clone(),
+        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
+        "MASK_MAIL_DIR": str(log.parent / "mail"),
+    }
+    process = MaskServer(env, port=port, log=log).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any], str]]:
+    """A confirmed account whose limited links were visited past their limit: the browser's storage state and the
+    workspace's dashboard URL."""
+    context = chromium.new_context(user_agent=USER_AGENT)
+    page = context.new_page()
+    page.goto(server.url + "/app/signup")
+    page.get_by_label("Email").fill("orphans@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/app/signup/sent"))
+    page.goto(server.url + confirmation_link(server, "orphans@example.com"))
+    page.get_by_role("button", name="Confirm and continue").click()
+    page.wait_for_url(re.compile(r"/app/[\w-]+/links"))
+    workspace = page.url.split("/links")[0]
+    for slug in VISITS:  # the link form's POST, as the form sends it (the form itself is tested elsewhere)
+        page.goto(workspace + "/links/new")
+        token = page.locator("input[name=csrf_token]").first.input_value()
+        made = page.request.post(
+            workspace + "/links",
+            form={"csrf_token": token, "url": "https://example.com/sale", "slug": slug, "max_clicks": "1"},
+            max_redirects=0,
+        )
+        assert made.status == 303, made.text()
+    with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=30) as visitor:
+        for slug, visits in VISITS.items():
+            answers = [visitor.get(f"/{slug}").status_code for _ in range(visits)]
+            assert answers == [302] + [410] * (visits - 1)
+    page.goto(workspace + "/analytics")
+    _until(lambda: _orphan_total(page.reload() and page) == ORPHANS, within=90)
+    yield context.storage_state(), workspace
+    context.close()
+
+
+def _orphan_total(page: Any) -> int:
+    return int(page.locator("[data-orphan-total] .big-number").inner_text().replace(",", ""))
+
+
+def _no_sideways_scroll(page: Any, where: str) -> None:
+    # Against the viewport's own width: on a phone (is_mobile) chromium zooms out, so innerWidth grows with the page.
+    width = page.viewport_size["width"]
+    widest = page.evaluate("() => Math.max(document.documentElement.scrollWidth, window.innerWidth)")
+    assert widest <= width, f"{where} scrolls sideways by {widest - width}px at {width}px"
+
+
+def _loaded(page: Any) -> bool:
+    return bool(page.evaluate("() => document.querySelectorAll('#orphan-hits .breakdown[aria-busy]').length === 0"))
+
+
+@pytest.mark.parametrize(
+    ("size", "viewport"),
+    [("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
+def test_the_hits_that_found_no_link(
+    signed_in: tuple[dict[str, Any], str], chromium: Any, size: str, viewport: dict[str, int]
+) -> None:
+    state, workspace = signed_in
+    options: dict[str, Any] = {"viewport": viewport, "user_agent": USER_AGENT}
+    if size == "phone":
+        options |= {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    context = chromium.new_context(storage_state=state, **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(workspace + "/analytics")
+    section = page.locator("#orphan-hits")
+    assert section.get_by_role("heading", name="Hits that found no link").is_visible()
+    assert section.get_by_text("never counted as clicks").is_visible()
+    assert _orphan_total(page) == ORPHANS
+    assert int(page.locator(".stat .big-number").first.inner_text()) == len(VISITS)  # the clicks: one a link
+    _until(lambda: _loaded(page))
+    types = page.locator("#bd-orphan_types")
+    assert types.locator(".bars li").count() == 1
+    assert types.locator(".bar-label").inner_text() == "Click limit reached"
+    assert types.locator(".count").inner_text() == str(ORPHANS)
+    paths = page.locator("#bd-paths")
+    counts = {
+        paths.locator(".bar-label").nth(n).inner_text(): int(paths.locator(".count").nth(n).inner_text())
+        for n in range(paths.locator(".bars li").count())
+    }
+    assert counts == {f"/{slug}": visits - 1 for slug, visits in VISITS.items()}
+    section.scroll_into_view_if_needed()
+    _no_sideways_scroll(page, "the analytics page with orphan hits")
+    page.screenshot(path=ARTIFACTS / f"{size}-1-page.png", full_page=True)
+    section.screenshot(path=ARTIFACTS / f"{size}-1-section.png")
+
+    # A path row filters the orphan hits (and lands on their section); the clicks above are not filtered.
+    paths.get_by_role("link", name="/once", exact=True).click()
+    page.wait_for_url(re.compile(r"path=%2Fonce"))
+    assert _orphan_total(page) == VISITS["once"] - 1
+    assert int(page.locator(".stat .big-number").first.inner_text()) == len(VISITS)
+    assert section.get_by_role("link", name=re.compile("Remove filter path")).is_visible()
+    _until(lambda: _loaded(page))
+    assert page.locator("#bd-paths .bars li").count() == 1
+    _no_sideways_scroll(page, "the analytics page filtered to one path")
+    page.screenshot(path=ARTIFACTS / f"{size}-2-filtered.png", full_page=True)
+    assert not errors, errors
+    context.close()
