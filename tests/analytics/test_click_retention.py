@@ -38,6 +38,8 @@ FILTERS: list[dict[str, Any]] = [
     {"bots": "include"},
 ]
 WITH_COUNTRY = (GroupBy.count, GroupBy.timeseries, GroupBy.countries, GroupBy.links, GroupBy.domains, GroupBy.tags)
+# `(none)` (direct visits, an unknown country) is the total minus the known values: the rollups answer it too.
+WITH_NONE = (GroupBy.count, GroupBy.timeseries, GroupBy.referrers, GroupBy.links, GroupBy.domains, GroupBy.tags)
 
 
 TARGETS = {GroupBy.links, GroupBy.tags, GroupBy.bio_pages, GroupBy.bio_blocks}
@@ -48,7 +50,7 @@ def _windows(group_by: GroupBy, filters: dict[str, Any]) -> list[dict[str, Any]]
     """A target's breakdown by a dimension is kept per UTC day only: a range cut elsewhere (a New York day) reads
     its partial days from the raw clicks, so only whole UTC days answer the same after retention."""
     target = group_by in TARGETS or bool({"link_id", "tag", "bio_page_id"} & set(filters))
-    dimension = group_by not in NOT_DIMENSIONS or "country" in filters
+    dimension = group_by not in NOT_DIMENSIONS or bool({"country", "referrer", "variant", "rule_index"} & set(filters))
     return [WINDOWS[0], WINDOWS[2]] if target and dimension else WINDOWS
 
 
@@ -68,9 +70,13 @@ async def _answers(app: MaskApp, tenant: Tenant, link: str, page: str) -> list[A
     answers = []
     async with session_scope(app.context.sessionmaker) as session:
         for group_by in GroupBy:
-            if group_by in (GroupBy.destinations, GroupBy.variants, GroupBy.rules):
-                continue  # kept on the raw clicks only (issue 21): gone with them, as the docs say
-            filters = [*FILTERS, {"country": "US,DE"}] if group_by in WITH_COUNTRY else FILTERS
+            filters = (
+                [*FILTERS, {"country": "US,DE"}, {"country": "(none),US"}] if group_by in WITH_COUNTRY else FILTERS
+            )
+            if group_by in WITH_NONE:
+                filters = [*filters, {"referrer": "(none)"}]
+            if group_by in WITH_NONE and group_by is not GroupBy.referrers:  # the decision is the one dimension
+                filters = [*filters, {"variant": "0"}, {"rule_index": "-0"}]
             for raw_filters in filters:
                 for window in _windows(group_by, raw_filters):
                     named = {k: v.format(link=link, page=page) for k, v in raw_filters.items()}

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from mask.analytics import service as analytics_service
 from mask.analytics.repository import SqlClickStore
 from mask.analytics.schemas import ORPHAN_ONLY, AnalyticsParams, GroupBy
+from mask.analytics.views import ViewStore
 from mask.app import MaskApp
 from mask.bootstrap import build_services
 from mask.click import service as click_service
@@ -33,6 +34,10 @@ REFERRERS = [
     ("news.ycombinator.com", "https://news.ycombinator.com/item?id=1"),
 ]
 UTM = ["twitter", "newsletter", None, None]
+# What the decision engine decided (issue 21), rolled up like a dimension: index 0 is a known value, and a URL
+# longer than a rollup value keeps (500 characters) is grouped by its first 500.
+LONG_URL = "https://example.com/" + "x" * 600
+DESTINATIONS = ["https://example.com/a", LONG_URL, LONG_URL + "y", None]
 
 
 def _random_clicks(
@@ -58,6 +63,12 @@ def _random_clicks(
                 target["link_id"] = rng.choice(links)
         elif roll < 0.8:
             target = {"link_id": rng.choice(links), "domain": "localhost:8000"}
+            if rng.random() < 0.5:
+                target |= {
+                    "destination_url": rng.choice(DESTINATIONS),
+                    "variant": rng.choice([0, 1, None]),
+                    "rule_index": rng.choice([0, 2, None]),
+                }
         elif roll < 0.9:
             target = {"bio_page_id": bio_page_id, "bio_block_id": rng.choice(["blk_1", "blk_2"])}
         else:
@@ -105,6 +116,18 @@ FILTERS: list[dict[str, Any]] = [
     {"traffic_type": "-human", "bots": "include"},
     {"kind": "orphan"},
     {"kind": "orphan", "traffic_type": "human,prefetch"},
+    # `(none)` (a dashboard's "Direct / none" row): from the rollups when it is the question's one dimension.
+    {"referrer": "(none)"},
+    {"country": "(none),US"},
+    {"country": "-(none)"},
+    {"referrer": "-(none),-t.co"},
+    {"utm_source": "(none)", "tag": "hot"},
+    {"city": "(none)", "bots": "only"},
+    {"kind": "orphan", "referrer": "(none)"},
+    {"variant": "0"},
+    {"rule_index": "02,-0"},
+    {"destination_url": "https://example.com/a"},
+    {"destination_url": LONG_URL},  # longer than a rollup value: only the raw clicks tell it apart
 ]
 
 
@@ -143,7 +166,18 @@ async def _answers(app: MaskApp, tenant: Tenant, *, rollups: bool, bio_page_id: 
                 session, workspace_id=tenant.workspace_id, params=params, store=store
             )
             answers.append((group_by, window, filters, result.model_dump()))
+        views = ViewStore(store)  # bio page views: GET /v1/analytics/views
+        for group_by in VIEW_QUESTIONS:
+            for filters in ({}, {"referrer": "(none)"}, {"bio_page_id": bio_page_id, "country": "-(none)"}):
+                params = AnalyticsParams(**QUERIES[1], **filters, group_by=group_by, limit=1000)
+                result = await analytics_service.clicks(
+                    session, workspace_id=tenant.workspace_id, params=params, store=views
+                )
+                answers.append((group_by, QUERIES[1], filters, result.model_dump()))
     return answers
+
+
+VIEW_QUESTIONS = (GroupBy.count, GroupBy.timeseries, GroupBy.referrers, GroupBy.countries, GroupBy.bio_pages)
 
 
 async def _rollup_rows(app: MaskApp) -> dict[str, dict[tuple[Any, ...], tuple[int, int, int]]]:
@@ -181,6 +215,15 @@ async def test_rollups_answer_like_a_group_by_over_raw_clicks_for_every_group_by
     assert any(answer[3].get("clicks", 0) > 0 or answer[3].get("data") for answer in from_raw)
     answered = {answer[0] for answer in from_raw if answer[3].get("data")}
     assert {GroupBy.traffic_types, GroupBy.bots, GroupBy.orphan_types, GroupBy.paths} <= answered
+    assert {GroupBy.destinations, GroupBy.variants, GroupBy.rules} <= answered
+    # The `(none)` and decision filters matched clicks (the comparison above is not between two empty answers).
+    counted = {
+        str(filters): answer["clicks"]
+        for group_by, window, filters, answer in from_raw
+        if group_by is GroupBy.count and window is QUERIES[0]
+    }
+    for filters in FILTERS[-11:]:
+        assert counted[str(filters)] > 0, filters
 
 
 async def test_rebuilding_from_raw_clicks_gives_the_rollups_the_listener_kept(

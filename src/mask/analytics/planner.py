@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from mask.analytics.query import DECISIONS, DIMENSIONS, TAG, TARGETS
+from mask.analytics.query import ROLLED_UP, TAG, TARGETS
 from mask.models.analytics import Grain
 
 TOTAL = "total"  # the pseudo-dimension of workspace totals in the dimension rollups
@@ -39,15 +39,13 @@ RAW = Source(Table.raw)
 def choose_source(filter_columns: Iterable[str], key_columns: Iterable[str]) -> Source:
     """The smallest stored form that holds every column the question filters or groups on.
 
-    A rollup keeps one dimension at a time, so a question that involves two dimensions (e.g. `country=US`
-    with `group_by=devices`) is answered from the raw clicks, as is any about DECISIONS.
+    A rollup keeps one dimension (or decision) at a time, so a question that involves two (e.g. `country=US`
+    with `group_by=devices`) is answered from the raw clicks.
     """
     used = set(filter_columns) | set(key_columns)
-    if used & set(DECISIONS):
-        return RAW  # no rollup keeps what the decision engine decided
     if TAG in used:
         used = (used - {TAG}) | {"link_id"}
-    dimensions = used & set(DIMENSIONS)
+    dimensions = used & set(ROLLED_UP)
     targets = used & set(TARGETS)
     if len(dimensions) > 1:
         return RAW

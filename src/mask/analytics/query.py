@@ -29,10 +29,14 @@ DIMENSIONS = (
     "orphan_type",  # orphan hits only (Event.orphan)
     "path",  # orphan hits only
 )
-# What the decision engine decided (issue 21): kept on the raw clicks only, no rollups. A question about them is
-# answered from the clicks (mask.analytics.planner), usually of one link (its (link_id, clicked_at) index).
+# What the decision engine decided (issue 21), on clicks of links with a policy only. Rolled up like the
+# dimensions (the indexes as text: '0', '1'); known for few clicks, so their rows cost little.
 DECISIONS = ("destination_url", "variant", "rule_index")
 INTEGER_DECISIONS = ("variant", "rule_index")
+# Every column the rollups keep one row per known value of (mask.analytics.rollup).
+ROLLED_UP = DIMENSIONS + DECISIONS
+# Columns whose values are grouped by their first VALUE_LENGTH characters (mask.models.analytics), raw or rolled up.
+CUT = ("referrer_url", "destination_url")
 # What a click belongs to: the link, or the bio page (and its block).
 TARGETS = ("link_id", "bio_page_id", "bio_block_id")
 # The pseudo-column of a tag filter: the click's link carries (or does not carry) one of the named tags.
@@ -89,11 +93,6 @@ class ClickQuery:
     @property
     def filter_columns(self) -> frozenset[str]:
         return frozenset(f.column for f in self.filters)
-
-    @property
-    def filters_unknown(self) -> bool:
-        """A filter names UNKNOWN: only the raw clicks can answer it (rollups keep no row for unknown values)."""
-        return any(f.names_unknown for f in self.filters)
 
 
 @dataclass(frozen=True)

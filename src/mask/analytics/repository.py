@@ -14,17 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
+    DateTime,
     Integer,
     Select,
     SmallInteger,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
-    extract,
     false,
     func,
     literal,
@@ -35,6 +35,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -43,10 +44,12 @@ from sqlalchemy.sql.expression import Subquery
 
 from mask.analytics.planner import TOTAL, Source, Table, choose_source, floor_grain, plan_ranges
 from mask.analytics.query import (
-    DIMENSIONS,
+    CUT,
     INTEGER_DECISIONS,
+    ROLLED_UP,
     TAG,
     TARGETS,
+    UNKNOWN,
     BotMode,
     ClickQuery,
     Counts,
@@ -223,7 +226,7 @@ class SqlClickStore:
             raw_sums,
             raw_scope,
         )
-        for dimension in DIMENSIONS:
+        for dimension in ROLLED_UP:
             value = self._raw_value(dimension)
             await self._insert_grouped(
                 DimensionRollup,
@@ -331,7 +334,7 @@ class SqlClickStore:
                 of_target(td),
             )
         raw_target = of_target(Click)
-        for dimension in DIMENSIONS:
+        for dimension in ROLLED_UP:
             value = self._raw_value(dimension)
             await self._subtract(
                 {
@@ -474,12 +477,12 @@ class SqlClickStore:
         edges = [*starts[1:], query.end]
         windows = [(max(s, query.start), min(e, query.end)) for s, e in zip(starts, edges, strict=True)]
         windows = [(s, e) for s, e in windows if s < e]
-        rows = await self._aggregate(query, (), windows=windows, limit=None, by_minute=True)
+        rows = await self._aggregate(query, (), windows=windows, limit=None, starts=starts)
         minutes = [int(start.timestamp()) // 60 for start in starts]
         totals = [[0, 0] for _ in starts]
         for row in rows:
-            minute = int(row.keys[-1] or 0)
-            index = bisect_right(minutes, minute) - 1
+            key = int(row.keys[-1] or 0)
+            index = key if self.dialect == "postgresql" else bisect_right(minutes, key) - 1
             if 0 <= index < len(totals):
                 totals[index][0] += row.counts.clicks
                 totals[index][1] += row.counts.unique_clicks
@@ -526,19 +529,18 @@ class SqlClickStore:
         *,
         windows: list[tuple[datetime, datetime]],
         limit: int | None,
-        by_minute: bool = False,
+        starts: Sequence[datetime] | None = None,
         by_tag: bool = False,
     ) -> list[Row]:
-        source = (
-            choose_source(query.filter_columns, columns)
-            if self.use_rollups and not query.filters_unknown
-            else Source(Table.raw)
-        )
-        parts = self._parts(query, source, columns, windows, by_minute)
+        source = choose_source(query.filter_columns, columns) if self.use_rollups else Source(Table.raw)
+        if not _rollups_answer(query, source):
+            source = Source(Table.raw)
+        parts = self._parts(query, source, columns, windows, starts)
         if not parts:
             return []
+        await self.plan_per_values()
         union = union_all(*parts).subquery("parts") if len(parts) > 1 else parts[0].subquery("parts")
-        keys = [union.c[f"k{i}"] for i in range(len(columns) + int(by_minute))]
+        keys = [union.c[f"k{i}"] for i in range(len(columns) + int(starts is not None))]
         clicks, unique = self._measures(union, query.bots)
         if by_tag:
             statement = (
@@ -564,10 +566,20 @@ class SqlClickStore:
         rows = []
         for row in result:
             values = tuple(None if value in ("", None) else value for value in row[:-2])
-            if not columns and not by_tag and not by_minute and row[-2] is None:
+            if not columns and not by_tag and starts is None and row[-2] is None:
                 continue  # an empty sum: no clicks at all
             rows.append(Row(values, Counts(int(row[-2] or 0), int(row[-1] or 0))))
         return rows
+
+    async def plan_per_values(self) -> None:
+        """PostgreSQL: plan this transaction's statements for their values, never with a cached generic plan.
+
+        asyncpg prepares every statement, and after five runs PostgreSQL may keep a plan made without the values;
+        for clicks that is the wrong one when a link is hot (a link's whole history sorted instead of its newest
+        rows read from the (link_id, clicked_at) index: seconds instead of a millisecond at 20M clicks). Planning
+        these statements costs well under a millisecond."""
+        if self.dialect == "postgresql":
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     def _measures(self, union: Subquery, bots: BotMode) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
         humans, unique, robots = func.sum(union.c.c), func.sum(union.c.u), func.sum(union.c.b)
@@ -583,24 +595,28 @@ class SqlClickStore:
         source: Source,
         columns: tuple[str, ...],
         windows: list[tuple[datetime, datetime]],
-        by_minute: bool,
+        starts: Sequence[datetime] | None,
     ) -> list[Select[Any]]:
         parts: list[Select[Any]] = []
         for grain, ranges in plan_ranges(windows, source.grains).items():
             for start in range(0, len(ranges), RANGES_PER_PART):
                 chunk = ranges[start : start + RANGES_PER_PART]
                 if grain is None:
-                    parts.append(self._raw_part(query, columns, chunk, by_minute))
+                    parts.append(self._raw_part(query, columns, chunk, starts))
                 else:
-                    parts += self._rollup_parts(query, source, grain, columns, chunk, by_minute)
+                    parts += self._rollup_parts(query, source, grain, columns, chunk, starts)
         return parts
 
     def _raw_part(
-        self, query: ClickQuery, columns: tuple[str, ...], ranges: list[tuple[datetime, datetime]], by_minute: bool
+        self,
+        query: ClickQuery,
+        columns: tuple[str, ...],
+        ranges: list[tuple[datetime, datetime]],
+        starts: Sequence[datetime] | None,
     ) -> Select[Any]:
         keys: list[ColumnElement[Any]] = [self._raw_value(column) for column in columns]
-        if by_minute:
-            keys.append(self._epoch_minute(Click.clicked_at))
+        if starts is not None:
+            keys.append(self._bucket_key(Click.clicked_at, starts))
         conditions = self.raw_conditions(query, ranges)
         return (
             select(
@@ -610,7 +626,7 @@ class SqlClickStore:
                 func.sum(case((Click.is_bot, 1), else_=0)).label("b"),
             )
             .where(*conditions)
-            .group_by(*keys)
+            .group_by(*_grouping(keys))
         )
 
     def _rollup_parts(
@@ -620,27 +636,31 @@ class SqlClickStore:
         grain: Grain,
         columns: tuple[str, ...],
         ranges: list[tuple[datetime, datetime]],
-        by_minute: bool,
+        starts: Sequence[datetime] | None,
     ) -> list[Select[Any]]:
         """The rollup rows of `grain` answering the question; with a dimension, the unknown value too.
 
         Rollups keep known values only (`mask.analytics.rollup`). When unknown values belong in the answer
-        (a breakdown of the dimension, or a filter that only excludes values of it), they are the totals
-        (the `total` rows, or the per-target day rows) minus every known value, as two more parts: the
-        totals with the dimension as '', and the known values, negated, with the dimension as ''."""
+        (a breakdown of the dimension, a filter that only excludes values of it, or one naming `(none)`), they
+        are the totals (the `total` rows, or the per-target day rows) minus every known value, per bucket, as two
+        more parts: the totals with the dimension as '', and the known values, negated, with the dimension as ''.
+        A filter of `(none)` alone leaves out the known values' own part."""
         model = {Table.target: TargetRollup, Table.dimension: DimensionRollup}.get(source.table, TargetDimensionRollup)
-        parts = [self._rollup_part(query, model, source.dimension, grain, columns, ranges, by_minute)]
         dimension = source.dimension
+        own = [f for f in query.filters if f.column == dimension]
+        parts = []
+        if not any(f.include == frozenset({UNKNOWN}) for f in own):  # else no known value passes the filter
+            parts.append(self._rollup_part(query, model, dimension, grain, columns, ranges, starts))
         if dimension is None or dimension == TOTAL:
             return parts
-        if any(f.column == dimension and f.include is not None for f in query.filters):
-            return parts  # only named values pass the filter: never the unknown one
+        if any(UNKNOWN in f.exclude or (f.include is not None and UNKNOWN not in f.include) for f in own):
+            return parts  # the filter lets named values through, never the unknown one
         totals: tuple[Any, str | None] = (
             (DimensionRollup, TOTAL) if model is DimensionRollup else (TargetRollup, None)  # per-target: day rows
         )
-        parts.append(self._rollup_part(query, *totals, grain, columns, ranges, by_minute, unknown_of=dimension))
+        parts.append(self._rollup_part(query, *totals, grain, columns, ranges, starts, unknown_of=dimension))
         parts.append(
-            self._rollup_part(query, model, dimension, grain, columns, ranges, by_minute, unknown_of=dimension, sign=-1)
+            self._rollup_part(query, model, dimension, grain, columns, ranges, starts, unknown_of=dimension, sign=-1)
         )
         return parts
 
@@ -652,7 +672,7 @@ class SqlClickStore:
         grain: Grain,
         columns: tuple[str, ...],
         ranges: list[tuple[datetime, datetime]],
-        by_minute: bool,
+        starts: Sequence[datetime] | None,
         *,
         unknown_of: str | None = None,
         sign: int = 1,
@@ -661,11 +681,11 @@ class SqlClickStore:
         filters are not applied (every row counts toward the unknown value); `sign` -1 negates the sums."""
         bucket = model.day if model is TargetDimensionRollup else model.bucket
         keys: list[ColumnElement[Any]] = [
-            EMPTY if column == unknown_of else model.value if column in DIMENSIONS else getattr(model, column)
+            EMPTY if column == unknown_of else model.value if column in ROLLED_UP else getattr(model, column)
             for column in columns
         ]
-        if by_minute:
-            keys.append(self._epoch_minute(bucket))
+        if starts is not None:
+            keys.append(self._bucket_key(bucket, starts))
         conditions: list[ColumnElement[bool]] = [
             model.workspace_id == query.workspace_id,
             model.event == query.event.value,
@@ -678,7 +698,7 @@ class SqlClickStore:
         for value_filter in query.filters:
             if value_filter.column == unknown_of:
                 continue
-            column = model.value if value_filter.column in DIMENSIONS else None
+            column = model.value if value_filter.column in ROLLED_UP else None
             conditions.append(self._rollup_filter(query.workspace_id, model, value_filter, column))
         sums: list[ColumnElement[Any]] = [
             func.sum(model.clicks),
@@ -693,7 +713,7 @@ class SqlClickStore:
                 *(total.label(name) for total, name in zip(sums, "cub", strict=True)),
             )
             .where(*conditions)
-            .group_by(*(key for key in keys if key is not EMPTY))  # PostgreSQL refuses GROUP BY ''
+            .group_by(*_grouping(keys))
         )
 
     # --- pieces --------------------------------------------------------------------------------------------
@@ -727,8 +747,6 @@ class SqlClickStore:
     def _raw_filter(self, workspace_id: str, value_filter: ValueFilter) -> ColumnElement[bool]:
         column: Any = Click.link_id if value_filter.column == TAG else getattr(Click, value_filter.column)
         nullable = value_filter.column != "domain"
-        if value_filter.names_unknown:  # `(none)`: compare with no value as '' (never a stored value)
-            column, nullable = func.coalesce(column, EMPTY), False
         values: Callable[[frozenset[str]], list[Any]] = (
             (lambda named: sorted(int(value) for value in named))  # indexes (validated by the service)
             if value_filter.column in INTEGER_DECISIONS
@@ -736,19 +754,24 @@ class SqlClickStore:
         )
         conditions: list[ColumnElement[bool]] = []
         if value_filter.include is not None:
+            named = value_filter.include - {UNKNOWN}
             if value_filter.column == TAG:
-                conditions.append(
-                    column.in_(self._tagged_links(workspace_id, value_filter.include, all_of=value_filter.all_of))
-                )
+                matches = column.in_(self._tagged_links(workspace_id, named, all_of=value_filter.all_of))
             else:
-                conditions.append(column.in_(values(value_filter.include)) if value_filter.include else false())
+                matches = column.in_(values(named)) if named else false()
+            # `(none)` is IS NULL, not COALESCE(…) = '': the planner estimates it from the column's statistics.
+            conditions.append(or_(column.is_(None), matches) if UNKNOWN in value_filter.include else matches)
         if value_filter.exclude:
-            excluded = (
-                self._tagged_links(workspace_id, value_filter.exclude)
-                if value_filter.column == TAG
-                else values(value_filter.exclude)
-            )
-            conditions.append(or_(column.is_(None), column.not_in(excluded)) if nullable else column.not_in(excluded))
+            named = value_filter.exclude - {UNKNOWN}
+            excluded = self._tagged_links(workspace_id, named) if value_filter.column == TAG else values(named)
+            if UNKNOWN in value_filter.exclude:
+                conditions.append(column.is_not(None))
+                if named:
+                    conditions.append(column.not_in(excluded))
+            else:
+                conditions.append(
+                    or_(column.is_(None), column.not_in(excluded)) if nullable else column.not_in(excluded)
+                )
         return and_(*conditions) if conditions else and_(True)
 
     def _rollup_filter(
@@ -794,15 +817,19 @@ class SqlClickStore:
         value: ColumnElement[Any] = getattr(Click, column)
         if column == "domain":
             return value
-        if column == "referrer_url":
+        if column in CUT:
             value = func.substr(value, literal_column("1"), literal_column(str(VALUE_LENGTH)))
         elif column in INTEGER_DECISIONS:
             value = cast(value, String)  # keys are text ('' for unknown); the service reads the index back
         return func.coalesce(value, EMPTY)
 
-    def _epoch_minute(self, column: Any) -> ColumnElement[Any]:
+    def _bucket_key(self, column: Any, starts: Sequence[datetime]) -> ColumnElement[Any]:
+        """Which time-series bucket a row falls in. PostgreSQL: the bucket's index (width_bucket: a binary
+        search over the starts), so a part yields a row per bucket. SQLite: the row's epoch minute (every bucket
+        edge is a whole minute), mapped to its bucket in Python."""
         if self.dialect == "postgresql":
-            return cast(func.floor(extract("epoch", column) / literal_column("60")), BigInteger)
+            edges = bindparam("bucket_starts", list(starts), type_=ARRAY(DateTime(timezone=True)))
+            return func.width_bucket(column, cast(edges, ARRAY(DateTime(timezone=True)))) - literal_column("1")
         return cast(func.strftime(literal_column("'%s'"), column), Integer) // literal_column("60")
 
     def _truncate(self, column: Any, grain: Grain) -> ColumnElement[Any]:
@@ -815,6 +842,28 @@ class SqlClickStore:
             Grain.month: "'%Y-%m-01 00:00:00.000000'",
         }[grain]
         return func.strftime(literal_column(pattern), column)
+
+
+def _grouping(keys: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    """A part's GROUP BY: its keys by their labels (k0, k1, …), which PostgreSQL and SQLite both accept; an
+    expression with a bound parameter (the bucket starts) would never match its SELECT twin textually. The
+    constant '' (an unknown value's key) is left out: PostgreSQL refuses GROUP BY ''."""
+    return [literal_column(f"k{i}") for i, key in enumerate(keys) if key is not EMPTY]
+
+
+def _rollups_answer(query: ClickQuery, source: Source) -> bool:
+    """Whether the rollups chosen can answer exactly: a `(none)` filter only on the rollup's own dimension (its
+    unknown value is the total minus the known ones), and no filter value beyond what a rollup value keeps."""
+    if source.table is Table.raw:
+        return False
+    for value_filter in query.filters:
+        if value_filter.names_unknown and value_filter.column != source.dimension:
+            return False
+        if value_filter.column in CUT:
+            named = (value_filter.include or frozenset()) | value_filter.exclude
+            if any(len(value) >= VALUE_LENGTH for value in named):  # a longer URL shares its first 500
+                return False
+    return True
 
 
 def _within(column: Any, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
@@ -860,7 +909,9 @@ class ClickEventRepository:
     ) -> Sequence[RowMapping]:
         """At most `limit` rows (these columns; `clicked_at` and `click_id` among them) older than `before` (the
         last row of the previous page), newest first. Plain rows, not ORM objects: an export reads millions."""
-        conditions = SqlClickStore(self.session).raw_conditions(query, [(query.start, query.end)])
+        store = SqlClickStore(self.session)
+        await store.plan_per_values()
+        conditions = store.raw_conditions(query, [(query.start, query.end)])
         if before is not None:
             at, click_id = before
             # The bare `<=` lets the planner seek the (workspace_id, clicked_at) index; the OR alone would scan.

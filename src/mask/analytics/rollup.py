@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from mask.analytics.planner import TOTAL
-from mask.analytics.query import DIMENSIONS, Event
+from mask.analytics.query import CUT, ROLLED_UP, Event
 from mask.click.schemas import EnrichedClick
 from mask.kit.time import as_utc
 from mask.models.analytics import VALUE_LENGTH, Grain
@@ -46,10 +46,10 @@ def _add(table: dict[K, Counts], key: K, counts: Counts) -> None:
         found[2] += counts[2]
 
 
-_values = attrgetter(*DIMENSIONS)
-_NAMED = tuple(enumerate(DIMENSIONS))
-_CUT = DIMENSIONS.index("referrer_url")
-_ORPHAN = DIMENSIONS.index("orphan_type")
+_values = attrgetter(*ROLLED_UP)
+_NAMED = tuple(enumerate(ROLLED_UP))
+_CUT = frozenset(ROLLED_UP.index(name) for name in CUT)
+_ORPHAN = ROLLED_UP.index("orphan_type")
 
 
 def rollup_deltas(clicks: Sequence[EnrichedClick]) -> RollupDeltas:
@@ -94,9 +94,11 @@ def rollup_deltas(clicks: Sequence[EnrichedClick]) -> RollupDeltas:
         _add(dimension_hours, (workspace, event, TOTAL, hour, domain, ""), counts)
         for index, name in _NAMED:
             value = values[index]
-            if not value:
+            if value is None or value == "":
                 continue  # unknown: derived from the totals when read
-            if index == _CUT:
+            if type(value) is int:  # a decision's index (0 is a known value)
+                value = str(value)
+            elif index in _CUT:
                 value = value[:VALUE_LENGTH]
             _add(dimension_hours, (workspace, event, name, hour, domain, value), counts)
             _add(target_dimension, (workspace, event, name, day, link, page, domain, value), counts)

@@ -423,6 +423,8 @@ def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> Value
             value = value.upper()
         elif name == "domain":
             value = value.lower()
+        elif name in INTEGER_DECISIONS:
+            value = str(int(value))  # `01` is rule 1, as the rollups spell it
         (exclude if negative else include).add(value)
     column = TAG if name in ("tag", "tags") else name
     assert column in (*DIMENSIONS, *DECISIONS, TAG, "link_id", "bio_page_id", "domain")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text, false
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mask.db import Base, UTCDateTime
@@ -28,6 +28,14 @@ class Click(Base):
     __table_args__ = (
         Index(None, "workspace_id", "clicked_at"),
         Index(None, "link_id", "clicked_at"),
+        # A bio page's views and block clicks, newest first (its events, its raw questions); bio rows only.
+        Index(
+            None,
+            "bio_page_id",
+            "clicked_at",
+            sqlite_where=text("bio_page_id IS NOT NULL"),
+            postgresql_where=text("bio_page_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
