@@ -87,7 +87,7 @@ def test_the_migration_rolls_up_stored_decisions_as_click_storing_does(database_
     values = {row[7] for row in stored if row[0] == "analytics_dimension_rollups"}
     assert values == {"0", "1", "2", "https://example.com/us", LONG_URL[:500]}
     config = alembic_config(database_url)
-    command.downgrade(config, "0021o")
+    command.downgrade(config, "0027j")
     try:
         assert asyncio.run(_decision_rollups(database_url)) == []
     finally:

@@ -7,7 +7,7 @@ day and month rows from those, and the per-target day rows. Days whose raw click
 already dropped get none: their clicks show as unknown (null) in these breakdowns.
 
 Revision ID: 0027a
-Revises: 0021o
+Revises: 0027j
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0027a"
-down_revision = "0021o"
+down_revision = "0027j"
 branch_labels = None
 depends_on = None
 
