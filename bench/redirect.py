@@ -31,10 +31,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -50,6 +51,31 @@ from mask.models.workspace import Workspace
 
 REDIS_URL = os.environ.get("MASK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TARGET_RATIO, TARGET_P99_MS, TARGET_COST = 0.35, 10.0, 0.15
+
+# A browser's request headers (wrk sends no User-Agent of its own, and an empty one is a bot's: a bot's click
+# skips the A/B hash, so a decision bench without these would measure a cheaper path than a person's click).
+BROWSER_HEADERS = {
+    "User-Agent": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0.0.0 Safari/537.36"
+    ),
+    "Accept": "text/html,application/xhtml+xml",
+    "Accept-Language": "en-US,en;q=0.9",
+}
+# Targeting rules no request of these benches matches (not a tablet, iOS or Edge, no Spanish, no `?ref=vip`) and
+# A/B variants: every click evaluates all five rules, then gets a variant. The worst case short of a country rule.
+RULES: list[dict[str, Any]] = [
+    {"url": "https://example.com/tablet", "conditions": [{"type": "device", "value": "tablet"}]},
+    {"url": "https://example.com/ios", "conditions": [{"type": "os", "value": "ios"}]},
+    {"url": "https://example.com/edge", "conditions": [{"type": "browser", "value": "edge"}]},
+    {"url": "https://example.com/es", "conditions": [{"type": "language", "value": "es"}]},
+    {"url": "https://example.com/vip", "conditions": [{"type": "query_param", "name": "ref", "value": "vip"}]},
+]
+VARIANTS: list[dict[str, Any]] = [
+    {"url": "https://example.com/a", "weight": 34},
+    {"url": "https://example.com/b", "weight": 33},
+    {"url": "https://example.com/c", "weight": 33},
+]
 
 NGINX_CONF = """
 worker_processes 2;
@@ -149,14 +175,25 @@ def wrk(base: str, script: Path, *, duration: float, connections: int, threads: 
     return completed.stdout
 
 
-def write_script(directory: Path, slugs: list[str], method: str) -> Path:
+def lua_headers(headers: Mapping[str, str]) -> str:
+    """Lua that makes every request of a wrk script carry `headers` (`wrk.format` without headers uses these)."""
+    for part in (*headers, *headers.values()):
+        if '"' in part or "\\" in part or "\n" in part:
+            raise ValueError(f"not a plain header: {part!r}")
+    return "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers.items())
+
+
+def write_script(directory: Path, slugs: list[str], method: str, headers: Mapping[str, str] | None = None) -> Path:
     path = directory / f"{method.lower()}.lua"
-    path.write_text(WRK_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), method=method))
+    script = WRK_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), method=method)
+    path.write_text(lua_headers(headers or {}) + script)
     return path
 
 
-async def seed(url: str, domain: str, slugs: list[str]) -> None:
+async def seed(url: str, domain: str, slugs: list[str], *, ruled: Collection[str] = ()) -> None:
+    """One workspace with a link per slug; the slugs in `ruled` carry RULES and VARIANTS."""
     engine = create_async_engine(url)
+    ruled_slugs = set(ruled)
     async with engine.begin() as connection:
         workspace = new_id("ws")
         await connection.execute(insert(Workspace), [{"id": workspace, "slug": "bench", "name": "bench"}])
@@ -169,6 +206,9 @@ async def seed(url: str, domain: str, slugs: list[str]) -> None:
                 "url": f"https://example.com/page/{slug}?ref=bench",
                 "utm_source": "bench",
                 "clicks": 0,
+                # every row names every column: one executemany, one statement
+                "rules": RULES if slug in ruled_slugs else None,
+                "variants": VARIANTS if slug in ruled_slugs else None,
             }
             for slug in slugs
         ]

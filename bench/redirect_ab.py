@@ -11,7 +11,15 @@ reversed every other round, so each round compares servers measured seconds apar
 per round, the CPU each kind of process used during each load (from /proc, summed over all the servers: HTTP
 workers, background processes, redis-server, postgres; the idle servers use next to none), and each
 configuration's mean ratio to the first. Configurations are bench/redirect.py's (bare, sqlite, sqlite-off,
-postgres-redis, postgres-redis-worker, postgres-redis-off).
+postgres-redis, postgres-redis-worker, postgres-redis-off), and any of MASK's with `-rules` added: the same
+server whose links all carry 5 targeting rules and 3 A/B variants that no request matches (bench/redirect.py's
+RULES and VARIANTS: every click evaluates the five rules, then gets a variant). What a click gets costs
+(issue 21, target ≤ 10 %):
+
+    .venv/bin/python bench/redirect_ab.py --configs sqlite,sqlite-rules --rounds 4
+
+Every request carries a browser's User-Agent, Accept and Accept-Language (bench/redirect.py's BROWSER_HEADERS),
+in every configuration: wrk sends no User-Agent, and a click without one is a bot's, which skips the A/B hash.
 
 It does not check the clicks stored (bench/redirect.py does): storing a few million clicks takes minutes.
 The redirect cache's TTL is raised for the run: entries warmed together would otherwise expire together after
@@ -40,9 +48,11 @@ from _common import throwaway_database
 
 from mask.kit.ids import ALPHABET, random_string
 from redirect import (
+    BROWSER_HEADERS,
     REDIS_URL,
     WARM_SCRIPT,
     Result,
+    lua_headers,
     parse_wrk,
     seed,
     serve_mask,
@@ -81,6 +91,8 @@ def cpu_by_kind() -> Counter[str]:
 
 def start(config: str, stack: ExitStack, directory: Path, slugs: list[str], args: argparse.Namespace) -> str:
     """Start, seed and warm one configuration; return its base URL (it stops when `stack` closes)."""
+    ruled = config.endswith("-rules")  # the same server, its links with rules and variants
+    config = config.removesuffix("-rules")
     recording = not config.endswith("-off") and config != "bare"
     env = {
         "MASK_RECORD_CLICKS": "true" if recording else "false",
@@ -101,9 +113,18 @@ def start(config: str, stack: ExitStack, directory: Path, slugs: list[str], args
             app="bare" if config == "bare" else "mask",
         )
     )
-    asyncio.run(seed(url, base.removeprefix("http://"), slugs))
-    warm = directory / "warm.lua"
-    wrk(base, warm, duration=5 + args.warmup * len(slugs) * 2 / 10_000, connections=args.connections)
+    asyncio.run(seed(url, base.removeprefix("http://"), slugs, ruled=slugs if ruled else ()))
+    # Each wrk thread stops after its walk (--warmup passes over every slug); wrk still waits out the duration,
+    # so the duration is sized for about 10,000 requests/s. A slower start (a loaded machine, links whose rules
+    # are compiled at cache fill) would leave part of the cache cold for the first round: walk again then.
+    walk = 2 * args.warmup * len(slugs)
+    for _ in range(3):
+        warm = parse_wrk(
+            "warm-up", wrk(base, directory / "warm.lua", duration=5 + walk / 10_000, connections=args.connections)
+        )
+        if warm.requests >= walk:
+            break
+        print(f"{config}{'-rules' if ruled else ''}: warm-up walked {warm.requests} of {walk}; again", flush=True)
     return base
 
 
@@ -117,6 +138,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=6, help="passes over every slug per wrk thread, with HEAD")
     args = parser.parse_args()
     configs = [config.strip() for config in args.configs.split(",") if config.strip()]
+    if "bare-rules" in configs:
+        sys.exit("bare-rules: the bare callable has no links to give rules")
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: `bash scripts/debian-packages.sh wrk`")
     slugs = sorted({random_string(7, ALPHABET) for _ in range(args.links)})
@@ -126,13 +149,15 @@ def main() -> None:
         flush=True,
     )
     results: dict[str, list[Result]] = {config: [] for config in configs}
+    worker_us: dict[str, list[float]] = {config: [] for config in configs}  # CPU per request, HTTP workers only
     with tempfile.TemporaryDirectory(prefix="mask-bench-ab-") as temp, ExitStack() as stack:
         directory = Path(temp)
         (directory / "slugs.txt").write_text("\n".join(slugs))
         (directory / "warm.lua").write_text(
-            WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup)
+            lua_headers(BROWSER_HEADERS)
+            + WARM_SCRIPT.format(slugs=", ".join(f'"{slug}"' for slug in slugs), passes=args.warmup)
         )
-        get_script = write_script(directory, slugs, "GET")
+        get_script = write_script(directory, slugs, "GET", BROWSER_HEADERS)
         bases = {config: start(config, stack, directory, slugs, args) for config in configs}
         time.sleep(3)
         for round_number in range(args.rounds):
@@ -143,6 +168,7 @@ def main() -> None:
                 )
                 used = cpu_by_kind() - before
                 results[config].append(result)
+                worker_us[config].append(used["http workers"] / max(1, result.requests) * 1e6)
                 cores = "  ".join(
                     f"{kind} {seconds / args.duration:.2f}"
                     for kind, seconds in used.most_common()
@@ -150,7 +176,7 @@ def main() -> None:
                 )
                 print(
                     f"round {round_number + 1} {config:<24} {result.rps:>9.0f} req/s  p99 {result.p99_ms:6.2f} ms"
-                    f"  cores: {cores}",
+                    f"  {worker_us[config][-1]:5.1f} µs of HTTP workers' CPU per request  cores: {cores}",
                     flush=True,
                 )
                 time.sleep(2)  # let the background processes have their pause
@@ -162,6 +188,15 @@ def main() -> None:
             f"{config:<24} {statistics.fmean(run.rps for run in runs):>9.0f} req/s  "
             f"ratio {statistics.fmean(ratios):.3f} (" + " ".join(f"{ratio:.3f}" for ratio in ratios) + ")"
             f"  p99 max {max(run.p99_ms for run in runs):.2f} ms"
+        )
+    # The HTTP workers' CPU per request is what a configuration costs the worker itself; on a shared machine it
+    # moves less than req/s (other processes take wall time, not this CPU), so it is a check on the ratio above.
+    print(f"\nmean µs of the HTTP workers' CPU per request, and the ratio to {first} round by round")
+    for config, values in worker_us.items():
+        ratios = [value / base for value, base in zip(values, worker_us[first], strict=True)]
+        print(
+            f"{config:<24} {statistics.fmean(values):>7.1f} µs  "
+            f"ratio {statistics.fmean(ratios):.3f} (" + " ".join(f"{ratio:.3f}" for ratio in ratios) + ")"
         )
 
 

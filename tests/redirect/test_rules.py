@@ -12,6 +12,7 @@ import pytest
 
 from mask.app import MaskApp
 from mask.link import rules as link_rules
+from mask.redirect import decision
 from mask.redirect import rules as redirect_rules
 from tests.conftest import Tenant, TenantFactory
 from tests.redirect.helpers import create_link
@@ -102,6 +103,31 @@ async def test_language_rules_match_subtags_and_respect_q_values(client: httpx.A
     assert await location(client, "hola", accept_language="pt-PT,pt;q=0.9") == "https://example.com/en"
     assert await location(client, "hola", accept_language="en, es;q=0") == "https://example.com/en"
     assert await location(client, "hola", accept_language="*") == "https://example.com/en"
+
+
+async def test_remembered_rule_answers_stay_right_when_the_shared_route_keys_are_cleared(
+    client: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Links remember rule answers under route keys shared by every link (mask.redirect.decision); once that
+    table is full it starts afresh, and a link still holding a key from before must find it by equality."""
+    monkeypatch.setattr(decision, "MAX_ROUTE_KEYS", 1)  # every new key clears the table
+    for slug in ("uno", "dos"):
+        await create_link(
+            client,
+            tenant,
+            slug=slug,
+            url=f"https://example.com/{slug}/en",
+            rules=[
+                rule(f"https://example.com/{slug}/es", {"type": "language", "value": "es"}),
+                rule(f"https://example.com/{slug}/ios", {"type": "os", "value": "ios"}),
+            ],
+        )
+    visitors = [("es-AR", LINUX_FIREFOX, "es"), ("en-US", IPHONE, "ios"), ("en-US", LINUX_FIREFOX, "en")]
+    for _ in range(3):
+        for slug in ("uno", "dos"):
+            for language, agent, answer in visitors:
+                found = await location(client, slug, accept_language=language, user_agent=agent)
+                assert found == f"https://example.com/{slug}/{answer}", (slug, language, agent)
 
 
 async def test_query_param_ip_and_time_rules_and_conditions_are_and_ed(
@@ -285,3 +311,5 @@ def test_the_redirects_variant_pick_from_header_bytes_is_the_documented_hash() -
             picked[expected] += 1
     assert set(picked) == {0, 1, 2, 3}  # every bucket range is reachable
     assert picked[0] > picked[1] > picked[2] > picked[3]
+    other = redirect_rules.compile_variants(raw, None, {}, link_id="lnk_0ther")
+    assert other is not None and other.table is variants.table  # one bucket table per set of weights

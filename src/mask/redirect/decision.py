@@ -63,6 +63,9 @@ PASSWORD_COOKIE_SECONDS = 12 * 3600  # how long a visitor who gave the password 
 MAX_FORM_BYTES = 4096  # a password form is small; anything larger is refused unread
 MAX_ROUTES = 1024  # remembered rule answers per link (per distinct user agent, languages and query)
 MAX_AGENTS = 4096  # user agents whose bot verdict is remembered (per process)
+MAX_ROUTE_KEYS = 4096  # distinct route keys kept as one shared object each (per process)
+
+RouteKey = tuple[bytes, bytes, bytes]  # what a link's rules read of a request (`_route_key`)
 
 PASSWORD_REQUIRED_JSON = json_dumps(
     {
@@ -141,7 +144,7 @@ def _header(scope: Scope, name: bytes) -> bytes:
     return found
 
 
-def _route_key(policy: Policy, scope: Scope, agent: bytes) -> tuple[bytes, bytes, bytes]:
+def _route_key(policy: Policy, scope: Scope, agent: bytes) -> RouteKey:
     """What a link's rules read of a request, and only that (b"" for the rest): the key of its remembered
     answers (`Policy.routes`). A link whose rules read no language never looks at Accept-Language."""
     return (
@@ -168,6 +171,10 @@ class Decider:
     _locate: Callable[[str | None], tuple[str | None, str | None]] | None = field(default=None, init=False)
     # User agent → (a bot?, its part of the variant hash): what the engine reads of a user agent, once.
     _agents: dict[bytes, tuple[bool, AgentCrc]] = field(default_factory=dict, init=False)
+    # Route key → the one object every link's remembered answers (`Policy.routes`) hold for it: a click finds
+    # its key here, among keys every link shares (warm in the CPU's caches), and then in its link's answers by
+    # identity, without comparing the user agent bytes that link stored (cold: each link has its own).
+    _route_keys: dict[RouteKey, RouteKey] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._key = hmac.new(self.settings.secret_key.encode(), b"mask link password cookie", "sha256").digest()
@@ -284,13 +291,12 @@ class Decider:
                 for name, value in scope["headers"]:
                     if name == b"accept-language":
                         language = value
-            index = routes.get(
-                (
-                    agent if policy.reads_agent else b"",
-                    language,
-                    scope["query_string"] if policy.reads_query else b"",
-                )
+            key = (
+                agent if policy.reads_agent else b"",
+                language,
+                scope["query_string"] if policy.reads_query else b"",
             )  # _route_key, inline: this runs on every click of such a link
+            index = routes.get(self._route_keys.get(key, key))
             if index is None:
                 return None
             if index >= 0:
@@ -331,10 +337,20 @@ class Decider:
         if policy.routes is not None:
             if len(policy.routes) >= MAX_ROUTES:
                 policy.routes.clear()
-            policy.routes[key] = index
+            policy.routes[self._shared_key(key)] = index
         if index >= 0:
             return policy.rule_verdicts[index]
         return self._variant(target, policy, scope, agent, now)
+
+    def _shared_key(self, key: RouteKey) -> RouteKey:
+        """The shared object for this route key (a new one once the table is full and cleared: links that hold
+        an older one still find it, by equality)."""
+        shared = self._route_keys.get(key)
+        if shared is None:
+            if len(self._route_keys) >= MAX_ROUTE_KEYS:
+                self._route_keys.clear()
+            shared = self._route_keys[key] = key
+        return shared
 
     def is_bot(self, agent: bytes) -> bool:
         """The click enrichment's verdict (mask.click.enrichment.parse_agent), remembered per user agent: bots

@@ -284,18 +284,16 @@ def compile_variants(
 ) -> Variants | None:
     if not isinstance(raw, list) or not raw:
         return None
-    bounds, total = [], 0
+    cumulative, total = [], 0
     for item in raw:
         total += int(item["weight"])
-        bounds.append(total)
-    table = tuple(
-        next((i for i, bound in enumerate(bounds) if bucket < bound), len(bounds) - 1) for bucket in range(100)
-    )
+        cumulative.append(total)
+    bounds = tuple(cumulative)
     return Variants(
         destinations=tuple(Destination.build(item["url"], utm) for item in raw),
-        bounds=tuple(bounds),
+        bounds=bounds,
         ends_at=ends_at,
         urls=tuple(str(item["url"]) for item in raw),
         seed=zlib.crc32(f"{link_id}\x00".encode("utf-8", "surrogateescape")),
-        table=table,
+        table=_bucket_table(bounds),
     )
