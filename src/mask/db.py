@@ -59,6 +59,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint_inside_a_transaction(connection: Any, _name: str | None) -> None:
+    """pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE. A SAVEPOINT issued before any (a
+    request that has only read so far, then `begin_nested()`) opens one of its own, and its RELEASE then commits
+    everything: a rollback of the request afterwards undid nothing. Open the transaction first, deferred as the
+    first write would have opened it, so that a savepoint is always nested in the request's transaction."""
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     url = settings.database_url
     options: dict[str, Any] = {}
@@ -72,6 +81,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     engine = create_async_engine(url, **options)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
     return engine
 
 
