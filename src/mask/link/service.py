@@ -20,7 +20,7 @@ from mask.kit.errors import Conflict, FieldError, Forbidden, NotFound, RateLimit
 from mask.kit.ids import ALPHABET, new_id, random_string
 from mask.kit.pagination import CursorValue, decode_sort_cursor, encode_sort_cursor
 from mask.kit.reserved import is_reserved
-from mask.kit.time import as_utc, utcnow
+from mask.kit.time import as_utc, isoformat_z, utcnow
 from mask.link import access
 from mask.link import rules as link_rules
 from mask.link.repository import Archived, Keyset, LinkFilters, LinkRepository, Order, Sort
@@ -146,6 +146,65 @@ def to_schema(view: LinkView) -> LinkSchema:
         created_by_key_id=link.created_by_key_id,
         suspended=link.suspended_at is not None,
     )
+
+
+def to_json(view: LinkView, stamps: dict[datetime, str] | None = None) -> dict[str, Any]:
+    """`to_schema(view).model_dump(mode="json")`, the same dict in the same order, built without the model for a
+    link with no rules, variants, preview or imported clicks (a bulk answer holds a thousand links: a third of
+    the time). `stamps` keeps the text of each time already written (a batch's links share theirs)."""
+    link = view.link
+    if link.rules or link.variants or link.preview is not None or view.imported is not None:
+        return to_schema(view).model_dump(mode="json")
+    times = stamps if stamps is not None else {}
+
+    def stamp(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = times.get(value)
+        if text is None:
+            text = times[value] = isoformat_z(value)
+        return text
+
+    max_clicks = link.max_clicks
+    return {
+        "id": link.id,
+        "url": link.url,
+        "short_url": short_url(link.domain, link.slug),
+        "slug": link.slug,
+        "domain": link.domain,
+        "title": link.title,
+        "title_source": link.title_source,
+        "notes": link.notes,
+        "external_id": link.external_id,
+        "tags": list(view.tags),
+        "clicks": link.clicks,
+        "last_clicked_at": stamp(link.last_clicked_at),
+        "imported_clicks": None,
+        "archived": link.archived,
+        "disabled": link.disabled,
+        "utm_source": link.utm_source,
+        "utm_medium": link.utm_medium,
+        "utm_campaign": link.utm_campaign,
+        "utm_term": link.utm_term,
+        "utm_content": link.utm_content,
+        "expires_at": stamp(link.expires_at),
+        "expired_url": link.expired_url,
+        "password_protected": link.password_hash is not None,
+        "starts_at": stamp(link.starts_at),
+        "max_clicks": max_clicks,
+        "clicks_remaining": None if max_clicks is None else max(0, max_clicks - (link.clicks_reserved or 0)),
+        "redirect_status": link.redirect_status or 302,
+        "rules": [],
+        "variants": [],
+        "test_ends_at": stamp(link.test_ends_at),
+        "preview": None,
+        "workspace_id": link.workspace_id,
+        "created_at": stamp(link.created_at),
+        "updated_at": stamp(link.updated_at),
+        "created_by_user_id": link.created_by_user_id,
+        "created_by_key_id": link.created_by_key_id,
+        "suspended": link.suspended_at is not None,
+    }
 
 
 def check_slug(slug: str, errors: list[FieldError]) -> None:
