@@ -69,7 +69,7 @@ async def create_links(
         session,
         settings=context.settings,
         workspace_id=auth.workspace_id,
-        items=[bulk_service.parse_item(item) for item in body.links],
+        items=bulk_service.parse_items(body.links),
     )
     return _answer(outcomes)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import String, Table, and_, bindparam, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +27,19 @@ TITLE_FETCHES: Table = LinkTitleFetch.__table__  # type: ignore[assignment]
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@functools.lru_cache(maxsize=32)
+def _positional_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, list[str]]:
+    """`INSERT INTO table (keys) VALUES (?, …)` as the dialect spells it, and the keys in placeholder order."""
+    compiled = table.insert().values({key: bindparam(key) for key in keys}).compile(dialect=dialect)
+    return str(compiled), list(compiled.positiontup or [])
+
+
+@functools.lru_cache(maxsize=128)
+def _bind_processor(table: Table, key: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of `table.key` before the driver gets it, if anything."""
+    return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
 
 
 class BulkRepository:
@@ -148,7 +163,7 @@ class BulkRepository:
         columns: dict[str, list[Any]] = {}
         for key in rows[0]:
             values = [row[key] for row in rows]
-            process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+            process = _bind_processor(table, key, dialect)
             columns[key] = values if process is None else [process(value) for value in values]
         for column in table.c:
             if column.key not in columns and column.default is not None:
@@ -160,10 +175,9 @@ class BulkRepository:
                 records = list(zip(*columns.values(), strict=True))
                 await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
             else:
-                statement = table.insert().values({key: bindparam(key) for key in columns}).compile(dialect=dialect)
-                order = statement.positiontup or []
+                statement, order = _positional_insert(table, tuple(columns), dialect)
                 records = list(zip(*(columns[key] for key in order), strict=True))
-                await (await driver.executemany(str(statement), records)).close()
+                await (await driver.executemany(statement, records)).close()
         except (asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError) as error:
             raise IntegrityError(f"bulk insert into {table.name}", None, error) from error
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +111,21 @@ def parse_item(raw: Any) -> LinkCreate | MaskError:
         return LinkCreate.model_validate(raw)
     except ValidationError as error:
         return validation_failed(error.errors())
+
+
+_LINK_CREATES: TypeAdapter[list[LinkCreate]] = TypeAdapter(list[LinkCreate])
+
+
+def parse_items(raws: Sequence[Any]) -> list[LinkCreate | MaskError]:
+    """Every element of a bulk create body as `parse_item` reads it. All of them at once first (one call into
+    pydantic's core instead of a thousand: less than half the time); when any is refused, one by one, so that
+    each bad item gets the error it would have got alone."""
+    if all(isinstance(raw, dict) for raw in raws):
+        try:
+            return list(_LINK_CREATES.validate_python(raws))
+        except ValidationError:
+            pass
+    return [parse_item(raw) for raw in raws]
 
 
 def _slug_taken(domain: str, slug: str) -> SlugTaken:

@@ -39,6 +39,10 @@ GENERATED_SLUG_LENGTH = 7
 GENERATION_ATTEMPTS = 8
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+# The fields a new link's access, targeting, A/B and preview columns come from.
+ACCESS_AND_TARGETING = frozenset(
+    {*access.ACCESS_FIELDS, *link_rules.RULE_FIELDS, "variants", "test_ends_at", "preview"}
+)
 
 
 class LinkNotFound(NotFound):
@@ -357,14 +361,18 @@ async def _validate_new(session: AsyncSession, settings: Settings, workspace_id:
     archived = _check_flag("archived", data, errors)
     disabled = _check_flag("disabled", data, errors)
     sent = data.model_fields_set
-    access_columns = await access.changes(data, sent, errors, link=None, expires_at=expires_at)
-    access_columns.update(
-        await link_rules.rule_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
-    )
-    access_columns.update(
-        await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
-    )
-    access_columns.update(await access.preview_changes(session, settings=settings, data=data, sent=sent, errors=errors))
+    access_columns: dict[str, Any] = {}
+    if sent & ACCESS_AND_TARGETING:  # none sent, each of these adds nothing (most links; a bulk create's thousand)
+        access_columns.update(await access.changes(data, sent, errors, link=None, expires_at=expires_at))
+        access_columns.update(
+            await link_rules.rule_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
+        )
+        access_columns.update(
+            await link_rules.variant_changes(session, settings=settings, data=data, sent=sent, link=None, errors=errors)
+        )
+        access_columns.update(
+            await access.preview_changes(session, settings=settings, data=data, sent=sent, errors=errors)
+        )
     if errors:
         raise ValidationFailed(errors)
     assert url is not None and domain is not None
