@@ -42,6 +42,15 @@ def _bind_processor(table: Table, key: str, dialect: Dialect) -> Callable[[Any],
     return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
 
 
+def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` applied to each value, once per distinct value (a batch's rows share their times)."""
+    try:
+        done = {value: process(value) for value in set(values)}
+    except TypeError:  # unhashable values (JSON)
+        return [process(value) for value in values]
+    return [done[value] for value in values]
+
+
 class BulkRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -107,7 +116,7 @@ class BulkRepository:
         return taken
 
     # Links, their tags and title fetches go in through the driver's own bulk path (`_copy_in`): COPY on
-    # PostgreSQL, executemany on SQLite. The row-by-row retry after a lost race inserts one row at a time too.
+    # PostgreSQL, executemany on SQLite, any number of rows in one statement (no parameter limit to chunk under).
 
     async def insert_links(self, rows: list[dict[str, Any]]) -> None:
         await self._copy_in(LINKS, rows)
@@ -150,21 +159,27 @@ class BulkRepository:
         in C). SQLAlchemy's multi-row INSERT costs three times the CPU of either: it builds and binds a
         placeholder per value in Python. Values still go through each column's bind processing, columns left out
         get their scalar defaults, and a broken constraint is an IntegrityError, all as `session.execute` does.
-        Outside a transaction the driver would autocommit, so there the statement goes through SQLAlchemy."""
+        Where the driver would autocommit, the statement goes through SQLAlchemy, which opens the transaction."""
         if not rows:
             return
         connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's or aiosqlite's
         dialect = connection.dialect
         postgresql = dialect.name == "postgresql"
-        if driver is None or not (driver.is_in_transaction() if postgresql else driver.in_transaction):
-            await connection.execute(table.insert(), list(rows))
+        # asyncpg outside a transaction autocommits; sqlite3 opens one before an INSERT itself (as it does for
+        # SQLAlchemy's own INSERT) unless it was put in autocommit mode.
+        in_transaction = driver is not None and (
+            driver.is_in_transaction() if postgresql else driver.in_transaction or driver.isolation_level is not None
+        )
+        if not in_transaction:
+            for part in chunks(rows):
+                await connection.execute(table.insert(), list(part))
             return
         columns: dict[str, list[Any]] = {}
         for key in rows[0]:
             values = [row[key] for row in rows]
             process = _bind_processor(table, key, dialect)
-            columns[key] = values if process is None else [process(value) for value in values]
+            columns[key] = values if process is None else _processed(values, process)
         for column in table.c:
             if column.key not in columns and column.default is not None:
                 if not getattr(column.default, "is_scalar", False):

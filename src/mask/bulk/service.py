@@ -345,8 +345,7 @@ async def _write(session: AsyncSession, batch: _Batch, pending: list[_Pending]) 
     ]
     try:
         async with session.begin_nested():
-            for part in chunks(rows):
-                await repository.insert_links(list(part))
+            await repository.insert_links(rows)
         written = list(zip(pending, rows, strict=True))
     except IntegrityError:
         written = []
@@ -368,16 +367,14 @@ async def _write(session: AsyncSession, batch: _Batch, pending: list[_Pending]) 
     for names_part in chunks(names):
         tag_ids.update(zip(names_part, await tags.ensure(batch.workspace_id, list(names_part)), strict=True))
     link_tag_rows = [{"link_id": row["id"], "tag_id": tag_ids[name]} for item, row in written for name in item.new.tags]
-    for part in chunks(link_tag_rows):
-        await repository.insert_link_tags(list(part))
+    await repository.insert_link_tags(link_tag_rows)
     if batch.settings.title_fetch_enabled:
         fetches = [
             {"link_id": row["id"], "url": row["url"], "attempts": 0, "next_attempt_at": now, "created_at": now}
             for item, row in written
             if item.new.title is None
         ]
-        for part in chunks(fetches):
-            await repository.insert_title_fetches(list(part))
+        await repository.insert_title_fetches(fetches)
         if fetches:
             emit(session, TitlesWanted())
     for item, row in written:

@@ -6,6 +6,7 @@ internationalised hosts become punycode, paths are percent-encoded, default port
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -143,8 +144,10 @@ def is_loopback(hostname: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=256)
 def split_host(host: str) -> tuple[str, int | None]:
-    """`name[:port]` (IPv6 in brackets) → (name without trailing dot, port or None)."""
+    """`name[:port]` (IPv6 in brackets) → (name without trailing dot, port or None). Remembered: the short
+    domain is split again for every destination checked."""
     if host.startswith("["):
         name, _, rest = host.partition("]")
         port = rest[1:] if rest.startswith(":") else ""
