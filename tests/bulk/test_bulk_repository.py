@@ -14,7 +14,7 @@ from mask.app import MaskApp
 from mask.bulk.repository import LINKS, BulkRepository
 from mask.db import session_scope
 from mask.kit.ids import new_id
-from mask.models.link import Link
+from mask.models.link import Link, LinkTitleFetch
 from mask.models.tag import link_tags
 from mask.tag.repository import TagRepository
 from tests.conftest import Tenant
@@ -90,3 +90,23 @@ async def test_a_taken_slug_is_an_integrity_error_and_the_savepoint_recovers(app
     async with session_scope(app.context.sessionmaker) as session:
         slugs = (await session.execute(select(Link.slug).order_by(Link.slug))).scalars().all()
     assert slugs == ["free1", "free2", "taken"]
+
+
+async def test_title_fetches_go_in_with_their_times(app: MaskApp, tenant: Tenant) -> None:
+    row = _row(tenant.workspace_id, "titled")
+    async with session_scope(app.context.sessionmaker) as session:
+        repository = BulkRepository(session)
+        async with session.begin_nested():
+            await repository.insert_links([row])
+            fetch = {
+                "link_id": row["id"],
+                "url": row["url"],
+                "attempts": 0,
+                "next_attempt_at": WHEN,
+                "created_at": WHEN,
+            }
+            await repository.insert_title_fetches([fetch])
+    async with session_scope(app.context.sessionmaker) as session:
+        stored = (await session.execute(select(LinkTitleFetch))).scalar_one()
+    assert (stored.link_id, stored.url, stored.attempts, stored.last_error) == (row["id"], row["url"], 0, None)
+    assert stored.next_attempt_at == WHEN and stored.created_at == WHEN

@@ -2,9 +2,10 @@
 
 Creating runs every item through the same validation as `POST /v1/links` (mask.link.service: the WHATWG URL
 rules, MASK's own domains refused, slugs, tags, the daily cap), then writes the whole batch with a handful of
-statements: one for the links, one for their tags, one for the title fetches (each the driver's bulk path,
-mask.bulk.repository), one event. A bad item gets its own error and never aborts the others. An item with a field this fast path does not know (or
-`if_exists: "return"`) goes through `link_service.create_or_find` alone, in a savepoint.
+statements: one for the links, one for their tags, one for the title fetches (each through the driver's bulk
+path, mask.bulk.repository), one event. A bad item gets its own error and never aborts the others. An item with
+a field this fast path does not know (or `if_exists: "return"`) goes through `link_service.create_or_find`
+alone, in a savepoint.
 
 Events: one `link.bulk_created` / `link.bulk_updated` / `link.bulk_deleted` per call, listing the links, instead
 of one event per link. Redirect caches: each link is dropped (`LinkChanged`) up to `PER_LINK_SIGNALS` links;
