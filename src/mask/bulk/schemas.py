@@ -61,7 +61,7 @@ class BulkDelete(RequestSchema):
 
 
 class BulkCreate(RequestSchema):
-    """Each item is validated on its own (`parse_item`), so that one bad item is that item's error."""
+    """Each item is validated on its own (`parse_items`), so that one bad item is that item's error."""
 
     links: list[Any] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
 

@@ -2,9 +2,10 @@
 
 Creating runs every item through the same validation as `POST /v1/links` (mask.link.service: the WHATWG URL
 rules, MASK's own domains refused, slugs, tags, the daily cap), then writes the whole batch with a handful of
-multi-row statements: one for the links, one for their tags, one for the title fetches, one event. A bad item
-gets its own error and never aborts the others. An item with a field this fast path does not know (or
-`if_exists: "return"`) goes through `link_service.create_or_find` alone, in a savepoint.
+statements: one for the links, one for their tags, one for the title fetches (each through the driver's bulk
+path, mask.bulk.repository), one event. A bad item gets its own error and never aborts the others. An item with
+a field this fast path does not know (or `if_exists: "return"`) goes through `link_service.create_or_find`
+alone, in a savepoint.
 
 Events: one `link.bulk_created` / `link.bulk_updated` / `link.bulk_deleted` per call, listing the links, instead
 of one event per link. Redirect caches: each link is dropped (`LinkChanged`) up to `PER_LINK_SIGNALS` links;
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +112,21 @@ def parse_item(raw: Any) -> LinkCreate | MaskError:
         return LinkCreate.model_validate(raw)
     except ValidationError as error:
         return validation_failed(error.errors())
+
+
+_LINK_CREATES: TypeAdapter[list[LinkCreate]] = TypeAdapter(list[LinkCreate])
+
+
+def parse_items(raws: Sequence[Any]) -> list[LinkCreate | MaskError]:
+    """Every element of a bulk create body as `parse_item` reads it. All of them at once first (one call into
+    pydantic's core instead of a thousand: less than half the time); when any is refused, one by one, so that
+    each bad item gets the error it would have got alone."""
+    if all(isinstance(raw, dict) for raw in raws):
+        try:
+            return list(_LINK_CREATES.validate_python(raws))
+        except ValidationError:
+            pass
+    return [parse_item(raw) for raw in raws]
 
 
 def _slug_taken(domain: str, slug: str) -> SlugTaken:
@@ -330,8 +346,7 @@ async def _write(session: AsyncSession, batch: _Batch, pending: list[_Pending]) 
     ]
     try:
         async with session.begin_nested():
-            for part in chunks(rows):
-                await repository.insert_links(list(part))
+            await repository.insert_links(rows)
         written = list(zip(pending, rows, strict=True))
     except IntegrityError:
         written = []
@@ -353,16 +368,14 @@ async def _write(session: AsyncSession, batch: _Batch, pending: list[_Pending]) 
     for names_part in chunks(names):
         tag_ids.update(zip(names_part, await tags.ensure(batch.workspace_id, list(names_part)), strict=True))
     link_tag_rows = [{"link_id": row["id"], "tag_id": tag_ids[name]} for item, row in written for name in item.new.tags]
-    for part in chunks(link_tag_rows):
-        await repository.insert_link_tags(list(part))
+    await repository.insert_link_tags(link_tag_rows)
     if batch.settings.title_fetch_enabled:
         fetches = [
             {"link_id": row["id"], "url": row["url"], "attempts": 0, "next_attempt_at": now, "created_at": now}
             for item, row in written
             if item.new.title is None
         ]
-        for part in chunks(fetches):
-            await repository.insert_title_fetches(list(part))
+        await repository.insert_title_fetches(fetches)
         if fetches:
             emit(session, TitlesWanted())
     for item, row in written:

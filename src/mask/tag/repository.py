@@ -16,17 +16,18 @@ class TagRepository:
         self.session = session
 
     async def ensure(self, workspace_id: str, names: list[str]) -> list[str]:
-        """Ids of the named tags, creating the missing ones (concurrent creators converge on one row)."""
+        """Ids of the named tags, creating the missing ones (concurrent creators converge on one row). Read first:
+        a workspace's tags mostly exist already, and one SELECT is cheaper than an INSERT that changes nothing."""
         if not names:
             return []
-        rows = [{"id": new_id("tag"), "workspace_id": workspace_id, "name": name} for name in names]
-        await self.session.execute(
-            insert_ignore(self.session, Tag.__table__, rows, conflict=["workspace_id", "name"])  # type: ignore[arg-type]
-        )
-        result = await self.session.execute(
-            select(Tag.name, Tag.id).where(Tag.workspace_id == workspace_id, Tag.name.in_(names))
-        )
-        ids = dict(result.all())
+        ids = await self.ids_by_name(workspace_id, names)
+        missing = [name for name in names if name not in ids]
+        if missing:
+            rows = [{"id": new_id("tag"), "workspace_id": workspace_id, "name": name} for name in missing]
+            await self.session.execute(
+                insert_ignore(self.session, Tag.__table__, rows, conflict=["workspace_id", "name"])  # type: ignore[arg-type]
+            )
+            ids.update(await self.ids_by_name(workspace_id, missing))
         return [ids[name] for name in names]
 
     async def set_link_tags(self, link_id: str, tag_ids: list[str]) -> None:
