@@ -385,6 +385,9 @@ def test_every_links_page_fits_a_phone(server: MaskServer, chromium: Any) -> Non
     _no_sideways_scroll(page, "list with a row menu open")
     _shot(page, "phone-list")
     page.get_by_role("menuitem", name="Edit").click()
+    page.wait_for_url(re.compile(r"/links/lnk_[^/?#]+#link-form$"))  # measured mid-navigation, there is no document
+    page.wait_for_load_state()
+    assert page.get_by_label("Slug").input_value() == "phone"
     _no_sideways_scroll(page, "editor")
     _shot(page, "phone-editor")
     assert problems == [], problems
