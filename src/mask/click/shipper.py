@@ -268,9 +268,9 @@ class JournalShipper:
             if self.cpu_gate is not None:
                 await self.cpu_gate.wait(give_up=lambda: self._stopping)
             try:
-                await self.claim()
                 if not started:
                     assert self.before_start is not None
+                    await self.claim()  # before the previous version's leftovers; ship_once checks each batch
                     await self.before_start()
                     started = True
                     await self._forget_orphans()
