@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
-from tests.browser.test_dashboard import PASSWORD, _until, confirmation_link
+from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
+from tests.browser.test_dashboard import PASSWORD, confirmation_link
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,17 +51,6 @@ def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any], str]]:
     """A confirmed account with one link and its clicks (real redirects): the browser's storage state and the
     workspace's dashboard URL."""
@@ -91,7 +80,7 @@ def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any
         for headers in visits:
             assert visitor.get("/launch", headers=headers).status_code == 302
     page.goto(workspace + "/analytics")
-    _until(lambda: _big_number(page.reload() and page) == len(visits), within=90)
+    until(lambda: _big_number(page.reload() and page) == len(visits), within=90)
     yield context.storage_state(), workspace
     context.close()
 
@@ -127,7 +116,7 @@ def test_analytics_controls(
     page.goto(workspace + "/analytics")
     referrers = page.locator("#bd-referrers")
     referrers.get_by_role("link", name="Show all referrers").wait_for()
-    _until(lambda: page.locator(".breakdown[aria-busy]").count() == 0)  # every card has loaded
+    until(lambda: page.locator(".breakdown[aria-busy]").count() == 0)  # every card has loaded
     # The map card drew its inline SVG (visitors here come from loopback: no country is shaded).
     page.locator("#world-map").get_by_text("No click in this range has a known country").wait_for()
     assert referrers.locator(".bars li").count() == 8
@@ -136,8 +125,8 @@ def test_analytics_controls(
 
     # "Show all": the card grows in place and focus lands on the first row it did not show before.
     referrers.get_by_role("link", name="Show all referrers").click()
-    _until(lambda: page.locator("#bd-referrers .bars li").count() == len(REFERRERS) + 1)
-    _until(lambda: page.evaluate("document.activeElement.closest('li') !== null"))
+    until(lambda: page.locator("#bd-referrers .bars li").count() == len(REFERRERS) + 1)
+    until(lambda: page.evaluate("document.activeElement.closest('li') !== null"))
     assert (
         page.evaluate(
             "Array.from(document.activeElement.closest('ol').children).indexOf(document.activeElement.closest('li'))"
@@ -152,7 +141,7 @@ def test_analytics_controls(
     page.locator("#bd-referrers").get_by_role("link", name="Direct / none").click()
     page.wait_for_url(re.compile(r"referrer=%28none%29"))
     assert _big_number(page) == DIRECT
-    assert page.get_by_role("link", name=re.compile("Remove filter referrer")).is_visible()
+    expect(page.get_by_role("link", name=re.compile("Remove filter referrer"))).to_be_visible()
 
     # A custom range in the browser's own timezone (offered first, since it is not among the usual ones).
     page.locator(".range-picker summary").click()
@@ -166,8 +155,8 @@ def test_analytics_controls(
     page.wait_for_url(re.compile(r"timezone=Pacific%2FAuckland"))
     assert "referrer=%28none%29" in page.url  # the range keeps the filters
     assert _big_number(page) == DIRECT
-    assert page.get_by_role("heading", name=f"Clicks over time ({BROWSER_TIMEZONE})").is_visible()
-    _until(lambda: page.locator("[data-chart]").get_attribute("data-drawn-as") is not None)
+    expect(page.get_by_role("heading", name=f"Clicks over time ({BROWSER_TIMEZONE})")).to_be_visible()
+    until(lambda: page.locator("[data-chart]").get_attribute("data-drawn-as") is not None)
     _no_sideways_scroll(page, "the analytics page with a custom range")
     page.screenshot(path=ARTIFACTS / f"{size}-3-range.png", full_page=True)
     assert not errors, errors

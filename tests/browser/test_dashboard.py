@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
 from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MaskServer, free_port
 
@@ -106,30 +105,11 @@ def receiver() -> Iterator[Receiver]:
     started.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def confirmation_link(server: MaskServer, email: str) -> str:
     """The path of the confirmation link mailed to `email` (the server writes its mails to MASK_MAIL_DIR)."""
     directory = Path(server.env["MASK_MAIL_DIR"])
-    _until(lambda: bool(delivered_in(directory, email, "verify_email")), within=60)
+    until(lambda: bool(delivered_in(directory, email, "verify_email")), within=60)
     return link_in(delivered_in(directory, email, "verify_email")[-1])
-
-
-def _until(check: Callable[[], bool], *, within: float = 20.0, every: float = 0.25) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(every)
 
 
 class Shots:
@@ -181,7 +161,7 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
     page.goto(base + confirmation_link(server, "ada@example.com"))
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(re.compile(r"/app/analytical-engines/links"))
-    assert page.get_by_role("heading", name="Create your first short link").is_visible()
+    expect(page.get_by_role("heading", name="Create your first short link")).to_be_visible()
     shot("links-empty")
     workspace = f"{base}/app/analytical-engines"
 
@@ -223,13 +203,13 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
     shot("link-new")
     page.get_by_role("button", name="Create link").click()
     page.wait_for_url(re.compile(r"/links\?done=link-created"))
-    assert page.get_by_role("link", name=re.compile(r"\Wlaunch$")).is_visible()
-    assert page.get_by_role("link", name=re.compile(r"\Wfrom-api$")).is_visible()
+    expect(page.get_by_role("link", name=re.compile(r"\Wlaunch$"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"\Wfrom-api$"))).to_be_visible()
     shot("links")
     shot("readme-links", full_page=False)
     # The live search (htmx) narrows the table without a page load.
     page.get_by_label("Search links").fill("from-api")
-    _until(lambda: page.get_by_role("link", name=re.compile(r"\Wlaunch$")).count() == 0)
+    until(lambda: page.get_by_role("link", name=re.compile(r"\Wlaunch$")).count() == 0)
     assert "q=from-api" in page.url
     page.get_by_label("Search links").fill("")
 
@@ -249,15 +229,15 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
         page.goto(link_page)
         return bool(page.locator(".stat .big-number").first.inner_text() == "3")
 
-    _until(charted)
+    until(charted)
     page.wait_for_selector(".chart canvas")  # uPlot drew the time series
-    _until(lambda: page.locator("[aria-busy=true]").count() == 0)  # every breakdown card loaded itself
+    until(lambda: page.locator("[aria-busy=true]").count() == 0)  # every breakdown card loaded itself
     assert "Linux" in page.locator("#bd-os").inner_text()
     shot("link-detail-chart")
     page.goto(workspace + "/analytics?interval=24h")
     page.wait_for_selector(".chart canvas")
     assert page.locator(".stat .big-number").first.inner_text() == "3"
-    _until(lambda: page.locator("[aria-busy=true]").count() == 0)
+    until(lambda: page.locator("[aria-busy=true]").count() == 0)
     assert "launch" in page.locator("#bd-links").inner_text()
     label_on_top = page.evaluate("""() => {
         const label = document.querySelector("#bd-links .bar-label");
@@ -302,12 +282,12 @@ def test_a_new_user_signs_up_and_uses_every_part_of_the_dashboard(
     page.get_by_role("button", name="Save page").click()
     page.wait_for_load_state()
     preview = page.frame_locator(".phone iframe")
-    assert preview.get_by_role("heading", name="Ada Lovelace").is_visible()
+    expect(preview.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
     shot("bio-editor")
     shot("readme-bio-editor", full_page=False)
     public = context.new_page()
     public.goto(f"{base}/@ada")
-    assert public.get_by_role("link", name="Notes on the Analytical Engine").is_visible()
+    expect(public.get_by_role("link", name="Notes on the Analytical Engine")).to_be_visible()
     Shots(public, "desktop-public")("bio-page")
     public.close()
 

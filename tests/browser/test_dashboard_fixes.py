@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
 from tests.browser.screenshots import screenshot
 from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MASK, MaskServer, free_port
@@ -69,14 +68,6 @@ def _true_in(page: Any, script: str) -> bool:
         return bool(page.evaluate(script))
     except Error:
         return False
-
-
-def _until(check: Callable[[], bool], *, within: float = 20.0, every: float = 0.5) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(every)
 
 
 def _cli(process: MaskServer, *args: str) -> str:
@@ -147,17 +138,6 @@ def site(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFacto
         api.close()
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -297,7 +277,7 @@ def test_the_webhook_status_follows_the_log_and_a_pending_delivery_can_be_retrie
     desktop.get_by_role("button", name="Send test event").click()
     desktop.wait_for_url(here)  # no ?done= in the address
     notice = desktop.get_by_role("status").filter(has_text="Test event queued")
-    assert notice.is_visible()
+    expect(notice).to_be_visible()
     # No reload from here: the receiver answers 500, and the header counts each failed try as the log shows it.
     api_path = f"/v1/webhooks/{site.webhook_id}"
     assert site.api.get(api_path).json()["consecutive_failures"] < 20
@@ -310,17 +290,17 @@ def test_the_webhook_status_follows_the_log_and_a_pending_delivery_can_be_retrie
         return pinged and failures > 0 and f" {failures} {word} in a row" in shown
 
     try:
-        _until(header_is_current, within=40)
+        until(header_is_current, within=40)
     finally:
         screenshot(desktop, "fixes-webhook-after-test-event")
     retry = desktop.get_by_role("button", name=re.compile(r"^Retry now: ping"))
-    assert retry.first.is_visible()
+    expect(retry.first).to_be_visible()
     screenshot(desktop, "fixes-webhook-pending-retry-now")
     desktop.reload()
     assert desktop.get_by_role("status").filter(has_text="Test event queued").count() == 0, "the notice came back"
     desktop.get_by_role("button", name=re.compile(r"^Retry now: ping")).first.click()
     desktop.wait_for_url(here)
-    assert desktop.get_by_role("status").filter(has_text="Delivery queued again").is_visible()
+    expect(desktop.get_by_role("status").filter(has_text="Delivery queued again")).to_be_visible()
 
 
 # 6. Signing up from an invitation joins the inviting workspace only.
@@ -340,7 +320,7 @@ def test_signing_up_from_an_invitation_joins_only_the_inviting_workspace(
     # The way through log-in: "Log in to join" → "Create a free account".
     newcomer.get_by_role("link", name="Log in to join").click()
     newcomer.get_by_role("link", name="Create a free account").click()
-    assert newcomer.get_by_text("To join Grace").is_visible()
+    expect(newcomer.get_by_text("To join Grace")).to_be_visible()
     assert newcomer.get_by_label("Workspace name").count() == 0
     screenshot(newcomer, "fixes-invite-signup-phone")
     newcomer.get_by_label("Email").fill("joiner@example.com")
@@ -348,7 +328,7 @@ def test_signing_up_from_an_invitation_joins_only_the_inviting_workspace(
     newcomer.get_by_role("button", name="Create account").click()
     newcomer.wait_for_url(re.compile(r"/app/signup/sent"))
     mails = Path(site.server.env["MASK_MAIL_DIR"])
-    _until(lambda: bool(delivered_in(mails, "joiner@example.com", "verify_email")), within=60)
+    until(lambda: bool(delivered_in(mails, "joiner@example.com", "verify_email")), within=60)
     newcomer.goto(site.url + link_in(delivered_in(mails, "joiner@example.com", "verify_email")[-1]))
     newcomer.get_by_role("button", name="Confirm and continue").click()
     newcomer.wait_for_url(re.compile(r"/app/grace/links"))
@@ -363,7 +343,7 @@ def test_signing_up_from_an_invitation_joins_only_the_inviting_workspace(
 
 def test_account_has_the_navigation_and_the_domain_button_lines_up_with_its_input(site: Site, desktop: Any) -> None:
     desktop.goto(site.url + "/app/account")
-    assert desktop.get_by_role("navigation", name="Workspace").get_by_role("link", name="Links").is_visible()
+    expect(desktop.get_by_role("navigation", name="Workspace").get_by_role("link", name="Links")).to_be_visible()
     screenshot(desktop, "fixes-account-desktop")
     desktop.goto(site.workspace + "/domains")
     field = desktop.get_by_label("Add a domain").bounding_box()
@@ -384,7 +364,7 @@ def test_on_a_phone_the_current_section_tab_is_scrolled_into_view(site: Site, ph
         assert inside, f"{path}: the current tab is out of view ({current} in {strip})"
     screenshot(phone, "fixes-tabs-phone", full_page=False)
     phone.goto(site.url + "/app/account")
-    assert phone.locator("nav.sidenav").is_visible()
+    expect(phone.locator("nav.sidenav")).to_be_visible()
 
 
 # 7. The bio editor with a keyboard and a screen reader; its preview follows typing; key scopes are grouped.
@@ -400,7 +380,7 @@ def test_moving_a_bio_block_with_the_keyboard_keeps_focus_on_its_button(site: Si
     desktop.keyboard.press("Enter")
     desktop.wait_for_url(re.compile(r"/bio/bio_\w+#move-down-blk_\w+$"))  # the reloaded editor, not the old one
     # Polled from here: wait_for_function would evaluate a string in the page, which its CSP forbids.
-    _until(
+    until(
         lambda: desktop.evaluate("() => !!document.activeElement && document.activeElement.id.startsWith('move-down-')")
     )
     focused = desktop.evaluate("document.activeElement.getAttribute('aria-label')")
@@ -408,8 +388,8 @@ def test_moving_a_bio_block_with_the_keyboard_keeps_focus_on_its_button(site: Si
     assert desktop.locator(".block-summary").nth(1).inner_text() == "Notes"  # it moved down one
     assert "done=" not in desktop.url
     desktop.keyboard.press("Enter")  # and again, with no Tab in between
-    _until(lambda: _true_in(desktop, "() => document.querySelectorAll('.block-summary')[2]?.textContent === 'Notes'"))
-    _until(
+    until(lambda: _true_in(desktop, "() => document.querySelectorAll('.block-summary')[2]?.textContent === 'Notes'"))
+    until(
         lambda: desktop.evaluate("() => !!document.activeElement && document.activeElement.id.startsWith('move-down-')")
     )
 
@@ -464,7 +444,7 @@ def test_a_refused_long_form_says_why_at_the_top_and_leads_to_the_field(site: Si
     assert phone.evaluate("document.activeElement.id") == "error-summary"
     box = phone.locator("#error-summary").bounding_box()
     assert box is not None and 0 <= box["y"] < PHONE["height"], "the summary is not on screen"
-    assert phone.get_by_role("alert").filter(has_text="Nothing was saved").is_visible()
+    expect(phone.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
     screenshot(phone, "fixes-error-summary-phone", full_page=False)
     phone.locator("#error-summary").get_by_role("link", name="Text colour").click()
     assert phone.evaluate("document.activeElement.id") == "f-theme_text_color"

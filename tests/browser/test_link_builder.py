@@ -10,8 +10,7 @@ import os
 import re
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
 from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MaskServer, free_port
 
@@ -100,25 +99,6 @@ def server(
         process.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _until(check: Callable[[], bool], *, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.2)
-
-
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"builder-{name}.png", full_page=True)
@@ -157,7 +137,7 @@ def _sign_up(page: Any, server: MaskServer, email: str) -> str:
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(re.compile(r"/app/signup/sent"))
     directory = Path(server.env["MASK_MAIL_DIR"])
-    _until(lambda: bool(delivered_in(directory, email, "verify_email")), within=60)
+    until(lambda: bool(delivered_in(directory, email, "verify_email")), within=60)
     page.goto(server.url + link_in(delivered_in(directory, email, "verify_email")[-1]))
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(re.compile(r"/app/[^/]+/links"))
@@ -176,14 +156,14 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, land
     # The front door: MASK's own page, with sign up, log in and the API docs.
     page.goto(base + "/")
     assert page.url == base + "/"
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     for name in ("Create a free account", "API docs", "Log in"):
-        assert page.get_by_role("link", name=name).first.is_visible()
+        expect(page.get_by_role("link", name=name).first).to_be_visible()
     _no_sideways_scroll(page, "front page")
     _shot(page, "desktop-front")
     workspace = _sign_up(page, server, "ada@example.com")
     page.goto(base + "/")
-    assert page.get_by_role("link", name="Go to dashboard").first.is_visible()
+    expect(page.get_by_role("link", name="Go to dashboard").first).to_be_visible()
     page.goto(workspace + "/links")
 
     # `c` opens the builder (not while typing in the search box).
@@ -194,7 +174,7 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, land
     page.wait_for_url(workspace + "/links/new")
 
     # The destination without a scheme gets https:// as the field is left; the builder says it will.
-    assert page.get_by_text("example.com/page becomes https://example.com/page").is_visible()
+    expect(page.get_by_text("example.com/page becomes https://example.com/page")).to_be_visible()
     url = page.get_by_label("Destination URL")
     url.fill("example.com/landing")
     page.get_by_label("Slug").click()
@@ -204,8 +184,8 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, land
     page.get_by_label("Slug").press_sequentially("spring")
     assert page.locator("#short-preview").inner_text() == f"{domain}/spring"
     qr = page.locator("#builder-qr")
-    _until(lambda: qr.is_visible() and "slug=spring" in (qr.get_attribute("src") or ""))
-    _until(lambda: bool(page.evaluate("document.getElementById('builder-qr').naturalWidth > 0")))
+    until(lambda: qr.is_visible() and "slug=spring" in (qr.get_attribute("src") or ""))
+    until(lambda: bool(page.evaluate("document.getElementById('builder-qr').naturalWidth > 0")))
 
     # UTM builder: the fields write the destination's query, and the query fills the fields.
     page.locator("#utm-builder summary").click()
@@ -221,7 +201,7 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, land
     assert page.locator("#tag-chips .tag").all_inner_texts() == ["launch", "q1"]
     page.get_by_text("Expiry and external id").click()
     assert page.locator("input[name=tz]").input_value() == ZONE
-    assert page.get_by_text(f"In your time zone: {ZONE}.").first.is_visible()
+    expect(page.get_by_text(f"In your time zone: {ZONE}.").first).to_be_visible()
     page.get_by_label("Expires at").fill("2030-01-15T09:00")
 
     # "Fetch from page" fills the social card from the destination's Open Graph tags (here a page on loopback).
@@ -229,7 +209,7 @@ def test_the_front_page_and_the_link_builder_end_to_end(server: MaskServer, land
     kept = url.input_value()
     url.fill(landing.origin + "/launch")
     page.get_by_role("button", name="Fetch from page").click()
-    _until(lambda: page.get_by_label("Preview title").input_value() == "Brand launch")
+    until(lambda: page.get_by_label("Preview title").input_value() == "Brand launch")
     assert page.get_by_label("Preview description").input_value() == "Everything new this spring"
     assert page.locator("[data-og-title]").inner_text() == "Brand launch"
     assert page.locator("[data-og-image]").get_attribute("href") == "https://cdn.example.com/launch.png"
@@ -308,19 +288,20 @@ def test_row_actions_bulk_selection_and_shortcuts(server: MaskServer, chromium: 
     page.locator("h1").click()
     page.keyboard.press("?")
     help_box = page.locator("#shortcuts")
-    assert help_box.is_visible() and "Search links" in help_box.inner_text()
+    expect(help_box).to_be_visible()
+    assert "Search links" in help_box.inner_text()
     _shot(page, "desktop-shortcuts")
     page.keyboard.press("Escape")
-    assert not help_box.is_visible()
+    expect(help_box).to_be_hidden()
 
     def row(slug: str) -> Any:
         return page.locator("#link-results tbody tr").filter(has_text=f"{domain}/{slug}")
 
     # The live search swaps the rows in (htmx) without breaking the page's CSP; `y` copies the focused row's URL.
     page.get_by_label("Search links").fill("alpha")
-    _until(lambda: row("beta").count() == 0)
+    until(lambda: row("beta").count() == 0)
     page.get_by_label("Search links").fill("")
-    _until(lambda: row("beta").count() == 1)
+    until(lambda: row("beta").count() == 1)
     row("beta").locator("a.link-name").focus()
     page.keyboard.press("y")
     assert page.evaluate("navigator.clipboard.readText()") == f"http://{domain}/beta"
@@ -331,7 +312,7 @@ def test_row_actions_bulk_selection_and_shortcuts(server: MaskServer, chromium: 
     row("alpha").get_by_label(f"More actions for {domain}/alpha").click()
     row("alpha").get_by_role("menuitem", name="QR code").click()
     page.wait_for_url(re.compile(r"#qr-h$"))
-    assert page.locator("#qr-preview img").is_visible()
+    expect(page.locator("#qr-preview img")).to_be_visible()
     page.go_back()
     row("beta").get_by_label(f"More actions for {domain}/beta").click()
     row("beta").get_by_role("menuitem", name="Edit").click()
@@ -355,7 +336,7 @@ def test_row_actions_bulk_selection_and_shortcuts(server: MaskServer, chromium: 
     row("gamma").get_by_label(f"Select {domain}/gamma").check()
     page.get_by_label("Action for the selected links").select_option("delete")
     page.get_by_role("button", name="Apply to selected").click()
-    assert page.get_by_role("heading", name="Delete 1 link?").is_visible()
+    expect(page.get_by_role("heading", name="Delete 1 link?")).to_be_visible()
     _shot(page, "desktop-confirm-delete")
     page.get_by_role("button", name="Delete 1 link").click()
     page.wait_for_url(re.compile(r"done=links-deleted"))
@@ -404,7 +385,7 @@ def test_with_a_root_url_the_front_page_redirects_there(
         page.goto(process.url + "/")
         assert page.url == landing.url and page.title() == "Brand home"
         page.goto(process.url + "/app/login")
-        assert page.get_by_role("button", name="Log in").is_visible()
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
         context.close()
     finally:
         process.stop()

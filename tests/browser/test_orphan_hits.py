@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
-from tests.browser.test_dashboard import PASSWORD, _until, confirmation_link
+from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
+from tests.browser.test_dashboard import PASSWORD, confirmation_link
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,17 +44,6 @@ def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFac
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +75,7 @@ def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any
             answers = [visitor.get(f"/{slug}").status_code for _ in range(visits)]
             assert answers == [302] + [410] * (visits - 1)
     page.goto(workspace + "/analytics")
-    _until(lambda: _orphan_total(page.reload() and page) == ORPHANS, within=90)
+    until(lambda: _orphan_total(page.reload() and page) == ORPHANS, within=90)
     yield context.storage_state(), workspace
     context.close()
 
@@ -125,11 +114,11 @@ def test_the_hits_that_found_no_link(
 
     page.goto(workspace + "/analytics")
     section = page.locator("#orphan-hits")
-    assert section.get_by_role("heading", name="Hits that found no link").is_visible()
-    assert section.get_by_text("never counted as clicks").is_visible()
+    expect(section.get_by_role("heading", name="Hits that found no link")).to_be_visible()
+    expect(section.get_by_text("never counted as clicks")).to_be_visible()
     assert _orphan_total(page) == ORPHANS
     assert int(page.locator(".stat .big-number").first.inner_text()) == len(VISITS)  # the clicks: one a link
-    _until(lambda: _loaded(page))
+    until(lambda: _loaded(page))
     types = page.locator("#bd-orphan_types")
     assert types.locator(".bars li").count() == 1
     assert types.locator(".bar-label").inner_text() == "Click limit reached"
@@ -150,8 +139,8 @@ def test_the_hits_that_found_no_link(
     page.wait_for_url(re.compile(r"path=%2Fonce"))
     assert _orphan_total(page) == VISITS["once"] - 1
     assert int(page.locator(".stat .big-number").first.inner_text()) == len(VISITS)
-    assert section.get_by_role("link", name=re.compile("Remove filter path")).is_visible()
-    _until(lambda: _loaded(page))
+    expect(section.get_by_role("link", name=re.compile("Remove filter path"))).to_be_visible()
+    until(lambda: _loaded(page))
     assert page.locator("#bd-paths .bars li").count() == 1
     _no_sideways_scroll(page, "the analytics page filtered to one path")
     page.screenshot(path=ARTIFACTS / f"{size}-2-filtered.png", full_page=True)

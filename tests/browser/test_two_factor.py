@@ -17,7 +17,7 @@ import pytest
 
 from mask.qr.render import QrOptions, render
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
+from tests.browser.chromium import USER_AGENT, expect, require_chromium
 from tests.redirect.servers import MASK, MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,17 +51,6 @@ def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFac
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def log_in_with_password(page: Any, base: str) -> None:
@@ -116,7 +105,7 @@ def test_enrol_then_sign_in_with_a_totp_code_and_with_a_recovery_code(server: Ma
     page.screenshot(path=ARTIFACTS / "03-code-step.png", full_page=True)
     page.get_by_label("Code").fill("000000")
     page.get_by_role("button", name="Verify").click()
-    assert page.locator(".error").first.is_visible()
+    expect(page.locator(".error").first).to_be_visible()
     page.get_by_label("Code").fill(totp.at(time.time() + 30))  # the next step: the enrolment used this one
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(re.compile(r"/app/grace/links"))
