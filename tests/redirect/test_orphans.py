@@ -249,3 +249,32 @@ async def test_the_openapi_names_and_explains_every_orphan_type(client: httpx.As
     rows = json.dumps(schemas["OrphanTypeClicks"])
     assert all(f'"{name}"' in rows for name in ORPHAN_TYPES)
     assert all(f"`{name}`" in rows for name in ORPHAN_TYPES)  # each one explained in the description
+
+
+async def test_views_refuse_every_orphan_question_and_say_where_to_ask_it(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A page view is never an orphan hit: `/views` cannot take `kind=orphan`, so its refusals of what only orphan
+    hits have point to `/clicks?kind=orphan` instead of telling the caller to add `kind=orphan`."""
+    questions = [
+        ({"orphan_type": "unknown_slug"}, "orphan_type"),
+        ({"path": "/nope"}, "path"),
+        ({"group_by": "orphan_types"}, "group_by"),
+        ({"group_by": "paths"}, "group_by"),
+        ({"kind": "orphan"}, "kind"),
+    ]
+    for params, param in questions:
+        response = await client.get("/v1/analytics/views", params=params, headers=tenant.headers)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["error"]["errors"]
+        assert (error["param"], error["code"]) == (param, "invalid_for_views")
+        assert "/v1/analytics/clicks?kind=orphan" in error["message"] and "add `kind=orphan`" not in error["message"]
+    # Together, each one named; `kind=orphan` does not make the others acceptable here.
+    both = await client.get("/v1/analytics/views", params={"kind": "orphan", "path": "/nope"}, headers=tenant.headers)
+    assert both.status_code == 422
+    assert {e["param"] for e in both.json()["error"]["errors"]} == {"kind", "path"}
+    # The clicks endpoint still asks for `kind=orphan`, and answers with it.
+    clicks = await client.get("/v1/analytics/clicks", params={"path": "/nope"}, headers=tenant.headers)
+    assert "add `kind=orphan`" in clicks.json()["error"]["errors"][0]["message"]
+    assert (await _analytics(client, tenant, kind="orphan", path="/nope"))["clicks"] == 0
+
