@@ -278,3 +278,38 @@ async def test_views_refuse_every_orphan_question_and_say_where_to_ask_it(
     assert "add `kind=orphan`" in clicks.json()["error"]["errors"][0]["message"]
     assert (await _analytics(client, tenant, kind="orphan", path="/nope"))["clicks"] == 0
 
+
+async def test_a_links_own_orphan_hits_by_type_are_the_link_filters_answer(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    """What the dashboard's link page says ("3 hits after its click limit was reached, not counted as clicks") is
+    the API's `kind=orphan&link_id=…&group_by=orphan_types`: that link's hits after it stopped counting, by type,
+    and nothing of another link or of the domain's unknown slugs."""
+    await add_domain(client, app, tenant, CUSTOM)
+    spent = await create_link(client, tenant, slug="spent", max_clicks=1)
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    gone = await create_link(client, tenant, slug="gone", expires_at=soon)
+    quiet = await create_link(client, tenant, slug="quiet")
+    await _expire(app, "gone")
+    assert [(await client.get("/spent", headers=HUMAN)).status_code for _ in range(4)] == [302, 410, 410, 410]
+    assert [(await client.get("/gone", headers=HUMAN)).status_code for _ in range(2)] == [410, 410]
+    assert (await client.get("/spent-typo", headers=ON_CUSTOM)).status_code == 404  # the domain's, nobody's link
+    await stored_clicks(app)  # every hit stored
+
+    async def by_type(link_id: str, **params: Any) -> list[dict[str, Any]]:
+        answer = await _analytics(client, tenant, kind="orphan", link_id=link_id, group_by="orphan_types", **params)
+        return list(answer["data"])
+
+    assert await by_type(spent["id"]) == [{"orphan_type": "limit_reached", "clicks": 3, "unique_clicks": 1}]
+    assert await by_type(gone["id"]) == [{"orphan_type": "expired_link", "clicks": 2, "unique_clicks": 1}]
+    assert await by_type(quiet["id"]) == []
+    both = await by_type(f"{spent['id']},{gone['id']}")
+    assert {row["orphan_type"]: row["clicks"] for row in both} == {"limit_reached": 3, "expired_link": 2}
+    assert {row["orphan_type"] for row in await by_type(f"-{spent['id']}", bots="include")} == {
+        "expired_link",
+        "unknown_slug",
+    }
+    paths = await _analytics(client, tenant, kind="orphan", link_id=spent["id"], group_by="paths")
+    assert paths["data"] == [{"path": "/spent", "clicks": 3, "unique_clicks": 1}]
+    # Its clicks are still the one the limit let through.
+    assert (await _analytics(client, tenant, link_id=spent["id"]))["clicks"] == 1

@@ -71,6 +71,11 @@ ORPHAN_LABELS = {  # mask.click.schemas.ORPHAN_TYPES as people say them
     "expired_link": "Expired link",
     "limit_reached": "Click limit reached",
 }
+# A link's own hits that were not clicks (the orphan types that name a link), as its page says them.
+LINK_ORPHAN_NAMES = {
+    "expired_link": ("hit after the link expired", "hits after the link expired"),
+    "limit_reached": ("hit after its click limit was reached", "hits after its click limit was reached"),
+}
 # A link's own page: what varies between the clicks of one link.
 LINK_BREAKDOWNS = [
     item
@@ -258,6 +263,7 @@ async def report(
         points = analytics_service.rows_of(series)
         granularity = str(getattr(series, "granularity", granularity))
     left_out = await _left_out(page, query)
+    link_orphans = await _link_orphans(page, query)
     chart: dict[str, Any] = {
         "timezone": query.get("timezone", "UTC"),
         "granularity": granularity,
@@ -284,6 +290,7 @@ async def report(
         "imported": imported,
         "imported_from": imported_label(imported.source) if imported is not None else None,
         "left_out": left_out,
+        "link_orphans": link_orphans,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
         "breakdowns": _cards(page, query, breakdowns) if total or views else [],
@@ -370,6 +377,28 @@ async def _left_out(page: Page, query: dict[str, str]) -> str | None:
 
 
 ORPHANS_ANCHOR = "#orphan-hits"
+
+
+async def _link_orphans(page: Page, query: dict[str, str]) -> dict[str, str] | None:
+    """What a question about one link leaves out because the link no longer counted (`"37 hits after the link
+    expired, not counted as clicks"`): its orphan hits by type in the same range, bot mode and filters (the API's
+    `kind=orphan&link_id=…&group_by=orphan_types`), and where the workspace's page shows them. None when there
+    are none, or the question is not about exactly one link (or is about a bio page: orphans never belong to one)."""
+    link_id = query.get("link_id", "")
+    if not link_id or "," in link_id or link_id.startswith("-") or "bio_page_id" in query:
+        return None
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.orphan_types, kind="orphan")
+    )
+    parts = []
+    for row in analytics_service.rows_of(result):
+        kind, count = str(row["orphan_type"]), int(row["clicks"])
+        one, many = LINK_ORPHAN_NAMES.get(kind, (f"{kind} hit", f"{kind} hits"))
+        parts.append(f"{count:,} {one if count == 1 else many}")
+    if not parts:
+        return None
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return {"text": f"{listed}, not counted as clicks", "url": _url(f"{page.base}/analytics", query) + ORPHANS_ANCHOR}
 
 
 async def orphan_report(page: Page, query: dict[str, str], *, base: str) -> dict[str, Any] | None:
