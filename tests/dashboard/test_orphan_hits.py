@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import select, update
@@ -215,3 +217,80 @@ async def test_a_links_page_says_how_many_hits_came_after_it_stopped_counting(
         params={"kind": "orphan", "link_id": ids["old"], "group_by": "orphan_types", "interval": "30d"},
     )
     assert api.json()["data"] == [{"orphan_type": "expired_link", "clicks": 3, "unique_clicks": 1}]
+
+
+CHIP = re.compile(r'<a class="chip" href="([^"]*)" aria-label="Remove filter [^"]*">([^<]*) <span')
+
+
+def _chips(page: str) -> dict[str, str]:
+    """The page's filter chips: what each reads, and the URL that removes it."""
+    return {html.unescape(text): html.unescape(url) for url, text in CHIP.findall(page)}
+
+
+async def test_a_row_whose_value_has_a_comma_filters_on_exactly_it_and_its_chip_undoes_it(app: MaskApp) -> None:
+    r"""A breakdown row sends its value escaped (`/a,b` as `/a\,b`, `-early` as `\-early`, the text `(none)` as
+    `\(none)`), the page counts exactly that value, its chip reads the value itself, and removing the chip
+    removes the filter: for a click's campaign and an orphan hit's path."""
+    person = await make_person(app, "ada@example.com")
+    made = await person.post(f"{person.base}/links", {"url": "https://example.com/", "slug": "sale"})
+    assert made.status_code == 303, made.text
+    async with session_scope(app.context.sessionmaker) as db:
+        link = (await db.execute(select(Link))).scalar_one()
+        at = utcnow() - timedelta(hours=1)
+        common: dict[str, Any] = {"workspace_id": link.workspace_id, "domain": "go.brand.test"}
+        campaigns = ["spring,summer", "spring,summer", "spring", "(none)", "-early", None]
+        paths = ["/a,b", "/a,b", "/a", "/b"]
+        hits = [
+            EnrichedClick(
+                click_id=new_id("clk"),
+                clicked_at=at,
+                visitor_hash=f"c{n}",
+                link_id=link.id,
+                utm_campaign=campaign,
+                **common,
+            )
+            for n, campaign in enumerate(campaigns)
+        ] + [
+            EnrichedClick(
+                click_id=new_id("clk"),
+                clicked_at=at,
+                visitor_hash=f"o{n}",
+                orphan_type="unknown_slug",
+                path=path,
+                **common,
+            )
+            for n, path in enumerate(paths)
+        ]
+        await click_service.record_batch(db, hits, [analytics_service.record_clicks])
+
+    page = await person.http.get(f"{person.base}/analytics")
+    assert _chart_total(page.text) == 6 and _orphan_total(page.text) == 4
+    card_url = re.search(r'hx-get="([^"]*group_by=utm_campaigns[^"]*)"', page.text)
+    assert card_url
+    card = (await person.http.get(html.unescape(card_url.group(1)), headers={"HX-Request": "true"})).text
+    expected = {  # row → the filter it sends, what the page then counts, what its chip reads
+        "spring,summer": ("spring\\,summer", 2, "utm campaign: spring,summer"),
+        "(none)": ("\\(none)", 1, "utm campaign: (none)"),
+        "-early": ("\\-early", 1, "utm campaign: -early"),
+        "Direct / none": ("(none)", 1, "utm campaign: none"),
+    }
+    for label, (sent, total, chip) in expected.items():
+        url, _ = _row(card, label)
+        assert parse_qs(urlsplit(url).query)["utm_campaign"] == [sent]
+        filtered = await person.http.get(url)
+        assert filtered.status_code == 200 and _chart_total(filtered.text) == total, label
+        chips = _chips(filtered.text)
+        assert chip in chips, chips
+        unfiltered = await person.http.get(chips[chip])
+        assert "utm_campaign" not in chips[chip] and _chart_total(unfiltered.text) == 6
+
+    paths_card = re.search(r'hx-get="([^"]*group_by=paths[^"]*)"', page.text)
+    assert paths_card
+    card = (await person.http.get(html.unescape(paths_card.group(1)), headers={"HX-Request": "true"})).text
+    url, count = _row(card, "/a,b")
+    assert count == 2 and parse_qs(urlsplit(url).query)["path"] == ["/a\\,b"]
+    filtered = await person.http.get(url)
+    assert _orphan_total(filtered.text) == 2 and _chart_total(filtered.text) == 6  # clicks are not filtered
+    chips = _chips(filtered.text)
+    assert "path: /a,b" in chips
+    assert _orphan_total((await person.http.get(chips["path: /a,b"])).text) == 4

@@ -313,3 +313,50 @@ async def test_a_links_own_orphan_hits_by_type_are_the_link_filters_answer(
     assert paths["data"] == [{"path": "/spent", "clicks": 3, "unique_clicks": 1}]
     # Its clicks are still the one the limit let through.
     assert (await _analytics(client, tenant, link_id=spent["id"]))["clicks"] == 1
+
+
+async def test_a_value_with_a_comma_is_filtered_exactly_when_escaped(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    r"""`\,` is a comma within a value: a stored path `/a,b` (an orphan's) or campaign `spring,summer` (a click's) is
+    one value, from the rollups (a count) as from the raw clicks (a breakdown by another attribute); unescaped, the
+    comma still separates two values."""
+    await add_domain(client, app, tenant, CUSTOM)
+    await create_link(client, tenant, slug="live", domain=CUSTOM)
+    for path in ("/a,b", "/a,b", "/a", "/b", "/-a"):
+        assert (await client.get(path, headers=ON_CUSTOM)).status_code == 404
+    for campaign in ("spring,summer", "spring", "summer", "-early"):
+        assert (await client.get("/live", params={"utm_campaign": campaign}, headers=ON_CUSTOM)).status_code == 302
+    stored = await stored_clicks(app)
+    assert sorted(c.path for c in stored if c.path) == ["/-a", "/a", "/a,b", "/a,b", "/b"]
+
+    async def hits(**params: Any) -> int:
+        return int((await _analytics(client, tenant, kind="orphan", **params))["clicks"])
+
+    assert await hits(path="/a\\,b") == 2
+    assert await hits(path="/a,b") == 1  # `/a` or `b` (no such path): the syntax as before
+    assert await hits(path="/a,/b") == 2
+    assert await hits(path="-/a\\,b") == 3
+    assert await hits(path="/a\\,b,/b") == 3
+    assert await hits(path="/\\-a") == 1 and await hits(path="/-a") == 1  # a minus after the first character
+    by_path = await _analytics(client, tenant, kind="orphan", group_by="paths", path="/a\\,b,/a")
+    assert {row["path"]: row["clicks"] for row in by_path["data"]} == {"/a,b": 2, "/a": 1}
+    by_device = await _analytics(client, tenant, kind="orphan", group_by="devices", path="/a\\,b")  # raw clicks
+    assert sum(row["clicks"] for row in by_device["data"]) == 2
+
+    async def clicks(**params: Any) -> int:
+        return int((await _analytics(client, tenant, **params))["clicks"])
+
+    assert await clicks(utm_campaign="spring\\,summer") == 1
+    assert await clicks(utm_campaign="spring,summer") == 2
+    assert await clicks(utm_campaign="\\-early") == 1
+    assert await clicks(utm_campaign="-\\-early") == 3  # every other campaign (a click without one: none here)
+    assert await clicks(utm_campaign="-early") == 4  # an exclusion of `early`, as before
+    devices = await _analytics(client, tenant, group_by="devices", utm_campaign="spring\\,summer")
+    assert sum(row["clicks"] for row in devices["data"]) == 1
+    events = await client.get(
+        "/v1/analytics/events",
+        params={"interval": "all", "utm_campaign": "spring\\,summer"},
+        headers=tenant.headers,
+    )
+    assert [e["utm_campaign"] for e in events.json()["data"]] == ["spring,summer"]

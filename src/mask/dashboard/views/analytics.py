@@ -19,7 +19,7 @@ from mask.analytics import service as analytics_service
 from mask.analytics import views as views_service
 from mask.analytics.export import to_csv
 from mask.analytics.schemas import FILTER_PARAMS, ORPHAN_FILTERS, ORPHAN_ONLY, AnalyticsParams, GroupBy
-from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE
+from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE, escape_filter_value, filter_items
 from mask.bio_page import service as bio_page_service
 from mask.dashboard.countries import country_label
 from mask.dashboard.web import Page, view
@@ -185,8 +185,15 @@ def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> Analytics
 
 
 def _label(key: str, value: str | None, item: dict[str, Any], names: dict[str, str]) -> tuple[str, str | None]:
-    """What a row reads as, and the filter value a click on it sends (`(none)` for "no value"; None when the
-    row cannot be filtered on)."""
+    """What a row reads as, and the filter a click on it sends: the value escaped (`/a,b` is `/a\\,b`), `(none)`
+    for "no value", None when the row cannot be filtered on."""
+    label, sent = _label_and_value(key, value, item, names)
+    return label, sent if sent is None or (sent == NONE_VALUE and value is None) else escape_filter_value(sent)
+
+
+def _label_and_value(
+    key: str, value: str | None, item: dict[str, Any], names: dict[str, str]
+) -> tuple[str, str | None]:
     if key == "link_id":
         return (item.get("short_url") or "(deleted link)").split("://", 1)[-1], value
     if key == "trigger":
@@ -221,7 +228,7 @@ def _rows(
                 clicks=item["clicks"],
                 unique_clicks=item["unique_clicks"],
                 share=item["clicks"] / top if top else 0.0,
-                color=(colors or {}).get(str(value)) if key == "tag" else None,
+                color=(colors or {}).get(str(item.get(key))) if key == "tag" else None,
             )
         )
     return rows
@@ -324,21 +331,18 @@ async def _page_views(page: Page, query: dict[str, str]) -> int | None:
 
 
 def _filter_text(name: str, value: str) -> str:
-    """A filter chip's value as people read it."""
-    if name == "orphan_type":
-        return ", ".join(
-            ORPHAN_LABELS.get(kind, kind)
-            if not kind.startswith("-")
-            else f"not {ORPHAN_LABELS.get(kind[1:], kind[1:])}"
-            for kind in value.split(",")
-        )
-    if value == NONE_VALUE:
-        return "none" if name in ("referrer", "referrer_url") or name.startswith("utm_") else "unknown"
-    if name == "country":
-        return ", ".join(
-            country_label(code) if not code.startswith("-") else f"not {code[1:]}" for code in value.split(",")
-        )
-    return value
+    """A filter chip's value as people read it: each of its values (escapes undone), `not …` for an exclusion."""
+
+    def read(item: str | None) -> str:
+        if item is None:
+            return "none" if name in ("referrer", "referrer_url") or name.startswith("utm_") else "unknown"
+        if name == "orphan_type":
+            return ORPHAN_LABELS.get(item, item)
+        if name == "country":
+            return country_label(item)
+        return item
+
+    return ", ".join(f"not {read(item)}" if negative else read(item) for negative, item in filter_items(value))
 
 
 def _range_form(query: dict[str, str]) -> dict[str, Any]:
