@@ -1,8 +1,9 @@
 """The analytics page's "Hits that found no link" in a real browser (Debian's chromium, Playwright) against a real
 `mask serve`, at desktop (1440×900) and phone (390×844) sizes: the section shows the orphan hits' total and its
-cards (by type, by path) once their rows have loaded, a path row filters it, and no page scrolls sideways, even
-with a 64-character slug among the paths. The hits are real redirects of links whose click limit is spent,
-stored by the server's background process. Screenshots go to test-artifacts/orphan-hits/.
+cards (by type, by path) once their rows have loaded, a path row filters it, a link's own page says how many hits
+came after its limit was spent, and no page scrolls sideways, even with a 64-character slug among the paths. The
+hits are real redirects of links whose click limit is spent, stored by the server's background process.
+Screenshots go to test-artifacts/orphan-hits/.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.backends import SqliteTemplate
 from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
@@ -80,6 +82,11 @@ def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any
     context.close()
 
 
+def server_url(workspace: str) -> str:
+    """The server's origin, from a dashboard URL (hrefs on the pages are paths)."""
+    return workspace.split("/app/")[0]
+
+
 def _orphan_total(page: Any) -> int:
     return int(page.locator("[data-orphan-total] .big-number").inner_text().replace(",", ""))
 
@@ -144,5 +151,23 @@ def test_the_hits_that_found_no_link(
     assert page.locator("#bd-paths .bars li").count() == 1
     _no_sideways_scroll(page, "the analytics page filtered to one path")
     page.screenshot(path=ARTIFACTS / f"{size}-2-filtered.png", full_page=True)
+
+    # The link's own page: its hits after the limit, counted by type, with a way to the section above.
+    page.goto(workspace + "/links")
+    href = page.locator("a.link-name", has_text=re.compile(r"/once$")).get_attribute("href")
+    assert href
+    page.goto(server_url(workspace) + href)
+    note = page.locator("[data-link-orphans]")
+    expect(note).to_be_visible(timeout=20_000)
+    expect(note).to_have_text(
+        f"{VISITS['once'] - 1} hits after its click limit was reached, not counted as clicks. Details"
+    )
+    note.scroll_into_view_if_needed()
+    _no_sideways_scroll(page, "the link's page with its orphan hits")
+    page.screenshot(path=ARTIFACTS / f"{size}-3-link-page.png", full_page=True)
+    note.get_by_role("link", name="Details").click()
+    page.wait_for_url(re.compile(r"/analytics\?.*link_id=lnk_.*#orphan-hits"))
+    expect(page.locator("#orphan-hits")).to_be_visible(timeout=20_000)
+    assert _orphan_total(page) == VISITS["once"] - 1
     assert not errors, errors
     context.close()

@@ -249,3 +249,114 @@ async def test_the_openapi_names_and_explains_every_orphan_type(client: httpx.As
     rows = json.dumps(schemas["OrphanTypeClicks"])
     assert all(f'"{name}"' in rows for name in ORPHAN_TYPES)
     assert all(f"`{name}`" in rows for name in ORPHAN_TYPES)  # each one explained in the description
+
+
+async def test_views_refuse_every_orphan_question_and_say_where_to_ask_it(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A page view is never an orphan hit: `/views` cannot take `kind=orphan`, so its refusals of what only orphan
+    hits have point to `/clicks?kind=orphan` instead of telling the caller to add `kind=orphan`."""
+    questions = [
+        ({"orphan_type": "unknown_slug"}, "orphan_type"),
+        ({"path": "/nope"}, "path"),
+        ({"group_by": "orphan_types"}, "group_by"),
+        ({"group_by": "paths"}, "group_by"),
+        ({"kind": "orphan"}, "kind"),
+    ]
+    for params, param in questions:
+        response = await client.get("/v1/analytics/views", params=params, headers=tenant.headers)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["error"]["errors"]
+        assert (error["param"], error["code"]) == (param, "invalid_for_views")
+        assert "/v1/analytics/clicks?kind=orphan" in error["message"] and "add `kind=orphan`" not in error["message"]
+    # Together, each one named; `kind=orphan` does not make the others acceptable here.
+    both = await client.get("/v1/analytics/views", params={"kind": "orphan", "path": "/nope"}, headers=tenant.headers)
+    assert both.status_code == 422
+    assert {e["param"] for e in both.json()["error"]["errors"]} == {"kind", "path"}
+    # The clicks endpoint still asks for `kind=orphan`, and answers with it.
+    clicks = await client.get("/v1/analytics/clicks", params={"path": "/nope"}, headers=tenant.headers)
+    assert "add `kind=orphan`" in clicks.json()["error"]["errors"][0]["message"]
+    assert (await _analytics(client, tenant, kind="orphan", path="/nope"))["clicks"] == 0
+
+
+async def test_a_links_own_orphan_hits_by_type_are_the_link_filters_answer(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    """What the dashboard's link page says ("3 hits after its click limit was reached, not counted as clicks") is
+    the API's `kind=orphan&link_id=…&group_by=orphan_types`: that link's hits after it stopped counting, by type,
+    and nothing of another link or of the domain's unknown slugs."""
+    await add_domain(client, app, tenant, CUSTOM)
+    spent = await create_link(client, tenant, slug="spent", max_clicks=1)
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    gone = await create_link(client, tenant, slug="gone", expires_at=soon)
+    quiet = await create_link(client, tenant, slug="quiet")
+    await _expire(app, "gone")
+    assert [(await client.get("/spent", headers=HUMAN)).status_code for _ in range(4)] == [302, 410, 410, 410]
+    assert [(await client.get("/gone", headers=HUMAN)).status_code for _ in range(2)] == [410, 410]
+    assert (await client.get("/spent-typo", headers=ON_CUSTOM)).status_code == 404  # the domain's, nobody's link
+    await stored_clicks(app)  # every hit stored
+
+    async def by_type(link_id: str, **params: Any) -> list[dict[str, Any]]:
+        answer = await _analytics(client, tenant, kind="orphan", link_id=link_id, group_by="orphan_types", **params)
+        return list(answer["data"])
+
+    assert await by_type(spent["id"]) == [{"orphan_type": "limit_reached", "clicks": 3, "unique_clicks": 1}]
+    assert await by_type(gone["id"]) == [{"orphan_type": "expired_link", "clicks": 2, "unique_clicks": 1}]
+    assert await by_type(quiet["id"]) == []
+    both = await by_type(f"{spent['id']},{gone['id']}")
+    assert {row["orphan_type"]: row["clicks"] for row in both} == {"limit_reached": 3, "expired_link": 2}
+    assert {row["orphan_type"] for row in await by_type(f"-{spent['id']}", bots="include")} == {
+        "expired_link",
+        "unknown_slug",
+    }
+    paths = await _analytics(client, tenant, kind="orphan", link_id=spent["id"], group_by="paths")
+    assert paths["data"] == [{"path": "/spent", "clicks": 3, "unique_clicks": 1}]
+    # Its clicks are still the one the limit let through.
+    assert (await _analytics(client, tenant, link_id=spent["id"]))["clicks"] == 1
+
+
+async def test_a_value_with_a_comma_is_filtered_exactly_when_escaped(
+    client: httpx.AsyncClient, tenant: Tenant, app: MaskApp
+) -> None:
+    r"""`\,` is a comma within a value: a stored path `/a,b` (an orphan's) or campaign `spring,summer` (a click's) is
+    one value, from the rollups (a count) as from the raw clicks (a breakdown by another attribute); unescaped, the
+    comma still separates two values."""
+    await add_domain(client, app, tenant, CUSTOM)
+    await create_link(client, tenant, slug="live", domain=CUSTOM)
+    for path in ("/a,b", "/a,b", "/a", "/b", "/-a"):
+        assert (await client.get(path, headers=ON_CUSTOM)).status_code == 404
+    for campaign in ("spring,summer", "spring", "summer", "-early"):
+        assert (await client.get("/live", params={"utm_campaign": campaign}, headers=ON_CUSTOM)).status_code == 302
+    stored = await stored_clicks(app)
+    assert sorted(c.path for c in stored if c.path) == ["/-a", "/a", "/a,b", "/a,b", "/b"]
+
+    async def hits(**params: Any) -> int:
+        return int((await _analytics(client, tenant, kind="orphan", **params))["clicks"])
+
+    assert await hits(path="/a\\,b") == 2
+    assert await hits(path="/a,b") == 1  # `/a` or `b` (no such path): the syntax as before
+    assert await hits(path="/a,/b") == 2
+    assert await hits(path="-/a\\,b") == 3
+    assert await hits(path="/a\\,b,/b") == 3
+    assert await hits(path="/\\-a") == 1 and await hits(path="/-a") == 1  # a minus after the first character
+    by_path = await _analytics(client, tenant, kind="orphan", group_by="paths", path="/a\\,b,/a")
+    assert {row["path"]: row["clicks"] for row in by_path["data"]} == {"/a,b": 2, "/a": 1}
+    by_device = await _analytics(client, tenant, kind="orphan", group_by="devices", path="/a\\,b")  # raw clicks
+    assert sum(row["clicks"] for row in by_device["data"]) == 2
+
+    async def clicks(**params: Any) -> int:
+        return int((await _analytics(client, tenant, **params))["clicks"])
+
+    assert await clicks(utm_campaign="spring\\,summer") == 1
+    assert await clicks(utm_campaign="spring,summer") == 2
+    assert await clicks(utm_campaign="\\-early") == 1
+    assert await clicks(utm_campaign="-\\-early") == 3  # every other campaign (a click without one: none here)
+    assert await clicks(utm_campaign="-early") == 4  # an exclusion of `early`, as before
+    devices = await _analytics(client, tenant, group_by="devices", utm_campaign="spring\\,summer")
+    assert sum(row["clicks"] for row in devices["data"]) == 1
+    events = await client.get(
+        "/v1/analytics/events",
+        params={"interval": "all", "utm_campaign": "spring\\,summer"},
+        headers=tenant.headers,
+    )
+    assert [e["utm_campaign"] for e in events.json()["data"]] == ["spring,summer"]

@@ -108,7 +108,9 @@ A view is a `GET` of the public page by a human (bots are recorded and flagged, 
 `HEAD` requests and browser prefetches are not views. A unique view is a visitor's first view of the page in a
 UTC day. `group_by=count&bio_page_id=…&interval=all` equals the page's `views`. A `bio_page_id` that is not one
 of the workspace's pages is `404`; `link_id`, `tag` and the `links`, `tags`, `bio_blocks` breakdowns are `422`
-(clicks on a page's blocks are in `GET /v1/analytics/clicks?bio_page_id=…&group_by=bio_blocks`).
+(clicks on a page's blocks are in `GET /v1/analytics/clicks?bio_page_id=…&group_by=bio_blocks`). A view is never
+an orphan hit: `kind=orphan`, `orphan_type`, `path` and `group_by=orphan_types|paths` are `422` here (code
+`invalid_for_views`); orphan hits are in `GET /v1/analytics/clicks?kind=orphan`.
 """
 
 

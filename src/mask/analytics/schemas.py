@@ -98,7 +98,9 @@ ORPHAN_ONLY = frozenset({GroupBy.orphan_types, GroupBy.paths})
 
 FILTER_HELP = (
     "A value, a comma list (any of them), or values prefixed with `-` to exclude them. On click attributes, "
-    "`(none)` matches clicks without a value (unknown country, direct visit) and `-(none)` those with one."
+    "`(none)` matches clicks without a value (unknown country, direct visit) and `-(none)` those with one. "
+    "A backslash escapes: `\\,` a comma within a value (`/a\\,b` is the one value `/a,b`), `\\\\` a backslash, "
+    "`\\-` a leading minus, `\\(none)` the text `(none)`."
 )
 
 
@@ -137,8 +139,8 @@ class ClickFilterParams(BaseModel):
     tags: str | None = Field(
         default=None,
         max_length=2000,
-        description="Tag names, comma-separated, `-name` to exclude; with `tag_match` (the same as `tag`, which "
-        "it replaces; not both).",
+        description="Tag names, comma-separated, `-name` to exclude (`\\,` for a comma in a name, as in every "
+        "filter); with `tag_match` (the same as `tag`, which it replaces; not both).",
     )
     tag_match: Literal["any", "all"] = Field(
         default="any", description="`any`: links carrying any of the named tags; `all`: carrying every one of them."

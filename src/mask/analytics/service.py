@@ -382,7 +382,7 @@ async def _check_bio_pages(session: AsyncSession, workspace_id: str, raw: str | 
     """A `bio_page_id` filter naming a page that is not the workspace's is `404`, for clicks as for views."""
     if raw is None:
         return
-    named = {item.strip().removeprefix("-").strip() for item in raw.split(",")} - {""}
+    named = {value for _, value in filter_items(raw) if value}
     missing = sorted(named - await BioPageRepository(session).existing_ids(workspace_id, named))
     if missing:
         raise BioPageNotFound(f"No bio page `{missing[0]}` in this workspace.", param="bio_page_id")
@@ -393,21 +393,75 @@ NONE_VALUE = "(none)"
 NONE_FILTERABLE = frozenset(DIMENSIONS) - {"trigger", "traffic_type"}  # always have a value
 
 
+# Characters a backslash escapes in a filter value (and whitespace): the syntax's own.
+ESCAPABLE = ",\\-("
+
+
+def filter_items(raw: str) -> list[tuple[bool, str | None]]:
+    r"""The items of a filter parameter, `a,b,-c`: (excluded, value) each, the value None for `(none)`.
+
+    Items are split at commas and trimmed, and a leading `-` excludes. A backslash makes the next character part
+    of the value when it is one of the syntax's own (`\,` a comma, `\\` a backslash, `\-` a leading minus, `\(` so
+    `\(none)` is that text) or whitespace (kept, not trimmed); before any other character it is itself, so values
+    written before escapes existed mean what they meant."""
+    items: list[list[tuple[str, bool]]] = [[]]  # each item's characters, and whether each was escaped
+    index = 0
+    while index < len(raw):
+        char, following = raw[index], raw[index + 1 : index + 2]
+        if char == "\\" and following and (following in ESCAPABLE or following.isspace()):
+            items[-1].append((following, True))
+            index += 2
+            continue
+        if char == ",":
+            items.append([])
+        else:
+            items[-1].append((char, False))
+        index += 1
+    parsed: list[tuple[bool, str | None]] = []
+    for chars in items:
+        chars = _trimmed(chars)
+        negative = chars[:1] == [("-", False)]
+        if negative:
+            chars = _trimmed(chars[1:])
+        value = "".join(char for char, _ in chars)
+        escaped = any(was_escaped for _, was_escaped in chars)
+        parsed.append((negative, None if value == NONE_VALUE and not escaped else value))
+    return parsed
+
+
+def _trimmed(chars: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """An item without the whitespace at either end that was not escaped."""
+    start, end = 0, len(chars)
+    while start < end and not chars[start][1] and chars[start][0].isspace():
+        start += 1
+    while end > start and not chars[end - 1][1] and chars[end - 1][0].isspace():
+        end -= 1
+    return chars[start:end]
+
+
+def escape_filter_value(value: str) -> str:
+    """`value` as one filter item that means exactly it, whatever it holds (`filter_items` reads it back)."""
+    escaped = value.replace("\\", "\\\\").replace(",", "\\,")
+    if value[-1:].isspace():  # an escaped space is not trimmed
+        escaped = escaped[:-1] + "\\" + escaped[-1:]
+    if value[:1] in ("-", "(") or (value[:1].isspace() and len(value) > 1):
+        escaped = "\\" + escaped
+    return escaped
+
+
 def _parse_filter(name: str, raw: str | None, errors: list[FieldError]) -> ValueFilter | None:
-    """`a,b` (any of), `-a` (not a), or a mix: `a,b,-c`; `(none)` is "no value" (`-(none)`: any value)."""
+    """`a,b` (any of), `-a` (not a), or a mix: `a,b,-c`; `(none)` is "no value" (`-(none)`: any value); a
+    backslash escapes (`filter_items`)."""
     if raw is None:
         return None
     include: set[str] = set()
     exclude: set[str] = set()
-    items = raw.split(",")
+    items = filter_items(raw)
     if len(items) > MAX_FILTER_VALUES:
         errors.append(FieldError(name, "too_many_values", f"At most {MAX_FILTER_VALUES} values."))
         return None
-    for item in items:
-        text = item.strip()
-        negative = text.startswith("-")
-        value = text[1:].strip() if negative else text
-        if value == NONE_VALUE:
+    for negative, value in items:
+        if value is None:
             if name not in NONE_FILTERABLE:
                 errors.append(
                     FieldError(name, "invalid_value", f"`{name}` always has a value; `(none)` matches nothing.")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mask.analytics import service as analytics_service
 from mask.analytics.query import ClickQuery, Counts, Event, Row
-from mask.analytics.schemas import AnalyticsParams, GroupBy
+from mask.analytics.schemas import ORPHAN_FILTERS, ORPHAN_ONLY, AnalyticsParams, GroupBy
 from mask.analytics.store import ClickStore
 from mask.click.schemas import EnrichedClick
 from mask.kit.errors import FieldError, ValidationFailed
@@ -20,6 +20,8 @@ NOT_FOR_VIEWS = frozenset(
     {GroupBy.links, GroupBy.tags, GroupBy.bio_blocks, GroupBy.destinations, GroupBy.variants, GroupBy.rules}
 )
 VIEW_NAMES = {"clicks": "views", "unique_clicks": "unique_views"}
+# Where orphan hits are asked about: a page view is never one, so `kind=orphan` and what only they have are refused.
+ORPHANS_ELSEWHERE = "page views have none: ask `GET /v1/analytics/clicks?kind=orphan`."
 
 
 class ViewStore:
@@ -68,8 +70,16 @@ async def views(session: AsyncSession, *, workspace_id: str, params: AnalyticsPa
         errors.append(
             FieldError("group_by", "invalid_for_views", f"`{params.group_by.value}` does not apply to page views.")
         )
+    elif params.group_by in ORPHAN_ONLY:
+        message = f"`{params.group_by.value}` breaks down orphan hits, and {ORPHANS_ELSEWHERE}"
+        errors.append(FieldError("group_by", "invalid_for_views", message))
     if params.kind != "click":
-        errors.append(FieldError("kind", "invalid_for_views", "Orphan hits are not page views."))
+        errors.append(FieldError("kind", "invalid_for_views", f"Orphan hits are not page views; {ORPHANS_ELSEWHERE}"))
+    for name in ORPHAN_FILTERS:  # checked here: the click analytics' message ("add `kind=orphan`") is not true here
+        if getattr(params, name) is not None:
+            errors.append(
+                FieldError(name, "invalid_for_views", f"`{name}` filters orphan hits, and {ORPHANS_ELSEWHERE}")
+            )
     for name in ("link_id", "tag", "tags"):
         if getattr(params, name) is not None:
             errors.append(FieldError(name, "invalid_for_views", f"`{name}` does not apply to page views."))

@@ -19,7 +19,7 @@ from mask.analytics import service as analytics_service
 from mask.analytics import views as views_service
 from mask.analytics.export import to_csv
 from mask.analytics.schemas import FILTER_PARAMS, ORPHAN_FILTERS, ORPHAN_ONLY, AnalyticsParams, GroupBy
-from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE
+from mask.analytics.service import NONE_FILTERABLE, NONE_VALUE, escape_filter_value, filter_items
 from mask.bio_page import service as bio_page_service
 from mask.dashboard.countries import country_label
 from mask.dashboard.web import Page, view
@@ -70,6 +70,11 @@ ORPHAN_LABELS = {  # mask.click.schemas.ORPHAN_TYPES as people say them
     "domain_root": "Domain root (/)",
     "expired_link": "Expired link",
     "limit_reached": "Click limit reached",
+}
+# A link's own hits that were not clicks (the orphan types that name a link), as its page says them.
+LINK_ORPHAN_NAMES = {
+    "expired_link": ("hit after the link expired", "hits after the link expired"),
+    "limit_reached": ("hit after its click limit was reached", "hits after its click limit was reached"),
 }
 # A link's own page: what varies between the clicks of one link.
 LINK_BREAKDOWNS = [
@@ -180,8 +185,15 @@ def _params(query: dict[str, str], group_by: GroupBy, **extra: Any) -> Analytics
 
 
 def _label(key: str, value: str | None, item: dict[str, Any], names: dict[str, str]) -> tuple[str, str | None]:
-    """What a row reads as, and the filter value a click on it sends (`(none)` for "no value"; None when the
-    row cannot be filtered on)."""
+    """What a row reads as, and the filter a click on it sends: the value escaped (`/a,b` is `/a\\,b`), `(none)`
+    for "no value", None when the row cannot be filtered on."""
+    label, sent = _label_and_value(key, value, item, names)
+    return label, sent if sent is None or (sent == NONE_VALUE and value is None) else escape_filter_value(sent)
+
+
+def _label_and_value(
+    key: str, value: str | None, item: dict[str, Any], names: dict[str, str]
+) -> tuple[str, str | None]:
     if key == "link_id":
         return (item.get("short_url") or "(deleted link)").split("://", 1)[-1], value
     if key == "trigger":
@@ -216,7 +228,7 @@ def _rows(
                 clicks=item["clicks"],
                 unique_clicks=item["unique_clicks"],
                 share=item["clicks"] / top if top else 0.0,
-                color=(colors or {}).get(str(value)) if key == "tag" else None,
+                color=(colors or {}).get(str(item.get(key))) if key == "tag" else None,
             )
         )
     return rows
@@ -258,6 +270,7 @@ async def report(
         points = analytics_service.rows_of(series)
         granularity = str(getattr(series, "granularity", granularity))
     left_out = await _left_out(page, query)
+    link_orphans = await _link_orphans(page, query)
     chart: dict[str, Any] = {
         "timezone": query.get("timezone", "UTC"),
         "granularity": granularity,
@@ -284,6 +297,7 @@ async def report(
         "imported": imported,
         "imported_from": imported_label(imported.source) if imported is not None else None,
         "left_out": left_out,
+        "link_orphans": link_orphans,
         "chart_json": json.dumps(chart).replace("<", "\\u003c"),
         "points": points,
         "breakdowns": _cards(page, query, breakdowns) if total or views else [],
@@ -317,21 +331,18 @@ async def _page_views(page: Page, query: dict[str, str]) -> int | None:
 
 
 def _filter_text(name: str, value: str) -> str:
-    """A filter chip's value as people read it."""
-    if name == "orphan_type":
-        return ", ".join(
-            ORPHAN_LABELS.get(kind, kind)
-            if not kind.startswith("-")
-            else f"not {ORPHAN_LABELS.get(kind[1:], kind[1:])}"
-            for kind in value.split(",")
-        )
-    if value == NONE_VALUE:
-        return "none" if name in ("referrer", "referrer_url") or name.startswith("utm_") else "unknown"
-    if name == "country":
-        return ", ".join(
-            country_label(code) if not code.startswith("-") else f"not {code[1:]}" for code in value.split(",")
-        )
-    return value
+    """A filter chip's value as people read it: each of its values (escapes undone), `not …` for an exclusion."""
+
+    def read(item: str | None) -> str:
+        if item is None:
+            return "none" if name in ("referrer", "referrer_url") or name.startswith("utm_") else "unknown"
+        if name == "orphan_type":
+            return ORPHAN_LABELS.get(item, item)
+        if name == "country":
+            return country_label(item)
+        return item
+
+    return ", ".join(f"not {read(item)}" if negative else read(item) for negative, item in filter_items(value))
 
 
 def _range_form(query: dict[str, str]) -> dict[str, Any]:
@@ -370,6 +381,28 @@ async def _left_out(page: Page, query: dict[str, str]) -> str | None:
 
 
 ORPHANS_ANCHOR = "#orphan-hits"
+
+
+async def _link_orphans(page: Page, query: dict[str, str]) -> dict[str, str] | None:
+    """What a question about one link leaves out because the link no longer counted (`"37 hits after the link
+    expired, not counted as clicks"`): its orphan hits by type in the same range, bot mode and filters (the API's
+    `kind=orphan&link_id=…&group_by=orphan_types`), and where the workspace's page shows them. None when there
+    are none, or the question is not about exactly one link (or is about a bio page: orphans never belong to one)."""
+    link_id = query.get("link_id", "")
+    if not link_id or "," in link_id or link_id.startswith("-") or "bio_page_id" in query:
+        return None
+    result = await analytics_service.clicks(
+        page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.orphan_types, kind="orphan")
+    )
+    parts = []
+    for row in analytics_service.rows_of(result):
+        kind, count = str(row["orphan_type"]), int(row["clicks"])
+        one, many = LINK_ORPHAN_NAMES.get(kind, (f"{kind} hit", f"{kind} hits"))
+        parts.append(f"{count:,} {one if count == 1 else many}")
+    if not parts:
+        return None
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return {"text": f"{listed}, not counted as clicks", "url": _url(f"{page.base}/analytics", query) + ORPHANS_ANCHOR}
 
 
 async def orphan_report(page: Page, query: dict[str, str], *, base: str) -> dict[str, Any] | None:
