@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect
 
 from tests.backends import SqliteTemplate
 from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
