@@ -17,9 +17,16 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
-from tests.browser.test_dashboard import PASSWORD, confirmation_link
-from tests.redirect.servers import MaskServer, free_port
+from tests.browser.chromium import (
+    USER_AGENT,
+    dashboard_server,
+    expect,
+    no_sideways_scroll,
+    post_link_form,
+    sign_up,
+    until,
+)
+from tests.redirect.servers import MaskServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,24 +37,14 @@ REFERRERS = [f"https://site-{n:02d}.example/post" for n in range(10)] + [
     "https://" + "a-really-long-referring-host-name-" * 2 + "example.org/with/a/path",
 ]
 DIRECT = 3
+EMAIL = "analyst@example.com"
 BROWSER_TIMEZONE = "Pacific/Auckland"  # not among the picker's usual zones: the page offers it from the browser
 
 
 @pytest.fixture(scope="module")
 def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
-    require_chromium()
-    port = free_port()
-    log = tmp_path_factory.mktemp("analytics-browser") / "server.log"
-    env = {
-        "MASK_DATABASE_URL": sqlite_template.clone(),
-        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
-        "MASK_MAIL_DIR": str(log.parent / "mail"),
-    }
-    process = MaskServer(env, port=port, log=log).start()
-    try:
+    with dashboard_server(sqlite_template, tmp_path_factory, "analytics-browser") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -56,25 +53,8 @@ def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any
     workspace's dashboard URL."""
     context = chromium.new_context(user_agent=USER_AGENT)
     page = context.new_page()
-    page.goto(server.url + "/app/signup")
-    page.get_by_label("Email").fill("analyst@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(re.compile(r"/app/signup/sent"))
-    page.goto(server.url + confirmation_link(server, "analyst@example.com"))
-    page.get_by_role("button", name="Confirm and continue").click()
-    page.wait_for_url(re.compile(r"/app/[\w-]+/links"))
-    workspace = page.url.split("/links")[0]
-    # A link made in the dashboard's plainest form: a POST as the form sends it (the form itself is tested
-    # elsewhere), with the page's CSRF token.
-    page.goto(workspace + "/links/new")
-    token = page.locator("input[name=csrf_token]").first.input_value()
-    made = page.request.post(
-        workspace + "/links",
-        form={"csrf_token": token, "url": "https://example.com/launch", "slug": "launch"},
-        max_redirects=0,
-    )
-    assert made.status == 303, made.text()
+    workspace = sign_up(page, server, EMAIL)
+    post_link_form(page, workspace, {"url": "https://example.com/launch", "slug": "launch"})
     visits = [{"Referer": referrer} for referrer in REFERRERS] + [{}] * DIRECT
     with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=30) as visitor:
         for headers in visits:
@@ -87,13 +67,6 @@ def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any
 
 def _big_number(page: Any) -> int:
     return int(page.locator(".stat .big-number").first.inner_text().replace(",", ""))
-
-
-def _no_sideways_scroll(page: Any, where: str) -> None:
-    # Against the viewport's own width: on a phone (is_mobile) chromium zooms out, so innerWidth grows with the page.
-    width = page.viewport_size["width"]
-    overflow = page.evaluate(f"Math.max(document.documentElement.scrollWidth, window.innerWidth) - {width}")
-    assert overflow <= 0, f"{where} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
 
 
 @pytest.mark.parametrize(
@@ -120,7 +93,7 @@ def test_analytics_controls(
     # The map card drew its inline SVG (visitors here come from loopback: no country is shaded).
     page.locator("#world-map").get_by_text("No click in this range has a known country").wait_for()
     assert referrers.locator(".bars li").count() == 8
-    _no_sideways_scroll(page, "the analytics page")
+    no_sideways_scroll(page, "the analytics page")
     page.screenshot(path=ARTIFACTS / f"{size}-1-page.png", full_page=True)
 
     # "Show all": the card grows in place and focus lands on the first row it did not show before.
@@ -134,7 +107,7 @@ def test_analytics_controls(
         == 8
     )
     assert page.get_by_role("link", name="Show all referrers").count() == 0
-    _no_sideways_scroll(page, "the expanded referrers card")
+    no_sideways_scroll(page, "the expanded referrers card")
     page.screenshot(path=ARTIFACTS / f"{size}-2-expanded.png", full_page=True)
 
     # Direct visits are a row like any other, and a filter.
@@ -157,7 +130,7 @@ def test_analytics_controls(
     assert _big_number(page) == DIRECT
     expect(page.get_by_role("heading", name=f"Clicks over time ({BROWSER_TIMEZONE})")).to_be_visible()
     until(lambda: page.locator("[data-chart]").get_attribute("data-drawn-as") is not None)
-    _no_sideways_scroll(page, "the analytics page with a custom range")
+    no_sideways_scroll(page, "the analytics page with a custom range")
     page.screenshot(path=ARTIFACTS / f"{size}-3-range.png", full_page=True)
     assert not errors, errors
     context.close()

@@ -22,14 +22,12 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
-from tests.dashboard.conftest import delivered_in, link_in
+from tests.browser.chromium import PASSWORD, USER_AGENT, confirmation_link, expect, require_chromium, until
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
-PASSWORD = "a long and happy passphrase"
 
 
 @dataclass
@@ -103,13 +101,6 @@ def receiver() -> Iterator[Receiver]:
     started = Receiver().start()
     yield started
     started.stop()
-
-
-def confirmation_link(server: MaskServer, email: str) -> str:
-    """The path of the confirmation link mailed to `email` (the server writes its mails to MASK_MAIL_DIR)."""
-    directory = Path(server.env["MASK_MAIL_DIR"])
-    until(lambda: bool(delivered_in(directory, email, "verify_email")), within=60)
-    return link_in(delivered_in(directory, email, "verify_email")[-1])
 
 
 class Shots:

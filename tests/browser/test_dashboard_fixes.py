@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
+from tests.browser.chromium import PASSWORD, USER_AGENT, expect, require_chromium, until
 from tests.browser.screenshots import screenshot
 from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MASK, MaskServer, free_port
@@ -28,7 +28,6 @@ from tests.redirect.servers import MASK, MaskServer, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EMAIL = "grace@example.com"
-PASSWORD = "a long and happy passphrase"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 LONG_WORD = "Supercalifragilisticexpialidocious" * 6  # no break opportunity anywhere

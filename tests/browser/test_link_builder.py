@@ -19,14 +19,13 @@ from typing import Any
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
+from tests.browser.chromium import PASSWORD, USER_AGENT, expect, require_chromium, until
 from tests.dashboard.conftest import delivered_in, link_in
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path(os.environ.get("MASK_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "test-artifacts/screenshots")
-PASSWORD = "a long and happy passphrase"
 ZONE = "America/New_York"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}

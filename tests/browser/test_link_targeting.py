@@ -16,15 +16,13 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, USER_AGENT, require_chromium
-from tests.browser.test_dashboard import confirmation_link
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USER_AGENT, confirmation_link, require_chromium
 from tests.dashboard.conftest import csrf_of
 from tests.redirect.servers import MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "link-targeting"
-PASSWORD = "a long and happy passphrase"
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.5 Mobile/15E148 Safari/604.1"

@@ -17,13 +17,21 @@ import httpx
 import pytest
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import USER_AGENT, expect, require_chromium, until
-from tests.browser.test_dashboard import PASSWORD, confirmation_link
-from tests.redirect.servers import MaskServer, free_port
+from tests.browser.chromium import (
+    USER_AGENT,
+    dashboard_server,
+    expect,
+    no_sideways_scroll,
+    post_link_form,
+    sign_up,
+    until,
+)
+from tests.redirect.servers import MaskServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "orphan-hits"
+EMAIL = "orphans@example.com"
 LONG_SLUG = "a-really-long-campaign-slug-that-ran-out-of-clicks-spring-2027-x"  # 64 characters, the most a slug has
 # Each link allows one click; every visit after it is an orphan hit (`limit_reached`).
 VISITS = {"once": 4, LONG_SLUG: 3}
@@ -32,19 +40,8 @@ ORPHANS = sum(visits - 1 for visits in VISITS.values())
 
 @pytest.fixture(scope="module")
 def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
-    require_chromium()
-    port = free_port()
-    log = tmp_path_factory.mktemp("orphan-hits-browser") / "server.log"
-    env = {
-        "MASK_DATABASE_URL": sqlite_template.clone(),
-        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
-        "MASK_MAIL_DIR": str(log.parent / "mail"),
-    }
-    process = MaskServer(env, port=port, log=log).start()
-    try:
+    with dashboard_server(sqlite_template, tmp_path_factory, "orphan-hits-browser") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -53,24 +50,9 @@ def signed_in(server: MaskServer, chromium: Any) -> Iterator[tuple[dict[str, Any
     workspace's dashboard URL."""
     context = chromium.new_context(user_agent=USER_AGENT)
     page = context.new_page()
-    page.goto(server.url + "/app/signup")
-    page.get_by_label("Email").fill("orphans@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(re.compile(r"/app/signup/sent"))
-    page.goto(server.url + confirmation_link(server, "orphans@example.com"))
-    page.get_by_role("button", name="Confirm and continue").click()
-    page.wait_for_url(re.compile(r"/app/[\w-]+/links"))
-    workspace = page.url.split("/links")[0]
-    for slug in VISITS:  # the link form's POST, as the form sends it (the form itself is tested elsewhere)
-        page.goto(workspace + "/links/new")
-        token = page.locator("input[name=csrf_token]").first.input_value()
-        made = page.request.post(
-            workspace + "/links",
-            form={"csrf_token": token, "url": "https://example.com/sale", "slug": slug, "max_clicks": "1"},
-            max_redirects=0,
-        )
-        assert made.status == 303, made.text()
+    workspace = sign_up(page, server, EMAIL)
+    for slug in VISITS:
+        post_link_form(page, workspace, {"url": "https://example.com/sale", "slug": slug, "max_clicks": "1"})
     with httpx.Client(base_url=server.url, headers={"User-Agent": USER_AGENT}, timeout=30) as visitor:
         for slug, visits in VISITS.items():
             answers = [visitor.get(f"/{slug}").status_code for _ in range(visits)]
@@ -88,13 +70,6 @@ def server_url(workspace: str) -> str:
 
 def _orphan_total(page: Any) -> int:
     return int(page.locator("[data-orphan-total] .big-number").inner_text().replace(",", ""))
-
-
-def _no_sideways_scroll(page: Any, where: str) -> None:
-    # Against the viewport's own width: on a phone (is_mobile) chromium zooms out, so innerWidth grows with the page.
-    width = page.viewport_size["width"]
-    widest = page.evaluate("() => Math.max(document.documentElement.scrollWidth, window.innerWidth)")
-    assert widest <= width, f"{where} scrolls sideways by {widest - width}px at {width}px"
 
 
 def _loaded(page: Any) -> bool:
@@ -136,7 +111,7 @@ def test_the_hits_that_found_no_link(
     }
     assert counts == {f"/{slug}": visits - 1 for slug, visits in VISITS.items()}
     section.scroll_into_view_if_needed()
-    _no_sideways_scroll(page, "the analytics page with orphan hits")
+    no_sideways_scroll(page, "the analytics page with orphan hits")
     page.screenshot(path=ARTIFACTS / f"{size}-1-page.png", full_page=True)
     section.screenshot(path=ARTIFACTS / f"{size}-1-section.png")
 
@@ -148,7 +123,7 @@ def test_the_hits_that_found_no_link(
     expect(section.get_by_role("link", name=re.compile("Remove filter path"))).to_be_visible()
     until(lambda: _loaded(page))
     assert page.locator("#bd-paths .bars li").count() == 1
-    _no_sideways_scroll(page, "the analytics page filtered to one path")
+    no_sideways_scroll(page, "the analytics page filtered to one path")
     page.screenshot(path=ARTIFACTS / f"{size}-2-filtered.png", full_page=True)
 
     # The link's own page: its hits after the limit, counted by type, with a way to the section above.
@@ -162,7 +137,7 @@ def test_the_hits_that_found_no_link(
         f"{VISITS['once'] - 1} hits after its click limit was reached, not counted as clicks. Details"
     )
     note.scroll_into_view_if_needed()
-    _no_sideways_scroll(page, "the link's page with its orphan hits")
+    no_sideways_scroll(page, "the link's page with its orphan hits")
     page.screenshot(path=ARTIFACTS / f"{size}-3-link-page.png", full_page=True)
     note.get_by_role("link", name="Details").click()
     page.wait_for_url(re.compile(r"/analytics\?.*link_id=lnk_.*#orphan-hits"))

@@ -17,14 +17,13 @@ import pytest
 
 from mask.qr.render import QrOptions, render
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import USER_AGENT, expect, require_chromium
+from tests.browser.chromium import PASSWORD, USER_AGENT, expect, require_chromium
 from tests.redirect.servers import MASK, MaskServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "two-factor"
 EMAIL = "grace@example.com"
-PASSWORD = "a long and happy passphrase"
 
 
 @pytest.fixture(scope="module")
