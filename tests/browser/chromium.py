@@ -59,9 +59,10 @@ def require_chromium() -> None:
 
 @contextmanager
 def dashboard_server(
-    sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory, name: str
+    sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
 ) -> Iterator[MaskServer]:
-    """`mask serve` on a copy of the migrated SQLite template, its mails written to a folder the tests read."""
+    """`mask serve` on a copy of the migrated SQLite template, its mails written to a folder the tests read;
+    `settings`: more environment (MASK_… variables)."""
     require_chromium()
     port = free_port()
     log = tmp_path_factory.mktemp(name) / "server.log"
@@ -69,6 +70,7 @@ def dashboard_server(
         "MASK_DATABASE_URL": sqlite_template.clone(),
         "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
         "MASK_MAIL_DIR": str(log.parent / "mail"),
+        **settings,
     }
     process = MaskServer(env, port=port, log=log).start()
     try:

@@ -22,8 +22,15 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.backends import SqliteTemplate
-from tests.browser.chromium import PASSWORD, USER_AGENT, confirmation_link, expect, require_chromium, until
-from tests.redirect.servers import MaskServer, free_port
+from tests.browser.chromium import (
+    PASSWORD,
+    USER_AGENT,
+    confirmation_link,
+    dashboard_server,
+    expect,
+    until,
+)
+from tests.redirect.servers import MaskServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -80,20 +87,10 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def server(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaskServer]:
-    require_chromium()
-    port = free_port()
-    log = tmp_path_factory.mktemp("dashboard-browser") / "server.log"
-    env = {
-        "MASK_DATABASE_URL": sqlite_template.clone(),
-        "MASK_SHORT_DOMAIN": f"127.0.0.1:{port}",
-        "MASK_WEBHOOKS_ALLOW_PRIVATE": "true",
-        "MASK_MAIL_DIR": str(log.parent / "mail"),
-    }
-    process = MaskServer(env, port=port, log=log).start()
-    try:
+    with dashboard_server(
+        sqlite_template, tmp_path_factory, "dashboard-browser", MASK_WEBHOOKS_ALLOW_PRIVATE="true"
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
