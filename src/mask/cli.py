@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, TypeVar
 
 import typer
@@ -109,8 +110,10 @@ def _claim_click_journal(settings: Settings) -> None:
     from mask.click import repository as click_repository
 
     try:
-        database = _run(settings, click_repository.database_identity)
-    except Exception:  # down, or not migrated: the servers' own errors say so
+        # Bounded: another process that is making the identity in a transaction it has not ended (stopped
+        # mid-way) must not keep this one from starting.
+        database = _run(settings, partial(click_repository.database_identity, lock_wait_seconds=5.0))
+    except Exception:  # down, not migrated, or that wait: the servers' own errors say so
         return
     try:
         ownership.claim(settings.click_journal_path, database)

@@ -3,6 +3,7 @@ clicks, `mask serve` and `mask worker` refuse to start on it, and an empty one i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from mask.app import MaskApp
 from mask.click import ownership
@@ -19,10 +20,12 @@ from mask.click.journal import encode_record
 from mask.click.shipper import JournalShipper, writer_engine
 from mask.config import Settings
 from mask.db import create_engine, create_sessionmaker
-from mask.models.click import Click
+from mask.kit.time import utcnow
+from mask.models.click import Click, DatabaseIdentity
 from tests.backends import SqliteTemplate
 from tests.click.test_journal import _rows, _segment, _totals
 from tests.conftest import Tenant
+from tests.rate_limit.conftest import Server, mask_env
 from tests.redirect.helpers import create_link
 
 MASK = str(Path(sys.executable).with_name("mask"))
@@ -117,3 +120,25 @@ def test_an_empty_journal_of_another_database_is_taken_over(tmp_path: Path) -> N
     assert ownership.owner_of(journal) == "fedcba9876543210"
     ownership.claim(tmp_path / "new", "fedcba9876543210")  # a journal never shipped: recorded as this one's
     assert ownership.owner_of(tmp_path / "new") == "fedcba9876543210"
+
+
+async def test_mask_serve_starts_while_another_transaction_is_making_the_database_identity(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A process stopped half-way through making the identity (its INSERT not committed) holds that row's lock;
+    `mask serve` waits for it a few seconds at most, then starts (its background process checks again before it
+    ships a click). In CI a test whose event loop was blocked mid-transaction kept a server from starting."""
+    engine = create_engine(Settings(env="test", database_url=database_url))
+    try:
+        async with engine.connect() as holder:
+            row = {"id": 1, "identity": "0123456789abcdef", "created_at": utcnow()}
+            await holder.execute(insert(DatabaseIdentity).values(**row))  # not committed: the lock is held
+            server = Server(mask_env(database_url), tmp_path / "serve.log")
+            try:
+                await asyncio.to_thread(server.wait_ready, 60.0)
+                assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
+            finally:
+                server.stop()
+            await holder.rollback()
+    finally:
+        await engine.dispose()

@@ -251,11 +251,14 @@ def _row(click: EnrichedClick) -> dict[str, Any]:
     }
 
 
-async def database_identity(session: AsyncSession) -> str:
+async def database_identity(session: AsyncSession, *, lock_wait_seconds: float | None = None) -> str:
     """This database's identity (mask.models.click.DatabaseIdentity), made on first use; two processes making it
-    at once agree on the first one written."""
+    at once agree on the first one written. `lock_wait_seconds` (PostgreSQL): how long to wait for another
+    transaction that is making it too before giving up with an error, rather than for as long as it lasts."""
     identity = await session.scalar(select(DatabaseIdentity.identity).where(DatabaseIdentity.id == 1))
     if identity is None:
+        if lock_wait_seconds is not None and session.bind.dialect.name == "postgresql":
+            await session.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait_seconds * 1000)}ms'"))
         row = {"id": 1, "identity": secrets.token_hex(8), "created_at": utcnow()}
         await session.execute(insert_ignore(session, DatabaseIdentity.__table__, [row], conflict=["id"]))  # type: ignore[arg-type]
         identity = await session.scalar(select(DatabaseIdentity.identity).where(DatabaseIdentity.id == 1))
