@@ -257,7 +257,7 @@ async def database_identity(session: AsyncSession, *, lock_wait_seconds: float |
     transaction that is making it too before giving up with an error, rather than for as long as it lasts."""
     identity = await session.scalar(select(DatabaseIdentity.identity).where(DatabaseIdentity.id == 1))
     if identity is None:
-        if lock_wait_seconds is not None and session.bind.dialect.name == "postgresql":
+        if lock_wait_seconds is not None and session.get_bind().dialect.name == "postgresql":
             await session.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait_seconds * 1000)}ms'"))
         row = {"id": 1, "identity": secrets.token_hex(8), "created_at": utcnow()}
         await session.execute(insert_ignore(session, DatabaseIdentity.__table__, [row], conflict=["id"]))  # type: ignore[arg-type]
