@@ -539,7 +539,7 @@ class SqlClickStore:
         parts = self._parts(query, source, columns, windows, starts)
         if not parts:
             return []
-        await self.plan_per_values()
+        await self.plan_analytics_statements()
         union = union_all(*parts).subquery("parts") if len(parts) > 1 else parts[0].subquery("parts")
         keys = [union.c[f"k{i}"] for i in range(len(columns) + int(starts is not None))]
         clicks, unique = self._measures(union, query.bots)
@@ -572,8 +572,8 @@ class SqlClickStore:
             rows.append(Row(values, Counts(int(row[-2] or 0), int(row[-1] or 0))))
         return rows
 
-    async def plan_per_values(self) -> None:
-        """PostgreSQL: plan this transaction's statements for their values, never with a cached generic plan.
+    async def plan_analytics_statements(self) -> None:
+        """PostgreSQL: plan this transaction's statements for their values (never a cached generic plan), without JIT.
 
         asyncpg prepares every statement, and after five runs PostgreSQL may keep a plan made without the values;
         for clicks that is the wrong one when a link is hot (a link's whole history sorted instead of its newest
@@ -929,7 +929,7 @@ class ClickEventRepository:
         """At most `limit` rows (these columns; `clicked_at` and `click_id` among them) older than `before` (the
         last row of the previous page), newest first. Plain rows, not ORM objects: an export reads millions."""
         store = SqlClickStore(self.session)
-        await store.plan_per_values()
+        await store.plan_analytics_statements()
         conditions = store.raw_conditions(query, [(query.start, query.end)])
         if before is not None:
             at, click_id = before

@@ -388,8 +388,8 @@ async def _link_orphans(page: Page, query: dict[str, str]) -> dict[str, str] | N
     expired, not counted as clicks"`): its orphan hits by type in the same range, bot mode and filters (the API's
     `kind=orphan&link_id=…&group_by=orphan_types`), and where the workspace's page shows them. None when there
     are none, or the question is not about exactly one link (or is about a bio page: orphans never belong to one)."""
-    link_id = query.get("link_id", "")
-    if not link_id or "," in link_id or link_id.startswith("-") or "bio_page_id" in query:
+    links = filter_items(query.get("link_id", ""))
+    if len(links) != 1 or links[0][0] or not links[0][1] or "bio_page_id" in query:
         return None
     result = await analytics_service.clicks(
         page.db, workspace_id=page.ws.workspace.id, params=_params(query, GroupBy.orphan_types, kind="orphan")
